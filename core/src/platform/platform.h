@@ -1,0 +1,39 @@
+/*
+ * platform.h — what a port must supply.  The core uses nothing else from the
+ * operating system.  The POSIX (Linux) port lives in platform/posix/.
+ *
+ * Fork policy: xchan does not support fork() while its threads run; after a
+ * fork only the child's exec (or _exit) is supported (docs/threading.md).
+ */
+#ifndef XCHAN_PLATFORM_H
+#define XCHAN_PLATFORM_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Monotonic nanoseconds (> 0). */
+int64_t xchan__clock_ns(void);
+
+/* Futex-style wait: if *addr == expected, sleep until woken, a spurious
+ * wake, or the absolute deadline (monotonic ns; < 0: none).  Returns 0 when
+ * woken (or the value differed), -1 on timeout. */
+int xchan__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t deadline);
+/* Wakes up to n waiters on addr (n = INT32_MAX for all). */
+void xchan__futex_wake(_Atomic uint32_t *addr, int32_t n);
+
+/* CPU relaxation inside spin loops, and giving up the CPU. */
+void xchan__cpu_relax(void);
+void xchan__thread_yield(void);
+
+/* Threads. */
+typedef struct xchan__thread xchan__thread;
+int xchan__thread_start(xchan__thread **out, void (*fn)(void *), void *arg, const char *name);
+void xchan__thread_join(xchan__thread *t);
+void xchan__thread_detach(xchan__thread *t);
+void xchan__thread_set_name(const char *name);
+int xchan__ncpu(void);
+
+/* 64 random bits from the OS (for seeding). */
+uint64_t xchan__random_seed(void);
+
+#endif

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# ci/deps.sh — install the build and test tools xchan needs, only those that
+# are missing.  Idempotent and quiet: a machine that has everything does not
+# touch apt at all.  Runs as root (CI) or through sudo (a developer machine).
+#
+#   XCHAN_DEPS_EXTRA="pkg ..."   more Debian packages to make sure of
+set -euo pipefail
+
+# Debian package name -> a command that proves it is installed.
+declare -A probe=(
+	[cmake]=cmake
+	[ninja-build]=ninja
+	[gcc]=gcc
+	[g++]=g++
+	[clang-format]=clang-format
+	[valgrind]=valgrind
+	[python3]=python3
+	[make]=make
+	[binutils]=nm
+	[util-linux]=setarch
+)
+
+missing=()
+for pkg in "${!probe[@]}"; do
+	command -v "${probe[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+for pkg in ${XCHAN_DEPS_EXTRA:-}; do
+	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "ci/deps.sh: missing ${missing[*]}, and this is not a Debian/Ubuntu" \
+		"machine: install them with your package manager" >&2
+	exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo="sudo"
+	else
+		echo "ci/deps.sh: missing ${missing[*]}; run as root or install sudo" >&2
+		exit 1
+	fi
+fi
+
+echo "ci/deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# apt is chatty on stderr even when it works; show its output only on failure.
+if ! { $sudo apt-get update -qq &&
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+	>"$log" 2>&1; then
+	cat "$log" >&2
+	echo "ci/deps.sh: apt-get failed" >&2
+	exit 1
+fi

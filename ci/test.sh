@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# ci/test.sh — every test stage of xchan, the one command behind `make test`
+# and CI (.ci/run).  Each stage runs even when an earlier one failed (unless
+# it needs that one's build), and a summary closes the run:
+#
+#   build      build/ (Release): the library, tests, demo, header checks
+#   test       ctest on build/
+#   demo       the demo program runs to completion
+#   headers    xchan.h alone as strict C99 (-pedantic -Werror) and as C++
+#   symbols    exported symbols of build/libxchan.so == core/xchan.abi
+#   asan       build-asan/ (ASan+UBSan) + ctest
+#   tsan       build-tsan/ (TSan) + ctest
+#   ucontext   build-ucontext/ (ucontext context switch) + ctest
+#   valgrind   memcheck over build/'s tests
+#   format     clang-format check; reports only, never fails (for now)
+#
+# Environment:
+#   XCHAN_STAGES="build test ..."  run only these stages (default: all)
+#   XCHAN_SKIP="valgrind ..."      skip these stages
+#   XCHAN_JOBS=2                   build and ctest parallelism
+# Exit status: 0 when every stage passed, 1 otherwise.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=${XCHAN_JOBS:-2}
+export XCHAN_JOBS=$jobs
+export CTEST_OUTPUT_ON_FAILURE=1
+all_stages="build test demo headers symbols asan tsan ucontext valgrind format"
+stages=${XCHAN_STAGES:-$all_stages}
+
+declare -a names=() results=() times=() notes=()
+declare -A status=()
+t_start=$SECONDS
+
+want() {
+	[[ " $stages " == *" $1 "* ]] && [[ " ${XCHAN_SKIP:-} " != *" $1 "* ]]
+}
+
+# record NAME RESULT SECONDS [NOTE]
+record() {
+	names+=("$1")
+	results+=("$2")
+	times+=("$3")
+	notes+=("${4:-}")
+	status[$1]=$2
+}
+
+# stage NAME FUNCTION [NEEDS]: runs FUNCTION as stage NAME if wanted; a
+# stage whose NEEDS stage ran and failed is recorded as failed, not run.
+stage() {
+	local name=$1 fn=$2 needs=${3:-} t0 rc
+	want "$name" || return 0
+	if [ -n "$needs" ] && [ "${status[$needs]:-}" = FAIL ]; then
+		echo
+		echo "=== $name: not run ($needs failed)"
+		record "$name" FAIL 0 "not run: $needs failed"
+		return 0
+	fi
+	echo
+	echo "=== $name"
+	t0=$SECONDS
+	stage_note=""
+	"$fn"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		record "$name" PASS $((SECONDS - t0)) "$stage_note"
+	elif [ $rc -eq 3 ]; then
+		record "$name" WARN $((SECONDS - t0)) "$stage_note"
+	else
+		record "$name" FAIL $((SECONDS - t0)) "$stage_note"
+	fi
+	echo "=== $name: ${status[$name]} ($((SECONDS - t0)) s)"
+}
+
+# run_ctest DIR [PREFIX...]: ctest over DIR, optionally run under PREFIX
+# (e.g. setarch).  Notes the number of tests in stage_note.
+run_ctest() {
+	local dir=$1 log rc
+	shift
+	log=$(mktemp)
+	"$@" ctest --test-dir "$dir" -j"$jobs" --timeout 300 --no-tests=error \
+		--output-on-failure 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
+# ---- stages -----------------------------------------------------------------
+
+st_build() {
+	bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release
+}
+
+st_test() {
+	run_ctest build
+}
+
+st_demo() {
+	local demo=build/examples/xchan-demo
+	if [ ! -x "$demo" ]; then
+		stage_note="$demo was not built"
+		return 1
+	fi
+	timeout 120 "$demo"
+}
+
+st_headers() {
+	# The object libraries in tests/CMakeLists.txt compile xchan.h alone;
+	# building them again is a no-op when the build stage made them.
+	cmake --build build --target xchan_header_c99 xchan_header_cxx
+}
+
+st_symbols() {
+	bash ci/check-symbols.sh
+}
+
+st_asan() {
+	bash ci/build.sh asan -DXCHAN_SANITIZER=address || return 1
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_init_order=1:check_initialization_order=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		run_ctest build-asan
+}
+
+# TSan of older compilers aborts with "unexpected memory mapping" on kernels
+# with high mmap randomisation; the cure is to run without ASLR.
+tsan_prefix() {
+	local dir=build-tsan/tsan-probe out
+	mkdir -p "$dir"
+	printf '#include <pthread.h>\nstatic void *f(void *a) { return a; }\nint main(void) { pthread_t t; pthread_create(&t, 0, f, 0); return pthread_join(t, 0); }\n' >"$dir/probe.c"
+	if ! cc -fsanitize=thread -o "$dir/probe" "$dir/probe.c" -lpthread 2>/dev/null; then
+		return 0
+	fi
+	out=$("$dir/probe" 2>&1) && return 0
+	if grep -q "unexpected memory mapping" <<<"$out"; then
+		echo "setarch $(uname -m) -R"
+	fi
+}
+
+st_tsan() {
+	local prefix
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread || return 1
+	prefix=$(tsan_prefix)
+	[ -n "$prefix" ] && echo "TSan needs ASLR off here: running under '$prefix'"
+	local supp=""
+	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"
+	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1$supp} \
+		run_ctest build-tsan $prefix
+}
+
+st_ucontext() {
+	bash ci/build.sh ucontext -DXCHAN_FORCE_UCONTEXT=ON || return 1
+	run_ctest build-ucontext
+}
+
+st_valgrind() {
+	python3 ci/valgrind.py build
+}
+
+st_format() {
+	bash ci/format-check.sh && return 0
+	stage_note="report only: some files differ from .clang-format (make format)"
+	return 3
+}
+
+# ---- run --------------------------------------------------------------------
+
+echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
+stage build st_build
+stage test st_test build
+stage demo st_demo build
+stage headers st_headers build
+stage symbols st_symbols build
+stage asan st_asan
+stage tsan st_tsan
+stage ucontext st_ucontext
+stage valgrind st_valgrind build
+stage format st_format
+
+passed=0
+failed=0
+echo
+echo "=== summary ($((SECONDS - t_start)) s)"
+for i in "${!names[@]}"; do
+	printf '  %-9s %-4s %5s s  %s\n' "${names[$i]}" "${results[$i]}" \
+		"${times[$i]}" "${notes[$i]}"
+	if [ "${results[$i]}" = FAIL ]; then
+		failed=$((failed + 1))
+	else
+		passed=$((passed + 1))
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -99,6 +99,18 @@ st_test() {
 
 st_demo() {
 	local demo=build/examples/xchan-demo
+	# The README shows examples/hello.c verbatim; keep them one text.
+	if ! python3 - <<'PY'
+import sys
+readme = open("README.md").read()
+hello = open("examples/hello.c").read()
+if "```c\n" + hello + "```" not in readme:
+    sys.exit("demo: README.md no longer shows examples/hello.c verbatim")
+PY
+	then
+		stage_note="README.md and examples/hello.c differ"
+		return 1
+	fi
 	if [ ! -x "$demo" ]; then
 		stage_note="$demo was not built"
 		return 1

@@ -300,6 +300,7 @@ square(void *user, xchan_val in)
 {
 	int64_t n = 0;
 
+	(void)user;
 	xchan_get_int(in, &n);
 	return xchan_val_int(n * n);
 }
@@ -309,6 +310,7 @@ is_even(void *user, xchan_val in)
 {
 	int64_t n = 1;
 
+	(void)user;
 	xchan_get_int(in, &n);
 	return n % 2 == 0;
 }

@@ -1,0 +1,3 @@
+module xchan/bench/go
+
+go 1.21

@@ -167,7 +167,13 @@ st_ucontext() {
 }
 
 st_valgrind() {
-	python3 ci/valgrind.py build
+	local log rc
+	log=$(mktemp)
+	python3 ci/valgrind.py build 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ of [0-9]+ tests clean' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
 }
 
 st_format() {

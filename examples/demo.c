@@ -26,6 +26,7 @@ static pthread_t main_thread;
 static void
 fail(const char *what, int32_t got, int32_t want, int line)
 {
+	fflush(stdout);
 	fprintf(stderr, "demo.c:%d: %s returned %s (%s), expected %s\n", line,
 	    what, xchan_err_name(got), xchan_strerror(got),
 	    xchan_err_name(want));
@@ -454,6 +455,7 @@ int
 main(void)
 {
 	main_thread = pthread_self();
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	EXPECT(xchan_check_version(XCHAN_VERSION_NUMBER), XCHAN_OK);
 	printf("xchan %s demo\n", xchan_version_string());
 

@@ -20,7 +20,7 @@ PYTHON ?= python3
 	check-symbols abi-update clean
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '4,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@bash ci/deps.sh
@@ -41,10 +41,10 @@ demo-c: build
 test: deps
 	@bash ci/test.sh
 
-bench: build
+bench: deps
 	$(PYTHON) bench/run.py
 
-bench-quick: build
+bench-quick: deps
 	$(PYTHON) bench/run.py --quick
 
 FORMAT_FILES = $(shell find core examples -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null)

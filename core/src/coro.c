@@ -1,0 +1,365 @@
+/*
+ * coro.c — coroutine contexts and the stack pool.
+ *
+ * Design notes
+ *  - Locks: `g_pool.lock` (a spinlock: its critical sections are a few
+ *    loads and stores) guards the free list of stacks and the counters.  It
+ *    is a leaf lock: nothing else is taken while it is held, and it is never
+ *    held across a switch or a system call.
+ *  - Invariants: every stack in the pool has the default mapping size, is
+ *    unpoisoned (ASan) and is linked through a pointer stored in its top
+ *    bytes; at most POOL_MAX stacks wait in the pool, the rest are unmapped.
+ *    `mapped` counts stacks in use plus pooled ones.
+ *  - A switch saves the callee-saved registers on the old stack and its
+ *    stack pointer in `from->sp` (assembly), or uses swapcontext (fallback).
+ *    The sanitizer annotations bracket the raw switch: start_switch_fiber
+ *    names the stack we go to, finish_switch_fiber runs on the stack we
+ *    arrive on.
+ */
+#include "coro.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "common.h"
+#include "platform/platform.h"
+
+#if defined(XCHAN_CORO_ASAN)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(XCHAN_CORO_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#define POOL_MAX 1024
+
+static struct {
+	_Atomic uint32_t lock;
+	void *free_list; /* top-of-stack links */
+	uint64_t pooled;
+	uint64_t mapped;
+	uint64_t map_calls;
+} g_pool;
+
+static void
+pool_lock(void)
+{
+	for (int spins = 0;; spins++) {
+		if (atomic_load_explicit(&g_pool.lock, memory_order_relaxed) == 0 &&
+		    atomic_exchange_explicit(&g_pool.lock, 1, memory_order_acquire) == 0)
+			return;
+		if (spins < 64)
+			xchan__cpu_relax();
+		else
+			xchan__thread_yield(); /* holder was preempted */
+	}
+}
+
+static void
+pool_unlock(void)
+{
+	atomic_store_explicit(&g_pool.lock, 0, memory_order_release);
+}
+
+static size_t
+default_map_size(void)
+{
+	return XCHAN_CORO_DEFAULT_STACK + xchan__page_size();
+}
+
+static size_t
+map_size_for(size_t stack_size)
+{
+	size_t page = xchan__page_size();
+	if (stack_size == 0)
+		stack_size = XCHAN_CORO_DEFAULT_STACK;
+	if (stack_size < XCHAN_CORO_MIN_STACK)
+		stack_size = XCHAN_CORO_MIN_STACK;
+	stack_size = (stack_size + page - 1) & ~(page - 1);
+	return stack_size + page;
+}
+
+/* The pool link lives in the top word of the stack: the stack is unused
+ * while pooled, so no side allocation is needed. */
+static void **
+pool_link(void *map, size_t map_size)
+{
+	return (void **)((char *)map + map_size - sizeof(void *));
+}
+
+static void *
+stack_get(size_t map_size)
+{
+	if (map_size == default_map_size()) {
+		pool_lock();
+		void *m = g_pool.free_list;
+		if (m != NULL) {
+			g_pool.free_list = *pool_link(m, map_size);
+			g_pool.pooled--;
+		}
+		pool_unlock();
+		if (m != NULL)
+			return m;
+	}
+	void *m = xchan__stack_map(map_size, xchan__page_size());
+	if (m == NULL)
+		return NULL;
+	pool_lock();
+	g_pool.mapped++;
+	g_pool.map_calls++;
+	pool_unlock();
+	return m;
+}
+
+static void
+stack_put(void *map, size_t map_size)
+{
+#if defined(XCHAN_CORO_ASAN)
+	/* Frames of a coroutine that never returned leave redzones poisoned;
+	 * the next user of the stack must start clean. */
+	size_t guard = xchan__page_size();
+	ASAN_UNPOISON_MEMORY_REGION((char *)map + guard, map_size - guard);
+#endif
+	pool_lock();
+	if (map_size == default_map_size() && g_pool.pooled < POOL_MAX) {
+		*pool_link(map, map_size) = g_pool.free_list;
+		g_pool.free_list = map;
+		g_pool.pooled++;
+		map = NULL;
+	} else {
+		g_pool.mapped--;
+	}
+	pool_unlock();
+	if (map != NULL)
+		xchan__stack_unmap(map, map_size);
+}
+
+void
+xchan__coro_pool_drain(void)
+{
+	size_t ms = default_map_size();
+	pool_lock();
+	void *m = g_pool.free_list;
+	g_pool.free_list = NULL;
+	g_pool.mapped -= g_pool.pooled;
+	g_pool.pooled = 0;
+	pool_unlock();
+	while (m != NULL) {
+		void *next = *pool_link(m, ms);
+		xchan__stack_unmap(m, ms);
+		m = next;
+	}
+}
+
+void
+xchan__coro_get_stats(xchan__coro_stats *out)
+{
+	pool_lock();
+	out->mapped = g_pool.mapped;
+	out->pooled = g_pool.pooled;
+	out->map_calls = g_pool.map_calls;
+	pool_unlock();
+	out->stack_size = XCHAN_CORO_DEFAULT_STACK;
+}
+
+/* ---- sanitizer annotations ------------------------------------------------ */
+
+static inline void
+san_before(xchan__coro *from, xchan__coro *to, int exiting)
+{
+#if defined(XCHAN_CORO_ASAN)
+	__sanitizer_start_switch_fiber(exiting ? NULL : &from->asan_fake,
+	    to->stack_lo, to->stack_len);
+#endif
+#if defined(XCHAN_CORO_TSAN)
+	__tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+	(void)from;
+	(void)to;
+	(void)exiting;
+}
+
+static inline void
+san_after(xchan__coro *self)
+{
+#if defined(XCHAN_CORO_ASAN)
+	__sanitizer_finish_switch_fiber(self->asan_fake, NULL, NULL);
+#endif
+	(void)self;
+}
+
+/* First code to run on a fresh stack. */
+static _Noreturn void
+coro_start(xchan__coro *c)
+{
+#if defined(XCHAN_CORO_ASAN)
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+	c->fn(c->arg);
+	xchan__panic(__FILE__, __LINE__, "coroutine function returned");
+}
+
+/* ---- the raw switch --------------------------------------------------------- */
+
+#if defined(XCHAN_CORO_UCONTEXT)
+
+static void
+uc_entry(unsigned hi, unsigned lo)
+{
+	uintptr_t p = ((uintptr_t)hi << 32) | (uintptr_t)lo;
+	coro_start((xchan__coro *)p);
+}
+
+static int
+ctx_prepare(xchan__coro *c, char *lo, size_t len)
+{
+	if (getcontext(&c->uc) != 0)
+		return -1;
+	c->uc.uc_stack.ss_sp = lo;
+	c->uc.uc_stack.ss_size = len;
+	c->uc.uc_link = NULL;
+	uintptr_t p = (uintptr_t)c;
+	makecontext(&c->uc, (void (*)(void))uc_entry, 2,
+	    (unsigned)(p >> 32), (unsigned)(p & 0xffffffffu));
+	return 0;
+}
+
+static inline void
+ctx_switch(xchan__coro *from, xchan__coro *to)
+{
+	swapcontext(&from->uc, &to->uc);
+}
+
+static inline _Noreturn void
+ctx_jump(xchan__coro *to)
+{
+	setcontext(&to->uc);
+	xchan__panic(__FILE__, __LINE__, "setcontext failed");
+}
+
+#else /* assembly */
+
+void xchan__ctx_switch(void **save_sp, void *new_sp);
+void xchan__ctx_entry(void);
+
+static int
+ctx_prepare(xchan__coro *c, char *lo, size_t len)
+{
+	uintptr_t top = ((uintptr_t)lo + len) & ~(uintptr_t)15;
+	uint64_t *sp = (uint64_t *)top;
+#if defined(__x86_64__)
+	*--sp = (uint64_t)(uintptr_t)xchan__ctx_entry; /* return address */
+	*--sp = 0;                                     /* rbp */
+	*--sp = 0;                                     /* rbx */
+	*--sp = (uint64_t)(uintptr_t)c;                /* r12: arg */
+	*--sp = (uint64_t)(uintptr_t)coro_start;       /* r13: fn */
+	*--sp = 0;                                     /* r14 */
+	*--sp = 0;                                     /* r15 */
+	*--sp = 0x1F80u | ((uint64_t)0x037Fu << 32);   /* mxcsr, x87 cw */
+#elif defined(__aarch64__)
+	sp -= 20; /* 160 bytes */
+	memset(sp, 0, 160);
+	sp[0] = (uint64_t)(uintptr_t)c;                /* x19: arg */
+	sp[1] = (uint64_t)(uintptr_t)coro_start;       /* x20: fn */
+	sp[11] = (uint64_t)(uintptr_t)xchan__ctx_entry; /* x30 */
+#endif
+	c->sp = sp;
+	return 0;
+}
+
+static inline void
+ctx_switch(xchan__coro *from, xchan__coro *to)
+{
+	xchan__ctx_switch(&from->sp, to->sp);
+}
+
+static inline _Noreturn void
+ctx_jump(xchan__coro *to)
+{
+	void *dead;
+	xchan__ctx_switch(&dead, to->sp);
+	__builtin_unreachable();
+}
+
+#endif
+
+/* ---- public (internal) API --------------------------------------------------- */
+
+int32_t
+xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *), void *arg)
+{
+	memset(c, 0, sizeof(*c));
+	size_t ms = map_size_for(stack_size);
+	char *m = stack_get(ms);
+	if (m == NULL)
+		return XCHAN_ENOMEM;
+	size_t guard = xchan__page_size();
+	c->map = m;
+	c->map_size = ms;
+	c->fn = fn;
+	c->arg = arg;
+	if (ctx_prepare(c, m + guard, ms - guard) != 0) {
+		stack_put(m, ms);
+		c->map = NULL;
+		return XCHAN_ENOMEM;
+	}
+#if defined(XCHAN_CORO_ASAN)
+	c->stack_lo = m + guard;
+	c->stack_len = ms - guard;
+#endif
+#if defined(XCHAN_CORO_TSAN)
+	c->tsan_fiber = __tsan_create_fiber(0);
+	c->tsan_own = 1;
+#endif
+	return XCHAN_OK;
+}
+
+void
+xchan__coro_fini(xchan__coro *c)
+{
+#if defined(XCHAN_CORO_TSAN)
+	if (c->tsan_own && c->tsan_fiber != NULL)
+		__tsan_destroy_fiber(c->tsan_fiber);
+	c->tsan_fiber = NULL;
+#endif
+	if (c->map != NULL)
+		stack_put(c->map, c->map_size);
+	c->map = NULL;
+}
+
+void
+xchan__coro_init_thread(xchan__coro *c)
+{
+	memset(c, 0, sizeof(*c));
+#if defined(XCHAN_CORO_ASAN)
+	pthread_attr_t a;
+	void *lo = NULL;
+	size_t len = 0;
+	if (pthread_getattr_np(pthread_self(), &a) == 0) {
+		pthread_attr_getstack(&a, &lo, &len);
+		pthread_attr_destroy(&a);
+	}
+	c->stack_lo = lo;
+	c->stack_len = len;
+#endif
+#if defined(XCHAN_CORO_TSAN)
+	c->tsan_fiber = __tsan_get_current_fiber();
+	c->tsan_own = 0;
+#endif
+}
+
+void
+xchan__coro_switch(xchan__coro *from, xchan__coro *to)
+{
+	san_before(from, to, 0);
+	ctx_switch(from, to);
+	san_after(from);
+}
+
+_Noreturn void
+xchan__coro_exit(xchan__coro *from, xchan__coro *to)
+{
+	san_before(from, to, 1);
+	ctx_jump(to);
+}

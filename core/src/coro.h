@@ -1,0 +1,108 @@
+/*
+ * coro.h — stackful coroutines: a stack (mmap'd, guard page below, pooled)
+ * and a saved machine context, switched by hand-written assembly on x86-64
+ * and aarch64 (platform/posix/switch_*.S), or by ucontext elsewhere and when
+ * XCHAN_FORCE_UCONTEXT is defined (so the fallback is built and tested).
+ *
+ * A coroutine does not know about threads: the scheduler (sched.c) switches
+ * from a thread's own context to a task's coroutine and back.  A coroutine
+ * may be resumed on a different thread from the one it last ran on; code
+ * running in it must not keep the address of a thread-local variable across
+ * a switch (see thread-local access in sched.c).
+ *
+ * Under ASan and TSan every switch is announced to the sanitizer (fiber
+ * API), so neither reports false positives for the foreign stacks.
+ */
+#ifndef XCHAN_CORO_H
+#define XCHAN_CORO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(XCHAN_FORCE_UCONTEXT) ||                                           \
+    !(defined(__x86_64__) || defined(__aarch64__))
+#define XCHAN_CORO_UCONTEXT 1
+#include <ucontext.h>
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define XCHAN_CORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XCHAN_CORO_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define XCHAN_CORO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define XCHAN_CORO_TSAN 1
+#endif
+#endif
+
+/* Default usable stack size (the guard page comes on top). */
+#define XCHAN_CORO_DEFAULT_STACK ((size_t)64 * 1024)
+/* Smallest stack accepted; smaller requests are rounded up. */
+#define XCHAN_CORO_MIN_STACK ((size_t)16 * 1024)
+
+typedef struct xchan__coro xchan__coro;
+struct xchan__coro {
+	void *sp; /* saved stack pointer (assembly switch) */
+	char *map;        /* mapping: guard page, then the usable stack */
+	size_t map_size;  /* whole mapping, guard included */
+	void (*fn)(void *);
+	void *arg;
+#if defined(XCHAN_CORO_UCONTEXT)
+	ucontext_t uc; /* about 1 KiB: the fallback pays for its generality */
+#endif
+#if defined(XCHAN_CORO_ASAN)
+	void *asan_fake;          /* fake stack saved while switched out */
+	const void *stack_lo;     /* usable stack, for the annotations */
+	size_t stack_len;
+#endif
+#if defined(XCHAN_CORO_TSAN)
+	void *tsan_fiber;
+	int tsan_own; /* 1: created by us, destroyed in fini */
+#endif
+};
+
+/* Prepares `c` to run fn(arg) on a fresh stack of at least `stack_size`
+ * bytes (0: the default) when first switched to.  fn must never return: it
+ * ends with xchan__coro_exit.  Errors: XCHAN_ENOMEM. */
+int32_t xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *), void *arg);
+
+/* Gives the stack back (to the pool, or to the OS).  `c` must not be
+ * running, and must have exited or never have started. */
+void xchan__coro_fini(xchan__coro *c);
+
+/* Describes the calling thread's own stack as a coroutine, so that it can
+ * be switched from and back to.  Once per thread. */
+void xchan__coro_init_thread(xchan__coro *c);
+
+/* Saves the current context in `from` and resumes `to`.  Returns when some
+ * thread switches back to `from`. */
+void xchan__coro_switch(xchan__coro *from, xchan__coro *to);
+
+/* Last switch out of a finishing coroutine `from` (its stack may be reused
+ * as soon as `to` runs). */
+_Noreturn void xchan__coro_exit(xchan__coro *from, xchan__coro *to);
+
+/* Stack accounting, for tests and reports. */
+typedef struct xchan__coro_stats {
+	uint64_t mapped;     /* stacks currently mapped (in use + pooled) */
+	uint64_t pooled;     /* stacks waiting in the pool */
+	uint64_t map_calls;  /* mmap calls so far */
+	uint64_t stack_size; /* default usable size */
+} xchan__coro_stats;
+void xchan__coro_get_stats(xchan__coro_stats *out);
+
+/* Unmaps every pooled stack (shutdown, tests). */
+void xchan__coro_pool_drain(void);
+
+/* Platform: map a stack of `size` bytes whose lowest `guard` bytes fault
+ * on access; unmap it.  (platform/posix/stack_posix.c) */
+void *xchan__stack_map(size_t size, size_t guard);
+void xchan__stack_unmap(void *map, size_t size);
+size_t xchan__page_size(void);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * coro_test.c — the coroutine layer alone: switching, state kept across
+ * switches, deep stacks, the guard page, the stack pool.
+ */
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include "coro.h"
+#include "common.h"
+#include "testing/xtest.h"
+
+static xchan__coro g_main, g_co;
+static volatile long g_counter;
+
+static void
+ping_body(void *arg)
+{
+	long n = (long)(intptr_t)arg;
+	for (long i = 0; i < n; i++) {
+		g_counter++;
+		xchan__coro_switch(&g_co, &g_main);
+	}
+	xchan__coro_exit(&g_co, &g_main);
+}
+
+XTEST(switch_back_and_forth)
+{
+	xchan__coro_init_thread(&g_main);
+	g_counter = 0;
+	XCHECK_ERR(xchan__coro_init(&g_co, 0, ping_body, (void *)(intptr_t)1000), XCHAN_OK);
+	for (long i = 0; i < 1000; i++) {
+		xchan__coro_switch(&g_main, &g_co);
+		XCHECK_EQ(g_counter, i + 1);
+	}
+	xchan__coro_switch(&g_main, &g_co); /* runs to the exit */
+	XCHECK_EQ(g_counter, 1000);
+	xchan__coro_fini(&g_co);
+}
+
+/* Callee-saved registers and floating point state survive switches: many
+ * live values across each switch force the compiler to keep some in
+ * callee-saved registers. */
+static void
+regs_body(void *arg)
+{
+	double *out = arg;
+	long a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7;
+	double x = 1.5, y = 2.25;
+	for (int i = 0; i < 100; i++) {
+		xchan__coro_switch(&g_co, &g_main);
+		a += b; b += c; c += d; d += e; e += f; f += g; g += 1;
+		x = x * 1.0001 + y;
+		y = y * 0.5 + 1.0 / (y + 1.0);
+	}
+	out[0] = (double)(a + b + c + d + e + f + g);
+	out[1] = x + y;
+	xchan__coro_exit(&g_co, &g_main);
+}
+
+static void
+regs_reference(double *out)
+{
+	long a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7;
+	double x = 1.5, y = 2.25;
+	for (int i = 0; i < 100; i++) {
+		a += b; b += c; c += d; d += e; e += f; f += g; g += 1;
+		x = x * 1.0001 + y;
+		y = y * 0.5 + 1.0 / (y + 1.0);
+	}
+	out[0] = (double)(a + b + c + d + e + f + g);
+	out[1] = x + y;
+}
+
+XTEST(registers_survive)
+{
+	double got[2] = {0, 0}, want[2];
+	regs_reference(want);
+	xchan__coro_init_thread(&g_main);
+	XCHECK_ERR(xchan__coro_init(&g_co, 0, regs_body, got), XCHAN_OK);
+	/* Clobber callee-saved registers on this side between switches. */
+	for (int i = 0; i <= 100; i++) {
+		volatile double junk = i * 3.0;
+		(void)junk;
+		xchan__coro_switch(&g_main, &g_co);
+	}
+	XCHECK(got[0] == want[0]);
+	XCHECK(got[1] == want[1]);
+	xchan__coro_fini(&g_co);
+}
+
+/* Recursion using about 40 KiB of a 64 KiB stack. */
+static long
+recurse(int depth)
+{
+	volatile char pad[256];
+	pad[0] = (char)depth;
+	if (depth == 0)
+		return pad[0];
+	return recurse(depth - 1) + pad[0];
+}
+
+static void
+deep_body(void *arg)
+{
+	*(long *)arg = recurse(150);
+	xchan__coro_exit(&g_co, &g_main);
+}
+
+XTEST(deep_stack)
+{
+	long r = -1;
+	xchan__coro_init_thread(&g_main);
+	XCHECK_ERR(xchan__coro_init(&g_co, 0, deep_body, &r), XCHAN_OK);
+	xchan__coro_switch(&g_main, &g_co);
+	XCHECK_EQ(r, recurse(150));
+	xchan__coro_fini(&g_co);
+}
+
+static void
+overflow_body(void *arg)
+{
+	(void)arg;
+	recurse(100000); /* about 25 MiB: far past the guard page */
+	xchan__coro_exit(&g_co, &g_main);
+}
+
+/* Overflowing the stack faults on the guard page (in a child process). */
+XTEST(guard_page_faults)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	XREQUIRE(pid >= 0);
+	if (pid == 0) {
+		signal(SIGALRM, SIG_DFL);
+		xchan__coro_init_thread(&g_main);
+		if (xchan__coro_init(&g_co, 0, overflow_body, NULL) != XCHAN_OK)
+			_exit(2);
+		xchan__coro_switch(&g_main, &g_co);
+		_exit(0);
+	}
+	int st = 0;
+	XREQUIRE(waitpid(pid, &st, 0) == pid);
+#if defined(XCHAN_SANITIZER_BUILD)
+	/* The sanitizer catches the fault and reports a stack overflow. */
+	XCHECK(!(WIFEXITED(st) && WEXITSTATUS(st) == 0));
+#else
+	XCHECK(WIFSIGNALED(st));
+	if (WIFSIGNALED(st))
+		XCHECK(WTERMSIG(st) == SIGSEGV || WTERMSIG(st) == SIGBUS);
+#endif
+}
+
+static void
+noop_body(void *arg)
+{
+	(void)arg;
+	xchan__coro_exit(&g_co, &g_main);
+}
+
+XTEST(stack_pool_reuses)
+{
+	xchan__coro_init_thread(&g_main);
+	xchan__coro_pool_drain();
+	xchan__coro_stats s0, s1;
+	xchan__coro_get_stats(&s0);
+	for (int i = 0; i < 100; i++) {
+		XREQUIRE(xchan__coro_init(&g_co, 0, noop_body, NULL) == XCHAN_OK);
+		xchan__coro_switch(&g_main, &g_co);
+		xchan__coro_fini(&g_co);
+	}
+	xchan__coro_get_stats(&s1);
+	XCHECK_EQ(s1.map_calls - s0.map_calls, 1); /* one mapping, reused */
+	XCHECK_EQ(s1.pooled, 1);
+	/* A non-default size is mapped and unmapped, not pooled. */
+	XREQUIRE(xchan__coro_init(&g_co, 256 * 1024, noop_body, NULL) == XCHAN_OK);
+	XCHECK(g_co.map_size >= 256 * 1024);
+	xchan__coro_switch(&g_main, &g_co);
+	xchan__coro_fini(&g_co);
+	xchan__coro_get_stats(&s1);
+	XCHECK_EQ(s1.pooled, 1);
+	XCHECK_EQ(s1.mapped, 1);
+	xchan__coro_pool_drain();
+	xchan__coro_get_stats(&s1);
+	XCHECK_EQ(s1.mapped, 0);
+}
+
+/* Many coroutines alive at once, resumed round-robin. */
+#define NCO 1000
+static xchan__coro g_many[NCO];
+static int g_many_steps[NCO];
+
+static void
+many_body(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	for (int k = 0; k < 3; k++) {
+		g_many_steps[i]++;
+		xchan__coro_switch(&g_many[i], &g_main);
+	}
+	xchan__coro_exit(&g_many[i], &g_main);
+}
+
+XTEST(many_coroutines)
+{
+	xchan__coro_init_thread(&g_main);
+	for (int i = 0; i < NCO; i++)
+		XREQUIRE(xchan__coro_init(&g_many[i], 0, many_body, (void *)(intptr_t)i) == XCHAN_OK);
+	for (int k = 0; k < 4; k++)
+		for (int i = 0; i < NCO; i++)
+			xchan__coro_switch(&g_main, &g_many[i]);
+	int ok = 1;
+	for (int i = 0; i < NCO; i++) {
+		ok &= g_many_steps[i] == 3;
+		xchan__coro_fini(&g_many[i]);
+	}
+	XCHECK(ok);
+}
+
+XTEST_MAIN()

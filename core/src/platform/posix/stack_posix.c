@@ -1,0 +1,50 @@
+/*
+ * stack_posix.c — coroutine stacks for the POSIX port: anonymous private
+ * mappings whose lowest page(s) are PROT_NONE, so a stack overflow faults
+ * instead of silently corrupting the neighbouring memory.  Pages are only
+ * backed when touched, so a 64 KiB stack of a parked task costs what it
+ * used (typically one or two pages).
+ */
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../coro.h"
+
+#ifndef MAP_STACK
+#define MAP_STACK 0
+#endif
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0
+#endif
+
+size_t
+xchan__page_size(void)
+{
+	static size_t page;
+	if (page == 0) {
+		long p = sysconf(_SC_PAGESIZE);
+		page = p > 0 ? (size_t)p : 4096;
+	}
+	return page;
+}
+
+void *
+xchan__stack_map(size_t size, size_t guard)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (guard > 0 && mprotect(p, guard, PROT_NONE) != 0) {
+		munmap(p, size);
+		return NULL;
+	}
+	return p;
+}
+
+void
+xchan__stack_unmap(void *map, size_t size)
+{
+	if (map != NULL)
+		munmap(map, size);
+}

@@ -2,8 +2,7 @@
  * platform_posix.c — the Linux implementation of platform.h: futex, clock,
  * threads.  Other POSIX systems would supply their own file beside it.
  */
-#define _GNU_SOURCE
-#include "../platform.h"
+#include "platform/platform.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common.h"
+#include "common.h"
 
 int64_t
 xchan__clock_ns(void)

@@ -1,0 +1,607 @@
+/*
+ * chan.c — channels: creation, buffers, put/take/offer/poll, close, release,
+ * introspection.  Transform channels branch to chan_xform.c; alts.c and
+ * async.c reuse the locked try-functions here.
+ *
+ * Design notes: see chan.h (locks, invariants) and sel.h (wait protocol).
+ * The buffered fast path is one lock acquire/release with no allocation:
+ * the ring grows (doubling, up to the capacity) only while it fills for the
+ * first time.
+ */
+#include <string.h>
+
+#include "async.h"
+#include "chan.h"
+#include "timer.h"
+#include "val.h"
+
+static _Atomic uint64_t g_chan_ids;
+
+/* ---- waiter queues (under lock) ------------------------------------------ */
+
+static inline xchan__waitq *
+queue_of(xchan_chan *ch, bool is_put)
+{
+	return is_put ? &ch->puts : &ch->takes;
+}
+
+void
+xchan__chan_enqueue(xchan_chan *ch, xchan__waiter *w)
+{
+	xchan__waitq *q = queue_of(ch, w->is_put);
+	w->next = NULL;
+	w->prev = q->tail;
+	if (q->tail)
+		q->tail->next = w;
+	else
+		q->head = w;
+	q->tail = w;
+	q->n++;
+	w->linked = 1;
+}
+
+void
+xchan__chan_unlink(xchan_chan *ch, xchan__waiter *w)
+{
+	if (!w->linked)
+		return;
+	xchan__waitq *q = queue_of(ch, w->is_put);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		q->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		q->tail = w->prev;
+	q->n--;
+	w->linked = 0;
+	w->next = w->prev = NULL;
+}
+
+void
+xchan__chan_withdraw(xchan__waiter *w)
+{
+	xchan_chan *ch = w->chan;
+	xchan__lock_acquire(&ch->lock);
+	xchan__chan_unlink(ch, w);
+	xchan__lock_release(&ch->lock);
+}
+
+/* Pops the first waiter whose sel this caller can claim, unlinking dead
+ * ones on the way and skipping (not unlinking) `self`'s own waiters. */
+xchan__waiter *
+xchan__chan_pop(xchan_chan *ch, bool is_put, xchan__sel *self)
+{
+	xchan__waiter *w = queue_of(ch, is_put)->head;
+	while (w) {
+		xchan__waiter *next = w->next;
+		if (w->sel != self) {
+			xchan__chan_unlink(ch, w);
+			if (xchan__sel_claim(w->sel))
+				return w;
+		}
+		w = next;
+	}
+	return NULL;
+}
+
+bool
+xchan__chan_may_queue(xchan_chan *ch, bool is_put)
+{
+	xchan__waitq *q = queue_of(ch, is_put);
+	if (q->n < ch->max_pending)
+		return true;
+	/* Leftovers of finished alts do not count (core.async purges them
+	 * too); ours are rare because alts withdraw eagerly. */
+	for (xchan__waiter *w = q->head, *next; w; w = next) {
+		next = w->next;
+		if (!xchan__sel_live(w->sel))
+			xchan__chan_unlink(ch, w);
+	}
+	return q->n < ch->max_pending;
+}
+
+/* ---- buffer (under lock) --------------------------------------------------- */
+
+static bool
+ring_grow(xchan_chan *ch)
+{
+	uint64_t nslots = ch->slots ? ch->slots * 2 : 8;
+	xchan_val *nr = xchan__alloc(nslots * sizeof(xchan_val));
+	if (nr == NULL)
+		return false;
+	for (uint64_t i = 0; i < ch->count; i++)
+		nr[i] = ch->ring[(ch->head + i) & (ch->slots - 1)];
+	xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
+	ch->ring = nr;
+	ch->slots = nslots;
+	ch->head = 0;
+	return true;
+}
+
+static inline bool
+ring_push(xchan_chan *ch, xchan_val v)
+{
+	if (XCHAN_UNLIKELY(ch->count == ch->slots) && !ring_grow(ch))
+		return false;
+	ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
+	ch->count++;
+	return true;
+}
+
+static inline xchan_val
+ring_pop(xchan_chan *ch)
+{
+	xchan_val v = ch->ring[ch->head];
+	ch->head = (ch->head + 1) & (ch->slots - 1);
+	ch->count--;
+	return v;
+}
+
+xchan_val
+xchan__buf_add(xchan_chan *ch, xchan_val v, bool *oom)
+{
+	switch (ch->buf_kind) {
+	case XCHAN_BUF_DROPPING:
+		if (ch->count >= ch->cap)
+			return v;
+		break;
+	case XCHAN_BUF_SLIDING:
+		if (ch->count >= ch->cap) {
+			xchan_val old = ring_pop(ch);
+			ring_push(ch, v); /* cannot fail: a slot was freed */
+			return old;
+		}
+		break;
+	case XCHAN_BUF_PROMISE:
+		if (ch->count > 0)
+			return v; /* the first value wins for ever */
+		break;
+	default:
+		break;
+	}
+	if (!ring_push(ch, v))
+		*oom = true;
+	return xchan_val_nil();
+}
+
+static inline bool
+buf_full(const xchan_chan *ch)
+{
+	/* Only a fixed buffer (and no buffer) ever makes a put wait. */
+	return ch->buf_kind == XCHAN_BUF_NONE ||
+	    (ch->buf_kind == XCHAN_BUF_FIXED && ch->count >= ch->cap);
+}
+
+/* Takes the front value; a promise keeps it and hands out a copy. */
+static inline xchan_val
+buf_take(xchan_chan *ch)
+{
+	if (ch->buf_kind == XCHAN_BUF_PROMISE)
+		return xchan_val_retain(ch->ring[ch->head]);
+	return ring_pop(ch);
+}
+
+void
+xchan__chan_feed_takers(xchan_chan *ch, xchan__ctx *cx)
+{
+	while (ch->count > 0 && ch->takes.n > 0) {
+		xchan__waiter *w = xchan__chan_pop(ch, false, NULL);
+		if (w == NULL)
+			break;
+		w->sel->result.err = XCHAN_OK;
+		w->sel->result.index = w->index;
+		w->sel->result.val = buf_take(ch);
+		xchan__ctx_complete(cx, w->sel);
+	}
+}
+
+void
+xchan__chan_release_takers(xchan_chan *ch, xchan__ctx *cx)
+{
+	xchan__waiter *w;
+	while ((w = xchan__chan_pop(ch, false, NULL)) != NULL) {
+		w->sel->result.err = XCHAN_ECLOSED;
+		w->sel->result.index = w->index;
+		w->sel->result.val = xchan_val_nil();
+		xchan__ctx_complete(cx, w->sel);
+	}
+}
+
+static void
+drop_value(xchan__ctx *cx, xchan_val v)
+{
+	if (v.kind == XCHAN_NIL)
+		return;
+	XCHAN_ASSERT(cx->ndrops < 4);
+	cx->drops[cx->ndrops++] = v;
+}
+
+void
+xchan__ctx_finish(xchan__ctx *cx)
+{
+	xchan__sel_finish_list(cx->done);
+	cx->done = NULL;
+	cx->tail = &cx->done;
+	xchan__vals_release(cx->drops, cx->ndrops);
+	cx->ndrops = 0;
+}
+
+/* ---- the locked algorithms (core.async's put/take, §2.2 and §2.3) -------- */
+
+int32_t
+xchan__chan_try_put(xchan_chan *ch, xchan_val v, xchan__ctx *cx, xchan__sel *self)
+{
+	if (ch->closed)
+		return XCHAN_ECLOSED;
+	if (ch->xf)
+		return buf_full(ch) ? XCHAN_EAGAIN : XCHAN__NEED_STEP;
+	if (ch->takes.n > 0) {
+		/* Takers wait only on an empty buffer: hand over directly. */
+		if (ch->buf_kind == XCHAN_BUF_PROMISE) {
+			bool oom = false;
+			xchan__buf_add(ch, v, &oom);
+			if (oom)
+				return XCHAN_ENOMEM;
+			xchan__chan_feed_takers(ch, cx);
+			return XCHAN_OK;
+		}
+		xchan__waiter *w = xchan__chan_pop(ch, false, self);
+		if (w) {
+			w->sel->result.err = XCHAN_OK;
+			w->sel->result.index = w->index;
+			w->sel->result.val = v;
+			xchan__ctx_complete(cx, w->sel);
+			return XCHAN_OK;
+		}
+	}
+	if (buf_full(ch))
+		return XCHAN_EAGAIN;
+	bool oom = false;
+	drop_value(cx, xchan__buf_add(ch, v, &oom));
+	return oom ? XCHAN_ENOMEM : XCHAN_OK;
+}
+
+/* Moves pending puts into the room a take just made (no transform). */
+static void
+refill_from_puts(xchan_chan *ch, xchan__ctx *cx)
+{
+	while (ch->puts.n > 0 && ch->count < ch->cap) {
+		xchan__waiter *w = xchan__chan_pop(ch, true, NULL);
+		if (w == NULL)
+			break;
+		bool oom = false;
+		xchan__buf_add(ch, w->val, &oom); /* a slot is free */
+		w->sel->result.err = XCHAN_OK;
+		w->sel->result.index = w->index;
+		w->sel->result.val = xchan_val_nil();
+		xchan__ctx_complete(cx, w->sel);
+	}
+}
+
+int32_t
+xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
+{
+	if (ch->count > 0) {
+		*out = buf_take(ch);
+		if (ch->puts.n > 0 && ch->buf_kind == XCHAN_BUF_FIXED) {
+			if (ch->xf)
+				cx->need_refill = 1;
+			else
+				refill_from_puts(ch, cx);
+		}
+		return XCHAN_OK;
+	}
+	if (ch->puts.n > 0) {
+		if (ch->xf)
+			return XCHAN__NEED_REFILL;
+		xchan__waiter *w = xchan__chan_pop(ch, true, self);
+		if (w) {
+			*out = w->val;
+			w->sel->result.err = XCHAN_OK;
+			w->sel->result.index = w->index;
+			w->sel->result.val = xchan_val_nil();
+			xchan__ctx_complete(cx, w->sel);
+			return XCHAN_OK;
+		}
+	}
+	if (ch->closed) {
+		if (ch->xf && !ch->completed)
+			return XCHAN__NEED_COMPLETE;
+		return XCHAN_ECLOSED;
+	}
+	return XCHAN_EAGAIN;
+}
+
+/* ---- public operations ----------------------------------------------------- */
+
+static inline int32_t
+check_put_args(xchan_chan *ch, xchan_val v)
+{
+	if (ch == NULL || !xchan__val_kind_valid(v))
+		return XCHAN_EINVAL;
+	if (v.kind == XCHAN_NIL)
+		return XCHAN_ENIL;
+	return XCHAN_OK;
+}
+
+/* A deadline that has passed (other than POLL) acts as POLL but reports
+ * ETIMEDOUT. */
+static inline bool
+deadline_passed(xchan_deadline d)
+{
+	return d != XCHAN_DEADLINE_NEVER && d != XCHAN_DEADLINE_POLL &&
+	    d <= xchan_now();
+}
+
+int32_t
+xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
+{
+	int32_t err = check_put_args(ch, v);
+	if (err != XCHAN_OK)
+		return err;
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
+	bool xf = ch->xf != NULL;
+	if (xf)
+		xchan__lock_acquire(&ch->step_lock);
+	xchan__lock_acquire(&ch->lock);
+	err = xchan__chan_try_put(ch, v, &cx, NULL);
+	if (err == XCHAN__NEED_STEP) {
+		xchan__xform_put_step(ch, v, &cx); /* drops both locks */
+		xchan__ctx_finish(&cx);
+		return XCHAN_OK;
+	}
+	if (err != XCHAN_EAGAIN || deadline == XCHAN_DEADLINE_POLL ||
+	    deadline_passed(deadline)) {
+		xchan__lock_release(&ch->lock);
+		if (xf)
+			xchan__lock_release(&ch->step_lock);
+		xchan__ctx_finish(&cx);
+		if (err == XCHAN_EAGAIN && deadline != XCHAN_DEADLINE_POLL)
+			err = XCHAN_ETIMEDOUT;
+		return err;
+	}
+	if (!xchan__chan_may_queue(ch, true)) {
+		xchan__lock_release(&ch->lock);
+		if (xf)
+			xchan__lock_release(&ch->step_lock);
+		return XCHAN_ELIMIT;
+	}
+	xchan__sel s;
+	xchan__sel_init(&s);
+	xchan__waiter w = {.sel = &s, .chan = ch, .val = v, .index = 0, .is_put = 1};
+	xchan__chan_enqueue(ch, &w);
+	xchan__lock_release(&ch->lock);
+	if (xf)
+		xchan__lock_release(&ch->step_lock);
+	err = xchan__sel_wait(&s, deadline);
+	if (err == XCHAN_ETIMEDOUT) {
+		xchan__chan_withdraw(&w);
+		return XCHAN_ETIMEDOUT; /* nothing transferred: v is the caller's */
+	}
+	/* A transform that stopped the channel discards queued values. */
+	xchan_val_release(s.result.val);
+	return s.result.err;
+}
+
+int32_t
+xchan_offer(xchan_chan *ch, xchan_val v)
+{
+	return xchan_put(ch, v, XCHAN_DEADLINE_POLL);
+}
+
+/* Locked take with the transform detours; returns with the lock dropped
+ * unless it returns XCHAN_EAGAIN (then the lock is held). */
+static int32_t
+take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
+{
+	for (;;) {
+		xchan__lock_acquire(&ch->lock);
+		int32_t err = xchan__chan_try_take(ch, out, cx, self);
+		if (err == XCHAN_EAGAIN)
+			return err;
+		xchan__lock_release(&ch->lock);
+		if (err == XCHAN__NEED_REFILL)
+			xchan__xform_refill(ch);
+		else if (err == XCHAN__NEED_COMPLETE)
+			xchan__xform_complete(ch);
+		else
+			return err;
+	}
+}
+
+int32_t
+xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
+{
+	if (out == NULL || ch == NULL)
+		return XCHAN_EINVAL;
+	*out = xchan_val_nil();
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
+	int32_t err = take_locked(ch, out, &cx, NULL);
+	if (err != XCHAN_EAGAIN) {
+		xchan__ctx_finish(&cx);
+		if (cx.need_refill)
+			xchan__xform_refill(ch);
+		return err;
+	}
+	if (deadline == XCHAN_DEADLINE_POLL || deadline_passed(deadline)) {
+		xchan__lock_release(&ch->lock);
+		return deadline == XCHAN_DEADLINE_POLL ? XCHAN_EAGAIN : XCHAN_ETIMEDOUT;
+	}
+	if (!xchan__chan_may_queue(ch, false)) {
+		xchan__lock_release(&ch->lock);
+		return XCHAN_ELIMIT;
+	}
+	xchan__sel s;
+	xchan__sel_init(&s);
+	xchan__waiter w = {.sel = &s, .chan = ch, .index = 0, .is_put = 0};
+	xchan__chan_enqueue(ch, &w);
+	xchan__lock_release(&ch->lock);
+	err = xchan__sel_wait(&s, deadline);
+	if (err == XCHAN_ETIMEDOUT) {
+		xchan__chan_withdraw(&w);
+		return XCHAN_ETIMEDOUT;
+	}
+	*out = s.result.val;
+	return s.result.err;
+}
+
+int32_t
+xchan_poll(xchan_val *out, xchan_chan *ch)
+{
+	return xchan_take(out, ch, XCHAN_DEADLINE_POLL);
+}
+
+int32_t
+xchan_chan_close(xchan_chan *ch)
+{
+	if (ch == NULL)
+		return XCHAN_EINVAL;
+	if (ch->xf) {
+		xchan__xform_close(ch);
+		return XCHAN_OK;
+	}
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
+	xchan__lock_acquire(&ch->lock);
+	if (!ch->closed) {
+		ch->closed = 1;
+		xchan__chan_release_takers(ch, &cx);
+	}
+	xchan__lock_release(&ch->lock);
+	xchan__ctx_finish(&cx);
+	return XCHAN_OK;
+}
+
+/* ---- lifecycle --------------------------------------------------------------- */
+
+int32_t
+xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
+{
+	xchan_chan_opts def = {.size = sizeof(def)};
+	xchan_xform *xf = opts ? opts->xform : NULL;
+	int32_t err = XCHAN_EINVAL;
+	if (out == NULL)
+		goto fail;
+	*out = NULL;
+	if (opts == NULL)
+		opts = &def;
+	if (opts->size < sizeof(xchan_chan_opts) || opts->buf_kind > XCHAN_BUF_PROMISE)
+		goto fail;
+	bool sized = opts->buf_kind == XCHAN_BUF_FIXED ||
+	    opts->buf_kind == XCHAN_BUF_DROPPING ||
+	    opts->buf_kind == XCHAN_BUF_SLIDING;
+	if (sized ? opts->capacity == 0 : opts->capacity != 0)
+		goto fail;
+	if (sized && opts->capacity > (UINT64_MAX >> 8))
+		goto fail;
+	if (xf && opts->buf_kind == XCHAN_BUF_NONE)
+		goto fail; /* core.async: an xform needs a buffer */
+	err = XCHAN_ENOMEM;
+	xchan_chan *ch = xchan__zalloc(sizeof(*ch) + extra);
+	if (ch == NULL)
+		goto fail;
+	ch->buf_kind = opts->buf_kind;
+	ch->cap = opts->buf_kind == XCHAN_BUF_PROMISE ? 1 : opts->capacity;
+	if (ch->cap > 0) {
+		/* Start small; a huge capacity costs memory only when used. */
+		uint64_t slots = 8;
+		while (slots < ch->cap && slots < 1024)
+			slots *= 2;
+		ch->ring = xchan__alloc(slots * sizeof(xchan_val));
+		if (ch->ring == NULL) {
+			xchan__free(ch, sizeof(*ch) + extra);
+			goto fail;
+		}
+		ch->slots = slots;
+	}
+	ch->max_pending = opts->max_pending ? opts->max_pending : XCHAN_DEFAULT_MAX_PENDING;
+	atomic_init(&ch->refs, 1);
+	ch->xf = xf;
+	ch->on_error = opts->on_error;
+	ch->on_error_user = opts->on_error_user;
+	ch->id = atomic_fetch_add_explicit(&g_chan_ids, 1, memory_order_relaxed) + 1;
+	*out = ch;
+	return XCHAN_OK;
+fail:
+	if (xf)
+		xchan_xform_free(xf); /* taken over even on error */
+	return err;
+}
+
+int32_t
+xchan_chan_new(xchan_chan **out, const xchan_chan_opts *opts)
+{
+	return xchan__chan_alloc(out, opts, 0);
+}
+
+int32_t
+xchan_chan_make(xchan_chan **out, uint32_t buf_kind, uint64_t capacity)
+{
+	xchan_chan_opts o = {.size = sizeof(o), .buf_kind = buf_kind, .capacity = capacity};
+	return xchan__chan_alloc(out, &o, 0);
+}
+
+xchan_chan *
+xchan_chan_retain(xchan_chan *ch)
+{
+	if (ch)
+		atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
+	return ch;
+}
+
+bool
+xchan__chan_try_retain(xchan_chan *ch)
+{
+	uint32_t r = atomic_load_explicit(&ch->refs, memory_order_relaxed);
+	while (r > 0) {
+		if (atomic_compare_exchange_weak_explicit(&ch->refs, &r, r + 1,
+		        memory_order_acquire, memory_order_relaxed))
+			return true;
+	}
+	return false;
+}
+
+void
+xchan_chan_release(xchan_chan *ch)
+{
+	if (ch == NULL)
+		return;
+	if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	/* Last reference: nobody can operate on it any more.  A pending
+	 * timeout must not fire into freed memory. */
+	size_t extra = 0;
+	if (ch->timeout) {
+		xchan__timer_cancel(ch->timeout);
+		extra = sizeof(xchan__timer);
+	}
+	XCHAN_ASSERT(ch->puts.n == 0 && ch->takes.n == 0);
+	for (uint64_t i = 0; i < ch->count; i++)
+		xchan_val_release(ch->ring[(ch->head + i) & (ch->slots - 1)]);
+	xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
+	if (ch->xf)
+		xchan_xform_free(ch->xf);
+	xchan__free(ch, sizeof(*ch) + extra);
+}
+
+int32_t
+xchan_chan_info_get(xchan_chan_info *out, xchan_chan *ch)
+{
+	if (out == NULL || ch == NULL || out->size < sizeof(xchan_chan_info))
+		return XCHAN_EINVAL;
+	xchan__lock_acquire(&ch->lock);
+	out->buf_kind = ch->buf_kind;
+	out->capacity = ch->buf_kind == XCHAN_BUF_PROMISE ? 0 : ch->cap;
+	out->count = ch->count;
+	out->closed = ch->closed;
+	out->pending_puts = ch->puts.n;
+	out->pending_takes = ch->takes.n;
+	out->max_pending = ch->max_pending;
+	out->id = ch->id;
+	xchan__lock_release(&ch->lock);
+	return XCHAN_OK;
+}

@@ -1,0 +1,143 @@
+/*
+ * chan.h — internal view of a channel, shared by chan.c, chan_xform.c,
+ * alts.c, async.c and timeout.c.
+ *
+ * Design notes
+ * ------------
+ * Locks: `lock` guards every field below it except `refs` (atomic) and the
+ * constant configuration.  `step_lock` serializes transform steps; it is
+ * taken BEFORE `lock` (order: step_lock -> lock), and host code (a step, the
+ * error handler) runs holding step_lock only.  No code path holds two
+ * channel locks at once, so there is no inter-channel lock order.
+ *
+ * Invariants (under `lock`):
+ *  - takers wait only when the buffer is empty (count == 0, or a promise
+ *    without its value) and the channel is open;
+ *  - puts wait only when the channel is unbuffered or a fixed buffer is full
+ *    (count >= cap); a closed channel keeps its waiting puts;
+ *  - after close no taker is queued; a closed channel accepts no new puts;
+ *  - `count` may exceed `cap` only through an expanding transform.
+ */
+#ifndef XCHAN_CHAN_H
+#define XCHAN_CHAN_H
+
+#include "common.h"
+#include "lock.h"
+#include "sel.h"
+
+typedef struct xchan__waitq {
+	xchan__waiter *head, *tail;
+	uint32_t n;
+} xchan__waitq;
+
+struct xchan_chan {
+	xchan__lock lock;
+	uint32_t closed;    /* under lock */
+	uint32_t completed; /* transform completion done; under lock */
+	uint32_t buf_kind;  /* constant */
+	uint64_t cap;       /* constant */
+	xchan_val *ring;    /* slots entries, power of two; under lock */
+	uint64_t slots, head, count;
+	xchan__waitq puts, takes;
+	uint32_t max_pending;
+	_Atomic uint32_t refs;
+	/* transform (constant pointers; state guarded by step_lock) */
+	xchan__lock step_lock;
+	xchan_xform *xf;
+	xchan_error_handler on_error;
+	void *on_error_user;
+	xchan__timer *timeout; /* timeout channels: the entry that closes it */
+	uint64_t id;
+};
+
+/* Work a locked section leaves for after the unlock. */
+typedef struct xchan__ctx {
+	xchan__sel *done;   /* claimed sels to finish (FIFO) */
+	xchan__sel **tail;
+	xchan_val drops[4]; /* values dropped by the buffer policy */
+	uint32_t ndrops;
+	uint32_t need_refill; /* xform: a take made room with puts pending */
+} xchan__ctx;
+
+static inline void
+xchan__ctx_init(xchan__ctx *cx)
+{
+	cx->done = NULL;
+	cx->tail = &cx->done;
+	cx->ndrops = 0;
+	cx->need_refill = 0;
+}
+
+static inline void
+xchan__ctx_complete(xchan__ctx *cx, xchan__sel *s)
+{
+	s->done_next = NULL;
+	*cx->tail = s;
+	cx->tail = &s->done_next;
+}
+
+/* Finishes claimed sels and releases dropped values.  No lock held. */
+void xchan__ctx_finish(xchan__ctx *cx);
+
+/* Results of the locked try-functions besides xchan_err codes. */
+#define XCHAN__NEED_STEP (-1)     /* put: run the transform (step_lock held) */
+#define XCHAN__NEED_REFILL (-2)   /* take: pull pending puts through the transform */
+#define XCHAN__NEED_COMPLETE (-3) /* take: run the transform's completion */
+
+/* Under ch->lock.  Try to complete a put / take now.  `self` is the caller's
+ * own sel (alts), whose waiters are skipped; NULL for single operations.
+ * Returns XCHAN_OK, XCHAN_EAGAIN (would wait), XCHAN_ECLOSED, or a NEED_*
+ * code on transform channels.  On OK for a put the value moved. */
+int32_t xchan__chan_try_put(xchan_chan *ch, xchan_val v, xchan__ctx *cx, xchan__sel *self);
+int32_t xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self);
+
+/* Under ch->lock: whether another waiter of this direction may queue
+ * (purging dead ones first), then queue / unlink. */
+bool xchan__chan_may_queue(xchan_chan *ch, bool is_put);
+void xchan__chan_enqueue(xchan_chan *ch, xchan__waiter *w);
+void xchan__chan_unlink(xchan_chan *ch, xchan__waiter *w);
+
+/* Under ch->lock: pops the first waiter of a direction whose sel the caller
+ * claims (unlinking dead ones, skipping `self`'s); NULL if none. */
+xchan__waiter *xchan__chan_pop(xchan_chan *ch, bool is_put, xchan__sel *self);
+
+/* Unlinks `w` if still queued (takes and drops the lock). */
+void xchan__chan_withdraw(xchan__waiter *w);
+
+/* Transform paths (chan_xform.c).  put_step: called with step_lock and
+ * lock held after try_put said NEED_STEP; returns with both dropped.
+ * refill / complete: take and drop the locks themselves. */
+void xchan__xform_put_step(xchan_chan *ch, xchan_val v, xchan__ctx *cx);
+void xchan__xform_refill(xchan_chan *ch);
+void xchan__xform_complete(xchan_chan *ch);
+/* close of a transform channel (locks itself). */
+void xchan__xform_close(xchan_chan *ch);
+
+/* Under lock: hands buffered values to waiting takers. */
+void xchan__chan_feed_takers(xchan_chan *ch, xchan__ctx *cx);
+/* Under lock: gives every remaining taker ECLOSED (after feeding). */
+void xchan__chan_release_takers(xchan_chan *ch, xchan__ctx *cx);
+/* Under lock: adds to the buffer by its policy (no full check); returns a
+ * value the policy dropped (nil if none), or sets *oom. */
+xchan_val xchan__buf_add(xchan_chan *ch, xchan_val v, bool *oom);
+
+/* Channel allocation with room for `extra` trailing bytes (timeouts). */
+int32_t xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra);
+/* Takes a reference only if the channel is still alive (refs > 0). */
+bool xchan__chan_try_retain(xchan_chan *ch);
+
+/* Transform internals (xform.c). */
+typedef struct xchan__outs {
+	xchan_val *v;
+	size_t n, cap;
+	xchan_val inline_v[8];
+	int failed;
+	xchan_val error;
+} xchan__outs;
+void xchan__outs_init(xchan__outs *o);
+void xchan__outs_free(xchan__outs *o); /* releases remaining values */
+int32_t xchan__xform_step(xchan_xform *xf, xchan_val in, xchan__outs *o);
+int32_t xchan__xform_finish(xchan_xform *xf, xchan__outs *o);
+int32_t xchan__outs_push(xchan__outs *o, xchan_val v);
+
+#endif

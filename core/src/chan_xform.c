@@ -1,0 +1,204 @@
+/*
+ * chan_xform.c — the paths of a channel with a transform.
+ *
+ * Design notes
+ * ------------
+ * Locks: step_lock, then lock (chan.h).  Every function here that runs a
+ * step or the error handler holds step_lock and NOT lock while it does:
+ * transforms may be host code (a Python function, a JS callback), and host
+ * code must never run under a channel lock.  step_lock serializes the steps,
+ * so a transform's state needs no lock of its own, and values enter the
+ * buffer in the order their steps ran.
+ *
+ * Why the decisions cannot go stale while lock is dropped around a step:
+ * only step_lock holders add to the buffer of a transform channel or close
+ * it, so "not closed, not full" seen under lock stays true until the
+ * outputs are added (takers can only make more room).
+ *
+ * Completion (flush) runs once: at close if no puts are pending, else when
+ * a take finds the closed channel drained (NEED_COMPLETE); `completed` is
+ * set only after the flushed values are in the buffer, so a taker can never
+ * see "closed, empty, completed" while a flush is still on its way.
+ */
+#include "chan.h"
+#include "val.h"
+
+static xchan_val
+default_error_handler(void *user, xchan_val error)
+{
+	(void)user;
+	const char *text;
+	size_t len;
+	if (xchan_get_string(error, &text, &len) == XCHAN_OK)
+		fprintf(stderr, "xchan: transform failed: %.*s\n", (int)len, text);
+	else
+		fprintf(stderr, "xchan: transform failed (error value of kind %s)\n",
+		    xchan_kind_name(error.kind));
+	xchan_val_release(error);
+	return xchan_val_nil();
+}
+
+/* After a failed step: the error handler's non-nil result joins the outputs
+ * (it bypasses the transform, as in core.async). */
+static void
+handle_failure(xchan_chan *ch, xchan__outs *o)
+{
+	xchan_val err = o->error;
+	o->error = xchan_val_nil();
+	o->failed = 0;
+	xchan_error_handler h = ch->on_error ? ch->on_error : default_error_handler;
+	xchan_val r = h(ch->on_error_user, err);
+	if (r.kind != XCHAN_NIL)
+		xchan__outs_push(o, r);
+}
+
+/* Under lock: moves the outputs into the buffer by its policy; what the
+ * policy drops stays in `o` to be released after the unlock. */
+static void
+add_outputs(xchan_chan *ch, xchan__outs *o, xchan__ctx *cx)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		bool oom = false;
+		xchan_val d = xchan__buf_add(ch, o->v[i], &oom);
+		if (!oom)
+			o->v[i] = d;
+		/* on oom the value stays in o and is released: reported by
+		 * nothing else, so say it */
+		else
+			fprintf(stderr, "xchan: out of memory, transform output dropped\n");
+	}
+	xchan__chan_feed_takers(ch, cx);
+}
+
+/* Runs the step (step_lock held, lock not held), then takes lock and adds
+ * the outputs.  Returns with lock held; true if the step stopped. */
+static bool
+feed(xchan_chan *ch, xchan_val v, xchan__outs *o, xchan__ctx *cx)
+{
+	int32_t r = xchan__xform_step(ch->xf, v, o);
+	if (r == XCHAN_STEP_FAILED)
+		handle_failure(ch, o);
+	xchan__lock_acquire(&ch->lock);
+	add_outputs(ch, o, cx);
+	return r == XCHAN_STEP_REDUCED;
+}
+
+/* Under lock: the transform stopped (core.async abort): close, and complete
+ * every pending putter with OK; their values are discarded by their owners
+ * (result.val). */
+static void
+abort_locked(xchan_chan *ch, xchan__ctx *cx)
+{
+	ch->closed = 1;
+	xchan__waiter *w;
+	while ((w = xchan__chan_pop(ch, true, NULL)) != NULL) {
+		w->sel->result.err = XCHAN_OK;
+		w->sel->result.index = w->index;
+		w->sel->result.val = w->val;
+		xchan__ctx_complete(cx, w->sel);
+	}
+}
+
+/* The closed channel's tail: flush once if no puts are pending, then serve
+ * and release the takers.  step_lock held, lock not held. */
+static void
+close_tail(xchan_chan *ch, xchan__ctx *cx)
+{
+	xchan__outs o;
+	xchan__outs_init(&o);
+	xchan__lock_acquire(&ch->lock);
+	if (!ch->completed && ch->puts.n == 0) {
+		xchan__lock_release(&ch->lock);
+		int32_t r = xchan__xform_finish(ch->xf, &o);
+		if (r == XCHAN_STEP_FAILED)
+			handle_failure(ch, &o);
+		xchan__lock_acquire(&ch->lock);
+		add_outputs(ch, &o, cx);
+		ch->completed = 1;
+	}
+	xchan__chan_feed_takers(ch, cx);
+	if (ch->puts.n == 0)
+		xchan__chan_release_takers(ch, cx);
+	xchan__lock_release(&ch->lock);
+	xchan__outs_free(&o);
+}
+
+void
+xchan__xform_put_step(xchan_chan *ch, xchan_val v, xchan__ctx *cx)
+{
+	xchan__lock_release(&ch->lock);
+	xchan__outs o;
+	xchan__outs_init(&o);
+	bool stopped = feed(ch, v, &o, cx);
+	if (stopped)
+		abort_locked(ch, cx);
+	xchan__lock_release(&ch->lock);
+	if (stopped)
+		close_tail(ch, cx);
+	xchan__lock_release(&ch->step_lock);
+	xchan__outs_free(&o);
+}
+
+void
+xchan__xform_refill(xchan_chan *ch)
+{
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
+	xchan__outs o;
+	xchan__outs_init(&o);
+	bool stopped = false;
+	xchan__lock_acquire(&ch->step_lock);
+	xchan__lock_acquire(&ch->lock);
+	while (ch->puts.n > 0 &&
+	    (ch->buf_kind != XCHAN_BUF_FIXED || ch->count < ch->cap)) {
+		xchan__waiter *w = xchan__chan_pop(ch, true, NULL);
+		if (w == NULL)
+			break;
+		xchan_val v = w->val;
+		w->sel->result.err = XCHAN_OK;
+		w->sel->result.index = w->index;
+		w->sel->result.val = xchan_val_nil();
+		xchan__ctx_complete(&cx, w->sel);
+		xchan__lock_release(&ch->lock);
+		xchan__ctx_finish(&cx); /* the putter need not wait for the step */
+		xchan__outs_free(&o);
+		stopped = feed(ch, v, &o, &cx);
+		if (stopped) {
+			abort_locked(ch, &cx);
+			break;
+		}
+	}
+	xchan__lock_release(&ch->lock);
+	if (stopped)
+		close_tail(ch, &cx);
+	xchan__lock_release(&ch->step_lock);
+	xchan__ctx_finish(&cx);
+	xchan__outs_free(&o);
+}
+
+void
+xchan__xform_complete(xchan_chan *ch)
+{
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
+	xchan__lock_acquire(&ch->step_lock);
+	close_tail(ch, &cx);
+	xchan__lock_release(&ch->step_lock);
+	xchan__ctx_finish(&cx);
+}
+
+void
+xchan__xform_close(xchan_chan *ch)
+{
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
+	xchan__lock_acquire(&ch->step_lock);
+	xchan__lock_acquire(&ch->lock);
+	bool was_closed = ch->closed;
+	ch->closed = 1;
+	xchan__lock_release(&ch->lock);
+	if (!was_closed)
+		close_tail(ch, &cx);
+	xchan__lock_release(&ch->step_lock);
+	xchan__ctx_finish(&cx);
+}

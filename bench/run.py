@@ -1,0 +1,643 @@
+#!/usr/bin/env python3
+"""bench/run.py — build and run the xchan benchmarks side by side with their
+Go and Rust crossbeam-channel peers, and report ratios (bench/README.md).
+
+    python3 bench/run.py                 # every row, 5 repeats, full N
+    python3 bench/run.py --quick         # 3 repeats, smaller N (well under 2 minutes)
+    python3 bench/run.py --rows seq_bounded,spsc_capN --repeats 7
+
+Each row runs every implementation interleaved (xchan go crossbeam xchan go
+crossbeam ...).  For every run it records the program's own ns/msg (one JSON
+line on stdout) and the child's CPU time (user+sys from os.wait4's rusage).
+It prints one table per row, a summary, and writes bench/results/latest.json,
+latest.md and latest.png (ratio chart; matplotlib is installed into
+bench/.venv when it is missing, and the script re-executes itself there).
+
+Exit status: 0 when every run that could run passed its checks; 1 when a run
+failed a check, crashed or timed out, or xchan did not build; 2 bad usage.
+Missing toolchains and functions libxchan does not define yet are reported
+in the table (status "missing"), not counted as failures.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+BUILD = ROOT / "build-bench"
+RESULTS = BENCH / "results"
+VENV = BENCH / ".venv"
+
+IMPLS = ("xchan", "go", "crossbeam")
+M = 1_000_000
+
+
+# ---- rows -------------------------------------------------------------------
+# Each condition is one of
+#   ("ratio", peer, limit)        median(xchan) / median(peer) <= limit
+#   ("abs", limit_ns)             median xchan ns/msg <= limit_ns
+#   ("extra_true", key)           every xchan run has extra[key] == true
+#   ("extra_max", key, limit)     median of xchan's extra[key] <= limit
+@dataclass
+class Row:
+    num: str
+    name: str
+    shape: str
+    n: int
+    n_quick: int
+    cap: int | None  # None: cap = n
+    impls: tuple[str, ...]
+    target: str
+    conds: list = field(default_factory=list)
+
+
+THR = ("xchan", "go", "crossbeam")
+TASK = ("xchan", "go")
+
+ROWS = [
+    Row("1", "seq_bounded", "1 thread: N puts then N takes, cap N", M, 200_000, None, THR,
+        "<= 1.0x crossbeam and Go", [("ratio", "crossbeam", 1.0), ("ratio", "go", 1.0)]),
+    Row("2", "seq_unbounded", "1 thread, N puts then N takes; xchan and Go: fixed buffer of N; crossbeam unbounded()",
+        M, 200_000, None, THR, "<= 1.0x crossbeam unbounded", [("ratio", "crossbeam", 1.0)]),
+    Row("3", "spsc_capN", "1 producer + 1 consumer thread, cap 1024", M, 200_000, 1024, THR,
+        "<= 1.0x crossbeam", [("ratio", "crossbeam", 1.0)]),
+    Row("4", "spsc_cap1", "1 producer + 1 consumer thread, cap 1", M, 200_000, 1, THR,
+        "<= 1.0x crossbeam (median)", [("ratio", "crossbeam", 1.0)]),
+    Row("5", "pingpong_cap0", "2 threads, rendezvous round trips (n = round trips), one-way ns", 100_000, 20_000, 0, THR,
+        "<= 1.0x crossbeam; < 1 us one-way", [("ratio", "crossbeam", 1.0), ("abs", 1000.0)]),
+    Row("6", "pingpong_task", "2 go tasks / goroutines, cap 0 round trips, one-way ns", 100_000, 20_000, 0, TASK,
+        "<= 1.0x Go", [("ratio", "go", 1.0)]),
+    Row("7", "mpsc", "4 producer threads, 1 consumer, cap 1024", M, 200_000, 1024, THR,
+        "<= 1.0x crossbeam", [("ratio", "crossbeam", 1.0)]),
+    Row("8a", "mpmc_capN", "4 producer + 4 consumer threads, cap 1024", M, 200_000, 1024, THR,
+        "<= 1.0x both", [("ratio", "crossbeam", 1.0), ("ratio", "go", 1.0)]),
+    Row("8b", "mpmc_cap0", "4 producer + 4 consumer threads, cap 0", M, 200_000, 0, THR,
+        "<= 1.0x both", [("ratio", "crossbeam", 1.0), ("ratio", "go", 1.0)]),
+    Row("9a", "prodcons_task_cap0", "2 + 2 go tasks / goroutines, cap 0", M, 200_000, 0, TASK,
+        "<= 1.0x Go", [("ratio", "go", 1.0)]),
+    Row("9b", "prodcons_task_cap10", "2 + 2 go tasks / goroutines, cap 10", M, 200_000, 10, TASK,
+        "<= 1.0x Go", [("ratio", "go", 1.0)]),
+    Row("9c", "prodcons_task_cap100", "2 + 2 go tasks / goroutines, cap 100", M, 200_000, 100, TASK,
+        "<= 1.0x Go", [("ratio", "go", 1.0)]),
+    Row("10", "select_rx", "4 sender threads on 4 channels (cap 1), 1 receiver doing alts/select", M, 200_000, 1, THR,
+        "<= 1.0x both; per-channel counts within 10%",
+        [("ratio", "crossbeam", 1.0), ("ratio", "go", 1.0), ("extra_true", "per_channel_within_10pct")]),
+    Row("11", "select_both", "4 sender + 4 receiver threads, each alts/select over the 4 channels, cap 1", M, 200_000, 1,
+        THR, "<= 1.0x both", [("ratio", "crossbeam", 1.0), ("ratio", "go", 1.0)]),
+    Row("12", "alts_timeout_task",
+        "a: per op an alts over {chan, fresh 1 h timeout} in a task (timed); b: min(n,100k) tasks each await a 1 ms timeout",
+        M, 50_000, 1024, TASK, "<= 1.0x Go; timer p99 late <= 2 ms",
+        [("ratio", "go", 1.0), ("extra_max", "late_p99_us", 2000.0)]),
+    Row("13a", "full_dropping", "1 thread, dropping buffer of 64 kept full, N puts (Go: select-default; crossbeam: try_send)",
+        10 * M, 2 * M, 64, THR, "put on full <= 20 ns", [("abs", 20.0)]),
+    Row("13b", "full_sliding", "1 thread, sliding buffer of 64 kept full, N puts (peers: on Full drop the oldest, then put)",
+        10 * M, 2 * M, 64, THR, "put on full <= 20 ns", [("abs", 20.0)]),
+    Row("13c", "failed_poll", "1 thread, N polls of an empty channel (cap 64)", 10 * M, 2 * M, 64, THR,
+        "<= 2x Go", [("ratio", "go", 2.0)]),
+    Row("-", "spawn_task", "spawn N go tasks / goroutines and wait for each (xchan: its result channel; Go: WaitGroup)",
+        100_000, 20_000, 0, TASK, "(no target)", []),
+]
+ROW_BY_NAME = {r.name: r for r in ROWS}
+
+
+# ---- environment --------------------------------------------------------------
+def ensure_matplotlib() -> str | None:
+    """Returns None when matplotlib can be imported (possibly after
+    re-executing in bench/.venv), else a reason why there is no chart."""
+    try:
+        import matplotlib  # noqa: F401
+        return None
+    except ImportError:
+        pass
+    if os.environ.get("XCHAN_BENCH_IN_VENV"):
+        return "matplotlib is not importable even in bench/.venv"
+    py = VENV / "bin" / "python"
+    try:
+        if not py.exists():
+            print(f"[run.py] creating {VENV} for matplotlib", flush=True)
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        probe = subprocess.run([str(py), "-c", "import matplotlib"], capture_output=True)
+        if probe.returncode != 0:
+            print("[run.py] pip install matplotlib into bench/.venv", flush=True)
+            subprocess.run([str(py), "-m", "pip", "install", "--quiet", "matplotlib"], check=True)
+    except (subprocess.CalledProcessError, OSError) as e:
+        return f"could not install matplotlib into bench/.venv ({e})"
+    env = dict(os.environ, XCHAN_BENCH_IN_VENV="1")
+    sys.stdout.flush()
+    os.execve(str(py), [str(py), str(Path(__file__).resolve())] + sys.argv[1:], env)
+    return "unreachable"
+
+
+def first_line(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        text = (out.stdout or out.stderr).strip()
+        return text.splitlines()[0] if text else "?"
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+
+
+def machine() -> dict:
+    info: dict = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        info["cpu"] = platform.processor() or "?"
+    info["nproc"] = os.cpu_count()
+    try:
+        info["nproc_affinity"] = len(os.sched_getaffinity(0))
+    except AttributeError:
+        pass
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memtotal"] = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    info["kernel"] = f"{platform.system()} {platform.release()} {platform.machine()}"
+    info["date"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    info["loadavg_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    crossbeam = "?"
+    try:
+        lock = (BENCH / "rust" / "Cargo.lock").read_text()
+        i = lock.index('name = "crossbeam-channel"')
+        crossbeam = lock[i:].splitlines()[1].split('"')[1]
+    except (OSError, ValueError, IndexError):
+        pass
+    info["tools"] = {
+        "cc": first_line(["cc", "--version"]),
+        "cmake": first_line(["cmake", "--version"]),
+        "go": first_line(["go", "version"]),
+        "rustc": first_line(["rustc", "--version"]),
+        "cargo": first_line(["cargo", "--version"]),
+        "crossbeam-channel": crossbeam,
+        "python": sys.version.split()[0],
+    }
+    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True)
+    info["git"] = (rev.stdout.strip() or "?") + (" (tree has uncommitted changes)" if dirty.stdout.strip() else "")
+    return info
+
+
+# ---- build --------------------------------------------------------------------
+@dataclass
+class Impl:
+    name: str
+    exe: Path | None = None
+    status: str = "ok"  # ok | missing | build-failed
+    why: str = ""
+
+
+def run_logged(cmd: list[str], cwd: Path, log: Path, env=None) -> bool:
+    with open(log, "a") as f:
+        f.write(f"$ {' '.join(cmd)}  (in {cwd})\n")
+        f.flush()
+        r = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=env)
+    return r.returncode == 0
+
+
+def tail(path: Path, n: int = 12) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+def build(names: list[str], jobs: int) -> dict[str, Impl]:
+    logs = BUILD / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    impls: dict[str, Impl] = {}
+    for name in names:
+        log = logs / f"{name}.log"
+        log.write_text("")
+        if name == "xchan":
+            exe = BUILD / "bench" / "c" / "xchan-bench"
+            if not shutil.which("cmake"):
+                impls[name] = Impl(name, None, "missing", "cmake not found on PATH")
+                continue
+            ok = run_logged(["cmake", "-S", str(ROOT), "-B", str(BUILD), "-DXCHAN_BUILD_BENCH=ON",
+                             "-DXCHAN_BUILD_TESTS=OFF", "-DCMAKE_BUILD_TYPE=Release"], ROOT, log)
+            ok = ok and run_logged(["cmake", "--build", str(BUILD), "--target", "xchan-bench", "-j", str(jobs)],
+                                   ROOT, log)
+        elif name == "go":
+            exe = BENCH / "go" / "xchan-bench-go"
+            if not shutil.which("go"):
+                impls[name] = Impl(name, None, "missing", "go toolchain not found on PATH")
+                continue
+            ok = run_logged(["go", "build", "-o", str(exe), "."], BENCH / "go", log,
+                            env=dict(os.environ, GOFLAGS=os.environ.get("GOFLAGS", "") + " -mod=mod"))
+        else:
+            exe = BENCH / "rust" / "target" / "release" / "xchan-bench-crossbeam"
+            if not shutil.which("cargo"):
+                impls[name] = Impl(name, None, "missing", "cargo (Rust toolchain) not found on PATH")
+                continue
+            ok = run_logged(["cargo", "build", "--release", "--locked"], BENCH / "rust", log)
+        if ok and exe.exists():
+            impls[name] = Impl(name, exe)
+        else:
+            impls[name] = Impl(name, None, "build-failed", f"build failed, see {log}:\n{tail(log)}")
+        print(f"[run.py] build {name}: {impls[name].status}", flush=True)
+    return impls
+
+
+# ---- running -------------------------------------------------------------------
+@dataclass
+class Run:
+    status: str  # ok | failed | missing | timeout | error
+    ns_per_msg: float | None = None
+    cpu_s: float | None = None
+    wall_s: float | None = None
+    msgs: int | None = None
+    extra: dict = field(default_factory=dict)
+    message: str = ""
+
+
+def run_one(impl: Impl, row: Row, n: int, cap: int, timeout: float) -> Run:
+    cmd = [str(impl.exe), row.name, "--n", str(n), "--cap", str(cap)]
+    env = dict(os.environ)
+    if impl.name == "go":
+        env["GOMAXPROCS"] = "2"
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=ROOT)
+        timed_out = False
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid == p.pid:
+                break
+            if time.monotonic() - t0 > timeout:
+                os.kill(p.pid, signal.SIGKILL)
+                pid, status, ru = os.wait4(p.pid, 0)
+                timed_out = True
+                break
+            time.sleep(0.002)
+        wall = time.monotonic() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace").strip()
+    cpu = ru.ru_utime + ru.ru_stime
+    rc = p.returncode
+    if timed_out:
+        return Run("timeout", cpu_s=cpu, wall_s=wall, message=f"killed after {timeout:.0f} s")
+    if rc == 4 and impl.name == "xchan":
+        return Run("missing", cpu_s=cpu, wall_s=wall, message=stderr)
+    if rc != 0:
+        how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
+        return Run("failed", cpu_s=cpu, wall_s=wall, message=f"{how}: {stderr[-2000:]}")
+    try:
+        line = [x for x in stdout.splitlines() if x.strip()][-1]
+        d = json.loads(line)
+        assert d["row"] == row.name and d["impl"] == impl.name, "row/impl mismatch"
+        assert d["n"] == n and d["cap"] == cap, f"ran n={d['n']} cap={d['cap']}, asked n={n} cap={cap}"
+        ns = float(d["ns_per_msg"])
+        extra = d.get("extra") or {}
+        msgs = int(extra.get("msgs", n))
+    except (IndexError, ValueError, KeyError, AssertionError, TypeError) as e:
+        return Run("error", cpu_s=cpu, wall_s=wall, message=f"bad output ({e}): {stdout[-500:]!r}")
+    return Run("ok", ns, cpu, wall, msgs, extra, stderr)
+
+
+# ---- aggregation -----------------------------------------------------------------
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def summarize(row: Row, runs: dict[str, list[Run]], impls: dict[str, Impl]) -> dict:
+    s: dict = {"row": row.name, "num": row.num, "shape": row.shape, "target": row.target, "impls": {}}
+    for name in row.impls:
+        rs = runs.get(name, [])
+        ok = [r for r in rs if r.status == "ok"]
+        im = impls.get(name)
+        if im is None or im.status != "ok":
+            st = "missing" if im is None or im.status == "missing" else im.status
+            s["impls"][name] = {"status": st, "why": im.why if im else "not selected"}
+            continue
+        if not ok:
+            bad = rs[0] if rs else Run("error", message="not run")
+            s["impls"][name] = {"status": bad.status, "why": bad.message}
+            continue
+        ns = [r.ns_per_msg for r in ok]
+        cpu_per_m = [r.cpu_s / r.msgs * M for r in ok]
+        s["impls"][name] = {
+            "status": "ok" if len(ok) == len(rs) else f"ok {len(ok)}/{len(rs)}",
+            "runs": len(ok),
+            "median_ns": median(ns),
+            "min_ns": min(ns),
+            "cpu_s_per_mmsg": median(cpu_per_m),
+            "ns": ns,
+            "extra": [r.extra for r in ok],
+            "why": "; ".join(sorted({r.message for r in rs if r.status != "ok"})),
+        }
+    x = s["impls"].get("xchan", {})
+    ratios = {}
+    for peer in ("go", "crossbeam"):
+        p = s["impls"].get(peer, {})
+        if x.get("median_ns") and p.get("median_ns"):
+            ratios[peer] = x["median_ns"] / p["median_ns"]
+    s["ratios"] = ratios
+    # targets
+    verdicts = []
+    for c in row.conds:
+        kind = c[0]
+        if kind == "ratio":
+            peer, lim = c[1], c[2]
+            v = ratios.get(peer)
+            verdicts.append((f"xchan/{peer} {fmt_ratio(v)} <= {lim:g}", None if v is None else v <= lim))
+        elif kind == "abs":
+            v = x.get("median_ns")
+            verdicts.append((f"{fmt_ns(v)} ns <= {c[1]:g} ns", None if v is None else v <= c[1]))
+        elif kind == "extra_true":
+            vals = [e.get(c[1]) for e in x.get("extra", [])]
+            ok = None if not vals or any(v is None for v in vals) else all(vals)
+            verdicts.append((f"{c[1]} in {sum(bool(v) for v in vals)}/{len(vals)} runs", ok))
+        elif kind == "extra_max":
+            vals = [e.get(c[1]) for e in x.get("extra", []) if e.get(c[1]) is not None]
+            v = median(vals)
+            verdicts.append((f"{c[1]} {fmt_ns(v)} <= {c[2]:g}", None if v is None else v <= c[2]))
+    s["verdicts"] = verdicts
+    if not verdicts:
+        s["met"] = "-"
+    elif any(v is False for _, v in verdicts):
+        s["met"] = "NO"
+    elif all(v is True for _, v in verdicts):
+        s["met"] = "yes"
+    else:
+        s["met"] = "n/a"
+    return s
+
+
+def fmt_ns(v) -> str:
+    if v is None:
+        return "-"
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def fmt_ratio(v) -> str:
+    return "-" if v is None else f"{v:.2f}x"
+
+
+def extra_note(row: Row, s: dict) -> list[str]:
+    """Row-specific extras worth a line (fairness counts, timer lateness)."""
+    notes = []
+    for name, d in s["impls"].items():
+        ex = d.get("extra") or []
+        if not ex:
+            continue
+        if row.name == "select_rx":
+            spreads = [e.get("per_channel_spread") for e in ex if e.get("per_channel_spread") is not None]
+            cspreads = [e.get("choice_counts_spread") for e in ex if e.get("choice_counts_spread") is not None]
+            last = ex[-1]
+            notes.append(f"{name}: per-channel counts (last run) {last.get('per_channel')}, "
+                         f"spread (max-min)/mean median {fmt_ratio(median(spreads))[:-1]}; "
+                         f"alts choice alone {last.get('choice_counts')}, spread {fmt_ratio(median(cspreads))[:-1]}")
+        elif row.name == "alts_timeout_task":
+            def med(k):
+                return fmt_ns(median([e[k] for e in ex if e.get(k) is not None]))
+            notes.append(f"{name}: {ex[-1].get('timers')} x 1 ms timers: late p50 {med('late_p50_us')} us, "
+                         f"p99 {med('late_p99_us')} us, max {med('late_max_us')} us (medians over runs)")
+        elif row.name in ("mpmc_capN", "mpmc_cap0") and ex[-1].get("per_consumer"):
+            notes.append(f"{name}: per-consumer counts (last run) {ex[-1]['per_consumer']}")
+    return notes
+
+
+# ---- output ------------------------------------------------------------------------
+def row_table(row: Row, s: dict, n: int, cap: int, repeats: int) -> list[str]:
+    lines = [f"### {row.num} {row.name} — {row.shape}",
+             f"n={n} cap={cap} repeats={repeats}; target: {row.target}", "",
+             "| impl | median ns/msg | min ns/msg | CPU s / M msgs | status |",
+             "|---|---:|---:|---:|---|"]
+    for name in IMPLS:
+        if name not in row.impls:
+            lines.append(f"| {name} | | | | no peer (needs tasks) |")
+            continue
+        d = s["impls"][name]
+        if "median_ns" in d:
+            lines.append(f"| {name} | {fmt_ns(d['median_ns'])} | {fmt_ns(d['min_ns'])} | "
+                         f"{d['cpu_s_per_mmsg']:.3f} | {d['status']} |")
+        else:
+            why = d.get("why", "").strip().splitlines()
+            lines.append(f"| {name} | | | | **{d['status']}**: {why[0] if why else ''} |")
+    r = s["ratios"]
+    lines.append("")
+    lines.append(f"ratio xchan/Go {fmt_ratio(r.get('go'))}, xchan/crossbeam {fmt_ratio(r.get('crossbeam'))} "
+                 f"(median over median); target met: **{s['met']}**"
+                 + (" (" + "; ".join(f"{t}: {'yes' if v else 'no' if v is False else 'n/a'}"
+                                     for t, v in s["verdicts"]) + ")" if s["verdicts"] else ""))
+    for note in extra_note(row, s):
+        lines.append(f"- {note}")
+    return lines
+
+
+def summary_table(summaries: list[dict]) -> list[str]:
+    lines = ["| # | row | xchan ns/msg | Go ns/msg | crossbeam ns/msg | xchan/Go | xchan/crossbeam | target | met |",
+             "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    for s in summaries:
+        cells = []
+        for name in IMPLS:
+            d = s["impls"].get(name)
+            if d is None:
+                cells.append("n/a")
+            elif "median_ns" in d:
+                cells.append(fmt_ns(d["median_ns"]))
+            else:
+                cells.append(d["status"])
+        lines.append(f"| {s['num']} | {s['row']} | {' | '.join(cells)} | {fmt_ratio(s['ratios'].get('go'))} | "
+                     f"{fmt_ratio(s['ratios'].get('crossbeam'))} | {s['target']} | {s['met']} |")
+    return lines
+
+
+def chart(summaries: list[dict], path: Path, title: str) -> str | None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        return f"no chart: {e}"
+    labels, go_r, cb_r = [], [], []
+    for s in summaries:
+        labels.append(f"{s['num']} {s['row']}")
+        go_r.append(s["ratios"].get("go"))
+        cb_r.append(s["ratios"].get("crossbeam"))
+    fig, ax = plt.subplots(figsize=(10, 0.42 * len(labels) + 1.8))
+    ys = list(range(len(labels)))
+    h = 0.38
+    for off, vals, name, color in ((-h / 2, go_r, "xchan / Go", "#3b7dd8"),
+                                   (h / 2, cb_r, "xchan / crossbeam", "#d8763b")):
+        yy = [y + off for y, v in zip(ys, vals) if v]
+        vv = [v for v in vals if v]
+        ax.barh(yy, vv, height=h, label=name, color=color)
+        for y, v in zip(yy, vv):
+            ax.text(v, y, f" {v:.2f}", va="center", fontsize=7)
+    for y, g, c in zip(ys, go_r, cb_r):
+        if not g and not c:
+            ax.text(1.0, y, "  no xchan result", va="center", fontsize=7, color="#888")
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("ratio of median ns/msg (log scale; < 1: xchan faster)")
+    ax.set_title(title, fontsize=9, pad=22)
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.04), ncol=2, frameon=False)
+    allv = [v for v in go_r + cb_r if v]
+    if allv:
+        ax.set_xlim(min(0.5, min(allv) / 1.5), max(2.0, max(allv) * 2))
+    else:
+        ax.set_xlim(0.1, 10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return None
+
+
+# ---- main ------------------------------------------------------------------------
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="3 repeats and smaller N (under 2 minutes)")
+    ap.add_argument("--rows", help="comma-separated row names (default: all): " + ",".join(r.name for r in ROWS))
+    ap.add_argument("--repeats", type=int, help="runs per implementation and row (default 5, --quick 3)")
+    ap.add_argument("--impls", default=",".join(IMPLS), help="comma-separated subset of " + ",".join(IMPLS))
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every N by this (e.g. 0.1 for a smoke test)")
+    ap.add_argument("--no-build", action="store_true", help="use the programs already built")
+    ap.add_argument("--timeout", type=float, help="seconds per run before it is killed (default 300, --quick 60)")
+    ap.add_argument("--out", default=str(RESULTS), help="directory for latest.{json,md,png}")
+    args = ap.parse_args()
+
+    repeats = args.repeats or (3 if args.quick else 5)
+    if repeats < 1:
+        ap.error("--repeats must be >= 1")
+    timeout = args.timeout or (60.0 if args.quick else 300.0)
+    rows = ROWS
+    if args.rows:
+        wanted = [x.strip() for x in args.rows.split(",") if x.strip()]
+        unknown = [w for w in wanted if w not in ROW_BY_NAME]
+        if unknown:
+            ap.error(f"unknown rows: {', '.join(unknown)}; known: {', '.join(ROW_BY_NAME)}")
+        rows = [ROW_BY_NAME[w] for w in wanted]
+    names = [x.strip() for x in args.impls.split(",") if x.strip()]
+    if any(x not in IMPLS for x in names):
+        ap.error(f"--impls takes a subset of {', '.join(IMPLS)}")
+
+    no_chart = ensure_matplotlib()
+    t_start = time.monotonic()
+    info = machine()
+    if args.no_build:
+        impls = {}
+        exes = {"xchan": BUILD / "bench" / "c" / "xchan-bench", "go": BENCH / "go" / "xchan-bench-go",
+                "crossbeam": BENCH / "rust" / "target" / "release" / "xchan-bench-crossbeam"}
+        for name in names:
+            impls[name] = Impl(name, exes[name]) if exes[name].exists() else \
+                Impl(name, None, "missing", f"{exes[name]} not built (--no-build)")
+    else:
+        impls = build(names, jobs=max(1, os.cpu_count() or 1))
+    for name in IMPLS:
+        if name not in impls:
+            impls[name] = Impl(name, None, "missing", "not selected with --impls")
+    for im in impls.values():
+        if im.status != "ok":
+            print(f"[run.py] {im.name}: {im.status.upper()}: {im.why}", flush=True)
+
+    mode = "quick" if args.quick else "full"
+    print(f"[run.py] {mode} run: {len(rows)} rows x {repeats} repeats, interleaved; "
+          f"machine: {info.get('cpu')}, {info.get('nproc')} cpus, load {info['loadavg_start']}", flush=True)
+    summaries, raw, md_rows = [], {}, []
+    any_failure = any(im.status == "build-failed" for im in impls.values() if im.name == "xchan")
+    for row in rows:
+        n = max(1, int((row.n_quick if args.quick else row.n) * args.scale))
+        cap = n if row.cap is None else row.cap
+        runs: dict[str, list[Run]] = {name: [] for name in row.impls}
+        for rep in range(repeats):
+            for name in row.impls:
+                im = impls[name]
+                if im.status != "ok":
+                    continue
+                if rep > 0 and runs[name] and runs[name][0].status == "missing":
+                    continue  # the function is not there; once is enough
+                r = run_one(im, row, n, cap, timeout)
+                runs[name].append(r)
+                if r.status in ("failed", "timeout", "error"):
+                    any_failure = True
+        s = summarize(row, runs, impls)
+        s.update(n=n, cap=cap, repeats=repeats)
+        summaries.append(s)
+        raw[row.name] = {k: [vars(r) for r in v] for k, v in runs.items()}
+        table = row_table(row, s, n, cap, repeats)
+        md_rows.append(table)
+        print("\n" + "\n".join(table), flush=True)
+
+    elapsed = time.monotonic() - t_start
+    info["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    info["harness_s"] = round(elapsed, 1)
+    summ = summary_table(summaries)
+    print("\n## Summary (ratio = xchan / peer, median over median; lower is better)\n")
+    print("\n".join(summ))
+    print(f"\n[run.py] {mode} run took {elapsed:.0f} s", flush=True)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    xver = next((e.get("version") for s in summaries for e in s["impls"].get("xchan", {}).get("extra", [])
+                 if e.get("version")), "?")
+    info["xchan"] = xver
+    title = (f"xchan benchmarks ({mode}, {repeats} repeats) — {info.get('cpu')}, {info.get('nproc')} cpus — "
+             f"{info['date']}")
+    chart_err = no_chart or chart(summaries, out / "latest.png", title)
+    if chart_err:
+        print(f"[run.py] {chart_err}", flush=True)
+
+    md = [f"# xchan benchmark results ({mode} run)", "",
+          "Ratios are xchan / peer, median ns/msg over median ns/msg; lower is better. "
+          "Every implementation ran interleaved, each row "
+          f"{repeats} times. CPU is the child's user+sys time (os.wait4) per million messages, "
+          "including process start-up.", "",
+          "## Machine", "",
+          f"- CPU: {info.get('cpu')}; nproc {info.get('nproc')}; MemTotal {info.get('memtotal')}",
+          f"- kernel: {info['kernel']}",
+          f"- date: {info['date']}; harness time {info['harness_s']} s; "
+          f"load average at start {info['loadavg_start']}, at end {info['loadavg_end']}",
+          f"- tree: {info['git']}; xchan {xver}",
+          "- tools: " + "; ".join(f"{k} {v}" for k, v in info["tools"].items()),
+          "- implementations: " + "; ".join(
+              f"{im.name} {im.status}" + (f" ({im.why.splitlines()[0]})" if im.why else "")
+              for im in impls.values()),
+          "", "## Summary", ""] + summ + ["", "![ratios](latest.png)" if not chart_err else f"({chart_err})",
+                                            "", "## Rows", ""]
+    for t in md_rows:
+        md += t + [""]
+    (out / "latest.md").write_text("\n".join(md))
+    result = {"mode": mode, "repeats": repeats, "machine": info,
+              "implementations": {k: {"status": v.status, "why": v.why, "exe": str(v.exe) if v.exe else None}
+                                  for k, v in impls.items()},
+              "rows": summaries, "runs": raw}
+    for s in result["rows"]:
+        s["verdicts"] = [{"check": t, "met": v} for t, v in s["verdicts"]]
+    (out / "latest.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    print(f"[run.py] wrote {out / 'latest.md'}, latest.json" + ("" if chart_err else ", latest.png"))
+    return 1 if any_failure else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

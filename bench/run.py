@@ -190,9 +190,11 @@ def machine() -> dict:
         "python": sys.version.split()[0],
     }
     rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+    # core/src is globbed by CMake, so untracked files there are built too
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "core", "CMakeLists.txt", "bench"],
                            capture_output=True, text=True)
-    info["git"] = (rev.stdout.strip() or "?") + (" (tree has uncommitted changes)" if dirty.stdout.strip() else "")
+    info["git"] = (rev.stdout.strip() or "?") + (" (with uncommitted changes in core/ or bench/)"
+                                                 if dirty.stdout.strip() else "")
     return info
 
 

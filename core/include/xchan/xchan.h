@@ -490,7 +490,7 @@ typedef void (*xchan_callback)(void *user, xchan_result *result);
 /* A pending asynchronous operation, for cancelling it. */
 typedef struct xchan_op xchan_op;
 
-#define XCHAN_ASYNC_DISPATCH 1u /* run the callback on the dispatch executor */
+#define XCHAN_ASYNC_DISPATCH 0x100u /* run the callback on the dispatch executor */
 
 /* Starts an asynchronous put.  If `out` is not NULL it receives a handle
  * (release it with xchan_op_release), or NULL when the operation already
@@ -538,7 +538,7 @@ typedef struct xchan_clause {
 	xchan_val val; /* PUT: the value (moved only if this clause wins) */
 } xchan_clause;
 
-#define XCHAN_ALTS_PRIORITY 1u
+#define XCHAN_ALTS_PRIORITY 1u /* flag bits of alts and async calls are distinct */
 
 /* Blocking (or, in a go task, parking) alts.  `out->index` is the clause that
  * completed; `out->err` is XCHAN_OK (take got out->val, put delivered) or

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "comb_common.h"
+#include "comb_mix.h"
 
 #define MIX_ATTRS (XCHAN_MIX_MUTE | XCHAN_MIX_PAUSE | XCHAN_MIX_SOLO)
 
@@ -393,4 +394,14 @@ xchan_mix_get(uint32_t *out_flags, xchan_mix *m, xchan_chan *ch)
 	*out_flags = in != NULL ? in->flags : 0;
 	comb_mutex_unlock(&m->mu);
 	return in != NULL ? XCHAN_OK : XCHAN_EINVAL;
+}
+
+int
+xchan__mix_settled(xchan_mix *m)
+{
+	xchan_chan_info info = {0};
+	info.size = sizeof(info);
+	if (xchan_chan_info_get(&info, m->change) != XCHAN_OK)
+		return 0;
+	return info.count == 0;
 }

@@ -121,6 +121,8 @@ XTEST(pub_unsub_and_buffers)
 	TU_TAKE_EQ(s0, 6);
 	XCHECK_ERR(xchan_pub_unsub_all(p), XCHAN_OK);
 	XCHECK_ERR(xchan_put(src, xchan_val_int(9), tu_dl()), XCHAN_OK);
+	/* The pub takes 10 only after it has routed (dropped) 9. */
+	XCHECK_ERR(xchan_put(src, xchan_val_int(10), tu_dl()), XCHAN_OK);
 	/* Resubscribing makes the topic again (buf_fn runs again). */
 	XCHECK_ERR(xchan_pub_sub(p, xchan_val_int(0), s0, 1), XCHAN_OK);
 	XCHECK_EQ(bufs, 3);

@@ -476,8 +476,10 @@ XCHAN_API int32_t xchan_poll(xchan_val *out, xchan_chan *ch);
  * with no xchan lock held.
  *
  * The result's value is moved to the callback: the taken value, or for a
- * put that did not happen (closed, canceled, timed out) the caller's value
- * handed back.
+ * put_async that did not happen (closed, canceled) the caller's value handed
+ * back.  For alts_async, as for xchan_alts, only a put clause that completed
+ * with XCHAN_OK moves its value; every other put value stays the caller's,
+ * and the callback tells which clause (if any) completed.
  * ------------------------------------------------------------------------- */
 typedef struct xchan_result {
 	int32_t err;   /* XCHAN_OK, XCHAN_ECLOSED, XCHAN_ETIMEDOUT, ... */

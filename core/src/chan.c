@@ -221,11 +221,15 @@ drop_value(xchan__ctx *cx, xchan_val v)
 void
 xchan__ctx_finish(xchan__ctx *cx)
 {
-	xchan__sel_finish_list(cx->done);
-	cx->done = NULL;
-	cx->tail = &cx->done;
-	xchan__vals_release(cx->drops, cx->ndrops);
-	cx->ndrops = 0;
+	if (cx->done) {
+		xchan__sel_finish_list(cx->done);
+		cx->done = NULL;
+		cx->tail = &cx->done;
+	}
+	if (cx->ndrops) {
+		xchan__vals_release(cx->drops, cx->ndrops);
+		cx->ndrops = 0;
+	}
 }
 
 /* ---- the locked algorithms (core.async's put/take, §2.2 and §2.3) -------- */
@@ -341,12 +345,20 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	int32_t err = check_put_args(ch, v);
 	if (err != XCHAN_OK)
 		return err;
-	xchan__ctx cx;
-	xchan__ctx_init(&cx);
 	bool xf = ch->xf != NULL;
 	if (xf)
 		xchan__lock_acquire(&ch->step_lock);
 	xchan__lock_acquire(&ch->lock);
+	/* Fast path: room in a fixed buffer's ring, nobody waiting. */
+	if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED && !xf && !ch->closed &&
+	        ch->takes.n == 0 && ch->count < ch->cap && ch->count < ch->slots)) {
+		ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
+		ch->count++;
+		xchan__lock_release(&ch->lock);
+		return XCHAN_OK;
+	}
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
 	err = xchan__chan_try_put(ch, v, &cx, NULL);
 	if (err == XCHAN__NEED_STEP) {
 		xchan__xform_put_step(ch, v, &cx); /* drops both locks */
@@ -392,13 +404,12 @@ xchan_offer(xchan_chan *ch, xchan_val v)
 	return xchan_put(ch, v, XCHAN_DEADLINE_POLL);
 }
 
-/* Locked take with the transform detours; returns with the lock dropped
- * unless it returns XCHAN_EAGAIN (then the lock is held). */
+/* Take with the transform detours, entered with the lock held; returns
+ * with the lock dropped unless it returns XCHAN_EAGAIN (then it is held). */
 static int32_t
 take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
 {
 	for (;;) {
-		xchan__lock_acquire(&ch->lock);
 		int32_t err = xchan__chan_try_take(ch, out, cx, self);
 		if (err == XCHAN_EAGAIN)
 			return err;
@@ -409,6 +420,7 @@ take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
 			xchan__xform_complete(ch);
 		else
 			return err;
+		xchan__lock_acquire(&ch->lock);
 	}
 }
 
@@ -417,6 +429,14 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 {
 	if (out == NULL || ch == NULL)
 		return XCHAN_EINVAL;
+	xchan__lock_acquire(&ch->lock);
+	/* Fast path: a buffered value and no put waiting to refill. */
+	if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED && ch->count > 0 &&
+	        ch->puts.n == 0)) {
+		*out = ring_pop(ch);
+		xchan__lock_release(&ch->lock);
+		return XCHAN_OK;
+	}
 	*out = xchan_val_nil();
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);

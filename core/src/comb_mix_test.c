@@ -261,4 +261,79 @@ XTEST(mix_release_without_inputs_ends)
 	xchan_chan_release(out);
 }
 
+/* Control calls race with mixing: a thread toggles mute/pause/solo on
+ * input a while 1000 values flow through each of a and b; b is never
+ * touched, so all its values arrive, in order. */
+typedef struct togglechurn {
+	xchan_mix *m;
+	xchan_chan *a;
+	_Atomic int *stop;
+} togglechurn;
+
+static int32_t
+togglechurn_run(void *arg, xchan_val *result)
+{
+	togglechurn *c = arg;
+	*result = xchan_val_nil();
+	for (uint32_t k = 0; !atomic_load(c->stop); k++) {
+		xchan_mix_toggle_entry e = {c->a, XCHAN_MIX_MUTE | XCHAN_MIX_PAUSE,
+		    k & (XCHAN_MIX_MUTE | XCHAN_MIX_PAUSE)};
+		xchan_mix_toggle(c->m, &e, 1);
+		xchan_mix_solo_mode(c->m, k % 2);
+	}
+	/* Leave a audible so that its values drain. */
+	xchan_mix_toggle_entry e = {c->a, XCHAN_MIX_MUTE | XCHAN_MIX_PAUSE, 0};
+	xchan_mix_toggle(c->m, &e, 1);
+	return XCHAN_OK;
+}
+
+XTEST(mix_concurrent_toggle)
+{
+	xchan_chan *out = tu_chan(XCHAN_BUF_FIXED, 8), *done = NULL, *t = NULL;
+	xchan_mix *m = NULL;
+	XCHECK_ERR(xchan_mix_new(&m, &done, out), XCHAN_OK);
+	xchan_chan *a = tu_range(0, 1000), *b = tu_range(1000, 2000);
+	XCHECK_ERR(xchan_mix_admix(m, a), XCHAN_OK);
+	XCHECK_ERR(xchan_mix_admix(m, b), XCHAN_OK);
+	_Atomic int stop = 0;
+	togglechurn c = {m, a, &stop};
+	XCHECK_ERR(xchan_thread(&t, togglechurn_run, &c, NULL), XCHAN_OK);
+	int64_t next_b = 1000, next_a = 0;
+	int bad = 0;
+	while (next_b < 2000) {
+		int32_t err;
+		int64_t v = tu_take_int(out, &err);
+		if (err != XCHAN_OK) {
+			XCHECK_ERR(err, XCHAN_OK);
+			break;
+		}
+		if (v >= 1000)
+			bad += v != next_b++;
+		else if (v >= next_a) /* muted values are skipped */
+			next_a = v + 1;
+		else
+			bad++;
+	}
+	XCHECK_EQ(bad, 0);
+	atomic_store(&stop, 1);
+	tu_done(t);
+	/* Release the handle and drain `out` until the mix ends (its inputs
+	 * drain and close once a is audible again). */
+	xchan_mix_release(m);
+	xchan_deadline d = tu_dl();
+	int ended = 0;
+	while (!ended && xchan_now() < d) {
+		xchan_val v;
+		while (xchan_poll(&v, out) == XCHAN_OK)
+			xchan_val_release(v);
+		ended = xchan_take(&v, done, xchan_deadline_in_ms(20)) ==
+		    XCHAN_ECLOSED;
+	}
+	XCHECK(ended);
+	xchan_chan_release(done);
+	xchan_chan_release(a);
+	xchan_chan_release(b);
+	xchan_chan_release(out);
+}
+
 XTEST_MAIN()

@@ -204,4 +204,64 @@ XTEST(mult_fans_out_strings)
 	xchan_chan_release(src);
 }
 
+/* Control calls race with the running mult: two threads tap and untap
+ * their own dropping channels while 2000 values flow; a fixed tap still
+ * gets every value in order. */
+typedef struct churn {
+	xchan_mult *m;
+	_Atomic int *stop;
+} churn;
+
+static int32_t
+churn_run(void *arg, xchan_val *result)
+{
+	churn *c = arg;
+	*result = xchan_val_nil();
+	xchan_chan *mine[4];
+	for (int i = 0; i < 4; i++)
+		xchan_chan_make(&mine[i], XCHAN_BUF_DROPPING, 1);
+	for (int k = 0; !atomic_load(c->stop); k++) {
+		xchan_mult_tap(c->m, mine[k % 4], k % 2);
+		if (k % 3 == 0)
+			xchan_mult_untap(c->m, mine[(k + 1) % 4]);
+		if (k % 50 == 0)
+			xchan_mult_untap(c->m, mine[k % 4]);
+	}
+	for (int i = 0; i < 4; i++) {
+		xchan_mult_untap(c->m, mine[i]);
+		xchan_chan_release(mine[i]);
+	}
+	return XCHAN_OK;
+}
+
+XTEST(mult_concurrent_tap_untap)
+{
+	xchan_chan *src = tu_chan(XCHAN_BUF_FIXED, 16), *all = tu_chan(XCHAN_BUF_FIXED, 16),
+		   *done = NULL, *t[2] = {NULL, NULL};
+	xchan_mult *m = NULL;
+	XCHECK_ERR(xchan_mult_new(&m, &done, src), XCHAN_OK);
+	XCHECK_ERR(xchan_mult_tap(m, all, 1), XCHAN_OK);
+	_Atomic int stop = 0;
+	churn c = {m, &stop};
+	for (int i = 0; i < 2; i++)
+		XCHECK_ERR(xchan_thread(&t[i], churn_run, &c, NULL), XCHAN_OK);
+	xchan_val *v = calloc(2000, sizeof(xchan_val));
+	for (int i = 0; i < 2000; i++)
+		v[i] = xchan_val_int(i);
+	XCHECK_ERR(xchan_onto_chan(NULL, src, v, 2000, 1), XCHAN_OK);
+	free(v);
+	int64_t *want = calloc(2000, sizeof(int64_t));
+	for (int i = 0; i < 2000; i++)
+		want[i] = i;
+	XCHECK(tu_expect_seq(all, want, 2000));
+	free(want);
+	atomic_store(&stop, 1);
+	for (int i = 0; i < 2; i++)
+		tu_done(t[i]);
+	tu_done(done);
+	xchan_mult_release(m);
+	xchan_chan_release(src);
+	xchan_chan_release(all);
+}
+
 XTEST_MAIN()

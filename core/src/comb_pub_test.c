@@ -173,4 +173,60 @@ XTEST(pub_close_flag)
 	xchan_chan_release(o);
 }
 
+/* sub/unsub race with routing: a thread subscribes and unsubscribes a
+ * dropping channel to topics 1 and 2 while 3000 values flow; topic 0's
+ * steady subscriber still gets its 1000 values in order. */
+typedef struct subchurn {
+	xchan_pub *p;
+	_Atomic int *stop;
+} subchurn;
+
+static int32_t
+subchurn_run(void *arg, xchan_val *result)
+{
+	subchurn *c = arg;
+	*result = xchan_val_nil();
+	xchan_chan *mine = NULL;
+	xchan_chan_make(&mine, XCHAN_BUF_DROPPING, 1);
+	for (int k = 0; !atomic_load(c->stop); k++) {
+		xchan_val topic = xchan_val_int(1 + k % 2);
+		xchan_pub_sub(c->p, topic, mine, 0);
+		if (k % 2)
+			xchan_pub_unsub(c->p, topic, mine);
+		if (k % 97 == 0)
+			xchan_pub_unsub_topic(c->p, topic);
+	}
+	xchan_chan_release(mine);
+	return XCHAN_OK;
+}
+
+XTEST(pub_concurrent_sub_unsub)
+{
+	xchan_chan *src = tu_chan(XCHAN_BUF_FIXED, 16), *zero = tu_chan(XCHAN_BUF_FIXED, 16),
+		   *done = NULL, *t = NULL;
+	xchan_pub *p = NULL;
+	XCHECK_ERR(xchan_pub_new(&p, &done, src, int_mod3, NULL, NULL, NULL),
+	    XCHAN_OK);
+	XCHECK_ERR(xchan_pub_sub(p, xchan_val_int(0), zero, 1), XCHAN_OK);
+	_Atomic int stop = 0;
+	subchurn c = {p, &stop};
+	XCHECK_ERR(xchan_thread(&t, subchurn_run, &c, NULL), XCHAN_OK);
+	xchan_val *v = calloc(3000, sizeof(xchan_val));
+	for (int i = 0; i < 3000; i++)
+		v[i] = xchan_val_int(i);
+	XCHECK_ERR(xchan_onto_chan(NULL, src, v, 3000, 1), XCHAN_OK);
+	free(v);
+	int64_t *want = calloc(1000, sizeof(int64_t));
+	for (int i = 0; i < 1000; i++)
+		want[i] = 3 * i;
+	XCHECK(tu_expect_seq(zero, want, 1000));
+	free(want);
+	atomic_store(&stop, 1);
+	tu_done(t);
+	tu_done(done);
+	xchan_pub_release(p);
+	xchan_chan_release(src);
+	xchan_chan_release(zero);
+}
+
 XTEST_MAIN()

@@ -31,19 +31,20 @@ comb_mutex_lock(comb_mutex *m)
 {
 	uint32_t c = 0;
 	if (atomic_compare_exchange_strong_explicit(&m->state, &c, 1,
-		memory_order_acquire, memory_order_relaxed))
+	        memory_order_acquire, memory_order_relaxed))
 		return;
 	for (int i = 0; i < 64; i++) {
 		xchan__cpu_relax();
 		c = 0;
 		if (atomic_compare_exchange_weak_explicit(&m->state, &c, 1,
-			memory_order_acquire, memory_order_relaxed))
+		        memory_order_acquire, memory_order_relaxed))
 			return;
 	}
 	c = atomic_exchange_explicit(&m->state, 2, memory_order_acquire);
 	while (c != 0) {
 		xchan__futex_wait(&m->state, 2, -1);
-		c = atomic_exchange_explicit(&m->state, 2, memory_order_acquire);
+		c = atomic_exchange_explicit(&m->state, 2,
+		    memory_order_acquire);
 	}
 }
 

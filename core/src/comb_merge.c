@@ -36,15 +36,15 @@ merge_run(void *arg, xchan_val *result)
 	*result = xchan_val_nil();
 	while (t->n > 0) {
 		xchan_result r;
-		int32_t err = xchan_alts(&r, t->clauses, t->n, 0,
-		    XCHAN_DEADLINE_NEVER);
+		int32_t err =
+		    xchan_alts(&r, t->clauses, t->n, 0, XCHAN_DEADLINE_NEVER);
 		if (err == XCHAN_OK) {
 			/* core.async ignores a failed put and goes on. */
 			if (xchan_put(t->out, r.val, XCHAN_DEADLINE_NEVER) !=
 			    XCHAN_OK)
 				xchan_val_release(r.val);
 		} else if (err == XCHAN_ECLOSED && r.index >= 0 &&
-		    (size_t)r.index < t->n) {
+		           (size_t)r.index < t->n) {
 			size_t i = (size_t)r.index;
 			xchan_chan_release(t->clauses[i].chan);
 			t->clauses[i] = t->clauses[--t->n];
@@ -245,7 +245,7 @@ map_run(void *arg, xchan_val *result)
 	for (;;) {
 		size_t got = 0;
 		while (got < t->n && xchan_take(&t->vals[got], t->chans[got],
-					 XCHAN_DEADLINE_NEVER) == XCHAN_OK)
+		                         XCHAN_DEADLINE_NEVER) == XCHAN_OK)
 			got++;
 		if (got < t->n) {
 			xchan__comb_release_vals(t->vals, got);

@@ -72,7 +72,8 @@ mix_free(xchan_mix *m)
 		xchan__free(m->ins, m->cap * sizeof(mix_in));
 	if (m->snap != NULL) {
 		xchan__free(m->snap, m->snap_cap * sizeof(mix_in));
-		xchan__free(m->clauses, (m->snap_cap + 1) * sizeof(xchan_clause));
+		xchan__free(m->clauses,
+		    (m->snap_cap + 1) * sizeof(xchan_clause));
 	}
 	xchan_chan_release(m->out);
 	xchan_chan_release(m->change);
@@ -131,13 +132,15 @@ mix_calc_state(xchan_mix *m)
 	if (m->snap == NULL || m->n > m->snap_cap) {
 		size_t cap = m->n < 4 ? 8 : m->n * 2;
 		mix_in *s = xchan__alloc(cap * sizeof(mix_in));
-		xchan_clause *c = xchan__zalloc((cap + 1) * sizeof(xchan_clause));
+		xchan_clause *c =
+		    xchan__zalloc((cap + 1) * sizeof(xchan_clause));
 		if (s == NULL || c == NULL) {
 			comb_mutex_unlock(&m->mu);
 			if (s != NULL)
 				xchan__free(s, cap * sizeof(mix_in));
 			if (c != NULL)
-				xchan__free(c, (cap + 1) * sizeof(xchan_clause));
+				xchan__free(c,
+				    (cap + 1) * sizeof(xchan_clause));
 			return -1;
 		}
 		if (m->snap != NULL) {
@@ -217,7 +220,8 @@ mix_run(void *arg, xchan_val *result)
 			mix_remove(m, m->snap[i].ch);
 			recalc = 1;
 		} else if ((m->snap[i].flags & XCHAN_MIX_SOLO) ||
-		    (!m->any_solo && !(m->snap[i].flags & XCHAN_MIX_MUTE))) {
+		           (!m->any_solo &&
+		               !(m->snap[i].flags & XCHAN_MIX_MUTE))) {
 			if (xchan_put(m->out, r.val, XCHAN_DEADLINE_NEVER) !=
 			    XCHAN_OK) {
 				xchan_val_release(r.val);
@@ -326,7 +330,7 @@ xchan_mix_toggle(xchan_mix *m, const xchan_mix_toggle_entry *entries, size_t n)
 			in->flags = 0;
 		}
 		in->flags = (in->flags & ~entries[i].mask) |
-		    (entries[i].flags & entries[i].mask);
+		            (entries[i].flags & entries[i].mask);
 	}
 	comb_mutex_unlock(&m->mu);
 	mix_changed(m);

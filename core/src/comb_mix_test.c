@@ -237,8 +237,8 @@ XTEST(mix_unmix_and_toggle_adds)
 /* The mix ends when its output closes; later control calls say so. */
 XTEST(mix_ends_when_out_closes)
 {
-	xchan_chan *out = tu_chan(XCHAN_BUF_NONE, 0), *a = tu_chan(XCHAN_BUF_FIXED, 4),
-		   *done = NULL;
+	xchan_chan *out = tu_chan(XCHAN_BUF_NONE, 0),
+	           *a = tu_chan(XCHAN_BUF_FIXED, 4), *done = NULL;
 	xchan_mix *m = NULL;
 	XCHECK_ERR(xchan_mix_new(&m, &done, out), XCHAN_OK);
 	XCHECK_ERR(xchan_mix_admix(m, a), XCHAN_OK);
@@ -276,7 +276,8 @@ togglechurn_run(void *arg, xchan_val *result)
 	togglechurn *c = arg;
 	*result = xchan_val_nil();
 	for (uint32_t k = 0; !atomic_load(c->stop); k++) {
-		xchan_mix_toggle_entry e = {c->a, XCHAN_MIX_MUTE | XCHAN_MIX_PAUSE,
+		xchan_mix_toggle_entry e = {c->a,
+		    XCHAN_MIX_MUTE | XCHAN_MIX_PAUSE,
 		    k & (XCHAN_MIX_MUTE | XCHAN_MIX_PAUSE)};
 		xchan_mix_toggle(c->m, &e, 1);
 		xchan_mix_solo_mode(c->m, k % 2);
@@ -327,7 +328,7 @@ XTEST(mix_concurrent_toggle)
 		while (xchan_poll(&v, out) == XCHAN_OK)
 			xchan_val_release(v);
 		ended = xchan_take(&v, done, xchan_deadline_in_ms(20)) ==
-		    XCHAN_ECLOSED;
+		        XCHAN_ECLOSED;
 	}
 	XCHECK(ended);
 	xchan_chan_release(done);

@@ -143,7 +143,8 @@ mult_snapshot(xchan_mult *m)
 		}
 		if (m->round != NULL) {
 			xchan__free(m->round, m->round_cap * sizeof(mult_put));
-			xchan__free(m->copies, m->round_cap * sizeof(xchan_val));
+			xchan__free(m->copies,
+			    m->round_cap * sizeof(xchan_val));
 		}
 		m->round = r;
 		m->copies = c;
@@ -167,8 +168,8 @@ mult_fan_out(xchan_mult *m, xchan_val v, size_t k)
 	atomic_store_explicit(&m->pending, (uint32_t)k, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->refs, (uint32_t)k, memory_order_relaxed);
 	for (size_t i = 0; i < k; i++) {
-		int32_t err = xchan_put_async(NULL, m->round[i].ch, m->copies[i],
-		    0, mult_put_done, &m->round[i]);
+		int32_t err = xchan_put_async(NULL, m->round[i].ch,
+		    m->copies[i], 0, mult_put_done, &m->round[i]);
 		if (err != XCHAN_OK) {
 			/* ELIMIT and the like: this tap misses the value. */
 			xchan_val_release(m->copies[i]);

@@ -4,7 +4,8 @@
 /* 56: two buffered taps each get [0 1 2 3]. */
 XTEST(mult_two_taps)
 {
-	xchan_chan *a = tu_chan(XCHAN_BUF_FIXED, 4), *b = tu_chan(XCHAN_BUF_FIXED, 4);
+	xchan_chan *a = tu_chan(XCHAN_BUF_FIXED, 4),
+	           *b = tu_chan(XCHAN_BUF_FIXED, 4);
 	xchan_chan *src = tu_chan(XCHAN_BUF_NONE, 0), *done = NULL;
 	xchan_mult *m = NULL;
 	XCHECK_ERR(xchan_mult_new(&m, &done, src), XCHAN_OK);
@@ -30,8 +31,9 @@ XTEST(mult_async_127)
 	/* Tap before any value flows (core.async's test races here): the
 	 * mult reads an unbuffered gate fed once the taps are in place. */
 	xchan_chan *src = tu_chan(XCHAN_BUF_NONE, 0), *range = tu_range(1, 5);
-	xchan_chan *t1 = tu_chan(XCHAN_BUF_NONE, 0), *t2 = tu_chan(XCHAN_BUF_NONE, 0),
-		   *t3 = tu_chan(XCHAN_BUF_NONE, 0);
+	xchan_chan *t1 = tu_chan(XCHAN_BUF_NONE, 0),
+	           *t2 = tu_chan(XCHAN_BUF_NONE, 0),
+	           *t3 = tu_chan(XCHAN_BUF_NONE, 0);
 	xchan_mult *m = NULL;
 	XCHECK_ERR(xchan_mult_new(&m, NULL, src), XCHAN_OK);
 	XCHECK_ERR(xchan_mult_tap(m, t1, 1), XCHAN_OK);
@@ -93,7 +95,8 @@ XTEST(mult_mixed_buffer_policies)
 /* Values arriving with no taps are dropped; taps see later values. */
 XTEST(mult_no_taps_drops)
 {
-	xchan_chan *src = tu_chan(XCHAN_BUF_NONE, 0), *a = tu_chan(XCHAN_BUF_FIXED, 4);
+	xchan_chan *src = tu_chan(XCHAN_BUF_NONE, 0),
+	           *a = tu_chan(XCHAN_BUF_FIXED, 4);
 	xchan_mult *m = NULL;
 	XCHECK_ERR(xchan_mult_new(&m, NULL, src), XCHAN_OK);
 	XCHECK_ERR(xchan_put(src, xchan_val_int(1), tu_dl()), XCHAN_OK);
@@ -123,8 +126,9 @@ XTEST(mult_no_taps_drops)
 XTEST(mult_untap_and_close_flags)
 {
 	xchan_chan *src = tu_chan(XCHAN_BUF_NONE, 0), *done = NULL;
-	xchan_chan *keep = tu_chan(XCHAN_BUF_FIXED, 10), *gone = tu_chan(XCHAN_BUF_FIXED, 10),
-		   *open = tu_chan(XCHAN_BUF_FIXED, 10);
+	xchan_chan *keep = tu_chan(XCHAN_BUF_FIXED, 10),
+	           *gone = tu_chan(XCHAN_BUF_FIXED, 10),
+	           *open = tu_chan(XCHAN_BUF_FIXED, 10);
 	xchan_mult *m = NULL;
 	XCHECK_ERR(xchan_mult_new(&m, &done, src), XCHAN_OK);
 	XCHECK_ERR(xchan_mult_tap(m, keep, 1), XCHAN_OK);
@@ -156,8 +160,9 @@ XTEST(mult_untap_and_close_flags)
 
 XTEST(mult_untap_all)
 {
-	xchan_chan *src = tu_chan(XCHAN_BUF_NONE, 0), *a = tu_chan(XCHAN_BUF_FIXED, 4),
-		   *b = tu_chan(XCHAN_BUF_FIXED, 4), *done = NULL;
+	xchan_chan *src = tu_chan(XCHAN_BUF_NONE, 0),
+	           *a = tu_chan(XCHAN_BUF_FIXED, 4),
+	           *b = tu_chan(XCHAN_BUF_FIXED, 4), *done = NULL;
 	xchan_mult *m = NULL;
 	XCHECK_ERR(xchan_mult_new(&m, &done, src), XCHAN_OK);
 	XCHECK_ERR(xchan_mult_tap(m, a, 1), XCHAN_OK);
@@ -236,8 +241,9 @@ churn_run(void *arg, xchan_val *result)
 
 XTEST(mult_concurrent_tap_untap)
 {
-	xchan_chan *src = tu_chan(XCHAN_BUF_FIXED, 16), *all = tu_chan(XCHAN_BUF_FIXED, 16),
-		   *done = NULL, *t[2] = {NULL, NULL};
+	xchan_chan *src = tu_chan(XCHAN_BUF_FIXED, 16),
+	           *all = tu_chan(XCHAN_BUF_FIXED, 16), *done = NULL,
+	           *t[2] = {NULL, NULL};
 	xchan_mult *m = NULL;
 	XCHECK_ERR(xchan_mult_new(&m, &done, src), XCHAN_OK);
 	XCHECK_ERR(xchan_mult_tap(m, all, 1), XCHAN_OK);

@@ -2,8 +2,8 @@
  * constructor: the N-th allocation fails for N = 1, 2, ...; each call must
  * return XCHAN_OK or XCHAN_ENOMEM, leave nothing behind on failure (ASan
  * and LSan check), and work normally on success. */
-#include "common.h"
 #include "comb_testutil.h"
+#include "common.h"
 
 #define SWEEP 40
 
@@ -19,7 +19,7 @@ warm_up(void)
 		XCHECK_ERR(xchan_executor_for(&ex, w[i]), XCHAN_OK);
 	}
 	xchan_chan *src = tu_range(0, 1), *to = tu_chan(XCHAN_BUF_FIXED, 1),
-		   *done = NULL;
+	           *done = NULL;
 	XCHECK_ERR(xchan_pipe(&done, src, to, 1), XCHAN_OK);
 	tu_done(done);
 	xchan_chan_release(src);
@@ -127,8 +127,8 @@ XTEST(oom_pipe_take_n_merge_split_map)
 {
 	warm_up();
 	for (int n = 1; n <= SWEEP; n++) {
-		xchan_chan *src = tu_range(0, 3), *to = tu_chan(XCHAN_BUF_FIXED, 8),
-			   *done = NULL;
+		xchan_chan *src = tu_range(0, 3),
+		           *to = tu_chan(XCHAN_BUF_FIXED, 8), *done = NULL;
 		fail_at(n);
 		int32_t err = xchan_pipe(&done, src, to, 1);
 		fail_off();
@@ -149,7 +149,8 @@ XTEST(oom_pipe_take_n_merge_split_map)
 		xchan_chan_release(out);
 		xchan_chan_release(src);
 
-		xchan_chan *ins[3] = {tu_range(0, 2), tu_range(0, 2), tu_range(0, 2)};
+		xchan_chan *ins[3] = {tu_range(0, 2), tu_range(0, 2),
+		    tu_range(0, 2)};
 		fail_at(n);
 		err = xchan_merge(&out, &done, ins, 3, NULL);
 		fail_off();
@@ -161,7 +162,8 @@ XTEST(oom_pipe_take_n_merge_split_map)
 
 		xchan_chan *t = NULL, *f = NULL;
 		fail_at(n);
-		err = xchan_split(&t, &f, &done, ins[0], always, NULL, NULL, NULL);
+		err = xchan_split(&t, &f, &done, ins[0], always, NULL, NULL,
+		    NULL);
 		fail_off();
 		CHECK_OK_OR_NOMEM(err);
 		if (err == XCHAN_OK)
@@ -187,8 +189,8 @@ XTEST(oom_mult_pub_mix)
 {
 	warm_up();
 	for (int n = 1; n <= SWEEP; n++) {
-		xchan_chan *src = tu_chan(XCHAN_BUF_FIXED, 4), *tap = tu_chan(XCHAN_BUF_FIXED, 4),
-			   *done = NULL;
+		xchan_chan *src = tu_chan(XCHAN_BUF_FIXED, 4),
+		           *tap = tu_chan(XCHAN_BUF_FIXED, 4), *done = NULL;
 		xchan_mult *m = NULL;
 		fail_at(n);
 		int32_t err = xchan_mult_new(&m, &done, src);
@@ -219,7 +221,8 @@ XTEST(oom_mult_pub_mix)
 		fail_off();
 		CHECK_OK_OR_NOMEM(err);
 		if (p != NULL) {
-			XCHECK_ERR(xchan_put(src, xchan_val_int(1), tu_dl()), XCHAN_OK);
+			XCHECK_ERR(xchan_put(src, xchan_val_int(1), tu_dl()),
+			    XCHAN_OK);
 			xchan_chan_close(src);
 			tu_done(done);
 			xchan_pub_release(p);
@@ -227,7 +230,8 @@ XTEST(oom_mult_pub_mix)
 		xchan_chan_release(src);
 		xchan_chan_release(sub);
 
-		xchan_chan *out = tu_chan(XCHAN_BUF_FIXED, 4), *in = tu_range(0, 2);
+		xchan_chan *out = tu_chan(XCHAN_BUF_FIXED, 4),
+		           *in = tu_range(0, 2);
 		xchan_mix *mx = NULL;
 		done = NULL;
 		fail_at(n);
@@ -252,15 +256,17 @@ XTEST(oom_pipelines)
 	warm_up();
 	for (int n = 1; n <= SWEEP; n++) {
 		for (int kind = 0; kind < 3; kind++) {
-			xchan_chan *src = tu_range(0, 5), *to = tu_chan(XCHAN_BUF_FIXED, 8),
-				   *done = NULL;
+			xchan_chan *src = tu_range(0, 5),
+			           *to = tu_chan(XCHAN_BUF_FIXED, 8),
+			           *done = NULL;
 			fail_at(n);
-			int32_t err = kind == 0 ?
-			    xchan_pipeline(&done, 2, to, src, 1, inc_factory, NULL, NULL) :
-			    kind == 1 ? xchan_pipeline_blocking(&done, 2, to, src, 1,
-					    inc_factory, NULL, NULL) :
-					xchan_pipeline_async(&done, 2, to, src, 1,
-					    async_inc, NULL, NULL);
+			int32_t err =
+			    kind == 0   ? xchan_pipeline(&done, 2, to, src, 1,
+			                      inc_factory, NULL, NULL)
+			    : kind == 1 ? xchan_pipeline_blocking(&done, 2, to,
+			                      src, 1, inc_factory, NULL, NULL)
+			                : xchan_pipeline_async(&done, 2, to,
+			                      src, 1, async_inc, NULL, NULL);
 			fail_off();
 			CHECK_OK_OR_NOMEM(err);
 			if (err == XCHAN_OK)
@@ -278,7 +284,8 @@ XTEST(oom_reduce_into_onto_to_chan)
 	for (int n = 1; n <= SWEEP; n++) {
 		xchan_chan *src = tu_range(0, 5), *r = NULL;
 		fail_at(n);
-		int32_t err = xchan_reduce(&r, src, sum_step, NULL, xchan_val_int(0));
+		int32_t err =
+		    xchan_reduce(&r, src, sum_step, NULL, xchan_val_int(0));
 		fail_off();
 		CHECK_OK_OR_NOMEM(err);
 		if (err == XCHAN_OK)
@@ -290,7 +297,8 @@ XTEST(oom_reduce_into_onto_to_chan)
 		XCHECK_ERR(xchan_xform_map(&xf, inc, NULL), XCHAN_OK);
 		src = tu_range(0, 5);
 		fail_at(n);
-		err = xchan_transduce(&r, src, xf, sum_step, NULL, xchan_val_int(0));
+		err = xchan_transduce(&r, src, xf, sum_step, NULL,
+		    xchan_val_int(0));
 		fail_off();
 		CHECK_OK_OR_NOMEM(err);
 		if (err == XCHAN_OK)

@@ -35,9 +35,11 @@ XTEST(pipe_no_close_leaves_open)
  * rest. */
 XTEST(pipe_stops_when_to_closed)
 {
-	xchan_chan *from = tu_chan(XCHAN_BUF_FIXED, 10), *to = tu_chan(XCHAN_BUF_NONE, 0);
+	xchan_chan *from = tu_chan(XCHAN_BUF_FIXED, 10),
+	           *to = tu_chan(XCHAN_BUF_NONE, 0);
 	for (int i = 0; i < 5; i++)
-		XCHECK_ERR(xchan_put(from, xchan_val_int(i), tu_dl()), XCHAN_OK);
+		XCHECK_ERR(xchan_put(from, xchan_val_int(i), tu_dl()),
+		    XCHAN_OK);
 	xchan_chan_close(to);
 	xchan_chan *done = NULL;
 	XCHECK_ERR(xchan_pipe(&done, from, to, 1), XCHAN_OK);

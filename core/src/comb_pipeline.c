@@ -65,8 +65,7 @@ pl_free(pipeline *p)
 static void
 pl_unref(pipeline *p)
 {
-	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) ==
-	    1) {
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
 		xchan_chan_close(p->done);
 		pl_free(p);
 	}
@@ -94,7 +93,8 @@ pl_factory_failed(pipeline *p, xchan_chan *res, int32_t err)
 	if (p->on_error != NULL)
 		r = p->on_error(p->on_error_user, e);
 	else
-		fprintf(stderr, "xchan: pipeline transform factory failed: %s\n",
+		fprintf(stderr,
+		    "xchan: pipeline transform factory failed: %s\n",
 		    xchan_err_name(err));
 	if (r.kind != XCHAN_NIL && xchan_offer(res, r) != XCHAN_OK)
 		xchan_val_release(r);
@@ -205,9 +205,9 @@ pl_output(void *arg, xchan_val *result)
 		xchan_get_chan(rv, &res);
 		xchan_val x;
 		while (res != NULL &&
-		    xchan_take(&x, res, XCHAN_DEADLINE_NEVER) == XCHAN_OK) {
-			if (to_open &&
-			    xchan_put(p->to, x, XCHAN_DEADLINE_NEVER) == XCHAN_OK)
+		       xchan_take(&x, res, XCHAN_DEADLINE_NEVER) == XCHAN_OK) {
+			if (to_open && xchan_put(p->to, x,
+			                   XCHAN_DEADLINE_NEVER) == XCHAN_OK)
 				continue;
 			/* `to` closed: keep draining so jobs and af finish. */
 			to_open = 0;
@@ -243,12 +243,13 @@ pl_start(xchan_chan **out_done, uint32_t n, xchan_chan *to, xchan_chan *from,
 		p->ex = opts->executor;
 	}
 	if (kind != PL_ASYNC && p->ex == NULL &&
-	    (err = xchan_executor_for(&p->ex, kind == PL_COMPUTE ?
-			XCHAN_WORKLOAD_COMPUTE : XCHAN_WORKLOAD_MIXED)) !=
-		XCHAN_OK)
+	    (err = xchan_executor_for(&p->ex,
+	         kind == PL_COMPUTE ? XCHAN_WORKLOAD_COMPUTE
+	                            : XCHAN_WORKLOAD_MIXED)) != XCHAN_OK)
 		goto fail;
 	if ((err = xchan_chan_make(&p->results,
-		 n == 1 ? XCHAN_BUF_NONE : XCHAN_BUF_FIXED, n - 1)) != XCHAN_OK ||
+	         n == 1 ? XCHAN_BUF_NONE : XCHAN_BUF_FIXED, n - 1)) !=
+	        XCHAN_OK ||
 	    (err = xchan_chan_make(&p->done, XCHAN_BUF_NONE, 0)) != XCHAN_OK)
 		goto fail;
 	p->to = xchan_chan_retain(to);
@@ -260,8 +261,8 @@ pl_start(xchan_chan **out_done, uint32_t n, xchan_chan *to, xchan_chan *from,
 	    XCHAN_OK)
 		goto fail;
 	xchan_chan *done = xchan_chan_retain(p->done);
-	if ((err = xchan__comb_go(NULL, pl_coordinator, p,
-		 "xchan-pipeline")) != XCHAN_OK) {
+	if ((err = xchan__comb_go(NULL, pl_coordinator, p, "xchan-pipeline")) !=
+	    XCHAN_OK) {
 		/* The output task is running: close results so it ends, and
 		 * drop the coordinator's reference ourselves. */
 		xchan_chan_close(p->results);

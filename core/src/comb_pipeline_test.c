@@ -39,7 +39,8 @@ async_job_run(void *arg, xchan_val *result)
 	xchan_get_int(j->v, &i);
 	if (j->copies) {
 		for (int64_t k = 0; k < i; k++)
-			xchan_put(j->res, xchan_val_int(k), XCHAN_DEADLINE_NEVER);
+			xchan_put(j->res, xchan_val_int(k),
+			    XCHAN_DEADLINE_NEVER);
 	} else {
 		xchan_put(j->res, xchan_val_int(i + 1), XCHAN_DEADLINE_NEVER);
 	}
@@ -66,12 +67,13 @@ async_af(void *user, xchan_val in, xchan_chan *res)
 }
 
 static int32_t
-start(int kind, xchan_chan **done, uint32_t n, xchan_chan *to,
-    xchan_chan *from, int32_t close, const xchan_pipeline_opts *o)
+start(int kind, xchan_chan **done, uint32_t n, xchan_chan *to, xchan_chan *from,
+    int32_t close, const xchan_pipeline_opts *o)
 {
 	switch (kind) {
 	case K_COMPUTE:
-		return xchan_pipeline(done, n, to, from, close, inc_factory, NULL, o);
+		return xchan_pipeline(done, n, to, from, close, inc_factory,
+		    NULL, o);
 	case K_BLOCKING:
 		return xchan_pipeline_blocking(done, n, to, from, close,
 		    inc_factory, NULL, o);
@@ -113,8 +115,9 @@ XTEST(pipeline_test_sizes)
 			for (size_t b = 0; b < 3; b++) {
 				int ok = run_inc(kind, ns[a], sizes[b]);
 				if (!ok)
-					fprintf(stderr, "  kind %d n %u size %zu\n",
-					    kind, ns[a], sizes[b]);
+					fprintf(stderr,
+					    "  kind %d n %u size %zu\n", kind,
+					    ns[a], sizes[b]);
 				XCHECK(ok);
 			}
 }
@@ -133,8 +136,8 @@ XTEST(pipeline_10000_in_order)
 XTEST(pipeline_close_flag)
 {
 	for (int kind = K_COMPUTE; kind <= K_ASYNC; kind++) {
-		xchan_chan *from = tu_range(0, 3), *to = tu_chan(XCHAN_BUF_FIXED, 10),
-			   *done = NULL;
+		xchan_chan *from = tu_range(0, 3),
+		           *to = tu_chan(XCHAN_BUF_FIXED, 10), *done = NULL;
 		XCHECK_ERR(start(kind, &done, 2, to, from, 0, NULL), XCHAN_OK);
 		tu_done(done);
 		for (int i = 1; i <= 3; i++)
@@ -199,12 +202,13 @@ XTEST(pipeline_ex_handler)
 		o.size = sizeof(o);
 		o.on_error = on_err;
 		o.on_error_user = (void *)&seen;
-		xchan_chan *from = tu_range(1, 6), *to = tu_chan(XCHAN_BUF_FIXED, 10),
-			   *done = NULL;
-		int32_t err = kind == K_COMPUTE ?
-		    xchan_pipeline(&done, 1, to, from, 1, fail3_factory, NULL, &o) :
-		    xchan_pipeline_blocking(&done, 3, to, from, 1, fail3_factory,
-			NULL, &o);
+		xchan_chan *from = tu_range(1, 6),
+		           *to = tu_chan(XCHAN_BUF_FIXED, 10), *done = NULL;
+		int32_t err = kind == K_COMPUTE
+		                  ? xchan_pipeline(&done, 1, to, from, 1,
+		                        fail3_factory, NULL, &o)
+		                  : xchan_pipeline_blocking(&done, 3, to, from,
+		                        1, fail3_factory, NULL, &o);
 		XCHECK_ERR(err, XCHAN_OK);
 		int64_t w[5] = {1, 2, -1, 4, 5};
 		XCHECK(tu_expect_seq(to, w, 5));
@@ -241,8 +245,9 @@ XTEST(pipeline_factory_error)
 	o.size = sizeof(o);
 	o.on_error = on_err_code;
 	xchan_chan *from = tu_range(0, 3), *to = tu_chan(XCHAN_BUF_FIXED, 10),
-		   *done = NULL;
-	XCHECK_ERR(xchan_pipeline(&done, 2, to, from, 1, flaky_factory, &calls, &o),
+	           *done = NULL;
+	XCHECK_ERR(xchan_pipeline(&done, 2, to, from, 1, flaky_factory, &calls,
+	               &o),
 	    XCHAN_OK);
 	int64_t w[3] = {1, -XCHAN_ENOMEM, 3};
 	XCHECK(tu_expect_seq(to, w, 3));
@@ -263,9 +268,9 @@ repeat3_factory(void *user, xchan_xform **out)
 XTEST(pipeline_expanding_keeps_groups)
 {
 	xchan_chan *from = tu_range(0, 50), *to = tu_chan(XCHAN_BUF_FIXED, 4),
-		   *done = NULL;
+	           *done = NULL;
 	XCHECK_ERR(xchan_pipeline(&done, 8, to, from, 1, repeat3_factory, NULL,
-		       NULL),
+	               NULL),
 	    XCHAN_OK);
 	int64_t w[150];
 	for (int i = 0; i < 150; i++)
@@ -280,9 +285,9 @@ XTEST(pipeline_expanding_keeps_groups)
 XTEST(pipeline_af_multiplier)
 {
 	xchan_chan *from = tu_range(0, 5), *to = tu_chan(XCHAN_BUF_FIXED, 1),
-		   *done = NULL;
+	           *done = NULL;
 	XCHECK_ERR(xchan_pipeline_async(&done, 2, to, from, 1, async_af,
-		       (void *)1, NULL),
+	               (void *)1, NULL),
 	    XCHAN_OK);
 	int64_t w[10] = {0, 0, 1, 0, 1, 2, 0, 1, 2, 3};
 	XCHECK(tu_expect_seq(to, w, 10));
@@ -320,11 +325,11 @@ XTEST(pipeline_blocking_sleeps)
 		xchan_val in[4] = {xchan_val_int(200), xchan_val_int(5),
 		    xchan_val_int(100), xchan_val_int(10)};
 		xchan_chan *from = NULL, *to = tu_chan(XCHAN_BUF_NONE, 0),
-			   *done = NULL;
+		           *done = NULL;
 		XCHECK_ERR(xchan_to_chan(&from, in, 4), XCHAN_OK);
 		int64_t t0 = xchan_now();
 		XCHECK_ERR(xchan_pipeline_blocking(&done, ns[a], to, from, 1,
-			       sleep_factory, NULL, NULL),
+		               sleep_factory, NULL, NULL),
 		    XCHAN_OK);
 		int64_t w[4] = {200, 5, 100, 10};
 		XCHECK(tu_expect_seq(to, w, 4));
@@ -363,8 +368,9 @@ fib_factory(void *user, xchan_xform **out)
 XTEST(pipeline_compute_n8)
 {
 	xchan_chan *from = tu_range(0, 200), *to = tu_chan(XCHAN_BUF_FIXED, 8),
-		   *done = NULL;
-	XCHECK_ERR(xchan_pipeline(&done, 8, to, from, 1, fib_factory, NULL, NULL),
+	           *done = NULL;
+	XCHECK_ERR(xchan_pipeline(&done, 8, to, from, 1, fib_factory, NULL,
+	               NULL),
 	    XCHAN_OK);
 	int64_t w[200];
 	for (int i = 0; i < 200; i++)
@@ -388,9 +394,9 @@ XTEST(pipeline_to_closed_early)
 {
 	_Atomic int calls = 0;
 	xchan_chan *from = tu_range(0, 100), *to = tu_chan(XCHAN_BUF_NONE, 0),
-		   *done = NULL;
+	           *done = NULL;
 	XCHECK_ERR(xchan_pipeline(&done, 4, to, from, 1, inc_factory,
-		       (void *)&calls, NULL),
+	               (void *)&calls, NULL),
 	    XCHAN_OK);
 	TU_TAKE_EQ(to, 1);
 	xchan_chan_close(to);

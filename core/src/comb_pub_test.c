@@ -22,7 +22,7 @@ expect_strs(xchan_chan *ch, const char *const *want, size_t n)
 		size_t len = 0;
 		XCHECK_ERR(xchan_get_string(v, &s, &len), XCHAN_OK);
 		XCHECK(s != NULL && len == strlen(want[i]) &&
-		    memcmp(s, want[i], len) == 0);
+		       memcmp(s, want[i], len) == 0);
 		xchan_val_release(v);
 	}
 	TU_CLOSED(ch);
@@ -31,12 +31,15 @@ expect_strs(xchan_chan *ch, const char *const *want, size_t n)
 /* 60: a topic function routes to two subscribers per topic, in order. */
 XTEST(pub_sub_routes_by_topic)
 {
-	xchan_chan *a_ints = tu_chan(XCHAN_BUF_FIXED, 5), *a_strs = tu_chan(XCHAN_BUF_FIXED, 5),
-		   *b_ints = tu_chan(XCHAN_BUF_FIXED, 5), *b_strs = tu_chan(XCHAN_BUF_FIXED, 5);
+	xchan_chan *a_ints = tu_chan(XCHAN_BUF_FIXED, 5),
+	           *a_strs = tu_chan(XCHAN_BUF_FIXED, 5),
+	           *b_ints = tu_chan(XCHAN_BUF_FIXED, 5),
+	           *b_strs = tu_chan(XCHAN_BUF_FIXED, 5);
 	xchan_chan *src = tu_chan(XCHAN_BUF_NONE, 0), *done = NULL;
 	int calls = 0;
 	xchan_pub *p = NULL;
-	XCHECK_ERR(xchan_pub_new(&p, &done, src, kind_topic, &calls, NULL, NULL),
+	XCHECK_ERR(xchan_pub_new(&p, &done, src, kind_topic, &calls, NULL,
+	               NULL),
 	    XCHAN_OK);
 	xchan_val ts = tu_str("string"), ti = tu_str("int");
 	XCHECK_ERR(xchan_pub_sub(p, ts, a_strs, 1), XCHAN_OK);
@@ -95,10 +98,12 @@ XTEST(pub_unsub_and_buffers)
 	int bufs = 0;
 	xchan_pub *p = NULL;
 	XCHECK_ERR(xchan_pub_new(&p, &done, src, int_mod3, NULL, buf_by_topic,
-		       &bufs),
+	               &bufs),
 	    XCHAN_OK);
-	xchan_chan *s0 = tu_chan(XCHAN_BUF_FIXED, 100), *s0b = tu_chan(XCHAN_BUF_FIXED, 100),
-		   *s1 = tu_chan(XCHAN_BUF_FIXED, 100), *s1open = tu_chan(XCHAN_BUF_FIXED, 100);
+	xchan_chan *s0 = tu_chan(XCHAN_BUF_FIXED, 100),
+	           *s0b = tu_chan(XCHAN_BUF_FIXED, 100),
+	           *s1 = tu_chan(XCHAN_BUF_FIXED, 100),
+	           *s1open = tu_chan(XCHAN_BUF_FIXED, 100);
 	XCHECK_ERR(xchan_pub_sub(p, xchan_val_int(0), s0, 1), XCHAN_OK);
 	XCHECK_ERR(xchan_pub_sub(p, xchan_val_int(0), s0b, 1), XCHAN_OK);
 	XCHECK_ERR(xchan_pub_sub(p, xchan_val_int(1), s1, 1), XCHAN_OK);
@@ -150,7 +155,8 @@ XTEST(pub_unsub_and_buffers)
 XTEST(pub_close_flag)
 {
 	xchan_chan *src = tu_range(0, 4), *done = NULL;
-	xchan_chan *c = tu_chan(XCHAN_BUF_FIXED, 10), *o = tu_chan(XCHAN_BUF_FIXED, 10);
+	xchan_chan *c = tu_chan(XCHAN_BUF_FIXED, 10),
+	           *o = tu_chan(XCHAN_BUF_FIXED, 10);
 	xchan_pub *p = NULL;
 	/* Subscribe before the pub starts taking: hold the source back. */
 	xchan_chan *gate = tu_chan(XCHAN_BUF_NONE, 0);
@@ -202,8 +208,9 @@ subchurn_run(void *arg, xchan_val *result)
 
 XTEST(pub_concurrent_sub_unsub)
 {
-	xchan_chan *src = tu_chan(XCHAN_BUF_FIXED, 16), *zero = tu_chan(XCHAN_BUF_FIXED, 16),
-		   *done = NULL, *t = NULL;
+	xchan_chan *src = tu_chan(XCHAN_BUF_FIXED, 16),
+	           *zero = tu_chan(XCHAN_BUF_FIXED, 16), *done = NULL,
+	           *t = NULL;
 	xchan_pub *p = NULL;
 	XCHECK_ERR(xchan_pub_new(&p, &done, src, int_mod3, NULL, NULL, NULL),
 	    XCHAN_OK);

@@ -38,10 +38,12 @@ result_int(xchan_chan *res, int32_t want_err)
 XTEST(reduce_empty_and_sum)
 {
 	xchan_chan *e = tu_range(0, 0), *r = NULL;
-	XCHECK_ERR(xchan_reduce(&r, e, sum_step, NULL, xchan_val_int(0)), XCHAN_OK);
+	XCHECK_ERR(xchan_reduce(&r, e, sum_step, NULL, xchan_val_int(0)),
+	    XCHAN_OK);
 	XCHECK_EQ(result_int(r, XCHAN_OK), 0);
 	xchan_chan *s = tu_range(0, 10);
-	XCHECK_ERR(xchan_reduce(&r, s, sum_step, NULL, xchan_val_int(0)), XCHAN_OK);
+	XCHECK_ERR(xchan_reduce(&r, s, sum_step, NULL, xchan_val_int(0)),
+	    XCHAN_OK);
 	XCHECK_EQ(result_int(r, XCHAN_OK), 45);
 	xchan_chan_release(e);
 	xchan_chan_release(s);
@@ -66,7 +68,8 @@ XTEST(reduce_reduced_short_circuits)
 XTEST(reduce_nil_result_closes)
 {
 	xchan_chan *e = tu_range(0, 0), *r = NULL;
-	XCHECK_ERR(xchan_reduce(&r, e, sum_step, NULL, xchan_val_nil()), XCHAN_OK);
+	XCHECK_ERR(xchan_reduce(&r, e, sum_step, NULL, xchan_val_nil()),
+	    XCHAN_OK);
 	TU_CLOSED(r);
 	xchan_chan_release(r);
 	xchan_chan_release(e);
@@ -90,7 +93,8 @@ XTEST(transduce_map_inc)
 	xchan_xform *xf = NULL;
 	XCHECK_ERR(xchan_xform_map(&xf, inc, NULL), XCHAN_OK);
 	xchan_chan *src = tu_range(0, 5), *r = NULL;
-	XCHECK_ERR(xchan_transduce(&r, src, xf, sum_step, NULL, xchan_val_int(0)),
+	XCHECK_ERR(xchan_transduce(&r, src, xf, sum_step, NULL,
+	               xchan_val_int(0)),
 	    XCHAN_OK);
 	XCHECK_EQ(result_int(r, XCHAN_OK), 15);
 	xchan_chan_release(src);
@@ -105,7 +109,8 @@ XTEST(transduce_take_stops_early)
 	xchan_chan *src = tu_chan(XCHAN_BUF_FIXED, 10), *r = NULL;
 	for (int i = 1; i <= 6; i++)
 		XCHECK_ERR(xchan_put(src, xchan_val_int(i), tu_dl()), XCHAN_OK);
-	XCHECK_ERR(xchan_transduce(&r, src, xf, sum_step, NULL, xchan_val_int(0)),
+	XCHECK_ERR(xchan_transduce(&r, src, xf, sum_step, NULL,
+	               xchan_val_int(0)),
 	    XCHAN_OK);
 	XCHECK_EQ(result_int(r, XCHAN_OK), 6);
 	TU_TAKE_EQ(src, 4);
@@ -135,7 +140,8 @@ XTEST(transduce_completion_flushes)
 	xchan_xform *xf = NULL;
 	XCHECK_ERR(xchan_xform_partition_all(&xf, 3), XCHAN_OK);
 	xchan_chan *src = tu_range(0, 7), *r = NULL;
-	XCHECK_ERR(xchan_transduce(&r, src, xf, sum_arrays, NULL, xchan_val_int(0)),
+	XCHECK_ERR(xchan_transduce(&r, src, xf, sum_arrays, NULL,
+	               xchan_val_int(0)),
 	    XCHAN_OK);
 	XCHECK_EQ(result_int(r, XCHAN_OK), 30301);
 	xchan_chan_release(src);

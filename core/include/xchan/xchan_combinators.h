@@ -199,7 +199,8 @@ XCHAN_API int32_t xchan_pub_sub(xchan_pub *p, xchan_val topic, xchan_chan *ch,
     int32_t close);
 
 /* Unsubscribes `ch` from `topic`; no-op if it is not subscribed. */
-XCHAN_API int32_t xchan_pub_unsub(xchan_pub *p, xchan_val topic, xchan_chan *ch);
+XCHAN_API int32_t xchan_pub_unsub(xchan_pub *p, xchan_val topic,
+    xchan_chan *ch);
 
 /* Drops every subscription of `topic` (the topic is forgotten; its
  * subscribers are not closed). */
@@ -216,16 +217,17 @@ XCHAN_API void xchan_pub_release(xchan_pub *p);
  * ------------------------------------------------------------------------- */
 typedef struct xchan_mix xchan_mix;
 
-/* Attributes of a mixed input (core.async's state map keys). */
-#define XCHAN_MIX_MUTE 1u  /* taken from, but its values are dropped */
-#define XCHAN_MIX_PAUSE 2u /* not taken from */
-#define XCHAN_MIX_SOLO 4u  /* if any input is solo, only solo inputs are
-			    * heard; the others are muted or paused, as the
-			    * solo mode says */
+/* Attributes of a mixed input (core.async's state map keys).  MUTE: taken
+ * from, but its values are dropped.  PAUSE: not taken from.  SOLO: if any
+ * input is solo, only solo inputs are heard; the others are muted or
+ * paused, as the solo mode says. */
+#define XCHAN_MIX_MUTE 1u
+#define XCHAN_MIX_PAUSE 2u
+#define XCHAN_MIX_SOLO 4u
 
-/* Solo modes. */
-#define XCHAN_MIX_SOLO_MUTE 0u  /* non-solo inputs are muted (default) */
-#define XCHAN_MIX_SOLO_PAUSE 1u /* non-solo inputs are paused */
+/* Solo modes: non-solo inputs are muted (the default) or paused. */
+#define XCHAN_MIX_SOLO_MUTE 0u
+#define XCHAN_MIX_SOLO_PAUSE 1u
 
 /* One entry of xchan_mix_toggle: sets the attributes in `mask` of `chan` to
  * their values in `flags`; the others keep theirs. */
@@ -269,7 +271,8 @@ XCHAN_API int32_t xchan_mix_solo_mode(xchan_mix *m, uint32_t mode);
 
 /* Reads the attributes of input `ch`.  Errors: XCHAN_EINVAL (NULL, or `ch`
  * is not an input). */
-XCHAN_API int32_t xchan_mix_get(uint32_t *out_flags, xchan_mix *m, xchan_chan *ch);
+XCHAN_API int32_t xchan_mix_get(uint32_t *out_flags, xchan_mix *m,
+    xchan_chan *ch);
 
 XCHAN_API xchan_mix *xchan_mix_retain(xchan_mix *m);
 /* Drops a handle reference; the last one lets the process end once no
@@ -300,7 +303,8 @@ XCHAN_API int32_t xchan_split(xchan_chan **out_true, xchan_chan **out_false,
 /* Combines one value of each of `n` inputs: gets the values (borrowed) in
  * input order and returns the output value (owned); a nil result puts
  * nothing for this round. */
-typedef xchan_val (*xchan_map_n_fn)(void *user, const xchan_val *vals, size_t n);
+typedef xchan_val (
+    *xchan_map_n_fn)(void *user, const xchan_val *vals, size_t n);
 
 /* core.async map: repeatedly takes one value from each input (in order),
  * then puts fn(vals) on the new channel *out.  Closes *out as soon as any

@@ -270,4 +270,69 @@ XTEST(mult_concurrent_tap_untap)
 	xchan_chan_release(all);
 }
 
+static xchan_val
+inc1(void *user, xchan_val in)
+{
+	(void)user;
+	int64_t i = 0;
+	xchan_get_int(in, &i);
+	return xchan_val_int(i + 1);
+}
+
+static int32_t
+inc1_factory(void *user, xchan_xform **out)
+{
+	(void)user;
+	return xchan_xform_map(out, inc1, NULL);
+}
+
+static int32_t
+sum_step(void *user, xchan_val *out, xchan_val acc, xchan_val in)
+{
+	(void)user;
+	int64_t a = 0, b = 0;
+	xchan_get_int(acc, &a);
+	xchan_get_int(in, &b);
+	*out = xchan_val_int(a + b);
+	return XCHAN_STEP_CONTINUE;
+}
+
+/* Composition: to_chan -> pipeline(inc) -> mult -> two taps, one of them
+ * merged with a second range -> reduce.  Nothing is lost or duplicated. */
+XTEST(mult_composes_with_pipeline_merge_reduce)
+{
+	xchan_chan *src = tu_range(0, 1000),
+	           *piped = tu_chan(XCHAN_BUF_FIXED, 8);
+	xchan_mult *m = NULL;
+	xchan_chan *a = tu_chan(XCHAN_BUF_FIXED, 4),
+	           *b = tu_chan(XCHAN_BUF_NONE, 0);
+	XCHECK_ERR(xchan_mult_new(&m, NULL, piped), XCHAN_OK);
+	XCHECK_ERR(xchan_mult_tap(m, a, 1), XCHAN_OK);
+	XCHECK_ERR(xchan_mult_tap(m, b, 1), XCHAN_OK);
+	/* Start the flow only once the taps are in place. */
+	XCHECK_ERR(xchan_pipeline(NULL, 4, piped, src, 1, inc1_factory, NULL,
+	               NULL),
+	    XCHAN_OK);
+	xchan_chan *extra = tu_range(0, 100), *ins[2] = {b, extra},
+	           *merged = NULL;
+	XCHECK_ERR(xchan_merge(&merged, NULL, ins, 2, NULL), XCHAN_OK);
+	xchan_chan *ra = NULL, *rb = NULL;
+	XCHECK_ERR(xchan_reduce(&ra, a, sum_step, NULL, xchan_val_int(0)),
+	    XCHAN_OK);
+	XCHECK_ERR(xchan_reduce(&rb, merged, sum_step, NULL, xchan_val_int(0)),
+	    XCHAN_OK);
+	int32_t err;
+	XCHECK_EQ(tu_take_int(ra, &err), 500500); /* 1 + .. + 1000 */
+	XCHECK_EQ(tu_take_int(rb, &err), 500500 + 4950);
+	xchan_chan_release(ra);
+	xchan_chan_release(rb);
+	xchan_chan_release(merged);
+	xchan_chan_release(extra);
+	xchan_mult_release(m);
+	xchan_chan_release(a);
+	xchan_chan_release(b);
+	xchan_chan_release(piped);
+	xchan_chan_release(src);
+}
+
 XTEST_MAIN()

@@ -9,7 +9,16 @@
  *  - Invariants: every stack in the pool has the default mapping size, is
  *    unpoisoned (ASan) and is linked through a pointer stored in its top
  *    bytes; at most POOL_MAX stacks wait in the pool, the rest are unmapped.
- *    `mapped` counts stacks in use plus pooled ones.
+ *    `mapped` counts guarded stacks in use plus pooled ones.
+ *  - Guard pages cost two VMAs per stack and Linux caps VMAs per process
+ *    (vm.max_map_count, 65530: about 32k guarded stacks).  Beyond a budget
+ *    (a quarter of the cap) default-size stacks are carved from slabs of
+ *    SLAB_STACKS stacks in one mapping, without guard pages: their lowest
+ *    page holds a canary that the scheduler checks whenever a task switches
+ *    out, so an overflow is reported (and aborts) instead of going unseen.
+ *    Slab stacks are never unmapped; freed ones go to `slab_free` and give
+ *    their pages back (madvise) once more than POOL_MAX wait there.
+ *    Guarded stacks carry the same canary, so the check is uniform.
  *  - A switch saves the callee-saved registers on the old stack and its
  *    stack pointer in `from->sp` (assembly), or uses swapcontext (fallback).
  *    The sanitizer annotations bracket the raw switch: start_switch_fiber
@@ -27,12 +36,15 @@
 #if defined(XCHAN_CORO_ASAN)
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
 #endif
 #if defined(XCHAN_CORO_TSAN)
 #include <sanitizer/tsan_interface.h>
 #endif
 
 #define POOL_MAX 1024
+#define SLAB_STACKS 64
+#define CANARY 0x78636861e5a4c0deULL
 
 static struct {
 	_Atomic uint32_t lock;
@@ -40,6 +52,10 @@ static struct {
 	uint64_t pooled;
 	uint64_t mapped;
 	uint64_t map_calls;
+	uint64_t budget;    /* guarded stacks allowed; 0 until computed */
+	void *slab_free;    /* free slab stacks, same links */
+	uint64_t slab_nfree;
+	uint64_t slab_total;
 } g_pool;
 
 static void
@@ -88,23 +104,89 @@ pool_link(void *map, size_t map_size)
 	return (void **)((char *)map + map_size - sizeof(void *));
 }
 
+/* A default-size stack without a guard page (see the design notes). */
 static void *
-stack_get(size_t map_size)
+slab_get(size_t map_size)
 {
+	pool_lock();
+	void *m = g_pool.slab_free;
+	if (m != NULL) {
+		g_pool.slab_free = *pool_link(m, map_size);
+		g_pool.slab_nfree--;
+	}
+	pool_unlock();
+	if (m != NULL)
+		return m;
+	char *slab = xchan__stack_map(map_size * SLAB_STACKS, 0);
+	if (slab == NULL)
+		return NULL;
+#if defined(XCHAN_CORO_ASAN)
+	__lsan_register_root_region(slab, map_size * SLAB_STACKS);
+#endif
+	pool_lock();
+	for (int i = 1; i < SLAB_STACKS; i++) {
+		char *s = slab + (size_t)i * map_size;
+		*pool_link(s, map_size) = g_pool.slab_free;
+		g_pool.slab_free = s;
+		g_pool.slab_nfree++;
+	}
+	g_pool.slab_total += SLAB_STACKS;
+	pool_unlock();
+	return slab;
+}
+
+static void
+slab_put(void *map, size_t map_size)
+{
+	size_t page = xchan__page_size();
+	pool_lock();
+	int release = g_pool.slab_nfree >= POOL_MAX;
+	pool_unlock();
+	if (release)
+		xchan__stack_release_pages((char *)map + page, map_size - 2 * page);
+	pool_lock();
+	*pool_link(map, map_size) = g_pool.slab_free;
+	g_pool.slab_free = map;
+	g_pool.slab_nfree++;
+	pool_unlock();
+}
+
+/* Returns the stack and whether it has a guard page. */
+static void *
+stack_get(size_t map_size, int *guarded)
+{
+	*guarded = 1;
 	if (map_size == default_map_size()) {
 		pool_lock();
+		if (g_pool.budget == 0) {
+			pool_unlock();
+			uint64_t b = xchan__stack_guard_budget();
+			pool_lock();
+			g_pool.budget = b;
+		}
 		void *m = g_pool.free_list;
 		if (m != NULL) {
 			g_pool.free_list = *pool_link(m, map_size);
 			g_pool.pooled--;
 		}
+		int over = m == NULL && g_pool.mapped >= g_pool.budget;
 		pool_unlock();
 		if (m != NULL)
 			return m;
+		if (over) {
+			*guarded = 0;
+			return slab_get(map_size);
+		}
 	}
 	void *m = xchan__stack_map(map_size, xchan__page_size());
 	if (m == NULL)
 		return NULL;
+#if defined(XCHAN_CORO_ASAN)
+	/* A parked task may be referenced only from its own stack (a waiter
+	 * record there); LSan must scan stacks to see it is not leaked. */
+	__lsan_register_root_region((char *)m + xchan__page_size(),
+	    map_size - xchan__page_size());
+#endif
 	pool_lock();
 	g_pool.mapped++;
 	g_pool.map_calls++;
@@ -113,7 +195,17 @@ stack_get(size_t map_size)
 }
 
 static void
-stack_put(void *map, size_t map_size)
+stack_unmap(void *map, size_t map_size)
+{
+#if defined(XCHAN_CORO_ASAN)
+	__lsan_unregister_root_region((char *)map + xchan__page_size(),
+	    map_size - xchan__page_size());
+#endif
+	xchan__stack_unmap(map, map_size);
+}
+
+static void
+stack_put(void *map, size_t map_size, int guarded)
 {
 #if defined(XCHAN_CORO_ASAN)
 	/* Frames of a coroutine that never returned leave redzones poisoned;
@@ -121,6 +213,10 @@ stack_put(void *map, size_t map_size)
 	size_t guard = xchan__page_size();
 	ASAN_UNPOISON_MEMORY_REGION((char *)map + guard, map_size - guard);
 #endif
+	if (!guarded) {
+		slab_put(map, map_size);
+		return;
+	}
 	pool_lock();
 	if (map_size == default_map_size() && g_pool.pooled < POOL_MAX) {
 		*pool_link(map, map_size) = g_pool.free_list;
@@ -132,7 +228,7 @@ stack_put(void *map, size_t map_size)
 	}
 	pool_unlock();
 	if (map != NULL)
-		xchan__stack_unmap(map, map_size);
+		stack_unmap(map, map_size);
 }
 
 void
@@ -147,7 +243,7 @@ xchan__coro_pool_drain(void)
 	pool_unlock();
 	while (m != NULL) {
 		void *next = *pool_link(m, ms);
-		xchan__stack_unmap(m, ms);
+		stack_unmap(m, ms);
 		m = next;
 	}
 }
@@ -159,6 +255,7 @@ xchan__coro_get_stats(xchan__coro_stats *out)
 	out->mapped = g_pool.mapped;
 	out->pooled = g_pool.pooled;
 	out->map_calls = g_pool.map_calls;
+	out->slab = g_pool.slab_total;
 	pool_unlock();
 	out->stack_size = XCHAN_CORO_DEFAULT_STACK;
 }
@@ -291,16 +388,19 @@ xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *), void *ar
 {
 	memset(c, 0, sizeof(*c));
 	size_t ms = map_size_for(stack_size);
-	char *m = stack_get(ms);
+	int guarded;
+	char *m = stack_get(ms, &guarded);
 	if (m == NULL)
 		return XCHAN_ENOMEM;
 	size_t guard = xchan__page_size();
 	c->map = m;
 	c->map_size = ms;
+	c->guarded = guarded;
+	*(uint64_t *)(m + guard) = CANARY;
 	c->fn = fn;
 	c->arg = arg;
 	if (ctx_prepare(c, m + guard, ms - guard) != 0) {
-		stack_put(m, ms);
+		stack_put(m, ms, guarded);
 		c->map = NULL;
 		return XCHAN_ENOMEM;
 	}
@@ -324,8 +424,15 @@ xchan__coro_fini(xchan__coro *c)
 	c->tsan_fiber = NULL;
 #endif
 	if (c->map != NULL)
-		stack_put(c->map, c->map_size);
+		stack_put(c->map, c->map_size, c->guarded);
 	c->map = NULL;
+}
+
+int
+xchan__coro_overflowed(const xchan__coro *c)
+{
+	return c->map != NULL &&
+	    *(const uint64_t *)(c->map + xchan__page_size()) != CANARY;
 }
 
 void

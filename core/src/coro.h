@@ -4,11 +4,11 @@
  * and aarch64 (platform/posix/switch_*.S), or by ucontext elsewhere and when
  * XCHAN_FORCE_UCONTEXT is defined (so the fallback is built and tested).
  *
- * A coroutine does not know about threads: the scheduler (sched.c) switches
+ * A coroutine does not know about threads: the scheduler (gosched.c) switches
  * from a thread's own context to a task's coroutine and back.  A coroutine
  * may be resumed on a different thread from the one it last ran on; code
  * running in it must not keep the address of a thread-local variable across
- * a switch (see thread-local access in sched.c).
+ * a switch (see thread-local access in gosched.c).
  *
  * Under ASan and TSan every switch is announced to the sanitizer (fiber
  * API), so neither reports false positives for the foreign stacks.
@@ -50,6 +50,7 @@ struct xchan__coro {
 	void *sp; /* saved stack pointer (assembly switch) */
 	char *map;        /* mapping: guard page, then the usable stack */
 	size_t map_size;  /* whole mapping, guard included */
+	int guarded;      /* 0: a slab stack (canary only, see coro.c) */
 	void (*fn)(void *);
 	void *arg;
 #if defined(XCHAN_CORO_UCONTEXT)
@@ -87,9 +88,14 @@ void xchan__coro_switch(xchan__coro *from, xchan__coro *to);
  * as soon as `to` runs). */
 _Noreturn void xchan__coro_exit(xchan__coro *from, xchan__coro *to);
 
+/* 0 if the stack's bottom canary is intact.  A slab stack has no guard
+ * page, so the scheduler checks this every time a task switches out. */
+int xchan__coro_overflowed(const xchan__coro *c);
+
 /* Stack accounting, for tests and reports. */
 typedef struct xchan__coro_stats {
-	uint64_t mapped;     /* stacks currently mapped (in use + pooled) */
+	uint64_t mapped;     /* guarded stacks mapped (in use + pooled) */
+	uint64_t slab;       /* slab stacks (no guard page) carved so far */
 	uint64_t pooled;     /* stacks waiting in the pool */
 	uint64_t map_calls;  /* mmap calls so far */
 	uint64_t stack_size; /* default usable size */
@@ -104,5 +110,9 @@ void xchan__coro_pool_drain(void);
 void *xchan__stack_map(size_t size, size_t guard);
 void xchan__stack_unmap(void *map, size_t size);
 size_t xchan__page_size(void);
+/* Drops the pages' contents and memory, keeping the mapping. */
+void xchan__stack_release_pages(void *lo, size_t len);
+/* How many guarded stacks the process can afford (VMA limit). */
+uint64_t xchan__stack_guard_budget(void);
 
 #endif

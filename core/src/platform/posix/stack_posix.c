@@ -5,6 +5,7 @@
  * backed when touched, so a 64 KiB stack of a parked task costs what it
  * used (typically one or two pages).
  */
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -47,4 +48,28 @@ xchan__stack_unmap(void *map, size_t size)
 {
 	if (map != NULL)
 		munmap(map, size);
+}
+
+void
+xchan__stack_release_pages(void *lo, size_t len)
+{
+	/* Keeps the mapping (no new VMA) but gives the memory back. */
+	madvise(lo, len, MADV_DONTNEED);
+}
+
+uint64_t
+xchan__stack_guard_budget(void)
+{
+	/* Each guarded stack costs two VMAs (guard + stack) and the kernel
+	 * caps VMAs per process (vm.max_map_count, 65530 by default).  Give
+	 * guarded stacks a quarter of the cap; the rest of the process keeps
+	 * the other three quarters. */
+	long max = 65530;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &max) != 1)
+			max = 65530;
+		fclose(f);
+	}
+	return max > 4096 ? (uint64_t)max / 4 : 1024;
 }

@@ -1,0 +1,527 @@
+/*
+ * pool.c — the fixed worker pool (see pool.h).
+ *
+ * Design notes
+ *  - Locks: `p->lock` guards the shared queue (head/tail), the node free
+ *    list, the idle-worker stack and `dead`.  It is a leaf lock except that
+ *    the allocation hook may run under it (allowed by xchan_init's contract).
+ *    It is never held while an item runs.
+ *  - Counters read without the lock: `qlen` (queue length), `nspinning`,
+ *    `nsleeping`.  They are seq_cst so that the two halves of each
+ *    "publish, then check the other side" pair form a Dekker pattern:
+ *      pusher:  qlen++ (under lock) ; load nspinning, nsleeping
+ *      spinner: nspinning-- ; load qlen        (so one of them sees the other)
+ *      sleeper: check queue and join idle stack under the lock ; sleep
+ *    A pusher wakes a sleeper only when nobody spins; the waker hands its
+ *    "spinning" count to the woken worker (Go's wakep/startm), so a burst of
+ *    pushes costs one kernel wake and a spinner that finds work while it was
+ *    the last spinner wakes the next sleeper if work remains.
+ *  - runnext: written by its owner (push_next) and taken by the owner or by
+ *    a spinning thief with an atomic exchange, so an item is run once.  A
+ *    thief only steals from a worker whose item counter (`ticks`) did not
+ *    move for a whole spin interval: the owner is stuck in a long item, and
+ *    stealing then costs no locality.
+ *  - Shutdown: `stopping` is set, idle workers are woken; workers drain the
+ *    queue until `drain_deadline`, then exit; `nalive` counts live workers
+ *    (futex word for the stopper).  After all exit, `dead` makes pushes fail.
+ */
+#include "pool.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+#include "lock.h"
+#include "platform/platform.h"
+
+#define FAIR_TICKS 61         /* check the shared queue first this often */
+#define SPIN_NS 20000         /* how long an idle worker looks for work */
+#define NODE_CACHE_MAX 1024   /* free nodes kept for execute() */
+
+typedef struct worker worker;
+struct worker {
+	xchan__pool *pool;
+	xchan__thread *thread;
+	_Atomic(xchan__pool_node *) runnext;
+	_Atomic uint64_t ticks;  /* items started; written by the owner only */
+	_Atomic uint32_t wake;   /* futex: 0 asleep, 1 woken to spin, 2 stop */
+	int spinning;            /* owner-private: counted in nspinning */
+	int index;
+	worker *idle_next;       /* guarded by pool lock */
+	uint64_t *seen_ticks;    /* owner-private snapshot for stealing */
+	char name[16];
+} __attribute__((aligned(XCHAN_CACHELINE)));
+
+struct xchan__pool {
+	xchan__lock lock;
+	xchan__pool_node *head, *tail; /* shared queue */
+	xchan__pool_node *free_nodes;
+	uint32_t nfree;
+	int dead;
+	worker *idle;
+	_Atomic uint64_t qlen;
+	_Atomic int32_t nspinning;
+	_Atomic int32_t nsleeping;
+	_Atomic int32_t stopping;
+	_Atomic uint32_t nalive;
+	_Atomic int64_t drain_deadline;
+	_Atomic uint64_t executed, futex_wakes, steals;
+	int nworkers;  /* started */
+	int nalloc;    /* allocated worker slots */
+	worker *workers;
+};
+
+/* The worker running on this thread.  Read through a non-inlinable call
+ * with an opaque result: go tasks migrate between threads, and a cached
+ * TLS address would be the previous thread's. */
+static _Thread_local worker *tls_worker;
+
+static __attribute__((noinline)) worker *
+current_worker(void)
+{
+	worker *w = tls_worker;
+	__asm__ __volatile__("" : "+r"(w));
+	return w;
+}
+
+/* ---- queue (lock held) ------------------------------------------------------- */
+
+static void
+q_append(xchan__pool *p, xchan__pool_node *n)
+{
+	n->next = NULL;
+	if (p->tail)
+		p->tail->next = n;
+	else
+		p->head = n;
+	p->tail = n;
+	atomic_fetch_add(&p->qlen, 1);
+}
+
+static xchan__pool_node *
+q_take(xchan__pool *p)
+{
+	xchan__pool_node *n = p->head;
+	if (n == NULL)
+		return NULL;
+	p->head = n->next;
+	if (p->head == NULL)
+		p->tail = NULL;
+	atomic_fetch_sub(&p->qlen, 1);
+	return n;
+}
+
+static xchan__pool_node *
+queue_pop(xchan__pool *p)
+{
+	if (atomic_load_explicit(&p->qlen, memory_order_relaxed) == 0)
+		return NULL;
+	xchan__lock_acquire(&p->lock);
+	xchan__pool_node *n = q_take(p);
+	xchan__lock_release(&p->lock);
+	return n;
+}
+
+/* ---- waking ------------------------------------------------------------------ */
+
+static void
+wake_worker(worker *w, uint32_t how)
+{
+	atomic_store(&w->wake, how);
+	xchan__futex_wake(&w->wake, 1);
+}
+
+/* Called after publishing work: makes sure some worker will look at it. */
+static void
+maybe_wake(xchan__pool *p)
+{
+	for (;;) {
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load(&p->nspinning) != 0 || atomic_load(&p->nsleeping) == 0)
+			return;
+		int32_t zero = 0;
+		if (!atomic_compare_exchange_strong(&p->nspinning, &zero, 1))
+			return; /* somebody else started spinning: they will look */
+		xchan__lock_acquire(&p->lock);
+		worker *w = p->idle;
+		if (w != NULL) {
+			p->idle = w->idle_next;
+			atomic_fetch_sub(&p->nsleeping, 1);
+		}
+		xchan__lock_release(&p->lock);
+		if (w != NULL) {
+			atomic_fetch_add_explicit(&p->futex_wakes, 1, memory_order_relaxed);
+			wake_worker(w, 1); /* it inherits our nspinning count */
+			return;
+		}
+		/* No sleeper after all.  Undo, then look again: a worker may
+		 * have gone to sleep while our count kept pushers quiet. */
+		atomic_fetch_sub(&p->nspinning, 1);
+		if (atomic_load(&p->qlen) == 0)
+			return;
+	}
+}
+
+/* ---- pushing -------------------------------------------------------------------- */
+
+int32_t
+xchan__pool_push(xchan__pool *p, xchan__pool_node *n)
+{
+	xchan__lock_acquire(&p->lock);
+	if (p->dead) {
+		xchan__lock_release(&p->lock);
+		return XCHAN_ESHUTDOWN;
+	}
+	q_append(p, n);
+	xchan__lock_release(&p->lock);
+	maybe_wake(p);
+	return XCHAN_OK;
+}
+
+int32_t
+xchan__pool_execute(xchan__pool *p, xchan_task_fn fn, void *arg)
+{
+	if (atomic_load_explicit(&p->stopping, memory_order_relaxed))
+		return XCHAN_ESHUTDOWN;
+	xchan__lock_acquire(&p->lock);
+	if (p->dead) {
+		xchan__lock_release(&p->lock);
+		return XCHAN_ESHUTDOWN;
+	}
+	xchan__pool_node *n = p->free_nodes;
+	if (n != NULL) {
+		p->free_nodes = n->next;
+		p->nfree--;
+	} else if ((n = xchan__alloc(sizeof(*n))) == NULL) {
+		xchan__lock_release(&p->lock);
+		return XCHAN_ENOMEM;
+	}
+	n->fn = fn;
+	n->arg = arg;
+	n->owned = 1;
+	q_append(p, n);
+	xchan__lock_release(&p->lock);
+	maybe_wake(p);
+	return XCHAN_OK;
+}
+
+int
+xchan__pool_push_next(xchan__pool *p, xchan__pool_node *n)
+{
+	worker *w = current_worker();
+	if (w == NULL || w->pool != p)
+		return 0;
+	xchan__pool_node *old = atomic_exchange(&w->runnext, n);
+	if (old != NULL && xchan__pool_push(p, old) != XCHAN_OK) {
+		/* Workers are gone (shutdown): keep it reachable here. */
+		atomic_store(&w->runnext, old);
+	}
+	return 1;
+}
+
+int
+xchan__pool_is_worker(const xchan__pool *p)
+{
+	worker *w = current_worker();
+	return w != NULL && w->pool == p;
+}
+
+int
+xchan__pool_in_worker(void)
+{
+	return current_worker() != NULL;
+}
+
+/* ---- the worker loop ------------------------------------------------------------ */
+
+static void
+node_done(xchan__pool *p, xchan__pool_node *n)
+{
+	xchan__lock_acquire(&p->lock);
+	if (p->nfree < NODE_CACHE_MAX) {
+		n->next = p->free_nodes;
+		p->free_nodes = n;
+		p->nfree++;
+		n = NULL;
+	}
+	xchan__lock_release(&p->lock);
+	xchan__free(n, sizeof(*n));
+}
+
+/* A long-running owner's run-next item, or NULL. */
+static xchan__pool_node *
+steal_stale(worker *w)
+{
+	xchan__pool *p = w->pool;
+	for (int i = 0; i < p->nworkers; i++) {
+		worker *o = &p->workers[i];
+		if (o == w || atomic_load_explicit(&o->runnext, memory_order_relaxed) == NULL)
+			continue;
+		if (atomic_load_explicit(&o->ticks, memory_order_relaxed) != w->seen_ticks[i])
+			continue;
+		xchan__pool_node *n = atomic_exchange(&o->runnext, NULL);
+		if (n != NULL) {
+			atomic_fetch_add_explicit(&p->steals, 1, memory_order_relaxed);
+			return n;
+		}
+	}
+	return NULL;
+}
+
+static void
+stop_spinning(worker *w, int found)
+{
+	xchan__pool *p = w->pool;
+	w->spinning = 0;
+	if (atomic_fetch_sub(&p->nspinning, 1) == 1 && found &&
+	    atomic_load(&p->qlen) > 0)
+		maybe_wake(p);
+}
+
+static xchan__pool_node *
+spin(worker *w)
+{
+	xchan__pool *p = w->pool;
+	if (!w->spinning) {
+		/* Spinning is for latency; more spinners than busy workers
+		 * only burn CPU (Go's rule). */
+		int32_t s = atomic_load(&p->nspinning);
+		int32_t busy = p->nworkers - atomic_load(&p->nsleeping) - s;
+		if (2 * s >= busy && s > 0)
+			return NULL;
+		atomic_fetch_add(&p->nspinning, 1);
+		w->spinning = 1;
+	}
+	for (int i = 0; i < p->nworkers; i++)
+		w->seen_ticks[i] = atomic_load_explicit(&p->workers[i].ticks, memory_order_relaxed);
+	int64_t end = xchan__clock_ns() + SPIN_NS;
+	for (uint32_t i = 1;; i++) {
+		xchan__pool_node *n = queue_pop(p);
+		if (n != NULL) {
+			stop_spinning(w, 1);
+			return n;
+		}
+		if ((i & 63) == 0) {
+			if (atomic_load_explicit(&p->stopping, memory_order_relaxed))
+				break;
+			if (xchan__clock_ns() > end) {
+				n = steal_stale(w);
+				if (n != NULL) {
+					stop_spinning(w, 1);
+					return n;
+				}
+				break;
+			}
+		}
+		xchan__cpu_relax();
+	}
+	stop_spinning(w, 0);
+	return NULL;
+}
+
+/* Returns work found at the last check, or NULL after being woken. */
+static xchan__pool_node *
+sleep_until_woken(worker *w)
+{
+	xchan__pool *p = w->pool;
+	xchan__lock_acquire(&p->lock);
+	xchan__pool_node *n = q_take(p);
+	if (n != NULL || atomic_load(&p->stopping)) {
+		xchan__lock_release(&p->lock);
+		return n;
+	}
+	atomic_store(&w->wake, 0);
+	w->idle_next = p->idle;
+	p->idle = w;
+	atomic_fetch_add(&p->nsleeping, 1);
+	xchan__lock_release(&p->lock);
+	uint32_t how;
+	while ((how = atomic_load(&w->wake)) == 0)
+		xchan__futex_wait(&w->wake, 0, -1);
+	if (how == 1)
+		w->spinning = 1; /* the waker counted us as spinning */
+	return NULL;
+}
+
+static xchan__pool_node *
+next_item(worker *w)
+{
+	xchan__pool *p = w->pool;
+	for (;;) {
+		xchan__pool_node *n = NULL;
+		if (XCHAN_UNLIKELY(atomic_load_explicit(&p->stopping, memory_order_relaxed))) {
+			if (xchan__clock_ns() > atomic_load(&p->drain_deadline))
+				return NULL;
+		}
+		uint64_t t = atomic_load_explicit(&w->ticks, memory_order_relaxed);
+		if (t % FAIR_TICKS == 0)
+			n = queue_pop(p);
+		if (n == NULL)
+			n = atomic_exchange(&w->runnext, NULL);
+		if (n == NULL)
+			n = queue_pop(p);
+		if (n != NULL) {
+			if (w->spinning)
+				stop_spinning(w, 1);
+			return n;
+		}
+		if (atomic_load(&p->stopping)) {
+			if (w->spinning)
+				stop_spinning(w, 0);
+			return NULL;
+		}
+		if ((n = spin(w)) != NULL)
+			return n;
+		if ((n = sleep_until_woken(w)) != NULL) {
+			if (w->spinning)
+				stop_spinning(w, 1);
+			return n;
+		}
+	}
+}
+
+static void
+worker_main(void *arg)
+{
+	worker *w = arg;
+	xchan__pool *p = w->pool;
+	tls_worker = w;
+	for (;;) {
+		xchan__pool_node *n = next_item(w);
+		if (n == NULL)
+			break;
+		xchan_task_fn fn = n->fn;
+		void *a = n->arg;
+		if (n->owned)
+			node_done(p, n);
+		/* Only the owner writes ticks; thieves read it. */
+		atomic_store_explicit(&w->ticks,
+		    atomic_load_explicit(&w->ticks, memory_order_relaxed) + 1,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&p->executed, 1, memory_order_relaxed);
+		fn(a);
+	}
+	tls_worker = NULL;
+	if (atomic_fetch_sub(&p->nalive, 1) == 1)
+		xchan__futex_wake(&p->nalive, INT32_MAX);
+}
+
+/* ---- life cycle ---------------------------------------------------------------------- */
+
+int32_t
+xchan__pool_new(xchan__pool **out, int nworkers, const char *prefix)
+{
+	if (out == NULL || nworkers < 1 || prefix == NULL)
+		return XCHAN_EINVAL;
+	xchan__pool *p = xchan__zalloc(sizeof(*p));
+	if (p == NULL)
+		return XCHAN_ENOMEM;
+	p->nworkers = nworkers;
+	p->nalloc = nworkers;
+	p->workers = xchan__zalloc(sizeof(worker) * (size_t)nworkers);
+	if (p->workers == NULL)
+		goto fail;
+	for (int i = 0; i < nworkers; i++) {
+		worker *w = &p->workers[i];
+		w->pool = p;
+		w->index = i;
+		snprintf(w->name, sizeof(w->name), "%s-%d", prefix, i + 1);
+		w->seen_ticks = xchan__zalloc(sizeof(uint64_t) * (size_t)nworkers);
+		if (w->seen_ticks == NULL)
+			goto fail;
+	}
+	for (int i = 0; i < nworkers; i++) {
+		worker *w = &p->workers[i];
+		atomic_fetch_add(&p->nalive, 1);
+		if (xchan__thread_start(&w->thread, worker_main, w, w->name) != XCHAN_OK) {
+			atomic_fetch_sub(&p->nalive, 1);
+			/* Keep the workers that started; a pool of one works. */
+			if (i == 0)
+				goto fail;
+			p->nworkers = i;
+			break;
+		}
+	}
+	*out = p;
+	return XCHAN_OK;
+fail:
+	if (p->workers != NULL) {
+		for (int i = 0; i < nworkers; i++)
+			xchan__free(p->workers[i].seen_ticks, sizeof(uint64_t) * (size_t)nworkers);
+		xchan__free(p->workers, sizeof(worker) * (size_t)nworkers);
+	}
+	xchan__free(p, sizeof(*p));
+	return XCHAN_ENOMEM;
+}
+
+void
+xchan__pool_stop_begin(xchan__pool *p, int64_t drain_deadline)
+{
+	atomic_store(&p->drain_deadline, drain_deadline);
+	atomic_store(&p->stopping, 1);
+	xchan__lock_acquire(&p->lock);
+	worker *w = p->idle;
+	p->idle = NULL;
+	while (w != NULL) {
+		worker *next = w->idle_next;
+		atomic_fetch_sub(&p->nsleeping, 1);
+		wake_worker(w, 2);
+		w = next;
+	}
+	xchan__lock_release(&p->lock);
+}
+
+int
+xchan__pool_stop_wait(xchan__pool *p, int64_t join_deadline)
+{
+	uint32_t alive;
+	while ((alive = atomic_load(&p->nalive)) != 0) {
+		if (xchan__futex_wait(&p->nalive, alive, join_deadline) != 0 &&
+		    join_deadline >= 0 && xchan__clock_ns() >= join_deadline)
+			break;
+	}
+	if (atomic_load(&p->nalive) != 0)
+		return 0;
+	xchan__lock_acquire(&p->lock);
+	p->dead = 1;
+	xchan__lock_release(&p->lock);
+	for (int i = 0; i < p->nworkers; i++) {
+		if (p->workers[i].thread != NULL)
+			xchan__thread_join(p->workers[i].thread);
+		p->workers[i].thread = NULL;
+	}
+	return 1;
+}
+
+void
+xchan__pool_free(xchan__pool *p)
+{
+	if (p == NULL)
+		return;
+	/* Nodes still queued belong to their owners (embedded) or to us. */
+	xchan__pool_node *n;
+	while ((n = q_take(p)) != NULL) {
+		if (n->owned)
+			xchan__free(n, sizeof(*n));
+	}
+	while ((n = p->free_nodes) != NULL) {
+		p->free_nodes = n->next;
+		xchan__free(n, sizeof(*n));
+	}
+	int nw = p->nalloc;
+	for (int i = 0; i < nw; i++)
+		xchan__free(p->workers[i].seen_ticks, sizeof(uint64_t) * (size_t)nw);
+	xchan__free(p->workers, sizeof(worker) * (size_t)nw);
+	xchan__free(p, sizeof(*p));
+}
+
+void
+xchan__pool_get_stats(const xchan__pool *p, xchan__pool_stats *out)
+{
+	xchan__pool *q = (xchan__pool *)p;
+	out->executed = atomic_load_explicit(&q->executed, memory_order_relaxed);
+	out->futex_wakes = atomic_load_explicit(&q->futex_wakes, memory_order_relaxed);
+	out->steals = atomic_load_explicit(&q->steals, memory_order_relaxed);
+	out->nworkers = (uint32_t)p->nworkers;
+	out->sleeping = (uint32_t)atomic_load(&q->nsleeping);
+}

@@ -18,7 +18,9 @@
 #include "testing/xchild.h"
 #include "testing/xtest.h"
 
-#if defined(XCHAN_SANITIZER_BUILD)
+#if defined(__SANITIZE_THREAD__)
+#define SCALE 100 /* TSan: each fiber is a thread (8k at most), ~1 MiB each */
+#elif defined(XCHAN_SANITIZER_BUILD)
 #define SCALE 10 /* sanitizers make each fiber much heavier */
 #else
 #define SCALE 1

@@ -68,10 +68,10 @@ THR = ("xchan", "go", "crossbeam")
 TASK = ("xchan", "go")
 
 ROWS = [
-    Row("1", "seq_bounded", "1 thread: N puts then N takes, cap N", M, 200_000, None, THR,
+    Row("1", "seq_bounded", "1 thread: N puts then N takes, cap N", M, 500_000, None, THR,
         "<= 1.0x crossbeam and Go", [("ratio", "crossbeam", 1.0), ("ratio", "go", 1.0)]),
     Row("2", "seq_unbounded", "1 thread, N puts then N takes; xchan and Go: fixed buffer of N; crossbeam unbounded()",
-        M, 200_000, None, THR, "<= 1.0x crossbeam unbounded", [("ratio", "crossbeam", 1.0)]),
+        M, 500_000, None, THR, "<= 1.0x crossbeam unbounded", [("ratio", "crossbeam", 1.0)]),
     Row("3", "spsc_capN", "1 producer + 1 consumer thread, cap 1024", M, 200_000, 1024, THR,
         "<= 1.0x crossbeam", [("ratio", "crossbeam", 1.0)]),
     Row("4", "spsc_cap1", "1 producer + 1 consumer thread, cap 1", M, 200_000, 1, THR,
@@ -102,10 +102,10 @@ ROWS = [
         M, 50_000, 1024, TASK, "<= 1.0x Go; timer p99 late <= 2 ms",
         [("ratio", "go", 1.0), ("extra_max", "late_p99_us", 2000.0)]),
     Row("13a", "full_dropping", "1 thread, dropping buffer of 64 kept full, N puts (Go: select-default; crossbeam: try_send)",
-        10 * M, 2 * M, 64, THR, "put on full <= 20 ns", [("abs", 20.0)]),
+        10 * M, 5 * M, 64, THR, "put on full <= 20 ns", [("abs", 20.0)]),
     Row("13b", "full_sliding", "1 thread, sliding buffer of 64 kept full, N puts (peers: on Full drop the oldest, then put)",
-        10 * M, 2 * M, 64, THR, "put on full <= 20 ns", [("abs", 20.0)]),
-    Row("13c", "failed_poll", "1 thread, N polls of an empty channel (cap 64)", 10 * M, 2 * M, 64, THR,
+        10 * M, 5 * M, 64, THR, "put on full <= 20 ns", [("abs", 20.0)]),
+    Row("13c", "failed_poll", "1 thread, N polls of an empty channel (cap 64)", 10 * M, 5 * M, 64, THR,
         "<= 2x Go", [("ratio", "go", 2.0)]),
     Row("-", "spawn_task", "spawn N go tasks / goroutines and wait for each (xchan: its result channel; Go: WaitGroup)",
         100_000, 20_000, 0, TASK, "(no target)", []),
@@ -243,8 +243,7 @@ def build(names: list[str], jobs: int) -> dict[str, Impl]:
             if not shutil.which("go"):
                 impls[name] = Impl(name, None, "missing", "go toolchain not found on PATH")
                 continue
-            ok = run_logged(["go", "build", "-o", str(exe), "."], BENCH / "go", log,
-                            env=dict(os.environ, GOFLAGS=os.environ.get("GOFLAGS", "") + " -mod=mod"))
+            ok = run_logged(["go", "build", "-o", str(exe), "."], BENCH / "go", log)
         else:
             exe = BENCH / "rust" / "target" / "release" / "xchan-bench-crossbeam"
             if not shutil.which("cargo"):
@@ -299,7 +298,7 @@ def run_one(impl: Impl, row: Row, n: int, cap: int, timeout: float) -> Run:
     cpu = ru.ru_utime + ru.ru_stime
     rc = p.returncode
     if timed_out:
-        return Run("timeout", cpu_s=cpu, wall_s=wall, message=f"killed after {timeout:.0f} s")
+        return Run("timeout", cpu_s=cpu, wall_s=wall, message=f"killed after {timeout:g} s")
     if rc == 4 and impl.name == "xchan":
         return Run("missing", cpu_s=cpu, wall_s=wall, message=stderr)
     if rc != 0:
@@ -527,6 +526,8 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="use the programs already built")
     ap.add_argument("--timeout", type=float, help="seconds per run before it is killed (default 300, --quick 60)")
     ap.add_argument("--out", default=str(RESULTS), help="directory for latest.{json,md,png}")
+    ap.add_argument("--note", default="", help="a sentence on the conditions (e.g. 'machine shared and busy'), "
+                    "written into latest.md and latest.json")
     args = ap.parse_args()
 
     repeats = args.repeats or (3 if args.quick else 5)
@@ -594,6 +595,8 @@ def main() -> int:
     elapsed = time.monotonic() - t_start
     info["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     info["harness_s"] = round(elapsed, 1)
+    if args.note:
+        info["note"] = args.note
     summ = summary_table(summaries)
     print("\n## Summary (ratio = xchan / peer, median over median; lower is better)\n")
     print("\n".join(summ))
@@ -614,7 +617,9 @@ def main() -> int:
           "Ratios are xchan / peer, median ns/msg over median ns/msg; lower is better. "
           "Every implementation ran interleaved, each row "
           f"{repeats} times. CPU is the child's user+sys time (os.wait4) per million messages, "
-          "including process start-up.", "",
+          "including process start-up."
+          + (" Quick run: smaller N and 3 repeats, for a first look, not for publishing." if args.quick else ""),
+          ""] + ([f"**Note:** {args.note}", ""] if args.note else []) + [
           "## Machine", "",
           f"- CPU: {info.get('cpu')}; nproc {info.get('nproc')}; MemTotal {info.get('memtotal')}",
           f"- kernel: {info['kernel']}",

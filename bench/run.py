@@ -265,6 +265,7 @@ class Run:
     ns_per_msg: float | None = None
     cpu_s: float | None = None
     wall_s: float | None = None
+    maxrss_mib: float | None = None
     msgs: int | None = None
     extra: dict = field(default_factory=dict)
     message: str = ""
@@ -314,7 +315,11 @@ def run_one(impl: Impl, row: Row, n: int, cap: int, timeout: float) -> Run:
         msgs = int(extra.get("msgs", n))
     except (IndexError, ValueError, KeyError, AssertionError, TypeError) as e:
         return Run("error", cpu_s=cpu, wall_s=wall, message=f"bad output ({e}): {stdout[-500:]!r}")
-    return Run("ok", ns, cpu, wall, msgs, extra, stderr)
+    # peak RSS as the program saw it (VmHWM); wait4's ru_maxrss would include
+    # the harness's own memory, inherited through fork
+    rss = extra["vmhwm_kib"] / 1024.0 if isinstance(extra.get("vmhwm_kib"), (int, float)) \
+        and extra["vmhwm_kib"] >= 0 else None
+    return Run("ok", ns, cpu, wall, rss, msgs, extra, stderr)
 
 
 # ---- aggregation -----------------------------------------------------------------
@@ -344,6 +349,7 @@ def summarize(row: Row, runs: dict[str, list[Run]], impls: dict[str, Impl]) -> d
             "median_ns": median(ns),
             "min_ns": min(ns),
             "cpu_s_per_mmsg": median(cpu_per_m),
+            "maxrss_mib": max((r.maxrss_mib for r in ok if r.maxrss_mib is not None), default=None),
             "ns": ns,
             "extra": [r.extra for r in ok],
             "why": "; ".join(sorted({r.message for r in rs if r.status != "ok"})),
@@ -428,19 +434,20 @@ def extra_note(row: Row, s: dict) -> list[str]:
 def row_table(row: Row, s: dict, n: int, cap: int, repeats: int) -> list[str]:
     lines = [f"### {row.num} {row.name} — {row.shape}",
              f"n={n} cap={cap} repeats={repeats}; target: {row.target}", "",
-             "| impl | median ns/msg | min ns/msg | CPU s / M msgs | status |",
-             "|---|---:|---:|---:|---|"]
+             "| impl | median ns/msg | min ns/msg | CPU s / M msgs | max RSS MiB | status |",
+             "|---|---:|---:|---:|---:|---|"]
     for name in IMPLS:
         if name not in row.impls:
-            lines.append(f"| {name} | | | | no peer (needs tasks) |")
+            lines.append(f"| {name} | | | | | no peer (needs tasks) |")
             continue
         d = s["impls"][name]
         if "median_ns" in d:
             lines.append(f"| {name} | {fmt_ns(d['median_ns'])} | {fmt_ns(d['min_ns'])} | "
-                         f"{d['cpu_s_per_mmsg']:.3f} | {d['status']} |")
+                         f"{d['cpu_s_per_mmsg']:.3f} | "
+                         f"{'-' if d['maxrss_mib'] is None else format(d['maxrss_mib'], '.1f')} | {d['status']} |")
         else:
             why = d.get("why", "").strip().splitlines()
-            lines.append(f"| {name} | | | | **{d['status']}**: {why[0] if why else ''} |")
+            lines.append(f"| {name} | | | | | **{d['status']}**: {why[0] if why else ''} |")
     r = s["ratios"]
     lines.append("")
     lines.append(f"ratio xchan/Go {fmt_ratio(r.get('go'))}, xchan/crossbeam {fmt_ratio(r.get('crossbeam'))} "

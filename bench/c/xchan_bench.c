@@ -798,6 +798,22 @@ static void usage(void)
 
 static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }
 
+/* Peak resident memory of this process image, KiB (VmHWM; -1 if unknown).
+ * Not getrusage: its ru_maxrss keeps the peak of the process that exec'd us. */
+static long vmhwm_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -879,6 +895,7 @@ int main(int argc, char **argv)
 
 	if (xchan_shutdown)
 		OK(xchan_shutdown());
+	extra_add("\"vmhwm_kib\":%ld", vmhwm_kib());
 	extra_add("\"msgs\":%" PRId64, msgs);
 	extra_add("\"elapsed_s\":%.9f", (double)elapsed / 1e9);
 	if (xchan_version_string)

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,23 @@ func check(ok bool, format string, args ...any) {
 // out of n: together the workers send every value 0..n-1 exactly once.
 func part(n int64, p, k int) (int64, int64) {
 	return n * int64(p) / int64(k), n * int64(p+1) / int64(k)
+}
+
+// vmhwmKiB is the peak resident memory of this process image (VmHWM), or -1.
+// Not getrusage: its ru_maxrss keeps the peak of the process that exec'd us.
+func vmhwmKiB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				return v
+			}
+		}
+	}
+	return -1
 }
 
 func triangle(n int64) int64 { return n * (n - 1) / 2 } // 0 + 1 + ... + n-1
@@ -506,6 +524,7 @@ func main() {
 			extra[k] = v
 		}
 	}
+	extra["vmhwm_kib"] = vmhwmKiB()
 	extra["msgs"] = msgs
 	extra["elapsed_s"] = elapsed.Seconds()
 	out, _ := json.Marshal(result{row, "go", n, c, float64(elapsed.Nanoseconds()) / float64(msgs), extra})

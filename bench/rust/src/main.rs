@@ -27,6 +27,19 @@ fn part(n: i64, p: i64, k: i64) -> (i64, i64) {
     (n * p / k, n * (p + 1) / k)
 }
 
+/// Peak resident memory of this process image (VmHWM), KiB, or -1.  Not
+/// getrusage: its ru_maxrss keeps the peak of the process that exec'd us.
+fn vmhwm_kib() -> i64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(-1)
+}
+
 fn triangle(n: i64) -> i64 {
     n * (n - 1) / 2
 }
@@ -422,6 +435,7 @@ fn main() {
     if row == "select_rx" {
         choice_probe(n.min(100_000), &mut extra); // not timed
     }
+    extra.push(("vmhwm_kib", J::I(vmhwm_kib())));
     extra.push(("msgs", J::I(msgs)));
     extra.push(("elapsed_s", J::F(elapsed.as_secs_f64())));
     let extra_s = extra

@@ -85,7 +85,8 @@ bad_execute(void *self, xchan_task_fn fn, void *arg)
 XTEST(executor_new_validates)
 {
 	xchan_executor *e;
-	xchan_executor_vtbl vt = {.size = sizeof(vt), .execute = bad_execute};
+	/* Static: a vtable must outlive its executor (close runs at exit). */
+	static const xchan_executor_vtbl vt = {.size = sizeof(vt), .execute = bad_execute};
 	XCHECK_ERR(xchan_executor_new(NULL, &vt, NULL), XCHAN_EINVAL);
 	XCHECK_ERR(xchan_executor_new(&e, NULL, NULL), XCHAN_EINVAL);
 	xchan_executor_vtbl novt = {.size = sizeof(novt)};

@@ -682,15 +682,13 @@ my_factory(void *user, uint32_t workload)
 static int32_t
 which_thread(void *arg, xchan_val *out)
 {
-	(void)arg;
-	xchan_chan *ch;
-	int32_t err;
-	/* Park once so that a resume is a second execute(). */
-	if ((err = xchan_timeout(&ch, 1)) != XCHAN_OK)
-		return err;
+	/* Park once (the test puts only after seeing us parked), so that the
+	 * resume is a second execute(). */
 	xchan_val v;
-	xchan_take(&v, ch, xchan_deadline_in_ms(10000));
-	xchan_chan_release(ch);
+	int32_t err = xchan_take(&v, arg, xchan_deadline_in_ms(10000));
+	if (err != XCHAN_OK)
+		return err;
+	xchan_val_release(v);
 	*out = xchan_val_bool(pthread_equal(pthread_self(), g_my.thread));
 	return XCHAN_OK;
 }
@@ -703,9 +701,17 @@ factory_child(uint32_t workload)
 	XREQUIRE(xchan_executor_new(&g_my_ex, &myexec_vt, &g_my) == XCHAN_OK);
 	XREQUIRE(xchan_set_executor_factory(my_factory, &g_my) == XCHAN_OK);
 	XCHECK_ERR(xchan_set_executor_factory(my_factory, &g_my), XCHAN_ESTATE);
-	xchan_chan *r;
+	xchan_chan *r, *gate;
 	xchan_val v;
-	XREQUIRE(xchan_go(&r, which_thread, NULL, NULL) == XCHAN_OK);
+	XREQUIRE(xchan_chan_make(&gate, XCHAN_BUF_NONE, 0) == XCHAN_OK);
+	XREQUIRE(xchan_go(&r, which_thread, gate, NULL) == XCHAN_OK);
+	xchan_chan_info info = {.size = sizeof(info)};
+	int64_t dl = deadline_s(10);
+	do {
+		xchan_chan_info_get(&info, gate);
+	} while (info.pending_takes == 0 && xchan_now() < dl && usleep(1000) == 0);
+	XCHECK_ERR(xchan_put(gate, xchan_val_int(1), xchan_deadline_in_ms(10000)), XCHAN_OK);
+	xchan_chan_release(gate);
 	XCHECK_ERR(xchan_take(&v, r, xchan_deadline_in_ms(10000)), XCHAN_OK);
 	int32_t on_mine = 0;
 	xchan_get_bool(v, &on_mine);

@@ -526,7 +526,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="3 repeats and smaller N (under 2 minutes)")
-    ap.add_argument("--rows", help="comma-separated row names (default: all): " + ",".join(r.name for r in ROWS))
+    ap.add_argument("--rows", help="comma-separated row names or prefixes (default: all): "
+                    + ",".join(r.name for r in ROWS))
     ap.add_argument("--repeats", type=int, help="runs per implementation and row (default 5, --quick 3)")
     ap.add_argument("--impls", default=",".join(IMPLS), help="comma-separated subset of " + ",".join(IMPLS))
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every N by this (e.g. 0.1 for a smoke test)")
@@ -544,10 +545,12 @@ def main() -> int:
     rows = ROWS
     if args.rows:
         wanted = [x.strip() for x in args.rows.split(",") if x.strip()]
-        unknown = [w for w in wanted if w not in ROW_BY_NAME]
-        if unknown:
-            ap.error(f"unknown rows: {', '.join(unknown)}; known: {', '.join(ROW_BY_NAME)}")
-        rows = [ROW_BY_NAME[w] for w in wanted]
+        rows = []
+        for w in wanted:  # an exact name, or a prefix: "mpmc" is mpmc_capN and mpmc_cap0
+            hits = [ROW_BY_NAME[w]] if w in ROW_BY_NAME else [r for r in ROWS if r.name.startswith(w)]
+            if not hits:
+                ap.error(f"unknown row {w!r}; known: {', '.join(ROW_BY_NAME)}")
+            rows += [r for r in hits if r not in rows]
     names = [x.strip() for x in args.impls.split(",") if x.strip()]
     if any(x not in IMPLS for x in names):
         ap.error(f"--impls takes a subset of {', '.join(IMPLS)}")

@@ -334,7 +334,7 @@ def summarize(row: Row, runs: dict[str, list[Run]], impls: dict[str, Impl]) -> d
         ok = [r for r in rs if r.status == "ok"]
         im = impls.get(name)
         if im is None or im.status != "ok":
-            st = "missing" if im is None or im.status == "missing" else im.status
+            st = "missing" if im is None else im.status
             s["impls"][name] = {"status": st, "why": im.why if im else "not selected"}
             continue
         if not ok:
@@ -569,9 +569,9 @@ def main() -> int:
         impls = build(names, jobs=max(1, os.cpu_count() or 1))
     for name in IMPLS:
         if name not in impls:
-            impls[name] = Impl(name, None, "missing", "not selected with --impls")
+            impls[name] = Impl(name, None, "not-selected", "left out with --impls")
     for im in impls.values():
-        if im.status != "ok":
+        if im.status not in ("ok", "not-selected"):
             print(f"[run.py] {im.name}: {im.status.upper()}: {im.why}", flush=True)
 
     mode = "quick" if args.quick else "full"

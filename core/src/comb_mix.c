@@ -18,7 +18,11 @@
  *  - The task ends when a put to `out` fails, or when the last handle is
  *    released and no input remains (core.async's mix go-loop never ends).
  *    It never closes `out`.
- *  - Lock: `mu` guards ins/n/cap/solo_mode/released/ended and is never held
+ *  - The task never allocates, so running out of memory cannot stop it:
+ *    control calls that grow the input table also allocate read-set arrays
+ *    of the same size (`spare`, or XCHAN_ENOMEM to the caller), which the
+ *    task swaps in under `mu`.
+ *  - Lock: `mu` guards ins/n/cap/spare/solo_mode/released/ended and is never held
  *    across a channel operation.  Lifetime: `refs` counts handles and the
  *    task; `handles` counts handles only (to notice the last release).
  */
@@ -34,6 +38,38 @@ typedef struct mix_in {
 	uint32_t flags;
 } mix_in;
 
+/* A read set: a snapshot of up to `cap` inputs and their alts clauses (one
+ * more, for `change`). */
+typedef struct mix_rs {
+	mix_in *snap;
+	xchan_clause *clauses;
+	size_t cap;
+} mix_rs;
+
+static int
+mix_rs_alloc(mix_rs *r, size_t cap)
+{
+	r->snap = xchan__alloc(cap * sizeof(mix_in));
+	r->clauses = xchan__zalloc((cap + 1) * sizeof(xchan_clause));
+	r->cap = cap;
+	if (r->snap != NULL && r->clauses != NULL)
+		return 1;
+	xchan__free(r->snap, cap * sizeof(mix_in));
+	xchan__free(r->clauses, (cap + 1) * sizeof(xchan_clause));
+	memset(r, 0, sizeof(*r));
+	return 0;
+}
+
+static void
+mix_rs_free(mix_rs *r)
+{
+	if (r->snap != NULL) {
+		xchan__free(r->snap, r->cap * sizeof(mix_in));
+		xchan__free(r->clauses, (r->cap + 1) * sizeof(xchan_clause));
+	}
+	memset(r, 0, sizeof(*r));
+}
+
 struct xchan_mix {
 	_Atomic uint32_t refs;
 	_Atomic uint32_t handles;
@@ -46,11 +82,13 @@ struct xchan_mix {
 	int ended;          /* guarded by mu: the task has ended */
 	xchan_chan *out;
 	xchan_chan *change;
+	/* Arrays for a read set as large as `cap` inputs, made by control
+	 * calls (which can report XCHAN_ENOMEM) so that the task never
+	 * allocates; the task swaps them in when it needs them. */
+	mix_rs spare; /* guarded by mu */
 	/* Task only: the read set (snapshot + change clause). */
-	mix_in *snap;
-	xchan_clause *clauses;
+	mix_rs rs;
 	size_t snap_n;
-	size_t snap_cap;
 	int any_solo;
 };
 
@@ -58,7 +96,7 @@ static void
 mix_snap_clear(xchan_mix *m)
 {
 	for (size_t i = 0; i < m->snap_n; i++)
-		xchan_chan_release(m->snap[i].ch);
+		xchan_chan_release(m->rs.snap[i].ch);
 	m->snap_n = 0;
 }
 
@@ -70,11 +108,8 @@ mix_free(xchan_mix *m)
 		xchan_chan_release(m->ins[i].ch);
 	if (m->ins != NULL)
 		xchan__free(m->ins, m->cap * sizeof(mix_in));
-	if (m->snap != NULL) {
-		xchan__free(m->snap, m->snap_cap * sizeof(mix_in));
-		xchan__free(m->clauses,
-		    (m->snap_cap + 1) * sizeof(xchan_clause));
-	}
+	mix_rs_free(&m->rs);
+	mix_rs_free(&m->spare);
 	xchan_chan_release(m->out);
 	xchan_chan_release(m->change);
 	xchan__free(m, sizeof(*m));
@@ -118,8 +153,8 @@ xchan_mix_release(xchan_mix *m)
 	mix_unref(m);
 }
 
-/* Builds the read set; returns 0 when the task should end, -1 on
- * allocation failure (the task ends too). */
+/* Builds the read set; returns 0 when the task should end.  Never
+ * allocates: control calls provide arrays large enough (`spare`). */
 static int
 mix_calc_state(xchan_mix *m)
 {
@@ -129,28 +164,11 @@ mix_calc_state(xchan_mix *m)
 		comb_mutex_unlock(&m->mu);
 		return 0;
 	}
-	if (m->snap == NULL || m->n > m->snap_cap) {
-		size_t cap = m->n < 4 ? 8 : m->n * 2;
-		mix_in *s = xchan__alloc(cap * sizeof(mix_in));
-		xchan_clause *c =
-		    xchan__zalloc((cap + 1) * sizeof(xchan_clause));
-		if (s == NULL || c == NULL) {
-			comb_mutex_unlock(&m->mu);
-			if (s != NULL)
-				xchan__free(s, cap * sizeof(mix_in));
-			if (c != NULL)
-				xchan__free(c,
-				    (cap + 1) * sizeof(xchan_clause));
-			return -1;
-		}
-		if (m->snap != NULL) {
-			xchan__free(m->snap, m->snap_cap * sizeof(mix_in));
-			xchan__free(m->clauses,
-			    (m->snap_cap + 1) * sizeof(xchan_clause));
-		}
-		m->snap = s;
-		m->clauses = c;
-		m->snap_cap = cap;
+	if (m->n > m->rs.cap) {
+		XCHAN_ASSERT(m->spare.cap >= m->n);
+		mix_rs_free(&m->rs);
+		m->rs = m->spare;
+		memset(&m->spare, 0, sizeof(m->spare));
 	}
 	int any_solo = 0;
 	for (size_t i = 0; i < m->n; i++)
@@ -162,8 +180,8 @@ mix_calc_state(xchan_mix *m)
 		uint32_t f = m->ins[i].flags;
 		if (solo_only ? !(f & XCHAN_MIX_SOLO) : (f & XCHAN_MIX_PAUSE))
 			continue;
-		m->snap[k].ch = xchan_chan_retain(m->ins[i].ch);
-		m->snap[k].flags = f;
+		m->rs.snap[k].ch = xchan_chan_retain(m->ins[i].ch);
+		m->rs.snap[k].flags = f;
 		k++;
 	}
 	comb_mutex_unlock(&m->mu);
@@ -171,11 +189,11 @@ mix_calc_state(xchan_mix *m)
 	m->snap_n = k;
 	size_t i;
 	for (i = 0; i < k; i++) {
-		m->clauses[i].op = XCHAN_ALT_TAKE;
-		m->clauses[i].chan = m->snap[i].ch;
+		m->rs.clauses[i].op = XCHAN_ALT_TAKE;
+		m->rs.clauses[i].chan = m->rs.snap[i].ch;
 	}
-	m->clauses[i].op = XCHAN_ALT_TAKE;
-	m->clauses[i].chan = m->change;
+	m->rs.clauses[i].op = XCHAN_ALT_TAKE;
+	m->rs.clauses[i].chan = m->change;
 	return 1;
 }
 
@@ -204,11 +222,11 @@ mix_run(void *arg, xchan_val *result)
 	*result = xchan_val_nil();
 	int recalc = 1;
 	for (;;) {
-		if (recalc && mix_calc_state(m) <= 0)
+		if (recalc && !mix_calc_state(m))
 			break;
 		recalc = 0;
 		xchan_result r;
-		int32_t err = xchan_alts(&r, m->clauses, m->snap_n + 1, 0,
+		int32_t err = xchan_alts(&r, m->rs.clauses, m->snap_n + 1, 0,
 		    XCHAN_DEADLINE_NEVER);
 		if (r.index < 0 || (err != XCHAN_OK && err != XCHAN_ECLOSED))
 			break; /* cannot happen with valid clauses */
@@ -217,11 +235,11 @@ mix_run(void *arg, xchan_val *result)
 			xchan_val_release(r.val);
 			recalc = 1;
 		} else if (err == XCHAN_ECLOSED) {
-			mix_remove(m, m->snap[i].ch);
+			mix_remove(m, m->rs.snap[i].ch);
 			recalc = 1;
-		} else if ((m->snap[i].flags & XCHAN_MIX_SOLO) ||
+		} else if ((m->rs.snap[i].flags & XCHAN_MIX_SOLO) ||
 		           (!m->any_solo &&
-		               !(m->snap[i].flags & XCHAN_MIX_MUTE))) {
+		               !(m->rs.snap[i].flags & XCHAN_MIX_MUTE))) {
 			if (xchan_put(m->out, r.val, XCHAN_DEADLINE_NEVER) !=
 			    XCHAN_OK) {
 				xchan_val_release(r.val);
@@ -259,8 +277,13 @@ xchan_mix_new(xchan_mix **out, xchan_chan **out_done, xchan_chan *out_ch)
 	xchan_mix *m = xchan__zalloc(sizeof(*m));
 	if (m == NULL)
 		return XCHAN_ENOMEM;
+	if (!mix_rs_alloc(&m->rs, 8)) {
+		xchan__free(m, sizeof(*m));
+		return XCHAN_ENOMEM;
+	}
 	int32_t err = xchan_chan_make(&m->change, XCHAN_BUF_SLIDING, 1);
 	if (err != XCHAN_OK) {
+		mix_rs_free(&m->rs);
 		xchan__free(m, sizeof(*m));
 		return err;
 	}
@@ -286,6 +309,8 @@ mix_find_locked(xchan_mix *m, xchan_chan *ch)
 	return NULL;
 }
 
+/* Makes room for `extra` more inputs, and the task's read set to match.
+ * Returns 0 (nothing changed) when out of memory. */
 static int
 mix_reserve_locked(xchan_mix *m, size_t extra)
 {
@@ -293,14 +318,19 @@ mix_reserve_locked(xchan_mix *m, size_t extra)
 		return 1;
 	size_t cap = (m->n + extra) * 2;
 	mix_in *a = xchan__alloc(cap * sizeof(mix_in));
-	if (a == NULL)
+	mix_rs rs;
+	if (a == NULL || !mix_rs_alloc(&rs, cap)) {
+		xchan__free(a, cap * sizeof(mix_in));
 		return 0;
+	}
 	if (m->ins != NULL) {
 		memcpy(a, m->ins, m->n * sizeof(mix_in));
 		xchan__free(m->ins, m->cap * sizeof(mix_in));
 	}
 	m->ins = a;
 	m->cap = cap;
+	mix_rs_free(&m->spare);
+	m->spare = rs;
 	return 1;
 }
 

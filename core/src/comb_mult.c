@@ -15,7 +15,10 @@
  *    flight (a callback still uses `m` and `dchan` after its countdown
  *    wakes the task, so it holds its own reference until it returns).  The
  *    last reference frees the struct; by then the task has ended.
- *  - Lock: `mu` guards taps/ntaps/cap/ended only.  It is never held across
+ *  - The task never allocates, so running out of memory cannot make it
+ *    drop a value: xchan_mult_tap, when it grows the tap table, also makes
+ *    round arrays of the same size (`spare`), which the task swaps in.
+ *  - Lock: `mu` guards taps/ntaps/cap/spare/ended only.  It is never held across
  *    a channel operation (closing or putting may run callbacks on this
  *    thread, and those take `mu`).
  */
@@ -33,6 +36,34 @@ typedef struct mult_put {
 	xchan_chan *ch;
 } mult_put;
 
+typedef struct mult_round {
+	mult_put *puts;
+	xchan_val *copies;
+	size_t cap;
+} mult_round;
+
+static int
+mult_round_alloc(mult_round *r, size_t cap)
+{
+	r->puts = xchan__alloc(cap * sizeof(mult_put));
+	r->copies = xchan__alloc(cap * sizeof(xchan_val));
+	r->cap = cap;
+	if (r->puts != NULL && r->copies != NULL)
+		return 1;
+	xchan__free(r->puts, cap * sizeof(mult_put));
+	xchan__free(r->copies, cap * sizeof(xchan_val));
+	memset(r, 0, sizeof(*r));
+	return 0;
+}
+
+static void
+mult_round_free(mult_round *r)
+{
+	xchan__free(r->puts, r->cap * sizeof(mult_put));
+	xchan__free(r->copies, r->cap * sizeof(xchan_val));
+	memset(r, 0, sizeof(*r));
+}
+
 struct xchan_mult {
 	_Atomic uint32_t refs;
 	_Atomic uint32_t pending; /* puts of the current round not finished */
@@ -43,9 +74,11 @@ struct xchan_mult {
 	int ended;      /* guarded by mu: the source closed */
 	xchan_chan *src;
 	xchan_chan *dchan;
-	mult_put *round; /* task only: one entry per put of this round */
-	xchan_val *copies;
-	size_t round_cap;
+	/* Round arrays for `cap` taps, made by xchan_mult_tap (which can
+	 * report XCHAN_ENOMEM) so that the task never allocates; the task
+	 * swaps them in at the start of a round. */
+	mult_round spare; /* guarded by mu */
+	mult_round round; /* task only: one entry per put of this round */
 };
 
 static void
@@ -55,10 +88,8 @@ mult_free(xchan_mult *m)
 		xchan_chan_release(m->taps[i].ch);
 	if (m->taps != NULL)
 		xchan__free(m->taps, m->cap * sizeof(mult_tap));
-	if (m->round != NULL) {
-		xchan__free(m->round, m->round_cap * sizeof(mult_put));
-		xchan__free(m->copies, m->round_cap * sizeof(xchan_val));
-	}
+	mult_round_free(&m->round);
+	mult_round_free(&m->spare);
 	xchan_chan_release(m->src);
 	xchan_chan_release(m->dchan);
 	xchan__free(m, sizeof(*m));
@@ -122,37 +153,22 @@ mult_put_done(void *user, xchan_result *r)
 	mult_put_finish(p);
 }
 
-/* Snapshots the taps into m->round; returns how many, or SIZE_MAX on
- * allocation failure (the value is then dropped, as with no taps). */
+/* Snapshots the taps into m->round (retaining each channel); returns how
+ * many.  Never allocates (see `spare`). */
 static size_t
 mult_snapshot(xchan_mult *m)
 {
 	comb_mutex_lock(&m->mu);
 	size_t k = m->ntaps;
-	if (k > m->round_cap) {
-		size_t cap = k < 8 ? 8 : k * 2;
-		mult_put *r = xchan__alloc(cap * sizeof(mult_put));
-		xchan_val *c = xchan__alloc(cap * sizeof(xchan_val));
-		if (r == NULL || c == NULL) {
-			comb_mutex_unlock(&m->mu);
-			if (r != NULL)
-				xchan__free(r, cap * sizeof(mult_put));
-			if (c != NULL)
-				xchan__free(c, cap * sizeof(xchan_val));
-			return SIZE_MAX;
-		}
-		if (m->round != NULL) {
-			xchan__free(m->round, m->round_cap * sizeof(mult_put));
-			xchan__free(m->copies,
-			    m->round_cap * sizeof(xchan_val));
-		}
-		m->round = r;
-		m->copies = c;
-		m->round_cap = cap;
+	if (k > m->round.cap) {
+		XCHAN_ASSERT(m->spare.cap >= k);
+		mult_round_free(&m->round);
+		m->round = m->spare;
+		memset(&m->spare, 0, sizeof(m->spare));
 	}
 	for (size_t i = 0; i < k; i++) {
-		m->round[i].m = m;
-		m->round[i].ch = xchan_chan_retain(m->taps[i].ch);
+		m->round.puts[i].m = m;
+		m->round.puts[i].ch = xchan_chan_retain(m->taps[i].ch);
 	}
 	comb_mutex_unlock(&m->mu);
 	return k;
@@ -162,25 +178,25 @@ mult_snapshot(xchan_mult *m)
 static void
 mult_fan_out(xchan_mult *m, xchan_val v, size_t k)
 {
-	m->copies[0] = v;
+	m->round.copies[0] = v;
 	for (size_t i = 1; i < k; i++)
-		m->copies[i] = xchan_val_retain(v);
+		m->round.copies[i] = xchan_val_retain(v);
 	atomic_store_explicit(&m->pending, (uint32_t)k, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->refs, (uint32_t)k, memory_order_relaxed);
 	for (size_t i = 0; i < k; i++) {
-		int32_t err = xchan_put_async(NULL, m->round[i].ch,
-		    m->copies[i], 0, mult_put_done, &m->round[i]);
+		int32_t err = xchan_put_async(NULL, m->round.puts[i].ch,
+		    m->round.copies[i], 0, mult_put_done, &m->round.puts[i]);
 		if (err != XCHAN_OK) {
 			/* ELIMIT and the like: this tap misses the value. */
-			xchan_val_release(m->copies[i]);
-			mult_put_finish(&m->round[i]);
+			xchan_val_release(m->round.copies[i]);
+			mult_put_finish(&m->round.puts[i]);
 		}
 	}
 	xchan_val token;
 	if (xchan_take(&token, m->dchan, XCHAN_DEADLINE_NEVER) == XCHAN_OK)
 		xchan_val_release(token);
 	for (size_t i = 0; i < k; i++)
-		xchan_chan_release(m->round[i].ch);
+		xchan_chan_release(m->round.puts[i].ch);
 }
 
 static int32_t
@@ -191,7 +207,7 @@ mult_run(void *arg, xchan_val *result)
 	xchan_val v;
 	while (xchan_take(&v, m->src, XCHAN_DEADLINE_NEVER) == XCHAN_OK) {
 		size_t k = mult_snapshot(m);
-		if (k == 0 || k == SIZE_MAX) {
+		if (k == 0) {
 			xchan_val_release(v); /* no taps: dropped */
 			continue;
 		}
@@ -265,8 +281,10 @@ xchan_mult_tap(xchan_mult *m, xchan_chan *ch, int32_t close)
 	if (m->ntaps == m->cap) {
 		size_t cap = m->cap < 4 ? 4 : m->cap * 2;
 		mult_tap *t = xchan__alloc(cap * sizeof(mult_tap));
-		if (t == NULL) {
+		mult_round r;
+		if (t == NULL || !mult_round_alloc(&r, cap)) {
 			comb_mutex_unlock(&m->mu);
+			xchan__free(t, cap * sizeof(mult_tap));
 			return XCHAN_ENOMEM;
 		}
 		if (m->taps != NULL) {
@@ -275,6 +293,8 @@ xchan_mult_tap(xchan_mult *m, xchan_chan *ch, int32_t close)
 		}
 		m->taps = t;
 		m->cap = cap;
+		mult_round_free(&m->spare);
+		m->spare = r;
 	}
 	m->taps[m->ntaps].ch = xchan_chan_retain(ch);
 	m->taps[m->ntaps].close = close;

@@ -73,7 +73,9 @@ XCHAN_API int32_t xchan_pipe(xchan_chan **out_done, xchan_chan *from,
  * element is delivered, `to` is closed if `close` is non-zero.  If `to`
  * closes early, the pipeline keeps consuming `from` and releases what it
  * would have delivered (core.async does the same), so upstream never
- * stalls.
+ * stalls.  If memory runs out (or the executor refuses a job after
+ * xchan_shutdown) while the pipeline runs, that element is dropped and a
+ * line goes to stderr; the pipeline goes on.
  * ------------------------------------------------------------------------- */
 
 /* Creates the transform for one element.  Called once per element, on the
@@ -143,8 +145,9 @@ typedef struct xchan_mult xchan_mult;
  * (or close) before the next value is taken, so a slow tap slows them all;
  * give taps dropping or sliding buffers to avoid that.  A value taken while
  * there are no taps is released (dropped).  A tap whose put finds it closed
- * is removed.  When `src` closes, taps tapped with `close` are closed and
- * the process ends.  `*out` is a handle with one reference.  Errors: common
+ * is removed.  A tap whose put cannot even start (its pending-put limit is
+ * reached, out of memory) misses that value.  When `src` closes, taps
+ * tapped with `close` are closed and the process ends.  `*out` is a handle with one reference.  Errors: common
  * ones. */
 XCHAN_API int32_t xchan_mult_new(xchan_mult **out, xchan_chan **out_done,
     xchan_chan *src);

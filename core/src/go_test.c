@@ -679,16 +679,21 @@ my_factory(void *user, uint32_t workload)
 	return workload == g_my_workload ? g_my_ex : NULL;
 }
 
+#define NGATE 20
+
 static int32_t
 which_thread(void *arg, xchan_val *out)
 {
-	/* Park once (the test puts only after seeing us parked), so that the
-	 * resume is a second execute(). */
-	xchan_val v;
-	int32_t err = xchan_take(&v, arg, xchan_deadline_in_ms(10000));
-	if (err != XCHAN_OK)
-		return err;
-	xchan_val_release(v);
+	/* Each take registers before the task switches out, so a put that
+	 * sees it may still complete it without a park; twenty rounds make a
+	 * real park (a resume through execute()) certain. */
+	for (int i = 0; i < NGATE; i++) {
+		xchan_val v;
+		int32_t err = xchan_take(&v, arg, xchan_deadline_in_ms(10000));
+		if (err != XCHAN_OK)
+			return err;
+		xchan_val_release(v);
+	}
 	*out = xchan_val_bool(pthread_equal(pthread_self(), g_my.thread));
 	return XCHAN_OK;
 }
@@ -705,12 +710,14 @@ factory_child(uint32_t workload)
 	xchan_val v;
 	XREQUIRE(xchan_chan_make(&gate, XCHAN_BUF_NONE, 0) == XCHAN_OK);
 	XREQUIRE(xchan_go(&r, which_thread, gate, NULL) == XCHAN_OK);
-	xchan_chan_info info = {.size = sizeof(info)};
-	int64_t dl = deadline_s(10);
-	do {
-		xchan_chan_info_get(&info, gate);
-	} while (info.pending_takes == 0 && xchan_now() < dl && usleep(1000) == 0);
-	XCHECK_ERR(xchan_put(gate, xchan_val_int(1), xchan_deadline_in_ms(10000)), XCHAN_OK);
+	for (int i = 0; i < NGATE; i++) {
+		xchan_chan_info info = {.size = sizeof(info)};
+		int64_t dl = deadline_s(10);
+		do {
+			xchan_chan_info_get(&info, gate);
+		} while (info.pending_takes == 0 && xchan_now() < dl && usleep(1000) == 0);
+		XCHECK_ERR(xchan_put(gate, xchan_val_int(1), xchan_deadline_in_ms(10000)), XCHAN_OK);
+	}
 	xchan_chan_release(gate);
 	XCHECK_ERR(xchan_take(&v, r, xchan_deadline_in_ms(10000)), XCHAN_OK);
 	int32_t on_mine = 0;

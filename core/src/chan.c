@@ -349,13 +349,29 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	if (xf)
 		xchan__lock_acquire(&ch->step_lock);
 	xchan__lock_acquire(&ch->lock);
-	/* Fast path: room in a fixed buffer's ring, nobody waiting. */
-	if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED && !xf && !ch->closed &&
-	        ch->takes.n == 0 && ch->count < ch->cap && ch->count < ch->slots)) {
-		ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
-		ch->count++;
-		xchan__lock_release(&ch->lock);
-		return XCHAN_OK;
+	/* Fast paths: nobody waiting and room in the ring, or a full dropping /
+	 * sliding buffer (the policy drops a value; released after unlock). */
+	if (XCHAN_LIKELY(!xf && !ch->closed && ch->takes.n == 0)) {
+		if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED &&
+		        ch->count < ch->cap && ch->count < ch->slots)) {
+			ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
+			ch->count++;
+			xchan__lock_release(&ch->lock);
+			return XCHAN_OK;
+		}
+		if (ch->count >= ch->cap && (ch->buf_kind == XCHAN_BUF_DROPPING ||
+		        ch->buf_kind == XCHAN_BUF_SLIDING)) {
+			xchan_val dropped = v;
+			if (ch->buf_kind == XCHAN_BUF_SLIDING) {
+				dropped = ring_pop(ch);
+				ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
+				ch->count++;
+			}
+			xchan__lock_release(&ch->lock);
+			if (XCHAN_UNLIKELY(xchan__val_is_ref(dropped)))
+				xchan_val_release(dropped);
+			return XCHAN_OK;
+		}
 	}
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);

@@ -41,6 +41,9 @@
 #if defined(XCHAN_CORO_TSAN)
 #include <sanitizer/tsan_interface.h>
 #endif
+#if defined(XCHAN_CORO_VALGRIND)
+#include <valgrind/valgrind.h>
+#endif
 
 #define POOL_MAX 1024
 #define SLAB_STACKS 64
@@ -412,12 +415,20 @@ xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *), void *ar
 	c->tsan_fiber = __tsan_create_fiber(0);
 	c->tsan_own = 1;
 #endif
+#if defined(XCHAN_CORO_VALGRIND)
+	/* Tells memcheck that jumps onto this range are stack switches. */
+	c->vg_stack = VALGRIND_STACK_REGISTER(m + guard, m + ms);
+#endif
 	return XCHAN_OK;
 }
 
 void
 xchan__coro_fini(xchan__coro *c)
 {
+#if defined(XCHAN_CORO_VALGRIND)
+	if (c->map != NULL)
+		VALGRIND_STACK_DEREGISTER(c->vg_stack);
+#endif
 #if defined(XCHAN_CORO_TSAN)
 	if (c->tsan_own && c->tsan_fiber != NULL)
 		__tsan_destroy_fiber(c->tsan_fiber);

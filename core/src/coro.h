@@ -40,6 +40,12 @@
 #endif
 #endif
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#define XCHAN_CORO_VALGRIND 1
+#endif
+#endif
+
 /* Default usable stack size (the guard page comes on top). */
 #define XCHAN_CORO_DEFAULT_STACK ((size_t)64 * 1024)
 /* Smallest stack accepted; smaller requests are rounded up. */
@@ -53,6 +59,9 @@ struct xchan__coro {
 	int guarded;      /* 0: a slab stack (canary only, see coro.c) */
 	void (*fn)(void *);
 	void *arg;
+#if defined(XCHAN_CORO_VALGRIND)
+	unsigned vg_stack; /* valgrind's id for the stack (0 outside it) */
+#endif
 #if defined(XCHAN_CORO_UCONTEXT)
 	ucontext_t uc; /* about 1 KiB: the fallback pays for its generality */
 #endif

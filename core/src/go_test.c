@@ -164,7 +164,14 @@ XTEST(park_at_depth)
 
 /* ---- 100,000 parked tasks ---------------------------------------------------------- */
 
-#define NPARK (100000 / SCALE)
+/* Valgrind runs every test (ci/valgrind.py) about fifty times slower. */
+static int
+scale(void)
+{
+	return SCALE * (getenv("XCHAN_UNDER_VALGRIND") ? 100 : 1);
+}
+
+#define NPARK (100000 / scale())
 #define NPCHAN 1000
 
 static _Atomic long g_parked_done;
@@ -260,7 +267,7 @@ XTEST(hundred_thousand_parked)
 
 /* ---- ping-pong over unbuffered channels ------------------------------------------- */
 
-#define NPING (100000 / SCALE)
+#define NPING (100000 / scale())
 
 typedef struct pingpong {
 	xchan_chan *ping, *pong;

@@ -29,7 +29,6 @@ void xchan__thread_yield(void);
 typedef struct xchan__thread xchan__thread;
 int xchan__thread_start(xchan__thread **out, void (*fn)(void *), void *arg, const char *name);
 void xchan__thread_join(xchan__thread *t);
-void xchan__thread_detach(xchan__thread *t);
 void xchan__thread_set_name(const char *name);
 int xchan__ncpu(void);
 

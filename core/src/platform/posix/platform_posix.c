@@ -118,13 +118,6 @@ xchan__thread_join(xchan__thread *t)
 }
 
 void
-xchan__thread_detach(xchan__thread *t)
-{
-	pthread_detach(t->tid);
-	xchan__free(t, sizeof(*t));
-}
-
-void
 xchan__thread_set_name(const char *name)
 {
 	char buf[16];

@@ -16,7 +16,10 @@ static _Atomic int g_init_state;
 static void *(*g_alloc)(void *, size_t);
 static void (*g_free)(void *, void *, size_t);
 static void *g_alloc_user;
-static _Atomic long g_fail_after; /* tests: fail the N-th allocation */
+/* Tests: the calling thread's N-th allocation fails.  Per thread, so a
+ * worker or the timer allocating meanwhile cannot take the failure meant
+ * for the call under test. */
+static _Thread_local long t_fail_after;
 
 void
 xchan__ensure_init(void)
@@ -51,15 +54,15 @@ xchan_init(const xchan_init_params *p)
 void
 xchan__fail_alloc_after(long n)
 {
-	atomic_store(&g_fail_after, n);
+	t_fail_after = n;
 }
 
 void *
 xchan__alloc(size_t size)
 {
 	xchan__ensure_init();
-	if (XCHAN_UNLIKELY(atomic_load_explicit(&g_fail_after, memory_order_relaxed) > 0)) {
-		if (atomic_fetch_sub(&g_fail_after, 1) == 1)
+	if (XCHAN_UNLIKELY(t_fail_after > 0)) {
+		if (--t_fail_after == 0)
 			return NULL;
 	}
 	if (g_alloc)

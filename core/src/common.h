@@ -40,8 +40,8 @@ void xchan__free(void *p, size_t size);
 /* Marks the library as initialised (first use); later xchan_init fails. */
 void xchan__ensure_init(void);
 
-/* Test hook (alloc.c): when > 0, the N-th following allocation fails.  Only
- * touched by tests. */
+/* Test hook (alloc.c): when > 0, the calling thread's N-th following
+ * allocation fails.  Only touched by tests. */
 void xchan__fail_alloc_after(long n);
 
 #endif

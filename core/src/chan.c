@@ -17,6 +17,9 @@
 
 static _Atomic uint64_t g_chan_ids;
 
+/* Rings of up to this many slots live inside the channel's allocation. */
+#define CHAN_INLINE_SLOTS 2
+
 /* ---- waiter queues (under lock) ------------------------------------------ */
 
 static inline xchan__waitq *
@@ -113,7 +116,9 @@ ring_grow(xchan_chan *ch)
 		return false;
 	for (uint64_t i = 0; i < ch->count; i++)
 		nr[i] = ch->ring[(ch->head + i) & (ch->slots - 1)];
-	xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
+	if (!ch->ring_inline)
+		xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
+	ch->ring_inline = 0;
 	ch->ring = nr;
 	ch->slots = nslots;
 	ch->head = 0;
@@ -537,23 +542,35 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	if (xf && opts->buf_kind == XCHAN_BUF_NONE)
 		goto fail; /* core.async: an xform needs a buffer */
 	err = XCHAN_ENOMEM;
-	xchan_chan *ch = xchan__zalloc(sizeof(*ch) + extra);
+	uint64_t cap = opts->buf_kind == XCHAN_BUF_PROMISE ? 1 : opts->capacity;
+	/* Start small; a huge capacity costs memory only when used.  A small
+	 * ring lives in the channel's own allocation (one malloc for a promise
+	 * or a go task's result channel). */
+	uint64_t slots = 0;
+	if (cap > 0) {
+		slots = cap <= CHAN_INLINE_SLOTS ? CHAN_INLINE_SLOTS : 8;
+		while (slots < cap && slots < 1024)
+			slots *= 2;
+	}
+	bool inline_ring = slots == CHAN_INLINE_SLOTS;
+	size_t inline_bytes = inline_ring ? CHAN_INLINE_SLOTS * sizeof(xchan_val) : 0;
+	xchan_chan *ch = xchan__zalloc(sizeof(*ch) + extra + inline_bytes);
 	if (ch == NULL)
 		goto fail;
 	ch->buf_kind = opts->buf_kind;
-	ch->cap = opts->buf_kind == XCHAN_BUF_PROMISE ? 1 : opts->capacity;
-	if (ch->cap > 0) {
-		/* Start small; a huge capacity costs memory only when used. */
-		uint64_t slots = 8;
-		while (slots < ch->cap && slots < 1024)
-			slots *= 2;
+	ch->cap = cap;
+	if (inline_ring) {
+		ch->ring = (xchan_val *)((char *)ch + sizeof(*ch) + extra);
+		ch->ring_inline = 1;
+		ch->ring_allocated_inline = 1;
+	} else if (slots > 0) {
 		ch->ring = xchan__alloc(slots * sizeof(xchan_val));
 		if (ch->ring == NULL) {
 			xchan__free(ch, sizeof(*ch) + extra);
 			goto fail;
 		}
-		ch->slots = slots;
 	}
+	ch->slots = slots;
 	ch->max_pending = opts->max_pending ? opts->max_pending : XCHAN_DEFAULT_MAX_PENDING;
 	atomic_init(&ch->refs, 1);
 	ch->xf = xf;
@@ -618,9 +635,14 @@ xchan_chan_release(xchan_chan *ch)
 	XCHAN_ASSERT(ch->puts.n == 0 && ch->takes.n == 0);
 	for (uint64_t i = 0; i < ch->count; i++)
 		xchan_val_release(ch->ring[(ch->head + i) & (ch->slots - 1)]);
-	xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
+	if (!ch->ring_inline)
+		xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
 	if (ch->xf)
 		xchan_xform_free(ch->xf);
+	/* The allocation: the channel, its timer entry, then the inline ring
+	 * area (kept even after the ring grew out of it). */
+	if (ch->ring_allocated_inline)
+		extra += CHAN_INLINE_SLOTS * sizeof(xchan_val);
 	xchan__free(ch, sizeof(*ch) + extra);
 }
 

@@ -38,6 +38,8 @@ struct xchan_chan {
 	uint64_t cap;       /* constant */
 	xchan_val *ring;    /* slots entries, power of two; under lock */
 	uint64_t slots, head, count;
+	uint8_t ring_inline;           /* ring is the inline area; under lock */
+	uint8_t ring_allocated_inline; /* the allocation has the inline area */
 	xchan__waitq puts, takes;
 	uint32_t max_pending;
 	_Atomic uint32_t refs;

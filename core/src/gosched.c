@@ -103,8 +103,21 @@ xchan__task_new(xchan__task **out, const char *name, size_t stack_size,
 	t->body = body;
 	t->name = t->name_inline;
 	if (name == NULL) {
-		snprintf(t->name_inline, sizeof(t->name_inline), "go-%llu",
-		    (unsigned long long)t->id);
+		/* "go-<id>" by hand: snprintf showed up in spawn profiles. */
+		char digits[24];
+		int nd = 0;
+		uint64_t id = t->id;
+		do {
+			digits[nd++] = (char)('0' + id % 10);
+			id /= 10;
+		} while (id != 0);
+		char *o = t->name_inline;
+		*o++ = 'g';
+		*o++ = 'o';
+		*o++ = '-';
+		while (nd > 0)
+			*o++ = digits[--nd];
+		*o = 0;
 	} else {
 		size_t len = strlen(name);
 		if (len >= sizeof(t->name_inline)) {

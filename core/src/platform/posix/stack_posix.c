@@ -5,6 +5,7 @@
  * backed when touched, so a 64 KiB stack of a parked task costs what it
  * used (typically one or two pages).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -21,12 +22,15 @@
 size_t
 xchan__page_size(void)
 {
-	static size_t page;
-	if (page == 0) {
+	/* Relaxed: every thread computes the same value. */
+	static _Atomic size_t page;
+	size_t v = atomic_load_explicit(&page, memory_order_relaxed);
+	if (v == 0) {
 		long p = sysconf(_SC_PAGESIZE);
-		page = p > 0 ? (size_t)p : 4096;
+		v = p > 0 ? (size_t)p : 4096;
+		atomic_store_explicit(&page, v, memory_order_relaxed);
 	}
-	return page;
+	return v;
 }
 
 void *

@@ -26,7 +26,7 @@ deps:
 	@bash ci/deps.sh
 
 build: deps
-	@bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release
+	@XCHAN_QUIET_BUILD=1 bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release
 
 # The demo is a list of steps, one per language; more are appended to
 # DEMO_STEPS as bindings land (e.g. demo-python, demo-node, demo-java).

@@ -8,7 +8,9 @@
 #   ci/build.sh asan -DXCHAN_SANITIZER=address
 #   ci/build.sh default -DCMAKE_BUILD_TYPE=Release
 #
-# Environment: XCHAN_JOBS (default 2: the CI machine has two cores).
+# Environment: XCHAN_JOBS (default 2: the CI machine has two cores);
+# XCHAN_QUIET_BUILD=1 keeps the compiler output in DIR/build.log unless the
+# build fails.
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
@@ -38,4 +40,14 @@ cmake -S "$root" -B "$dir" "${generator[@]}" "$@" >"$dir/configure.log" 2>&1 || 
 	echo "ci/build.sh: cmake configure failed for $dir" >&2
 	exit 1
 }
-cmake --build "$dir" --parallel "${XCHAN_JOBS:-2}"
+if [ "${XCHAN_QUIET_BUILD:-0}" = 1 ]; then
+	# Quiet mode (make demo/build): one line, the log only on failure.
+	echo "building $(basename "$dir")/ ..."
+	cmake --build "$dir" --parallel "${XCHAN_JOBS:-2}" >"$dir/build.log" 2>&1 || {
+		tail -n 60 "$dir/build.log" >&2
+		echo "ci/build.sh: build failed (full log: $dir/build.log)" >&2
+		exit 1
+	}
+else
+	cmake --build "$dir" --parallel "${XCHAN_JOBS:-2}"
+fi

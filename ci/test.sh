@@ -90,7 +90,15 @@ run_ctest() {
 # ---- stages -----------------------------------------------------------------
 
 st_build() {
-	bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release
+	local log rc n
+	log=$(mktemp)
+	bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	# Warnings do not fail the build (XCHAN_WERROR is off), but show.
+	n=$(grep -c 'warning:' "$log" || true)
+	[ "$n" -gt 0 ] && stage_note="$n compiler warnings"
+	rm -f "$log"
+	return "$rc"
 }
 
 st_test() {

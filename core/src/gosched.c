@@ -164,6 +164,8 @@ schedule(xchan__task *t, int next)
 	if (t->pool != NULL) {
 		if (next && xchan__pool_push_next(t->pool, &t->node))
 			return XCHAN_OK;
+		if (next)
+			return xchan__pool_push_front(t->pool, &t->node);
 		return xchan__pool_push(t->pool, &t->node);
 	}
 	return xchan_execute(t->ex, task_slice, t);

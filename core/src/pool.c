@@ -206,6 +206,24 @@ xchan__pool_execute(xchan__pool *p, xchan_task_fn fn, void *arg)
 }
 
 int
+xchan__pool_push_front(xchan__pool *p, xchan__pool_node *n)
+{
+	xchan__lock_acquire(&p->lock);
+	if (p->dead) {
+		xchan__lock_release(&p->lock);
+		return XCHAN_ESHUTDOWN;
+	}
+	n->next = p->head;
+	p->head = n;
+	if (p->tail == NULL)
+		p->tail = n;
+	atomic_fetch_add(&p->qlen, 1);
+	xchan__lock_release(&p->lock);
+	maybe_wake(p);
+	return XCHAN_OK;
+}
+
+int
 xchan__pool_push_next(xchan__pool *p, xchan__pool_node *n)
 {
 	worker *w = current_worker();

@@ -42,8 +42,11 @@ XTEST(timeout_ordering)
 {
 	int ms[] = {80, 60, 70, 50};
 	xchan_chan *t[4];
+	/* One base time: under valgrind creating them takes milliseconds,
+	 * which would reorder deadlines taken from "now" each time. */
+	int64_t base = xchan_now();
 	for (int i = 0; i < 4; i++) {
-		xchan_timeout(&t[i], ms[i]);
+		xchan_timeout_at(&t[i], base + ms[i] * 1000000LL);
 		xchan_take_async(NULL, t[i], 0, note_close, (void *)(intptr_t)i);
 	}
 	int64_t end = xchan_now() + 5000 * 1000000LL;

@@ -280,10 +280,11 @@ fail:
 	return err;
 }
 
-int32_t
-xchan_pipeline(xchan_chan **out_done, uint32_t n, xchan_chan *to,
+/* pipeline and pipeline_blocking differ only in their default executor. */
+static int32_t
+pl_start_xform(xchan_chan **out_done, uint32_t n, xchan_chan *to,
     xchan_chan *from, int32_t close, xchan_xform_factory factory,
-    void *factory_user, const xchan_pipeline_opts *opts)
+    void *factory_user, const xchan_pipeline_opts *opts, int kind)
 {
 	pipeline t = {0};
 	t.factory = factory;
@@ -293,7 +294,16 @@ xchan_pipeline(xchan_chan **out_done, uint32_t n, xchan_chan *to,
 			*out_done = NULL;
 		return XCHAN_EINVAL;
 	}
-	return pl_start(out_done, n, to, from, close, PL_COMPUTE, opts, &t);
+	return pl_start(out_done, n, to, from, close, kind, opts, &t);
+}
+
+int32_t
+xchan_pipeline(xchan_chan **out_done, uint32_t n, xchan_chan *to,
+    xchan_chan *from, int32_t close, xchan_xform_factory factory,
+    void *factory_user, const xchan_pipeline_opts *opts)
+{
+	return pl_start_xform(out_done, n, to, from, close, factory,
+	    factory_user, opts, PL_COMPUTE);
 }
 
 int32_t
@@ -301,15 +311,8 @@ xchan_pipeline_blocking(xchan_chan **out_done, uint32_t n, xchan_chan *to,
     xchan_chan *from, int32_t close, xchan_xform_factory factory,
     void *factory_user, const xchan_pipeline_opts *opts)
 {
-	pipeline t = {0};
-	t.factory = factory;
-	t.factory_user = factory_user;
-	if (factory == NULL) {
-		if (out_done != NULL)
-			*out_done = NULL;
-		return XCHAN_EINVAL;
-	}
-	return pl_start(out_done, n, to, from, close, PL_BLOCKING, opts, &t);
+	return pl_start_xform(out_done, n, to, from, close, factory,
+	    factory_user, opts, PL_BLOCKING);
 }
 
 int32_t

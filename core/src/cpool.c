@@ -45,8 +45,7 @@ struct cthread {
 struct xchan__cpool {
 	xchan__lock lock;
 	xchan__pool_node *head, *tail;
-	xchan__pool_node *free_nodes;
-	uint32_t nfree;
+	xchan__node_cache nodes;
 	cthread *idle;
 	cthread *live;
 	cthread *zombies;
@@ -96,13 +95,7 @@ q_take(xchan__cpool *p)
 static void
 node_put(xchan__cpool *p, xchan__pool_node *n)
 {
-	if (p->nfree < NODE_CACHE_MAX) {
-		n->next = p->free_nodes;
-		p->free_nodes = n;
-		p->nfree++;
-	} else {
-		xchan__free(n, sizeof(*n));
-	}
+	xchan__free(xchan__node_put(&p->nodes, n), sizeof(*n));
 }
 
 static void
@@ -242,17 +235,11 @@ xchan__cpool_execute(xchan__cpool *p, xchan_task_fn fn, void *arg)
 		xchan__lock_release(&p->lock);
 		return XCHAN_ESHUTDOWN;
 	}
-	xchan__pool_node *n = p->free_nodes;
-	if (n != NULL) {
-		p->free_nodes = n->next;
-		p->nfree--;
-	} else if ((n = xchan__alloc(sizeof(*n))) == NULL) {
+	xchan__pool_node *n = xchan__node_get(&p->nodes, fn, arg);
+	if (n == NULL) {
 		xchan__lock_release(&p->lock);
 		return XCHAN_ENOMEM;
 	}
-	n->fn = fn;
-	n->arg = arg;
-	n->owned = 1;
 	q_append(p, n);
 	zombies = p->zombies;
 	p->zombies = NULL;
@@ -290,6 +277,7 @@ xchan__cpool_new(xchan__cpool **out, const char *prefix, int64_t idle_ms)
 	xchan__cpool *p = xchan__zalloc(sizeof(*p));
 	if (p == NULL)
 		return XCHAN_ENOMEM;
+	p->nodes.max = NODE_CACHE_MAX;
 	if (idle_ms <= 0) {
 		const char *e = getenv("XCHAN_IDLE_TIMEOUT_MS");
 		idle_ms = e ? atoll(e) : 0;
@@ -349,10 +337,7 @@ xchan__cpool_free(xchan__cpool *p)
 	xchan__pool_node *n;
 	while ((n = q_take(p)) != NULL)
 		xchan__free(n, sizeof(*n));
-	while ((n = p->free_nodes) != NULL) {
-		p->free_nodes = n->next;
-		xchan__free(n, sizeof(*n));
-	}
+	xchan__node_cache_free(&p->nodes);
 	xchan__free(p, sizeof(*p));
 }
 

@@ -55,8 +55,7 @@ struct worker {
 struct xchan__pool {
 	xchan__lock lock;
 	xchan__pool_node *head, *tail; /* shared queue */
-	xchan__pool_node *free_nodes;
-	uint32_t nfree;
+	xchan__node_cache nodes;
 	int dead;
 	worker *idle;
 	_Atomic uint64_t qlen;
@@ -188,17 +187,11 @@ xchan__pool_execute(xchan__pool *p, xchan_task_fn fn, void *arg)
 		xchan__lock_release(&p->lock);
 		return XCHAN_ESHUTDOWN;
 	}
-	xchan__pool_node *n = p->free_nodes;
-	if (n != NULL) {
-		p->free_nodes = n->next;
-		p->nfree--;
-	} else if ((n = xchan__alloc(sizeof(*n))) == NULL) {
+	xchan__pool_node *n = xchan__node_get(&p->nodes, fn, arg);
+	if (n == NULL) {
 		xchan__lock_release(&p->lock);
 		return XCHAN_ENOMEM;
 	}
-	n->fn = fn;
-	n->arg = arg;
-	n->owned = 1;
 	q_append(p, n);
 	xchan__lock_release(&p->lock);
 	maybe_wake(p);
@@ -250,18 +243,53 @@ xchan__pool_in_worker(void)
 	return current_worker() != NULL;
 }
 
+/* ---- node cache (shared with cpool.c) ------------------------------------------- */
+
+xchan__pool_node *
+xchan__node_get(xchan__node_cache *c, xchan_task_fn fn, void *arg)
+{
+	xchan__pool_node *n = c->free;
+	if (n != NULL) {
+		c->free = n->next;
+		c->n--;
+	} else if ((n = xchan__alloc(sizeof(*n))) == NULL) {
+		return NULL;
+	}
+	n->fn = fn;
+	n->arg = arg;
+	n->owned = 1;
+	return n;
+}
+
+xchan__pool_node *
+xchan__node_put(xchan__node_cache *c, xchan__pool_node *n)
+{
+	if (c->n >= c->max)
+		return n;
+	n->next = c->free;
+	c->free = n;
+	c->n++;
+	return NULL;
+}
+
+void
+xchan__node_cache_free(xchan__node_cache *c)
+{
+	xchan__pool_node *n;
+	while ((n = c->free) != NULL) {
+		c->free = n->next;
+		xchan__free(n, sizeof(*n));
+	}
+	c->n = 0;
+}
+
 /* ---- the worker loop ------------------------------------------------------------ */
 
 static void
 node_done(xchan__pool *p, xchan__pool_node *n)
 {
 	xchan__lock_acquire(&p->lock);
-	if (p->nfree < NODE_CACHE_MAX) {
-		n->next = p->free_nodes;
-		p->free_nodes = n;
-		p->nfree++;
-		n = NULL;
-	}
+	n = xchan__node_put(&p->nodes, n);
 	xchan__lock_release(&p->lock);
 	xchan__free(n, sizeof(*n));
 }
@@ -434,6 +462,7 @@ xchan__pool_new(xchan__pool **out, int nworkers, const char *prefix)
 	xchan__pool *p = xchan__zalloc(sizeof(*p));
 	if (p == NULL)
 		return XCHAN_ENOMEM;
+	p->nodes.max = NODE_CACHE_MAX;
 	p->nworkers = nworkers;
 	p->nalloc = nworkers;
 	p->workers = xchan__zalloc(sizeof(worker) * (size_t)nworkers);
@@ -522,10 +551,7 @@ xchan__pool_free(xchan__pool *p)
 		if (n->owned)
 			xchan__free(n, sizeof(*n));
 	}
-	while ((n = p->free_nodes) != NULL) {
-		p->free_nodes = n->next;
-		xchan__free(n, sizeof(*n));
-	}
+	xchan__node_cache_free(&p->nodes);
 	int nw = p->nalloc;
 	for (int i = 0; i < nw; i++)
 		xchan__free(p->workers[i].seen_ticks, sizeof(uint64_t) * (size_t)nw);

@@ -30,6 +30,22 @@ struct xchan__pool_node {
 	uint32_t reserved;
 };
 
+/* Free queue nodes kept for execute(); guarded by the owning pool's lock.
+ * Shared by the fixed pool and the cached pool. */
+typedef struct xchan__node_cache {
+	xchan__pool_node *free;
+	uint32_t n, max;
+} xchan__node_cache;
+
+/* A node for fn(arg), owned by the pool: from the cache, else allocated
+ * (NULL: out of memory).  Under the owner's lock. */
+xchan__pool_node *xchan__node_get(xchan__node_cache *c, xchan_task_fn fn, void *arg);
+/* Keeps n for reuse; returns it back if the cache is full (the caller frees
+ * it, after unlocking if it likes).  Under the owner's lock. */
+xchan__pool_node *xchan__node_put(xchan__node_cache *c, xchan__pool_node *n);
+/* Frees every cached node (shutdown). */
+void xchan__node_cache_free(xchan__node_cache *c);
+
 /* Starts `nworkers` (>= 1) threads named "<prefix>-<N>", N from 1.
  * Errors: XCHAN_EINVAL, XCHAN_ENOMEM. */
 int32_t xchan__pool_new(xchan__pool **out, int nworkers, const char *prefix);

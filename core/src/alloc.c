@@ -93,7 +93,8 @@ xchan__free(void *p, size_t size)
 _Noreturn void
 xchan__panic(const char *file, int line, const char *what)
 {
-	fprintf(stderr, "xchan: assertion failed at %s:%d: %s\n", file, line, what);
+	fprintf(stderr, "xchan: assertion failed at %s:%d: %s\n", file, line,
+	    what);
 	abort();
 }
 
@@ -131,7 +132,7 @@ const char *
 xchan_strerror(int32_t err)
 {
 	switch (err) {
-#define XCHAN_ERR_MSG_(name, num, msg)                                          \
+#define XCHAN_ERR_MSG_(name, num, msg)                                         \
 	case num:                                                              \
 		return msg;
 		XCHAN_ERRORS(XCHAN_ERR_MSG_)
@@ -145,7 +146,7 @@ const char *
 xchan_err_name(int32_t err)
 {
 	switch (err) {
-#define XCHAN_ERR_NAME_(name, num, msg)                                         \
+#define XCHAN_ERR_NAME_(name, num, msg)                                        \
 	case num:                                                              \
 		return #name;
 		XCHAN_ERRORS(XCHAN_ERR_NAME_)

@@ -74,7 +74,8 @@ xchan__alts_order(uint32_t *order, size_t n, uint32_t flags)
 }
 
 bool
-xchan__alts_try(const xchan_clause *cl, const uint32_t *order, size_t n, xchan_result *res)
+xchan__alts_try(const xchan_clause *cl, const uint32_t *order, size_t n,
+    xchan_result *res)
 {
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = order[k];
@@ -127,8 +128,11 @@ xchan__alts_register(xchan__sel *s, xchan__waiter *w, const xchan_clause *cl,
 		uint32_t i = order[k];
 		xchan_chan *ch = cl[i].chan;
 		bool is_put = cl[i].op == XCHAN_ALT_PUT;
-		w[i] = (xchan__waiter){.sel = s, .chan = ch, .index = (int32_t)i,
-		    .is_put = is_put, .val = is_put ? cl[i].val : xchan_val_nil()};
+		w[i] = (xchan__waiter) {.sel = s,
+		    .chan = ch,
+		    .index = (int32_t)i,
+		    .is_put = is_put,
+		    .val = is_put ? cl[i].val : xchan_val_nil()};
 		xchan__lock_acquire(&ch->lock);
 		if (peek_ready(ch, is_put, s)) {
 			xchan__lock_release(&ch->lock);
@@ -146,7 +150,8 @@ xchan__alts_register(xchan__sel *s, xchan__waiter *w, const xchan_clause *cl,
 }
 
 void
-xchan__alts_withdraw(xchan__waiter *w, const uint32_t *order, size_t nreg, int32_t fired)
+xchan__alts_withdraw(xchan__waiter *w, const uint32_t *order, size_t nreg,
+    int32_t fired)
 {
 	for (size_t k = 0; k < nreg; k++) {
 		uint32_t i = order[k];
@@ -203,7 +208,8 @@ xchan_alts(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
 			err = XCHAN_EAGAIN;
 			goto done;
 		}
-		if (deadline != XCHAN_DEADLINE_NEVER && deadline <= xchan_now()) {
+		if (deadline != XCHAN_DEADLINE_NEVER &&
+		    deadline <= xchan_now()) {
 			err = XCHAN_ETIMEDOUT;
 			goto done;
 		}
@@ -220,7 +226,8 @@ xchan_alts(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
 			continue; /* something became ready: try again */
 		}
 		/* Registered (or already claimed by a counterpart). */
-		err = xchan__sel_wait(&s, reg == XCHAN__REG_OK ? deadline : XCHAN_DEADLINE_NEVER);
+		err = xchan__sel_wait(&s,
+		    reg == XCHAN__REG_OK ? deadline : XCHAN_DEADLINE_NEVER);
 		if (err == XCHAN_ETIMEDOUT) {
 			xchan__alts_withdraw(w, order, nreg, -1);
 			goto done;
@@ -235,8 +242,8 @@ done:
 		xchan__free(order, n * sizeof(*order));
 		xchan__free(w, n * sizeof(*w));
 	}
-	if (err == XCHAN_EAGAIN || err == XCHAN_ETIMEDOUT || err == XCHAN_ELIMIT ||
-	    err == XCHAN_ENOMEM) {
+	if (err == XCHAN_EAGAIN || err == XCHAN_ETIMEDOUT ||
+	    err == XCHAN_ELIMIT || err == XCHAN_ENOMEM) {
 		out->index = -1;
 		out->val = xchan_val_nil();
 	}

@@ -26,17 +26,19 @@ void xchan__alts_order(uint32_t *order, size_t n, uint32_t flags);
 
 /* Tries each clause once, in order.  True if one completed (res filled:
  * err OK/ECLOSED/ENOMEM, index, taken value). */
-bool xchan__alts_try(const xchan_clause *cl, const uint32_t *order, size_t n, xchan_result *res);
+bool xchan__alts_try(const xchan_clause *cl, const uint32_t *order, size_t n,
+    xchan_result *res);
 
 enum { XCHAN__REG_OK = 0, XCHAN__REG_READY = 1, XCHAN__REG_LIMIT = 2 };
 
 /* Registers waiters w[order[k]] for sel s (w[i] describes clause i).
  * *nreg receives how many (in order) were queued. */
-int xchan__alts_register(xchan__sel *s, xchan__waiter *w, const xchan_clause *cl,
-    const uint32_t *order, size_t n, size_t *nreg);
+int xchan__alts_register(xchan__sel *s, xchan__waiter *w,
+    const xchan_clause *cl, const uint32_t *order, size_t n, size_t *nreg);
 
 /* Withdraws the registered waiters (all but the one that fired, which its
  * claimer already unlinked). */
-void xchan__alts_withdraw(xchan__waiter *w, const uint32_t *order, size_t nreg, int32_t fired);
+void xchan__alts_withdraw(xchan__waiter *w, const uint32_t *order, size_t nreg,
+    int32_t fired);
 
 #endif

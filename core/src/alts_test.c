@@ -54,9 +54,11 @@ XTEST(alts_ready_and_default)
 /* A put clause wins when there is room; the value of a losing put stays. */
 XTEST(alts_put_clause)
 {
-	xchan_chan *full = mk(XCHAN_BUF_FIXED, 1), *room = mk(XCHAN_BUF_FIXED, 1);
+	xchan_chan *full = mk(XCHAN_BUF_FIXED, 1),
+	           *room = mk(XCHAN_BUF_FIXED, 1);
 	xchan_put(full, xchan_val_int(1), XCHAN_DEADLINE_NEVER);
-	xchan_clause cl[] = {pt(full, xchan_val_int(2)), pt(room, xchan_val_int(3))};
+	xchan_clause cl[] = {pt(full, xchan_val_int(2)),
+	    pt(room, xchan_val_int(3))};
 	xchan_result r;
 	XCHECK_ERR(xchan_alts(&r, cl, 2, 0, XCHAN_DEADLINE_NEVER), XCHAN_OK);
 	XCHECK_EQ(r.index, 1);
@@ -71,13 +73,15 @@ XTEST(alts_put_clause)
  * times: the closed put completes it with ECLOSED, never an error. */
 XTEST(alts_write_on_closed)
 {
-	xchan_chan *open = mk(XCHAN_BUF_NONE, 0), *closed = mk(XCHAN_BUF_NONE, 0);
+	xchan_chan *open = mk(XCHAN_BUF_NONE, 0),
+	           *closed = mk(XCHAN_BUF_NONE, 0);
 	xchan_chan_close(closed);
 	xchan_clause cl[] = {tk(open), pt(closed, xchan_val_int(1))};
 	int good = 0;
 	for (int i = 0; i < 10000; i++) {
 		xchan_result r;
-		int32_t e = xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER);
+		int32_t e = xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY,
+		    XCHAN_DEADLINE_NEVER);
 		good += e == XCHAN_ECLOSED && r.index == 1;
 	}
 	XCHECK_EQ(good, 10000);
@@ -93,14 +97,20 @@ XTEST(alts_put_nil_invalid)
 	xchan_put(a, xchan_val_int(5), XCHAN_DEADLINE_NEVER);
 	xchan_clause cl[] = {tk(a), pt(b, xchan_val_nil())};
 	xchan_result r;
-	XCHECK_ERR(xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER), XCHAN_ENIL);
+	XCHECK_ERR(xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY,
+	               XCHAN_DEADLINE_NEVER),
+	    XCHAN_ENIL);
 	XCHECK_EQ(xt_info(a).count, 1); /* the take was not performed */
-	XCHECK_ERR(xchan_alts(&r, cl, 0, 0, XCHAN_DEADLINE_NEVER), XCHAN_EINVAL);
+	XCHECK_ERR(xchan_alts(&r, cl, 0, 0, XCHAN_DEADLINE_NEVER),
+	    XCHAN_EINVAL);
 	xchan_clause bad = {7, 0, a, {0, 0, 0}};
-	XCHECK_ERR(xchan_alts(&r, &bad, 1, 0, XCHAN_DEADLINE_NEVER), XCHAN_EINVAL);
+	XCHECK_ERR(xchan_alts(&r, &bad, 1, 0, XCHAN_DEADLINE_NEVER),
+	    XCHAN_EINVAL);
 	xchan_clause nochan = {XCHAN_ALT_TAKE, 0, NULL, {0, 0, 0}};
-	XCHECK_ERR(xchan_alts(&r, &nochan, 1, 0, XCHAN_DEADLINE_NEVER), XCHAN_EINVAL);
-	XCHECK_ERR(xchan_alts(NULL, cl, 1, 0, XCHAN_DEADLINE_NEVER), XCHAN_EINVAL);
+	XCHECK_ERR(xchan_alts(&r, &nochan, 1, 0, XCHAN_DEADLINE_NEVER),
+	    XCHAN_EINVAL);
+	XCHECK_ERR(xchan_alts(NULL, cl, 1, 0, XCHAN_DEADLINE_NEVER),
+	    XCHAN_EINVAL);
 	xchan_chan_release(a);
 	xchan_chan_release(b);
 }
@@ -113,7 +123,8 @@ XTEST(alts_cleanup)
 	for (int i = 0; i < 1100; i++) {
 		xchan_result r;
 		xchan_alts(&r, cl, 1, 0, XCHAN_DEADLINE_POLL);
-		xchan_alts(&r, cl, 1, 0, xchan_now() + 1000); /* registers, times out */
+		xchan_alts(&r, cl, 1, 0,
+		    xchan_now() + 1000); /* registers, times out */
 	}
 	XCHECK_EQ(xt_info(ch).pending_takes, 0);
 	xt_rec r = {0};
@@ -176,7 +187,8 @@ XTEST(alts_fairness)
 	}
 	for (int k = 0; k < 3; k++) {
 		fprintf(stderr, "  clause %d: %d\n", k, counts[k]);
-		XCHECK(counts[k] > n / 3 * 9 / 10 && counts[k] < n / 3 * 11 / 10);
+		XCHECK(
+		    counts[k] > n / 3 * 9 / 10 && counts[k] < n / 3 * 11 / 10);
 	}
 	/* priority always picks the first ready clause */
 	int first = 0;
@@ -261,7 +273,8 @@ XTEST(alts_exactly_one_commits)
 		xt_join(&take[k]);
 	int bad = 0;
 	for (int v = 0; v < EX_PUTTERS * EX_PER; v++)
-		bad += atomic_load(&ex_success[v]) != 1 || atomic_load(&ex_taken[v]) != 1;
+		bad += atomic_load(&ex_success[v]) != 1 ||
+		       atomic_load(&ex_taken[v]) != 1;
 	XCHECK_EQ(bad, 0);
 	for (int k = 0; k < EX_CH; k++) {
 		XCHECK_EQ(xt_info(ex_ch[k]).pending_puts, 0);
@@ -289,7 +302,8 @@ cross_side(void *p)
 			cl[1] = tk(cross_a);
 		}
 		xchan_result r;
-		if (xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, DL(10000)) != XCHAN_OK)
+		if (xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, DL(10000)) !=
+		    XCHAN_OK)
 			failures++;
 	}
 	return (void *)(intptr_t)failures;
@@ -318,26 +332,32 @@ XTEST(alts_async)
 	xchan_clause cl[] = {tk(a), tk(b)};
 	xt_rec r = {0};
 	xchan_op *op;
-	XCHECK_ERR(xchan_alts_async(&op, cl, 2, 0, XCHAN_DEADLINE_NEVER, xt_record, &r), XCHAN_OK);
+	XCHECK_ERR(xchan_alts_async(&op, cl, 2, 0, XCHAN_DEADLINE_NEVER,
+	               xt_record, &r),
+	    XCHAN_OK);
 	XCHECK(op != NULL);
 	XCHECK_EQ(xt_info(a).pending_takes, 1);
 	xchan_put(b, xchan_val_int(3), XCHAN_DEADLINE_NEVER);
 	XCHECK_EQ(atomic_load(&r.calls), 1);
 	XCHECK_EQ(r.index, 1);
 	XCHECK_EQ(xt_int(r.val), 3);
-	XCHECK_EQ(xt_info(a).pending_takes, 0); /* withdrawn before the callback */
+	XCHECK_EQ(xt_info(a).pending_takes,
+	    0); /* withdrawn before the callback */
 	XCHECK_ERR(xchan_op_cancel(op), XCHAN_EDONE);
 	xchan_op_release(op);
 
 	xt_rec t = {0};
-	XCHECK_ERR(xchan_alts_async(NULL, cl, 2, 0, DL(20), xt_record, &t), XCHAN_OK);
+	XCHECK_ERR(xchan_alts_async(NULL, cl, 2, 0, DL(20), xt_record, &t),
+	    XCHAN_OK);
 	XCHECK(xt_wait_flag(&t.calls, 3000));
 	XCHECK_ERR(t.err, XCHAN_ETIMEDOUT);
 	XCHECK_EQ(t.index, -1);
 	XCHECK_EQ(xt_info(a).pending_takes + xt_info(b).pending_takes, 0);
 
 	xt_rec c = {0};
-	XCHECK_ERR(xchan_alts_async(&op, cl, 2, 0, XCHAN_DEADLINE_NEVER, xt_record, &c), XCHAN_OK);
+	XCHECK_ERR(xchan_alts_async(&op, cl, 2, 0, XCHAN_DEADLINE_NEVER,
+	               xt_record, &c),
+	    XCHAN_OK);
 	XCHECK_ERR(xchan_op_cancel(op), XCHAN_OK);
 	XCHECK_EQ(atomic_load(&c.calls), 1);
 	XCHECK_ERR(c.err, XCHAN_ECANCELED);
@@ -346,7 +366,9 @@ XTEST(alts_async)
 	XCHECK_EQ(xt_info(a).pending_takes + xt_info(b).pending_takes, 0);
 
 	xt_rec d = {0};
-	XCHECK_ERR(xchan_alts_async(NULL, cl, 2, 0, XCHAN_DEADLINE_POLL, xt_record, &d), XCHAN_OK);
+	XCHECK_ERR(xchan_alts_async(NULL, cl, 2, 0, XCHAN_DEADLINE_POLL,
+	               xt_record, &d),
+	    XCHAN_OK);
 	XCHECK(atomic_load(&d.calls) == 1 && d.err == XCHAN_EAGAIN);
 	xchan_chan_release(a);
 	xchan_chan_release(b);

@@ -51,7 +51,8 @@ static size_t
 op_size(size_t n)
 {
 	return sizeof(struct xchan__op) +
-	    n * (sizeof(xchan__waiter) + sizeof(xchan_clause) + sizeof(uint32_t));
+	       n * (sizeof(xchan__waiter) + sizeof(xchan_clause) +
+	               sizeof(uint32_t));
 }
 
 static void
@@ -85,7 +86,8 @@ deliver(uint32_t flags, xchan_callback cb, void *user, xchan_result *res)
 	if (flags & XCHAN_ASYNC_DISPATCH) {
 		xchan_executor *ex;
 		dispatch_job *j = xchan__alloc(sizeof(*j));
-		if (j && xchan_executor_for(&ex, XCHAN_WORKLOAD_DISPATCH) == XCHAN_OK) {
+		if (j && xchan_executor_for(&ex, XCHAN_WORKLOAD_DISPATCH) ==
+		             XCHAN_OK) {
 			j->cb = cb;
 			j->user = user;
 			j->res = *res;
@@ -114,7 +116,9 @@ finish_op(struct xchan__op *op)
 			xchan_val_release(res.val);
 			res.val = xchan_val_nil();
 		} else {
-			res.val = op->cl[0].val; /* not transferred: back to the caller */
+			res.val =
+			    op->cl[0]
+			        .val; /* not transferred: back to the caller */
 		}
 	} else if (res.index >= 0 && op->cl[res.index].op == XCHAN_ALT_PUT) {
 		xchan_val_release(res.val);
@@ -133,7 +137,8 @@ terminate(struct xchan__op *op, xchan_result res)
 {
 	op->sel.result = res;
 	if (atomic_fetch_or_explicit(&op->phase, PHASE_TERMINATED,
-	        memory_order_acq_rel) & PHASE_REGISTERED)
+	        memory_order_acq_rel) &
+	    PHASE_REGISTERED)
 		finish_op(op);
 }
 
@@ -142,7 +147,8 @@ registration_done(struct xchan__op *op, size_t nreg)
 {
 	op->nreg = nreg;
 	if (atomic_fetch_or_explicit(&op->phase, PHASE_REGISTERED,
-	        memory_order_acq_rel) & PHASE_TERMINATED)
+	        memory_order_acq_rel) &
+	    PHASE_TERMINATED)
 		finish_op(op);
 	op_unref(op); /* the registrar's reference */
 }
@@ -156,9 +162,10 @@ xchan__op_completed(struct xchan__op *op)
 static void
 op_timer_fire(xchan__timer *t)
 {
-	struct xchan__op *op = (struct xchan__op *)((char *)t - offsetof(struct xchan__op, timer));
+	struct xchan__op *op =
+	    (struct xchan__op *)((char *)t - offsetof(struct xchan__op, timer));
 	if (xchan__sel_cancel(&op->sel))
-		terminate(op, (xchan_result){XCHAN_ETIMEDOUT, -1, {0, 0, 0}});
+		terminate(op, (xchan_result) {XCHAN_ETIMEDOUT, -1, {0, 0, 0}});
 }
 
 int32_t
@@ -169,7 +176,7 @@ xchan_op_cancel(xchan_op *handle)
 		return XCHAN_EINVAL;
 	if (!xchan__sel_cancel(&op->sel))
 		return XCHAN_EDONE;
-	terminate(op, (xchan_result){XCHAN_ECANCELED, -1, {0, 0, 0}});
+	terminate(op, (xchan_result) {XCHAN_ECANCELED, -1, {0, 0, 0}});
 	return XCHAN_OK;
 }
 
@@ -205,9 +212,12 @@ start(xchan_op **out, const xchan_clause *cl, size_t n, uint32_t flags,
 		if (xchan__alts_try(op->cl, op->order, n, &res))
 			break;
 		if (deadline == XCHAN_DEADLINE_POLL ||
-		    (deadline != XCHAN_DEADLINE_NEVER && deadline <= xchan_now())) {
-			res = (xchan_result){deadline == XCHAN_DEADLINE_POLL ?
-			        XCHAN_EAGAIN : XCHAN_ETIMEDOUT, -1, {0, 0, 0}};
+		    (deadline != XCHAN_DEADLINE_NEVER &&
+		        deadline <= xchan_now())) {
+			res = (xchan_result) {deadline == XCHAN_DEADLINE_POLL
+			                          ? XCHAN_EAGAIN
+			                          : XCHAN_ETIMEDOUT,
+			    -1, {0, 0, 0}};
 			break;
 		}
 		/* Must wait: set the op up before any counterpart can see it. */
@@ -234,7 +244,8 @@ start(xchan_op **out, const xchan_clause *cl, size_t n, uint32_t flags,
 			op->timed = xchan__timer_add(&op->timer) == XCHAN_OK;
 		}
 		size_t nreg;
-		int reg = xchan__alts_register(&op->sel, op->w, op->cl, op->order, n, &nreg);
+		int reg = xchan__alts_register(&op->sel, op->w, op->cl,
+		    op->order, n, &nreg);
 		if (reg != XCHAN__REG_OK && xchan__sel_cancel(&op->sel)) {
 			xchan__alts_withdraw(op->w, op->order, nreg, -1);
 			if (op->timed)
@@ -255,7 +266,8 @@ start(xchan_op **out, const xchan_clause *cl, size_t n, uint32_t flags,
 	}
 	xchan__free(op, op_size(n));
 	if (single_put && res.err != XCHAN_OK)
-		res.val = cl[0].val; /* the value goes back through the callback */
+		res.val =
+		    cl[0].val; /* the value goes back through the callback */
 	deliver(flags, cb, user, &res);
 	return XCHAN_OK;
 }
@@ -265,19 +277,22 @@ xchan_put_async(xchan_op **out, xchan_chan *ch, xchan_val v, uint32_t flags,
     xchan_callback cb, void *user)
 {
 	xchan_clause c = {XCHAN_ALT_PUT, 0, ch, v};
-	return start(out, &c, 1, flags | XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER, cb, user, true);
+	return start(out, &c, 1, flags | XCHAN_ALTS_PRIORITY,
+	    XCHAN_DEADLINE_NEVER, cb, user, true);
 }
 
 int32_t
-xchan_take_async(xchan_op **out, xchan_chan *ch, uint32_t flags, xchan_callback cb, void *user)
+xchan_take_async(xchan_op **out, xchan_chan *ch, uint32_t flags,
+    xchan_callback cb, void *user)
 {
 	xchan_clause c = {XCHAN_ALT_TAKE, 0, ch, {0, 0, 0}};
-	return start(out, &c, 1, flags | XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER, cb, user, false);
+	return start(out, &c, 1, flags | XCHAN_ALTS_PRIORITY,
+	    XCHAN_DEADLINE_NEVER, cb, user, false);
 }
 
 int32_t
-xchan_alts_async(xchan_op **out, const xchan_clause *clauses, size_t n, uint32_t flags,
-    xchan_deadline deadline, xchan_callback cb, void *user)
+xchan_alts_async(xchan_op **out, const xchan_clause *clauses, size_t n,
+    uint32_t flags, xchan_deadline deadline, xchan_callback cb, void *user)
 {
 	return start(out, clauses, n, flags, deadline, cb, user, false);
 }

@@ -176,7 +176,7 @@ buf_full(const xchan_chan *ch)
 {
 	/* Only a fixed buffer (and no buffer) ever makes a put wait. */
 	return ch->buf_kind == XCHAN_BUF_NONE ||
-	    (ch->buf_kind == XCHAN_BUF_FIXED && ch->count >= ch->cap);
+	       (ch->buf_kind == XCHAN_BUF_FIXED && ch->count >= ch->cap);
 }
 
 /* Takes the front value; a promise keeps it and hands out a copy. */
@@ -240,7 +240,8 @@ xchan__ctx_finish(xchan__ctx *cx)
 /* ---- the locked algorithms (core.async's put/take, §2.2 and §2.3) -------- */
 
 int32_t
-xchan__chan_try_put(xchan_chan *ch, xchan_val v, xchan__ctx *cx, xchan__sel *self)
+xchan__chan_try_put(xchan_chan *ch, xchan_val v, xchan__ctx *cx,
+    xchan__sel *self)
 {
 	if (ch->closed)
 		return XCHAN_ECLOSED;
@@ -290,7 +291,8 @@ refill_from_puts(xchan_chan *ch, xchan__ctx *cx)
 }
 
 int32_t
-xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
+xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
+    xchan__sel *self)
 {
 	if (ch->count > 0) {
 		*out = buf_take(ch);
@@ -341,7 +343,7 @@ static inline bool
 deadline_passed(xchan_deadline d)
 {
 	return d != XCHAN_DEADLINE_NEVER && d != XCHAN_DEADLINE_POLL &&
-	    d <= xchan_now();
+	       d <= xchan_now();
 }
 
 int32_t
@@ -358,18 +360,21 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	 * sliding buffer (the policy drops a value; released after unlock). */
 	if (XCHAN_LIKELY(!xf && !ch->closed && ch->takes.n == 0)) {
 		if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED &&
-		        ch->count < ch->cap && ch->count < ch->slots)) {
+		                 ch->count < ch->cap &&
+		                 ch->count < ch->slots)) {
 			ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
 			ch->count++;
 			xchan__lock_release(&ch->lock);
 			return XCHAN_OK;
 		}
-		if (ch->count >= ch->cap && (ch->buf_kind == XCHAN_BUF_DROPPING ||
+		if (ch->count >= ch->cap &&
+		    (ch->buf_kind == XCHAN_BUF_DROPPING ||
 		        ch->buf_kind == XCHAN_BUF_SLIDING)) {
 			xchan_val dropped = v;
 			if (ch->buf_kind == XCHAN_BUF_SLIDING) {
 				dropped = ring_pop(ch);
-				ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
+				ch->ring[(ch->head + ch->count) &
+				         (ch->slots - 1)] = v;
 				ch->count++;
 			}
 			xchan__lock_release(&ch->lock);
@@ -404,7 +409,11 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	}
 	xchan__sel s;
 	xchan__sel_init(&s);
-	xchan__waiter w = {.sel = &s, .chan = ch, .val = v, .index = 0, .is_put = 1};
+	xchan__waiter w = {.sel = &s,
+	    .chan = ch,
+	    .val = v,
+	    .index = 0,
+	    .is_put = 1};
 	xchan__chan_enqueue(ch, &w);
 	xchan__lock_release(&ch->lock);
 	if (xf)
@@ -453,7 +462,7 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 	xchan__lock_acquire(&ch->lock);
 	/* Fast path: a buffered value and no put waiting to refill. */
 	if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED && ch->count > 0 &&
-	        ch->puts.n == 0)) {
+	                 ch->puts.n == 0)) {
 		*out = ring_pop(ch);
 		xchan__lock_release(&ch->lock);
 		return XCHAN_OK;
@@ -470,7 +479,8 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 	}
 	if (deadline == XCHAN_DEADLINE_POLL || deadline_passed(deadline)) {
 		xchan__lock_release(&ch->lock);
-		return deadline == XCHAN_DEADLINE_POLL ? XCHAN_EAGAIN : XCHAN_ETIMEDOUT;
+		return deadline == XCHAN_DEADLINE_POLL ? XCHAN_EAGAIN
+		                                       : XCHAN_ETIMEDOUT;
 	}
 	if (!xchan__chan_may_queue(ch, false)) {
 		xchan__lock_release(&ch->lock);
@@ -530,11 +540,12 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	*out = NULL;
 	if (opts == NULL)
 		opts = &def;
-	if (opts->size < sizeof(xchan_chan_opts) || opts->buf_kind > XCHAN_BUF_PROMISE)
+	if (opts->size < sizeof(xchan_chan_opts) ||
+	    opts->buf_kind > XCHAN_BUF_PROMISE)
 		goto fail;
 	bool sized = opts->buf_kind == XCHAN_BUF_FIXED ||
-	    opts->buf_kind == XCHAN_BUF_DROPPING ||
-	    opts->buf_kind == XCHAN_BUF_SLIDING;
+	             opts->buf_kind == XCHAN_BUF_DROPPING ||
+	             opts->buf_kind == XCHAN_BUF_SLIDING;
 	if (sized ? opts->capacity == 0 : opts->capacity != 0)
 		goto fail;
 	if (sized && opts->capacity > (UINT64_MAX >> 8))
@@ -553,7 +564,8 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 			slots *= 2;
 	}
 	bool inline_ring = slots == CHAN_INLINE_SLOTS;
-	size_t inline_bytes = inline_ring ? CHAN_INLINE_SLOTS * sizeof(xchan_val) : 0;
+	size_t inline_bytes =
+	    inline_ring ? CHAN_INLINE_SLOTS * sizeof(xchan_val) : 0;
 	xchan_chan *ch = xchan__zalloc(sizeof(*ch) + extra + inline_bytes);
 	if (ch == NULL)
 		goto fail;
@@ -571,12 +583,14 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 		}
 	}
 	ch->slots = slots;
-	ch->max_pending = opts->max_pending ? opts->max_pending : XCHAN_DEFAULT_MAX_PENDING;
+	ch->max_pending =
+	    opts->max_pending ? opts->max_pending : XCHAN_DEFAULT_MAX_PENDING;
 	atomic_init(&ch->refs, 1);
 	ch->xf = xf;
 	ch->on_error = opts->on_error;
 	ch->on_error_user = opts->on_error_user;
-	ch->id = atomic_fetch_add_explicit(&g_chan_ids, 1, memory_order_relaxed) + 1;
+	ch->id =
+	    atomic_fetch_add_explicit(&g_chan_ids, 1, memory_order_relaxed) + 1;
 	*out = ch;
 	return XCHAN_OK;
 fail:
@@ -594,7 +608,9 @@ xchan_chan_new(xchan_chan **out, const xchan_chan_opts *opts)
 int32_t
 xchan_chan_make(xchan_chan **out, uint32_t buf_kind, uint64_t capacity)
 {
-	xchan_chan_opts o = {.size = sizeof(o), .buf_kind = buf_kind, .capacity = capacity};
+	xchan_chan_opts o = {.size = sizeof(o),
+	    .buf_kind = buf_kind,
+	    .capacity = capacity};
 	return xchan__chan_alloc(out, &o, 0);
 }
 

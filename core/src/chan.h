@@ -54,7 +54,7 @@ struct xchan_chan {
 
 /* Work a locked section leaves for after the unlock. */
 typedef struct xchan__ctx {
-	xchan__sel *done;   /* claimed sels to finish (FIFO) */
+	xchan__sel *done; /* claimed sels to finish (FIFO) */
 	xchan__sel **tail;
 	xchan_val drops[4]; /* values dropped by the buffer policy */
 	uint32_t ndrops;
@@ -82,16 +82,19 @@ xchan__ctx_complete(xchan__ctx *cx, xchan__sel *s)
 void xchan__ctx_finish(xchan__ctx *cx);
 
 /* Results of the locked try-functions besides xchan_err codes. */
-#define XCHAN__NEED_STEP (-1)     /* put: run the transform (step_lock held) */
-#define XCHAN__NEED_REFILL (-2)   /* take: pull pending puts through the transform */
+#define XCHAN__NEED_STEP (-1) /* put: run the transform (step_lock held) */
+#define XCHAN__NEED_REFILL                                                     \
+	(-2) /* take: pull pending puts through the transform */
 #define XCHAN__NEED_COMPLETE (-3) /* take: run the transform's completion */
 
 /* Under ch->lock.  Try to complete a put / take now.  `self` is the caller's
  * own sel (alts), whose waiters are skipped; NULL for single operations.
  * Returns XCHAN_OK, XCHAN_EAGAIN (would wait), XCHAN_ECLOSED, or a NEED_*
  * code on transform channels.  On OK for a put the value moved. */
-int32_t xchan__chan_try_put(xchan_chan *ch, xchan_val v, xchan__ctx *cx, xchan__sel *self);
-int32_t xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self);
+int32_t xchan__chan_try_put(xchan_chan *ch, xchan_val v, xchan__ctx *cx,
+    xchan__sel *self);
+int32_t xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
+    xchan__sel *self);
 
 /* Under ch->lock: whether another waiter of this direction may queue
  * (purging dead ones first), then queue / unlink. */
@@ -124,7 +127,8 @@ void xchan__chan_release_takers(xchan_chan *ch, xchan__ctx *cx);
 xchan_val xchan__buf_add(xchan_chan *ch, xchan_val v, bool *oom);
 
 /* Channel allocation with room for `extra` trailing bytes (timeouts). */
-int32_t xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra);
+int32_t xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts,
+    size_t extra);
 /* Takes a reference only if the channel is still alive (refs > 0). */
 bool xchan__chan_try_retain(xchan_chan *ch);
 

@@ -61,7 +61,9 @@ XTEST(sliding_buffer)
 {
 	xchan_chan *ch = mk(XCHAN_BUF_SLIDING, 2);
 	for (int i = 1; i <= 3; i++)
-		XCHECK_ERR(xchan_put(ch, xchan_val_int(i), XCHAN_DEADLINE_NEVER), XCHAN_OK);
+		XCHECK_ERR(xchan_put(ch, xchan_val_int(i),
+		               XCHAN_DEADLINE_NEVER),
+		    XCHAN_OK);
 	XCHECK_EQ(xt_info(ch).count, 2);
 	XCHECK_EQ(take_int(ch), 2);
 	XCHECK_EQ(take_int(ch), 3);
@@ -87,9 +89,11 @@ XTEST(promise_buffer)
 /* §4.5: puts to dropping/sliding/promise never wait; fixed does. */
 XTEST(unblocking_buffers)
 {
-	uint32_t kinds[] = {XCHAN_BUF_DROPPING, XCHAN_BUF_SLIDING, XCHAN_BUF_PROMISE};
+	uint32_t kinds[] = {XCHAN_BUF_DROPPING, XCHAN_BUF_SLIDING,
+	    XCHAN_BUF_PROMISE};
 	for (int k = 0; k < 3; k++) {
-		xchan_chan *ch = mk(kinds[k], kinds[k] == XCHAN_BUF_PROMISE ? 0 : 1);
+		xchan_chan *ch =
+		    mk(kinds[k], kinds[k] == XCHAN_BUF_PROMISE ? 0 : 1);
 		for (int i = 0; i < 5; i++)
 			XCHECK_ERR(xchan_offer(ch, xchan_val_int(i)), XCHAN_OK);
 		xchan_chan_release(ch);
@@ -126,7 +130,8 @@ XTEST(basic_put_take_threads)
 XTEST(writes_block_on_full_buffer)
 {
 	xchan_chan *ch = mk(XCHAN_BUF_FIXED, 1);
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_NEVER), XCHAN_OK);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK);
 	int64_t t0 = xchan_now();
 	XCHECK_ERR(xchan_put(ch, xchan_val_int(2), DL(20)), XCHAN_ETIMEDOUT);
 	XCHECK(xchan_now() - t0 >= 20 * 1000000LL);
@@ -161,7 +166,8 @@ XTEST(unfulfilled_readers_block)
 	xt_start(&ta, taker, &a);
 	xt_start(&tb, taker, &b);
 	XCHECK(xt_wait_pending(ch, 2, 0, 2000));
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(42), XCHAN_DEADLINE_NEVER), XCHAN_OK);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(42), XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK);
 	xt_join(&ta);
 	xt_join(&tb);
 	XCHECK_EQ((a.err == XCHAN_OK) + (b.err == XCHAN_OK), 1);
@@ -175,7 +181,9 @@ XTEST(async_put_take_callbacks)
 {
 	xchan_chan *ch = mk(XCHAN_BUF_NONE, 0);
 	xt_rec put = {0}, take = {0};
-	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(5), 0, xt_record, &put), XCHAN_OK);
+	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(5), 0, xt_record,
+	               &put),
+	    XCHAN_OK);
 	XCHECK_EQ(atomic_load(&put.calls), 0);
 	XCHECK_EQ(xt_info(ch).pending_puts, 1);
 	XCHECK_EQ(take_int(ch), 5);
@@ -183,13 +191,16 @@ XTEST(async_put_take_callbacks)
 	XCHECK_ERR(put.err, XCHAN_OK);
 	XCHECK_ERR(xchan_take_async(NULL, ch, 0, xt_record, &take), XCHAN_OK);
 	XCHECK_EQ(atomic_load(&take.calls), 0);
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(6), XCHAN_DEADLINE_NEVER), XCHAN_OK);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(6), XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK);
 	XCHECK_EQ(atomic_load(&take.calls), 1);
 	XCHECK_EQ(xt_int(take.val), 6);
 	/* buffered: both complete at once */
 	xchan_chan *b = mk(XCHAN_BUF_FIXED, 1);
 	xt_rec p2 = {0}, t2 = {0};
-	XCHECK_ERR(xchan_put_async(NULL, b, xchan_val_int(1), 0, xt_record, &p2), XCHAN_OK);
+	XCHECK_ERR(xchan_put_async(NULL, b, xchan_val_int(1), 0, xt_record,
+	               &p2),
+	    XCHAN_OK);
 	XCHECK_EQ(atomic_load(&p2.calls), 1);
 	XCHECK_ERR(xchan_take_async(NULL, b, 0, xt_record, &t2), XCHAN_OK);
 	XCHECK_EQ(atomic_load(&t2.calls), 1);
@@ -204,8 +215,12 @@ XTEST(puts_moved_to_buffer)
 {
 	xchan_chan *ch = mk(XCHAN_BUF_FIXED, 1);
 	xt_rec a = {0}, b = {0};
-	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(1), 0, xt_record, &a), XCHAN_OK);
-	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(2), 0, xt_record, &b), XCHAN_OK);
+	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(1), 0, xt_record,
+	               &a),
+	    XCHAN_OK);
+	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(2), 0, xt_record,
+	               &b),
+	    XCHAN_OK);
 	XCHECK_EQ(atomic_load(&a.calls), 1);
 	XCHECK_EQ(atomic_load(&b.calls), 0);
 	XCHECK_EQ(take_int(ch), 1);
@@ -234,7 +249,8 @@ XTEST(offer_poll)
 	XCHECK_ERR(xchan_poll(&v, u), XCHAN_EAGAIN);
 	XCHECK_EQ(xt_info(u).pending_puts + xt_info(u).pending_takes, 0);
 	xchan_chan_close(ch);
-	XCHECK_ERR(xchan_offer(ch, xchan_val_int(3)), XCHAN_ECLOSED); /* gap: not EAGAIN */
+	XCHECK_ERR(xchan_offer(ch, xchan_val_int(3)),
+	    XCHAN_ECLOSED); /* gap: not EAGAIN */
 	XCHECK_ERR(xchan_poll(&v, ch), XCHAN_ECLOSED);
 	xchan_chan_release(u);
 	xchan_chan_release(ch);
@@ -273,10 +289,12 @@ XTEST(callback_placement)
 	xchan_chan *ch = mk(XCHAN_BUF_FIXED, 1);
 	xt_rec r = {0};
 	xchan_put_async(NULL, ch, xchan_val_int(1), 0, xt_record, &r);
-	XCHECK(atomic_load(&r.calls) == 1 && pthread_equal(r.thread, pthread_self()));
+	XCHECK(atomic_load(&r.calls) == 1 &&
+	       pthread_equal(r.thread, pthread_self()));
 	xt_rec t = {0};
 	xchan_take_async(NULL, ch, 0, xt_record, &t);
-	XCHECK(atomic_load(&t.calls) == 1 && pthread_equal(t.thread, pthread_self()));
+	XCHECK(atomic_load(&t.calls) == 1 &&
+	       pthread_equal(t.thread, pthread_self()));
 
 	/* queued take: runs on the putter's thread */
 	xt_rec q = {0};
@@ -285,7 +303,8 @@ XTEST(callback_placement)
 	xt_thread th;
 	xt_start(&th, put_and_note, &pl);
 	xt_join(&th);
-	XCHECK(atomic_load(&q.calls) == 1 && pthread_equal(q.thread, pl.thread));
+	XCHECK(
+	    atomic_load(&q.calls) == 1 && pthread_equal(q.thread, pl.thread));
 
 	/* queued put: runs on the taker's thread */
 	xchan_chan *u = mk(XCHAN_BUF_NONE, 0);
@@ -294,7 +313,8 @@ XTEST(callback_placement)
 	xchan_put_async(NULL, u, xchan_val_int(2), 0, xt_record, &qp);
 	xt_start(&th, take_and_note, &pu);
 	xt_join(&th);
-	XCHECK(atomic_load(&qp.calls) == 1 && pthread_equal(qp.thread, pu.thread));
+	XCHECK(
+	    atomic_load(&qp.calls) == 1 && pthread_equal(qp.thread, pu.thread));
 
 	/* dispatch: never the caller */
 	xt_rec d = {0};
@@ -315,9 +335,13 @@ XTEST(pending_limit)
 	static xt_rec recs[1024];
 	memset(recs, 0, sizeof(recs));
 	for (int i = 0; i < 1024; i++)
-		XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(i), 0, xt_record, &recs[i]), XCHAN_OK);
+		XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(i), 0,
+		               xt_record, &recs[i]),
+		    XCHAN_OK);
 	xt_rec extra = {0};
-	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(9999), 0, xt_record, &extra), XCHAN_ELIMIT);
+	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(9999), 0, xt_record,
+	               &extra),
+	    XCHAN_ELIMIT);
 	XCHECK_ERR(xchan_put(ch, xchan_val_int(9999), DL(10)), XCHAN_ELIMIT);
 	XCHECK_EQ(atomic_load(&extra.calls), 0);
 	XCHECK_EQ(take_int(ch), 0);
@@ -330,10 +354,12 @@ XTEST(pending_limit)
 	static xt_rec takes[1024];
 	memset(takes, 0, sizeof(takes));
 	for (int i = 0; i < 1024; i++)
-		XCHECK_ERR(xchan_take_async(NULL, ch, 0, xt_record, &takes[i]), XCHAN_OK);
+		XCHECK_ERR(xchan_take_async(NULL, ch, 0, xt_record, &takes[i]),
+		    XCHAN_OK);
 	xchan_val v;
 	XCHECK_ERR(xchan_take(&v, ch, DL(10)), XCHAN_ELIMIT);
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_NEVER), XCHAN_OK);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK);
 	XCHECK_EQ(atomic_load(&takes[0].calls), 1);
 	xchan_chan_close(ch);
 	for (int i = 1; i < 1024; i++)
@@ -345,9 +371,15 @@ XTEST(pending_limit)
 	xchan_chan_new(&ch, &o);
 	xt_rec r3[3];
 	memset(r3, 0, sizeof(r3));
-	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(1), 0, xt_record, &r3[0]), XCHAN_OK);
-	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(2), 0, xt_record, &r3[1]), XCHAN_OK);
-	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(3), 0, xt_record, &r3[2]), XCHAN_ELIMIT);
+	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(1), 0, xt_record,
+	               &r3[0]),
+	    XCHAN_OK);
+	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(2), 0, xt_record,
+	               &r3[1]),
+	    XCHAN_OK);
+	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(3), 0, xt_record,
+	               &r3[2]),
+	    XCHAN_ELIMIT);
 	XCHECK_EQ(xt_info(ch).max_pending, 2);
 	take_int(ch);
 	take_int(ch);
@@ -366,7 +398,8 @@ XTEST(close_semantics)
 	XCHECK_ERR(xchan_chan_close(ch), XCHAN_OK); /* idempotent */
 	XCHECK_EQ(atomic_load(&pending.calls), 0);  /* pending puts survive */
 	XCHECK(xt_info(ch).closed && xt_info(ch).pending_puts == 1);
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(4), XCHAN_DEADLINE_NEVER), XCHAN_ECLOSED);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(4), XCHAN_DEADLINE_NEVER),
+	    XCHAN_ECLOSED);
 	XCHECK_EQ(take_int(ch), 1);
 	XCHECK_EQ(atomic_load(&pending.calls), 1);
 	XCHECK_ERR(pending.err, XCHAN_OK);
@@ -436,10 +469,12 @@ XTEST(promise_pending_takers)
 		xchan_take_async(NULL, ch, 0, xt_record, &r[i]);
 	xchan_chan_close(ch);
 	for (int i = 0; i < 3; i++)
-		XCHECK(atomic_load(&r[i].calls) == 1 && r[i].err == XCHAN_ECLOSED);
+		XCHECK(
+		    atomic_load(&r[i].calls) == 1 && r[i].err == XCHAN_ECLOSED);
 	xchan_val v;
 	XCHECK_ERR(xchan_take(&v, ch, XCHAN_DEADLINE_NEVER), XCHAN_ECLOSED);
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_NEVER), XCHAN_ECLOSED);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_NEVER),
+	    XCHAN_ECLOSED);
 	xchan_chan_release(ch);
 }
 
@@ -448,7 +483,8 @@ XTEST(bad_input)
 {
 	xchan_chan *ch = NULL;
 	xchan_val v;
-	XCHECK_ERR(xchan_chan_make(&ch, XCHAN_BUF_FIXED, 0), XCHAN_EINVAL); /* chan(0) */
+	XCHECK_ERR(xchan_chan_make(&ch, XCHAN_BUF_FIXED, 0),
+	    XCHAN_EINVAL); /* chan(0) */
 	XCHECK(ch == NULL);
 	XCHECK_ERR(xchan_chan_make(&ch, XCHAN_BUF_NONE, 3), XCHAN_EINVAL);
 	XCHECK_ERR(xchan_chan_make(&ch, 99, 1), XCHAN_EINVAL);
@@ -457,25 +493,33 @@ XTEST(bad_input)
 	XCHECK_ERR(xchan_chan_new(&ch, &small), XCHAN_EINVAL);
 	xchan_xform *xf;
 	xchan_xform_take(&xf, 1);
-	xchan_chan_opts o = {.size = sizeof(o), .xform = xf}; /* xform, no buffer */
+	xchan_chan_opts o = {.size = sizeof(o),
+	    .xform = xf}; /* xform, no buffer */
 	XCHECK_ERR(xchan_chan_new(&ch, &o), XCHAN_EINVAL);
-	XCHECK_ERR(xchan_put(NULL, xchan_val_int(1), XCHAN_DEADLINE_NEVER), XCHAN_EINVAL);
+	XCHECK_ERR(xchan_put(NULL, xchan_val_int(1), XCHAN_DEADLINE_NEVER),
+	    XCHAN_EINVAL);
 	XCHECK_ERR(xchan_take(&v, NULL, XCHAN_DEADLINE_NEVER), XCHAN_EINVAL);
 	XCHECK_ERR(xchan_chan_close(NULL), XCHAN_EINVAL);
 	xchan_chan_release(NULL);
 	ch = mk(XCHAN_BUF_FIXED, 1);
 	XCHECK_ERR(xchan_take(NULL, ch, XCHAN_DEADLINE_NEVER), XCHAN_EINVAL);
-	XCHECK_ERR(xchan_put(ch, xchan_val_nil(), XCHAN_DEADLINE_NEVER), XCHAN_ENIL);
+	XCHECK_ERR(xchan_put(ch, xchan_val_nil(), XCHAN_DEADLINE_NEVER),
+	    XCHAN_ENIL);
 	XCHECK_ERR(xchan_offer(ch, xchan_val_nil()), XCHAN_ENIL);
 	xchan_val bogus = {77, 0, 0};
 	XCHECK_ERR(xchan_put(ch, bogus, XCHAN_DEADLINE_NEVER), XCHAN_EINVAL);
-	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_nil(), 0, xt_record, NULL), XCHAN_ENIL);
-	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(1), 0, NULL, NULL), XCHAN_EINVAL);
-	XCHECK_ERR(xchan_take_async(NULL, NULL, 0, xt_record, NULL), XCHAN_EINVAL);
+	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_nil(), 0, xt_record,
+	               NULL),
+	    XCHAN_ENIL);
+	XCHECK_ERR(xchan_put_async(NULL, ch, xchan_val_int(1), 0, NULL, NULL),
+	    XCHAN_EINVAL);
+	XCHECK_ERR(xchan_take_async(NULL, NULL, 0, xt_record, NULL),
+	    XCHAN_EINVAL);
 	XCHECK_ERR(xchan_op_cancel(NULL), XCHAN_EINVAL);
 	xchan_chan_info small_info = {.size = 3};
 	XCHECK_ERR(xchan_chan_info_get(&small_info, ch), XCHAN_EINVAL);
-	XCHECK_ERR(xchan_val_host(&v, 60, (void *)ch), XCHAN_ERUNTIME); /* unregistered */
+	XCHECK_ERR(xchan_val_host(&v, 60, (void *)ch),
+	    XCHAN_ERUNTIME); /* unregistered */
 	XCHECK_EQ(xt_info(ch).count, 0);
 	xchan_chan_release(ch);
 }
@@ -487,7 +531,8 @@ XTEST(deadlines)
 	xchan_val v;
 	XCHECK_ERR(xchan_take(&v, ch, XCHAN_DEADLINE_POLL), XCHAN_EAGAIN);
 	XCHECK_ERR(xchan_take(&v, ch, xchan_now() - 1), XCHAN_ETIMEDOUT);
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), xchan_deadline_in_ms(0)), XCHAN_ETIMEDOUT);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), xchan_deadline_in_ms(0)),
+	    XCHAN_ETIMEDOUT);
 	int64_t t0 = xchan_now();
 	XCHECK_ERR(xchan_take(&v, ch, DL(30)), XCHAN_ETIMEDOUT);
 	int64_t waited = xchan_now() - t0;
@@ -508,18 +553,23 @@ XTEST(values_travel)
 	xchan_val_chan(&c, ch);
 	XCHECK_ERR(xchan_put(ch, s, XCHAN_DEADLINE_NEVER), XCHAN_OK);
 	XCHECK_ERR(xchan_put(ch, b, XCHAN_DEADLINE_NEVER), XCHAN_OK);
-	XCHECK_ERR(xchan_put(ch, xchan_val_double(2.5), XCHAN_DEADLINE_NEVER), XCHAN_OK);
-	XCHECK_ERR(xchan_put(ch, xchan_val_bool(1), XCHAN_DEADLINE_NEVER), XCHAN_OK);
-	XCHECK_ERR(xchan_put(ch, c, XCHAN_DEADLINE_NEVER), XCHAN_OK); /* a channel in itself */
+	XCHECK_ERR(xchan_put(ch, xchan_val_double(2.5), XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK);
+	XCHECK_ERR(xchan_put(ch, xchan_val_bool(1), XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK);
+	XCHECK_ERR(xchan_put(ch, c, XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK); /* a channel in itself */
 	xchan_val v;
 	const char *str;
 	size_t len;
 	xchan_take(&v, ch, XCHAN_DEADLINE_NEVER);
-	XCHECK(xchan_get_string(v, &str, &len) == XCHAN_OK && len == strlen("héllo") && !strcmp(str, "héllo"));
+	XCHECK(xchan_get_string(v, &str, &len) == XCHAN_OK &&
+	       len == strlen("héllo") && !strcmp(str, "héllo"));
 	xchan_val_release(v);
 	xchan_take(&v, ch, XCHAN_DEADLINE_NEVER);
 	const void *bytes;
-	XCHECK(xchan_get_bytes(v, &bytes, &len) == XCHAN_OK && len == 3 && ((const char *)bytes)[2] == 2);
+	XCHECK(xchan_get_bytes(v, &bytes, &len) == XCHAN_OK && len == 3 &&
+	       ((const char *)bytes)[2] == 2);
 	xchan_val_release(v);
 	double d;
 	xchan_take(&v, ch, XCHAN_DEADLINE_NEVER);

@@ -30,9 +30,11 @@ default_error_handler(void *user, xchan_val error)
 	const char *text;
 	size_t len;
 	if (xchan_get_string(error, &text, &len) == XCHAN_OK)
-		fprintf(stderr, "xchan: transform failed: %.*s\n", (int)len, text);
+		fprintf(stderr, "xchan: transform failed: %.*s\n", (int)len,
+		    text);
 	else
-		fprintf(stderr, "xchan: transform failed (error value of kind %s)\n",
+		fprintf(stderr,
+		    "xchan: transform failed (error value of kind %s)\n",
 		    xchan_kind_name(error.kind));
 	xchan_val_release(error);
 	return xchan_val_nil();
@@ -46,7 +48,8 @@ handle_failure(xchan_chan *ch, xchan__outs *o)
 	xchan_val err = o->error;
 	o->error = xchan_val_nil();
 	o->failed = 0;
-	xchan_error_handler h = ch->on_error ? ch->on_error : default_error_handler;
+	xchan_error_handler h =
+	    ch->on_error ? ch->on_error : default_error_handler;
 	xchan_val r = h(ch->on_error_user, err);
 	if (r.kind != XCHAN_NIL)
 		xchan__outs_push(o, r);
@@ -65,7 +68,8 @@ add_outputs(xchan_chan *ch, xchan__outs *o, xchan__ctx *cx)
 		/* on oom the value stays in o and is released: reported by
 		 * nothing else, so say it */
 		else
-			fprintf(stderr, "xchan: out of memory, transform output dropped\n");
+			fprintf(stderr,
+			    "xchan: out of memory, transform output dropped\n");
 	}
 	xchan__chan_feed_takers(ch, cx);
 }
@@ -150,7 +154,7 @@ xchan__xform_refill(xchan_chan *ch)
 	xchan__lock_acquire(&ch->step_lock);
 	xchan__lock_acquire(&ch->lock);
 	while (ch->puts.n > 0 &&
-	    (ch->buf_kind != XCHAN_BUF_FIXED || ch->count < ch->cap)) {
+	       (ch->buf_kind != XCHAN_BUF_FIXED || ch->count < ch->cap)) {
 		xchan__waiter *w = xchan__chan_pop(ch, true, NULL);
 		if (w == NULL)
 			break;
@@ -160,7 +164,8 @@ xchan__xform_refill(xchan_chan *ch)
 		w->sel->result.val = xchan_val_nil();
 		xchan__ctx_complete(&cx, w->sel);
 		xchan__lock_release(&ch->lock);
-		xchan__ctx_finish(&cx); /* the putter need not wait for the step */
+		xchan__ctx_finish(
+		    &cx); /* the putter need not wait for the step */
 		xchan__outs_free(&o);
 		stopped = feed(ch, v, &o, &cx);
 		if (stopped) {

@@ -309,7 +309,8 @@ sleep_step(void *state, xchan_val in, xchan_emit *out)
 	xchan_get_int(in, &ms);
 	int now = atomic_fetch_add(&g_sleepers, 1) + 1;
 	int most = atomic_load(&g_most_sleepers);
-	while (now > most && !atomic_compare_exchange_weak(&g_most_sleepers, &most, now)) {
+	while (now > most &&
+	       !atomic_compare_exchange_weak(&g_most_sleepers, &most, now)) {
 	}
 	tu_sleep_ms(ms);
 	atomic_fetch_sub(&g_sleepers, 1);

@@ -55,8 +55,8 @@ static struct {
 	uint64_t pooled;
 	uint64_t mapped;
 	uint64_t map_calls;
-	uint64_t budget;    /* guarded stacks allowed; 0 until computed */
-	void *slab_free;    /* free slab stacks, same links */
+	uint64_t budget; /* guarded stacks allowed; 0 until computed */
+	void *slab_free; /* free slab stacks, same links */
 	uint64_t slab_nfree;
 	uint64_t slab_total;
 } g_pool;
@@ -65,8 +65,10 @@ static void
 pool_lock(void)
 {
 	for (int spins = 0;; spins++) {
-		if (atomic_load_explicit(&g_pool.lock, memory_order_relaxed) == 0 &&
-		    atomic_exchange_explicit(&g_pool.lock, 1, memory_order_acquire) == 0)
+		if (atomic_load_explicit(&g_pool.lock, memory_order_relaxed) ==
+		        0 &&
+		    atomic_exchange_explicit(&g_pool.lock, 1,
+		        memory_order_acquire) == 0)
 			return;
 		if (spins < 64)
 			xchan__cpu_relax();
@@ -146,7 +148,8 @@ slab_put(void *map, size_t map_size)
 	int release = g_pool.slab_nfree >= POOL_MAX;
 	pool_unlock();
 	if (release)
-		xchan__stack_release_pages((char *)map + page, map_size - 2 * page);
+		xchan__stack_release_pages((char *)map + page,
+		    map_size - 2 * page);
 	pool_lock();
 	*pool_link(map, map_size) = g_pool.slab_free;
 	g_pool.slab_free = map;
@@ -320,8 +323,8 @@ ctx_prepare(xchan__coro *c, char *lo, size_t len)
 	c->uc.uc_stack.ss_size = len;
 	c->uc.uc_link = NULL;
 	uintptr_t p = (uintptr_t)c;
-	makecontext(&c->uc, (void (*)(void))uc_entry, 2,
-	    (unsigned)(p >> 32), (unsigned)(p & 0xffffffffu));
+	makecontext(&c->uc, (void (*)(void))uc_entry, 2, (unsigned)(p >> 32),
+	    (unsigned)(p & 0xffffffffu));
 	return 0;
 }
 
@@ -360,8 +363,8 @@ ctx_prepare(xchan__coro *c, char *lo, size_t len)
 #elif defined(__aarch64__)
 	sp -= 20; /* 160 bytes */
 	memset(sp, 0, 160);
-	sp[0] = (uint64_t)(uintptr_t)c;                /* x19: arg */
-	sp[1] = (uint64_t)(uintptr_t)coro_start;       /* x20: fn */
+	sp[0] = (uint64_t)(uintptr_t)c;                 /* x19: arg */
+	sp[1] = (uint64_t)(uintptr_t)coro_start;        /* x20: fn */
 	sp[11] = (uint64_t)(uintptr_t)xchan__ctx_entry; /* x30 */
 #endif
 	c->sp = sp;
@@ -387,7 +390,8 @@ ctx_jump(xchan__coro *to)
 /* ---- public (internal) API --------------------------------------------------- */
 
 int32_t
-xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *), void *arg)
+xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
+    void *arg)
 {
 	memset(c, 0, sizeof(*c));
 	size_t ms = map_size_for(stack_size);
@@ -443,7 +447,7 @@ int
 xchan__coro_overflowed(const xchan__coro *c)
 {
 	return c->map != NULL &&
-	    *(const uint64_t *)(c->map + xchan__page_size()) != CANARY;
+	       *(const uint64_t *)(c->map + xchan__page_size()) != CANARY;
 }
 
 void

@@ -53,10 +53,10 @@
 
 typedef struct xchan__coro xchan__coro;
 struct xchan__coro {
-	void *sp; /* saved stack pointer (assembly switch) */
-	char *map;        /* mapping: guard page, then the usable stack */
-	size_t map_size;  /* whole mapping, guard included */
-	int guarded;      /* 0: a slab stack (canary only, see coro.c) */
+	void *sp;        /* saved stack pointer (assembly switch) */
+	char *map;       /* mapping: guard page, then the usable stack */
+	size_t map_size; /* whole mapping, guard included */
+	int guarded;     /* 0: a slab stack (canary only, see coro.c) */
 	void (*fn)(void *);
 	void *arg;
 #if defined(XCHAN_CORO_VALGRIND)
@@ -66,8 +66,8 @@ struct xchan__coro {
 	ucontext_t uc; /* about 1 KiB: the fallback pays for its generality */
 #endif
 #if defined(XCHAN_CORO_ASAN)
-	void *asan_fake;          /* fake stack saved while switched out */
-	const void *stack_lo;     /* usable stack, for the annotations */
+	void *asan_fake;      /* fake stack saved while switched out */
+	const void *stack_lo; /* usable stack, for the annotations */
 	size_t stack_len;
 #endif
 #if defined(XCHAN_CORO_TSAN)
@@ -79,7 +79,8 @@ struct xchan__coro {
 /* Prepares `c` to run fn(arg) on a fresh stack of at least `stack_size`
  * bytes (0: the default) when first switched to.  fn must never return: it
  * ends with xchan__coro_exit.  Errors: XCHAN_ENOMEM. */
-int32_t xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *), void *arg);
+int32_t xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
+    void *arg);
 
 /* Gives the stack back (to the pool, or to the OS).  `c` must not be
  * running, and must have exited or never have started. */

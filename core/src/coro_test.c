@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <sys/wait.h>
 
-#include "coro.h"
 #include "common.h"
+#include "coro.h"
 #include "testing/xtest.h"
 
 static xchan__coro g_main, g_co;
@@ -27,7 +27,9 @@ XTEST(switch_back_and_forth)
 {
 	xchan__coro_init_thread(&g_main);
 	g_counter = 0;
-	XCHECK_ERR(xchan__coro_init(&g_co, 0, ping_body, (void *)(intptr_t)1000), XCHAN_OK);
+	XCHECK_ERR(xchan__coro_init(&g_co, 0, ping_body,
+	               (void *)(intptr_t)1000),
+	    XCHAN_OK);
 	for (long i = 0; i < 1000; i++) {
 		xchan__coro_switch(&g_main, &g_co);
 		XCHECK_EQ(g_counter, i + 1);
@@ -48,7 +50,13 @@ regs_body(void *arg)
 	double x = 1.5, y = 2.25;
 	for (int i = 0; i < 100; i++) {
 		xchan__coro_switch(&g_co, &g_main);
-		a += b; b += c; c += d; d += e; e += f; f += g; g += 1;
+		a += b;
+		b += c;
+		c += d;
+		d += e;
+		e += f;
+		f += g;
+		g += 1;
 		x = x * 1.0001 + y;
 		y = y * 0.5 + 1.0 / (y + 1.0);
 	}
@@ -63,7 +71,13 @@ regs_reference(double *out)
 	long a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7;
 	double x = 1.5, y = 2.25;
 	for (int i = 0; i < 100; i++) {
-		a += b; b += c; c += d; d += e; e += f; f += g; g += 1;
+		a += b;
+		b += c;
+		c += d;
+		d += e;
+		e += f;
+		f += g;
+		g += 1;
 		x = x * 1.0001 + y;
 		y = y * 0.5 + 1.0 / (y + 1.0);
 	}
@@ -164,7 +178,8 @@ XTEST(stack_pool_reuses)
 	xchan__coro_stats s0, s1;
 	xchan__coro_get_stats(&s0);
 	for (int i = 0; i < 100; i++) {
-		XREQUIRE(xchan__coro_init(&g_co, 0, noop_body, NULL) == XCHAN_OK);
+		XREQUIRE(
+		    xchan__coro_init(&g_co, 0, noop_body, NULL) == XCHAN_OK);
 		xchan__coro_switch(&g_main, &g_co);
 		xchan__coro_fini(&g_co);
 	}
@@ -172,7 +187,8 @@ XTEST(stack_pool_reuses)
 	XCHECK_EQ(s1.map_calls - s0.map_calls, 1); /* one mapping, reused */
 	XCHECK_EQ(s1.pooled, 1);
 	/* A non-default size is mapped and unmapped, not pooled. */
-	XREQUIRE(xchan__coro_init(&g_co, 256 * 1024, noop_body, NULL) == XCHAN_OK);
+	XREQUIRE(
+	    xchan__coro_init(&g_co, 256 * 1024, noop_body, NULL) == XCHAN_OK);
 	XCHECK(g_co.map_size >= 256 * 1024);
 	xchan__coro_switch(&g_main, &g_co);
 	xchan__coro_fini(&g_co);
@@ -204,7 +220,8 @@ XTEST(many_coroutines)
 {
 	xchan__coro_init_thread(&g_main);
 	for (int i = 0; i < NCO; i++)
-		XREQUIRE(xchan__coro_init(&g_many[i], 0, many_body, (void *)(intptr_t)i) == XCHAN_OK);
+		XREQUIRE(xchan__coro_init(&g_many[i], 0, many_body,
+		             (void *)(intptr_t)i) == XCHAN_OK);
 	for (int k = 0; k < 4; k++)
 		for (int i = 0; i < NCO; i++)
 			xchan__coro_switch(&g_main, &g_many[i]);

@@ -38,7 +38,7 @@ struct cthread {
 	xchan__thread *thread;
 	_Atomic uint32_t wake; /* 0 idle, 1 work, 2 stop */
 	cthread *idle_next;
-	cthread *next, *prev;  /* live list, then zombie list */
+	cthread *next, *prev; /* live list, then zombie list */
 	char name[16];
 };
 
@@ -211,7 +211,8 @@ spawn(xchan__cpool *p)
 	snprintf(c->name, sizeof(c->name), "%s-%llu", p->prefix,
 	    (unsigned long long)(p->started + 1));
 	atomic_fetch_add(&p->nalive, 1);
-	if (xchan__thread_start(&c->thread, cthread_main, c, c->name) != XCHAN_OK) {
+	if (xchan__thread_start(&c->thread, cthread_main, c, c->name) !=
+	    XCHAN_OK) {
 		atomic_fetch_sub(&p->nalive, 1);
 		xchan__free(c, sizeof(*c));
 		return XCHAN_ENOMEM;

@@ -17,7 +17,8 @@ typedef struct xchan__cpool xchan__cpool;
 /* `idle_ms` <= 0: the default (XCHAN_IDLE_TIMEOUT_MS from the environment,
  * else 60 s).  No thread starts before the first item.  Errors:
  * XCHAN_EINVAL, XCHAN_ENOMEM. */
-int32_t xchan__cpool_new(xchan__cpool **out, const char *prefix, int64_t idle_ms);
+int32_t xchan__cpool_new(xchan__cpool **out, const char *prefix,
+    int64_t idle_ms);
 
 /* Runs fn(arg) on an idle or new thread.  Errors: XCHAN_ENOMEM (no thread
  * exists and none could start), XCHAN_ESHUTDOWN. */

@@ -27,9 +27,9 @@
 
 #include "common.h"
 #include "cpool.h"
+#include "gosched.h"
 #include "lock.h"
 #include "platform/platform.h"
-#include "gosched.h"
 #include "timer.h"
 
 struct xchan_executor {
@@ -86,7 +86,8 @@ remember(xchan_executor *e)
 }
 
 int32_t
-xchan_executor_new(xchan_executor **out, const xchan_executor_vtbl *vt, void *self)
+xchan_executor_new(xchan_executor **out, const xchan_executor_vtbl *vt,
+    void *self)
 {
 	if (out == NULL || vt == NULL || vt->execute == NULL ||
 	    vt->size < offsetof(xchan_executor_vtbl, close))
@@ -126,7 +127,8 @@ env_int(const char *name, int dflt)
 	char *end;
 	long v = strtol(s, &end, 10);
 	if (*end != 0 || v <= 0 || v > 4096) {
-		fprintf(stderr, "xchan: ignoring %s=\"%s\" (want 1..4096)\n", name, s);
+		fprintf(stderr, "xchan: ignoring %s=\"%s\" (want 1..4096)\n",
+		    name, s);
 		return dflt;
 	}
 	return (int)v;
@@ -142,11 +144,13 @@ make_default(xchan_executor **out, uint32_t w)
 	switch (w) {
 	case XCHAN_WORKLOAD_DISPATCH:
 		err = xchan__pool_new(&e->pool,
-		    env_int("XCHAN_DISPATCH_THREADS", xchan__ncpu()), "xchan-disp");
+		    env_int("XCHAN_DISPATCH_THREADS", xchan__ncpu()),
+		    "xchan-disp");
 		break;
 	case XCHAN_WORKLOAD_COMPUTE:
 		err = xchan__pool_new(&e->pool,
-		    env_int("XCHAN_COMPUTE_THREADS", xchan__ncpu()), "xchan-comp");
+		    env_int("XCHAN_COMPUTE_THREADS", xchan__ncpu()),
+		    "xchan-comp");
 		break;
 	case XCHAN_WORKLOAD_MIXED:
 		err = xchan__cpool_new(&e->cpool, "xchan-mixed", 0);
@@ -208,7 +212,8 @@ load_env_factory(void)
 		const char *why = dlerror();
 		fprintf(stderr,
 		    "xchan: XCHAN_EXECUTOR_FACTORY: cannot load library \"%s\" "
-		    "(for symbol \"%s\"): %s\n", buf, sym, why ? why : "unknown error");
+		    "(for symbol \"%s\"): %s\n",
+		    buf, sym, why ? why : "unknown error");
 		g.env_err = XCHAN_ELOAD;
 		return;
 	}
@@ -218,7 +223,8 @@ load_env_factory(void)
 		const char *why = dlerror();
 		fprintf(stderr,
 		    "xchan: XCHAN_EXECUTOR_FACTORY: no symbol \"%s\" in library "
-		    "\"%s\": %s\n", sym, buf, why ? why : "symbol is NULL");
+		    "\"%s\": %s\n",
+		    sym, buf, why ? why : "symbol is NULL");
 		g.env_err = XCHAN_ELOAD;
 		return; /* the library stays loaded: dlclose may run its code */
 	}
@@ -295,7 +301,8 @@ done:
 static int32_t
 resolve(xchan_executor **out, uint32_t w)
 {
-	xchan_executor *e = atomic_load_explicit(&g.cache[w], memory_order_acquire);
+	xchan_executor *e =
+	    atomic_load_explicit(&g.cache[w], memory_order_acquire);
 	if (XCHAN_LIKELY(e != NULL)) {
 		*out = e;
 		return XCHAN_OK;
@@ -319,7 +326,7 @@ static int
 on_xchan_thread(void)
 {
 	return xchan__pool_in_worker() || xchan__cpool_in_worker() ||
-	    xchan__task_current() != NULL;
+	       xchan__task_current() != NULL;
 }
 
 /* explicit: drain queued work for up to a second, then wait for running
@@ -356,7 +363,8 @@ shutdown_impl(int at_exit_path)
 			if (e->pool)
 				joined &= xchan__pool_stop_wait(e->pool, join);
 			if (e->cpool)
-				joined &= xchan__cpool_stop_wait(e->cpool, join);
+				joined &=
+				    xchan__cpool_stop_wait(e->cpool, join);
 		}
 	} else {
 		joined = 0;

@@ -87,7 +87,8 @@ XTEST(executor_new_validates)
 {
 	xchan_executor *e;
 	/* Static: a vtable must outlive its executor (close runs at exit). */
-	static const xchan_executor_vtbl vt = {.size = sizeof(vt), .execute = bad_execute};
+	static const xchan_executor_vtbl vt = {.size = sizeof(vt),
+	    .execute = bad_execute};
 	XCHECK_ERR(xchan_executor_new(NULL, &vt, NULL), XCHAN_EINVAL);
 	XCHECK_ERR(xchan_executor_new(&e, NULL, NULL), XCHAN_EINVAL);
 	xchan_executor_vtbl novt = {.size = sizeof(novt)};
@@ -127,7 +128,8 @@ XTEST(cached_pool_grows_names_and_expires)
 	XREQUIRE(xchan__cpool_new(&p, "xchan-test", 100) == XCHAN_OK);
 	atomic_store(&g_arrived, 0);
 	for (int i = 0; i < NBLOCK; i++)
-		XREQUIRE(xchan__cpool_execute(p, wait_for_all, NULL) == XCHAN_OK);
+		XREQUIRE(
+		    xchan__cpool_execute(p, wait_for_all, NULL) == XCHAN_OK);
 	XCHECK_EQ(wait_count(&g_arrived, NBLOCK, 20), NBLOCK);
 	xchan__cpool_stats s;
 	xchan__cpool_get_stats(p, &s);
@@ -318,8 +320,8 @@ XTEST(child_dispatch_threads_env)
 XTEST(dispatch_threads_env)
 {
 	char out[2048];
-	int st = xchild_run("child_dispatch_threads_env", "XCHAN_DISPATCH_THREADS=3",
-	    NULL, out, sizeof(out));
+	int st = xchild_run("child_dispatch_threads_env",
+	    "XCHAN_DISPATCH_THREADS=3", NULL, out, sizeof(out));
 	if (!xchild_ok(st))
 		fprintf(stderr, "%s", out);
 	XCHECK(xchild_ok(st));
@@ -351,8 +353,8 @@ XTEST(child_go_checking_env)
 XTEST(go_checking_env_reports)
 {
 	char out[4096];
-	int st = xchild_run("child_go_checking_env", "XCHAN_GO_CHECKING=50", NULL,
-	    out, sizeof(out));
+	int st = xchild_run("child_go_checking_env", "XCHAN_GO_CHECKING=50",
+	    NULL, out, sizeof(out));
 	XCHECK(xchild_ok(st));
 	XCHECK(strstr(out, "go-checking: task go-") != NULL);
 	if (!xchild_ok(st) || strstr(out, "go-checking") == NULL)

@@ -18,8 +18,8 @@
 
 #include "common.h"
 #include "exec.h"
-#include "lock.h"
 #include "gosched.h"
+#include "lock.h"
 
 static xchan__lock g_hook_lock;
 static xchan_task_error_hook g_hook;
@@ -69,7 +69,8 @@ deliver(xchan_chan *ch, const char *name, int32_t err, xchan_val v)
 static int32_t
 check_opts(const xchan_go_opts *opts)
 {
-	if (opts != NULL && opts->size < offsetof(xchan_go_opts, stack_size) + sizeof(uint64_t))
+	if (opts != NULL &&
+	    opts->size < offsetof(xchan_go_opts, stack_size) + sizeof(uint64_t))
 		return XCHAN_EINVAL;
 	return XCHAN_OK;
 }
@@ -159,8 +160,8 @@ job_run(void *p)
 }
 
 static int32_t
-spawn_job(xchan_chan **out, xchan_go_fn fn, void *arg, const xchan_go_opts *opts,
-    uint32_t workload, const char *kind)
+spawn_job(xchan_chan **out, xchan_go_fn fn, void *arg,
+    const xchan_go_opts *opts, uint32_t workload, const char *kind)
 {
 	if (fn == NULL || check_opts(opts) != XCHAN_OK)
 		return XCHAN_EINVAL;
@@ -201,13 +202,15 @@ fail:
 }
 
 int32_t
-xchan_thread(xchan_chan **out, xchan_go_fn fn, void *arg, const xchan_go_opts *opts)
+xchan_thread(xchan_chan **out, xchan_go_fn fn, void *arg,
+    const xchan_go_opts *opts)
 {
 	return spawn_job(out, fn, arg, opts, XCHAN_WORKLOAD_MIXED, "thread");
 }
 
 int32_t
-xchan_io_thread(xchan_chan **out, xchan_go_fn fn, void *arg, const xchan_go_opts *opts)
+xchan_io_thread(xchan_chan **out, xchan_go_fn fn, void *arg,
+    const xchan_go_opts *opts)
 {
 	return spawn_job(out, fn, arg, opts, XCHAN_WORKLOAD_IO, "io-thread");
 }

@@ -156,7 +156,9 @@ XTEST(park_at_depth)
 	XREQUIRE(xchan_chan_make(&ch, XCHAN_BUF_NONE, 0) == XCHAN_OK);
 	XREQUIRE(xchan_go(&r, deep_body, ch, NULL) == XCHAN_OK);
 	/* The put meets the parked taker (a rendezvous). */
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(21), xchan_deadline_in_ms(10000)), XCHAN_OK);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(21),
+	               xchan_deadline_in_ms(10000)),
+	    XCHAN_OK);
 	XCHECK_EQ(take_int(r, &err), 42);
 	xchan_chan_release(r);
 	xchan_chan_release(ch);
@@ -218,7 +220,8 @@ XTEST(hundred_thousand_parked)
 {
 	static xchan_chan *chs[NPCHAN];
 	for (int i = 0; i < NPCHAN; i++)
-		XREQUIRE(xchan_chan_make(&chs[i], XCHAN_BUF_NONE, 0) == XCHAN_OK);
+		XREQUIRE(
+		    xchan_chan_make(&chs[i], XCHAN_BUF_NONE, 0) == XCHAN_OK);
 	atomic_store(&g_parked_done, 0);
 	atomic_store(&g_parked_sum, 0);
 	/* Warm the stack pool and the workers so RSS counts tasks only. */
@@ -229,7 +232,8 @@ XTEST(hundred_thousand_parked)
 	xchan_chan_release(r);
 	long rss0 = rss_kib();
 	for (int i = 0; i < NPARK; i++) {
-		if (xchan_go(NULL, park_body, chs[i % NPCHAN], NULL) != XCHAN_OK) {
+		if (xchan_go(NULL, park_body, chs[i % NPCHAN], NULL) !=
+		    XCHAN_OK) {
 			XCHECK(!"xchan_go failed");
 			break;
 		}
@@ -243,17 +247,19 @@ XTEST(hundred_thousand_parked)
 	long rss1 = rss_kib();
 	xchan__coro_stats cs;
 	xchan__coro_get_stats(&cs);
-	printf("parked %d go tasks: RSS +%ld KiB = %.2f KiB per parked task "
-	       "(%llu stacks mapped of %llu KiB virtual each, task struct %zu B)\n",
+	printf(
+	    "parked %d go tasks: RSS +%ld KiB = %.2f KiB per parked task "
+	    "(%llu stacks mapped of %llu KiB virtual each, task struct %zu B)\n",
 	    NPARK, rss1 - rss0, (double)(rss1 - rss0) / NPARK,
 	    (unsigned long long)cs.mapped,
 	    (unsigned long long)(cs.stack_size / 1024), sizeof(xchan__task));
-	fprintf(stderr, "  parked %d tasks: %.2f KiB RSS per parked task\n", NPARK,
-	    (double)(rss1 - rss0) / NPARK);
+	fprintf(stderr, "  parked %d tasks: %.2f KiB RSS per parked task\n",
+	    NPARK, (double)(rss1 - rss0) / NPARK);
 	XCHECK_EQ(atomic_load(&g_parked_done), 0);
 	for (int i = 0; i < NPARK; i++)
 		XCHECK_ERR(xchan_put(chs[i % NPCHAN], xchan_val_int(1),
-		               xchan_deadline_in_ms(30000)), XCHAN_OK);
+		               xchan_deadline_in_ms(30000)),
+		    XCHAN_OK);
 	XCHECK_EQ(wait_count(&g_parked_done, NPARK, 60), NPARK);
 	XCHECK_EQ(atomic_load(&g_parked_sum), NPARK);
 	for (int i = 0; i < NPCHAN; i++)
@@ -280,7 +286,8 @@ pinger(void *arg, xchan_val *out)
 	int32_t err;
 	int64_t last = -1;
 	for (int64_t i = 0; i < NPING; i++) {
-		if (xchan_put(pp->ping, xchan_val_int(i), XCHAN_DEADLINE_NEVER) != XCHAN_OK)
+		if (xchan_put(pp->ping, xchan_val_int(i),
+		        XCHAN_DEADLINE_NEVER) != XCHAN_OK)
 			return XCHAN_ETASK;
 		last = take_int(pp->pong, &err);
 		if (err != XCHAN_OK || last != i + 1)
@@ -300,7 +307,8 @@ ponger(void *arg, xchan_val *out)
 		int64_t v = take_int(pp->ping, &err);
 		if (err != XCHAN_OK)
 			return err;
-		if (xchan_put(pp->pong, xchan_val_int(v + 1), XCHAN_DEADLINE_NEVER) != XCHAN_OK)
+		if (xchan_put(pp->pong, xchan_val_int(v + 1),
+		        XCHAN_DEADLINE_NEVER) != XCHAN_OK)
 			return XCHAN_ETASK;
 	}
 	return XCHAN_OK;
@@ -329,8 +337,10 @@ XTEST(ping_pong_unbuffered)
 	if (pool) {
 		xchan__pool_get_stats(pool, &s1);
 		uint64_t wakes = s1.futex_wakes - s0.futex_wakes;
-		fprintf(stderr, "  %d round trips: %.0f ns each, %llu worker futex wakes\n",
-		    NPING, (double)(t1 - t0) / NPING, (unsigned long long)wakes);
+		fprintf(stderr,
+		    "  %d round trips: %.0f ns each, %llu worker futex wakes\n",
+		    NPING, (double)(t1 - t0) / NPING,
+		    (unsigned long long)wakes);
 		/* A wake per message would be 2 * NPING. */
 		XCHECK(wakes < (uint64_t)NPING / 10);
 	}
@@ -362,7 +372,8 @@ one_producer(void *arg, xchan_val *out)
 {
 	(void)out;
 	for (int i = 1; i <= NONE_CH; i++)
-		if (xchan_put(arg, xchan_val_int(i), xchan_deadline_in_ms(20000)) != XCHAN_OK)
+		if (xchan_put(arg, xchan_val_int(i),
+		        xchan_deadline_in_ms(20000)) != XCHAN_OK)
 			return XCHAN_ETASK;
 	return XCHAN_OK;
 }
@@ -380,7 +391,8 @@ one_channel_round(int producer_in_go)
 	int64_t dl = deadline_s(30);
 	do {
 		xchan_chan_info_get(&info, ch);
-	} while (info.pending_takes < NONE_CH && xchan_now() < dl && usleep(1000) == 0);
+	} while (info.pending_takes < NONE_CH && xchan_now() < dl &&
+	         usleep(1000) == 0);
 	XCHECK_EQ(info.pending_takes, NONE_CH);
 	if (producer_in_go) {
 		xchan_chan *r;
@@ -461,7 +473,8 @@ XTEST(failing_task_closes_and_reports)
 	XREQUIRE(xchan_go(&r, failer, NULL, &o) == XCHAN_OK);
 	take_int(r, &err);
 	XCHECK_ERR(err, XCHAN_ECLOSED);
-	XCHECK_EQ(atomic_load(&g_failed_calls), before + 1); /* before the close */
+	XCHECK_EQ(atomic_load(&g_failed_calls),
+	    before + 1); /* before the close */
 	XCHECK(strcmp(g_failed_name, "failer-task") == 0);
 	XCHECK_ERR(g_failed_err, XCHAN_ETASK);
 	xchan_chan_release(r);
@@ -499,7 +512,7 @@ thread_name_is(int io, const char *prefix)
 	xchan_val v;
 	int ok = 0;
 	int32_t err = io ? xchan_io_thread(&r, name_of_thread, NULL, NULL)
-			 : xchan_thread(&r, name_of_thread, NULL, NULL);
+	                 : xchan_thread(&r, name_of_thread, NULL, NULL);
 	if (err != XCHAN_OK)
 		return 0;
 	if (xchan_take(&v, r, xchan_deadline_in_ms(10000)) == XCHAN_OK) {
@@ -529,7 +542,8 @@ io_relay(void *arg, xchan_val *out)
 	if (err != XCHAN_OK)
 		return err;
 	*out = v;
-	return xchan_put(chs[1], xchan_val_retain(v), xchan_deadline_in_ms(10000));
+	return xchan_put(chs[1], xchan_val_retain(v),
+	    xchan_deadline_in_ms(10000));
 }
 
 XTEST(io_threads_chain_blocking_ops)
@@ -541,7 +555,8 @@ XTEST(io_threads_chain_blocking_ops)
 	xchan_chan *ab[2] = {a, b}, *bc[2] = {b, c};
 	XREQUIRE(xchan_io_thread(&r2, io_relay, bc, NULL) == XCHAN_OK);
 	XREQUIRE(xchan_io_thread(&r1, io_relay, ab, NULL) == XCHAN_OK);
-	XCHECK_ERR(xchan_put(a, xchan_val_int(7), xchan_deadline_in_ms(10000)), XCHAN_OK);
+	XCHECK_ERR(xchan_put(a, xchan_val_int(7), xchan_deadline_in_ms(10000)),
+	    XCHAN_OK);
 	int32_t err;
 	XCHECK_EQ(take_int(c, &err), 7);
 	XCHECK_EQ(take_int(r1, &err), 7);
@@ -667,12 +682,13 @@ myexec_close(void *self)
 }
 
 static const xchan_executor_vtbl myexec_vt = {
-	.size = sizeof(xchan_executor_vtbl),
-	.execute = myexec_execute,
-	.close = myexec_close,
+    .size = sizeof(xchan_executor_vtbl),
+    .execute = myexec_execute,
+    .close = myexec_close,
 };
 
-static myexec g_my = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+static myexec g_my = {.mu = PTHREAD_MUTEX_INITIALIZER,
+    .cv = PTHREAD_COND_INITIALIZER};
 static xchan_executor *g_my_ex;
 static uint32_t g_my_workload; /* which workload the factory serves */
 static _Atomic long g_factory_calls[4];
@@ -722,8 +738,11 @@ factory_child(uint32_t workload)
 		int64_t dl = deadline_s(10);
 		do {
 			xchan_chan_info_get(&info, gate);
-		} while (info.pending_takes == 0 && xchan_now() < dl && usleep(1000) == 0);
-		XCHECK_ERR(xchan_put(gate, xchan_val_int(1), xchan_deadline_in_ms(10000)), XCHAN_OK);
+		} while (info.pending_takes == 0 && xchan_now() < dl &&
+		         usleep(1000) == 0);
+		XCHECK_ERR(xchan_put(gate, xchan_val_int(1),
+		               xchan_deadline_in_ms(10000)),
+		    XCHAN_OK);
 	}
 	xchan_chan_release(gate);
 	XCHECK_ERR(xchan_take(&v, r, xchan_deadline_in_ms(10000)), XCHAN_OK);
@@ -759,11 +778,13 @@ XTEST(child_factory_nil_dispatch_uses_mixed)
 XTEST(factory_executor_sees_tasks)
 {
 	char out[4096];
-	int st = xchild_run("child_factory_dispatch", NULL, NULL, out, sizeof(out));
+	int st =
+	    xchild_run("child_factory_dispatch", NULL, NULL, out, sizeof(out));
 	if (!xchild_ok(st))
 		fprintf(stderr, "%s", out);
 	XCHECK(xchild_ok(st));
-	st = xchild_run("child_factory_nil_dispatch_uses_mixed", NULL, NULL, out, sizeof(out));
+	st = xchild_run("child_factory_nil_dispatch_uses_mixed", NULL, NULL,
+	    out, sizeof(out));
 	if (!xchild_ok(st))
 		fprintf(stderr, "%s", out);
 	XCHECK(xchild_ok(st));
@@ -783,7 +804,8 @@ XTEST(child_env_factory_fails)
 	XCHILD_ONLY();
 	xchan_executor *e;
 	XCHECK_ERR(xchan_executor_for(&e, XCHAN_WORKLOAD_IO), XCHAN_ELOAD);
-	XCHECK_ERR(xchan_executor_for(&e, XCHAN_WORKLOAD_DISPATCH), XCHAN_ELOAD);
+	XCHECK_ERR(xchan_executor_for(&e, XCHAN_WORKLOAD_DISPATCH),
+	    XCHAN_ELOAD);
 	xchan_chan *r;
 	XCHECK_ERR(xchan_go(&r, answer, NULL, NULL), XCHAN_ELOAD);
 }
@@ -801,8 +823,8 @@ XTEST(env_factory_bad_library_is_eload)
 		fprintf(stderr, "%s", out);
 	/* A library that loads but lacks the symbol. */
 	st = xchild_run("child_env_factory_fails",
-	    "XCHAN_EXECUTOR_FACTORY=libc.so.6:xchan_no_such_factory", NULL,
-	    out, sizeof(out));
+	    "XCHAN_EXECUTOR_FACTORY=libc.so.6:xchan_no_such_factory", NULL, out,
+	    sizeof(out));
 	XCHECK(xchild_ok(st));
 	XCHECK(strstr(out, "libc.so.6") != NULL);
 	XCHECK(strstr(out, "xchan_no_such_factory") != NULL);
@@ -834,11 +856,13 @@ XTEST(child_shutdown)
 	XCHECK_ERR(xchan_go(&r, answer, NULL, NULL), XCHAN_ESHUTDOWN);
 	XCHECK_ERR(xchan_thread(&r, answer, NULL, NULL), XCHAN_ESHUTDOWN);
 	xchan_executor *e;
-	XCHECK_ERR(xchan_executor_for(&e, XCHAN_WORKLOAD_MIXED), XCHAN_ESHUTDOWN);
+	XCHECK_ERR(xchan_executor_for(&e, XCHAN_WORKLOAD_MIXED),
+	    XCHAN_ESHUTDOWN);
 	/* Channels stay usable from our own threads. */
 	xchan_chan *ch;
 	XREQUIRE(xchan_chan_make(&ch, XCHAN_BUF_FIXED, 1) == XCHAN_OK);
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_POLL), XCHAN_OK);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_POLL),
+	    XCHAN_OK);
 	XCHECK_EQ(take_int(ch, &err), 1);
 	xchan_chan_release(ch);
 }
@@ -882,7 +906,8 @@ XTEST(shutdown_and_exit)
 		fprintf(stderr, "%s", out);
 	XCHECK(xchild_ok(st));
 	int64_t t0 = xchan_now();
-	st = xchild_run("child_exit_with_work_left", NULL, NULL, out, sizeof(out));
+	st = xchild_run("child_exit_with_work_left", NULL, NULL, out,
+	    sizeof(out));
 	if (!xchild_ok(st))
 		fprintf(stderr, "%s", out);
 	XCHECK(xchild_ok(st));

@@ -23,9 +23,9 @@
 
 #include "common.h"
 #include "exec.h"
+#include "gosched.h"
 #include "lock.h"
 #include "platform/platform.h"
-#include "gosched.h"
 
 #define DEFAULT_THRESHOLD_MS 100
 
@@ -157,11 +157,13 @@ scan(int64_t threshold)
 		char name[128];
 		int64_t held = 0;
 		xchan__lock_acquire(&s->lock);
-		int hit = s->task != NULL && !s->reported && now - s->start > threshold;
+		int hit = s->task != NULL && !s->reported &&
+		          now - s->start > threshold;
 		if (hit) {
 			s->reported = 1;
 			held = (now - s->start) / 1000000;
-			snprintf(name, sizeof(name), "%s", xchan__task_name(s->task));
+			snprintf(name, sizeof(name), "%s",
+			    xchan__task_name(s->task));
 		}
 		xchan__lock_release(&s->lock);
 		if (hit) {
@@ -193,7 +195,8 @@ watchdog_main(void *arg)
 }
 
 int32_t
-xchan_set_go_checking(int64_t threshold_ms, xchan_go_check_hook hook, void *user)
+xchan_set_go_checking(int64_t threshold_ms, xchan_go_check_hook hook,
+    void *user)
 {
 	if (xchan__exec_shut_down())
 		return XCHAN_ESHUTDOWN;
@@ -204,8 +207,10 @@ xchan_set_go_checking(int64_t threshold_ms, xchan_go_check_hook hook, void *user
 	g.user = user;
 	g.threshold_ns = threshold_ms > 0 ? threshold_ms * 1000000 : 0;
 	if (threshold_ms > 0 && g.watchdog == NULL && !atomic_load(&g.stop))
-		err = xchan__thread_start(&g.watchdog, watchdog_main, NULL, "xchan-gocheck");
-	atomic_store(&xchan__gocheck_enabled, threshold_ms > 0 && err == XCHAN_OK);
+		err = xchan__thread_start(&g.watchdog, watchdog_main, NULL,
+		    "xchan-gocheck");
+	atomic_store(&xchan__gocheck_enabled,
+	    threshold_ms > 0 && err == XCHAN_OK);
 	xchan__lock_release(&g.lock);
 	atomic_fetch_add(&g.kick, 1);
 	xchan__futex_wake(&g.kick, 1);

@@ -80,7 +80,8 @@ task_finish(xchan__task *t)
 {
 	sched_thread *th = this_thread();
 	XCHAN_ASSERT(th->current == t);
-	atomic_store_explicit(&t->state, XCHAN__TASK_DONE, memory_order_relaxed);
+	atomic_store_explicit(&t->state, XCHAN__TASK_DONE,
+	    memory_order_relaxed);
 	xchan__coro_exit(&t->coro, &th->main);
 }
 
@@ -181,7 +182,8 @@ xchan__task_start(xchan__task *t)
 	xchan__gocheck_env_once();
 	t->ex = ex;
 	t->pool = xchan__exec_pool(ex);
-	atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE, memory_order_relaxed);
+	atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE,
+	    memory_order_relaxed);
 	return schedule(t, 1);
 }
 
@@ -198,11 +200,13 @@ task_slice(void *arg)
 	}
 	XCHAN_ASSERT(th->current == NULL);
 	for (;;) {
-		XCHAN_ASSERT(atomic_load_explicit(&t->state, memory_order_relaxed) ==
-		    XCHAN__TASK_RUNNABLE);
-		atomic_store_explicit(&t->state, XCHAN__TASK_RUNNING, memory_order_relaxed);
+		XCHAN_ASSERT(atomic_load_explicit(&t->state,
+		                 memory_order_relaxed) == XCHAN__TASK_RUNNABLE);
+		atomic_store_explicit(&t->state, XCHAN__TASK_RUNNING,
+		    memory_order_relaxed);
 		th->current = t;
-		int check = atomic_load_explicit(&xchan__gocheck_enabled, memory_order_relaxed);
+		int check = atomic_load_explicit(&xchan__gocheck_enabled,
+		    memory_order_relaxed);
 		if (XCHAN_UNLIKELY(check))
 			xchan__gocheck_enter(t);
 		xchan__coro_switch(&th->main, &t->coro);
@@ -210,28 +214,34 @@ task_slice(void *arg)
 			xchan__gocheck_leave();
 		th->current = NULL;
 		if (XCHAN_UNLIKELY(xchan__coro_overflowed(&t->coro))) {
-			fprintf(stderr, "xchan: go task %s overflowed its %zu KiB stack "
-			    "(raise xchan_go_opts.stack_size)\n", t->name,
+			fprintf(stderr,
+			    "xchan: go task %s overflowed its %zu KiB stack "
+			    "(raise xchan_go_opts.stack_size)\n",
+			    t->name,
 			    (t->coro.map_size - xchan__page_size()) / 1024);
 			abort();
 		}
-		if (atomic_load_explicit(&t->state, memory_order_relaxed) == XCHAN__TASK_DONE) {
+		if (atomic_load_explicit(&t->state, memory_order_relaxed) ==
+		    XCHAN__TASK_DONE) {
 			xchan__task_free(t);
 			return;
 		}
 		int (*commit)(void *) = t->commit;
 		void *carg = t->commit_arg;
 		if (commit == NULL) { /* yield */
-			atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE, memory_order_relaxed);
+			atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE,
+			    memory_order_relaxed);
 			if (schedule(t, 0) != XCHAN_OK)
 				continue; /* no queue left (shutdown): keep running it */
 			return;
 		}
-		atomic_store_explicit(&t->state, XCHAN__TASK_PARKED, memory_order_relaxed);
+		atomic_store_explicit(&t->state, XCHAN__TASK_PARKED,
+		    memory_order_relaxed);
 		if (commit(carg) != 0)
 			return; /* t now belongs to its waker */
 		/* The wake came while we switched out: resume at once. */
-		atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE, memory_order_relaxed);
+		atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE,
+		    memory_order_relaxed);
 	}
 }
 
@@ -243,7 +253,8 @@ xchan__task_park(int (*commit)(void *arg), void *arg)
 	XCHAN_ASSERT(t != NULL && commit != NULL);
 	t->commit = commit;
 	t->commit_arg = arg;
-	atomic_store_explicit(&t->state, XCHAN__TASK_PARKING, memory_order_relaxed);
+	atomic_store_explicit(&t->state, XCHAN__TASK_PARKING,
+	    memory_order_relaxed);
 	xchan__coro_switch(&t->coro, &th->main);
 	/* Resumed, possibly on another thread: `th` is stale from here. */
 }
@@ -256,7 +267,8 @@ xchan__task_yield(void)
 	XCHAN_ASSERT(t != NULL);
 	t->commit = NULL;
 	t->commit_arg = NULL;
-	atomic_store_explicit(&t->state, XCHAN__TASK_PARKING, memory_order_relaxed);
+	atomic_store_explicit(&t->state, XCHAN__TASK_PARKING,
+	    memory_order_relaxed);
 	xchan__coro_switch(&t->coro, &th->main);
 }
 
@@ -264,13 +276,16 @@ void
 xchan__task_wake(xchan__task *t)
 {
 	XCHAN_ASSERT(atomic_load_explicit(&t->state, memory_order_relaxed) ==
-	    XCHAN__TASK_PARKED);
-	atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE, memory_order_relaxed);
+	             XCHAN__TASK_PARKED);
+	atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE,
+	    memory_order_relaxed);
 	if (schedule(t, 1) != XCHAN_OK) {
 		/* Shut down: the task can never run again.  It stays
 		 * allocated (its stack may hold anything); count it lost. */
 		static _Atomic uint64_t lost;
 		if (atomic_fetch_add(&lost, 1) == 0)
-			fprintf(stderr, "xchan: task %s woken after shutdown; it will not run\n", t->name);
+			fprintf(stderr,
+			    "xchan: task %s woken after shutdown; it will not run\n",
+			    t->name);
 	}
 }

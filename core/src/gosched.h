@@ -36,10 +36,10 @@ struct xchan__task {
 	void *commit_arg;
 	_Atomic uint32_t state;
 	uint32_t name_len;
-	xchan_executor *ex;  /* runs the slices (DISPATCH at start) */
-	xchan__pool *pool;   /* ex's default pool, or NULL */
+	xchan_executor *ex; /* runs the slices (DISPATCH at start) */
+	xchan__pool *pool;  /* ex's default pool, or NULL */
 	uint64_t id;
-	char *name;          /* name_inline, or allocated */
+	char *name; /* name_inline, or allocated */
 	void (*body)(xchan__task *t);
 	/* Owned by go.c. */
 	xchan_go_fn fn;

@@ -11,7 +11,8 @@ void
 xchan__lock_slow(xchan__lock *l)
 {
 	for (int i = 0; i < LOCK_SPINS; i++) {
-		uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+		uint32_t s =
+		    atomic_load_explicit(&l->state, memory_order_relaxed);
 		if (s == 0) {
 			if (atomic_compare_exchange_weak_explicit(&l->state, &s,
 			        1, memory_order_acquire, memory_order_relaxed))
@@ -23,6 +24,7 @@ xchan__lock_slow(xchan__lock *l)
 	}
 	/* Mark "held, maybe waiters" whenever we take it from here on, so the
 	 * releaser always wakes the next sleeper. */
-	while (atomic_exchange_explicit(&l->state, 2, memory_order_acquire) != 0)
+	while (
+	    atomic_exchange_explicit(&l->state, 2, memory_order_acquire) != 0)
 		xchan__futex_wait(&l->state, 2, -1);
 }

@@ -25,7 +25,9 @@ xchan__lock_acquire(xchan__lock *l)
 {
 	uint32_t free_ = 0;
 	if (__builtin_expect(atomic_compare_exchange_weak_explicit(&l->state,
-	        &free_, 1, memory_order_acquire, memory_order_relaxed), 1))
+	                         &free_, 1, memory_order_acquire,
+	                         memory_order_relaxed),
+	        1))
 		return;
 	xchan__lock_slow(l);
 }
@@ -34,7 +36,8 @@ static inline void
 xchan__lock_release(xchan__lock *l)
 {
 	if (__builtin_expect(atomic_exchange_explicit(&l->state, 0,
-	        memory_order_release) == 2, 0))
+	                         memory_order_release) == 2,
+	        0))
 		xchan__futex_wake(&l->state, 1);
 }
 

@@ -28,7 +28,8 @@ timed_take(void *arg, xchan_val *out)
 	xchan_val v;
 	int32_t e = xchan_take(&v, ch, DL(20));
 	int64_t waited = xchan_now() - t0;
-	*out = xchan_val_int(e == XCHAN_ETIMEDOUT && waited >= 20 * 1000000LL ? 1 : -e);
+	*out = xchan_val_int(
+	    e == XCHAN_ETIMEDOUT && waited >= 20 * 1000000LL ? 1 : -e);
 	return XCHAN_OK;
 }
 
@@ -75,12 +76,15 @@ alts_with_timeout(void *arg, xchan_val *out)
 	xchan_chan *t;
 	xchan_timeout(&t, 10);
 	xchan_clause cl[] = {{XCHAN_ALT_TAKE, 0, chs[0], {0, 0, 0}},
-	    {XCHAN_ALT_TAKE, 0, chs[1], {0, 0, 0}}, {XCHAN_ALT_TAKE, 0, t, {0, 0, 0}}};
+	    {XCHAN_ALT_TAKE, 0, chs[1], {0, 0, 0}},
+	    {XCHAN_ALT_TAKE, 0, t, {0, 0, 0}}};
 	xchan_result r;
 	int32_t e = xchan_alts(&r, cl, 3, 0, XCHAN_DEADLINE_NEVER);
 	xchan_chan_release(t);
 	int32_t e2 = xchan_alts(&r, cl, 2, 0, DL(10));
-	*out = xchan_val_int(e == XCHAN_ECLOSED && r.index == -1 && e2 == XCHAN_ETIMEDOUT ? 1 : 0);
+	*out = xchan_val_int(
+	    e == XCHAN_ECLOSED && r.index == -1 && e2 == XCHAN_ETIMEDOUT ? 1
+	                                                                 : 0);
 	return XCHAN_OK;
 }
 
@@ -91,7 +95,8 @@ XTEST(go_alts_timeouts)
 	xchan_chan_make(&chs[1], XCHAN_BUF_FIXED, 1);
 	xchan_go(&r, alts_with_timeout, chs, NULL);
 	XCHECK_EQ(go_result(r), 1);
-	XCHECK_EQ(xt_info(chs[0]).pending_takes + xt_info(chs[1]).pending_takes, 0);
+	XCHECK_EQ(xt_info(chs[0]).pending_takes + xt_info(chs[1]).pending_takes,
+	    0);
 	xchan_chan_release(chs[0]);
 	xchan_chan_release(chs[1]);
 }
@@ -138,7 +143,8 @@ crowd_task(void *arg, xchan_val *out)
 		x ^= x >> 7;
 		x ^= x << 17;
 		xchan_val v;
-		int32_t e = xchan_take(&v, crowd_ch, xchan_now() + (int64_t)(x % 3000) * 1000);
+		int32_t e = xchan_take(&v, crowd_ch,
+		    xchan_now() + (int64_t)(x % 3000) * 1000);
 		if (e == XCHAN_OK)
 			atomic_fetch_add(&crowd_taken[xt_int(v)], 1);
 		else if (e == XCHAN_ECLOSED)
@@ -155,7 +161,8 @@ XTEST(go_crowd_timed_takes)
 	for (int i = 0; i < CROWD; i++)
 		xchan_go(&r[i], crowd_task, (void *)(intptr_t)i, NULL);
 	for (int i = 0; i < CROWD_VALS; i++) {
-		if (xchan_put(crowd_ch, xchan_val_int(i), xchan_now() + (int64_t)(i % 5) * 200000) == XCHAN_OK)
+		if (xchan_put(crowd_ch, xchan_val_int(i),
+		        xchan_now() + (int64_t)(i % 5) * 200000) == XCHAN_OK)
 			atomic_store(&crowd_put[i], 1);
 	}
 	atomic_store(&crowd_stop, 1);
@@ -171,7 +178,8 @@ XTEST(go_crowd_timed_takes)
 	int bad = 0, puts = 0;
 	for (int i = 0; i < CROWD_VALS; i++) {
 		puts += atomic_load(&crowd_put[i]);
-		bad += atomic_load(&crowd_taken[i]) != atomic_load(&crowd_put[i]);
+		bad +=
+		    atomic_load(&crowd_taken[i]) != atomic_load(&crowd_put[i]);
 	}
 	fprintf(stderr, "  %d of %d puts succeeded\n", puts, CROWD_VALS);
 	XCHECK_EQ(bad, 0);

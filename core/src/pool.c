@@ -34,21 +34,21 @@
 #include "lock.h"
 #include "platform/platform.h"
 
-#define FAIR_TICKS 61         /* check the shared queue first this often */
-#define SPIN_NS 20000         /* how long an idle worker looks for work */
-#define NODE_CACHE_MAX 1024   /* free nodes kept for execute() */
+#define FAIR_TICKS 61       /* check the shared queue first this often */
+#define SPIN_NS 20000       /* how long an idle worker looks for work */
+#define NODE_CACHE_MAX 1024 /* free nodes kept for execute() */
 
 typedef struct worker worker;
 struct worker {
 	xchan__pool *pool;
 	xchan__thread *thread;
 	_Atomic(xchan__pool_node *) runnext;
-	_Atomic uint64_t ticks;  /* items started; written by the owner only */
-	_Atomic uint32_t wake;   /* futex: 0 asleep, 1 woken to spin, 2 stop */
-	int spinning;            /* owner-private: counted in nspinning */
+	_Atomic uint64_t ticks; /* items started; written by the owner only */
+	_Atomic uint32_t wake;  /* futex: 0 asleep, 1 woken to spin, 2 stop */
+	int spinning;           /* owner-private: counted in nspinning */
 	int index;
-	worker *idle_next;       /* guarded by pool lock */
-	uint64_t *seen_ticks;    /* owner-private snapshot for stealing */
+	worker *idle_next;    /* guarded by pool lock */
+	uint64_t *seen_ticks; /* owner-private snapshot for stealing */
 	char name[16];
 } __attribute__((aligned(XCHAN_CACHELINE)));
 
@@ -65,8 +65,8 @@ struct xchan__pool {
 	_Atomic uint32_t nalive;
 	_Atomic int64_t drain_deadline;
 	_Atomic uint64_t executed, futex_wakes, steals;
-	int nworkers;  /* started */
-	int nalloc;    /* allocated worker slots */
+	int nworkers; /* started */
+	int nalloc;   /* allocated worker slots */
 	worker *workers;
 };
 
@@ -136,7 +136,8 @@ maybe_wake(xchan__pool *p)
 {
 	for (;;) {
 		atomic_thread_fence(memory_order_seq_cst);
-		if (atomic_load(&p->nspinning) != 0 || atomic_load(&p->nsleeping) == 0)
+		if (atomic_load(&p->nspinning) != 0 ||
+		    atomic_load(&p->nsleeping) == 0)
 			return;
 		int32_t zero = 0;
 		if (!atomic_compare_exchange_strong(&p->nspinning, &zero, 1))
@@ -149,7 +150,8 @@ maybe_wake(xchan__pool *p)
 		}
 		xchan__lock_release(&p->lock);
 		if (w != NULL) {
-			atomic_fetch_add_explicit(&p->futex_wakes, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&p->futex_wakes, 1,
+			    memory_order_relaxed);
 			wake_worker(w, 1); /* it inherits our nspinning count */
 			return;
 		}
@@ -301,13 +303,16 @@ steal_stale(worker *w)
 	xchan__pool *p = w->pool;
 	for (int i = 0; i < p->nworkers; i++) {
 		worker *o = &p->workers[i];
-		if (o == w || atomic_load_explicit(&o->runnext, memory_order_relaxed) == NULL)
+		if (o == w || atomic_load_explicit(&o->runnext,
+		                  memory_order_relaxed) == NULL)
 			continue;
-		if (atomic_load_explicit(&o->ticks, memory_order_relaxed) != w->seen_ticks[i])
+		if (atomic_load_explicit(&o->ticks, memory_order_relaxed) !=
+		    w->seen_ticks[i])
 			continue;
 		xchan__pool_node *n = atomic_exchange(&o->runnext, NULL);
 		if (n != NULL) {
-			atomic_fetch_add_explicit(&p->steals, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&p->steals, 1,
+			    memory_order_relaxed);
 			return n;
 		}
 	}
@@ -339,7 +344,8 @@ spin(worker *w)
 		w->spinning = 1;
 	}
 	for (int i = 0; i < p->nworkers; i++)
-		w->seen_ticks[i] = atomic_load_explicit(&p->workers[i].ticks, memory_order_relaxed);
+		w->seen_ticks[i] = atomic_load_explicit(&p->workers[i].ticks,
+		    memory_order_relaxed);
 	int64_t end = xchan__clock_ns() + SPIN_NS;
 	for (uint32_t i = 1;; i++) {
 		xchan__pool_node *n = queue_pop(p);
@@ -348,7 +354,8 @@ spin(worker *w)
 			return n;
 		}
 		if ((i & 63) == 0) {
-			if (atomic_load_explicit(&p->stopping, memory_order_relaxed))
+			if (atomic_load_explicit(&p->stopping,
+			        memory_order_relaxed))
 				break;
 			if (xchan__clock_ns() > end) {
 				n = steal_stale(w);
@@ -395,11 +402,13 @@ next_item(worker *w)
 	xchan__pool *p = w->pool;
 	for (;;) {
 		xchan__pool_node *n = NULL;
-		if (XCHAN_UNLIKELY(atomic_load_explicit(&p->stopping, memory_order_relaxed))) {
+		if (XCHAN_UNLIKELY(atomic_load_explicit(&p->stopping,
+		        memory_order_relaxed))) {
 			if (xchan__clock_ns() > atomic_load(&p->drain_deadline))
 				return NULL;
 		}
-		uint64_t t = atomic_load_explicit(&w->ticks, memory_order_relaxed);
+		uint64_t t =
+		    atomic_load_explicit(&w->ticks, memory_order_relaxed);
 		if (t % FAIR_TICKS == 0)
 			n = queue_pop(p);
 		if (n == NULL)
@@ -444,7 +453,8 @@ worker_main(void *arg)
 		atomic_store_explicit(&w->ticks,
 		    atomic_load_explicit(&w->ticks, memory_order_relaxed) + 1,
 		    memory_order_relaxed);
-		atomic_fetch_add_explicit(&p->executed, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&p->executed, 1,
+		    memory_order_relaxed);
 		fn(a);
 	}
 	tls_worker = NULL;
@@ -473,14 +483,16 @@ xchan__pool_new(xchan__pool **out, int nworkers, const char *prefix)
 		w->pool = p;
 		w->index = i;
 		snprintf(w->name, sizeof(w->name), "%s-%d", prefix, i + 1);
-		w->seen_ticks = xchan__zalloc(sizeof(uint64_t) * (size_t)nworkers);
+		w->seen_ticks =
+		    xchan__zalloc(sizeof(uint64_t) * (size_t)nworkers);
 		if (w->seen_ticks == NULL)
 			goto fail;
 	}
 	for (int i = 0; i < nworkers; i++) {
 		worker *w = &p->workers[i];
 		atomic_fetch_add(&p->nalive, 1);
-		if (xchan__thread_start(&w->thread, worker_main, w, w->name) != XCHAN_OK) {
+		if (xchan__thread_start(&w->thread, worker_main, w, w->name) !=
+		    XCHAN_OK) {
 			atomic_fetch_sub(&p->nalive, 1);
 			/* Keep the workers that started; a pool of one works. */
 			if (i == 0)
@@ -494,7 +506,8 @@ xchan__pool_new(xchan__pool **out, int nworkers, const char *prefix)
 fail:
 	if (p->workers != NULL) {
 		for (int i = 0; i < nworkers; i++)
-			xchan__free(p->workers[i].seen_ticks, sizeof(uint64_t) * (size_t)nworkers);
+			xchan__free(p->workers[i].seen_ticks,
+			    sizeof(uint64_t) * (size_t)nworkers);
 		xchan__free(p->workers, sizeof(worker) * (size_t)nworkers);
 	}
 	xchan__free(p, sizeof(*p));
@@ -554,7 +567,8 @@ xchan__pool_free(xchan__pool *p)
 	xchan__node_cache_free(&p->nodes);
 	int nw = p->nalloc;
 	for (int i = 0; i < nw; i++)
-		xchan__free(p->workers[i].seen_ticks, sizeof(uint64_t) * (size_t)nw);
+		xchan__free(p->workers[i].seen_ticks,
+		    sizeof(uint64_t) * (size_t)nw);
 	xchan__free(p->workers, sizeof(worker) * (size_t)nw);
 	xchan__free(p, sizeof(*p));
 }
@@ -563,8 +577,10 @@ void
 xchan__pool_get_stats(const xchan__pool *p, xchan__pool_stats *out)
 {
 	xchan__pool *q = (xchan__pool *)p;
-	out->executed = atomic_load_explicit(&q->executed, memory_order_relaxed);
-	out->futex_wakes = atomic_load_explicit(&q->futex_wakes, memory_order_relaxed);
+	out->executed =
+	    atomic_load_explicit(&q->executed, memory_order_relaxed);
+	out->futex_wakes =
+	    atomic_load_explicit(&q->futex_wakes, memory_order_relaxed);
 	out->steals = atomic_load_explicit(&q->steals, memory_order_relaxed);
 	out->nworkers = (uint32_t)p->nworkers;
 	out->sleeping = (uint32_t)atomic_load(&q->nsleeping);

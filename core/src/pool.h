@@ -39,7 +39,8 @@ typedef struct xchan__node_cache {
 
 /* A node for fn(arg), owned by the pool: from the cache, else allocated
  * (NULL: out of memory).  Under the owner's lock. */
-xchan__pool_node *xchan__node_get(xchan__node_cache *c, xchan_task_fn fn, void *arg);
+xchan__pool_node *xchan__node_get(xchan__node_cache *c, xchan_task_fn fn,
+    void *arg);
 /* Keeps n for reuse; returns it back if the cache is full (the caller frees
  * it, after unlocking if it likes).  Under the owner's lock. */
 xchan__pool_node *xchan__node_put(xchan__node_cache *c, xchan__pool_node *n);

@@ -20,12 +20,14 @@ xchan__sel_finish(xchan__sel *s)
 		 * holding `s` is alive until our final store. */
 		if (s->claimed_parked)
 			xchan__futex_wake(&s->state, 1);
-		atomic_store_explicit(&s->state, XCHAN__SEL_DONE, memory_order_release);
+		atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
+		    memory_order_release);
 		break;
 	case XCHAN__OWNER_TASK: {
 		xchan__task *t = s->task;
 		bool parked = s->claimed_parked;
-		atomic_store_explicit(&s->state, XCHAN__SEL_DONE, memory_order_release);
+		atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
+		    memory_order_release);
 		/* If it had not parked yet, its park commit sees DONE and it
 		 * resumes by itself; otherwise it sleeps until we wake it. */
 		if (parked)
@@ -34,7 +36,8 @@ xchan__sel_finish(xchan__sel *s)
 	}
 	case XCHAN__OWNER_ASYNC: {
 		struct xchan__op *op = s->op;
-		atomic_store_explicit(&s->state, XCHAN__SEL_DONE, memory_order_release);
+		atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
+		    memory_order_release);
 		xchan__op_completed(op);
 		break;
 	}
@@ -52,7 +55,8 @@ wait_thread(xchan__sel *s, xchan_deadline deadline)
 	}
 	int64_t fdl = deadline == XCHAN_DEADLINE_NEVER ? -1 : deadline;
 	for (;;) {
-		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+		uint32_t st =
+		    atomic_load_explicit(&s->state, memory_order_acquire);
 		switch (st) {
 		case XCHAN__SEL_DONE:
 			return XCHAN_OK;
@@ -69,7 +73,8 @@ wait_thread(xchan__sel *s, xchan_deadline deadline)
 			    memory_order_acquire);
 			break;
 		case XCHAN__SEL_PARKED:
-			if (xchan__futex_wait(&s->state, XCHAN__SEL_PARKED, fdl) < 0 ||
+			if (xchan__futex_wait(&s->state, XCHAN__SEL_PARKED,
+			        fdl) < 0 ||
 			    (fdl >= 0 && xchan__clock_ns() >= fdl)) {
 				if (xchan__sel_cancel(s))
 					return XCHAN_ETIMEDOUT;
@@ -91,7 +96,7 @@ task_park_commit(void *arg)
 	/* Already claimed, done or canceled: resume now, once DONE is
 	 * published (CLAIMED is a few instructions from DONE). */
 	while (atomic_load_explicit(&s->state, memory_order_acquire) ==
-	    XCHAN__SEL_CLAIMED)
+	       XCHAN__SEL_CLAIMED)
 		xchan__cpu_relax();
 	return 0;
 }

@@ -59,8 +59,8 @@ struct xchan__waiter {
 	xchan__waiter *next, *prev; /* channel queue; under the channel lock */
 	xchan__sel *sel;
 	xchan_chan *chan;
-	xchan_val val;  /* put: the value offered (owned by the op) */
-	int32_t index;  /* the clause index reported on completion */
+	xchan_val val; /* put: the value offered (owned by the op) */
+	int32_t index; /* the clause index reported on completion */
 	uint8_t is_put;
 	uint8_t linked; /* in the channel queue; under the channel lock */
 	uint8_t pad[2];
@@ -71,18 +71,19 @@ struct xchan__sel {
 	uint32_t owner;          /* XCHAN__OWNER_* */
 	uint32_t claimed_parked; /* written by the claimer: owner had parked */
 	uint32_t pad;
-	xchan_result result;     /* written by the claimer (or by the owner) */
-	xchan__task *task;       /* TASK owner */
-	struct xchan__op *op;    /* ASYNC owner */
-	xchan__sel *done_next;   /* claimer's local completion list */
-	xchan__timer timer;      /* TASK owner with a deadline */
+	xchan_result result;   /* written by the claimer (or by the owner) */
+	xchan__task *task;     /* TASK owner */
+	struct xchan__op *op;  /* ASYNC owner */
+	xchan__sel *done_next; /* claimer's local completion list */
+	xchan__timer timer;    /* TASK owner with a deadline */
 };
 
 /* Prepares a sel for the calling context (thread or task). */
 static inline void
 xchan__sel_init(xchan__sel *s)
 {
-	atomic_store_explicit(&s->state, XCHAN__SEL_WAITING, memory_order_relaxed);
+	atomic_store_explicit(&s->state, XCHAN__SEL_WAITING,
+	    memory_order_relaxed);
 	s->task = xchan__task_current();
 	s->owner = s->task ? XCHAN__OWNER_TASK : XCHAN__OWNER_THREAD;
 	s->claimed_parked = 0;
@@ -117,7 +118,7 @@ static inline bool
 xchan__sel_live(xchan__sel *s)
 {
 	return atomic_load_explicit(&s->state, memory_order_relaxed) <=
-	    XCHAN__SEL_PARKED;
+	       XCHAN__SEL_PARKED;
 }
 
 /* Publishes the result of a claimed sel and wakes its owner.  No lock held. */

@@ -31,11 +31,11 @@ new_chan(uint64_t r)
 	uint64_t cap = caps[r % 4];
 	xchan_chan *ch;
 	xchan_chan_make(&ch, cap ? XCHAN_BUF_FIXED : XCHAN_BUF_NONE, cap);
-	int i = atomic_fetch_add(&g_ngrave, 1); /* callers keep it < GRAVE_MAX */
+	int i =
+	    atomic_fetch_add(&g_ngrave, 1); /* callers keep it < GRAVE_MAX */
 	g_grave[i] = ch; /* every channel stays alive until the end */
 	return ch;
 }
-
 
 static inline void
 mark_put(int64_t id)
@@ -99,7 +99,8 @@ work(void *p)
 {
 	worker *w = p;
 	uint32_t seq = 0;
-	while (!atomic_load_explicit(&g_stop, memory_order_relaxed) && seq < MAX_OPS - 8) {
+	while (!atomic_load_explicit(&g_stop, memory_order_relaxed) &&
+	       seq < MAX_OPS - 8) {
 		xchan_chan *ch = atomic_load(&g_slot[rnd(w) % SLOTS]);
 		int64_t id = ((int64_t)w->id << 32) | seq;
 		xchan_val v;
@@ -107,7 +108,8 @@ work(void *p)
 		case 0:
 		case 1:
 			seq++;
-			if (xchan_put(ch, xchan_val_int(id), small_deadline(w)) == XCHAN_OK)
+			if (xchan_put(ch, xchan_val_int(id),
+			        small_deadline(w)) == XCHAN_OK)
 				mark_put(id);
 			break;
 		case 2:
@@ -129,15 +131,20 @@ work(void *p)
 			xchan_chan *tmo = NULL;
 			int64_t ids[3] = {-1, -1, -1};
 			for (int k = 0; k < 3; k++) {
-				xchan_chan *c = atomic_load(&g_slot[rnd(w) % SLOTS]);
+				xchan_chan *c =
+				    atomic_load(&g_slot[rnd(w) % SLOTS]);
 				if (k == 2 && rnd(w) % 2) {
-					xchan_timeout(&tmo, (int64_t)(rnd(w) % 2));
-					cl[k] = (xchan_clause){XCHAN_ALT_TAKE, 0, tmo, {0, 0, 0}};
+					xchan_timeout(&tmo,
+					    (int64_t)(rnd(w) % 2));
+					cl[k] = (xchan_clause) {XCHAN_ALT_TAKE,
+					    0, tmo, {0, 0, 0}};
 				} else if (rnd(w) % 2) {
 					ids[k] = ((int64_t)w->id << 32) | seq++;
-					cl[k] = (xchan_clause){XCHAN_ALT_PUT, 0, c, xchan_val_int(ids[k])};
+					cl[k] = (xchan_clause) {XCHAN_ALT_PUT,
+					    0, c, xchan_val_int(ids[k])};
 				} else {
-					cl[k] = (xchan_clause){XCHAN_ALT_TAKE, 0, c, {0, 0, 0}};
+					cl[k] = (xchan_clause) {XCHAN_ALT_TAKE,
+					    0, c, {0, 0, 0}};
 				}
 			}
 			xchan_result r;
@@ -155,7 +162,8 @@ work(void *p)
 			seq++;
 			xchan_op *op = NULL;
 			atomic_fetch_add(&g_async_started, 1);
-			if (xchan_put_async(&op, ch, xchan_val_int(id), 0, async_put_done,
+			if (xchan_put_async(&op, ch, xchan_val_int(id), 0,
+			        async_put_done,
 			        (void *)(intptr_t)id) != XCHAN_OK) {
 				atomic_fetch_add(&g_async_done, 1);
 				break;
@@ -168,7 +176,8 @@ work(void *p)
 		case 8: {
 			xchan_op *op = NULL;
 			atomic_fetch_add(&g_async_started, 1);
-			if (xchan_take_async(&op, ch, 0, async_take_done, NULL) != XCHAN_OK) {
+			if (xchan_take_async(&op, ch, 0, async_take_done,
+			        NULL) != XCHAN_OK) {
 				atomic_fetch_add(&g_async_done, 1);
 				break;
 			}
@@ -178,10 +187,12 @@ work(void *p)
 			break;
 		}
 		case 9:
-			if (rnd(w) % 500 == 0 && atomic_load(&g_ngrave) < GRAVE_MAX - 16) {
+			if (rnd(w) % 500 == 0 &&
+			    atomic_load(&g_ngrave) < GRAVE_MAX - 16) {
 				/* close a shared channel and put a fresh one in its slot */
 				int s = (int)(rnd(w) % SLOTS);
-				xchan_chan *old = atomic_exchange(&g_slot[s], new_chan(rnd(w)));
+				xchan_chan *old = atomic_exchange(&g_slot[s],
+				    new_chan(rnd(w)));
 				xchan_chan_close(old);
 			}
 			break;
@@ -200,7 +211,7 @@ XTEST(stress_no_value_lost_or_duplicated)
 	worker ws[THREADS];
 	xt_thread th[THREADS];
 	for (int i = 0; i < THREADS; i++) {
-		ws[i] = (worker){i, 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)};
+		ws[i] = (worker) {i, 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)};
 		xt_start(&th[i], work, &ws[i]);
 	}
 	xt_sleep_ms((int64_t)(seconds * 1000));
@@ -218,20 +229,23 @@ XTEST(stress_no_value_lost_or_duplicated)
 			mark_taken(v);
 	}
 	int64_t end = xchan_now() + 10000 * 1000000LL;
-	while (atomic_load(&g_async_done) < atomic_load(&g_async_started) && xchan_now() < end)
+	while (atomic_load(&g_async_done) < atomic_load(&g_async_started) &&
+	       xchan_now() < end)
 		xt_sleep_ms(2);
 	XCHECK_EQ(atomic_load(&g_async_done), atomic_load(&g_async_started));
 	long lost = 0, dup = 0, phantom = 0, put_ok = 0;
 	for (int t = 0; t < THREADS; t++) {
 		for (int i = 0; i < MAX_OPS; i++) {
-			int p = atomic_load(&g_put_ok[t][i]), k = atomic_load(&g_taken[t][i]);
+			int p = atomic_load(&g_put_ok[t][i]),
+			    k = atomic_load(&g_taken[t][i]);
 			put_ok += p;
 			lost += p == 1 && k == 0;
 			dup += k > 1 || p > 1;
 			phantom += k > 0 && p == 0;
 		}
 	}
-	fprintf(stderr, "  %lld ops, %ld successful puts, %d channels; lost %ld, duplicated %ld, phantom %ld\n",
+	fprintf(stderr,
+	    "  %lld ops, %ld successful puts, %d channels; lost %ld, duplicated %ld, phantom %ld\n",
 	    (long long)atomic_load(&g_ops), put_ok, n, lost, dup, phantom);
 	XCHECK_EQ(lost, 0);
 	XCHECK_EQ(dup, 0);
@@ -239,7 +253,8 @@ XTEST(stress_no_value_lost_or_duplicated)
 	XCHECK(put_ok > 1000);
 	for (int i = 0; i < n; i++) {
 		xchan_chan_info info = xt_info(g_grave[i]);
-		XCHECK(info.pending_puts == 0 && info.pending_takes == 0 && info.count == 0);
+		XCHECK(info.pending_puts == 0 && info.pending_takes == 0 &&
+		       info.count == 0);
 		xchan_chan_release(g_grave[i]);
 	}
 }

@@ -27,8 +27,8 @@ static xchan__lock g_lock;
 static xchan__timer **g_heap;
 static uint32_t g_n, g_slots;
 static uint64_t g_seq;
-static xchan__timer *g_firing;   /* entry whose callback runs now */
-static _Atomic uint32_t g_wake;  /* futex word: bumped to wake the thread */
+static xchan__timer *g_firing;  /* entry whose callback runs now */
+static _Atomic uint32_t g_wake; /* futex word: bumped to wake the thread */
 static xchan__thread *g_thread;
 static bool g_started, g_stopping, g_shut;
 static _Thread_local bool t_is_timer_thread;
@@ -37,7 +37,7 @@ static inline bool
 earlier(const xchan__timer *a, const xchan__timer *b)
 {
 	return a->deadline < b->deadline ||
-	    (a->deadline == b->deadline && a->seq < b->seq);
+	       (a->deadline == b->deadline && a->seq < b->seq);
 }
 
 static inline void
@@ -117,7 +117,8 @@ timer_thread(void *arg)
 			continue;
 		}
 		int64_t until = g_n > 0 ? g_heap[0]->deadline : -1;
-		uint32_t seen = atomic_load_explicit(&g_wake, memory_order_relaxed);
+		uint32_t seen =
+		    atomic_load_explicit(&g_wake, memory_order_relaxed);
 		xchan__lock_release(&g_lock);
 		xchan__futex_wait(&g_wake, seen, until);
 		xchan__lock_acquire(&g_lock);
@@ -154,7 +155,8 @@ xchan__timer_add(xchan__timer *t)
 		g_slots = ns;
 	}
 	if (!g_started) {
-		if (xchan__thread_start(&g_thread, timer_thread, NULL, "xchan-timer") != XCHAN_OK) {
+		if (xchan__thread_start(&g_thread, timer_thread, NULL,
+		        "xchan-timer") != XCHAN_OK) {
 			xchan__lock_release(&g_lock);
 			return XCHAN_ENOMEM;
 		}

@@ -15,10 +15,11 @@
 
 typedef struct xchan__timer xchan__timer;
 struct xchan__timer {
-	int64_t deadline;  /* absolute monotonic ns */
-	uint32_t index;    /* heap slot + 1; 0 = not in the heap (guarded by the heap lock) */
+	int64_t deadline; /* absolute monotonic ns */
+	uint32_t
+	    index; /* heap slot + 1; 0 = not in the heap (guarded by the heap lock) */
 	uint32_t reserved;
-	uint64_t seq;      /* tie-break: equal deadlines fire in insertion order */
+	uint64_t seq; /* tie-break: equal deadlines fire in insertion order */
 	/* Runs on the timer thread, no lock held, after the entry left the
 	 * heap.  The entry may be reused or freed from here on. */
 	void (*fire)(xchan__timer *t);

@@ -15,7 +15,8 @@ XTEST(timeout_not_early)
 		int64_t t0 = xchan_now();
 		XCHECK_ERR(xchan_timeout(&t, ms), XCHAN_OK);
 		xchan_val v;
-		XCHECK_ERR(xchan_take(&v, t, xchan_deadline_in_ms(5000)), XCHAN_ECLOSED);
+		XCHECK_ERR(xchan_take(&v, t, xchan_deadline_in_ms(5000)),
+		    XCHAN_ECLOSED);
 		XCHECK(xchan_now() - t0 >= ms * 1000000LL);
 		xchan_chan_release(t);
 	}
@@ -47,7 +48,8 @@ XTEST(timeout_ordering)
 	int64_t base = xchan_now();
 	for (int i = 0; i < 4; i++) {
 		xchan_timeout_at(&t[i], base + ms[i] * 1000000LL);
-		xchan_take_async(NULL, t[i], 0, note_close, (void *)(intptr_t)i);
+		xchan_take_async(NULL, t[i], 0, note_close,
+		    (void *)(intptr_t)i);
 	}
 	int64_t end = xchan_now() + 5000 * 1000000LL;
 	while (atomic_load(&g_order.done) < 4 && xchan_now() < end)
@@ -142,7 +144,8 @@ on_many(xchan__timer *t)
 {
 	int64_t late = xchan_now() - t->deadline;
 	int64_t cur = atomic_load(&g_max_late);
-	while (late > cur && !atomic_compare_exchange_weak(&g_max_late, &cur, late)) {
+	while (late > cur &&
+	       !atomic_compare_exchange_weak(&g_max_late, &cur, late)) {
 	}
 	atomic_fetch_add(&g_many, 1);
 }
@@ -169,7 +172,8 @@ XTEST(timers_100k_pending)
 	while (atomic_load(&g_many) < N - N / 10 && xchan_now() < end)
 		xt_sleep_ms(5);
 	XCHECK_EQ(atomic_load(&g_many), N - N / 10);
-	fprintf(stderr, "  100k timers: %.0f ns per add, max lateness %.2f ms\n",
+	fprintf(stderr,
+	    "  100k timers: %.0f ns per add, max lateness %.2f ms\n",
 	    (double)add_ns / N, (double)atomic_load(&g_max_late) / 1e6);
 	free(ts);
 }
@@ -181,9 +185,11 @@ XTEST(alts_with_timeout)
 	xchan_chan_make(&ch, XCHAN_BUF_NONE, 0);
 	int64_t t0 = xchan_now(); /* before the timeout starts counting */
 	xchan_timeout(&t, 20);
-	xchan_clause cl[] = {{XCHAN_ALT_TAKE, 0, ch, {0, 0, 0}}, {XCHAN_ALT_TAKE, 0, t, {0, 0, 0}}};
+	xchan_clause cl[] = {{XCHAN_ALT_TAKE, 0, ch, {0, 0, 0}},
+	    {XCHAN_ALT_TAKE, 0, t, {0, 0, 0}}};
 	xchan_result r;
-	XCHECK_ERR(xchan_alts(&r, cl, 2, 0, XCHAN_DEADLINE_NEVER), XCHAN_ECLOSED);
+	XCHECK_ERR(xchan_alts(&r, cl, 2, 0, XCHAN_DEADLINE_NEVER),
+	    XCHAN_ECLOSED);
 	XCHECK_EQ(r.index, 1);
 	XCHECK(xchan_now() - t0 >= 20 * 1000000LL);
 	XCHECK_EQ(xt_info(ch).pending_takes, 0);

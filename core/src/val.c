@@ -198,7 +198,8 @@ xchan_val_array(xchan_val *out, xchan_val *items, size_t n)
 	}
 	*out = xchan_val_nil();
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].kind == XCHAN_NIL || !xchan__val_kind_valid(items[i])) {
+		if (items[i].kind == XCHAN_NIL ||
+		    !xchan__val_kind_valid(items[i])) {
 			err = XCHAN_EINVAL;
 			goto fail;
 		}
@@ -254,7 +255,8 @@ xchan_runtime_register(uint32_t *out_id, const xchan_runtime *rt)
 static const runtime_slot *
 runtime_get(uint32_t id)
 {
-	if (id == 0 || id > atomic_load_explicit(&g_rt_count, memory_order_acquire))
+	if (id == 0 ||
+	    id > atomic_load_explicit(&g_rt_count, memory_order_acquire))
 		return NULL;
 	return &g_rt[id];
 }
@@ -280,13 +282,16 @@ xchan_val_retain(xchan_val v)
 	case XCHAN_BYTES:
 		/* Relaxed: taking a new reference needs no ordering, the
 		 * caller already holds one. */
-		atomic_fetch_add_explicit(&((blob *)val_ptr(v))->refs, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&((blob *)val_ptr(v))->refs, 1,
+		    memory_order_relaxed);
 		break;
 	case XCHAN_BOX:
-		atomic_fetch_add_explicit(&((box *)val_ptr(v))->refs, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&((box *)val_ptr(v))->refs, 1,
+		    memory_order_relaxed);
 		break;
 	case XCHAN_ARRAY:
-		atomic_fetch_add_explicit(&((array *)val_ptr(v))->refs, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&((array *)val_ptr(v))->refs, 1,
+		    memory_order_relaxed);
 		break;
 	case XCHAN_CHAN:
 		xchan_chan_retain(val_ptr(v));
@@ -310,13 +315,15 @@ xchan_val_release(xchan_val v)
 	case XCHAN_STRING:
 	case XCHAN_BYTES: {
 		blob *b = val_ptr(v);
-		if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+		if (atomic_fetch_sub_explicit(&b->refs, 1,
+		        memory_order_acq_rel) == 1)
 			xchan__free(b, sizeof(blob) + b->len + 1);
 		break;
 	}
 	case XCHAN_BOX: {
 		box *b = val_ptr(v);
-		if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+		if (atomic_fetch_sub_explicit(&b->refs, 1,
+		        memory_order_acq_rel) == 1) {
 			if (b->dtor)
 				b->dtor(b->ptr);
 			xchan__free(b, sizeof(*b));
@@ -325,9 +332,11 @@ xchan_val_release(xchan_val v)
 	}
 	case XCHAN_ARRAY: {
 		array *a = val_ptr(v);
-		if (atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) == 1) {
+		if (atomic_fetch_sub_explicit(&a->refs, 1,
+		        memory_order_acq_rel) == 1) {
 			xchan__vals_release(a->items, a->n);
-			xchan__free(a, sizeof(array) + a->n * sizeof(xchan_val));
+			xchan__free(a,
+			    sizeof(array) + a->n * sizeof(xchan_val));
 		}
 		break;
 	}
@@ -457,7 +466,8 @@ xchan_val_equal(xchan_val a, xchan_val b)
 	case XCHAN_STRING:
 	case XCHAN_BYTES: {
 		const blob *x = val_ptr(a), *y = val_ptr(b);
-		return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
+		return x->len == y->len &&
+		       memcmp(x->data, y->data, x->len) == 0;
 	}
 	case XCHAN_ARRAY: {
 		const array *x = val_ptr(a), *y = val_ptr(b);
@@ -484,5 +494,6 @@ xchan_kind_name(uint32_t kind)
 {
 	static const char *const names[] = {"nil", "bool", "int", "double",
 	    "string", "bytes", "chan", "box", "host", "array"};
-	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind]
+	                                               : "unknown";
 }

@@ -29,8 +29,10 @@ XTEST(strings_bytes_arrays)
 	xchan_val s, t, bad;
 	XCHECK_ERR(xchan_val_string(&s, "abc", 3), XCHAN_OK);
 	XCHECK_ERR(xchan_val_string(&bad, "\xff\xfe", 2), XCHAN_EINVAL);
-	XCHECK_ERR(xchan_val_string(&bad, "\xed\xa0\x80", 3), XCHAN_EINVAL); /* surrogate */
-	XCHECK_ERR(xchan_val_string(&bad, "\xc0\x80", 2), XCHAN_EINVAL);     /* overlong */
+	XCHECK_ERR(xchan_val_string(&bad, "\xed\xa0\x80", 3),
+	    XCHAN_EINVAL); /* surrogate */
+	XCHECK_ERR(xchan_val_string(&bad, "\xc0\x80", 2),
+	    XCHAN_EINVAL); /* overlong */
 	XCHECK_ERR(xchan_val_string(&t, "", 0), XCHAN_OK);
 	XCHECK(xchan_val_equal(s, s));
 	XCHECK(!xchan_val_equal(s, t));
@@ -113,7 +115,8 @@ XTEST(host_runtimes)
 	void *p;
 	XCHECK_ERR(xchan_get_host(v, id1, &p), XCHAN_OK);
 	XCHECK(p == &o);
-	XCHECK_ERR(xchan_get_host(v, id2, &p), XCHAN_ERUNTIME); /* other runtime */
+	XCHECK_ERR(xchan_get_host(v, id2, &p),
+	    XCHAN_ERUNTIME); /* other runtime */
 	XCHECK_ERR(xchan_val_host(&v, 63, &o), XCHAN_ERUNTIME);
 	xchan_val_release(c);
 	/* channel freed with a host value left: released through the hook */
@@ -136,8 +139,10 @@ XTEST(errors_and_versions)
 	XCHECK(!strcmp(xchan_strerror(1000), "unknown error"));
 	XCHECK_EQ(xchan_version_number(), XCHAN_VERSION_NUMBER);
 	XCHECK_ERR(xchan_check_version(XCHAN_VERSION_NUMBER), XCHAN_OK);
-	XCHECK_ERR(xchan_check_version(XCHAN_VERSION_NUMBER + 10000), XCHAN_EVERSION);
-	XCHECK_ERR(xchan_check_version(XCHAN_VERSION_NUMBER + 100), XCHAN_EVERSION);
+	XCHECK_ERR(xchan_check_version(XCHAN_VERSION_NUMBER + 10000),
+	    XCHAN_EVERSION);
+	XCHECK_ERR(xchan_check_version(XCHAN_VERSION_NUMBER + 100),
+	    XCHAN_EVERSION);
 	XCHECK(strlen(xchan_version_string()) >= 5);
 	/* initialised already (first use): later init is refused */
 	xchan_init_params p = {sizeof(p), 0, NULL, NULL, NULL};
@@ -193,7 +198,8 @@ XTEST(out_of_memory_sweeps)
 	xchan_chan_make(&u, XCHAN_BUF_NONE, 0);
 	xt_rec r = {0};
 	xchan__fail_alloc_after(1);
-	XCHECK_ERR(xchan_put_async(NULL, u, xchan_val_int(1), 0, xt_record, &r), XCHAN_ENOMEM);
+	XCHECK_ERR(xchan_put_async(NULL, u, xchan_val_int(1), 0, xt_record, &r),
+	    XCHAN_ENOMEM);
 	xchan__fail_alloc_after(0);
 	XCHECK_EQ(atomic_load(&r.calls), 0);
 	xchan_chan_release(u);

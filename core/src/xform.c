@@ -19,8 +19,8 @@ struct xchan_xform {
  * next transform of a composition. */
 struct xchan_emit {
 	xchan__outs *root;
-	xchan_xform *next;      /* NULL: collect */
-	xchan_emit *next_out;   /* where `next` emits */
+	xchan_xform *next;    /* NULL: collect */
+	xchan_emit *next_out; /* where `next` emits */
 };
 
 /* ---- output list ------------------------------------------------------------- */
@@ -192,7 +192,8 @@ free_state(void *p)
 }
 
 static int32_t
-make_builtin(xchan_xform **out, int32_t (*step)(void *, xchan_val, xchan_emit *),
+make_builtin(xchan_xform **out,
+    int32_t (*step)(void *, xchan_val, xchan_emit *),
     int32_t (*complete)(void *, xchan_emit *), fn_state **state_out)
 {
 	if (out == NULL)
@@ -466,8 +467,10 @@ xchan_xform_comp(xchan_xform **out, xchan_xform **xforms, size_t n)
 		goto fail;
 	c->n = n;
 	memcpy(c->xf, xforms, n * sizeof(*xforms));
-	xchan_xform_vtbl vt = {sizeof(vt), 0, comp_step, comp_complete, comp_destroy};
-	return xchan_xform_new(out, &vt, c); /* frees c (and stages) on failure */
+	xchan_xform_vtbl vt = {sizeof(vt), 0, comp_step, comp_complete,
+	    comp_destroy};
+	return xchan_xform_new(out, &vt,
+	    c); /* frees c (and stages) on failure */
 fail:
 	if (xforms)
 		for (size_t i = 0; i < n && i < COMP_MAX; i++)

@@ -10,7 +10,10 @@
 static xchan_chan *
 xchan_with(xchan_xform *xf, uint32_t kind, uint64_t cap)
 {
-	xchan_chan_opts o = {.size = sizeof(o), .buf_kind = kind, .capacity = cap, .xform = xf};
+	xchan_chan_opts o = {.size = sizeof(o),
+	    .buf_kind = kind,
+	    .capacity = cap,
+	    .xform = xf};
 	xchan_chan *ch = NULL;
 	xchan_chan_new(&ch, &o);
 	return ch;
@@ -52,7 +55,9 @@ XTEST(map_filter_mapcat)
 	XCHECK_ERR(xchan_xform_comp(&comp, stages, 3), XCHAN_OK);
 	xchan_chan *ch = xchan_with(comp, XCHAN_BUF_FIXED, 100);
 	for (int i = 0; i < 6; i++)
-		XCHECK_ERR(xchan_put(ch, xchan_val_int(i), XCHAN_DEADLINE_NEVER), XCHAN_OK);
+		XCHECK_ERR(xchan_put(ch, xchan_val_int(i),
+		               XCHAN_DEADLINE_NEVER),
+		    XCHAN_OK);
 	int64_t want[] = {2, 2, 4, 4, 6, 6};
 	for (int i = 0; i < 6; i++) {
 		xchan_val v;
@@ -111,7 +116,8 @@ XTEST(partition_all_flush_after_pending_puts)
 	xt_rec r[3];
 	memset(r, 0, sizeof(r));
 	for (int i = 0; i < 3; i++) /* 0,1 -> [0 1] fills; 2 pending */
-		xchan_put_async(NULL, ch, xchan_val_int(i), 0, xt_record, &r[i]);
+		xchan_put_async(NULL, ch, xchan_val_int(i), 0, xt_record,
+		    &r[i]);
 	xt_rec late = {0};
 	xchan_put_async(NULL, ch, xchan_val_int(3), 0, xt_record, &late);
 	XCHECK_EQ(xt_info(ch).count, 1);
@@ -136,7 +142,8 @@ XTEST(expanding_delivers_to_multiple_pending)
 		for (int cap = 1; cap <= 9; cap++) {
 			xchan_xform *rep;
 			xchan_xform_repeat(&rep, (uint64_t)takers);
-			xchan_chan *ch = xchan_with(rep, XCHAN_BUF_FIXED, (uint64_t)cap);
+			xchan_chan *ch =
+			    xchan_with(rep, XCHAN_BUF_FIXED, (uint64_t)cap);
 			xt_rec r[9];
 			memset(r, 0, sizeof(r));
 			for (int i = 0; i < takers; i++)
@@ -144,7 +151,8 @@ XTEST(expanding_delivers_to_multiple_pending)
 			xchan_put(ch, xchan_val_int(7), XCHAN_DEADLINE_NEVER);
 			int ok = 0;
 			for (int i = 0; i < takers; i++)
-				ok += atomic_load(&r[i].calls) == 1 && xt_int(r[i].val) == 7;
+				ok += atomic_load(&r[i].calls) == 1 &&
+				      xt_int(r[i].val) == 7;
 			XCHECK_EQ(ok, takers);
 			xchan_chan_release(ch);
 		}
@@ -182,7 +190,8 @@ XTEST(expanding_overfills_buffer)
 	xchan_xform *rep;
 	xchan_xform_repeat(&rep, 3);
 	xchan_chan *ch = xchan_with(rep, XCHAN_BUF_FIXED, 2);
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_NEVER), XCHAN_OK);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(1), XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK);
 	XCHECK_EQ(xt_info(ch).count, 3);
 	XCHECK_ERR(xchan_offer(ch, xchan_val_int(2)), XCHAN_EAGAIN);
 	put_arg a = {ch, -1, 0};
@@ -210,7 +219,8 @@ XTEST(take_aborts_channel)
 	xt_rec r[4];
 	memset(r, 0, sizeof(r));
 	for (int i = 0; i < 4; i++)
-		xchan_put_async(NULL, ch, xchan_val_int(i), 0, xt_record, &r[i]);
+		xchan_put_async(NULL, ch, xchan_val_int(i), 0, xt_record,
+		    &r[i]);
 	XCHECK_EQ(xt_info(ch).pending_puts, 3);
 	xchan_val v;
 	XCHECK_ERR(xchan_take(&v, ch, DL(1000)), XCHAN_OK);
@@ -221,7 +231,8 @@ XTEST(take_aborts_channel)
 	for (int i = 0; i < 4; i++)
 		XCHECK(atomic_load(&r[i].calls) == 1 && r[i].err == XCHAN_OK);
 	XCHECK_ERR(xchan_take(&v, ch, DL(1000)), XCHAN_ECLOSED);
-	XCHECK_ERR(xchan_put(ch, xchan_val_int(9), XCHAN_DEADLINE_NEVER), XCHAN_ECLOSED);
+	XCHECK_ERR(xchan_put(ch, xchan_val_int(9), XCHAN_DEADLINE_NEVER),
+	    XCHAN_ECLOSED);
 	xchan_chan_release(ch);
 }
 
@@ -251,12 +262,18 @@ XTEST(error_handler_injects)
 {
 	xchan_xform *m;
 	xchan_xform_map(&m, fail_on_3, NULL);
-	xchan_chan_opts o = {.size = sizeof(o), .buf_kind = XCHAN_BUF_FIXED, .capacity = 10,
-	    .xform = m, .on_error = handler, .on_error_user = (void *)&handler_calls};
+	xchan_chan_opts o = {.size = sizeof(o),
+	    .buf_kind = XCHAN_BUF_FIXED,
+	    .capacity = 10,
+	    .xform = m,
+	    .on_error = handler,
+	    .on_error_user = (void *)&handler_calls};
 	xchan_chan *ch;
 	XCHECK_ERR(xchan_chan_new(&ch, &o), XCHAN_OK);
 	for (int i = 1; i <= 4; i++)
-		XCHECK_ERR(xchan_put(ch, xchan_val_int(i), XCHAN_DEADLINE_NEVER), XCHAN_OK);
+		XCHECK_ERR(xchan_put(ch, xchan_val_int(i),
+		               XCHAN_DEADLINE_NEVER),
+		    XCHAN_OK);
 	int64_t want[] = {1, 2, -3, 4};
 	for (int i = 0; i < 4; i++) {
 		xchan_val v;

@@ -215,7 +215,8 @@ XCHAN_API xchan_val xchan_val_double(double d);
 /* A string value holding a copy of `len` bytes of UTF-8 at `utf8` (need not
  * be NUL-terminated; the stored copy is).  Errors: XCHAN_EINVAL (out NULL,
  * utf8 NULL with len > 0, or invalid UTF-8), XCHAN_ENOMEM. */
-XCHAN_API int32_t xchan_val_string(xchan_val *out, const char *utf8, size_t len);
+XCHAN_API int32_t xchan_val_string(xchan_val *out, const char *utf8,
+    size_t len);
 
 /* A bytes value holding a copy of `len` bytes.  Errors: XCHAN_EINVAL,
  * XCHAN_ENOMEM. */
@@ -229,7 +230,8 @@ XCHAN_API int32_t xchan_val_chan(xchan_val *out, struct xchan_chan *ch);
 /* A boxed native pointer.  `dtor(ptr)` runs once, when the last copy of the
  * value is released, on whatever thread releases it (it may be NULL).
  * Errors: XCHAN_EINVAL (out NULL), XCHAN_ENOMEM (dtor is NOT called). */
-XCHAN_API int32_t xchan_val_box(xchan_val *out, void *ptr, void (*dtor)(void *ptr));
+XCHAN_API int32_t xchan_val_box(xchan_val *out, void *ptr,
+    void (*dtor)(void *ptr));
 
 /* An array value that takes over the references of `n` items (the caller no
  * longer owns them, even on error they are released).  Items may be any
@@ -256,12 +258,14 @@ typedef struct xchan_runtime {
 /* Registers a host runtime; `*out_id` receives its id (> 0).  At most 64
  * runtimes per process.  Errors: XCHAN_EINVAL (NULL, missing hooks or size
  * too small), XCHAN_ELIMIT (table full), XCHAN_ENOMEM. */
-XCHAN_API int32_t xchan_runtime_register(uint32_t *out_id, const xchan_runtime *rt);
+XCHAN_API int32_t xchan_runtime_register(uint32_t *out_id,
+    const xchan_runtime *rt);
 
 /* Wraps a host object; takes over the caller's reference to `obj`.
  * Errors: XCHAN_EINVAL (out or obj NULL), XCHAN_ERUNTIME (runtime id not
  * registered). */
-XCHAN_API int32_t xchan_val_host(xchan_val *out, uint32_t runtime_id, void *obj);
+XCHAN_API int32_t xchan_val_host(xchan_val *out, uint32_t runtime_id,
+    void *obj);
 
 /* Returns a copy of `v` holding a new reference (reference kinds), or `v`
  * itself (scalars).  Never fails. */
@@ -281,7 +285,8 @@ XCHAN_API int32_t xchan_get_string(xchan_val v, const char **out, size_t *len);
 XCHAN_API int32_t xchan_get_bytes(xchan_val v, const void **out, size_t *len);
 XCHAN_API int32_t xchan_get_chan(xchan_val v, struct xchan_chan **out);
 XCHAN_API int32_t xchan_get_box(xchan_val v, void **out);
-XCHAN_API int32_t xchan_get_array(xchan_val v, const xchan_val **items, size_t *n);
+XCHAN_API int32_t xchan_get_array(xchan_val v, const xchan_val **items,
+    size_t *n);
 /* XCHAN_ERUNTIME if the value belongs to a runtime other than `runtime_id`. */
 XCHAN_API int32_t xchan_get_host(xchan_val v, uint32_t runtime_id, void **out);
 
@@ -353,7 +358,8 @@ typedef struct xchan_xform xchan_xform;
 
 /* A transform from a vtable and its state.  Errors: XCHAN_EINVAL (no step,
  * size too small), XCHAN_ENOMEM (destroy(state) is called). */
-XCHAN_API int32_t xchan_xform_new(xchan_xform **out, const xchan_xform_vtbl *vt, void *state);
+XCHAN_API int32_t xchan_xform_new(xchan_xform **out, const xchan_xform_vtbl *vt,
+    void *state);
 XCHAN_API void xchan_xform_free(xchan_xform *xf);
 
 /* Built-ins.  `fn` receives its `user` pointer and borrows `in`.
@@ -368,13 +374,17 @@ XCHAN_API void xchan_xform_free(xchan_xform *xf);
 typedef xchan_val (*xchan_map_fn)(void *user, xchan_val in);
 typedef int32_t (*xchan_pred_fn)(void *user, xchan_val in);
 typedef int32_t (*xchan_mapcat_fn)(void *user, xchan_val in, xchan_emit *out);
-XCHAN_API int32_t xchan_xform_map(xchan_xform **out, xchan_map_fn fn, void *user);
-XCHAN_API int32_t xchan_xform_filter(xchan_xform **out, xchan_pred_fn pred, void *user);
-XCHAN_API int32_t xchan_xform_mapcat(xchan_xform **out, xchan_mapcat_fn fn, void *user);
+XCHAN_API int32_t xchan_xform_map(xchan_xform **out, xchan_map_fn fn,
+    void *user);
+XCHAN_API int32_t xchan_xform_filter(xchan_xform **out, xchan_pred_fn pred,
+    void *user);
+XCHAN_API int32_t xchan_xform_mapcat(xchan_xform **out, xchan_mapcat_fn fn,
+    void *user);
 XCHAN_API int32_t xchan_xform_take(xchan_xform **out, uint64_t n);
 XCHAN_API int32_t xchan_xform_partition_all(xchan_xform **out, uint64_t n);
 XCHAN_API int32_t xchan_xform_repeat(xchan_xform **out, uint64_t n);
-XCHAN_API int32_t xchan_xform_comp(xchan_xform **out, xchan_xform **xforms, size_t n);
+XCHAN_API int32_t xchan_xform_comp(xchan_xform **out, xchan_xform **xforms,
+    size_t n);
 
 /* A channel's error handler: gets the error value (moved) recorded by the
  * failing step; returns a value to inject into the buffer, or nil.  Runs
@@ -419,7 +429,8 @@ typedef struct xchan_chan_opts {
 XCHAN_API int32_t xchan_chan_new(xchan_chan **out, const xchan_chan_opts *opts);
 
 /* Shorthand: a channel of `buf_kind` with `capacity` and defaults. */
-XCHAN_API int32_t xchan_chan_make(xchan_chan **out, uint32_t buf_kind, uint64_t capacity);
+XCHAN_API int32_t xchan_chan_make(xchan_chan **out, uint32_t buf_kind,
+    uint64_t capacity);
 
 /* Adds a reference.  Returns `ch`. */
 XCHAN_API xchan_chan *xchan_chan_retain(xchan_chan *ch);
@@ -446,14 +457,16 @@ XCHAN_API int32_t xchan_chan_close(xchan_chan *ch);
  * (deadline passed, nothing was transferred; with XCHAN_DEADLINE_POLL this
  * is XCHAN_EAGAIN), XCHAN_ELIMIT (max_pending puts already waiting),
  * XCHAN_ENIL (v is nil), XCHAN_EINVAL (ch NULL, bad kind). */
-XCHAN_API int32_t xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline);
+XCHAN_API int32_t xchan_put(xchan_chan *ch, xchan_val v,
+    xchan_deadline deadline);
 
 /* Takes a value from `ch` into `*out` (which then owns it), waiting until
  * `deadline`.  Parks inside a go task.  Errors: XCHAN_ECLOSED (closed and
  * drained; *out is nil), XCHAN_ETIMEDOUT, XCHAN_EAGAIN (POLL and nothing
  * ready), XCHAN_ELIMIT (max_pending takes waiting), XCHAN_EINVAL.
  * On any error *out is nil. */
-XCHAN_API int32_t xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline);
+XCHAN_API int32_t xchan_take(xchan_val *out, xchan_chan *ch,
+    xchan_deadline deadline);
 
 /* Puts only if it can complete now (core.async offer!).  Never waits, never
  * queues.  XCHAN_OK, XCHAN_EAGAIN (full / no taker), XCHAN_ECLOSED, or the
@@ -492,7 +505,8 @@ typedef void (*xchan_callback)(void *user, xchan_result *result);
 /* A pending asynchronous operation, for cancelling it. */
 typedef struct xchan_op xchan_op;
 
-#define XCHAN_ASYNC_DISPATCH 0x100u /* run the callback on the dispatch executor */
+#define XCHAN_ASYNC_DISPATCH                                                   \
+	0x100u /* run the callback on the dispatch executor */
 
 /* Starts an asynchronous put.  If `out` is not NULL it receives a handle
  * (release it with xchan_op_release), or NULL when the operation already
@@ -505,8 +519,8 @@ XCHAN_API int32_t xchan_put_async(xchan_op **out, xchan_chan *ch, xchan_val v,
 
 /* Starts an asynchronous take; as xchan_put_async.  The callback gets
  * XCHAN_OK and the value, or XCHAN_ECLOSED and nil. */
-XCHAN_API int32_t xchan_take_async(xchan_op **out, xchan_chan *ch, uint32_t flags,
-    xchan_callback cb, void *user);
+XCHAN_API int32_t xchan_take_async(xchan_op **out, xchan_chan *ch,
+    uint32_t flags, xchan_callback cb, void *user);
 
 /* Cancels a pending operation.  Never loses a value: either the cancel wins,
  * nothing was transferred and the callback runs (on this thread, before the
@@ -531,7 +545,10 @@ XCHAN_API void xchan_op_release(xchan_op *op);
  * did not complete are removed from their channels before the call returns
  * (or the callback runs).
  * ------------------------------------------------------------------------- */
-typedef enum xchan_alt_op { XCHAN_ALT_TAKE = 1, XCHAN_ALT_PUT = 2 } xchan_alt_op;
+typedef enum xchan_alt_op {
+	XCHAN_ALT_TAKE = 1,
+	XCHAN_ALT_PUT = 2
+} xchan_alt_op;
 
 typedef struct xchan_clause {
 	uint32_t op; /* an xchan_alt_op */
@@ -540,7 +557,8 @@ typedef struct xchan_clause {
 	xchan_val val; /* PUT: the value (moved only if this clause wins) */
 } xchan_clause;
 
-#define XCHAN_ALTS_PRIORITY 1u /* flag bits of alts and async calls are distinct */
+#define XCHAN_ALTS_PRIORITY                                                    \
+	1u /* flag bits of alts and async calls are distinct */
 
 /* Blocking (or, in a go task, parking) alts.  `out->index` is the clause that
  * completed; `out->err` is XCHAN_OK (take got out->val, put delivered) or
@@ -626,7 +644,8 @@ typedef struct xchan_executor xchan_executor;
 
 /* Wraps a user executor.  The vtable and self must outlive the executor.
  * Errors: XCHAN_EINVAL, XCHAN_ENOMEM. */
-XCHAN_API int32_t xchan_executor_new(xchan_executor **out, const xchan_executor_vtbl *vt, void *self);
+XCHAN_API int32_t xchan_executor_new(xchan_executor **out,
+    const xchan_executor_vtbl *vt, void *self);
 
 /* The executor for a workload (borrowed; lives until shutdown).  Resolves the
  * factory on first use.  Errors: XCHAN_EINVAL, XCHAN_ESHUTDOWN, XCHAN_ELOAD
@@ -635,19 +654,22 @@ XCHAN_API int32_t xchan_executor_for(xchan_executor **out, uint32_t workload);
 
 /* Runs fn(arg) on `ex`.  Errors: XCHAN_EINVAL, XCHAN_ESHUTDOWN, or the
  * executor's own. */
-XCHAN_API int32_t xchan_execute(xchan_executor *ex, xchan_task_fn fn, void *arg);
+XCHAN_API int32_t xchan_execute(xchan_executor *ex, xchan_task_fn fn,
+    void *arg);
 
 /* An executor factory: returns the executor for `workload`, or NULL for the
  * default.  When it returns NULL for DISPATCH, dispatch uses what MIXED
  * resolves to (as core.async).  Must return NULL for workloads it does not
  * know.  Called at most once per workload; results are cached. */
-typedef xchan_executor *(*xchan_executor_factory)(void *user, uint32_t workload);
+typedef xchan_executor *(
+    *xchan_executor_factory)(void *user, uint32_t workload);
 
 /* Installs the factory.  Allowed once, before any executor is resolved;
  * otherwise XCHAN_ESTATE.  Without a call, the environment variable
  * XCHAN_EXECUTOR_FACTORY="libfoo.so:symbol" names one (resolved at first use;
  * the symbol has the xchan_executor_factory type and gets user NULL). */
-XCHAN_API int32_t xchan_set_executor_factory(xchan_executor_factory f, void *user);
+XCHAN_API int32_t xchan_set_executor_factory(xchan_executor_factory f,
+    void *user);
 
 /* A task body for go/thread/io_thread.  Returns XCHAN_OK and sets *result
  * (moved; nil means "no value"), or an error code: the task failed.  A
@@ -656,7 +678,7 @@ XCHAN_API int32_t xchan_set_executor_factory(xchan_executor_factory f, void *use
 typedef int32_t (*xchan_go_fn)(void *arg, xchan_val *result);
 
 typedef struct xchan_go_opts {
-	uint32_t size;       /* sizeof(xchan_go_opts) */
+	uint32_t size; /* sizeof(xchan_go_opts) */
 	uint32_t reserved;
 	const char *name;    /* for reports; copied; NULL: "go-<id>" */
 	uint64_t stack_size; /* go only; 0: the default (64 KiB) */
@@ -667,30 +689,37 @@ typedef struct xchan_go_opts {
  * instead of blocking the worker.  `*out` (optional) receives the result
  * channel (promise-like: buffer 1) that gets the task's value and then
  * closes.  Errors: XCHAN_EINVAL, XCHAN_ENOMEM, XCHAN_ESHUTDOWN. */
-XCHAN_API int32_t xchan_go(xchan_chan **out, xchan_go_fn fn, void *arg, const xchan_go_opts *opts);
+XCHAN_API int32_t xchan_go(xchan_chan **out, xchan_go_fn fn, void *arg,
+    const xchan_go_opts *opts);
 
 /* Runs fn(arg) on the MIXED executor (an OS thread; blocking is fine).
  * Returns its result channel as xchan_go. */
-XCHAN_API int32_t xchan_thread(xchan_chan **out, xchan_go_fn fn, void *arg, const xchan_go_opts *opts);
+XCHAN_API int32_t xchan_thread(xchan_chan **out, xchan_go_fn fn, void *arg,
+    const xchan_go_opts *opts);
 
 /* Runs fn(arg) on the IO executor. */
-XCHAN_API int32_t xchan_io_thread(xchan_chan **out, xchan_go_fn fn, void *arg, const xchan_go_opts *opts);
+XCHAN_API int32_t xchan_io_thread(xchan_chan **out, xchan_go_fn fn, void *arg,
+    const xchan_go_opts *opts);
 
 /* 1 if the caller runs inside a go task. */
 XCHAN_API int32_t xchan_in_go(void);
 
 /* Task error hook: called with the failing task's name and error code, on
  * the task's thread.  NULL restores the default (a line on stderr). */
-typedef void (*xchan_task_error_hook)(void *user, const char *task_name, int32_t err);
-XCHAN_API void xchan_set_task_error_hook(xchan_task_error_hook hook, void *user);
+typedef void (
+    *xchan_task_error_hook)(void *user, const char *task_name, int32_t err);
+XCHAN_API void xchan_set_task_error_hook(xchan_task_error_hook hook,
+    void *user);
 
 /* go-checking.  When enabled (this call, or XCHAN_GO_CHECKING=1 or
  * =<threshold ms> in the environment), a watchdog reports every go task that
  * holds a dispatch worker longer than `threshold_ms` without parking, naming
  * the task, through `hook` (NULL: a line on stderr).  threshold_ms <= 0
  * disables it. */
-typedef void (*xchan_go_check_hook)(void *user, const char *task_name, int64_t held_ms);
-XCHAN_API int32_t xchan_set_go_checking(int64_t threshold_ms, xchan_go_check_hook hook, void *user);
+typedef void (
+    *xchan_go_check_hook)(void *user, const char *task_name, int64_t held_ms);
+XCHAN_API int32_t xchan_set_go_checking(int64_t threshold_ms,
+    xchan_go_check_hook hook, void *user);
 
 #ifdef __cplusplus
 }

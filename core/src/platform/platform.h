@@ -17,7 +17,8 @@ int64_t xchan__clock_ns(void);
 /* Futex-style wait: if *addr == expected, sleep until woken, a spurious
  * wake, or the absolute deadline (monotonic ns; < 0: none).  Returns 0 when
  * woken (or the value differed), -1 on timeout. */
-int xchan__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t deadline);
+int xchan__futex_wait(_Atomic uint32_t *addr, uint32_t expected,
+    int64_t deadline);
 /* Wakes up to n waiters on addr (n = INT32_MAX for all). */
 void xchan__futex_wake(_Atomic uint32_t *addr, int32_t n);
 
@@ -27,7 +28,8 @@ void xchan__thread_yield(void);
 
 /* Threads. */
 typedef struct xchan__thread xchan__thread;
-int xchan__thread_start(xchan__thread **out, void (*fn)(void *), void *arg, const char *name);
+int xchan__thread_start(xchan__thread **out, void (*fn)(void *), void *arg,
+    const char *name);
 void xchan__thread_join(xchan__thread *t);
 void xchan__thread_set_name(const char *name);
 int xchan__ncpu(void);

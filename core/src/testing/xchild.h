@@ -27,7 +27,8 @@ extern char **environ;
 /* Runs the child; returns its wait status (-1 if it could not start) and
  * copies up to outlen-1 bytes of its stderr into out. */
 static int
-xchild_run(const char *test, const char *env1, const char *env2, char *out, size_t outlen)
+xchild_run(const char *test, const char *env1, const char *env2, char *out,
+    size_t outlen)
 {
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -79,7 +80,9 @@ xchild_run(const char *test, const char *env1, const char *env2, char *out, size
 	ssize_t r;
 	while ((r = read(pfd[0], buf, sizeof(buf))) > 0) {
 		if (out && used + 1 < outlen) {
-			size_t c = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
+			size_t c = (size_t)r < outlen - 1 - used
+			               ? (size_t)r
+			               : outlen - 1 - used;
 			memcpy(out + used, buf, c);
 			used += c;
 		}

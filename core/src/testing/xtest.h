@@ -38,7 +38,7 @@ static int xtest_failed_checks;
 	{                                                                      \
 		if (xtest_ncases < XTEST_MAX)                                  \
 			xtest_cases[xtest_ncases++] =                          \
-			    (struct xtest_case){#name, xtest_##name};          \
+			    (struct xtest_case) {#name, xtest_##name};         \
 	}                                                                      \
 	static void xtest_##name(void)
 
@@ -55,7 +55,8 @@ static int xtest_failed_checks;
 	do {                                                                   \
 		long long xa_ = (long long)(a), xb_ = (long long)(b);          \
 		if (xa_ != xb_) {                                              \
-			fprintf(stderr, "  %s:%d: %s == %s failed: %lld != %lld\n", \
+			fprintf(stderr,                                        \
+			    "  %s:%d: %s == %s failed: %lld != %lld\n",        \
 			    __FILE__, __LINE__, #a, #b, xa_, xb_);             \
 			xtest_failed_checks++;                                 \
 		}                                                              \
@@ -120,6 +121,9 @@ xtest_main(int argc, char **argv)
 }
 
 #define XTEST_MAIN()                                                           \
-	int main(int argc, char **argv) { return xtest_main(argc, argv); }
+	int main(int argc, char **argv)                                        \
+	{                                                                      \
+		return xtest_main(argc, argv);                                 \
+	}
 
 #endif

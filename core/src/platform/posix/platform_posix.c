@@ -51,7 +51,8 @@ xchan__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t deadline)
 void
 xchan__futex_wake(_Atomic uint32_t *addr, int32_t n)
 {
-	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL,
+	    0);
 }
 
 void
@@ -88,7 +89,8 @@ thread_trampoline(void *p)
 }
 
 int
-xchan__thread_start(xchan__thread **out, void (*fn)(void *), void *arg, const char *name)
+xchan__thread_start(xchan__thread **out, void (*fn)(void *), void *arg,
+    const char *name)
 {
 	struct xchan__thread *t = xchan__zalloc(sizeof(*t));
 	if (t == NULL)
@@ -96,7 +98,8 @@ xchan__thread_start(xchan__thread **out, void (*fn)(void *), void *arg, const ch
 	t->fn = fn;
 	t->arg = arg;
 	if (name)
-		strncpy(t->name, name, sizeof(t->name) - 1); /* Linux: 15 chars */
+		strncpy(t->name, name,
+		    sizeof(t->name) - 1); /* Linux: 15 chars */
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);

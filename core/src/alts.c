@@ -102,10 +102,10 @@ peek_ready(xchan_chan *ch, bool is_put, xchan__sel *self)
 {
 	if (ch->closed && is_put)
 		return true;
-	if (!is_put && (ch->count > 0 || ch->closed))
+	if (!is_put && (xchan__buf_count(ch) > 0 || ch->closed))
 		return true;
 	if (is_put && ch->buf_kind != XCHAN_BUF_NONE &&
-	    (ch->buf_kind != XCHAN_BUF_FIXED || ch->count < ch->cap))
+	    (ch->buf_kind != XCHAN_BUF_FIXED || xchan__buf_count(ch) < ch->cap))
 		return true;
 	xchan__waitq *q = is_put ? &ch->takes : &ch->puts;
 	for (xchan__waiter *w = q->head, *next; w; w = next) {
@@ -133,17 +133,17 @@ xchan__alts_register(xchan__sel *s, xchan__waiter *w, const xchan_clause *cl,
 		    .index = (int32_t)i,
 		    .is_put = is_put,
 		    .val = is_put ? cl[i].val : xchan_val_nil()};
-		xchan__lock_acquire(&ch->lock);
+		xchan__chan_lock(ch);
 		if (peek_ready(ch, is_put, s)) {
-			xchan__lock_release(&ch->lock);
+			xchan__chan_unlock(ch);
 			return XCHAN__REG_READY;
 		}
 		if (!xchan__chan_may_queue(ch, is_put)) {
-			xchan__lock_release(&ch->lock);
+			xchan__chan_unlock(ch);
 			return XCHAN__REG_LIMIT;
 		}
 		xchan__chan_enqueue(ch, &w[i]);
-		xchan__lock_release(&ch->lock);
+		xchan__chan_unlock(ch);
 		(*nreg)++;
 	}
 	return XCHAN__REG_OK;

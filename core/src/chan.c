@@ -66,9 +66,9 @@ void
 xchan__chan_withdraw(xchan__waiter *w)
 {
 	xchan_chan *ch = w->chan;
-	xchan__lock_acquire(&ch->lock);
+	xchan__chan_lock(ch);
 	xchan__chan_unlink(ch, w);
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 }
 
 /* Pops the first waiter whose sel this caller can claim, unlinking dead
@@ -128,6 +128,8 @@ ring_grow(xchan_chan *ch)
 static inline bool
 ring_push(xchan_chan *ch, xchan_val v)
 {
+	if (ch->lf)
+		return xchan__lfring_push(ch->lf, v);
 	if (XCHAN_UNLIKELY(ch->count == ch->slots) && !ring_grow(ch))
 		return false;
 	ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
@@ -138,6 +140,13 @@ ring_push(xchan_chan *ch, xchan_val v)
 static inline xchan_val
 ring_pop(xchan_chan *ch)
 {
+	if (ch->lf) {
+		xchan_val v = xchan_val_nil();
+		bool ok = xchan__lfring_pop(ch->lf, &v);
+		XCHAN_ASSERT(ok); /* callers checked the count under the lock */
+		(void)ok;
+		return v;
+	}
 	xchan_val v = ch->ring[ch->head];
 	ch->head = (ch->head + 1) & (ch->slots - 1);
 	ch->count--;
@@ -172,11 +181,12 @@ xchan__buf_add(xchan_chan *ch, xchan_val v, bool *oom)
 }
 
 static inline bool
-buf_full(const xchan_chan *ch)
+buf_full(xchan_chan *ch)
 {
 	/* Only a fixed buffer (and no buffer) ever makes a put wait. */
 	return ch->buf_kind == XCHAN_BUF_NONE ||
-	       (ch->buf_kind == XCHAN_BUF_FIXED && ch->count >= ch->cap);
+	       (ch->buf_kind == XCHAN_BUF_FIXED &&
+	           xchan__buf_count(ch) >= ch->cap);
 }
 
 /* Takes the front value; a promise keeps it and hands out a copy. */
@@ -191,7 +201,7 @@ buf_take(xchan_chan *ch)
 void
 xchan__chan_feed_takers(xchan_chan *ch, xchan__ctx *cx)
 {
-	while (ch->count > 0 && ch->takes.n > 0) {
+	while (ch->takes.n > 0 && xchan__buf_count(ch) > 0) {
 		xchan__waiter *w = xchan__chan_pop(ch, false, NULL);
 		if (w == NULL)
 			break;
@@ -277,7 +287,7 @@ xchan__chan_try_put(xchan_chan *ch, xchan_val v, xchan__ctx *cx,
 static void
 refill_from_puts(xchan_chan *ch, xchan__ctx *cx)
 {
-	while (ch->puts.n > 0 && ch->count < ch->cap) {
+	while (ch->puts.n > 0 && xchan__buf_count(ch) < ch->cap) {
 		xchan__waiter *w = xchan__chan_pop(ch, true, NULL);
 		if (w == NULL)
 			break;
@@ -294,7 +304,7 @@ int32_t
 xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
     xchan__sel *self)
 {
-	if (ch->count > 0) {
+	if (xchan__buf_count(ch) > 0) {
 		*out = buf_take(ch);
 		if (ch->puts.n > 0 && ch->buf_kind == XCHAN_BUF_FIXED) {
 			if (ch->xf)
@@ -325,6 +335,58 @@ xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
 	return XCHAN_EAGAIN;
 }
 
+/* ---- the lock-free ring (lfring.h): fast paths and ownership ------------- */
+
+/* Without the lock: only while flags == 0 (no waiters, open, no lock
+ * holder owning the ring).  The in-flight counters make a locked section
+ * wait for attempts that read flags == 0 before it raised SLOW. */
+static inline bool
+lf_try_put(xchan_chan *ch, xchan_val v)
+{
+	xchan__lfring *r = ch->lf;
+	atomic_fetch_add_explicit(&r->pin, 1, memory_order_seq_cst);
+	bool ok = atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0 &&
+	          xchan__lfring_push(r, v);
+	atomic_fetch_sub_explicit(&r->pin, 1, memory_order_release);
+	return ok;
+}
+
+static inline bool
+lf_try_take(xchan_chan *ch, xchan_val *out)
+{
+	xchan__lfring *r = ch->lf;
+	atomic_fetch_add_explicit(&r->cin, 1, memory_order_seq_cst);
+	bool ok = atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0 &&
+	          xchan__lfring_pop(r, out);
+	atomic_fetch_sub_explicit(&r->cin, 1, memory_order_release);
+	return ok;
+}
+
+void
+xchan__chan_lf_exclusive(xchan_chan *ch)
+{
+	/* Only lock holders write flags, so a plain read-modify-write is
+	 * enough; seq_cst pairs with the fast paths' counter increments. */
+	uint32_t f = atomic_load_explicit(&ch->flags, memory_order_relaxed);
+	atomic_store_explicit(&ch->flags, f | XCHAN__CF_SLOW,
+	    memory_order_seq_cst);
+	xchan__lfring *r = ch->lf;
+	/* acquire: the attempts' ring writes happen before we look. */
+	while (atomic_load_explicit(&r->pin, memory_order_acquire) != 0 ||
+	       atomic_load_explicit(&r->cin, memory_order_acquire) != 0)
+		xchan__cpu_relax();
+}
+
+void
+xchan__chan_lf_publish(xchan_chan *ch)
+{
+	uint32_t f = (ch->closed ? XCHAN__CF_CLOSED : 0) |
+	             (ch->takes.n ? XCHAN__CF_TAKERS : 0) |
+	             (ch->puts.n ? XCHAN__CF_PUTTERS : 0);
+	/* release: our ring writes happen before fast paths resume. */
+	atomic_store_explicit(&ch->flags, f, memory_order_seq_cst);
+}
+
 /* ---- public operations ----------------------------------------------------- */
 
 static inline int32_t
@@ -352,19 +414,21 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	int32_t err = check_put_args(ch, v);
 	if (err != XCHAN_OK)
 		return err;
+	if (ch->lf && lf_try_put(ch, v))
+		return XCHAN_OK;
 	bool xf = ch->xf != NULL;
 	if (xf)
 		xchan__lock_acquire(&ch->step_lock);
-	xchan__lock_acquire(&ch->lock);
+	xchan__chan_lock(ch);
 	/* Fast paths: nobody waiting and room in the ring, or a full dropping /
 	 * sliding buffer (the policy drops a value; released after unlock). */
 	if (XCHAN_LIKELY(!xf && !ch->closed && ch->takes.n == 0)) {
-		if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED &&
+		if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED && !ch->lf &&
 		                 ch->count < ch->cap &&
 		                 ch->count < ch->slots)) {
 			ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
 			ch->count++;
-			xchan__lock_release(&ch->lock);
+			xchan__chan_unlock(ch);
 			return XCHAN_OK;
 		}
 		if (ch->count >= ch->cap &&
@@ -377,7 +441,7 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 				         (ch->slots - 1)] = v;
 				ch->count++;
 			}
-			xchan__lock_release(&ch->lock);
+			xchan__chan_unlock(ch);
 			if (XCHAN_UNLIKELY(xchan__val_is_ref(dropped)))
 				xchan_val_release(dropped);
 			return XCHAN_OK;
@@ -393,7 +457,7 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	}
 	if (err != XCHAN_EAGAIN || deadline == XCHAN_DEADLINE_POLL ||
 	    deadline_passed(deadline)) {
-		xchan__lock_release(&ch->lock);
+		xchan__chan_unlock(ch);
 		if (xf)
 			xchan__lock_release(&ch->step_lock);
 		xchan__ctx_finish(&cx);
@@ -402,7 +466,7 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 		return err;
 	}
 	if (!xchan__chan_may_queue(ch, true)) {
-		xchan__lock_release(&ch->lock);
+		xchan__chan_unlock(ch);
 		if (xf)
 			xchan__lock_release(&ch->step_lock);
 		return XCHAN_ELIMIT;
@@ -415,7 +479,7 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	    .index = 0,
 	    .is_put = 1};
 	xchan__chan_enqueue(ch, &w);
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 	if (xf)
 		xchan__lock_release(&ch->step_lock);
 	err = xchan__sel_wait(&s, deadline);
@@ -443,14 +507,14 @@ take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
 		int32_t err = xchan__chan_try_take(ch, out, cx, self);
 		if (err == XCHAN_EAGAIN)
 			return err;
-		xchan__lock_release(&ch->lock);
+		xchan__chan_unlock(ch);
 		if (err == XCHAN__NEED_REFILL)
 			xchan__xform_refill(ch);
 		else if (err == XCHAN__NEED_COMPLETE)
 			xchan__xform_complete(ch);
 		else
 			return err;
-		xchan__lock_acquire(&ch->lock);
+		xchan__chan_lock(ch);
 	}
 }
 
@@ -459,12 +523,14 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 {
 	if (out == NULL || ch == NULL)
 		return XCHAN_EINVAL;
-	xchan__lock_acquire(&ch->lock);
+	if (ch->lf && lf_try_take(ch, out))
+		return XCHAN_OK;
+	xchan__chan_lock(ch);
 	/* Fast path: a buffered value and no put waiting to refill. */
-	if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED && ch->count > 0 &&
-	                 ch->puts.n == 0)) {
+	if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED && !ch->lf &&
+	                 ch->count > 0 && ch->puts.n == 0)) {
 		*out = ring_pop(ch);
-		xchan__lock_release(&ch->lock);
+		xchan__chan_unlock(ch);
 		return XCHAN_OK;
 	}
 	*out = xchan_val_nil();
@@ -478,19 +544,19 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 		return err;
 	}
 	if (deadline == XCHAN_DEADLINE_POLL || deadline_passed(deadline)) {
-		xchan__lock_release(&ch->lock);
+		xchan__chan_unlock(ch);
 		return deadline == XCHAN_DEADLINE_POLL ? XCHAN_EAGAIN
 		                                       : XCHAN_ETIMEDOUT;
 	}
 	if (!xchan__chan_may_queue(ch, false)) {
-		xchan__lock_release(&ch->lock);
+		xchan__chan_unlock(ch);
 		return XCHAN_ELIMIT;
 	}
 	xchan__sel s;
 	xchan__sel_init(&s);
 	xchan__waiter w = {.sel = &s, .chan = ch, .index = 0, .is_put = 0};
 	xchan__chan_enqueue(ch, &w);
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 	err = xchan__sel_wait(&s, deadline);
 	if (err == XCHAN_ETIMEDOUT) {
 		xchan__chan_withdraw(&w);
@@ -517,12 +583,12 @@ xchan_chan_close(xchan_chan *ch)
 	}
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);
-	xchan__lock_acquire(&ch->lock);
+	xchan__chan_lock(ch);
 	if (!ch->closed) {
 		ch->closed = 1;
 		xchan__chan_release_takers(ch, &cx);
 	}
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 	xchan__ctx_finish(&cx);
 	return XCHAN_OK;
 }
@@ -563,6 +629,13 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 		while (slots < cap && slots < 1024)
 			slots *= 2;
 	}
+	/* A fixed buffer of 4..65536 slots without a transform uses the
+	 * lock-free ring instead (smaller ones are result channels and
+	 * promises: one allocation matters more there). */
+	bool use_lf = opts->buf_kind == XCHAN_BUF_FIXED && xf == NULL &&
+	              cap >= 4 && cap <= XCHAN__LFRING_MAX_CAP;
+	if (use_lf)
+		slots = 0;
 	bool inline_ring = slots == CHAN_INLINE_SLOTS;
 	size_t inline_bytes =
 	    inline_ring ? CHAN_INLINE_SLOTS * sizeof(xchan_val) : 0;
@@ -583,6 +656,10 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 		}
 	}
 	ch->slots = slots;
+	if (use_lf && (ch->lf = xchan__lfring_new(cap)) == NULL) {
+		xchan__free(ch, sizeof(*ch) + extra);
+		goto fail;
+	}
 	ch->max_pending =
 	    opts->max_pending ? opts->max_pending : XCHAN_DEFAULT_MAX_PENDING;
 	atomic_init(&ch->refs, 1);
@@ -649,6 +726,7 @@ xchan_chan_release(xchan_chan *ch)
 		extra = sizeof(xchan__timer);
 	}
 	XCHAN_ASSERT(ch->puts.n == 0 && ch->takes.n == 0);
+	xchan__lfring_free(ch->lf); /* releases what it holds */
 	for (uint64_t i = 0; i < ch->count; i++)
 		xchan_val_release(ch->ring[(ch->head + i) & (ch->slots - 1)]);
 	if (!ch->ring_inline)
@@ -667,15 +745,15 @@ xchan_chan_info_get(xchan_chan_info *out, xchan_chan *ch)
 {
 	if (out == NULL || ch == NULL || out->size < sizeof(xchan_chan_info))
 		return XCHAN_EINVAL;
-	xchan__lock_acquire(&ch->lock);
+	xchan__chan_lock(ch);
 	out->buf_kind = ch->buf_kind;
 	out->capacity = ch->buf_kind == XCHAN_BUF_PROMISE ? 0 : ch->cap;
-	out->count = ch->count;
+	out->count = xchan__buf_count(ch);
 	out->closed = ch->closed;
 	out->pending_puts = ch->puts.n;
 	out->pending_takes = ch->takes.n;
 	out->max_pending = ch->max_pending;
 	out->id = ch->id;
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 	return XCHAN_OK;
 }

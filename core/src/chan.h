@@ -22,6 +22,7 @@
 #define XCHAN_CHAN_H
 
 #include "common.h"
+#include "lfring.h"
 #include "lock.h"
 #include "sel.h"
 
@@ -50,7 +51,45 @@ struct xchan_chan {
 	void *on_error_user;
 	xchan__timer *timeout; /* timeout channels: the entry that closes it */
 	uint64_t id;
+	/* Fixed buffers (no transform, 4..65536 slots) keep their values in a
+	 * lock-free ring, used without the lock while `flags` is 0: no
+	 * waiters, open, no lock holder owning the ring (lfring.h). */
+	xchan__lfring *lf; /* constant */
+	_Atomic uint32_t flags;
 };
+
+#define XCHAN__CF_SLOW 1u /* a lock holder owns the ring */
+#define XCHAN__CF_CLOSED 2u
+#define XCHAN__CF_TAKERS 4u  /* takers are queued */
+#define XCHAN__CF_PUTTERS 8u /* putters are queued */
+
+void xchan__chan_lf_exclusive(xchan_chan *ch);
+void xchan__chan_lf_publish(xchan_chan *ch);
+
+/* The channel lock.  Every locked section goes through these: on a channel
+ * with a lock-free ring they also take the ring over (and hand it back). */
+static inline void
+xchan__chan_lock(xchan_chan *ch)
+{
+	xchan__lock_acquire(&ch->lock);
+	if (ch->lf)
+		xchan__chan_lf_exclusive(ch);
+}
+
+static inline void
+xchan__chan_unlock(xchan_chan *ch)
+{
+	if (ch->lf)
+		xchan__chan_lf_publish(ch);
+	xchan__lock_release(&ch->lock);
+}
+
+/* Values in the buffer.  Under the lock (exact: the ring is owned then). */
+static inline uint64_t
+xchan__buf_count(xchan_chan *ch)
+{
+	return ch->lf ? xchan__lfring_count(ch->lf) : ch->count;
+}
 
 /* Work a locked section leaves for after the unlock. */
 typedef struct xchan__ctx {

@@ -587,4 +587,68 @@ XTEST(values_travel)
 	xchan_chan_release(ch);
 }
 
+/* A fixed buffer flips between its lock-free ring and the locked path as
+ * waiters come and go: 4 producers and 4 consumers through cap 8, every
+ * value exactly once, FIFO per producer. */
+#define MP_PER 50000
+static xchan_chan *g_mp;
+static _Atomic int g_mp_seen[4 * MP_PER];
+static _Atomic int g_mp_order_bad;
+
+static void *
+mp_producer(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	for (int i = 0; i < MP_PER; i++) {
+		xchan_val v = xchan_val_int((int64_t)id * MP_PER + i);
+		if (i % 7 == 0) {
+			while (xchan_offer(g_mp, v) == XCHAN_EAGAIN)
+				;
+		} else {
+			xchan_put(g_mp, v, XCHAN_DEADLINE_NEVER);
+		}
+	}
+	return NULL;
+}
+
+static void *
+mp_consumer(void *arg)
+{
+	(void)arg;
+	int64_t last[4] = {-1, -1, -1, -1};
+	for (;;) {
+		xchan_val v;
+		if (xchan_take(&v, g_mp, XCHAN_DEADLINE_NEVER) != XCHAN_OK)
+			return NULL;
+		int64_t x = xt_int(v);
+		atomic_fetch_add(&g_mp_seen[x], 1);
+		/* one consumer sees each producer's values in order */
+		if (x <= last[x / MP_PER])
+			atomic_fetch_add(&g_mp_order_bad, 1);
+		last[x / MP_PER] = x;
+	}
+}
+
+XTEST(fixed_buffer_mpmc_blocking)
+{
+	g_mp = mk(XCHAN_BUF_FIXED, 8);
+	xt_thread p[4], c[4];
+	for (int i = 0; i < 4; i++)
+		xt_start(&c[i], mp_consumer, NULL);
+	for (int i = 0; i < 4; i++)
+		xt_start(&p[i], mp_producer, (void *)(intptr_t)i);
+	for (int i = 0; i < 4; i++)
+		xt_join(&p[i]);
+	xchan_chan_close(g_mp);
+	for (int i = 0; i < 4; i++)
+		xt_join(&c[i]);
+	int bad = 0;
+	for (int i = 0; i < 4 * MP_PER; i++)
+		bad += atomic_load(&g_mp_seen[i]) != 1;
+	XCHECK_EQ(bad, 0);
+	XCHECK_EQ(atomic_load(&g_mp_order_bad), 0);
+	XCHECK_EQ(xt_info(g_mp).count, 0);
+	xchan_chan_release(g_mp);
+}
+
 XTEST_MAIN()

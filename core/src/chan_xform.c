@@ -82,7 +82,7 @@ feed(xchan_chan *ch, xchan_val v, xchan__outs *o, xchan__ctx *cx)
 	int32_t r = xchan__xform_step(ch->xf, v, o);
 	if (r == XCHAN_STEP_FAILED)
 		handle_failure(ch, o);
-	xchan__lock_acquire(&ch->lock);
+	xchan__chan_lock(ch);
 	add_outputs(ch, o, cx);
 	return r == XCHAN_STEP_REDUCED;
 }
@@ -110,33 +110,33 @@ close_tail(xchan_chan *ch, xchan__ctx *cx)
 {
 	xchan__outs o;
 	xchan__outs_init(&o);
-	xchan__lock_acquire(&ch->lock);
+	xchan__chan_lock(ch);
 	if (!ch->completed && ch->puts.n == 0) {
-		xchan__lock_release(&ch->lock);
+		xchan__chan_unlock(ch);
 		int32_t r = xchan__xform_finish(ch->xf, &o);
 		if (r == XCHAN_STEP_FAILED)
 			handle_failure(ch, &o);
-		xchan__lock_acquire(&ch->lock);
+		xchan__chan_lock(ch);
 		add_outputs(ch, &o, cx);
 		ch->completed = 1;
 	}
 	xchan__chan_feed_takers(ch, cx);
 	if (ch->puts.n == 0)
 		xchan__chan_release_takers(ch, cx);
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 	xchan__outs_free(&o);
 }
 
 void
 xchan__xform_put_step(xchan_chan *ch, xchan_val v, xchan__ctx *cx)
 {
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 	xchan__outs o;
 	xchan__outs_init(&o);
 	bool stopped = feed(ch, v, &o, cx);
 	if (stopped)
 		abort_locked(ch, cx);
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 	if (stopped)
 		close_tail(ch, cx);
 	xchan__lock_release(&ch->step_lock);
@@ -152,9 +152,9 @@ xchan__xform_refill(xchan_chan *ch)
 	xchan__outs_init(&o);
 	bool stopped = false;
 	xchan__lock_acquire(&ch->step_lock);
-	xchan__lock_acquire(&ch->lock);
-	while (ch->puts.n > 0 &&
-	       (ch->buf_kind != XCHAN_BUF_FIXED || ch->count < ch->cap)) {
+	xchan__chan_lock(ch);
+	while (ch->puts.n > 0 && (ch->buf_kind != XCHAN_BUF_FIXED ||
+	                             xchan__buf_count(ch) < ch->cap)) {
 		xchan__waiter *w = xchan__chan_pop(ch, true, NULL);
 		if (w == NULL)
 			break;
@@ -163,7 +163,7 @@ xchan__xform_refill(xchan_chan *ch)
 		w->sel->result.index = w->index;
 		w->sel->result.val = xchan_val_nil();
 		xchan__ctx_complete(&cx, w->sel);
-		xchan__lock_release(&ch->lock);
+		xchan__chan_unlock(ch);
 		xchan__ctx_finish(
 		    &cx); /* the putter need not wait for the step */
 		xchan__outs_free(&o);
@@ -173,7 +173,7 @@ xchan__xform_refill(xchan_chan *ch)
 			break;
 		}
 	}
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 	if (stopped)
 		close_tail(ch, &cx);
 	xchan__lock_release(&ch->step_lock);
@@ -198,10 +198,10 @@ xchan__xform_close(xchan_chan *ch)
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);
 	xchan__lock_acquire(&ch->step_lock);
-	xchan__lock_acquire(&ch->lock);
+	xchan__chan_lock(ch);
 	bool was_closed = ch->closed;
 	ch->closed = 1;
-	xchan__lock_release(&ch->lock);
+	xchan__chan_unlock(ch);
 	if (!was_closed)
 		close_tail(ch, &cx);
 	xchan__lock_release(&ch->step_lock);

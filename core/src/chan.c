@@ -340,26 +340,34 @@ xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
 /* Without the lock: only while flags == 0 (no waiters, open, no lock
  * holder owning the ring).  The in-flight counters make a locked section
  * wait for attempts that read flags == 0 before it raised SLOW. */
-static inline bool
+enum { LF_DONE, LF_WOULD_WAIT, LF_LOCKED };
+
+/* LF_DONE: completed.  LF_WOULD_WAIT: the ring was full (empty) while no
+ * waiter existed and no lock holder owned it, so a poll may answer
+ * EAGAIN at once: a locked section could not touch the ring meanwhile.
+ * LF_LOCKED: take the locked path. */
+static inline int
 lf_try_put(xchan_chan *ch, xchan_val v)
 {
 	xchan__lfring *r = ch->lf;
 	atomic_fetch_add_explicit(&r->pin, 1, memory_order_seq_cst);
-	bool ok = atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0 &&
-	          xchan__lfring_push(r, v);
+	int res = LF_LOCKED;
+	if (atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0)
+		res = xchan__lfring_push(r, v) ? LF_DONE : LF_WOULD_WAIT;
 	atomic_fetch_sub_explicit(&r->pin, 1, memory_order_release);
-	return ok;
+	return res;
 }
 
-static inline bool
+static inline int
 lf_try_take(xchan_chan *ch, xchan_val *out)
 {
 	xchan__lfring *r = ch->lf;
 	atomic_fetch_add_explicit(&r->cin, 1, memory_order_seq_cst);
-	bool ok = atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0 &&
-	          xchan__lfring_pop(r, out);
+	int res = LF_LOCKED;
+	if (atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0)
+		res = xchan__lfring_pop(r, out) ? LF_DONE : LF_WOULD_WAIT;
 	atomic_fetch_sub_explicit(&r->cin, 1, memory_order_release);
-	return ok;
+	return res;
 }
 
 void
@@ -414,8 +422,13 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	int32_t err = check_put_args(ch, v);
 	if (err != XCHAN_OK)
 		return err;
-	if (ch->lf && lf_try_put(ch, v))
-		return XCHAN_OK;
+	if (ch->lf) {
+		int lf = lf_try_put(ch, v);
+		if (lf == LF_DONE)
+			return XCHAN_OK;
+		if (lf == LF_WOULD_WAIT && deadline == XCHAN_DEADLINE_POLL)
+			return XCHAN_EAGAIN;
+	}
 	bool xf = ch->xf != NULL;
 	if (xf)
 		xchan__lock_acquire(&ch->step_lock);
@@ -523,8 +536,15 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 {
 	if (out == NULL || ch == NULL)
 		return XCHAN_EINVAL;
-	if (ch->lf && lf_try_take(ch, out))
-		return XCHAN_OK;
+	if (ch->lf) {
+		int lf = lf_try_take(ch, out);
+		if (lf == LF_DONE)
+			return XCHAN_OK;
+		if (lf == LF_WOULD_WAIT && deadline == XCHAN_DEADLINE_POLL) {
+			*out = xchan_val_nil();
+			return XCHAN_EAGAIN;
+		}
+	}
 	xchan__chan_lock(ch);
 	/* Fast path: a buffered value and no put waiting to refill. */
 	if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED && !ch->lf &&

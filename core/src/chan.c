@@ -350,6 +350,10 @@ static inline int
 lf_try_put(xchan_chan *ch, xchan_val v)
 {
 	xchan__lfring *r = ch->lf;
+	/* Relaxed pre-check: while the channel has waiters, do not touch the
+	 * in-flight counter at all (it would only delay the lock holders). */
+	if (atomic_load_explicit(&ch->flags, memory_order_relaxed) != 0)
+		return LF_LOCKED;
 	atomic_fetch_add_explicit(&r->pin, 1, memory_order_seq_cst);
 	int res = LF_LOCKED;
 	if (atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0)
@@ -362,6 +366,10 @@ static inline int
 lf_try_take(xchan_chan *ch, xchan_val *out)
 {
 	xchan__lfring *r = ch->lf;
+	/* Relaxed pre-check: while the channel has waiters, do not touch the
+	 * in-flight counter at all (it would only delay the lock holders). */
+	if (atomic_load_explicit(&ch->flags, memory_order_relaxed) != 0)
+		return LF_LOCKED;
 	atomic_fetch_add_explicit(&r->cin, 1, memory_order_seq_cst);
 	int res = LF_LOCKED;
 	if (atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0)

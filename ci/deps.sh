@@ -18,11 +18,19 @@ declare -A probe=(
 	[make]=make
 	[binutils]=nm
 	[util-linux]=setarch
+	# the aarch64 stage: cross compiler, its libc, user-mode emulator
+	[gcc-aarch64-linux-gnu]=aarch64-linux-gnu-gcc
+	[libc6-dev-arm64-cross]=true
+	[qemu-user]=qemu-aarch64
 )
 
 missing=()
 for pkg in "${!probe[@]}"; do
-	command -v "${probe[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+	if [ "${probe[$pkg]}" = true ]; then
+		dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+	else
+		command -v "${probe[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+	fi
 done
 for pkg in ${XCHAN_DEPS_EXTRA:-}; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

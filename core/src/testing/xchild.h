@@ -65,9 +65,20 @@ xchild_run(const char *test, const char *env1, const char *env2, char *out,
 	/* Its own summary line must not look like ours. */
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addclose(&fa, pfd[0]);
-	char *argv[] = {self, (char *)test, NULL};
+	/* Under user-mode emulation (XTEST_EMULATOR=/usr/bin/qemu-aarch64,
+	 * with QEMU_LD_PREFIX set) the child must be started through the
+	 * emulator: the kernel cannot exec a foreign binary by itself. */
+	const char *emu = getenv("XTEST_EMULATOR");
+	char *argv[] = {self, (char *)test, NULL, NULL};
+	const char *prog = self;
+	if (emu != NULL && emu[0] != 0) {
+		argv[0] = (char *)emu;
+		argv[1] = self;
+		argv[2] = (char *)test;
+		prog = emu;
+	}
 	pid_t pid;
-	int rc = posix_spawn(&pid, self, &fa, NULL, argv, envp);
+	int rc = posix_spawn(&pid, prog, &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	free(envp);
 	close(pfd[1]);

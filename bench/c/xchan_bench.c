@@ -11,11 +11,10 @@
  * order, an unexpected error code): 1 for a failed check, 2 for bad usage,
  * 4 when the linked libxchan does not define a function the row needs yet.
  *
- * Every xchan function is referenced weakly and the static library is linked
- * whole (bench/c/CMakeLists.txt), so that while the core is being written a
- * row whose functions are missing reports which ones, instead of the whole
- * program failing to link.  With the program linked without PIE a weak
- * reference to a defined function is an ordinary direct call.
+ * Built with XCHAN_BENCH_NO_WEAK (bench/c/CMakeLists.txt) every xchan
+ * function is referenced normally and a missing one fails the link.  Without
+ * it (how it was built while the core was being written) references are weak
+ * and a row whose functions are missing exits 4 naming them.
  */
 #define _GNU_SOURCE
 #include <xchan/xchan.h>

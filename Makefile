@@ -39,6 +39,7 @@ demo-c: build
 	@./build/examples/xchan-demo
 
 test: deps
+	@bash ci/deps.sh test
 	@bash ci/test.sh
 
 bench: deps

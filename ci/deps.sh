@@ -3,6 +3,7 @@
 # are missing.  Idempotent and quiet: a machine that has everything does not
 # touch apt at all.  Runs as root (CI) or through sudo (a developer machine).
 #
+#   ci/deps.sh [test]            "test" adds the aarch64 stage's tools
 #   XCHAN_DEPS_EXTRA="pkg ..."   more Debian packages to make sure of
 set -euo pipefail
 
@@ -18,11 +19,14 @@ declare -A probe=(
 	[make]=make
 	[binutils]=nm
 	[util-linux]=setarch
-	# the aarch64 stage: cross compiler, its libc, user-mode emulator
-	[gcc-aarch64-linux-gnu]=aarch64-linux-gnu-gcc
-	[libc6-dev-arm64-cross]=true
-	[qemu-user]=qemu-aarch64
 )
+# `ci/deps.sh test` adds what only the test run needs: the aarch64 stage's
+# cross compiler, its libc and the user-mode emulator.
+if [ "${1:-}" = test ]; then
+	probe[gcc-aarch64-linux-gnu]=aarch64-linux-gnu-gcc
+	probe[libc6-dev-arm64-cross]=true
+	probe[qemu-user]=qemu-aarch64
+fi
 
 missing=()
 for pkg in "${!probe[@]}"; do

@@ -343,9 +343,10 @@ typedef struct xchan_xform_vtbl {
 	uint32_t reserved;
 	/* Processes `in` (moved to the step).  Required. */
 	int32_t (*step)(void *state, xchan_val in, xchan_emit *out);
-	/* Flushes at close; may emit.  May be called more than once (each
-	 * take on a closed empty channel in core.async; here once per
-	 * completion attempt), so it must tolerate repeats.  Optional. */
+	/* Flushes at close; may emit.  A channel calls it once: at close if
+	 * no puts are pending, else when they have drained (core.async calls
+	 * it on every take from a closed empty channel).  A transform reused
+	 * by a combinator may see it again, so tolerate repeats.  Optional. */
 	int32_t (*complete)(void *state, xchan_emit *out);
 	/* Frees `state` when the transform is destroyed.  Optional. */
 	void (*destroy)(void *state);

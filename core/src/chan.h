@@ -51,11 +51,15 @@ struct xchan_chan {
 	void *on_error_user;
 	xchan__timer *timeout; /* timeout channels: the entry that closes it */
 	uint64_t id;
-	/* Fixed buffers (no transform, 4..65536 slots) keep their values in a
-	 * lock-free ring, used without the lock while `flags` is 0: no
-	 * waiters, open, no lock holder owning the ring (lfring.h). */
-	xchan__lfring *lf; /* constant */
+	/* A fixed buffer (no transform, 4..65536 slots) whose lock is found
+	 * contended moves its values to a lock-free ring, used without the
+	 * lock while `flags` is 0: no waiters, open, no lock holder owning
+	 * the ring (lfring.h).  `lf` is set once, under the lock, and never
+	 * cleared; fast paths read it without the lock. */
+	_Atomic(xchan__lfring *) lf;
 	_Atomic uint32_t flags;
+	uint32_t lf_eligible; /* constant */
+	uint32_t contended;   /* contended lock acquisitions; under lock */
 };
 
 #define XCHAN__CF_SLOW 1u /* a lock holder owns the ring */

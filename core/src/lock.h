@@ -10,6 +10,7 @@
 #define XCHAN_LOCK_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "platform/platform.h"
@@ -30,6 +31,15 @@ xchan__lock_acquire(xchan__lock *l)
 	        1))
 		return;
 	xchan__lock_slow(l);
+}
+
+/* Takes the lock only if it is free.  True if taken. */
+static inline bool
+xchan__lock_try(xchan__lock *l)
+{
+	uint32_t free_ = 0;
+	return atomic_compare_exchange_strong_explicit(&l->state, &free_, 1,
+	    memory_order_acquire, memory_order_relaxed);
 }
 
 static inline void

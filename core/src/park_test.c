@@ -4,6 +4,8 @@
  * and a mixed crowd of timed takers that must neither lose nor duplicate a
  * value.  Also: an alts never matches its own clauses.
  */
+#include <unistd.h>
+
 #include "testing/xtest.h"
 #include "testing/xthread.h"
 
@@ -199,6 +201,58 @@ XTEST(alts_does_not_match_itself)
 	XCHECK_ERR(xchan_alts(&r, cl, 2, 0, DL(20)), XCHAN_ETIMEDOUT);
 	XCHECK_EQ(xt_info(ch).pending_puts + xt_info(ch).pending_takes, 0);
 	xchan_chan_release(ch);
+}
+
+/* A go task that spawns many CPU-bound go tasks gets them spread over the
+ * dispatch workers (a worker keeps displaced tasks local only while they are
+ * few): at least two of them run at the same time.  Each task spins until it
+ * has seen a second one running, or 2 s pass (then the check fails). */
+static _Atomic int fan_running, fan_most;
+
+static int32_t
+fan_worker(void *arg, xchan_val *out)
+{
+	(void)arg;
+	int now = atomic_fetch_add(&fan_running, 1) + 1;
+	int most = atomic_load(&fan_most);
+	while (now > most &&
+	       !atomic_compare_exchange_weak(&fan_most, &most, now)) {
+	}
+	int64_t end = xchan_now() + 2000 * 1000000LL;
+	while (atomic_load(&fan_most) < 2 && xchan_now() < end) {
+	}
+	atomic_fetch_sub(&fan_running, 1);
+	*out = xchan_val_nil();
+	return XCHAN_OK;
+}
+
+static int32_t
+fan_out(void *arg, xchan_val *out)
+{
+	(void)arg;
+	xchan_chan *r[8];
+	for (int i = 0; i < 8; i++)
+		xchan_go(&r[i], fan_worker, NULL, NULL);
+	for (int i = 0; i < 8; i++) {
+		xchan_val v;
+		xchan_take(&v, r[i], DL(30000));
+		xchan_chan_release(r[i]);
+	}
+	*out = xchan_val_nil();
+	return XCHAN_OK;
+}
+
+XTEST(go_fan_out_runs_in_parallel)
+{
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+	    getenv("XCHAN_DISPATCH_THREADS"))
+		return; /* needs two dispatch workers */
+	xchan_chan *r;
+	XCHECK_ERR(xchan_go(&r, fan_out, NULL, NULL), XCHAN_OK);
+	xchan_val v;
+	XCHECK_ERR(xchan_take(&v, r, DL(60000)), XCHAN_ECLOSED);
+	xchan_chan_release(r);
+	XCHECK(atomic_load(&fan_most) >= 2);
 }
 
 XTEST_MAIN()

@@ -34,8 +34,9 @@
 #include "lock.h"
 #include "platform/platform.h"
 
-#define FAIR_TICKS 61       /* check the shared queue first this often */
-#define SPIN_NS 20000       /* how long an idle worker looks for work */
+#define FAIR_TICKS 61   /* check the shared queue first this often */
+#define SPIN_NS 20000   /* how long an idle worker looks for work */
+#define LOCAL_BACKLOG 4 /* local items other workers may take (steal_backlog) */
 #define NODE_CACHE_MAX 1024 /* free nodes kept for execute() */
 
 typedef struct worker worker;
@@ -43,6 +44,12 @@ struct worker {
 	xchan__pool *pool;
 	xchan__thread *thread;
 	_Atomic(xchan__pool_node *) runnext;
+	/* Items displaced from runnext: FIFO, run by the owner after runnext;
+	 * other workers take them only when the owner looks stuck (like
+	 * runnext), so a producer/consumer pair stays on one worker. */
+	xchan__lock local_lock;
+	xchan__pool_node *local_head, *local_tail;
+	_Atomic uint32_t nlocal;
 	_Atomic uint64_t ticks; /* items started; written by the owner only */
 	_Atomic uint32_t wake;  /* futex: 0 asleep, 1 woken to spin, 2 stop */
 	int spinning;           /* owner-private: counted in nspinning */
@@ -218,6 +225,43 @@ xchan__pool_push_front(xchan__pool *p, xchan__pool_node *n)
 	return XCHAN_OK;
 }
 
+static void
+local_push(worker *w, xchan__pool_node *n)
+{
+	n->next = NULL;
+	xchan__lock_acquire(&w->local_lock);
+	if (w->local_tail)
+		w->local_tail->next = n;
+	else
+		w->local_head = n;
+	w->local_tail = n;
+	uint32_t had =
+	    atomic_fetch_add_explicit(&w->nlocal, 1, memory_order_relaxed);
+	xchan__lock_release(&w->local_lock);
+	/* A backlog is work for an idle worker (steal_backlog): make sure
+	 * one is looking.  (A single displaced task waits for its owner,
+	 * like runnext; docs/executors.md.) */
+	if (had + 1 >= LOCAL_BACKLOG)
+		maybe_wake(w->pool);
+}
+
+static xchan__pool_node *
+local_pop(worker *w)
+{
+	if (atomic_load_explicit(&w->nlocal, memory_order_relaxed) == 0)
+		return NULL;
+	xchan__lock_acquire(&w->local_lock);
+	xchan__pool_node *n = w->local_head;
+	if (n != NULL) {
+		w->local_head = n->next;
+		if (w->local_head == NULL)
+			w->local_tail = NULL;
+		atomic_fetch_sub_explicit(&w->nlocal, 1, memory_order_relaxed);
+	}
+	xchan__lock_release(&w->local_lock);
+	return n;
+}
+
 int
 xchan__pool_push_next(xchan__pool *p, xchan__pool_node *n)
 {
@@ -225,10 +269,8 @@ xchan__pool_push_next(xchan__pool *p, xchan__pool_node *n)
 	if (w == NULL || w->pool != p)
 		return 0;
 	xchan__pool_node *old = atomic_exchange(&w->runnext, n);
-	if (old != NULL && xchan__pool_push(p, old) != XCHAN_OK) {
-		/* Workers are gone (shutdown): keep it reachable here. */
-		atomic_store(&w->runnext, old);
-	}
+	if (old != NULL)
+		local_push(w, old);
 	return 1;
 }
 
@@ -303,13 +345,41 @@ steal_stale(worker *w)
 	xchan__pool *p = w->pool;
 	for (int i = 0; i < p->nworkers; i++) {
 		worker *o = &p->workers[i];
-		if (o == w || atomic_load_explicit(&o->runnext,
-		                  memory_order_relaxed) == NULL)
+		if (o == w || (atomic_load_explicit(&o->runnext,
+		                   memory_order_relaxed) == NULL &&
+		                  atomic_load_explicit(&o->nlocal,
+		                      memory_order_relaxed) == 0))
 			continue;
 		if (atomic_load_explicit(&o->ticks, memory_order_relaxed) !=
 		    w->seen_ticks[i])
 			continue;
-		xchan__pool_node *n = atomic_exchange(&o->runnext, NULL);
+		xchan__pool_node *n = local_pop(o);
+		if (n == NULL)
+			n = atomic_exchange(&o->runnext, NULL);
+		if (n != NULL) {
+			atomic_fetch_add_explicit(&p->steals, 1,
+			    memory_order_relaxed);
+			return n;
+		}
+	}
+	return NULL;
+}
+
+/* An idle worker takes from another's local queue when it holds a backlog
+ * (LOCAL_BACKLOG or more): a few cooperating tasks (a producer/consumer
+ * group) stay together on one worker, where their channel operations do
+ * not bounce cache lines between cores; a fan-out of many still spreads
+ * over the pool. */
+static xchan__pool_node *
+steal_backlog(worker *w)
+{
+	xchan__pool *p = w->pool;
+	for (int i = 0; i < p->nworkers; i++) {
+		worker *o = &p->workers[i];
+		if (o == w || atomic_load_explicit(&o->nlocal,
+		                  memory_order_relaxed) < LOCAL_BACKLOG)
+			continue;
+		xchan__pool_node *n = local_pop(o);
 		if (n != NULL) {
 			atomic_fetch_add_explicit(&p->steals, 1,
 			    memory_order_relaxed);
@@ -349,6 +419,8 @@ spin(worker *w)
 	int64_t end = xchan__clock_ns() + SPIN_NS;
 	for (uint32_t i = 1;; i++) {
 		xchan__pool_node *n = queue_pop(p);
+		if (n == NULL)
+			n = steal_backlog(w);
 		if (n != NULL) {
 			stop_spinning(w, 1);
 			return n;
@@ -413,6 +485,8 @@ next_item(worker *w)
 			n = queue_pop(p);
 		if (n == NULL)
 			n = atomic_exchange(&w->runnext, NULL);
+		if (n == NULL)
+			n = local_pop(w);
 		if (n == NULL)
 			n = queue_pop(p);
 		if (n != NULL) {

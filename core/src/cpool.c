@@ -313,13 +313,7 @@ xchan__cpool_stop_begin(xchan__cpool *p, int64_t drain_deadline)
 int
 xchan__cpool_stop_wait(xchan__cpool *p, int64_t join_deadline)
 {
-	uint32_t alive;
-	while ((alive = atomic_load(&p->nalive)) != 0) {
-		if (xchan__futex_wait(&p->nalive, alive, join_deadline) != 0 &&
-		    join_deadline >= 0 && xchan__clock_ns() >= join_deadline)
-			break;
-	}
-	if (atomic_load(&p->nalive) != 0)
+	if (!xchan__wait_all_exited(&p->nalive, join_deadline))
 		return 0;
 	xchan__lock_acquire(&p->lock);
 	p->dead = 1;

@@ -16,22 +16,7 @@
 #include "pool.h"
 #include "testing/xchild.h"
 #include "testing/xtest.h"
-
-static int64_t
-deadline_s(int s)
-{
-	return xchan_now() + (int64_t)s * 1000000000LL;
-}
-
-static long
-wait_count(_Atomic long *v, long want, int seconds)
-{
-	int64_t dl = deadline_s(seconds);
-	long got;
-	while ((got = atomic_load(v)) < want && xchan_now() < dl)
-		usleep(1000);
-	return got;
-}
+#include "testing/xthread.h"
 
 /* ---- executors ---------------------------------------------------------------- */
 
@@ -71,7 +56,7 @@ XTEST(execute_on_every_workload)
 		for (int i = 0; i < 2500; i++)
 			XREQUIRE(xchan_execute(e, count_fn, NULL) == XCHAN_OK);
 	}
-	XCHECK_EQ(wait_count(&g_ran, 10000, 30), 10000);
+	XCHECK_EQ(xt_wait_count(&g_ran, 10000, 30), 10000);
 }
 
 static int32_t
@@ -112,7 +97,7 @@ wait_for_all(void *arg)
 	atomic_fetch_add(&g_arrived, 1);
 	/* Returns only once every item runs at the same time: the pool
 	 * must have grown to NBLOCK threads. */
-	wait_count(&g_arrived, NBLOCK, 20);
+	xt_wait_count(&g_arrived, NBLOCK, 20);
 }
 
 static void
@@ -130,24 +115,24 @@ XTEST(cached_pool_grows_names_and_expires)
 	for (int i = 0; i < NBLOCK; i++)
 		XREQUIRE(
 		    xchan__cpool_execute(p, wait_for_all, NULL) == XCHAN_OK);
-	XCHECK_EQ(wait_count(&g_arrived, NBLOCK, 20), NBLOCK);
+	XCHECK_EQ(xt_wait_count(&g_arrived, NBLOCK, 20), NBLOCK);
 	xchan__cpool_stats s;
 	xchan__cpool_get_stats(p, &s);
 	XCHECK_EQ(s.started, NBLOCK);
 	/* An idle thread is reused, not a new one started. */
-	int64_t dl = deadline_s(10);
+	int64_t dl = xt_deadline_s(10);
 	do {
 		xchan__cpool_get_stats(p, &s);
 	} while (s.idle < NBLOCK && xchan_now() < dl && usleep(1000) == 0);
 	char name[16] = "";
 	atomic_store(&g_ran, 0);
 	XREQUIRE(xchan__cpool_execute(p, name_fn, name) == XCHAN_OK);
-	XCHECK_EQ(wait_count(&g_ran, 1, 10), 1);
+	XCHECK_EQ(xt_wait_count(&g_ran, 1, 10), 1);
 	XCHECK(strncmp(name, "xchan-test-", 11) == 0);
 	xchan__cpool_get_stats(p, &s);
 	XCHECK_EQ(s.started, NBLOCK);
 	/* Idle threads exit after the idle timeout (100 ms here). */
-	dl = deadline_s(10);
+	dl = xt_deadline_s(10);
 	do {
 		xchan__cpool_get_stats(p, &s);
 	} while (s.threads > 0 && xchan_now() < dl && usleep(5000) == 0);
@@ -156,7 +141,7 @@ XTEST(cached_pool_grows_names_and_expires)
 	/* And it grows again afterwards. */
 	atomic_store(&g_ran, 0);
 	XREQUIRE(xchan__cpool_execute(p, count_fn, NULL) == XCHAN_OK);
-	XCHECK_EQ(wait_count(&g_ran, 1, 10), 1);
+	XCHECK_EQ(xt_wait_count(&g_ran, 1, 10), 1);
 	xchan__cpool_stop_begin(p, xchan_now());
 	XCHECK_EQ(xchan__cpool_stop_wait(p, -1), 1);
 	XCHECK_ERR(xchan__cpool_execute(p, count_fn, NULL), XCHAN_ESHUTDOWN);
@@ -172,7 +157,7 @@ XTEST(fixed_pool_runs_and_stops)
 	atomic_store(&g_ran, 0);
 	for (int i = 0; i < 20000; i++)
 		XREQUIRE(xchan__pool_execute(p, count_fn, NULL) == XCHAN_OK);
-	XCHECK_EQ(wait_count(&g_ran, 20000, 30), 20000);
+	XCHECK_EQ(xt_wait_count(&g_ran, 20000, 30), 20000);
 	XCHECK(!xchan__pool_is_worker(p));
 	xchan__pool_stats s;
 	xchan__pool_get_stats(p, &s);
@@ -223,7 +208,7 @@ XTEST(commit_zero_resumes_at_once)
 {
 	atomic_store(&g_done, 0);
 	XREQUIRE(spawn(body_commit_zero, NULL) == XCHAN_OK);
-	XCHECK_EQ(wait_count(&g_done, 1, 10), 1);
+	XCHECK_EQ(xt_wait_count(&g_done, 1, 10), 1);
 }
 
 /* A wake from another thread may arrive while commit is still running:
@@ -254,7 +239,7 @@ static void *
 waker_main(void *arg)
 {
 	(void)arg;
-	int64_t dl = deadline_s(60);
+	int64_t dl = xt_deadline_s(60);
 	for (long woken = 0; woken < NRACE && xchan_now() < dl;) {
 		xchan__task *t = atomic_exchange(&g_handoff, NULL);
 		if (t != NULL) {
@@ -273,7 +258,7 @@ XTEST(wake_racing_with_commit)
 	pthread_t w;
 	XREQUIRE(pthread_create(&w, NULL, waker_main, NULL) == 0);
 	XREQUIRE(spawn(body_race, NULL) == XCHAN_OK);
-	XCHECK_EQ(wait_count(&g_done, 1, 60), 1);
+	XCHECK_EQ(xt_wait_count(&g_done, 1, 60), 1);
 	pthread_join(w, NULL);
 }
 
@@ -297,9 +282,9 @@ XTEST(yielding_tasks_all_progress)
 	atomic_store(&g_done, 0);
 	for (int i = 0; i < 50; i++)
 		XREQUIRE(spawn(body_yield, NULL) == XCHAN_OK);
-	XCHECK_EQ(wait_count(&g_done, 50, 60), 50);
+	XCHECK_EQ(xt_wait_count(&g_done, 50, 60), 50);
 	XCHECK_EQ(atomic_load(&g_yields), 50000);
-	int64_t dl = deadline_s(10);
+	int64_t dl = xt_deadline_s(10);
 	while (xchan__task_live() != 0 && xchan_now() < dl)
 		usleep(1000);
 	XCHECK_EQ(xchan__task_live(), 0);
@@ -347,7 +332,7 @@ XTEST(child_go_checking_env)
 	XCHILD_ONLY();
 	(void)sleep_fn;
 	XREQUIRE(spawn(quick_body, NULL) == XCHAN_OK);
-	XCHECK_EQ(wait_count(&g_done, 1, 10), 1);
+	XCHECK_EQ(xt_wait_count(&g_done, 1, 10), 1);
 }
 
 XTEST(go_checking_env_reports)

@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "testing/xchild.h"
 #include "testing/xtest.h"
+#include "testing/xthread.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define SCALE 100 /* TSan: each fiber is a thread (8k at most), ~1 MiB each */
@@ -25,23 +26,6 @@
 #else
 #define SCALE 1
 #endif
-
-static int64_t
-deadline_s(int s)
-{
-	return xchan_now() + (int64_t)s * 1000000000LL;
-}
-
-/* Waits until *v >= want or the deadline passes; returns the last value. */
-static long
-wait_count(_Atomic long *v, long want, int seconds)
-{
-	int64_t dl = deadline_s(seconds);
-	long got;
-	while ((got = atomic_load(v)) < want && xchan_now() < dl)
-		usleep(1000);
-	return got;
-}
 
 static int64_t
 take_int_until(xchan_chan *ch, int32_t *err, xchan_deadline dl)
@@ -239,7 +223,7 @@ XTEST(hundred_thousand_parked)
 		}
 	}
 	/* All parked: every task is registered as a pending take. */
-	int64_t dl = deadline_s(60);
+	int64_t dl = xt_deadline_s(60);
 	long pend;
 	while ((pend = pending_takes(chs, NPCHAN)) < NPARK && xchan_now() < dl)
 		usleep(2000);
@@ -260,12 +244,12 @@ XTEST(hundred_thousand_parked)
 		XCHECK_ERR(xchan_put(chs[i % NPCHAN], xchan_val_int(1),
 		               xchan_deadline_in_ms(30000)),
 		    XCHAN_OK);
-	XCHECK_EQ(wait_count(&g_parked_done, NPARK, 60), NPARK);
+	XCHECK_EQ(xt_wait_count(&g_parked_done, NPARK, 60), NPARK);
 	XCHECK_EQ(atomic_load(&g_parked_sum), NPARK);
 	for (int i = 0; i < NPCHAN; i++)
 		xchan_chan_release(chs[i]);
 	/* Every task struct was freed. */
-	dl = deadline_s(10);
+	dl = xt_deadline_s(10);
 	while (xchan__task_live() != 0 && xchan_now() < dl)
 		usleep(1000);
 	XCHECK_EQ(xchan__task_live(), 0);
@@ -388,7 +372,7 @@ one_channel_round(int producer_in_go)
 	for (int i = 0; i < NONE_CH; i++)
 		XREQUIRE(xchan_go(NULL, one_taker, ch, NULL) == XCHAN_OK);
 	xchan_chan_info info = {.size = sizeof(info)};
-	int64_t dl = deadline_s(30);
+	int64_t dl = xt_deadline_s(30);
 	do {
 		xchan_chan_info_get(&info, ch);
 	} while (info.pending_takes < NONE_CH && xchan_now() < dl &&
@@ -405,7 +389,7 @@ one_channel_round(int producer_in_go)
 		xchan_val dummy;
 		XCHECK_ERR(one_producer(ch, &dummy), XCHAN_OK);
 	}
-	XCHECK_EQ(wait_count(&g_one_done, NONE_CH, 30), NONE_CH);
+	XCHECK_EQ(xt_wait_count(&g_one_done, NONE_CH, 30), NONE_CH);
 	XCHECK_EQ(atomic_load(&g_one_sum), (long)NONE_CH * (NONE_CH + 1) / 2);
 	xchan_chan_release(ch);
 }
@@ -422,7 +406,7 @@ XTEST(child_two_workers_one_channel)
 	one_channel_round(0); /* producer: this plain thread */
 	one_channel_round(1); /* producer: a go task */
 	/* Nobody is left blocked: both workers go idle. */
-	int64_t dl = deadline_s(10);
+	int64_t dl = xt_deadline_s(10);
 	do {
 		xchan__pool_get_stats(xchan__exec_pool(ex), &s);
 	} while (s.sleeping != 2 && xchan_now() < dl && usleep(1000) == 0);
@@ -735,7 +719,7 @@ factory_child(uint32_t workload)
 	XREQUIRE(xchan_go(&r, which_thread, gate, NULL) == XCHAN_OK);
 	for (int i = 0; i < NGATE; i++) {
 		xchan_chan_info info = {.size = sizeof(info)};
-		int64_t dl = deadline_s(10);
+		int64_t dl = xt_deadline_s(10);
 		do {
 			xchan_chan_info_get(&info, gate);
 		} while (info.pending_takes == 0 && xchan_now() < dl &&

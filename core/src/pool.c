@@ -287,6 +287,18 @@ xchan__pool_in_worker(void)
 	return current_worker() != NULL;
 }
 
+bool
+xchan__wait_all_exited(_Atomic uint32_t *alive, int64_t deadline)
+{
+	uint32_t n;
+	while ((n = atomic_load(alive)) != 0) {
+		if (xchan__futex_wait(alive, n, deadline) != 0 &&
+		    deadline >= 0 && xchan__clock_ns() >= deadline)
+			break;
+	}
+	return atomic_load(alive) == 0;
+}
+
 /* ---- node cache (shared with cpool.c) ------------------------------------------- */
 
 xchan__pool_node *
@@ -608,13 +620,7 @@ xchan__pool_stop_begin(xchan__pool *p, int64_t drain_deadline)
 int
 xchan__pool_stop_wait(xchan__pool *p, int64_t join_deadline)
 {
-	uint32_t alive;
-	while ((alive = atomic_load(&p->nalive)) != 0) {
-		if (xchan__futex_wait(&p->nalive, alive, join_deadline) != 0 &&
-		    join_deadline >= 0 && xchan__clock_ns() >= join_deadline)
-			break;
-	}
-	if (atomic_load(&p->nalive) != 0)
+	if (!xchan__wait_all_exited(&p->nalive, join_deadline))
 		return 0;
 	xchan__lock_acquire(&p->lock);
 	p->dead = 1;

@@ -15,6 +15,7 @@
 #ifndef XCHAN_POOL_H
 #define XCHAN_POOL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "xchan/xchan.h"
@@ -29,6 +30,11 @@ struct xchan__pool_node {
 	uint32_t owned; /* 1: allocated by the pool (execute); 0: embedded */
 	uint32_t reserved;
 };
+
+/* Waits until *alive is 0 or the absolute deadline passes (< 0: none);
+ * true if it reached 0.  The futex word is woken by the last thread out.
+ * Shared by the fixed and the cached pool. */
+bool xchan__wait_all_exited(_Atomic uint32_t *alive, int64_t deadline);
 
 /* Free queue nodes kept for execute(); guarded by the owning pool's lock.
  * Shared by the fixed pool and the cached pool. */

@@ -44,6 +44,24 @@ xt_wait_flag(_Atomic int *flag, int64_t ms)
 	return atomic_load(flag);
 }
 
+/* The absolute deadline `s` seconds from now. */
+static inline int64_t
+xt_deadline_s(int s)
+{
+	return xchan_now() + (int64_t)s * 1000000000LL;
+}
+
+/* Waits until *v >= want or `seconds` pass; returns the last value. */
+static inline long
+xt_wait_count(_Atomic long *v, long want, int seconds)
+{
+	int64_t dl = xt_deadline_s(seconds);
+	long got;
+	while ((got = atomic_load(v)) < want && xchan_now() < dl)
+		xt_sleep_ms(1);
+	return got;
+}
+
 /* Waits until the channel has `n` pending takes (or puts) or `ms` pass. */
 static inline int
 xt_wait_pending(xchan_chan *ch, uint32_t n, int puts, int64_t ms)

@@ -44,7 +44,7 @@ struct cthread {
 
 struct xchan__cpool {
 	xchan__lock lock;
-	xchan__pool_node *head, *tail;
+	xchan__node_fifo q;
 	xchan__node_cache nodes;
 	cthread *idle;
 	cthread *live;
@@ -72,24 +72,13 @@ xchan__cpool_in_worker(void)
 static void
 q_append(xchan__cpool *p, xchan__pool_node *n)
 {
-	n->next = NULL;
-	if (p->tail)
-		p->tail->next = n;
-	else
-		p->head = n;
-	p->tail = n;
+	xchan__fifo_push(&p->q, n);
 }
 
 static xchan__pool_node *
 q_take(xchan__cpool *p)
 {
-	xchan__pool_node *n = p->head;
-	if (n != NULL) {
-		p->head = n->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-	}
-	return n;
+	return xchan__fifo_pop(&p->q);
 }
 
 static void
@@ -251,15 +240,16 @@ xchan__cpool_execute(xchan__cpool *p, xchan_task_fn fn, void *arg)
 		atomic_store(&wake->wake, 1);
 	} else if (spawn(p) != XCHAN_OK && p->nthreads == 0) {
 		/* Nobody will ever run it: take it back. */
-		for (xchan__pool_node **pp = &p->head; *pp; pp = &(*pp)->next) {
+		for (xchan__pool_node **pp = &p->q.head; *pp;
+		     pp = &(*pp)->next) {
 			if (*pp == n) {
 				*pp = n->next;
 				break;
 			}
 		}
-		p->tail = NULL;
-		for (xchan__pool_node *q = p->head; q; q = q->next)
-			p->tail = q;
+		p->q.tail = NULL;
+		for (xchan__pool_node *q = p->q.head; q; q = q->next)
+			p->q.tail = q;
 		node_put(p, n);
 		err = XCHAN_ENOMEM;
 	}

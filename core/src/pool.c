@@ -48,7 +48,7 @@ struct worker {
 	 * other workers take them only when the owner looks stuck (like
 	 * runnext), so a producer/consumer pair stays on one worker. */
 	xchan__lock local_lock;
-	xchan__pool_node *local_head, *local_tail;
+	xchan__node_fifo local;
 	_Atomic uint32_t nlocal;
 	_Atomic uint64_t ticks; /* items started; written by the owner only */
 	_Atomic uint32_t wake;  /* futex: 0 asleep, 1 woken to spin, 2 stop */
@@ -61,7 +61,7 @@ struct worker {
 
 struct xchan__pool {
 	xchan__lock lock;
-	xchan__pool_node *head, *tail; /* shared queue */
+	xchan__node_fifo q; /* the shared queue */
 	xchan__node_cache nodes;
 	int dead;
 	worker *idle;
@@ -95,25 +95,16 @@ current_worker(void)
 static void
 q_append(xchan__pool *p, xchan__pool_node *n)
 {
-	n->next = NULL;
-	if (p->tail)
-		p->tail->next = n;
-	else
-		p->head = n;
-	p->tail = n;
+	xchan__fifo_push(&p->q, n);
 	atomic_fetch_add(&p->qlen, 1);
 }
 
 static xchan__pool_node *
 q_take(xchan__pool *p)
 {
-	xchan__pool_node *n = p->head;
-	if (n == NULL)
-		return NULL;
-	p->head = n->next;
-	if (p->head == NULL)
-		p->tail = NULL;
-	atomic_fetch_sub(&p->qlen, 1);
+	xchan__pool_node *n = xchan__fifo_pop(&p->q);
+	if (n != NULL)
+		atomic_fetch_sub(&p->qlen, 1);
 	return n;
 }
 
@@ -215,10 +206,10 @@ xchan__pool_push_front(xchan__pool *p, xchan__pool_node *n)
 		xchan__lock_release(&p->lock);
 		return XCHAN_ESHUTDOWN;
 	}
-	n->next = p->head;
-	p->head = n;
-	if (p->tail == NULL)
-		p->tail = n;
+	n->next = p->q.head;
+	p->q.head = n;
+	if (p->q.tail == NULL)
+		p->q.tail = n;
 	atomic_fetch_add(&p->qlen, 1);
 	xchan__lock_release(&p->lock);
 	maybe_wake(p);
@@ -228,13 +219,8 @@ xchan__pool_push_front(xchan__pool *p, xchan__pool_node *n)
 static void
 local_push(worker *w, xchan__pool_node *n)
 {
-	n->next = NULL;
 	xchan__lock_acquire(&w->local_lock);
-	if (w->local_tail)
-		w->local_tail->next = n;
-	else
-		w->local_head = n;
-	w->local_tail = n;
+	xchan__fifo_push(&w->local, n);
 	uint32_t had =
 	    atomic_fetch_add_explicit(&w->nlocal, 1, memory_order_relaxed);
 	xchan__lock_release(&w->local_lock);
@@ -251,13 +237,9 @@ local_pop(worker *w)
 	if (atomic_load_explicit(&w->nlocal, memory_order_relaxed) == 0)
 		return NULL;
 	xchan__lock_acquire(&w->local_lock);
-	xchan__pool_node *n = w->local_head;
-	if (n != NULL) {
-		w->local_head = n->next;
-		if (w->local_head == NULL)
-			w->local_tail = NULL;
+	xchan__pool_node *n = xchan__fifo_pop(&w->local);
+	if (n != NULL)
 		atomic_fetch_sub_explicit(&w->nlocal, 1, memory_order_relaxed);
-	}
 	xchan__lock_release(&w->local_lock);
 	return n;
 }

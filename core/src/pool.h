@@ -31,6 +31,35 @@ struct xchan__pool_node {
 	uint32_t reserved;
 };
 
+/* An intrusive FIFO of nodes, guarded by its owner's lock.  The shared
+ * queue of both pools and each worker's local queue are one. */
+typedef struct xchan__node_fifo {
+	xchan__pool_node *head, *tail;
+} xchan__node_fifo;
+
+static inline void
+xchan__fifo_push(xchan__node_fifo *q, xchan__pool_node *n)
+{
+	n->next = NULL;
+	if (q->tail)
+		q->tail->next = n;
+	else
+		q->head = n;
+	q->tail = n;
+}
+
+static inline xchan__pool_node *
+xchan__fifo_pop(xchan__node_fifo *q)
+{
+	xchan__pool_node *n = q->head;
+	if (n != NULL) {
+		q->head = n->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+	}
+	return n;
+}
+
 /* Waits until *alive is 0 or the absolute deadline passes (< 0: none);
  * true if it reached 0.  The futex word is woken by the last thread out.
  * Shared by the fixed and the cached pool. */

@@ -12,6 +12,7 @@
 
 #include "async.h"
 #include "chan.h"
+#include "task.h"
 #include "timer.h"
 #include "val.h"
 
@@ -129,7 +130,7 @@ static inline bool
 ring_push(xchan_chan *ch, xchan_val v)
 {
 	if (ch->lf)
-		return xchan__lfring_push(ch->lf, v);
+		return xchan__lfring_push_owned(ch->lf, v);
 	if (XCHAN_UNLIKELY(ch->count == ch->slots) && !ring_grow(ch))
 		return false;
 	ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
@@ -142,7 +143,7 @@ ring_pop(xchan_chan *ch)
 {
 	if (ch->lf) {
 		xchan_val v = xchan_val_nil();
-		bool ok = xchan__lfring_pop(ch->lf, &v);
+		bool ok = xchan__lfring_pop_owned(ch->lf, &v);
 		XCHAN_ASSERT(ok); /* callers checked the count under the lock */
 		(void)ok;
 		return v;
@@ -337,70 +338,90 @@ xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
 
 /* ---- the lock-free ring (lfring.h): fast paths and ownership ------------- */
 
-/* Without the lock: only while flags == 0 (no waiters, open, no lock
- * holder owning the ring).  The in-flight counters make a locked section
- * wait for attempts that read flags == 0 before it raised SLOW. */
-enum { LF_DONE, LF_WOULD_WAIT, LF_LOCKED };
+/* Without the lock: only while the ring's gates are open (lfring.h): no
+ * waiters, open channel, no lock holder owning the ring.
+ *
+ * LF_DONE: completed.  LF_WOULD_WAIT: the ring was full (empty) while the
+ * gate was open, so a poll may answer EAGAIN at once: at that moment nobody
+ * waited and the channel was open.  LF_LOCKED: take the locked path. */
+enum {
+	LF_DONE = XCHAN__LF_OK,
+	LF_WOULD_WAIT = XCHAN__LF_FULL,
+	LF_LOCKED = XCHAN__LF_GATED
+};
 
-/* LF_DONE: completed.  LF_WOULD_WAIT: the ring was full (empty) while no
- * waiter existed and no lock holder owned it, so a poll may answer
- * EAGAIN at once: a locked section could not touch the ring meanwhile.
- * LF_LOCKED: take the locked path. */
 static inline int
 lf_try_put(xchan_chan *ch, xchan_val v)
 {
-	xchan__lfring *r = ch->lf;
-	/* Relaxed pre-check: while the channel has waiters, do not touch the
-	 * in-flight counter at all (it would only delay the lock holders). */
-	if (atomic_load_explicit(&ch->flags, memory_order_relaxed) != 0)
-		return LF_LOCKED;
-	atomic_fetch_add_explicit(&r->pin, 1, memory_order_seq_cst);
-	int res = LF_LOCKED;
-	if (atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0)
-		res = xchan__lfring_push(r, v) ? LF_DONE : LF_WOULD_WAIT;
-	atomic_fetch_sub_explicit(&r->pin, 1, memory_order_release);
-	return res;
+	return xchan__lfring_push(ch->lf, v);
 }
 
 static inline int
 lf_try_take(xchan_chan *ch, xchan_val *out)
 {
-	xchan__lfring *r = ch->lf;
-	/* Relaxed pre-check: while the channel has waiters, do not touch the
-	 * in-flight counter at all (it would only delay the lock holders). */
-	if (atomic_load_explicit(&ch->flags, memory_order_relaxed) != 0)
-		return LF_LOCKED;
-	atomic_fetch_add_explicit(&r->cin, 1, memory_order_seq_cst);
-	int res = LF_LOCKED;
-	if (atomic_load_explicit(&ch->flags, memory_order_seq_cst) == 0)
-		res = xchan__lfring_pop(r, out) ? LF_DONE : LF_WOULD_WAIT;
-	atomic_fetch_sub_explicit(&r->cin, 1, memory_order_release);
-	return res;
+	return xchan__lfring_pop(ch->lf, out);
+}
+
+/* Crossbeam's backoff: before a blocking put or take registers as a
+ * waiter (which sends every user of the channel to the locked path), retry
+ * the lock-free attempt a few times, spinning, then yielding the core.  On
+ * an oversubscribed machine the yield lets the other side make room. */
+#define LF_BACKOFF_SPIN_STEPS 6
+#define LF_BACKOFF_STEPS 10
+
+static inline void
+lf_backoff(unsigned step)
+{
+	if (step < LF_BACKOFF_SPIN_STEPS) {
+		for (unsigned i = 0; i < (1u << step); i++)
+			xchan__cpu_relax();
+	} else {
+		xchan__thread_yield();
+	}
+}
+
+static int
+lf_put_backoff(xchan_chan *ch, xchan_val v)
+{
+	if (xchan__task_current() != NULL)
+		return LF_WOULD_WAIT;
+	for (unsigned step = 0; step < LF_BACKOFF_STEPS; step++) {
+		lf_backoff(step);
+		int res = lf_try_put(ch, v);
+		if (res != LF_WOULD_WAIT)
+			return res;
+	}
+	return LF_WOULD_WAIT;
+}
+
+static int
+lf_take_backoff(xchan_chan *ch, xchan_val *out)
+{
+	if (xchan__task_current() != NULL)
+		return LF_WOULD_WAIT;
+	for (unsigned step = 0; step < LF_BACKOFF_STEPS; step++) {
+		lf_backoff(step);
+		int res = lf_try_take(ch, out);
+		if (res != LF_WOULD_WAIT)
+			return res;
+	}
+	return LF_WOULD_WAIT;
 }
 
 void
 xchan__chan_lf_exclusive(xchan_chan *ch)
 {
-	/* Only lock holders write flags, so a plain read-modify-write is
-	 * enough; seq_cst pairs with the fast paths' counter increments. */
-	uint32_t f = atomic_load_explicit(&ch->flags, memory_order_relaxed);
-	atomic_store_explicit(&ch->flags, f | XCHAN__CF_SLOW,
-	    memory_order_seq_cst);
-	xchan__lfring *r = ch->lf;
-	/* acquire: the attempts' ring writes happen before we look. */
-	while (atomic_load_explicit(&r->pin, memory_order_acquire) != 0 ||
-	       atomic_load_explicit(&r->cin, memory_order_acquire) != 0)
-		xchan__cpu_relax();
+	xchan__lfring_gate_close(ch->lf);
 }
 
 void
 xchan__chan_lf_publish(xchan_chan *ch)
 {
-	uint32_t f = (ch->closed ? XCHAN__CF_CLOSED : 0) |
-	             (ch->takes.n ? XCHAN__CF_TAKERS : 0) |
-	             (ch->puts.n ? XCHAN__CF_PUTTERS : 0);
-	/* release: our ring writes happen before fast paths resume. */
-	atomic_store_explicit(&ch->flags, f, memory_order_seq_cst);
+	/* The gates were closed by our lock; reopen them only for a channel
+	 * that is open with nobody waiting (the lock-free paths neither hand
+	 * over to waiters nor check for close). */
+	if (!ch->closed && ch->takes.n == 0 && ch->puts.n == 0)
+		xchan__lfring_gate_open(ch->lf);
 }
 
 /* After this many contended acquisitions a fixed buffer moves to the
@@ -408,9 +429,9 @@ xchan__chan_lf_publish(xchan_chan *ch)
  * operation instead of three); contended, the ring is ~4x faster. */
 #define LF_UPGRADE_AFTER 64
 
-/* Under the lock, no lock-free ring yet: move the values into one.  SLOW is
- * raised before the ring is published, so fast paths stay off until the
- * unlock publishes the flags. */
+/* Under the lock, no lock-free ring yet: move the values into one.  A new
+ * ring's gates are closed, so fast paths stay off until the unlock opens
+ * them. */
 static void
 lf_upgrade(xchan_chan *ch)
 {
@@ -420,14 +441,13 @@ lf_upgrade(xchan_chan *ch)
 		return;
 	}
 	while (ch->count > 0)
-		xchan__lfring_push(r, ring_pop(ch));
+		xchan__lfring_push_owned(r, ring_pop(ch));
 	if (!ch->ring_inline)
 		xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
 	ch->ring = NULL;
 	ch->slots = 0;
 	ch->head = 0;
 	ch->ring_inline = 0;
-	atomic_store_explicit(&ch->flags, XCHAN__CF_SLOW, memory_order_seq_cst);
 	atomic_store_explicit(&ch->lf, r, memory_order_seq_cst);
 }
 
@@ -474,6 +494,8 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 		return err;
 	if (ch->lf) {
 		int lf = lf_try_put(ch, v);
+		if (lf == LF_WOULD_WAIT && deadline != XCHAN_DEADLINE_POLL)
+			lf = lf_put_backoff(ch, v);
 		if (lf == LF_DONE)
 			return XCHAN_OK;
 		if (lf == LF_WOULD_WAIT && deadline == XCHAN_DEADLINE_POLL)
@@ -588,6 +610,8 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 		return XCHAN_EINVAL;
 	if (ch->lf) {
 		int lf = lf_try_take(ch, out);
+		if (lf == LF_WOULD_WAIT && deadline != XCHAN_DEADLINE_POLL)
+			lf = lf_take_backoff(ch, out);
 		if (lf == LF_DONE)
 			return XCHAN_OK;
 		if (lf == LF_WOULD_WAIT && deadline == XCHAN_DEADLINE_POLL) {

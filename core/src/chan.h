@@ -53,19 +53,13 @@ struct xchan_chan {
 	uint64_t id;
 	/* A fixed buffer (no transform, 4..65536 slots) whose lock is found
 	 * contended moves its values to a lock-free ring, used without the
-	 * lock while `flags` is 0: no waiters, open, no lock holder owning
-	 * the ring (lfring.h).  `lf` is set once, under the lock, and never
-	 * cleared; fast paths read it without the lock. */
+	 * lock while its gates are open: no waiters, open, no lock holder
+	 * owning the ring (lfring.h).  `lf` is set once, under the lock, and
+	 * never cleared; fast paths read it without the lock. */
 	_Atomic(xchan__lfring *) lf;
-	_Atomic uint32_t flags;
 	uint32_t lf_eligible; /* constant */
 	uint32_t contended;   /* contended lock acquisitions; under lock */
 };
-
-#define XCHAN__CF_SLOW 1u /* a lock holder owns the ring */
-#define XCHAN__CF_CLOSED 2u
-#define XCHAN__CF_TAKERS 4u  /* takers are queued */
-#define XCHAN__CF_PUTTERS 8u /* putters are queued */
 
 void xchan__chan_lf_exclusive(xchan_chan *ch);
 void xchan__chan_lf_publish(xchan_chan *ch);

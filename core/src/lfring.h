@@ -6,27 +6,36 @@
  * A bounded MPMC array queue with one stamp per slot (crossbeam-channel's
  * array flavour, which takes any capacity): `tail` and `head` count
  * positions as (lap | index); a slot is writable when its stamp equals the
- * tail, readable when it equals head + 1.  Producers only write the tail
- * line and the slot, consumers the head line and the slot, so a producer
- * and a consumer do not fight over one lock's cache line.
+ * tail position, readable when it equals head + 1.  Producers only write
+ * the tail line and the slot, consumers the head line and the slot, so a
+ * producer and a consumer do not fight over one lock's cache line.
  *
- * The channel uses the ring without its lock only while it has no waiters
- * and is open (chan.c, "fast paths").  `pin` and `cin` count producers and
- * consumers inside such a lock-free attempt; a locked section raises the
- * channel's SLOW flag and then waits until both are zero, after which the
- * ring is touched only under the channel lock.  Fast paths increment their
- * counter (seq_cst) before reading the flags (seq_cst), and the locked side
- * stores the flag (seq_cst) before reading the counters: one of them always
- * sees the other.
+ * The gate.  Bit 63 of `tail` and of `head` (XCHAN__LF_GATE) says "closed
+ * to lock-free users".  The channel's lock holder closes both gates when it
+ * needs the ring to agree with its waiter queues (chan.c), and opens them
+ * again at unlock only while the channel is open and nobody waits.  A
+ * lock-free push or pop reads its index word anyway, so seeing the gate
+ * costs nothing; and because the gate lives in the word the operation CASes,
+ * a lock-free attempt either claimed its slot before the gate closed (then
+ * the lock holder sees the moved index and, at worst, waits for that slot's
+ * stamp) or its CAS fails and it sees the gate.  No in-flight counter, no
+ * flag word shared by both sides.
  *
- * Orders: the CAS on tail/head is seq_cst (it also orders the emptiness and
- * fullness re-checks); the slot value is published by a release store of
- * the stamp and read after an acquire load of it.
+ * Only the gate holder (the channel lock holder after xchan__lfring_gate
+ * close) uses the *_owned operations; they ignore the gate and keep it set.
+ *
+ * Orders: the CASes on tail/head and the gate RMWs are seq_cst (they also
+ * order the emptiness and fullness re-checks); a slot's value is published
+ * by a release store of its stamp and read after an acquire load of it.
+ * Positions are counted modulo 2^63 (XCHAN__LF_POS).
  */
 #ifndef XCHAN_LFRING_H
 #define XCHAN_LFRING_H
 
 #include "common.h"
+
+#define XCHAN__LF_GATE (UINT64_C(1) << 63)
+#define XCHAN__LF_POS (XCHAN__LF_GATE - 1)
 
 typedef struct xchan__lfslot {
 	_Atomic uint64_t stamp;
@@ -34,14 +43,10 @@ typedef struct xchan__lfslot {
 } xchan__lfslot;
 
 typedef struct xchan__lfring {
-	/* producer line */
-	_Atomic uint64_t tail;
-	_Atomic uint32_t pin; /* producers inside a lock-free attempt */
-	char pad0[XCHAN_CACHELINE - 12];
-	/* consumer line */
-	_Atomic uint64_t head;
-	_Atomic uint32_t cin; /* consumers inside a lock-free attempt */
-	char pad1[XCHAN_CACHELINE - 12];
+	_Atomic uint64_t tail; /* producer line */
+	char pad0[XCHAN_CACHELINE - 8];
+	_Atomic uint64_t head; /* consumer line */
+	char pad1[XCHAN_CACHELINE - 8];
 	/* constant */
 	uint64_t cap, one_lap;
 	xchan__lfslot *slots;
@@ -53,16 +58,34 @@ typedef struct xchan__lfring {
  * up front; larger buffers use the growable locked ring). */
 #define XCHAN__LFRING_MAX_CAP 65536
 
-/* A ring of `cap` slots (NULL: out of memory). */
+/* Results of the lock-free operations. */
+enum {
+	XCHAN__LF_OK,    /* done */
+	XCHAN__LF_FULL,  /* push: full; pop: empty (with the gate open) */
+	XCHAN__LF_GATED, /* the gate is closed: use the lock */
+};
+
+/* A ring of `cap` slots with both gates closed (NULL: out of memory). */
 xchan__lfring *xchan__lfring_new(uint64_t cap);
 /* Frees the ring, releasing values still in it.  No concurrent users. */
 void xchan__lfring_free(xchan__lfring *r);
 
-/* Appends `v` (moved on success).  False if full. */
-bool xchan__lfring_push(xchan__lfring *r, xchan_val v);
-/* Removes the oldest value into *out.  False if empty. */
-bool xchan__lfring_pop(xchan__lfring *r, xchan_val *out);
-/* Number of values; exact when nobody else uses the ring. */
+/* Lock-free: appends `v` (moved on OK) / removes the oldest value. */
+int xchan__lfring_push(xchan__lfring *r, xchan_val v);
+int xchan__lfring_pop(xchan__lfring *r, xchan_val *out);
+
+/* Gate holder only: the same, ignoring the gate.  False if full / empty. */
+bool xchan__lfring_push_owned(xchan__lfring *r, xchan_val v);
+bool xchan__lfring_pop_owned(xchan__lfring *r, xchan_val *out);
+
+/* Closes both gates (no-op where closed already). */
+void xchan__lfring_gate_close(xchan__lfring *r);
+/* Opens both gates (the caller holds them). */
+void xchan__lfring_gate_open(xchan__lfring *r);
+/* Whether the gates are open (a hint unless the caller holds them). */
+bool xchan__lfring_gate_is_open(xchan__lfring *r);
+
+/* Number of values; exact for the gate holder. */
 uint64_t xchan__lfring_count(xchan__lfring *r);
 
 #endif

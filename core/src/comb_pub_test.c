@@ -194,7 +194,10 @@ subchurn_run(void *arg, xchan_val *result)
 	*result = xchan_val_nil();
 	xchan_chan *mine = NULL;
 	xchan_chan_make(&mine, XCHAN_BUF_DROPPING, 1);
-	for (int k = 0; !atomic_load(c->stop); k++) {
+	/* Bounded: each new topic spawns a mult task, and an unbounded churn
+	 * under TSan (where starting a task costs ~1 ms) would only flood the
+	 * two workers with them. */
+	for (int k = 0; k < 20000 && !atomic_load(c->stop); k++) {
 		xchan_val topic = xchan_val_int(1 + k % 2);
 		xchan_pub_sub(c->p, topic, mine, 0);
 		if (k % 2)

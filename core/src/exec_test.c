@@ -171,6 +171,52 @@ XTEST(fixed_pool_runs_and_stops)
 	xchan__pool_free(p);
 }
 
+/* Woken nodes (push_front) run in the order they were woken, before nodes
+ * queued normally; the one worker is held busy while they are queued. */
+static _Atomic int g_hold;
+static int g_order[8], g_norder;
+
+static void
+hold_fn(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&g_hold))
+		xchan__thread_yield();
+}
+
+static void
+record_fn(void *arg)
+{
+	g_order[g_norder++] = (int)(intptr_t)arg; /* one worker: no race */
+}
+
+XTEST(woken_nodes_run_first_in_wake_order)
+{
+	xchan__pool *p;
+	XREQUIRE(xchan__pool_new(&p, 1, "xchan-to") == XCHAN_OK);
+	atomic_store(&g_hold, 1);
+	XREQUIRE(xchan__pool_execute(p, hold_fn, NULL) == XCHAN_OK);
+	xchan__pool_node nodes[6];
+	int kinds[6] = {0, 1, 1, 0, 1, 0}; /* 1: woken */
+	for (int i = 0; i < 6; i++) {
+		nodes[i] = (xchan__pool_node) {.fn = record_fn,
+		    .arg = (void *)(intptr_t)i};
+		if (kinds[i])
+			XREQUIRE(
+			    xchan__pool_push_front(p, &nodes[i]) == XCHAN_OK);
+		else
+			XREQUIRE(xchan__pool_push(p, &nodes[i]) == XCHAN_OK);
+	}
+	atomic_store(&g_hold, 0);
+	xchan__pool_stop_begin(p, xchan_now() + 10000000000LL);
+	XCHECK_EQ(xchan__pool_stop_wait(p, -1), 1);
+	int want[6] = {1, 2, 4, 0, 3, 5};
+	XCHECK_EQ(g_norder, 6);
+	for (int i = 0; i < 6; i++)
+		XCHECK_EQ(g_order[i], want[i]);
+	xchan__pool_free(p);
+}
+
 /* ---- the park protocol, by hand ----------------------------------------------------------- */
 
 static _Atomic long g_done;

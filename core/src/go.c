@@ -109,6 +109,14 @@ go_body(xchan__task *t)
 	t->result = NULL;
 }
 
+/* The task's stack could not be mapped when it first ran. */
+static void
+go_fail(xchan__task *t, int32_t err)
+{
+	deliver(t->result, t->name, err, xchan_val_nil());
+	t->result = NULL;
+}
+
 int32_t
 xchan_go(xchan_chan **out, xchan_go_fn fn, void *arg, const xchan_go_opts *opts)
 {
@@ -129,6 +137,7 @@ xchan_go(xchan_chan **out, xchan_go_fn fn, void *arg, const xchan_go_opts *opts)
 	t->fn = fn;
 	t->arg = arg;
 	t->result = ch;
+	t->fail = go_fail;
 	if ((err = xchan__task_start(t)) != XCHAN_OK) {
 		xchan__task_free(t);
 		drop_result_chan(ch);

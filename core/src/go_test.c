@@ -478,6 +478,39 @@ XTEST(failing_task_closes_and_reports)
 	xchan_set_task_error_hook(NULL, NULL);
 }
 
+static _Atomic int g_ran_without_stack;
+
+static int32_t
+must_not_run(void *arg, xchan_val *out)
+{
+	(void)arg;
+	(void)out;
+	atomic_store(&g_ran_without_stack, 1);
+	return XCHAN_OK;
+}
+
+/* The stack is mapped when a task first runs: a stack the system cannot map
+ * (1 PiB) fails the task then, through the hook, without running it. */
+XTEST(unmappable_stack_fails_task_at_start)
+{
+	xchan_set_task_error_hook(record_failure, NULL);
+	xchan_go_opts o = {.size = sizeof(o),
+	    .name = "huge-stack",
+	    .stack_size = UINT64_C(1) << 50};
+	xchan_chan *r;
+	int32_t err;
+	long before = atomic_load(&g_failed_calls);
+	XREQUIRE(xchan_go(&r, must_not_run, NULL, &o) == XCHAN_OK);
+	take_int(r, &err);
+	XCHECK_ERR(err, XCHAN_ECLOSED);
+	XCHECK_EQ(atomic_load(&g_failed_calls), before + 1);
+	XCHECK(strcmp(g_failed_name, "huge-stack") == 0);
+	XCHECK_ERR(g_failed_err, XCHAN_ENOMEM);
+	XCHECK_EQ(atomic_load(&g_ran_without_stack), 0);
+	xchan_chan_release(r);
+	xchan_set_task_error_hook(NULL, NULL);
+}
+
 /* ---- thread and io_thread ------------------------------------------------------------- */
 
 static int32_t

@@ -131,13 +131,7 @@ xchan__task_new(xchan__task **out, const char *name, size_t stack_size,
 		}
 		memcpy(t->name, name, len + 1);
 	}
-	int32_t err = xchan__coro_init(&t->coro, stack_size, task_entry, t);
-	if (err != XCHAN_OK) {
-		if (t->name_len)
-			xchan__free(t->name, t->name_len);
-		xchan__free(t, sizeof(*t));
-		return err;
-	}
+	t->stack_size = stack_size;
 	t->node.fn = task_slice;
 	t->node.arg = t;
 	atomic_fetch_add_explicit(&g_live, 1, memory_order_relaxed);
@@ -157,15 +151,21 @@ xchan__task_free(xchan__task *t)
 	atomic_fetch_sub_explicit(&g_live, 1, memory_order_relaxed);
 }
 
-/* Hands a runnable task to its executor.  `next`: may use the calling
- * worker's run-next slot. */
+/* Where schedule() puts a task.  A worker's own run-next slot is tried first
+ * except for YIELD; otherwise WOKEN goes to the front of the shared queue
+ * (behind earlier woken tasks: a task woken from outside the pool, e.g. by
+ * the timer, has waited already), NEW and YIELD to its tail. */
+enum { SCHED_WOKEN, SCHED_NEW, SCHED_YIELD };
+
+/* Hands a runnable task to its executor. */
 static int32_t
-schedule(xchan__task *t, int next)
+schedule(xchan__task *t, int how)
 {
 	if (t->pool != NULL) {
-		if (next && xchan__pool_push_next(t->pool, &t->node))
+		if (how != SCHED_YIELD &&
+		    xchan__pool_push_next(t->pool, &t->node))
 			return XCHAN_OK;
-		if (next)
+		if (how == SCHED_WOKEN)
 			return xchan__pool_push_front(t->pool, &t->node);
 		return xchan__pool_push(t->pool, &t->node);
 	}
@@ -184,7 +184,7 @@ xchan__task_start(xchan__task *t)
 	t->pool = xchan__exec_pool(ex);
 	atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE,
 	    memory_order_relaxed);
-	return schedule(t, 1);
+	return schedule(t, SCHED_NEW);
 }
 
 /* ---- slices, park, wake -------------------------------------------------------- */
@@ -199,6 +199,21 @@ task_slice(void *arg)
 		th->ready = 1;
 	}
 	XCHAN_ASSERT(th->current == NULL);
+	if (XCHAN_UNLIKELY(!t->started)) {
+		int32_t err =
+		    xchan__coro_init(&t->coro, t->stack_size, task_entry, t);
+		if (err != XCHAN_OK) {
+			if (t->fail != NULL)
+				t->fail(t, err);
+			else
+				fprintf(stderr,
+				    "xchan: task %s could not start: %s\n",
+				    t->name, xchan_err_name(err));
+			xchan__task_free(t);
+			return;
+		}
+		t->started = 1;
+	}
 	for (;;) {
 		XCHAN_ASSERT(atomic_load_explicit(&t->state,
 		                 memory_order_relaxed) == XCHAN__TASK_RUNNABLE);
@@ -231,7 +246,7 @@ task_slice(void *arg)
 		if (commit == NULL) { /* yield */
 			atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE,
 			    memory_order_relaxed);
-			if (schedule(t, 0) != XCHAN_OK)
+			if (schedule(t, SCHED_YIELD) != XCHAN_OK)
 				continue; /* no queue left (shutdown): keep running it */
 			return;
 		}
@@ -279,7 +294,7 @@ xchan__task_wake(xchan__task *t)
 	             XCHAN__TASK_PARKED);
 	atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE,
 	    memory_order_relaxed);
-	if (schedule(t, 1) != XCHAN_OK) {
+	if (schedule(t, SCHED_WOKEN) != XCHAN_OK) {
 		/* Shut down: the task can never run again.  It stays
 		 * allocated (its stack may hold anything); count it lost. */
 		static _Atomic uint64_t lost;

@@ -41,6 +41,13 @@ struct xchan__task {
 	uint64_t id;
 	char *name; /* name_inline, or allocated */
 	void (*body)(xchan__task *t);
+	/* The stack is mapped when the task first runs, on the worker (so a
+	 * burst of spawns maps nothing and queued tasks hold no stack); if
+	 * that fails, `fail` (if set) runs instead of `body`, on the worker's
+	 * own stack, and the task is freed. */
+	size_t stack_size;
+	uint32_t started;
+	void (*fail)(xchan__task *t, int32_t err);
 	/* Owned by go.c. */
 	xchan_go_fn fn;
 	void *arg;
@@ -49,7 +56,8 @@ struct xchan__task {
 };
 
 /* A new task that will run body(t) on a stack of `stack_size` (0: the
- * default), named `name` (copied; NULL: "go-<id>").  Errors: XCHAN_ENOMEM. */
+ * default) mapped at its first slice, named `name` (copied; NULL:
+ * "go-<id>").  Errors: XCHAN_ENOMEM (the task itself). */
 int32_t xchan__task_new(xchan__task **out, const char *name, size_t stack_size,
     void (*body)(xchan__task *t));
 

@@ -62,6 +62,9 @@ struct worker {
 struct xchan__pool {
 	xchan__lock lock;
 	xchan__node_fifo q; /* the shared queue */
+	/* The last of the woken tasks at the front of `q` (push_front); they
+	 * run in the order they were woken, before every other queued item. */
+	xchan__pool_node *woken_last;
 	xchan__node_cache nodes;
 	int dead;
 	worker *idle;
@@ -105,6 +108,8 @@ q_take(xchan__pool *p)
 	xchan__pool_node *n = xchan__fifo_pop(&p->q);
 	if (n != NULL)
 		atomic_fetch_sub(&p->qlen, 1);
+	if (n == p->woken_last)
+		p->woken_last = NULL;
 	return n;
 }
 
@@ -206,10 +211,20 @@ xchan__pool_push_front(xchan__pool *p, xchan__pool_node *n)
 		xchan__lock_release(&p->lock);
 		return XCHAN_ESHUTDOWN;
 	}
-	n->next = p->q.head;
-	p->q.head = n;
-	if (p->q.tail == NULL)
+	/* Behind the tasks woken before it (FIFO among woken tasks: pushing
+	 * each to the very front would make a burst of timer fires run
+	 * newest first), ahead of everything else. */
+	xchan__pool_node *after = p->woken_last;
+	if (after != NULL) {
+		n->next = after->next;
+		after->next = n;
+	} else {
+		n->next = p->q.head;
+		p->q.head = n;
+	}
+	if (p->q.tail == after)
 		p->q.tail = n;
+	p->woken_last = n;
 	atomic_fetch_add(&p->qlen, 1);
 	xchan__lock_release(&p->lock);
 	maybe_wake(p);

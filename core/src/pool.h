@@ -93,13 +93,15 @@ int32_t xchan__pool_execute(xchan__pool *p, xchan_task_fn fn, void *arg);
  * the pool's workers are gone (the node is then not run). */
 int32_t xchan__pool_push(xchan__pool *p, xchan__pool_node *n);
 
-/* If the calling thread is a worker of `p`, puts `n` in its run-next slot
- * (the previous occupant goes to the shared queue) and returns 1; else 0
- * and does nothing. */
-/* Queues n at the head of the shared queue: for tasks woken from outside
- * the pool (a timer, a plain thread), which are waiting for an event that
- * already happened, like Go's ready() into runnext. */
+/* Queues n near the head of the shared queue: behind the nodes queued this
+ * way before it (they run in the order they were pushed), ahead of all
+ * others.  For tasks woken from outside the pool (a timer, a plain thread),
+ * which wait for an event that already happened, like Go's ready() into
+ * runnext. */
 int32_t xchan__pool_push_front(xchan__pool *p, xchan__pool_node *n);
+/* If the calling thread is a worker of `p`, puts `n` in its run-next slot
+ * (the previous occupant goes to the worker's local queue) and returns 1;
+ * else 0 and does nothing. */
 int xchan__pool_push_next(xchan__pool *p, xchan__pool_node *n);
 
 /* 1 if the calling thread is one of p's workers. */

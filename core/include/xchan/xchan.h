@@ -689,7 +689,10 @@ typedef struct xchan_go_opts {
  * Every channel operation inside it (at any call depth) parks the task
  * instead of blocking the worker.  `*out` (optional) receives the result
  * channel (promise-like: buffer 1) that gets the task's value and then
- * closes.  Errors: XCHAN_EINVAL, XCHAN_ENOMEM, XCHAN_ESHUTDOWN. */
+ * closes.  Errors: XCHAN_EINVAL, XCHAN_ENOMEM, XCHAN_ESHUTDOWN.
+ * The task's stack is mapped when it first runs, so a queued task holds
+ * none; if the system cannot map it then, the task fails as if fn had
+ * returned XCHAN_ENOMEM (error hook, result channel closed, fn not run). */
 XCHAN_API int32_t xchan_go(xchan_chan **out, xchan_go_fn fn, void *arg,
     const xchan_go_opts *opts);
 

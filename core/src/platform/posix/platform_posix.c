@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -127,6 +128,12 @@ xchan__thread_set_name(const char *name)
 	strncpy(buf, name, sizeof(buf) - 1);
 	buf[15] = 0;
 	pthread_setname_np(pthread_self(), buf);
+}
+
+void
+xchan__thread_precise_timers(void)
+{
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 }
 
 int

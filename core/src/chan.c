@@ -339,73 +339,46 @@ xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
 /* ---- the lock-free ring (lfring.h): fast paths and ownership ------------- */
 
 /* Without the lock: only while the ring's gates are open (lfring.h): no
- * waiters, open channel, no lock holder owning the ring.
+ * waiters, open channel, no lock holder owning the ring.  Returns
+ * XCHAN__LF_OK (done), XCHAN__LF_GATED (take the locked path) or
+ * XCHAN__LF_FULL: the ring was full (empty) while the gate was open, so a
+ * poll may answer EAGAIN at once (at that moment nobody waited and the
+ * channel was open).  `v`: the value to put, or where a take stores.
  *
- * LF_DONE: completed.  LF_WOULD_WAIT: the ring was full (empty) while the
- * gate was open, so a poll may answer EAGAIN at once: at that moment nobody
- * waited and the channel was open.  LF_LOCKED: take the locked path. */
-enum {
-	LF_DONE = XCHAN__LF_OK,
-	LF_WOULD_WAIT = XCHAN__LF_FULL,
-	LF_LOCKED = XCHAN__LF_GATED
-};
-
-static inline int
-lf_try_put(xchan_chan *ch, xchan_val v)
-{
-	return xchan__lfring_push(ch->lf, v);
-}
-
-static inline int
-lf_try_take(xchan_chan *ch, xchan_val *out)
-{
-	return xchan__lfring_pop(ch->lf, out);
-}
-
-/* Crossbeam's backoff: before a blocking put or take registers as a
- * waiter (which sends every user of the channel to the locked path), retry
- * the lock-free attempt a few times, spinning, then yielding the core.  On
- * an oversubscribed machine the yield lets the other side make room. */
+ * Before a blocking operation gives up and registers as a waiter (which
+ * sends every user of the channel to the locked path), a thread retries like
+ * crossbeam's backoff: spinning 1, 2 ... 32 pauses, then yielding the core,
+ * which on an oversubscribed machine lets the other side make room.  Go
+ * tasks do not (a yield would stall their worker); they park. */
 #define LF_BACKOFF_SPIN_STEPS 6
 #define LF_BACKOFF_STEPS 10
 
-static inline void
-lf_backoff(unsigned step)
+static inline int
+lf_attempt(xchan_chan *ch, bool is_put, xchan_val *v)
 {
-	if (step < LF_BACKOFF_SPIN_STEPS) {
-		for (unsigned i = 0; i < (1u << step); i++)
-			xchan__cpu_relax();
-	} else {
-		xchan__thread_yield();
-	}
+	return is_put ? xchan__lfring_push(ch->lf, *v)
+	              : xchan__lfring_pop(ch->lf, v);
 }
 
 static int
-lf_put_backoff(xchan_chan *ch, xchan_val v)
+lf_op(xchan_chan *ch, bool is_put, xchan_val *v, xchan_deadline deadline)
 {
-	if (xchan__task_current() != NULL)
-		return LF_WOULD_WAIT;
+	int res = lf_attempt(ch, is_put, v);
+	if (res != XCHAN__LF_FULL || deadline == XCHAN_DEADLINE_POLL ||
+	    xchan__task_current() != NULL)
+		return res;
 	for (unsigned step = 0; step < LF_BACKOFF_STEPS; step++) {
-		lf_backoff(step);
-		int res = lf_try_put(ch, v);
-		if (res != LF_WOULD_WAIT)
+		if (step < LF_BACKOFF_SPIN_STEPS) {
+			for (unsigned i = 0; i < (1u << step); i++)
+				xchan__cpu_relax();
+		} else {
+			xchan__thread_yield();
+		}
+		res = lf_attempt(ch, is_put, v);
+		if (res != XCHAN__LF_FULL)
 			return res;
 	}
-	return LF_WOULD_WAIT;
-}
-
-static int
-lf_take_backoff(xchan_chan *ch, xchan_val *out)
-{
-	if (xchan__task_current() != NULL)
-		return LF_WOULD_WAIT;
-	for (unsigned step = 0; step < LF_BACKOFF_STEPS; step++) {
-		lf_backoff(step);
-		int res = lf_try_take(ch, out);
-		if (res != LF_WOULD_WAIT)
-			return res;
-	}
-	return LF_WOULD_WAIT;
+	return res;
 }
 
 void
@@ -493,12 +466,10 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	if (err != XCHAN_OK)
 		return err;
 	if (ch->lf) {
-		int lf = lf_try_put(ch, v);
-		if (lf == LF_WOULD_WAIT && deadline != XCHAN_DEADLINE_POLL)
-			lf = lf_put_backoff(ch, v);
-		if (lf == LF_DONE)
+		int lf = lf_op(ch, true, &v, deadline);
+		if (lf == XCHAN__LF_OK)
 			return XCHAN_OK;
-		if (lf == LF_WOULD_WAIT && deadline == XCHAN_DEADLINE_POLL)
+		if (lf == XCHAN__LF_FULL && deadline == XCHAN_DEADLINE_POLL)
 			return XCHAN_EAGAIN;
 	}
 	bool xf = ch->xf != NULL;
@@ -609,12 +580,10 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 	if (out == NULL || ch == NULL)
 		return XCHAN_EINVAL;
 	if (ch->lf) {
-		int lf = lf_try_take(ch, out);
-		if (lf == LF_WOULD_WAIT && deadline != XCHAN_DEADLINE_POLL)
-			lf = lf_take_backoff(ch, out);
-		if (lf == LF_DONE)
+		int lf = lf_op(ch, false, out, deadline);
+		if (lf == XCHAN__LF_OK)
 			return XCHAN_OK;
-		if (lf == LF_WOULD_WAIT && deadline == XCHAN_DEADLINE_POLL) {
+		if (lf == XCHAN__LF_FULL && deadline == XCHAN_DEADLINE_POLL) {
 			*out = xchan_val_nil();
 			return XCHAN_EAGAIN;
 		}

@@ -101,13 +101,15 @@ XCHAN_API int32_t xchan_check_version(int32_t header_number);
 	X(ETYPE, 15, "value is of a different kind")                           \
 	X(ESHUTDOWN, 16, "xchan is shut down")                                 \
 	X(ETASK, 17, "task failed")                                            \
-	X(EINTERNAL, 18, "internal error")
+	X(EINTERNAL, 18, "internal error")                                     \
+	X(EINTR, 19, "wait interrupted by a signal")                           \
+	X(EFORK, 20, "xchan cannot be used in a child process after fork()")
 
 typedef enum xchan_err {
 #define XCHAN_ERR_ENUM_(name, num, msg) XCHAN_##name = num,
 	XCHAN_ERRORS(XCHAN_ERR_ENUM_)
 #undef XCHAN_ERR_ENUM_
-	    XCHAN_ERR_COUNT_ = 19
+	    XCHAN_ERR_COUNT_ = 21
 } xchan_err;
 
 /* A one-line English message for `err` (static storage); an unknown code gives
@@ -131,7 +133,24 @@ typedef struct xchan_init_params {
 	void *(*alloc)(void *user, size_t size);
 	void (*free)(void *user, void *ptr, size_t size);
 	void *alloc_user;
+	/* --- fields below were added in 0.2; a smaller `size` leaves them
+	 * zero (the defaults). --- */
+	uint32_t flags;		   /* XCHAN_INIT_* bits */
+	uint32_t reserved2;
+	/* Called on every thread xchan starts (executor workers, timer),
+	 * first thing on that thread, and on its way out.  Lets a binding
+	 * attach the thread to its VM (JNI AttachCurrentThreadAsDaemon).
+	 * `name` is the thread's name.  Either may be NULL. */
+	void (*thread_start)(void *user, const char *name);
+	void (*thread_exit)(void *user, const char *name);
+	void *thread_hook_user;
+	/* Stack size of the threads xchan starts; 0: the default (1 MiB). */
+	uint64_t thread_stack_size;
 } xchan_init_params;
+
+/* xchan_init_params.flags: do not register an atexit() shutdown (the host
+ * calls xchan_shutdown itself, or lets the process exit without it). */
+#define XCHAN_INIT_NO_ATEXIT 1u
 
 /* Sets process-wide parameters.  The first call wins: it must come before any
  * other xchan call that allocates.  Returns XCHAN_ESTATE if xchan was already
@@ -139,6 +158,20 @@ typedef struct xchan_init_params {
  * `params` is NULL, its size is too small, or only one hook is set.
  * Thread-safety: any thread. */
 XCHAN_API int32_t xchan_init(const xchan_init_params *params);
+
+/* Diagnostics.  The library never prints by itself when a hook is set: every
+ * message (a transform failure without an error handler, a value dropped for
+ * lack of memory, a failed task without a task error hook) goes to the hook.
+ * Without a hook, messages go to stderr prefixed "xchan: ".  The hook runs
+ * with no xchan lock held, on the thread that found the problem (never a go
+ * task's stack).  NULL restores the default.  Thread-safety: any thread. */
+typedef enum xchan_log_level {
+	XCHAN_LOG_ERROR = 0,
+	XCHAN_LOG_WARN = 1,
+	XCHAN_LOG_INFO = 2
+} xchan_log_level;
+typedef void (*xchan_log_hook)(void *user, int32_t level, const char *msg);
+XCHAN_API void xchan_set_log_hook(xchan_log_hook hook, void *user);
 
 /* Stops xchan's own threads cleanly: executors finish the tasks they are
  * running and join their threads, the timer thread exits.  Channels stay
@@ -261,11 +294,30 @@ typedef struct xchan_runtime {
 XCHAN_API int32_t xchan_runtime_register(uint32_t *out_id,
     const xchan_runtime *rt);
 
+/* Unregisters runtime `id`.  From then on, host values of that runtime that
+ * are still alive are never handed back to it: their release hook is not
+ * called (the objects are deliberately leaked, since the runtime that could
+ * free them is gone), and xchan_get_host for them gives XCHAN_ERUNTIME.
+ * The id is never reused.  Errors: XCHAN_EINVAL (unknown id, or already
+ * unregistered). */
+XCHAN_API int32_t xchan_runtime_unregister(uint32_t id);
+
 /* Wraps a host object; takes over the caller's reference to `obj`.
  * Errors: XCHAN_EINVAL (out or obj NULL), XCHAN_ERUNTIME (runtime id not
  * registered). */
 XCHAN_API int32_t xchan_val_host(xchan_val *out, uint32_t runtime_id,
     void *obj);
+
+/* A string (or bytes, with xchan_val_bytes_host) value that also carries the
+ * host object it was made from: C code reads it as an ordinary string, and
+ * the runtime `runtime_id` gets `obj` itself back through xchan_get_host (so
+ * a host string round-trips as the very same object).  Takes over the
+ * caller's reference to `obj` (also on error, where it is released through
+ * the runtime's hook).  Errors: as xchan_val_string, XCHAN_ERUNTIME. */
+XCHAN_API int32_t xchan_val_string_host(xchan_val *out, const char *utf8,
+    size_t len, uint32_t runtime_id, void *obj);
+XCHAN_API int32_t xchan_val_bytes_host(xchan_val *out, const void *data,
+    size_t len, uint32_t runtime_id, void *obj);
 
 /* Returns a copy of `v` holding a new reference (reference kinds), or `v`
  * itself (scalars).  Never fails. */
@@ -287,7 +339,10 @@ XCHAN_API int32_t xchan_get_chan(xchan_val v, struct xchan_chan **out);
 XCHAN_API int32_t xchan_get_box(xchan_val v, void **out);
 XCHAN_API int32_t xchan_get_array(xchan_val v, const xchan_val **items,
     size_t *n);
-/* XCHAN_ERUNTIME if the value belongs to a runtime other than `runtime_id`. */
+/* HOST values, and STRING/BYTES values made with a host object: the host
+ * object (borrowed).  XCHAN_ERUNTIME if the value belongs to a runtime other
+ * than `runtime_id` (or that runtime was unregistered); XCHAN_ETYPE for any
+ * other value. */
 XCHAN_API int32_t xchan_get_host(xchan_val v, uint32_t runtime_id, void **out);
 
 /* 1 if the two values are equal: same kind and same payload (strings, bytes
@@ -509,6 +564,14 @@ typedef struct xchan_op xchan_op;
 #define XCHAN_ASYNC_DISPATCH                                                   \
 	0x100u /* run the callback on the dispatch executor */
 
+/* Notify mode, for bindings.  The completer stores the result in the op and
+ * calls `cb(user, NULL)`: a tiny non-blocking notifier (write an eventfd,
+ * push the op on a lock-free list, call a threadsafe function), exactly once,
+ * with no xchan lock held and never on a go task's stack.  The binding then
+ * collects the result on its own thread with xchan_op_collect.  `out` must
+ * not be NULL: the op handle is how the result is collected. */
+#define XCHAN_ASYNC_NOTIFY 0x200u
+
 /* Starts an asynchronous put.  If `out` is not NULL it receives a handle
  * (release it with xchan_op_release), or NULL when the operation already
  * completed during the call.  Returns XCHAN_OK when the callback will run
@@ -530,8 +593,81 @@ XCHAN_API int32_t xchan_take_async(xchan_op **out, xchan_chan *ch,
  * XCHAN_EDONE.  Errors: XCHAN_EINVAL (NULL). */
 XCHAN_API int32_t xchan_op_cancel(xchan_op *op);
 
+/* Cancel-or-collect.  Never loses a value and never leaves the caller
+ * guessing.  Returns XCHAN_OK and fills `*out` in both of these cases, after
+ * which the callback (or notifier) will not run — or, if it already ran as
+ * a notifier, the result is simply not collectable again:
+ *  - the cancel won: out->err is XCHAN_ECANCELED, out->index -1, and out->val
+ *    is a put's value handed back (nil for takes and alts; alts put values
+ *    always stay the caller's);
+ *  - the operation had completed but its result was not yet delivered (the
+ *    callback had not started, or notify mode and not yet collected):
+ *    `*out` is that result, moved to the caller.
+ * Returns XCHAN_EDONE (and *out nil) when the result was already delivered:
+ * the callback has run or is running, or it was already collected.
+ * Errors: XCHAN_EINVAL (op or out NULL). */
+XCHAN_API int32_t xchan_op_cancel_ex(xchan_op *op, xchan_result *out);
+
+/* Notify mode: moves the completed result into `*out` and returns XCHAN_OK;
+ * XCHAN_EAGAIN if the op has not completed yet; XCHAN_EDONE if the result
+ * was already collected or taken by xchan_op_cancel_ex; XCHAN_EINVAL (NULL,
+ * or an op not started with XCHAN_ASYNC_NOTIFY). */
+XCHAN_API int32_t xchan_op_collect(xchan_op *op, xchan_result *out);
+
+typedef enum xchan_op_state {
+	XCHAN_OP_PENDING = 0,   /* registered, not completed */
+	XCHAN_OP_COMPLETED = 1, /* completed, result not yet delivered */
+	XCHAN_OP_DELIVERED = 2, /* callback ran / result collected */
+	XCHAN_OP_CANCELED = 3   /* canceled (result handed back by cancel) */
+} xchan_op_state;
+
+/* A snapshot of the op's state (an xchan_op_state); -XCHAN_EINVAL for NULL. */
+XCHAN_API int32_t xchan_op_state_get(const xchan_op *op);
+
 /* Drops the handle.  Does not cancel.  Any thread; NULL is ignored. */
 XCHAN_API void xchan_op_release(xchan_op *op);
+
+/* ---------------------------------------------------------------------------
+ * Interruptible blocking waits.
+ *
+ * A cancel token lets another thread stop blocking put/take/alts calls made
+ * with it: xchan_cancel_fire makes every call waiting with the token (and
+ * every later one, until xchan_cancel_reset) return XCHAN_ECANCELED with
+ * nothing transferred.  A token may be shared by many waiters.
+ * ------------------------------------------------------------------------- */
+typedef struct xchan_cancel xchan_cancel;
+
+/* A new, unfired token with one reference.  Errors: XCHAN_EINVAL,
+ * XCHAN_ENOMEM. */
+XCHAN_API int32_t xchan_cancel_new(xchan_cancel **out);
+/* Fires the token (idempotent) and wakes its waiters.  Any thread. */
+XCHAN_API int32_t xchan_cancel_fire(xchan_cancel *c);
+/* Unfires it, for reuse.  Waiters already woken stay woken. */
+XCHAN_API int32_t xchan_cancel_reset(xchan_cancel *c);
+/* 1 if fired, 0 if not, -XCHAN_EINVAL for NULL. */
+XCHAN_API int32_t xchan_cancel_fired(const xchan_cancel *c);
+/* Drops the reference.  NULL is ignored. */
+XCHAN_API void xchan_cancel_release(xchan_cancel *c);
+
+typedef struct xchan_wait_opts {
+	uint32_t size;  /* sizeof(xchan_wait_opts) */
+	uint32_t flags; /* XCHAN_WAIT_* bits */
+	xchan_cancel *cancel; /* optional */
+} xchan_wait_opts;
+
+/* Return XCHAN_EINTR (nothing transferred) when a signal interrupts the
+ * wait of an OS thread, so that the caller can run its host's signal
+ * handling (Python's PyErr_CheckSignals) and wait again.  Inside a go task
+ * it has no effect. */
+#define XCHAN_WAIT_EINTR 1u
+
+/* xchan_put / xchan_take (and xchan_alts_ex below) with wait options (NULL: as the plain
+ * calls).  Additional errors: XCHAN_ECANCELED (the token fired),
+ * XCHAN_EINTR (XCHAN_WAIT_EINTR and a signal arrived). */
+XCHAN_API int32_t xchan_put_ex(xchan_chan *ch, xchan_val v,
+    xchan_deadline deadline, const xchan_wait_opts *opts);
+XCHAN_API int32_t xchan_take_ex(xchan_val *out, xchan_chan *ch,
+    xchan_deadline deadline, const xchan_wait_opts *opts);
 
 /* ---------------------------------------------------------------------------
  * alts: wait on several operations, exactly one of which completes.
@@ -576,6 +712,11 @@ XCHAN_API int32_t xchan_alts(xchan_result *out, const xchan_clause *clauses,
 XCHAN_API int32_t xchan_alts_async(xchan_op **out, const xchan_clause *clauses,
     size_t n, uint32_t flags, xchan_deadline deadline, xchan_callback cb,
     void *user);
+
+/* xchan_alts with wait options (see xchan_put_ex). */
+XCHAN_API int32_t xchan_alts_ex(xchan_result *out, const xchan_clause *clauses,
+    size_t n, uint32_t flags, xchan_deadline deadline,
+    const xchan_wait_opts *opts);
 
 /* Seeds the calling thread's random generator (alts order).  For tests. */
 XCHAN_API void xchan_random_seed(uint64_t seed);

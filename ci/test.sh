@@ -14,6 +14,8 @@
 #   aarch64    build-aarch64/ (cross gcc) + ctest under qemu-aarch64
 #   valgrind   memcheck over build/'s tests
 #   format     every C file under core/ and examples/ matches .clang-format
+#   node       the Node binding: `npm install ./bindings/node` into a scratch
+#              project (builds addon + core, no download), then npm test
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
@@ -27,7 +29,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format node"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -208,6 +210,24 @@ st_format() {
 	return 1
 }
 
+st_node() {
+	local scratch log rc
+	scratch=$(mktemp -d)
+	log=$(mktemp)
+	# As a user installs it: from a project of their own.
+	(cd "$scratch" && npm init -y >/dev/null &&
+		npm install --no-audit --no-fund "$root/bindings/node" &&
+		node -e "const x = require('xchan'); if (!new x.Chan(1).offer(1)) process.exit(1); console.log('xchan', x.version, 'loads from a user project')") ||
+		{ rm -rf "$scratch" "$log"; stage_note="npm install ./bindings/node failed"; return 1; }
+	rm -rf "$scratch"
+	# The suite, with its devDependencies (typescript).
+	(cd bindings/node && npm install --no-audit --no-fund && npm test) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -E '^# (pass|fail|skipped) ' "$log" | tr '\n' ' ')
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -222,6 +242,7 @@ stage ucontext st_ucontext
 stage aarch64 st_aarch64
 stage valgrind st_valgrind build
 stage format st_format
+stage node st_node
 
 passed=0
 failed=0

@@ -90,6 +90,7 @@ typedef struct xn_ref {
 	atomic_int refs;
 	napi_ref ref;
 	xenv *e;
+	bool boxed; /* a primitive (symbol, wide bigint) held in {v} */
 } xn_ref;
 xn_ref *xn_ref_new(napi_env env, xenv *e, napi_value v);
 void xn_ref_retain(xn_ref *r);

@@ -348,6 +348,28 @@ js_interrupt_all(napi_env env, napi_callback_info info)
 	return undef;
 }
 
+/* features(): which parts of the core's binding contract this core has
+ * (tests skip, naming the missing piece, until it lands). */
+static napi_value
+js_features(napi_env env, napi_callback_info info)
+{
+	napi_value o, v;
+	napi_create_object(env, &o);
+	napi_get_boolean(env,
+	    XN_HAVE(xchan_op_collect) && XN_HAVE(xchan_op_cancel_ex), &v);
+	napi_set_named_property(env, o, "notify", v);
+	napi_get_boolean(env, XN_HAVE(xchan_cancel_new) && XN_HAVE(xchan_take_ex),
+	    &v);
+	napi_set_named_property(env, o, "cancelTokens", v);
+	napi_get_boolean(env, XN_HAVE(xchan_runtime_unregister), &v);
+	napi_set_named_property(env, o, "runtimeUnregister", v);
+	napi_get_boolean(env, XN_HAVE(xchan_val_bytes_host), &v);
+	napi_set_named_property(env, o, "hostBytes", v);
+	napi_get_boolean(env, XN_HAVE(xchan_get_api), &v);
+	napi_set_named_property(env, o, "functionTable", v);
+	return o;
+}
+
 /* pendingCount(): unsettled promises of this env (tests). */
 static napi_value
 js_pending_count(napi_env env, napi_callback_info info)
@@ -368,6 +390,7 @@ xn_init_env(napi_env env, napi_value exports)
 		js_interrupt_thread) != napi_ok ||
 	    xn_export_fn(env, exports, "interruptAllThreads",
 		js_interrupt_all) != napi_ok ||
+	    xn_export_fn(env, exports, "features", js_features) != napi_ok ||
 	    xn_export_fn(env, exports, "pendingCount", js_pending_count) !=
 		napi_ok)
 		return NULL;

@@ -30,6 +30,20 @@ xn_ref_new(napi_env env, xenv *e, napi_value v)
 	xn_ref *r = malloc(sizeof *r);
 	if (r == NULL)
 		return NULL;
+	/* Node-API 8 references only objects and functions: a primitive is
+	 * held in a small object. */
+	napi_valuetype t;
+	napi_typeof(env, v, &t);
+	r->boxed = t != napi_object && t != napi_function && t != napi_external;
+	if (r->boxed) {
+		napi_value box;
+		if (napi_create_object(env, &box) != napi_ok ||
+		    napi_set_named_property(env, box, "v", v) != napi_ok) {
+			free(r);
+			return NULL;
+		}
+		v = box;
+	}
 	if (napi_create_reference(env, v, 1, &r->ref) != napi_ok) {
 		free(r);
 		return NULL;
@@ -91,6 +105,8 @@ xn_ref_value(napi_env env, xn_ref *r)
 {
 	napi_value v = NULL;
 	napi_get_reference_value(env, r->ref, &v);
+	if (r->boxed && v != NULL)
+		napi_get_named_property(env, v, "v", &v);
 	return v;
 }
 

@@ -25,6 +25,9 @@ declare -A probe=(
 	[swig]=swig
 	[ruby]=ruby
 	[ruby-dev]=true
+	# the Python binding (bindings/python): a venv, Python.h
+	[python3-venv]=true
+	[python3-dev]=true
 )
 # `ci/deps.sh test` adds what only the test run needs: the aarch64 stage's
 # cross compiler, its libc and the user-mode emulator.

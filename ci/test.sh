@@ -15,6 +15,7 @@
 #   valgrind   memcheck over build/'s tests
 #   format     every C file under core/, examples/ and tests/cross/ matches .clang-format
 #   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
+#   python     pip install ./bindings/python into build-python/venv + pytest
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
@@ -28,7 +29,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format swig"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format swig python"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -226,6 +227,25 @@ st_swig() {
 	return "$rc"
 }
 
+# The Python binding, installed as a user would (pip install
+# ./bindings/python builds the core from this checkout through
+# scikit-build-core) into a venv under build-python/, so the system Python
+# is untouched; then its pytest suite.
+st_python() {
+	local venv=build-python/venv log rc
+	if [ ! -x "$venv/bin/python" ]; then
+		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
+	fi
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
+		./bindings/python pytest || { stage_note="pip install failed"; return 1; }
+	log=$(mktemp)
+	(cd bindings/python && timeout 900 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ (passed|failed)[^=]*' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -241,6 +261,7 @@ stage aarch64 st_aarch64
 stage valgrind st_valgrind build
 stage format st_format
 stage swig st_swig build
+stage python st_python
 
 passed=0
 failed=0

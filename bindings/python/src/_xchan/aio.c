@@ -38,8 +38,7 @@ static PyObject *g_slow; /* xchan._aio._slow(awaitable) -> generator */
 
 /* ---- Ready: an awaitable that is already complete ---------------------- */
 typedef struct {
-	PyObject_HEAD
-	PyObject *value;
+	PyObject_HEAD PyObject *value;
 } XpyReady;
 
 static void
@@ -100,11 +99,10 @@ ready_close(XpyReady *self, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
-static PyMethodDef ready_methods[] = {
-    {"send", (PyCFunction)ready_send, METH_O, NULL},
+static PyMethodDef ready_methods[] = {{"send", (PyCFunction)ready_send, METH_O,
+                                          NULL},
     {"throw", (PyCFunction)ready_throw, METH_VARARGS, NULL},
-    {"close", (PyCFunction)ready_close, METH_NOARGS, NULL},
-    {NULL}};
+    {"close", (PyCFunction)ready_close, METH_NOARGS, NULL}, {NULL}};
 
 static PyAsyncMethods ready_async = {.am_await = ready_self};
 
@@ -137,17 +135,17 @@ xpy_ready(PyObject *value)
 /* ---- Hub --------------------------------------------------------------- */
 typedef struct XpyOp XpyOp;
 typedef struct {
-	PyObject_HEAD
-	int efd;
+	PyObject_HEAD int efd;
 	_Atomic(XpyOp *) head;
+	/* Loop-thread statistics (tests check the coalescing). */
+	unsigned long long wakes, completions;
 } XpyHub;
 
 enum { OP_TAKE, OP_PUT, OP_ALTS };
 enum { ST_PENDING, ST_DONE, ST_CANCELED };
 
 struct XpyOp {
-	PyObject_HEAD
-	XpyOp *next; /* Hub stack link */
+	PyObject_HEAD XpyOp *next; /* Hub stack link */
 	XpyHub *hub;
 	xchan_op *op;
 	PyObject *fut;
@@ -155,8 +153,8 @@ struct XpyOp {
 	int kind;
 	int state;
 	atomic_int claimed;
-	xchan_val put_val;  /* put: ours until it moves */
-	xpy_clauses alts;   /* alts: the clauses and their put values */
+	xchan_val put_val; /* put: ours until it moves */
+	xpy_clauses alts;  /* alts: the clauses and their put values */
 	/* A result collected while the future was already cancelled, kept for
 	 * cancel(): value, or exception (value NULL). */
 	PyObject *result;
@@ -247,7 +245,7 @@ op_convert(XpyOp *op, xchan_result *r, PyObject **value, PyObject **exc)
 			v = xpy_alts_result(&op->alts, r);
 		else
 			xpy_raise(r->err == XCHAN_EAGAIN ? XCHAN_ETIMEDOUT
-							 : r->err,
+			                                 : r->err,
 			    "alts");
 		xpy_clauses_free(&op->alts, xpy_alts_winner(&op->alts, r));
 		break;
@@ -289,9 +287,9 @@ op_deliver(XpyOp *op, PyObject *value, PyObject *exc)
 		op->exc = exc;
 		return;
 	}
-	PyObject *r = value
-	    ? PyObject_CallMethod(op->fut, "set_result", "O", value)
-	    : PyObject_CallMethod(op->fut, "set_exception", "O", exc);
+	PyObject *r =
+	    value ? PyObject_CallMethod(op->fut, "set_result", "O", value)
+	          : PyObject_CallMethod(op->fut, "set_exception", "O", exc);
 	if (r == NULL)
 		PyErr_WriteUnraisable(op->fut);
 	Py_XDECREF(r);
@@ -305,8 +303,9 @@ hub_drain(XpyHub *self, PyObject *unused)
 	uint64_t cnt;
 	while (read(self->efd, &cnt, sizeof cnt) < 0 && errno == EINTR)
 		;
-	XpyOp *list = atomic_exchange_explicit(&self->head, NULL,
-	    memory_order_acquire);
+	XpyOp *list =
+	    atomic_exchange_explicit(&self->head, NULL, memory_order_acquire);
+	self->wakes++;
 	XpyOp *fifo = NULL; /* the stack is LIFO: restore completion order */
 	while (list != NULL) {
 		XpyOp *next = list->next;
@@ -318,6 +317,7 @@ hub_drain(XpyHub *self, PyObject *unused)
 		XpyOp *op = fifo;
 		fifo = op->next;
 		op->next = NULL;
+		self->completions++;
 		if (op->state == ST_PENDING) {
 			xchan_result r = {0, -1, {0, 0, 0}};
 			int32_t rc = xchan_op_collect(op->op, &r);
@@ -339,11 +339,20 @@ hub_fileno(XpyHub *self, PyObject *unused)
 	return PyLong_FromLong(self->efd);
 }
 
+static PyObject *
+hub_stats(XpyHub *self, PyObject *unused)
+{
+	return Py_BuildValue("{s:K,s:K}", "wakes", self->wakes, "completions",
+	    self->completions);
+}
+
 static PyMethodDef hub_methods[] = {
+    {"stats", (PyCFunction)hub_stats, METH_NOARGS,
+        "{'wakes': drains run, 'completions': ops they collected}"},
     {"drain", (PyCFunction)hub_drain, METH_NOARGS,
-	"Collect every completed op and resolve its future (loop thread)."},
+        "Collect every completed op and resolve its future (loop thread)."},
     {"fileno", (PyCFunction)hub_fileno, METH_NOARGS,
-	"The eventfd the loop watches."},
+        "The eventfd the loop watches."},
     {NULL}};
 
 static PyTypeObject XpyHub_Type = {
@@ -352,7 +361,7 @@ static PyTypeObject XpyHub_Type = {
     .tp_dealloc = (destructor)hub_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "One per asyncio loop: where completions from any thread "
-	      "are collected, one loop wake per burst.",
+              "are collected, one loop wake per burst.",
     .tp_methods = hub_methods,
     .tp_new = hub_new,
 };
@@ -426,7 +435,7 @@ op_cancel(XpyOp *self, PyObject *unused)
 
 static PyMethodDef op_methods[] = {
     {"cancel", (PyCFunction)op_cancel, METH_NOARGS,
-	"cancel() -> (completed, value): cancel, or collect the result."},
+        "cancel() -> (completed, value): cancel, or collect the result."},
     {NULL}};
 
 static PyTypeObject XpyOp_Type = {
@@ -440,16 +449,15 @@ static PyTypeObject XpyOp_Type = {
 
 /* ---- the awaitables ---------------------------------------------------- */
 typedef struct {
-	PyObject_HEAD
-	int kind;
+	PyObject_HEAD int kind;
 	int started;
-	int stop_on_close;	/* take for __anext__ */
-	XpyChan *chan;		/* take/put */
-	xchan_val put_val;	/* put */
-	xpy_clauses alts;	/* alts */
+	int stop_on_close; /* take for __anext__ */
+	XpyChan *chan;     /* take/put */
+	xchan_val put_val; /* put */
+	xpy_clauses alts;  /* alts */
 	uint32_t alts_flags;
 	xchan_deadline deadline; /* alts */
-	PyObject *dflt;		/* alts default, or NULL */
+	PyObject *dflt;          /* alts default, or NULL */
 } XpyAwait;
 
 static PyTypeObject XpyAwait_Type;
@@ -532,8 +540,7 @@ await_await(XpyAwait *self)
 		xchan_val v;
 		XpyChan *c = self->chan;
 		if (c->may_xform || xpy_python_executors) {
-			Py_BEGIN_ALLOW_THREADS
-			rc = xchan_poll(&v, c->ch);
+			Py_BEGIN_ALLOW_THREADS rc = xchan_poll(&v, c->ch);
 			Py_END_ALLOW_THREADS
 		} else {
 			rc = xchan_poll(&v, c->ch);
@@ -549,8 +556,8 @@ await_await(XpyAwait *self)
 	} else if (self->kind == OP_PUT) {
 		XpyChan *c = self->chan;
 		if (c->may_xform || xpy_python_executors) {
-			Py_BEGIN_ALLOW_THREADS
-			rc = xchan_offer(c->ch, self->put_val);
+			Py_BEGIN_ALLOW_THREADS rc =
+			    xchan_offer(c->ch, self->put_val);
 			Py_END_ALLOW_THREADS
 		} else {
 			rc = xchan_offer(c->ch, self->put_val);
@@ -565,11 +572,10 @@ await_await(XpyAwait *self)
 			return xpy_raise(rc, "put");
 	} else {
 		xchan_result r = {0, -1, {0, 0, 0}};
-		Py_BEGIN_ALLOW_THREADS
-		rc = xchan_alts(&r, self->alts.clauses, self->alts.n,
-		    self->alts_flags, XCHAN_DEADLINE_POLL);
-		Py_END_ALLOW_THREADS
-		if (r.index >= 0) {
+		Py_BEGIN_ALLOW_THREADS rc = xchan_alts(&r, self->alts.clauses,
+		    self->alts.n, self->alts_flags, XCHAN_DEADLINE_POLL);
+		Py_END_ALLOW_THREADS if (r.index >= 0)
+		{
 			PyObject *res = xpy_alts_result(&self->alts, &r);
 			xpy_clauses_free(&self->alts,
 			    xpy_alts_winner(&self->alts, &r));
@@ -613,24 +619,22 @@ await_start(XpyAwait *self, PyObject *args)
 	uint32_t flags = XCHAN_ASYNC_NOTIFY;
 	xchan_op *xop = NULL;
 	if (self->kind == OP_TAKE) {
-		Py_BEGIN_ALLOW_THREADS
-		rc = xchan_take_async(&xop, self->chan->ch, flags, op_notify,
-		    op);
+		Py_BEGIN_ALLOW_THREADS rc = xchan_take_async(&xop,
+		    self->chan->ch, flags, op_notify, op);
 		Py_END_ALLOW_THREADS
 	} else if (self->kind == OP_PUT) {
 		/* The op keeps the value until it moves or comes back. */
 		op->put_val = self->put_val;
 		self->put_val = xchan_val_nil();
-		Py_BEGIN_ALLOW_THREADS
-		rc = xchan_put_async(&xop, self->chan->ch, op->put_val, flags,
-		    op_notify, op);
+		Py_BEGIN_ALLOW_THREADS rc = xchan_put_async(&xop,
+		    self->chan->ch, op->put_val, flags, op_notify, op);
 		Py_END_ALLOW_THREADS
 	} else {
 		op->alts = self->alts;
 		memset(&self->alts, 0, sizeof self->alts);
-		Py_BEGIN_ALLOW_THREADS
-		rc = xchan_alts_async(&xop, op->alts.clauses, op->alts.n,
-		    self->alts_flags | flags, self->deadline, op_notify, op);
+		Py_BEGIN_ALLOW_THREADS rc = xchan_alts_async(&xop,
+		    op->alts.clauses, op->alts.n, self->alts_flags | flags,
+		    self->deadline, op_notify, op);
 		Py_END_ALLOW_THREADS
 	}
 	op->op = xop;
@@ -641,9 +645,9 @@ await_start(XpyAwait *self, PyObject *args)
 	if (rc != XCHAN_OK) {
 		Py_DECREF(op); /* the notifier never runs */
 		Py_DECREF(op);
-		return xpy_raise(rc, self->kind == OP_TAKE ? "take"
-				   : self->kind == OP_PUT ? "put"
-							  : "alts");
+		return xpy_raise(rc, self->kind == OP_TAKE  ? "take"
+		                     : self->kind == OP_PUT ? "put"
+		                                            : "alts");
 	}
 	if (xop == NULL) {
 		Py_DECREF(op);
@@ -656,12 +660,12 @@ await_start(XpyAwait *self, PyObject *args)
 
 static PyMethodDef await_methods[] = {
     {"_start", (PyCFunction)await_start, METH_VARARGS,
-	"Register the op with the loop's hub (slow path)."},
+        "Register the op with the loop's hub (slow path)."},
     {NULL}};
 
-static PyMemberDef await_members[] = {
-    {"_stop_on_close", T_INT, offsetof(XpyAwait, stop_on_close), READONLY,
-	NULL},
+static PyMemberDef await_members[] = {{"_stop_on_close", T_INT,
+                                          offsetof(XpyAwait, stop_on_close),
+                                          READONLY, NULL},
     {NULL}};
 
 static PyAsyncMethods await_async = {.am_await = (unaryfunc)await_await};
@@ -672,7 +676,7 @@ static PyTypeObject XpyAwait_Type = {
     .tp_dealloc = (destructor)await_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "An awaitable channel operation (put, take or alts); it starts "
-	      "when awaited.",
+              "when awaited.",
     .tp_as_async = &await_async,
     .tp_methods = await_methods,
     .tp_members = await_members,
@@ -681,12 +685,11 @@ static PyTypeObject XpyAwait_Type = {
 static PyObject *
 mod_alts_async(PyObject *m, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = {"ops", "priority", "default", "timeout",
-	    NULL};
+	static char *kwlist[] = {"ops", "priority", "default", "timeout", NULL};
 	PyObject *ops, *dflt = NULL, *timeout = Py_None;
 	int priority = 0;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$pOO:alts_async", kwlist,
-		&ops, &priority, &dflt, &timeout))
+	        &ops, &priority, &dflt, &timeout))
 		return NULL;
 	XpyAwait *a = await_new(OP_ALTS);
 	if (a == NULL)
@@ -703,13 +706,12 @@ mod_alts_async(PyObject *m, PyObject *args, PyObject *kw)
 
 static PyMethodDef aio_methods[] = {
     {"alts_async", (PyCFunction)(void (*)(void))mod_alts_async,
-	METH_VARARGS | METH_KEYWORDS,
-	"alts_async(ops, *, priority=False, default=<none>, timeout=None)\n"
-	"--\n\n"
-	"The awaitable form of alts(): `await xchan.alts_async([...])`.\n"
-	"Completes without suspending when an op is ready at once."},
+        METH_VARARGS | METH_KEYWORDS,
+        "alts_async(ops, *, priority=False, default=<none>, timeout=None)\n"
+        "--\n\n"
+        "The awaitable form of alts(): `await xchan.alts_async([...])`.\n"
+        "Completes without suspending when an op is ready at once."},
     {NULL}};
-
 
 static PyObject *
 mod_set_slow(PyObject *m, PyObject *fn)
@@ -720,14 +722,15 @@ mod_set_slow(PyObject *m, PyObject *fn)
 
 static PyMethodDef aio_private[] = {
     {"_set_slow_path", mod_set_slow, METH_O,
-	"Install xchan._aio._slow (called by the package at import)."},
+        "Install xchan._aio._slow (called by the package at import)."},
     {NULL}};
 
 int
 xpy_aio_init(PyObject *m)
 {
-	if (PyType_Ready(&XpyReady_Type) < 0 || PyType_Ready(&XpyHub_Type) < 0 ||
-	    PyType_Ready(&XpyOp_Type) < 0 || PyType_Ready(&XpyAwait_Type) < 0)
+	if (PyType_Ready(&XpyReady_Type) < 0 ||
+	    PyType_Ready(&XpyHub_Type) < 0 || PyType_Ready(&XpyOp_Type) < 0 ||
+	    PyType_Ready(&XpyAwait_Type) < 0)
 		return -1;
 	Py_INCREF(&XpyHub_Type);
 	if (PyModule_AddObject(m, "_Hub", (PyObject *)&XpyHub_Type) < 0)

@@ -46,7 +46,7 @@ xpy_clauses_parse(PyObject *ops, xpy_clauses *out)
 			c->chan = ((XpyChan *)it)->ch;
 			out->chans[i] = it;
 		} else if (PyTuple_Check(it) && PyTuple_GET_SIZE(it) == 2 &&
-		    XpyChan_Check(PyTuple_GET_ITEM(it, 0))) {
+		           XpyChan_Check(PyTuple_GET_ITEM(it, 0))) {
 			PyObject *ch = PyTuple_GET_ITEM(it, 0);
 			if (xpy_to_val(PyTuple_GET_ITEM(it, 1), &c->val) < 0) {
 				out->n = (size_t)i;
@@ -131,12 +131,11 @@ winner_of(xpy_clauses *c, xchan_result *r)
 static PyObject *
 mod_alts(PyObject *m, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = {"ops", "priority", "default", "timeout",
-	    NULL};
+	static char *kwlist[] = {"ops", "priority", "default", "timeout", NULL};
 	PyObject *ops, *dflt = NULL, *timeout = Py_None;
 	int priority = 0;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$pOO:alts", kwlist, &ops,
-		&priority, &dflt, &timeout))
+	        &priority, &dflt, &timeout))
 		return NULL;
 	xchan_deadline dl;
 	if (xpy_deadline(timeout, &dl) < 0)
@@ -150,15 +149,13 @@ mod_alts(PyObject *m, PyObject *args, PyObject *kw)
 	xchan_result r = {0, -1, {0, 0, 0}};
 	int32_t rc;
 	int eintr = XPY_HAVE(xchan_alts_ex) && dl != XCHAN_DEADLINE_POLL &&
-	    xpy_on_main_thread();
+	            xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
-		Py_BEGIN_ALLOW_THREADS
-		rc = eintr ? xchan_alts_ex(&r, c.clauses, c.n, flags, dl, &o)
-			   : xchan_alts(&r, c.clauses, c.n, flags, dl);
-		Py_END_ALLOW_THREADS
-		if (rc != XCHAN_EINTR)
-			break;
+		Py_BEGIN_ALLOW_THREADS rc =
+		    eintr ? xchan_alts_ex(&r, c.clauses, c.n, flags, dl, &o)
+		          : xchan_alts(&r, c.clauses, c.n, flags, dl);
+		Py_END_ALLOW_THREADS if (rc != XCHAN_EINTR) break;
 		if (PyErr_CheckSignals() < 0) {
 			xpy_clauses_free(&c, -1);
 			return NULL;
@@ -185,15 +182,15 @@ xpy_alts_winner(xpy_clauses *c, xchan_result *r)
 
 static PyMethodDef alts_methods[] = {
     {"alts", (PyCFunction)(void (*)(void))mod_alts,
-	METH_VARARGS | METH_KEYWORDS,
-	"alts(ops, *, priority=False, default=<none>, timeout=None)\n--\n\n"
-	"Wait (GIL released) until exactly one of `ops` completes.\n\n"
-	"ops: items are a Chan (take from it) or (Chan, value) (put value).\n"
-	"Returns (value, chan): the value taken (None: that channel is\n"
-	"closed) or, for a put, True (False: the channel was closed).\n"
-	"priority: try ops in order instead of a random order.  default:\n"
-	"if nothing is ready at once, return (default, None) without\n"
-	"waiting.  timeout: seconds, then xchan.ETIMEDOUT."},
+        METH_VARARGS | METH_KEYWORDS,
+        "alts(ops, *, priority=False, default=<none>, timeout=None)\n--\n\n"
+        "Wait (GIL released) until exactly one of `ops` completes.\n\n"
+        "ops: items are a Chan (take from it) or (Chan, value) (put value).\n"
+        "Returns (value, chan): the value taken (None: that channel is\n"
+        "closed) or, for a put, True (False: the channel was closed).\n"
+        "priority: try ops in order instead of a random order.  default:\n"
+        "if nothing is ready at once, return (default, None) without\n"
+        "waiting.  timeout: seconds, then xchan.ETIMEDOUT."},
     {NULL}};
 
 int

@@ -68,12 +68,10 @@ xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;
-		Py_BEGIN_ALLOW_THREADS
-		rc = eintr ? xchan_take_ex(out, ch, dl, &o)
-			   : xchan_take(out, ch, dl);
-		Py_END_ALLOW_THREADS
-		if (rc != XCHAN_EINTR)
-			return rc;
+		Py_BEGIN_ALLOW_THREADS rc = eintr
+		                                ? xchan_take_ex(out, ch, dl, &o)
+		                                : xchan_take(out, ch, dl);
+		Py_END_ALLOW_THREADS if (rc != XCHAN_EINTR) return rc;
 		if (PyErr_CheckSignals() < 0)
 			return -1;
 	}
@@ -86,12 +84,9 @@ xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl)
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;
-		Py_BEGIN_ALLOW_THREADS
-		rc = eintr ? xchan_put_ex(ch, v, dl, &o)
-			   : xchan_put(ch, v, dl);
-		Py_END_ALLOW_THREADS
-		if (rc != XCHAN_EINTR)
-			return rc;
+		Py_BEGIN_ALLOW_THREADS rc =
+		    eintr ? xchan_put_ex(ch, v, dl, &o) : xchan_put(ch, v, dl);
+		Py_END_ALLOW_THREADS if (rc != XCHAN_EINTR) return rc;
 		if (PyErr_CheckSignals() < 0)
 			return -1;
 	}
@@ -206,7 +201,7 @@ chan_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 	PyObject *buf = Py_None, *xform = Py_None, *exh = Py_None;
 	unsigned int max_pending = 0;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOO$I:Chan", kwlist, &buf,
-		&xform, &exh, &max_pending))
+	        &xform, &exh, &max_pending))
 		return NULL;
 	xchan_chan_opts opts;
 	if (xpy_chan_opts(buf, xform, exh, &opts) < 0)
@@ -248,7 +243,7 @@ chan_put(XpyChan *self, PyObject *args, PyObject *kw)
 	static char *kwlist[] = {"value", "timeout", NULL};
 	PyObject *o, *timeout = Py_None;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:put", kwlist, &o,
-		&timeout))
+	        &timeout))
 		return NULL;
 	xchan_deadline dl;
 	if (xpy_deadline(timeout, &dl) < 0)
@@ -276,8 +271,7 @@ chan_take(XpyChan *self, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = {"timeout", NULL};
 	PyObject *timeout = Py_None;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:take", kwlist,
-		&timeout))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:take", kwlist, &timeout))
 		return NULL;
 	xchan_deadline dl;
 	if (xpy_deadline(timeout, &dl) < 0)
@@ -320,8 +314,7 @@ chan_offer(XpyChan *self, PyObject *o)
 		return NULL;
 	int32_t rc;
 	if (self->may_xform || xpy_python_executors) {
-		Py_BEGIN_ALLOW_THREADS
-		rc = xchan_offer(self->ch, v);
+		Py_BEGIN_ALLOW_THREADS rc = xchan_offer(self->ch, v);
 		Py_END_ALLOW_THREADS
 	} else {
 		rc = xchan_offer(self->ch, v);
@@ -340,8 +333,7 @@ chan_poll(XpyChan *self, PyObject *unused)
 	xchan_val v;
 	int32_t rc;
 	if (self->may_xform || xpy_python_executors) {
-		Py_BEGIN_ALLOW_THREADS
-		rc = xchan_poll(&v, self->ch);
+		Py_BEGIN_ALLOW_THREADS rc = xchan_poll(&v, self->ch);
 		Py_END_ALLOW_THREADS
 	} else {
 		rc = xchan_poll(&v, self->ch);
@@ -358,11 +350,8 @@ chan_close(XpyChan *self, PyObject *unused)
 {
 	int32_t rc;
 	/* close may run the transform's completion (Python code). */
-	Py_BEGIN_ALLOW_THREADS
-	rc = xchan_chan_close(self->ch);
-	Py_END_ALLOW_THREADS
-	if (rc != XCHAN_OK)
-		return xpy_raise(rc, "close");
+	Py_BEGIN_ALLOW_THREADS rc = xchan_chan_close(self->ch);
+	Py_END_ALLOW_THREADS if (rc != XCHAN_OK) return xpy_raise(rc, "close");
 	Py_RETURN_NONE;
 }
 
@@ -462,10 +451,10 @@ chan_repr(XpyChan *self)
 	if (i.buf_kind == XCHAN_BUF_FIXED || i.buf_kind == XCHAN_BUF_DROPPING ||
 	    i.buf_kind == XCHAN_BUF_SLIDING)
 		return PyUnicode_FromFormat("<xchan.Chan #%llu %s(%llu) "
-					    "count=%llu%s>",
+		                            "count=%llu%s>",
 		    (unsigned long long)i.id, buf_name(i.buf_kind),
-		    (unsigned long long)i.capacity,
-		    (unsigned long long)i.count, i.closed ? " closed" : "");
+		    (unsigned long long)i.capacity, (unsigned long long)i.count,
+		    i.closed ? " closed" : "");
 	return PyUnicode_FromFormat("<xchan.Chan #%llu %s%s>",
 	    (unsigned long long)i.id, buf_name(i.buf_kind),
 	    i.closed ? " closed" : "");
@@ -515,61 +504,60 @@ chan_anext(XpyChan *self)
 }
 
 static PyMethodDef chan_methods[] = {
-    {"put", (PyCFunction)(void (*)(void))chan_put,
-	METH_VARARGS | METH_KEYWORDS,
-	"put(value, timeout=None) -> bool\n--\n\n"
-	"Put `value` on the channel, waiting (GIL released) for room or a\n"
-	"taker.  True once delivered, False if the channel is closed.\n"
-	"`timeout` in seconds raises xchan.ETIMEDOUT when it passes (nothing\n"
-	"was put).  None raises xchan.ENIL.\n\n"
-	"On a thread running an asyncio loop (and no timeout), returns an\n"
-	"awaitable instead: `await ch.put(v)`."},
+    {"put", (PyCFunction)(void (*)(void))chan_put, METH_VARARGS | METH_KEYWORDS,
+        "put(value, timeout=None) -> bool\n--\n\n"
+        "Put `value` on the channel, waiting (GIL released) for room or a\n"
+        "taker.  True once delivered, False if the channel is closed.\n"
+        "`timeout` in seconds raises xchan.ETIMEDOUT when it passes (nothing\n"
+        "was put).  None raises xchan.ENIL.\n\n"
+        "On a thread running an asyncio loop (and no timeout), returns an\n"
+        "awaitable instead: `await ch.put(v)`."},
     {"take", (PyCFunction)(void (*)(void))chan_take,
-	METH_VARARGS | METH_KEYWORDS,
-	"take(timeout=None) -> value or None\n--\n\n"
-	"Take a value, waiting (GIL released) until one is there.  None when\n"
-	"the channel is closed and drained.  Ctrl-C interrupts the wait on\n"
-	"the main thread (KeyboardInterrupt; nothing is taken).  `timeout`\n"
-	"in seconds raises xchan.ETIMEDOUT.\n\n"
-	"On a thread running an asyncio loop (and no timeout), returns an\n"
-	"awaitable instead: `await ch.take()`."},
+        METH_VARARGS | METH_KEYWORDS,
+        "take(timeout=None) -> value or None\n--\n\n"
+        "Take a value, waiting (GIL released) until one is there.  None when\n"
+        "the channel is closed and drained.  Ctrl-C interrupts the wait on\n"
+        "the main thread (KeyboardInterrupt; nothing is taken).  `timeout`\n"
+        "in seconds raises xchan.ETIMEDOUT.\n\n"
+        "On a thread running an asyncio loop (and no timeout), returns an\n"
+        "awaitable instead: `await ch.take()`."},
     {"put_async", (PyCFunction)chan_put_async, METH_O,
-	"put_async(value) -> awaitable bool\n--\n\n"
-	"The awaitable form of put(), wherever it is called."},
+        "put_async(value) -> awaitable bool\n--\n\n"
+        "The awaitable form of put(), wherever it is called."},
     {"take_async", (PyCFunction)chan_take_async, METH_NOARGS,
-	"take_async() -> awaitable value\n--\n\n"
-	"The awaitable form of take(), wherever it is called."},
+        "take_async() -> awaitable value\n--\n\n"
+        "The awaitable form of take(), wherever it is called."},
     {"offer", (PyCFunction)chan_offer, METH_O,
-	"offer(value) -> bool\n--\n\n"
-	"Put only if that can happen now (core.async offer!).  Never waits."},
+        "offer(value) -> bool\n--\n\n"
+        "Put only if that can happen now (core.async offer!).  Never waits."},
     {"poll", (PyCFunction)chan_poll, METH_NOARGS,
-	"poll() -> value or None\n--\n\n"
-	"Take only if a value is ready now (core.async poll!).  Never waits."},
+        "poll() -> value or None\n--\n\n"
+        "Take only if a value is ready now (core.async poll!).  Never waits."},
     {"close", (PyCFunction)chan_close, METH_NOARGS,
-	"close() -> None\n--\n\n"
-	"Close the channel.  Buffered values stay takeable; later puts give\n"
-	"False; takers get None once it is drained.  Idempotent."},
+        "close() -> None\n--\n\n"
+        "Close the channel.  Buffered values stay takeable; later puts give\n"
+        "False; takers get None once it is drained.  Idempotent."},
     {"info", (PyCFunction)chan_info, METH_NOARGS,
-	"info() -> dict\n--\n\n"
-	"A snapshot: buffer kind, capacity, count, closed, pending puts and\n"
-	"takes, id."},
+        "info() -> dict\n--\n\n"
+        "A snapshot: buffer kind, capacity, count, closed, pending puts and\n"
+        "takes, id."},
     {"capsule", (PyCFunction)chan_capsule, METH_NOARGS,
-	"capsule() -> PyCapsule\n--\n\n"
-	"The native channel for a C extension: a capsule named 'xchan.chan'\n"
-	"holding an `xchan_chan *` with its own reference (released with the\n"
-	"capsule; call xchan_chan_retain through the function table to keep\n"
-	"it longer)."},
+        "capsule() -> PyCapsule\n--\n\n"
+        "The native channel for a C extension: a capsule named 'xchan.chan'\n"
+        "holding an `xchan_chan *` with its own reference (released with the\n"
+        "capsule; call xchan_chan_retain through the function table to keep\n"
+        "it longer)."},
     {"from_capsule", (PyCFunction)chan_from_capsule, METH_O | METH_CLASS,
-	"from_capsule(capsule) -> Chan\n--\n\n"
-	"Wrap a native channel handed out by a C extension as an\n"
-	"'xchan.chan' capsule (a new reference is taken)."},
+        "from_capsule(capsule) -> Chan\n--\n\n"
+        "Wrap a native channel handed out by a C extension as an\n"
+        "'xchan.chan' capsule (a new reference is taken)."},
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS,
-	"Chan[T] for type annotations."},
+        "Chan[T] for type annotations."},
     {NULL}};
 
-static PyGetSetDef chan_getset[] = {
-    {"closed", (getter)chan_closed, NULL, "True once the channel is closed.",
-	NULL},
+static PyGetSetDef chan_getset[] = {{"closed", (getter)chan_closed, NULL,
+                                        "True once the channel is closed.",
+                                        NULL},
     {NULL}};
 
 static PyAsyncMethods chan_as_async = {
@@ -586,19 +574,19 @@ PyTypeObject XpyChan_Type = {
     .tp_richcompare = chan_richcompare,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = "Chan(buf=None, xform=None, ex_handler=None, *, max_pending=0)\n"
-	      "--\n\n"
-	      "A core.async channel.\n\n"
-	      "buf: None or 0 (unbuffered: a put waits for a taker), n (a\n"
-	      "fixed buffer of n), xchan.dropping(n) or xchan.sliding(n).\n"
-	      "xform: a transducer from xchan.xf (needs a buffer); ex_handler\n"
-	      "gets the exception a transform step raised and returns a value\n"
-	      "to put in its place, or None.  max_pending bounds waiting puts\n"
-	      "and takes (default 1024; beyond it: xchan.ELIMIT).\n\n"
-	      "Threads: put/take block (GIL released).  asyncio: `await\n"
-	      "ch.put(v)`, `await ch.take()`, `async for v in ch`.  Iteration\n"
-	      "(`for v in ch`) takes until the channel is closed and drained.\n"
-	      "Values: any object but None; an object put comes back as the\n"
-	      "very same object.",
+              "--\n\n"
+              "A core.async channel.\n\n"
+              "buf: None or 0 (unbuffered: a put waits for a taker), n (a\n"
+              "fixed buffer of n), xchan.dropping(n) or xchan.sliding(n).\n"
+              "xform: a transducer from xchan.xf (needs a buffer); ex_handler\n"
+              "gets the exception a transform step raised and returns a value\n"
+              "to put in its place, or None.  max_pending bounds waiting puts\n"
+              "and takes (default 1024; beyond it: xchan.ELIMIT).\n\n"
+              "Threads: put/take block (GIL released).  asyncio: `await\n"
+              "ch.put(v)`, `await ch.take()`, `async for v in ch`.  Iteration\n"
+              "(`for v in ch`) takes until the channel is closed and drained.\n"
+              "Values: any object but None; an object put comes back as the\n"
+              "very same object.",
     .tp_weaklistoffset = offsetof(XpyChan, weakrefs),
     .tp_iter = chan_iter,
     .tp_iternext = (iternextfunc)chan_next,
@@ -628,8 +616,8 @@ mod_timeout(PyObject *m, PyObject *arg)
 
 static PyMethodDef chan_module_methods[] = {
     {"timeout", mod_timeout, METH_O,
-	"timeout(ms) -> Chan\n--\n\n"
-	"A channel that closes `ms` milliseconds from now (for alts)."},
+        "timeout(ms) -> Chan\n--\n\n"
+        "A channel that closes `ms` milliseconds from now (for alts)."},
     {NULL}};
 
 int
@@ -658,8 +646,8 @@ xpy_chan_init(PyObject *m)
 	PyObject *events = PyImport_ImportModule("asyncio.events");
 	if (events == NULL)
 		return -1;
-	g_get_running_loop = PyObject_GetAttrString(events,
-	    "_get_running_loop");
+	g_get_running_loop =
+	    PyObject_GetAttrString(events, "_get_running_loop");
 	Py_DECREF(events);
 	return g_get_running_loop ? 0 : -1;
 }

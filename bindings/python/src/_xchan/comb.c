@@ -39,8 +39,8 @@ xpy_release_when_closed(xchan_chan *done, PyObject *obj)
 	/* If the watch cannot be set up (out of memory), the process may
 	 * still use obj: the reference is then kept for good. */
 	return xchan_take_async(NULL, done, 0, release_cb, obj) == XCHAN_OK
-	    ? 0
-	    : -1;
+	           ? 0
+	           : -1;
 }
 
 static PyObject *
@@ -115,7 +115,7 @@ mod_pipe(PyObject *m, PyObject *args, PyObject *kw)
 	xchan_chan *from, *to;
 	int close = 1;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O|p:pipe", kwlist,
-		chan_arg, &from, &to_o, &close) ||
+	        chan_arg, &from, &to_o, &close) ||
 	    !chan_arg(to_o, &to))
 		return NULL;
 	int32_t rc = xchan_pipe(NULL, from, to, close);
@@ -152,7 +152,7 @@ pipeline_common(PyObject *args, PyObject *kw, int blocking)
 	PyObject *xf, *exh = Py_None;
 	int close = 1;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "IO&OO&|pO:pipeline", kwlist,
-		&n, chan_arg, &to, &xf, chan_arg, &from, &close, &exh))
+	        &n, chan_arg, &to, &xf, chan_arg, &from, &close, &exh))
 		return NULL;
 	if (n == 0) {
 		PyErr_SetString(PyExc_ValueError, "pipeline needs n > 0");
@@ -180,11 +180,11 @@ pipeline_common(PyObject *args, PyObject *kw, int blocking)
 	}
 	xchan_chan *done = NULL;
 	int32_t rc;
-	Py_BEGIN_ALLOW_THREADS
-	rc = (blocking ? xchan_pipeline_blocking : xchan_pipeline)(&done, n,
-	    to, from, close, pipeline_factory, keep, &opts);
-	Py_END_ALLOW_THREADS
-	if (rc != XCHAN_OK) {
+	Py_BEGIN_ALLOW_THREADS rc =
+	    (blocking ? xchan_pipeline_blocking : xchan_pipeline)(&done, n, to,
+	        from, close, pipeline_factory, keep, &opts);
+	Py_END_ALLOW_THREADS if (rc != XCHAN_OK)
+	{
 		Py_DECREF(keep);
 		return err(rc, "pipeline");
 	}
@@ -241,8 +241,8 @@ mod_pipeline_async(PyObject *m, PyObject *args, PyObject *kw)
 	PyObject *af;
 	int close = 1;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "IO&O&O&|p:pipeline_async",
-		kwlist, &n, chan_arg, &to, callable_arg, &af, chan_arg, &from,
-		&close))
+	        kwlist, &n, chan_arg, &to, callable_arg, &af, chan_arg, &from,
+	        &close))
 		return NULL;
 	if (n == 0) {
 		PyErr_SetString(PyExc_ValueError, "pipeline needs n > 0");
@@ -258,8 +258,7 @@ mod_pipeline_async(PyObject *m, PyObject *args, PyObject *kw)
 
 /* ---- mult -------------------------------------------------------------- */
 typedef struct {
-	PyObject_HEAD
-	xchan_mult *m;
+	PyObject_HEAD xchan_mult *m;
 	PyObject *src;
 } XpyMult;
 
@@ -280,7 +279,7 @@ mult_tap(XpyMult *self, PyObject *args, PyObject *kw)
 	xchan_chan *ch;
 	int close = 1;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|p:tap", kwlist, &cho,
-		&close) ||
+	        &close) ||
 	    !chan_arg(cho, &ch))
 		return NULL;
 	int32_t rc = xchan_mult_tap(self->m, ch, close);
@@ -305,14 +304,13 @@ mult_untap_all(XpyMult *self, PyObject *unused)
 }
 
 static PyMethodDef mult_methods[] = {
-    {"tap", (PyCFunction)(void (*)(void))mult_tap,
-	METH_VARARGS | METH_KEYWORDS,
-	"tap(ch, close=True) -> ch\n--\n\nCopy every value of the source to "
-	"ch (closed with the source if `close`)."},
+    {"tap", (PyCFunction)(void (*)(void))mult_tap, METH_VARARGS | METH_KEYWORDS,
+        "tap(ch, close=True) -> ch\n--\n\nCopy every value of the source to "
+        "ch (closed with the source if `close`)."},
     {"untap", (PyCFunction)mult_untap, METH_O,
-	"untap(ch)\n--\n\nStop copying to ch."},
+        "untap(ch)\n--\n\nStop copying to ch."},
     {"untap_all", (PyCFunction)mult_untap_all, METH_NOARGS,
-	"untap_all()\n--\n\nRemove every tap."},
+        "untap_all()\n--\n\nRemove every tap."},
     {NULL}};
 
 static PyTypeObject XpyMult_Type = {
@@ -321,7 +319,7 @@ static PyTypeObject XpyMult_Type = {
     .tp_dealloc = (destructor)mult_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "mult(ch): every value taken from ch goes to every tap.  Each "
-	      "tap must accept a value before the next one is taken.",
+              "tap must accept a value before the next one is taken.",
     .tp_methods = mult_methods,
 };
 
@@ -346,8 +344,7 @@ mod_mult(PyObject *m, PyObject *cho)
 
 /* ---- pub --------------------------------------------------------------- */
 typedef struct {
-	PyObject_HEAD
-	xchan_pub *p;
+	PyObject_HEAD xchan_pub *p;
 	PyObject *fns; /* (topic_fn, buf_fn) */
 } XpyPub;
 
@@ -417,7 +414,7 @@ pub_sub(XpyPub *self, PyObject *args, PyObject *kw)
 	xchan_chan *ch;
 	int close = 1;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|p:sub", kwlist, &topic,
-		&cho, &close) ||
+	        &cho, &close) ||
 	    !chan_arg(cho, &ch))
 		return NULL;
 	xchan_val t;
@@ -465,12 +462,12 @@ pub_unsub_all(XpyPub *self, PyObject *args)
 
 static PyMethodDef pub_methods[] = {
     {"sub", (PyCFunction)(void (*)(void))pub_sub, METH_VARARGS | METH_KEYWORDS,
-	"sub(topic, ch, close=True) -> ch\n--\n\nSend values of `topic` to ch."},
+        "sub(topic, ch, close=True) -> ch\n--\n\nSend values of `topic` to ch."},
     {"unsub", (PyCFunction)pub_unsub, METH_VARARGS,
-	"unsub(topic, ch)\n--\n\nStop sending `topic` to ch."},
+        "unsub(topic, ch)\n--\n\nStop sending `topic` to ch."},
     {"unsub_all", (PyCFunction)pub_unsub_all, METH_VARARGS,
-	"unsub_all(topic=None)\n--\n\nDrop the subscriptions of `topic` "
-	"(all topics if None)."},
+        "unsub_all(topic=None)\n--\n\nDrop the subscriptions of `topic` "
+        "(all topics if None)."},
     {NULL}};
 
 static PyTypeObject XpyPub_Type = {
@@ -479,7 +476,7 @@ static PyTypeObject XpyPub_Type = {
     .tp_dealloc = (destructor)pub_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "pub(ch, topic_fn, buf_fn=None): routes each value of ch to "
-	      "the subscribers of topic_fn(value).",
+              "the subscribers of topic_fn(value).",
     .tp_methods = pub_methods,
 };
 
@@ -490,7 +487,7 @@ mod_pub(PyObject *m, PyObject *args, PyObject *kw)
 	xchan_chan *ch;
 	PyObject *tf, *bf = Py_None;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|O:pub", kwlist,
-		chan_arg, &ch, callable_arg, &tf, &bf))
+	        chan_arg, &ch, callable_arg, &tf, &bf))
 		return NULL;
 	if (bf != Py_None && !PyCallable_Check(bf)) {
 		PyErr_SetString(PyExc_TypeError, "buf_fn must be callable");
@@ -519,8 +516,7 @@ mod_pub(PyObject *m, PyObject *args, PyObject *kw)
 
 /* ---- mix --------------------------------------------------------------- */
 typedef struct {
-	PyObject_HEAD
-	xchan_mix *m;
+	PyObject_HEAD xchan_mix *m;
 	PyObject *out;
 } XpyMix;
 
@@ -595,7 +591,7 @@ mix_toggle(XpyMix *self, PyObject *state)
 			for (size_t j = 0; j < 3; j++)
 				if (PyUnicode_Check(ak) &&
 				    PyUnicode_CompareWithASCIIString(ak,
-					mix_keys[j].key) == 0)
+				        mix_keys[j].key) == 0)
 					bit = mix_keys[j].bit;
 			if (bit == 0) {
 				PyErr_Format(PyExc_ValueError,
@@ -629,7 +625,7 @@ mix_solo_mode(XpyMix *self, PyObject *mode)
 	    PyUnicode_CompareWithASCIIString(mode, "mute") == 0)
 		md = XCHAN_MIX_SOLO_MUTE;
 	else if (PyUnicode_Check(mode) &&
-	    PyUnicode_CompareWithASCIIString(mode, "pause") == 0)
+	         PyUnicode_CompareWithASCIIString(mode, "pause") == 0)
 		md = XCHAN_MIX_SOLO_PAUSE;
 	else {
 		PyErr_Format(PyExc_ValueError,
@@ -656,21 +652,20 @@ mix_get(XpyMix *self, PyObject *cho)
 	    (f & XCHAN_MIX_SOLO) ? Py_True : Py_False);
 }
 
-static PyMethodDef mix_methods[] = {
-    {"admix", (PyCFunction)mix_admix, METH_O,
-	"admix(ch)\n--\n\nAdd ch as an input."},
+static PyMethodDef mix_methods[] = {{"admix", (PyCFunction)mix_admix, METH_O,
+                                        "admix(ch)\n--\n\nAdd ch as an input."},
     {"unmix", (PyCFunction)mix_unmix, METH_O,
-	"unmix(ch)\n--\n\nRemove input ch."},
+        "unmix(ch)\n--\n\nRemove input ch."},
     {"unmix_all", (PyCFunction)mix_unmix_all, METH_NOARGS,
-	"unmix_all()\n--\n\nRemove every input."},
+        "unmix_all()\n--\n\nRemove every input."},
     {"toggle", (PyCFunction)mix_toggle, METH_O,
-	"toggle({ch: {'mute': bool, 'pause': bool, 'solo': bool}})\n--\n\n"
-	"Set input attributes atomically (inputs not yet mixed are added)."},
+        "toggle({ch: {'mute': bool, 'pause': bool, 'solo': bool}})\n--\n\n"
+        "Set input attributes atomically (inputs not yet mixed are added)."},
     {"solo_mode", (PyCFunction)mix_solo_mode, METH_O,
-	"solo_mode('mute' | 'pause')\n--\n\nWhat non-solo inputs become while "
-	"any input is solo."},
+        "solo_mode('mute' | 'pause')\n--\n\nWhat non-solo inputs become while "
+        "any input is solo."},
     {"state", (PyCFunction)mix_get, METH_O,
-	"state(ch) -> {'mute': bool, 'pause': bool, 'solo': bool}"},
+        "state(ch) -> {'mute': bool, 'pause': bool, 'solo': bool}"},
     {NULL}};
 
 static PyTypeObject XpyMix_Type = {
@@ -679,7 +674,7 @@ static PyTypeObject XpyMix_Type = {
     .tp_dealloc = (destructor)mix_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "mix(out): values of its inputs go to out, with per-input "
-	      "mute/pause/solo.",
+              "mute/pause/solo.",
     .tp_methods = mix_methods,
 };
 
@@ -709,7 +704,7 @@ mod_merge(PyObject *m, PyObject *args, PyObject *kw)
 	static char *kwlist[] = {"chans", "buf", NULL};
 	PyObject *chans, *buf = Py_None, *keep = NULL;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:merge", kwlist, &chans,
-		&buf))
+	        &buf))
 		return NULL;
 	xchan_chan_opts o;
 	if (xpy_chan_opts(buf, NULL, NULL, &o) < 0)
@@ -751,7 +746,7 @@ mod_split(PyObject *m, PyObject *args, PyObject *kw)
 	PyObject *pred, *tb = Py_None, *fb = Py_None;
 	xchan_chan *ch;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|OO:split", kwlist,
-		callable_arg, &pred, chan_arg, &ch, &tb, &fb))
+	        callable_arg, &pred, chan_arg, &ch, &tb, &fb))
 		return NULL;
 	xchan_chan_opts to, fo;
 	if (xpy_chan_opts(tb, NULL, NULL, &to) < 0 ||
@@ -809,7 +804,7 @@ mod_map(PyObject *m, PyObject *args, PyObject *kw)
 	static char *kwlist[] = {"f", "chans", "buf", NULL};
 	PyObject *f, *chans, *buf = Py_None, *keep = NULL;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O|O:map", kwlist,
-		callable_arg, &f, &chans, &buf))
+	        callable_arg, &f, &chans, &buf))
 		return NULL;
 	xchan_chan_opts o;
 	if (xpy_chan_opts(buf, NULL, NULL, &o) < 0)
@@ -839,7 +834,7 @@ mod_take(PyObject *m, PyObject *args, PyObject *kw)
 	xchan_chan *ch;
 	PyObject *buf = Py_None;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "KO&|O:take", kwlist, &n,
-		chan_arg, &ch, &buf))
+	        chan_arg, &ch, &buf))
 		return NULL;
 	xchan_chan_opts o;
 	if (xpy_chan_opts(buf, NULL, NULL, &o) < 0)
@@ -872,8 +867,8 @@ reduce_fn(void *user, xchan_val *out_acc, xchan_val acc, xchan_val in)
 	if (r != NULL && red != NULL &&
 	    PyObject_TypeCheck(r, (PyTypeObject *)red)) {
 		/* xf.reduced(x): stop with x */
-		PyObject *x = PyList_GET_SIZE(r) ? PyList_GET_ITEM(r, 0)
-						 : Py_None;
+		PyObject *x =
+		    PyList_GET_SIZE(r) ? PyList_GET_ITEM(r, 0) : Py_None;
 		Py_INCREF(x);
 		Py_DECREF(r);
 		r = x;
@@ -980,7 +975,7 @@ mod_reduce(PyObject *m, PyObject *args)
 	PyObject *f, *init;
 	xchan_chan *ch;
 	if (!PyArg_ParseTuple(args, "O&OO&:reduce", callable_arg, &f, &init,
-		chan_arg, &ch))
+	        chan_arg, &ch))
 		return NULL;
 	return reduce_common(f, NULL, init, ch);
 }
@@ -991,7 +986,7 @@ mod_transduce(PyObject *m, PyObject *args)
 	PyObject *xf, *f, *init;
 	xchan_chan *ch;
 	if (!PyArg_ParseTuple(args, "OO&OO&:transduce", &xf, callable_arg, &f,
-		&init, chan_arg, &ch))
+	        &init, chan_arg, &ch))
 		return NULL;
 	return reduce_common(f, xf, init, ch);
 }
@@ -1011,8 +1006,7 @@ vals_of(PyObject *items, size_t *n)
 		return NULL;
 	}
 	for (Py_ssize_t i = 0; i < len; i++) {
-		if (xpy_to_val(PySequence_Fast_ITEMS(fast)[i], &vals[i]) <
-		    0) {
+		if (xpy_to_val(PySequence_Fast_ITEMS(fast)[i], &vals[i]) < 0) {
 			for (Py_ssize_t j = 0; j < i; j++)
 				xchan_val_release(vals[j]);
 			PyMem_Free(vals);
@@ -1055,7 +1049,7 @@ mod_onto_chan(PyObject *m, PyObject *args, PyObject *kw)
 	PyObject *coll;
 	int close = 1;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O|p:onto_chan", kwlist,
-		chan_arg, &ch, &coll, &close))
+	        chan_arg, &ch, &coll, &close))
 		return NULL;
 	size_t n = 0;
 	xchan_val *vals = vals_of(coll, &n);
@@ -1084,58 +1078,58 @@ mod_to_chan(PyObject *m, PyObject *coll)
 #define F(fn) (PyCFunction)(void (*)(void))(fn)
 static PyMethodDef comb_methods[] = {
     {"pipe", F(mod_pipe), KW,
-	"pipe(frm, to, close=True) -> to\n--\n\n"
-	"Copy every value of frm to to; close to when frm closes if close."},
+        "pipe(frm, to, close=True) -> to\n--\n\n"
+        "Copy every value of frm to to; close to when frm closes if close."},
     {"pipeline", F(mod_pipeline), KW,
-	"pipeline(n, to, xf, frm, close=True, ex_handler=None) -> Chan\n--\n\n"
-	"Transform values of frm with the transducer xf, n at a time in\n"
-	"parallel on the COMPUTE executor, keeping their order, onto to.\n"
-	"Returns a channel that closes when the pipeline is done."},
+        "pipeline(n, to, xf, frm, close=True, ex_handler=None) -> Chan\n--\n\n"
+        "Transform values of frm with the transducer xf, n at a time in\n"
+        "parallel on the COMPUTE executor, keeping their order, onto to.\n"
+        "Returns a channel that closes when the pipeline is done."},
     {"pipeline_blocking", F(mod_pipeline_blocking), KW,
-	"pipeline_blocking(n, to, xf, frm, close=True, ex_handler=None)\n"
-	"--\n\nAs pipeline, on the MIXED executor (steps may block)."},
+        "pipeline_blocking(n, to, xf, frm, close=True, ex_handler=None)\n"
+        "--\n\nAs pipeline, on the MIXED executor (steps may block)."},
     {"pipeline_async", F(mod_pipeline_async), KW,
-	"pipeline_async(n, to, af, frm, close=True) -> Chan\n--\n\n"
-	"af(value, result) must return at once, arrange for its outputs to\n"
-	"be put on `result` (a Chan) and then close it.  Order is kept."},
+        "pipeline_async(n, to, af, frm, close=True) -> Chan\n--\n\n"
+        "af(value, result) must return at once, arrange for its outputs to\n"
+        "be put on `result` (a Chan) and then close it.  Order is kept."},
     {"mult", mod_mult, METH_O,
-	"mult(ch) -> Mult\n--\n\nA mult of ch: use .tap(ch)/.untap(ch)."},
+        "mult(ch) -> Mult\n--\n\nA mult of ch: use .tap(ch)/.untap(ch)."},
     {"pub", F(mod_pub), KW,
-	"pub(ch, topic_fn, buf_fn=None) -> Pub\n--\n\n"
-	"Route values of ch by topic_fn(value): .sub(topic, ch)."},
+        "pub(ch, topic_fn, buf_fn=None) -> Pub\n--\n\n"
+        "Route values of ch by topic_fn(value): .sub(topic, ch)."},
     {"mix", mod_mix, METH_O,
-	"mix(out) -> Mix\n--\n\nA mix writing to out: .admix(ch), .toggle()."},
+        "mix(out) -> Mix\n--\n\nA mix writing to out: .admix(ch), .toggle()."},
     {"merge", F(mod_merge), KW,
-	"merge(chans, buf=None) -> Chan\n--\n\n"
-	"A channel with every value of chans; closes when all have closed."},
+        "merge(chans, buf=None) -> Chan\n--\n\n"
+        "A channel with every value of chans; closes when all have closed."},
     {"split", F(mod_split), KW,
-	"split(pred, ch, true_buf=None, false_buf=None) -> (Chan, Chan)\n--\n\n"
-	"Values of ch for which pred is true go to the first channel, the\n"
-	"others to the second."},
+        "split(pred, ch, true_buf=None, false_buf=None) -> (Chan, Chan)\n--\n\n"
+        "Values of ch for which pred is true go to the first channel, the\n"
+        "others to the second."},
     {"map", F(mod_map), KW,
-	"map(f, chans, buf=None) -> Chan\n--\n\n"
-	"Take one value of each channel, put f(*values); closes as soon as\n"
-	"any input closes."},
+        "map(f, chans, buf=None) -> Chan\n--\n\n"
+        "Take one value of each channel, put f(*values); closes as soon as\n"
+        "any input closes."},
     {"take", F(mod_take), KW,
-	"take(n, ch, buf=None) -> Chan\n--\n\n"
-	"At most n values of ch, then the channel closes."},
+        "take(n, ch, buf=None) -> Chan\n--\n\n"
+        "At most n values of ch, then the channel closes."},
     {"reduce", mod_reduce, METH_VARARGS,
-	"reduce(f, init, ch) -> Chan\n--\n\n"
-	"f(acc, v) over every value of ch; the channel receives the result\n"
-	"when ch closes (xf.reduced(x) stops early with x)."},
+        "reduce(f, init, ch) -> Chan\n--\n\n"
+        "f(acc, v) over every value of ch; the channel receives the result\n"
+        "when ch closes (xf.reduced(x) stops early with x)."},
     {"transduce", mod_transduce, METH_VARARGS,
-	"transduce(xf, f, init, ch) -> Chan\n--\n\n"
-	"reduce over the outputs of transducer xf applied to ch."},
+        "transduce(xf, f, init, ch) -> Chan\n--\n\n"
+        "reduce over the outputs of transducer xf applied to ch."},
     {"into", mod_into, METH_VARARGS,
-	"into(coll, ch) -> Chan\n--\n\n"
-	"A channel receiving list(coll) + every value of ch, once ch closes."},
+        "into(coll, ch) -> Chan\n--\n\n"
+        "A channel receiving list(coll) + every value of ch, once ch closes."},
     {"onto_chan", F(mod_onto_chan), KW,
-	"onto_chan(ch, coll, close=True) -> Chan\n--\n\n"
-	"Put the items of coll on ch (then close it if close); returns a\n"
-	"channel that closes when done."},
+        "onto_chan(ch, coll, close=True) -> Chan\n--\n\n"
+        "Put the items of coll on ch (then close it if close); returns a\n"
+        "channel that closes when done."},
     {"to_chan", mod_to_chan, METH_O,
-	"to_chan(coll) -> Chan\n--\n\nA channel yielding the items of coll, "
-	"then closing."},
+        "to_chan(coll) -> Chan\n--\n\nA channel yielding the items of coll, "
+        "then closing."},
     {NULL}};
 
 int

@@ -84,8 +84,8 @@ run_task(void *arg, xchan_val *result)
 	return rc;
 }
 
-typedef int32_t (*starter)(xchan_chan **, xchan_go_fn, void *,
-    const xchan_go_opts *);
+typedef int32_t (
+    *starter)(xchan_chan **, xchan_go_fn, void *, const xchan_go_opts *);
 
 static PyObject *
 start(starter fn_start, const char *what, PyObject *args, PyObject *kw)
@@ -117,10 +117,8 @@ start(starter fn_start, const char *what, PyObject *args, PyObject *kw)
 	xchan_go_opts opts = {sizeof opts, 0, cname, 0};
 	xchan_chan *ch = NULL;
 	int32_t rc;
-	Py_BEGIN_ALLOW_THREADS
-	rc = fn_start(&ch, run_task, t, &opts);
-	Py_END_ALLOW_THREADS
-	Py_XDECREF(name);
+	Py_BEGIN_ALLOW_THREADS rc = fn_start(&ch, run_task, t, &opts);
+	Py_END_ALLOW_THREADS Py_XDECREF(name);
 	if (rc != XCHAN_OK) {
 		task_arg_free(t);
 		return xpy_raise(rc, what);
@@ -142,8 +140,7 @@ mod_io_thread(PyObject *m, PyObject *args, PyObject *kw)
 
 /* ---- executors backed by concurrent.futures ---------------------------- */
 typedef struct {
-	PyObject_HEAD
-	xchan_task_fn fn;
+	PyObject_HEAD xchan_task_fn fn;
 	void *arg;
 } XpyNativeTask;
 
@@ -156,10 +153,8 @@ native_call(XpyNativeTask *self, PyObject *args, PyObject *kw)
 		return NULL;
 	}
 	self->fn = NULL;
-	Py_BEGIN_ALLOW_THREADS
-	fn(self->arg);
-	Py_END_ALLOW_THREADS
-	Py_RETURN_NONE;
+	Py_BEGIN_ALLOW_THREADS fn(self->arg);
+	Py_END_ALLOW_THREADS Py_RETURN_NONE;
 }
 
 static PyTypeObject XpyNativeTask_Type = {
@@ -279,7 +274,7 @@ mod_set_executor_factory(PyObject *m, PyObject *fn)
 	if (rc != XCHAN_OK) {
 		Py_DECREF(fn);
 		return xpy_raise(rc, "set_executor_factory (allowed once, "
-				     "before any executor is used)");
+		                     "before any executor is used)");
 	}
 	xpy_python_executors = 1;
 	Py_RETURN_NONE;
@@ -287,22 +282,22 @@ mod_set_executor_factory(PyObject *m, PyObject *fn)
 
 static PyMethodDef task_methods[] = {
     {"thread", (PyCFunction)(void (*)(void))mod_thread,
-	METH_VARARGS | METH_KEYWORDS,
-	"thread(fn, *args, **kwargs) -> Chan\n--\n\n"
-	"Run fn(*args, **kwargs) on the core's MIXED executor (an OS thread,\n"
-	"blocking is fine).  Returns a channel that receives the result\n"
-	"(nothing if it is None) and closes.  If fn raises, taking from the\n"
-	"channel raises that exception."},
+        METH_VARARGS | METH_KEYWORDS,
+        "thread(fn, *args, **kwargs) -> Chan\n--\n\n"
+        "Run fn(*args, **kwargs) on the core's MIXED executor (an OS thread,\n"
+        "blocking is fine).  Returns a channel that receives the result\n"
+        "(nothing if it is None) and closes.  If fn raises, taking from the\n"
+        "channel raises that exception."},
     {"io_thread", (PyCFunction)(void (*)(void))mod_io_thread,
-	METH_VARARGS | METH_KEYWORDS,
-	"io_thread(fn, *args, **kwargs) -> Chan\n--\n\n"
-	"As thread(), on the core's IO executor."},
+        METH_VARARGS | METH_KEYWORDS,
+        "io_thread(fn, *args, **kwargs) -> Chan\n--\n\n"
+        "As thread(), on the core's IO executor."},
     {"set_executor_factory", mod_set_executor_factory, METH_O,
-	"set_executor_factory(factory) -> None\n--\n\n"
-	"factory(workload) -> concurrent.futures.Executor or None, for\n"
-	"workload in 'dispatch', 'mixed', 'io', 'compute'; called at most\n"
-	"once per workload, when the core first needs it.  Allowed once,\n"
-	"before any executor is used (else xchan.ESTATE)."},
+        "set_executor_factory(factory) -> None\n--\n\n"
+        "factory(workload) -> concurrent.futures.Executor or None, for\n"
+        "workload in 'dispatch', 'mixed', 'io', 'compute'; called at most\n"
+        "once per workload, when the core first needs it.  Allowed once,\n"
+        "before any executor is used (else xchan.ESTATE)."},
     {NULL}};
 
 int

@@ -21,8 +21,7 @@
 
 /* ---- _Failure: an exception travelling as a value ---------------------- */
 typedef struct {
-	PyObject_HEAD
-	PyObject *exc;
+	PyObject_HEAD PyObject *exc;
 } XpyFailure;
 
 static void
@@ -38,9 +37,9 @@ failure_repr(XpyFailure *self)
 	return PyUnicode_FromFormat("<xchan task failure: %R>", self->exc);
 }
 
-static PyMemberDef failure_members[] = {
-    {"exception", T_OBJECT, offsetof(XpyFailure, exc), READONLY,
-	"the exception the task raised"},
+static PyMemberDef failure_members[] = {{"exception", T_OBJECT,
+                                            offsetof(XpyFailure, exc), READONLY,
+                                            "the exception the task raised"},
     {NULL}};
 
 PyTypeObject XpyFailure_Type = {
@@ -50,7 +49,7 @@ PyTypeObject XpyFailure_Type = {
     .tp_repr = (reprfunc)failure_repr,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "A failed task's exception carried as a channel value; "
-	      "taking it raises the exception.",
+              "taking it raises the exception.",
     .tp_members = failure_members,
 };
 
@@ -67,8 +66,7 @@ xpy_failure_new(PyObject *exc)
 
 /* ---- Box: a native value Python cannot represent (BOX) ---------------- */
 typedef struct {
-	PyObject_HEAD
-	xchan_val v;
+	PyObject_HEAD xchan_val v;
 } XpyBox;
 
 static void
@@ -95,8 +93,8 @@ PyTypeObject XpyBox_Type = {
     .tp_repr = (reprfunc)box_repr,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "An opaque native value (a C pointer with its destructor) put "
-	      "by C code.\n\nIt can be put back on a channel unchanged; Python "
-	      "cannot look inside it.",
+              "by C code.\n\nIt can be put back on a channel unchanged; Python "
+              "cannot look inside it.",
 };
 
 /* ---- Python -> value --------------------------------------------------- */
@@ -119,8 +117,8 @@ xpy_to_val(PyObject *o, xchan_val *out)
 	int32_t rc;
 	if (o == Py_None) {
 		xpy_raise(XCHAN_ENIL, "None cannot be put on a channel (it "
-				      "means 'closed'); wrap it or use a "
-				      "sentinel");
+		                      "means 'closed'); wrap it or use a "
+		                      "sentinel");
 		return -1;
 	}
 	PyTypeObject *t = Py_TYPE(o);
@@ -132,7 +130,8 @@ xpy_to_val(PyObject *o, xchan_val *out)
 		int overflow = 0;
 		long long i = PyLong_AsLongLongAndOverflow(o, &overflow);
 		if (overflow != 0)
-			return host_val(o, out); /* beyond int64: C gets ETYPE */
+			return host_val(o,
+			    out); /* beyond int64: C gets ETYPE */
 		if (i == -1 && PyErr_Occurred())
 			return -1;
 		*out = xchan_val_int(i);
@@ -249,7 +248,7 @@ from_val_borrowed(xchan_val v)
 		rc = xchan_get_host(v, xpy_runtime_id, &host);
 		if (rc != XCHAN_OK)
 			return xpy_raise(rc, "the value belongs to another "
-					     "runtime");
+			                     "runtime");
 		PyObject *o = (PyObject *)host;
 		if (Py_TYPE(o) == &XpyFailure_Type) {
 			PyObject *exc = ((XpyFailure *)o)->exc;
@@ -309,7 +308,7 @@ mod_failure(PyObject *m, PyObject *exc)
 
 static PyMethodDef values_methods[] = {
     {"_failure", mod_failure, METH_O,
-	"Wrap an exception so that taking it from a channel raises it."},
+        "Wrap an exception so that taking it from a channel raises it."},
     {NULL}};
 
 int

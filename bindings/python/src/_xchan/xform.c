@@ -23,7 +23,7 @@
 static PyTypeObject *g_reduced_type; /* xchan.xf.Reduced (a list subclass) */
 
 typedef struct {
-	PyObject *fn;	    /* map/filter fn, or the generic step */
+	PyObject *fn;       /* map/filter fn, or the generic step */
 	PyObject *complete; /* generic: called at close, or NULL */
 } pystate;
 
@@ -100,7 +100,8 @@ emit_all(xchan_emit *out, PyObject *outs)
 	do {                                                                   \
 		if (!xpy_gil_enter(&(st))) {                                   \
 			xchan_val_release(in);                                 \
-			xchan_emit_fail((out), xchan_val_int(XCHAN_ESHUTDOWN));  \
+			xchan_emit_fail((out),                                 \
+			    xchan_val_int(XCHAN_ESHUTDOWN));                   \
 			return XCHAN_STEP_FAILED;                              \
 		}                                                              \
 	} while (0)
@@ -320,11 +321,11 @@ mod_xf_step(PyObject *m, PyObject *args)
 	if (!PyCallable_Check(step) ||
 	    (complete != Py_None && !PyCallable_Check(complete))) {
 		PyErr_SetString(PyExc_TypeError, "step/complete must be "
-						 "callable");
+		                                 "callable");
 		return NULL;
 	}
-	return wrap(make_py(&gen_vt, step,
-	    complete == Py_None ? NULL : complete));
+	return wrap(
+	    make_py(&gen_vt, step, complete == Py_None ? NULL : complete));
 }
 
 static int
@@ -463,15 +464,13 @@ xpy_default_ex_handler(void *user, xchan_val error)
 	return xchan_val_nil();
 }
 
-static PyMethodDef xform_methods[] = {
-    {"_xf_map", mod_xf_map, METH_O, NULL},
+static PyMethodDef xform_methods[] = {{"_xf_map", mod_xf_map, METH_O, NULL},
     {"_xf_filter", mod_xf_filter, METH_O, NULL},
     {"_xf_step", mod_xf_step, METH_VARARGS, NULL},
     {"_xf_take", mod_xf_take, METH_O, NULL},
     {"_xf_partition_all", mod_xf_partition_all, METH_O, NULL},
     {"_xf_comp", mod_xf_comp, METH_O, NULL},
-    {"_set_reduced_type", mod_set_reduced, METH_O, NULL},
-    {NULL}};
+    {"_set_reduced_type", mod_set_reduced, METH_O, NULL}, {NULL}};
 
 int
 xpy_xform_init(PyObject *m)

@@ -25,16 +25,16 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <structmember.h>
 #include <stdatomic.h>
+#include <structmember.h>
 
+#include "pending.h"
 #include "xchan/xchan.h"
 #include "xchan/xchan_ext.h"
-#include "pending.h"
 
 /* ---- module.c ---- */
 extern uint32_t xpy_runtime_id;
-extern PyObject *xpy_error_base;        /* xchan.XchanError */
+extern PyObject *xpy_error_base; /* xchan.XchanError */
 /* 1 once Python began to exit: hooks on foreign threads must not enter it. */
 int xpy_exiting(void);
 /* Raises the exception of core error `err` (a subclass of XchanError);
@@ -62,8 +62,7 @@ int xpy_values_init(PyObject *m);
 
 /* ---- chan.c ---- */
 typedef struct {
-	PyObject_HEAD
-	xchan_chan *ch;
+	PyObject_HEAD xchan_chan *ch;
 	/* 0 only for channels this binding made without a transform: then
 	 * offer/poll may run with the GIL held (no step can need it). */
 	int may_xform;
@@ -100,7 +99,7 @@ typedef struct {
 	size_t n;
 	xchan_clause *clauses;
 	PyObject **chans; /* borrowed from the ops list; the wrapper objects */
-	PyObject *keep;	  /* the list itself (strong) */
+	PyObject *keep;   /* the list itself (strong) */
 } xpy_clauses;
 int xpy_clauses_parse(PyObject *ops, xpy_clauses *out);
 /* Releases put values of clauses that did not win (index != winner). */

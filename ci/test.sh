@@ -237,7 +237,13 @@ st_python() {
 		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
 	fi
 	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
-		./bindings/python pytest || { stage_note="pip install failed"; return 1; }
+		./bindings/python pytest build || { stage_note="pip install failed"; return 1; }
+	# The sdist must hold the core: build it, then a wheel from it.
+	rm -rf build-python/dist
+	"$venv/bin/python" -m build -q --outdir build-python/dist bindings/python >/dev/null ||
+		{ stage_note="python -m build (sdist + wheel from it) failed"; return 1; }
+	tar tzf build-python/dist/xchan-*.tar.gz | grep -q '/_core/core/include/xchan/xchan.h$' ||
+		{ stage_note="the sdist lacks the core sources"; return 1; }
 	log=$(mktemp)
 	(cd bindings/python && timeout 900 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}

@@ -308,9 +308,14 @@ op_deliver(XpyOp *op, PyObject *value, PyObject *exc)
 		op->exc = exc;
 		return;
 	}
-	PyObject *r =
-	    value ? PyObject_CallMethod(op->fut, "set_result", "O", value)
-	          : PyObject_CallMethod(op->fut, "set_exception", "O", exc);
+	/* OneArg: a tuple result (alts) must stay one argument. */
+	static PyObject *set_result, *set_exception;
+	if (set_result == NULL) {
+		set_result = PyUnicode_InternFromString("set_result");
+		set_exception = PyUnicode_InternFromString("set_exception");
+	}
+	PyObject *r = PyObject_CallMethodOneArg(op->fut,
+	    value ? set_result : set_exception, value ? value : exc);
 	if (r == NULL)
 		PyErr_WriteUnraisable(op->fut);
 	Py_XDECREF(r);

@@ -135,7 +135,7 @@ def test_completions_from_threads_coalesce_into_few_wakes():
         n = 500
         ch = Chan()
         before = hub.stats()
-        tasks = [loop.create_task(ch.take_async()) for _ in range(n)]
+        tasks = [asyncio.ensure_future(ch.take_async()) for _ in range(n)]
         await asyncio.sleep(0)  # every take registered
         assert ch.info()["pending_takes"] == n
         done = threading.Event()
@@ -193,7 +193,7 @@ def test_thread_result_awaited():
 def test_cancelled_take_leaves_value_for_next_taker():
     async def main():
         ch = Chan()
-        t = asyncio.get_running_loop().create_task(ch.take_async())
+        t = asyncio.ensure_future(ch.take_async())
         await asyncio.sleep(0.01)
         t.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -208,7 +208,7 @@ def test_cancelled_put_takes_its_value_back():
     async def main():
         ch = Chan()
         o = object()
-        t = asyncio.get_running_loop().create_task(ch.put_async(o))
+        t = asyncio.ensure_future(ch.put_async(o))
         await asyncio.sleep(0.01)
         t.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -330,7 +330,7 @@ def test_cancel_after_completion_delivers_then_recancels():
             await asyncio.sleep(10)  # the cancellation is re-raised here
         t = loop.create_task(taker())
         await asyncio.sleep(0.01)
-        ch.put("v")  # completes the take (notify pending on the loop)
+        assert ch.offer("v")  # completes the take (notify pending on the loop)
         t.cancel()   # cancel arrives before the task has seen the value
         with pytest.raises(asyncio.CancelledError):
             await t

@@ -108,6 +108,9 @@ abort_locked(xchan_chan *ch, xchan__ctx *cx)
 static void
 close_tail(xchan_chan *ch, xchan__ctx *cx)
 {
+	/* Settle what was claimed so far before the completion (user code)
+	 * runs: it may cancel or collect those ops. */
+	xchan__ctx_finish_waiters(cx);
 	xchan__outs o;
 	xchan__outs_init(&o);
 	xchan__chan_lock(ch);
@@ -139,7 +142,7 @@ xchan__xform_put_step(xchan_chan *ch, xchan_val v, xchan__ctx *cx)
 	xchan__chan_unlock(ch);
 	if (stopped)
 		close_tail(ch, cx);
-	xchan__lock_release(&ch->step_lock);
+	xchan__step_release(ch, cx);
 	xchan__outs_free(&o);
 }
 
@@ -151,7 +154,7 @@ xchan__xform_refill(xchan_chan *ch)
 	xchan__outs o;
 	xchan__outs_init(&o);
 	bool stopped = false;
-	xchan__lock_acquire(&ch->step_lock);
+	xchan__step_acquire(ch);
 	xchan__chan_lock(ch);
 	while (ch->puts.n > 0 && (ch->buf_kind != XCHAN_BUF_FIXED ||
 	                             xchan__buf_count(ch) < ch->cap)) {
@@ -164,8 +167,10 @@ xchan__xform_refill(xchan_chan *ch)
 		w->sel->result.val = xchan_val_nil();
 		xchan__ctx_complete(&cx, w->sel);
 		xchan__chan_unlock(ch);
-		xchan__ctx_finish(
-		    &cx); /* the putter need not wait for the step */
+		/* The putter need not wait for the step; an async putter's
+		 * callback waits for the step lock's release (user code
+		 * never runs under it). */
+		xchan__ctx_finish_waiters(&cx);
 		xchan__outs_free(&o);
 		stopped = feed(ch, v, &o, &cx);
 		if (stopped) {
@@ -176,7 +181,7 @@ xchan__xform_refill(xchan_chan *ch)
 	xchan__chan_unlock(ch);
 	if (stopped)
 		close_tail(ch, &cx);
-	xchan__lock_release(&ch->step_lock);
+	xchan__step_release(ch, &cx);
 	xchan__ctx_finish(&cx);
 	xchan__outs_free(&o);
 }
@@ -186,24 +191,55 @@ xchan__xform_complete(xchan_chan *ch)
 {
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);
-	xchan__lock_acquire(&ch->step_lock);
+	xchan__step_acquire(ch);
 	close_tail(ch, &cx);
-	xchan__lock_release(&ch->step_lock);
+	xchan__step_release(ch, &cx);
 	xchan__ctx_finish(&cx);
+}
+
+static _Thread_local char t_self_id;
+
+void *
+xchan__self_id(void)
+{
+	return &t_self_id;
+}
+
+void
+xchan__step_release(xchan_chan *ch, xchan__ctx *cx)
+{
+	while (ch->close_pending) {
+		ch->close_pending = 0;
+		close_tail(ch, cx);
+	}
+	atomic_store_explicit(&ch->step_owner, NULL, memory_order_relaxed);
+	xchan__lock_release(&ch->step_lock);
 }
 
 void
 xchan__xform_close(xchan_chan *ch)
 {
+	if (atomic_load_explicit(&ch->step_owner, memory_order_relaxed) ==
+	    xchan__self_id()) {
+		/* From the channel's own step: record it; the step lock's
+		 * release runs the tail. */
+		xchan__chan_lock(ch);
+		bool was_closed = ch->closed;
+		ch->closed = 1;
+		xchan__chan_unlock(ch);
+		if (!was_closed)
+			ch->close_pending = 1;
+		return;
+	}
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);
-	xchan__lock_acquire(&ch->step_lock);
+	xchan__step_acquire(ch);
 	xchan__chan_lock(ch);
 	bool was_closed = ch->closed;
 	ch->closed = 1;
 	xchan__chan_unlock(ch);
 	if (!was_closed)
 		close_tail(ch, &cx);
-	xchan__lock_release(&ch->step_lock);
+	xchan__step_release(ch, &cx);
 	xchan__ctx_finish(&cx);
 }

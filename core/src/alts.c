@@ -102,6 +102,16 @@ peek_ready(xchan_chan *ch, bool is_put, xchan__sel *self)
 {
 	if (ch->closed && is_put)
 		return true;
+	if (ch->xf) {
+		/* A transform channel is ready only for what needs no step:
+		 * a buffered value, or the end of a completed channel.  The
+		 * rest (room for a put, queued puts for a take, a completion
+		 * to run) is done by the step lock's holder after this
+		 * waiter is queued (xchan__xform_kick): registration never
+		 * waits for another thread's step. */
+		return !is_put && (xchan__buf_count(ch) > 0 ||
+		                      (ch->closed && ch->completed));
+	}
 	if (!is_put && (xchan__buf_count(ch) > 0 || ch->closed))
 		return true;
 	if (is_put && ch->buf_kind != XCHAN_BUF_NONE &&
@@ -145,6 +155,8 @@ xchan__alts_register(xchan__sel *s, xchan__waiter *w, const xchan_clause *cl,
 		xchan__chan_enqueue(ch, &w[i]);
 		xchan__chan_unlock(ch);
 		(*nreg)++;
+		if (ch->xf)
+			xchan__xform_kick(ch); /* it may be served by a step */
 	}
 	return XCHAN__REG_OK;
 }

@@ -4,6 +4,13 @@
  * async.c reuse the locked try-functions here.
  *
  * Design notes: see chan.h (locks, invariants) and sel.h (wait protocol).
+ * Every locked section leaves its side effects in an xchan__ctx, finished
+ * after the unlock in the completion contract's order: waiters woken, async
+ * ops settled, then user code (callbacks, value releases) on the thread's
+ * own stack.  A blocking put/take holds a channel reference while it waits,
+ * so a release of the caller's last reference cannot free it under the
+ * waiter.  Non-blocking calls only try the step lock (XCHAN_EAGAIN, or
+ * xchan__xform_kick hands the work to its holder).
  * The buffered fast path is one lock acquire/release with no allocation:
  * the ring grows (doubling, up to the capacity) only while it fills for the
  * first time.
@@ -646,14 +653,29 @@ xchan_offer(xchan_chan *ch, xchan_val v)
 }
 
 /* Take with the transform detours, entered with the lock held; returns
- * with the lock dropped unless it returns XCHAN_EAGAIN (then it is held). */
+ * with the lock dropped unless it returns XCHAN_EAGAIN (then it is held).
+ * `nonblock` (poll): never waits for the step lock; the work a step must do
+ * is handed to its holder (xchan__xform_kick) and the answer is EAGAIN if
+ * it was not done at once. */
 static int32_t
-take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
+take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self,
+    bool nonblock)
 {
+	bool kicked = false;
 	for (;;) {
 		int32_t err = xchan__chan_try_take(ch, out, cx, self);
 		if (err == XCHAN_EAGAIN)
 			return err;
+		if (nonblock && (err == XCHAN__NEED_REFILL ||
+		                    err == XCHAN__NEED_COMPLETE)) {
+			if (kicked)
+				return XCHAN_EAGAIN; /* lock held */
+			kicked = true;
+			xchan__chan_unlock(ch);
+			xchan__xform_kick(ch);
+			xchan__chan_lock(ch);
+			continue;
+		}
 		xchan__chan_unlock(ch);
 		if (err == XCHAN__NEED_REFILL)
 			xchan__xform_refill(ch);
@@ -691,11 +713,16 @@ take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 	*out = xchan_val_nil();
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);
-	int32_t err = take_locked(ch, out, &cx, NULL);
+	bool nonblock = deadline == XCHAN_DEADLINE_POLL;
+	int32_t err = take_locked(ch, out, &cx, NULL, nonblock);
 	if (err != XCHAN_EAGAIN) {
 		xchan__ctx_finish(&cx);
-		if (cx.need_refill)
-			xchan__xform_refill(ch);
+		if (cx.need_refill) {
+			if (nonblock)
+				xchan__xform_kick(ch);
+			else
+				xchan__xform_refill(ch);
+		}
 		return err;
 	}
 	if (deadline == XCHAN_DEADLINE_POLL || deadline_passed(deadline)) {

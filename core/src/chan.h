@@ -7,8 +7,13 @@
  * Locks: `lock` guards every field below it except `refs` (atomic) and the
  * constant configuration.  `step_lock` serializes transform steps; it is
  * taken BEFORE `lock` (order: step_lock -> lock), and host code (a step, the
- * error handler) runs holding step_lock only.  No code path holds two
- * channel locks at once, so there is no inter-channel lock order.
+ * error handler) runs holding step_lock only; nothing else that is user
+ * code runs under step_lock (async completions found while it is held are
+ * delivered after its release).  No code path holds two channel locks at
+ * once, so there is no inter-channel lock order.  step_owner records the
+ * holder, so a close from inside its own step is recorded (close_pending)
+ * instead of deadlocking; `owed` hands work from a non-blocking call to the
+ * holder (xchan__xform_kick, xchan__step_release).
  *
  * Invariants (under `lock`):
  *  - takers wait only when the buffer is empty (count == 0, or a promise
@@ -51,6 +56,10 @@ struct xchan_chan {
 	 * closing its own channel is recognised; written by the holder. */
 	_Atomic(void *) step_owner;
 	uint32_t close_pending; /* a step closed it; step_lock holder only */
+	/* Set by a non-blocking call that found work for the step lock's
+	 * holder (pending puts to pull in, a close to finish) but could not
+	 * take the lock; the holder does it before it releases. */
+	_Atomic uint32_t owed;
 	xchan_xform *xf;
 	xchan_error_handler on_error;
 	void *on_error_user;
@@ -167,6 +176,10 @@ void xchan__chan_withdraw(xchan__waiter *w);
 void xchan__xform_put_step(xchan_chan *ch, xchan_val v, xchan__ctx *cx);
 void xchan__xform_refill(xchan_chan *ch);
 void xchan__xform_complete(xchan_chan *ch);
+/* Non-blocking: has the step lock's holder (or this thread, if the lock is
+ * free) pull pending puts in and finish a close.  Runs steps only if the
+ * step lock was free, never waits for it. */
+void xchan__xform_kick(xchan_chan *ch);
 /* close of a transform channel (locks itself).  From inside one of the
  * channel's own steps (or its completion or error handler) the close is
  * recorded and takes effect when the step lock is released: a no-op for

@@ -31,8 +31,16 @@
  *    only after DONE (by the claimer, if it had parked; else by itself when
  *    the park commit sees the state changed);
  *  - async owner: the op is reference-counted.
- * Host code never runs under a channel lock: claimers collect completed sels
- * in a local list and finish them (wake, callback) after unlocking.
+ * User code never runs under a channel lock: claimers collect completed
+ * sels in a local list and finish them after unlocking (chan.h,
+ * xchan__ctx_finish): thread and task owners are woken first, then async
+ * ops are settled (results stored, no user code), then callbacks run, on
+ * the thread's own stack (never a go task's).
+ *
+ * Extra states: ABORTED (a cancel token fired; cancel.c) and CLAIMED_PARKED
+ * (a task owner stopped waiting for a slow claimer and parked; the claimer's
+ * DONE exchange sees it and wakes the task).  See sel.c for the bounded
+ * waits.
  */
 #ifndef XCHAN_SEL_H
 #define XCHAN_SEL_H

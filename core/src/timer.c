@@ -230,6 +230,8 @@ xchan__timer_shutdown(int complete)
 	/* The thread is gone: fire what is left here, as it would have
 	 * (entry out of the heap, g_firing set, no lock held). */
 	atomic_store_explicit(&g_completing, 1, memory_order_release);
+	bool was_timer_thread = t_is_timer_thread;
+	t_is_timer_thread = true; /* a fire may cancel its own entry */
 	xchan__lock_acquire(&g_lock);
 	while (g_n > 0) {
 		xchan__timer *t = g_heap[0];
@@ -243,5 +245,6 @@ xchan__timer_shutdown(int complete)
 		g_firing = NULL;
 	}
 	xchan__lock_release(&g_lock);
+	t_is_timer_thread = was_timer_thread;
 	atomic_store_explicit(&g_completing, 0, memory_order_release);
 }

@@ -262,10 +262,14 @@ xchan__ctx_finish_waiters(xchan__ctx *cx)
 		s = next;
 	}
 	*atail = NULL;
-	for (s = async_head; s; s = s->done_next) {
+	for (s = async_head; s;) {
+		/* Read next first: when the op's registrar is still
+		 * registering, it settles and frees the op itself. */
+		xchan__sel *next = s->done_next;
 		atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
 		    memory_order_release);
 		xchan__op_completed(s->op, &cx->dl);
+		s = next;
 	}
 }
 

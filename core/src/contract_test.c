@@ -12,6 +12,13 @@
 #include "testing/xtest.h"
 #include "testing/xthread.h"
 
+/* Time windows stretch under valgrind (it serializes threads). */
+static int64_t
+slow(int64_t ms)
+{
+	return getenv("XCHAN_UNDER_VALGRIND") ? ms * 5 : ms;
+}
+
 static xchan_val
 identity(void *user, xchan_val in)
 {
@@ -90,7 +97,7 @@ static void
 slow_cb(void *user, xchan_result *r)
 {
 	(void)r;
-	xt_sleep_ms(400);
+	xt_sleep_ms(slow(400));
 	atomic_store((_Atomic int *)user, 1);
 }
 
@@ -127,7 +134,7 @@ XTEST(close_wakes_threads_before_callbacks)
 	XCHECK_ERR(tt.err, XCHAN_ECLOSED);
 	XCHECK_EQ(atomic_load(&cb_done), 1); /* ran during close */
 	/* The thread was woken before the 400 ms callback started. */
-	XCHECK((tt.returned_at - t0) < 200 * 1000000LL);
+	XCHECK((tt.returned_at - t0) < slow(200) * 1000000LL);
 	xchan_chan_release(ch);
 }
 
@@ -175,7 +182,7 @@ XTEST(claimed_task_parks_instead_of_spinning)
 	/* More claimed tasks than workers: spinning ones would starve this. */
 	xchan_chan *b = NULL;
 	XREQUIRE(xchan_go(&b, bystander, NULL, NULL) == XCHAN_OK);
-	XCHECK(xt_wait_flag(&g_bystander_ran, 400));
+	XCHECK(xt_wait_flag(&g_bystander_ran, slow(400)));
 	/* The "claimer" now publishes the results. */
 	for (int i = 0; i < CLAIMED_TASKS; i++) {
 		xchan__sel *s = atomic_load(&g_claimed[i]);
@@ -381,13 +388,15 @@ XTEST(cancel_ex_collects_completed_result)
 /* ---- §2: storms ----------------------------------------------------------- */
 
 #define STORM_PRODUCERS 4
-#define STORM_PER 3000
+#define STORM_PER_MAX 3000
+#define STORM_TOTAL_MAX (STORM_PRODUCERS * STORM_PER_MAX)
+static int STORM_PER = STORM_PER_MAX; /* smaller under valgrind */
 #define STORM_TOTAL (STORM_PRODUCERS * STORM_PER)
 #define STORM_CONSUMERS 4
 
 typedef struct storm {
 	xchan_chan *ch;
-	_Atomic uint32_t seen[STORM_TOTAL];
+	_Atomic uint32_t seen[STORM_TOTAL_MAX];
 	_Atomic long received;
 	_Atomic long dup;
 	_Atomic long bad;
@@ -566,6 +575,7 @@ run_storm(uint32_t kind, uint64_t cap)
 {
 	storm *st = &g_storm;
 	memset(st, 0, sizeof(*st));
+	STORM_PER = getenv("XCHAN_UNDER_VALGRIND") ? 200 : STORM_PER_MAX;
 	xchan_chan_make(&st->ch, kind, cap);
 	xt_thread pt[STORM_PRODUCERS / 2], ct[STORM_CONSUMERS / 2];
 	xchan_chan *pr[STORM_PRODUCERS / 2], *cr[STORM_CONSUMERS / 2];

@@ -19,6 +19,7 @@ declare -A probe=(
 	[make]=make
 	[binutils]=nm
 	[util-linux]=setarch
+	[clang]=clang
 )
 # `ci/deps.sh test` adds what only the test run needs: the aarch64 stage's
 # cross compiler, its libc and the user-mode emulator.

@@ -13,12 +13,15 @@
 #   ucontext   build-ucontext/ (ucontext context switch) + ctest
 #   aarch64    build-aarch64/ (cross gcc) + ctest under qemu-aarch64
 #   valgrind   memcheck over build/'s tests
+#   fuzz       build-fuzz/ (clang, libFuzzer, ASan+UBSan): the op-script
+#              fuzzer for XCHAN_FUZZ_SECONDS (60), then the corpus replayed
 #   format     every C file under core/ and examples/ matches .clang-format
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
 #   XCHAN_SKIP="valgrind ..."      skip these stages
 #   XCHAN_JOBS=2                   build and ctest parallelism
+#   XCHAN_FUZZ_SECONDS=60          how long the fuzz stage fuzzes
 # Exit status: 0 when every stage passed, 1 otherwise.
 set -uo pipefail
 
@@ -27,7 +30,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind fuzz format"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -202,6 +205,42 @@ st_valgrind() {
 	return "$rc"
 }
 
+# fuzz: tests/fuzz's reference model against the core under libFuzzer
+# (clang), seeded from the corpus in the tree; new inputs go to a scratch
+# directory, a finding (crash-*) is kept under build-fuzz/ and fails the
+# stage.  Then the tree's corpus is replayed by the fuzzer binary.
+st_fuzz() {
+	local dir=build-fuzz secs=${XCHAN_FUZZ_SECONDS:-60} log rc work runs
+	command -v clang >/dev/null 2>&1 || { stage_note="clang missing"; return 1; }
+	if [ ! -f "$dir/CMakeCache.txt" ]; then
+		CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja \
+			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXCHAN_SANITIZER=address \
+			-DXCHAN_BUILD_FUZZER=ON -DXCHAN_BUILD_EXAMPLES=OFF \
+			-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >"$dir.configure.log" 2>&1 ||
+			{ cat "$dir.configure.log"; return 1; }
+	fi
+	cmake --build "$dir" --parallel "$jobs" --target fuzz_chan || return 1
+	work=$(mktemp -d)
+	log=$(mktemp)
+	(cd "$dir" && ./tests/fuzz/fuzz_chan -max_total_time="$secs" -max_len=512 -len_control=0 \
+		-print_final_stats=1 "$work" "$root/tests/fuzz/corpus") 2>&1 |
+		grep -v '^#[0-9]' | tail -n 40 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	runs=$(grep -Eo 'number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$')
+	rm -rf "$work"
+	if [ "$rc" -ne 0 ]; then
+		stage_note="finding: see build-fuzz/crash-* (add it to tests/fuzz/corpus)"
+		rm -f "$log"
+		return 1
+	fi
+	"$dir/tests/fuzz/fuzz_chan" -runs=0 "$root/tests/fuzz/corpus" >"$log" 2>&1
+	rc=$?
+	tail -n 2 "$log"
+	rm -f "$log"
+	stage_note="${runs:-?} executions in ${secs} s, corpus replayed ($(ls tests/fuzz/corpus | wc -l) scripts)"
+	return "$rc"
+}
+
 st_format() {
 	bash ci/format-check.sh && return 0
 	stage_note="files differ from .clang-format: run make format"
@@ -221,6 +260,7 @@ stage tsan st_tsan
 stage ucontext st_ucontext
 stage aarch64 st_aarch64
 stage valgrind st_valgrind build
+stage fuzz st_fuzz
 stage format st_format
 
 passed=0

@@ -13,6 +13,9 @@
 #   ucontext   build-ucontext/ (ucontext context switch) + ctest
 #   aarch64    build-aarch64/ (cross gcc) + ctest under qemu-aarch64
 #   valgrind   memcheck over build/'s tests
+#   stress-tsan  core/src/stress_all_test (every channel kind and op, threads
+#              and go tasks, exact value accounting) for XCHAN_STRESS_TSAN_SECONDS
+#              (90) on build-tsan/
 #   fuzz       build-fuzz/ (clang, libFuzzer, ASan+UBSan): the op-script
 #              fuzzer for XCHAN_FUZZ_SECONDS (60), then the corpus replayed
 #   format     every C file under core/ and examples/ matches .clang-format
@@ -30,7 +33,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind fuzz format"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -205,6 +208,21 @@ st_valgrind() {
 	return "$rc"
 }
 
+st_stress_tsan() {
+	local prefix secs=${XCHAN_STRESS_TSAN_SECONDS:-90} log rc supp=""
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread >/dev/null || return 1
+	prefix=$(tsan_prefix)
+	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"
+	log=$(mktemp)
+	XCHAN_STRESS_ALL_SECONDS=$secs XTEST_DEADLINE_S=$((secs + 240)) \
+	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1$supp} \
+		$prefix build-tsan/tests/stress_all_test 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note="$(grep -Eo 'total ops +[0-9]+' "$log" | grep -Eo '[0-9]+$') ops in $secs s, $(grep -Eo 'lost [0-9]+, duplicated [0-9]+' "$log")"
+	rm -f "$log"
+	return "$rc"
+}
+
 # fuzz: tests/fuzz's reference model against the core under libFuzzer
 # (clang), seeded from the corpus in the tree; new inputs go to a scratch
 # directory, a finding (crash-*) is kept under build-fuzz/ and fails the
@@ -260,6 +278,7 @@ stage tsan st_tsan
 stage ucontext st_ucontext
 stage aarch64 st_aarch64
 stage valgrind st_valgrind build
+stage stress-tsan st_stress_tsan
 stage fuzz st_fuzz
 stage format st_format
 
@@ -268,7 +287,7 @@ failed=0
 echo
 echo "=== summary ($((SECONDS - t_start)) s)"
 for i in "${!names[@]}"; do
-	printf '  %-9s %-4s %5s s  %s\n' "${names[$i]}" "${results[$i]}" \
+	printf '  %-11s %-4s %5s s  %s\n' "${names[$i]}" "${results[$i]}" \
 		"${times[$i]}" "${notes[$i]}"
 	if [ "${results[$i]}" = FAIL ]; then
 		failed=$((failed + 1))

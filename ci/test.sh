@@ -18,7 +18,8 @@
 #              (90) on build-tsan/
 #   fuzz       build-fuzz/ (clang, libFuzzer, ASan+UBSan): the op-script
 #              fuzzer for XCHAN_FUZZ_SECONDS (60), then the corpus replayed
-#   format     every C file under core/ and examples/ matches .clang-format
+#   format     every C file under core/, examples/, tests/cross/ and tests/fuzz/ matches .clang-format
+#   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
@@ -33,7 +34,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -99,7 +100,7 @@ run_ctest() {
 st_build() {
 	local log rc n
 	log=$(mktemp)
-	bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release 2>&1 | tee "$log"
+	bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release -DXCHAN_FFI=ON 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	# Warnings do not fail the build (XCHAN_WERROR is off), but show.
 	n=$(grep -c 'warning:' "$log" || true)
@@ -144,7 +145,7 @@ st_symbols() {
 }
 
 st_asan() {
-	bash ci/build.sh asan -DXCHAN_SANITIZER=address || return 1
+	bash ci/build.sh asan -DXCHAN_SANITIZER=address -DXCHAN_FFI=ON || return 1
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_init_order=1:check_initialization_order=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		run_ctest build-asan
@@ -167,7 +168,7 @@ tsan_prefix() {
 
 st_tsan() {
 	local prefix
-	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread || return 1
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread -DXCHAN_FFI=ON || return 1
 	prefix=$(tsan_prefix)
 	[ -n "$prefix" ] && echo "TSan needs ASLR off here: running under '$prefix'"
 	local supp=""
@@ -177,7 +178,7 @@ st_tsan() {
 }
 
 st_ucontext() {
-	bash ci/build.sh ucontext -DXCHAN_FORCE_UCONTEXT=ON || return 1
+	bash ci/build.sh ucontext -DXCHAN_FORCE_UCONTEXT=ON -DXCHAN_FFI=ON || return 1
 	run_ctest build-ucontext
 }
 
@@ -265,6 +266,23 @@ st_format() {
 	return 1
 }
 
+# The Ruby binding is generated from core/xchan.i by the build stage (when
+# SWIG and Ruby's headers are present: ci/deps.sh installs them); its suite
+# drives libsensor.so through the native runner.
+st_swig() {
+	local ext=build/bindings/ruby/lib/xchan/Raw.so log rc
+	if [ ! -f "$ext" ]; then
+		stage_note="$ext was not built (swig or ruby-dev missing?)"
+		return 1
+	fi
+	log=$(mktemp)
+	XCHAN_BUILD_DIR=$root/build timeout 600 ruby bindings/ruby/test/run.rb 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ runs, [0-9]+ assertions, [0-9]+ failures, [0-9]+ errors' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -281,6 +299,7 @@ stage valgrind st_valgrind build
 stage stress-tsan st_stress_tsan
 stage fuzz st_fuzz
 stage format st_format
+stage swig st_swig build
 
 passed=0
 failed=0

@@ -136,10 +136,10 @@ main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "--random") == 0) {
 		long n = atol(argv[2]);
-		if (getenv("XCHAN_UNDER_VALGRIND")) /* memcheck is ~50x slower */
+		if (getenv(
+		        "XCHAN_UNDER_VALGRIND")) /* memcheck is ~50x slower */
 			n = n / 20 + 1;
-		run_random(n,
-		    argc > 3 ? strtoull(argv[3], NULL, 0) : 1);
+		run_random(n, argc > 3 ? strtoull(argv[3], NULL, 0) : 1);
 	} else {
 		for (int i = 1; i < argc; i++) {
 			struct stat st;

@@ -18,7 +18,7 @@
 #              (90) on build-tsan/
 #   fuzz       build-fuzz/ (clang, libFuzzer, ASan+UBSan): the op-script
 #              fuzzer for XCHAN_FUZZ_SECONDS (60), then the corpus replayed
-#   format     every C file under core/, examples/, tests/cross/ and tests/fuzz/ matches .clang-format
+#   format     every C file under core/, examples/, tests/cross/, tests/fuzz/ and tests/gochan/ match .clang-format
 #   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
 #
 # Environment:

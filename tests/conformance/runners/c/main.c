@@ -85,7 +85,7 @@ normalize_expect(const cJSON *op)
 		if (!cJSON_GetObjectItemCaseSensitive(x, "err"))
 			cJSON_AddStringToObject(x, "err", "OK");
 	}
-	if (cJSON_GetObjectItemCaseSensitive(op, "ms"))
+	if (cJSON_GetObjectItemCaseSensitive(op, "elapsed_ms"))
 		cJSON_AddStringToObject(x, "time", "ok");
 	if (arg_bool(op, "unordered", 0))
 		sort_array(cJSON_GetObjectItemCaseSensitive(x, "val"));
@@ -95,7 +95,7 @@ normalize_expect(const cJSON *op)
 static void
 check_window(const cJSON *op, cJSON *actual, int64_t elapsed_ns)
 {
-	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(op, "ms");
+	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(op, "elapsed_ms");
 	if (cJSON_GetArraySize(ms) != 2)
 		return;
 	double lo = cJSON_GetArrayItem(ms, 0)->valuedouble;

@@ -224,8 +224,8 @@ op_put(world *w, const cJSON *op, int offer)
 		return bad;
 	int32_t rc = json_to_val(w, cJSON_GetObjectItemCaseSensitive(op, "val"),
 	    &v);
-	if (rc != XCHAN_OK)
-		return res_runner("bad value", NULL);
+	if (rc != XCHAN_OK) /* the core refused to make the value */
+		return res_err(rc);
 	if (offer)
 		rc = xchan_offer(ch, v);
 	else if (arg_str(op, "cancel", NULL)) {

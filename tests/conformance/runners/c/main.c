@@ -34,7 +34,8 @@ task_error_hook(void *user, const char *task_name, int32_t err)
 	if (g_world) {
 		cJSON *e = cJSON_CreateArray();
 		cJSON_AddItemToArray(e, cJSON_CreateString(task_name));
-		cJSON_AddItemToArray(e, cJSON_CreateString(xchan_err_name(err)));
+		cJSON_AddItemToArray(e,
+		    cJSON_CreateString(xchan_err_name(err)));
 		pthread_mutex_lock(&g_world->mu);
 		cJSON_AddItemToArray(g_world->task_errors, e);
 		pthread_mutex_unlock(&g_world->mu);
@@ -124,11 +125,12 @@ run_ops(world *w, const char *path, const cJSON *ops)
 		int any = cJSON_IsString(e) && !strcmp(e->valuestring, "any");
 		cJSON *expect = normalize_expect(op);
 		if (arg_bool(op, "unordered", 0))
-			sort_array(cJSON_GetObjectItemCaseSensitive(actual, "val"));
+			sort_array(
+			    cJSON_GetObjectItemCaseSensitive(actual, "val"));
 		int has_one_of = cJSON_GetObjectItemCaseSensitive(op,
-				     "expect_one_of") != NULL;
+		                     "expect_one_of") != NULL;
 		int ok = any || ((e || !has_one_of) &&
-				    cJSON_Compare(expect, actual, 1));
+		                    cJSON_Compare(expect, actual, 1));
 		/* "expect_one_of": a real race with several right answers. */
 		const cJSON *alt;
 		cJSON_ArrayForEach(alt,
@@ -222,8 +224,8 @@ run_case(const char *file, const cJSON *c, int kind)
 			rc = xchan_chan_new(&ch, &o);
 		if (rc != XCHAN_OK) {
 			char buf[160];
-			snprintf(buf, sizeof buf, "channel %s: %s", spec->string,
-			    xchan_err_name(rc));
+			snprintf(buf, sizeof buf, "channel %s: %s",
+			    spec->string, xchan_err_name(rc));
 			cJSON_AddItemToArray(diff, cJSON_CreateString(buf));
 			setup_ok = 0;
 			continue;
@@ -246,12 +248,12 @@ run_case(const char *file, const cJSON *c, int kind)
 		    arg_str(p, "name", "main"));
 		if (kind == KIND_THREAD) {
 			started[i] = pthread_create(&threads[i], NULL,
-					 proc_thread, &args[i]) == 0;
+			                 proc_thread, &args[i]) == 0;
 		} else {
 			xchan_go_opts go = {sizeof go, 0, args[i].path,
 			    256 * 1024};
 			started[i] = xchan_go(&tasks[i], proc_task, &args[i],
-					 &go) == XCHAN_OK;
+			                 &go) == XCHAN_OK;
 		}
 		if (!started[i])
 			cJSON_AddItemToArray(diff,
@@ -309,11 +311,11 @@ run_case(const char *file, const cJSON *c, int kind)
 	if (hang)
 		cJSON_AddItemToArray(diff,
 		    cJSON_CreateString("a proc or task did not finish before "
-				       "the case's deadline"));
-	const char *status = hang		   ? "hang"
-	    : atomic_load(&w->missing)	   ? "missing-core"
-	    : failed			   ? "fail"
-					   : "pass";
+		                       "the case's deadline"));
+	const char *status = hang                       ? "hang"
+	                     : atomic_load(&w->missing) ? "missing-core"
+	                     : failed                   ? "fail"
+	                                                : "pass";
 	cJSON *r = result_json(file, name, kind, status, diff,
 	    (double)(xchan_now() - t0) / 1e6);
 
@@ -342,9 +344,9 @@ run_isolated(const char *self, const char *dir, const char *file,
 	size_t at = 0;
 	at += snprintf(cmd + at, sizeof cmd - at, "env");
 	const cJSON *e;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(c, "env"))
-	    at += snprintf(cmd + at, sizeof cmd - at, " '%s=%s'", e->string,
-		cJSON_IsString(e) ? e->valuestring : "");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(c, "env")) at +=
+	    snprintf(cmd + at, sizeof cmd - at, " '%s=%s'", e->string,
+	        cJSON_IsString(e) ? e->valuestring : "");
 	snprintf(cmd + at, sizeof cmd - at,
 	    " '%s' --cases '%s' --case '%s' --kind %s --json --in-process",
 	    self, dir, name, kind_names[kind]);
@@ -393,8 +395,9 @@ cmp_str(const void *a, const void *b)
 static cJSON *
 file_cases(cJSON *root)
 {
-	return cJSON_IsArray(root) ? root
-				   : cJSON_GetObjectItemCaseSensitive(root, "cases");
+	return cJSON_IsArray(root)
+	           ? root
+	           : cJSON_GetObjectItemCaseSensitive(root, "cases");
 }
 
 static int
@@ -432,8 +435,9 @@ load_dir(const char *dir, loaded **out, size_t *nout)
 		(*out)[i].root = cJSON_Parse(text);
 		free(text);
 		if (!(*out)[i].root || !file_cases((*out)[i].root)) {
-			fprintf(stderr, "xchan-conformance: %s: not a JSON list "
-					"of cases\n",
+			fprintf(stderr,
+			    "xchan-conformance: %s: not a JSON list "
+			    "of cases\n",
 			    path);
 			return -1;
 		}
@@ -450,8 +454,9 @@ kind_allowed(const cJSON *c, int kind)
 	if (!ks)
 		return 1;
 	const cJSON *k;
-	cJSON_ArrayForEach(k, ks) if (cJSON_IsString(k) &&
-	    !strcmp(k->valuestring, kind_names[kind])) return 1;
+	cJSON_ArrayForEach(k,
+	    ks) if (cJSON_IsString(k) &&
+	            !strcmp(k->valuestring, kind_names[kind])) return 1;
 	return 0;
 }
 
@@ -538,11 +543,14 @@ main(int argc, char **argv)
 				continue;
 			for (int k = 0; k < 2 && !hung; k++) {
 				if (!kind_allowed(c, k) ||
-				    (kind_filter && strcmp(kind_filter, kind_names[k])))
+				    (kind_filter &&
+				        strcmp(kind_filter, kind_names[k])))
 					continue;
-				cJSON *r = arg_bool(c, "isolated", 0) && !in_process
-				    ? run_isolated(argv[0], dir, files[f].file, c, k)
-				    : run_case(files[f].file, c, k);
+				cJSON *r =
+				    arg_bool(c, "isolated", 0) && !in_process
+				        ? run_isolated(argv[0], dir,
+				              files[f].file, c, k)
+				        : run_case(files[f].file, c, k);
 				const char *st = arg_str(r, "status", "?");
 				if (strcmp(st, "pass"))
 					all_ok = 0;

@@ -138,12 +138,12 @@ parse_chan_opts(const cJSON *spec, xchan_chan_opts *o)
 	memset(o, 0, sizeof *o);
 	o->size = sizeof *o;
 	const char *buf = arg_str(spec, "buf", "none");
-	o->buf_kind = !strcmp(buf, "none") ? XCHAN_BUF_NONE
-	    : !strcmp(buf, "fixed")	   ? XCHAN_BUF_FIXED
-	    : !strcmp(buf, "dropping")	   ? XCHAN_BUF_DROPPING
-	    : !strcmp(buf, "sliding")	   ? XCHAN_BUF_SLIDING
-	    : !strcmp(buf, "promise")	   ? XCHAN_BUF_PROMISE
-					   : 99;
+	o->buf_kind = !strcmp(buf, "none")       ? XCHAN_BUF_NONE
+	              : !strcmp(buf, "fixed")    ? XCHAN_BUF_FIXED
+	              : !strcmp(buf, "dropping") ? XCHAN_BUF_DROPPING
+	              : !strcmp(buf, "sliding")  ? XCHAN_BUF_SLIDING
+	              : !strcmp(buf, "promise")  ? XCHAN_BUF_PROMISE
+	                                         : 99;
 	o->capacity = (uint64_t)arg_int(spec, "n", 0);
 	o->max_pending = (uint32_t)arg_int(spec, "max_pending", 0);
 	const char *eh = arg_str(spec, "on_error", NULL);
@@ -185,7 +185,8 @@ info_json(const xchan_chan_info *in, const cJSON *fields)
 	{
 		if (!cJSON_IsString(f))
 			continue;
-		cJSON *x = cJSON_GetObjectItemCaseSensitive(all, f->valuestring);
+		cJSON *x =
+		    cJSON_GetObjectItemCaseSensitive(all, f->valuestring);
 		cJSON_AddItemToObject(some, f->valuestring,
 		    x ? cJSON_Duplicate(x, 1) : cJSON_CreateNull());
 	}
@@ -222,8 +223,8 @@ op_put(world *w, const cJSON *op, int offer)
 	cJSON *bad = check_chan(w, op, "ch", &ch);
 	if (bad)
 		return bad;
-	int32_t rc = json_to_val(w, cJSON_GetObjectItemCaseSensitive(op, "val"),
-	    &v);
+	int32_t rc =
+	    json_to_val(w, cJSON_GetObjectItemCaseSensitive(op, "val"), &v);
 	if (rc != XCHAN_OK) /* the core refused to make the value */
 		return res_err(rc);
 	if (offer)
@@ -280,7 +281,8 @@ op_info(world *w, const cJSON *op)
 	cJSON *r = res_err(rc);
 	if (rc == XCHAN_OK)
 		cJSON_AddItemToObject(r, "val",
-		    info_json(&in, cJSON_GetObjectItemCaseSensitive(op, "fields")));
+		    info_json(&in,
+		        cJSON_GetObjectItemCaseSensitive(op, "fields")));
 	return r;
 }
 
@@ -296,8 +298,8 @@ op_wait(world *w, const cJSON *op)
 	int64_t end = xchan_now() + arg_int(op, "within_ms", 5000) * 1000000;
 	for (;;) {
 		xchan_chan_info in;
-	memset(&in, 0, sizeof in);
-	in.size = sizeof in;
+		memset(&in, 0, sizeof in);
+		in.size = sizeof in;
 		if (xchan_chan_info_get(&in, ch) != XCHAN_OK)
 			return res_err(XCHAN_EINVAL);
 		cJSON *now = info_json(&in, NULL);
@@ -305,7 +307,8 @@ op_wait(world *w, const cJSON *op)
 		const cJSON *f;
 		cJSON_ArrayForEach(f, until)
 		{
-			cJSON *x = cJSON_GetObjectItemCaseSensitive(now, f->string);
+			cJSON *x =
+			    cJSON_GetObjectItemCaseSensitive(now, f->string);
 			if (!x || !cJSON_Compare(x, f, 1))
 				ok = 0;
 		}
@@ -352,8 +355,10 @@ parse_clauses(world *w, const cJSON *op, size_t *n, cJSON **bad)
 				*bad = res_runner("unknown channel",
 				    name->valuestring);
 		}
-		if (p && json_to_val(w, cJSON_GetObjectItemCaseSensitive(e, "val"),
-			     &c[i].val) != XCHAN_OK && !*bad)
+		if (p &&
+		    json_to_val(w, cJSON_GetObjectItemCaseSensitive(e, "val"),
+		        &c[i].val) != XCHAN_OK &&
+		    !*bad)
 			*bad = res_runner("bad value", NULL);
 		i++;
 	}
@@ -459,7 +464,8 @@ op_alts_repeat(world *w, const cJSON *op)
 	} else {
 		cJSON *a = cJSON_CreateArray();
 		for (size_t i = 0; i < n; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateNumber((double)counts[i]));
+			cJSON_AddItemToArray(a,
+			    cJSON_CreateNumber((double)counts[i]));
 		cJSON_AddItemToObject(res, "val", a);
 	}
 	free(counts);
@@ -515,7 +521,7 @@ op_async(world *w, const cJSON *op, const char *name)
 	if (!strcmp(name, "put_async")) {
 		xchan_val v;
 		if (json_to_val(w, cJSON_GetObjectItemCaseSensitive(op, "val"),
-			&v) != XCHAN_OK) {
+		        &v) != XCHAN_OK) {
 			bad = res_runner("bad value", NULL);
 			goto fail;
 		}
@@ -566,7 +572,7 @@ op_await(world *w, const cJSON *op)
 		return res_err(XCHAN_ETIMEDOUT);
 	pthread_mutex_lock(&a->mu);
 	cJSON *r = a->result ? cJSON_Duplicate(a->result, 1)
-			     : res_runner("op never started", NULL);
+	                     : res_runner("op never started", NULL);
 	int same = a->same_thread;
 	pthread_mutex_unlock(&a->mu);
 	if (arg_bool(op, "placement", 0))
@@ -602,7 +608,8 @@ op_cancel(world *w, const cJSON *op, int ex)
 	int32_t rc = xchan_op_cancel_ex(a->op, &out);
 	cJSON *r = res_err(rc);
 	if (rc == XCHAN_OK) {
-		cJSON *res = a->is_alts ? alts_result(w, &out) : res_err(out.err);
+		cJSON *res =
+		    a->is_alts ? alts_result(w, &out) : res_err(out.err);
 		if (!a->is_alts)
 			add_val(w, res, out.val);
 		cJSON_AddItemToObject(r, "res", res);
@@ -651,7 +658,7 @@ op_token(world *w, const cJSON *op, const char *name)
 	if (!c)
 		return res_runner("unknown token", arg_str(op, "token", NULL));
 	return res_err(!strcmp(name, "fire") ? xchan_cancel_fire(c)
-					      : xchan_cancel_reset(c));
+	                                     : xchan_cancel_reset(c));
 }
 
 /* ---- processes ---- */
@@ -675,7 +682,7 @@ spawn_body(void *arg, xchan_val *result)
 	if (fail)
 		rc = err_code(fail);
 	else if (json_to_val(w, cJSON_GetObjectItemCaseSensitive(op, "result"),
-		     result) != XCHAN_OK)
+	             result) != XCHAN_OK)
 		rc = XCHAN_EINTERNAL;
 	atomic_fetch_sub(&w->spawns, 1);
 	return rc;
@@ -719,8 +726,8 @@ op_task_errors(world *w, const cJSON *op)
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		int have = cJSON_GetArraySize(w->task_errors);
-		cJSON *copy = have >= n ? cJSON_Duplicate(w->task_errors, 1)
-					: NULL;
+		cJSON *copy =
+		    have >= n ? cJSON_Duplicate(w->task_errors, 1) : NULL;
 		pthread_mutex_unlock(&w->mu);
 		if (copy) {
 			cJSON *r = res_err(XCHAN_OK);
@@ -778,12 +785,12 @@ static const xchan_executor_vtbl counting_vt = {sizeof counting_vt, 0,
 static int
 workload_of(const char *s)
 {
-	return !s			  ? -1
-	    : !strcmp(s, "dispatch") ? XCHAN_WORKLOAD_DISPATCH
-	    : !strcmp(s, "mixed")    ? XCHAN_WORKLOAD_MIXED
-	    : !strcmp(s, "io")	     ? XCHAN_WORKLOAD_IO
-	    : !strcmp(s, "compute")  ? XCHAN_WORKLOAD_COMPUTE
-				     : 99;
+	return !s                       ? -1
+	       : !strcmp(s, "dispatch") ? XCHAN_WORKLOAD_DISPATCH
+	       : !strcmp(s, "mixed")    ? XCHAN_WORKLOAD_MIXED
+	       : !strcmp(s, "io")       ? XCHAN_WORKLOAD_IO
+	       : !strcmp(s, "compute")  ? XCHAN_WORKLOAD_COMPUTE
+	                                : 99;
 }
 
 static xchan_executor *

@@ -58,9 +58,9 @@ chan_list(world *w, const cJSON *op, const char *key, size_t *n)
 	const cJSON *e;
 	cJSON_ArrayForEach(e, a)
 	{
-		cs[i++] = cJSON_IsString(e) ? world_get(w, e->valuestring,
-						  OBJ_CHAN)
-					    : NULL;
+		cs[i++] = cJSON_IsString(e)
+		              ? world_get(w, e->valuestring, OBJ_CHAN)
+		              : NULL;
 	}
 	return cs;
 }
@@ -97,7 +97,8 @@ mix_flags(const cJSON *e, uint32_t *mask)
 	uint32_t flags = 0;
 	*mask = 0;
 	for (int i = 0; i < 3; i++) {
-		const cJSON *x = cJSON_GetObjectItemCaseSensitive(e, attrs[i].k);
+		const cJSON *x =
+		    cJSON_GetObjectItemCaseSensitive(e, attrs[i].k);
 		if (cJSON_IsBool(x)) {
 			*mask |= attrs[i].bit;
 			if (cJSON_IsTrue(x))
@@ -133,9 +134,10 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 		if (eh && vocab_error_handler(eh, &po2.on_error) != XCHAN_OK)
 			return runner_err("bad on_error", eh);
 		xchan_chan *to = arg_chan(w, op, "to"),
-			   *from = arg_chan(w, op, "from");
+		           *from = arg_chan(w, op, "from");
 		if (!strcmp(mode, "async")) {
-			xchan_async_fn af = vocab_async_fn(arg_str(op, "af", NULL));
+			xchan_async_fn af =
+			    vocab_async_fn(arg_str(op, "af", NULL));
 			if (!af)
 				return runner_err("bad af", NULL);
 			rc = xchan_pipeline_async(done_slot(op, &done), n, to,
@@ -145,10 +147,10 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 			 * purpose: the pipeline may still call it). */
 			cJSON *spec = cJSON_Duplicate(
 			    cJSON_GetObjectItemCaseSensitive(op, "xform"), 1);
-			rc = (!strcmp(mode, "blocking") ? xchan_pipeline_blocking
-							: xchan_pipeline)(
-			    done_slot(op, &done), n, to, from, close,
-			    vocab_xform_factory, spec, &po2);
+			rc = (!strcmp(mode, "blocking")
+			          ? xchan_pipeline_blocking
+			          : xchan_pipeline)(done_slot(op, &done), n, to,
+			    from, close, vocab_xform_factory, spec, &po2);
 			if (rc != XCHAN_OK)
 				cJSON_Delete(spec);
 		}
@@ -168,7 +170,8 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 	}
 	if (!strcmp(name, "tap") || !strcmp(name, "untap") ||
 	    !strcmp(name, "untap_all")) {
-		xchan_mult *m = world_get(w, arg_str(op, "mult", NULL), OBJ_MULT);
+		xchan_mult *m =
+		    world_get(w, arg_str(op, "mult", NULL), OBJ_MULT);
 		if (!m)
 			return runner_err("unknown mult", NULL);
 		if (!strcmp(name, "tap"))
@@ -182,7 +185,8 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 	if (!strcmp(name, "pub")) {
 		xchan_pub *p = NULL;
 		xchan_map_fn tf = vocab_map_fn(arg_str(op, "topic", NULL));
-		const cJSON *tb = cJSON_GetObjectItemCaseSensitive(op, "topic_buf");
+		const cJSON *tb =
+		    cJSON_GetObjectItemCaseSensitive(op, "topic_buf");
 		xchan_chan_opts *bo = NULL;
 		if (!tf)
 			return runner_err("bad topic fn", NULL);
@@ -192,7 +196,8 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 				return runner_err("bad topic_buf", NULL);
 		}
 		rc = xchan_pub_new(&p, done_slot(op, &done),
-		    arg_chan(w, op, "src"), tf, NULL, bo ? topic_buf : NULL, bo);
+		    arg_chan(w, op, "src"), tf, NULL, bo ? topic_buf : NULL,
+		    bo);
 		if (rc == XCHAN_OK) {
 			world_put(w, arg_str(op, "as", "_"), OBJ_PUB, p);
 			bind(w, op, "done", done);
@@ -208,7 +213,8 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 		json_to_val(w, cJSON_GetObjectItemCaseSensitive(op, "topic"),
 		    &topic);
 		if (!strcmp(name, "sub"))
-			rc = xchan_pub_sub(p, topic, arg_chan(w, op, "ch"), close);
+			rc = xchan_pub_sub(p, topic, arg_chan(w, op, "ch"),
+			    close);
 		else if (!strcmp(name, "unsub"))
 			rc = xchan_pub_unsub(p, topic, arg_chan(w, op, "ch"));
 		else if (!strcmp(name, "unsub_topic"))
@@ -235,17 +241,19 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 		if (!m)
 			return runner_err("unknown mix", NULL);
 		if (!strcmp(name, "admix"))
-			return res_err(xchan_mix_admix(m, arg_chan(w, op, "ch")));
+			return res_err(
+			    xchan_mix_admix(m, arg_chan(w, op, "ch")));
 		if (!strcmp(name, "unmix"))
-			return res_err(xchan_mix_unmix(m, arg_chan(w, op, "ch")));
+			return res_err(
+			    xchan_mix_unmix(m, arg_chan(w, op, "ch")));
 		if (!strcmp(name, "unmix_all"))
 			return res_err(xchan_mix_unmix_all(m));
 		if (!strcmp(name, "solo_mode")) {
 			const char *mode = arg_str(op, "mode", "mute");
 			return res_err(xchan_mix_solo_mode(m,
-			    !strcmp(mode, "mute")	 ? XCHAN_MIX_SOLO_MUTE
+			    !strcmp(mode, "mute")    ? XCHAN_MIX_SOLO_MUTE
 			    : !strcmp(mode, "pause") ? XCHAN_MIX_SOLO_PAUSE
-						     : 99));
+			                             : 99));
 		}
 		if (!strcmp(name, "mix_get")) {
 			uint32_t f = 0;
@@ -254,16 +262,20 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 			if (rc == XCHAN_OK) {
 				cJSON *a = cJSON_CreateArray();
 				if (f & XCHAN_MIX_MUTE)
-					cJSON_AddItemToArray(a, cJSON_CreateString("mute"));
+					cJSON_AddItemToArray(a,
+					    cJSON_CreateString("mute"));
 				if (f & XCHAN_MIX_PAUSE)
-					cJSON_AddItemToArray(a, cJSON_CreateString("pause"));
+					cJSON_AddItemToArray(a,
+					    cJSON_CreateString("pause"));
 				if (f & XCHAN_MIX_SOLO)
-					cJSON_AddItemToArray(a, cJSON_CreateString("solo"));
+					cJSON_AddItemToArray(a,
+					    cJSON_CreateString("solo"));
 				cJSON_AddItemToObject(r, "val", a);
 			}
 			return r;
 		}
-		const cJSON *es = cJSON_GetObjectItemCaseSensitive(op, "entries");
+		const cJSON *es =
+		    cJSON_GetObjectItemCaseSensitive(op, "entries");
 		size_t n = (size_t)cJSON_GetArraySize(es), i = 0;
 		xchan_mix_toggle_entry *te = calloc(n ? n : 1, sizeof *te);
 		const cJSON *e;
@@ -286,13 +298,14 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 		}
 		if (!strcmp(name, "merge")) {
 			rc = xchan_merge(&out, done_slot(op, &done),
-			    cJSON_GetObjectItemCaseSensitive(op, "chans") ? cs
-									   : NULL,
+			    cJSON_GetObjectItemCaseSensitive(op, "chans")
+			        ? cs
+			        : NULL,
 			    n, po);
 		} else {
 			xchan_map_n_fn f = vocab_map_n(arg_str(op, "fn", NULL));
 			rc = f ? xchan_map(&out, done_slot(op, &done), cs, n, f,
-				     NULL, po)
+			             NULL, po)
 			       : XCHAN_EINVAL;
 		}
 		free(cs);
@@ -306,7 +319,8 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 		const cJSON *as = cJSON_GetObjectItemCaseSensitive(op, "as");
 		xchan_pred_fn pred = vocab_pred(arg_str(op, "pred", NULL));
 		if (!pred || cJSON_GetArraySize(as) != 2)
-			return runner_err("split needs pred and as: [t, f]", NULL);
+			return runner_err("split needs pred and as: [t, f]",
+			    NULL);
 		rc = xchan_split(&out, &out2, done_slot(op, &done),
 		    arg_chan(w, op, "src"), pred, NULL, NULL, NULL);
 		if (rc == XCHAN_OK) {
@@ -333,23 +347,25 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 	    !strcmp(name, "into")) {
 		xchan_val init;
 		if (json_to_val(w, cJSON_GetObjectItemCaseSensitive(op, "init"),
-			&init) != XCHAN_OK)
+		        &init) != XCHAN_OK)
 			return runner_err("bad init", NULL);
 		if (!strcmp(name, "into")) {
 			rc = xchan_into(&out, arg_chan(w, op, "src"), init);
 		} else {
-			xchan_reduce_fn f = vocab_reduce(arg_str(op, "fn", NULL));
+			xchan_reduce_fn f =
+			    vocab_reduce(arg_str(op, "fn", NULL));
 			if (!f) {
 				xchan_val_release(init);
 				return runner_err("bad fn", NULL);
 			}
 			if (!strcmp(name, "reduce")) {
-				rc = xchan_reduce(&out, arg_chan(w, op, "src"), f,
-				    NULL, init);
+				rc = xchan_reduce(&out, arg_chan(w, op, "src"),
+				    f, NULL, init);
 			} else {
 				xchan_xform *xf = NULL;
 				rc = vocab_xform(
-				    cJSON_GetObjectItemCaseSensitive(op, "xform"),
+				    cJSON_GetObjectItemCaseSensitive(op,
+				        "xform"),
 				    &xf);
 				if (rc == XCHAN_OK)
 					rc = xchan_transduce(&out,

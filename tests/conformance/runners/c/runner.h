@@ -53,12 +53,12 @@ typedef struct world {
 	pthread_mutex_t mu;
 	named *objs;
 	size_t nobjs, capobjs;
-	cJSON *trace; /* array of entries */
-	int kind;     /* KIND_THREAD or KIND_TASK */
-	atomic_int spawns;   /* spawned bodies still running */
-	atomic_int missing;  /* an op needed a core function not present */
-	cJSON *task_errors;  /* [[name, err], ...] from the task error hook */
-	int64_t deadline;    /* the case's deadline (xchan_now ns) */
+	cJSON *trace;       /* array of entries */
+	int kind;           /* KIND_THREAD or KIND_TASK */
+	atomic_int spawns;  /* spawned bodies still running */
+	atomic_int missing; /* an op needed a core function not present */
+	cJSON *task_errors; /* [[name, err], ...] from the task error hook */
+	int64_t deadline;   /* the case's deadline (xchan_now ns) */
 } world;
 
 enum { KIND_THREAD = 0, KIND_TASK = 1 };

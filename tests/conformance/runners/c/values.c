@@ -150,8 +150,9 @@ json_to_val(world *w, const cJSON *j, xchan_val *out)
 		size_t n = strlen(x->valuestring) / 2;
 		unsigned char *b = malloc(n ? n : 1);
 		for (size_t i = 0; i < n; i++)
-			b[i] = (unsigned char)(hexval(x->valuestring[2 * i]) * 16 +
-			    hexval(x->valuestring[2 * i + 1]));
+			b[i] =
+			    (unsigned char)(hexval(x->valuestring[2 * i]) * 16 +
+			                    hexval(x->valuestring[2 * i + 1]));
 		int32_t rc = xchan_val_bytes(out, b, n);
 		free(b);
 		return rc;

@@ -157,10 +157,10 @@ one_xform(const cJSON *spec, xchan_xform **out)
 		return f ? xchan_xform_filter(out, f, NULL) : XCHAN_EINVAL;
 	}
 	if (!strcmp(k, "mapcat")) {
-		xchan_mapcat_fn f = s && !strcmp(s, "dup") ? mc_dup
-		    : s && !strcmp(s, "range")		   ? mc_range
-		    : s && !strcmp(s, "none")		   ? mc_none
-							   : NULL;
+		xchan_mapcat_fn f = s && !strcmp(s, "dup")     ? mc_dup
+		                    : s && !strcmp(s, "range") ? mc_range
+		                    : s && !strcmp(s, "none")  ? mc_none
+		                                               : NULL;
 		return f ? xchan_xform_mapcat(out, f, NULL) : XCHAN_EINVAL;
 	}
 	if (n < 0)
@@ -238,9 +238,9 @@ int32_t
 vocab_error_handler(const char *n, xchan_error_handler *out)
 {
 	*out = !strcmp(n, "inject") ? eh_inject
-	    : !strcmp(n, "drop")    ? eh_drop
-	    : !strcmp(n, "echo")    ? eh_echo
-				    : NULL;
+	       : !strcmp(n, "drop") ? eh_drop
+	       : !strcmp(n, "echo") ? eh_echo
+	                            : NULL;
 	return *out ? XCHAN_OK : XCHAN_EINVAL;
 }
 
@@ -328,8 +328,7 @@ static void
 af_dup(void *u, xchan_val in, xchan_chan *result)
 {
 	xchan_val copy = xchan_val_retain(in);
-	if (xchan_put_async(NULL, result, in, 0, drop_result, NULL) !=
-	    XCHAN_OK)
+	if (xchan_put_async(NULL, result, in, 0, drop_result, NULL) != XCHAN_OK)
 		xchan_val_release(in);
 	if (xchan_put_async(NULL, result, copy, 0, close_result, result) !=
 	    XCHAN_OK) {

@@ -19,6 +19,9 @@ declare -A probe=(
 	[make]=make
 	[binutils]=nm
 	[util-linux]=setarch
+	[pkg-config]=pkg-config
+	# cJSON: the conformance suite's C runner parses its cases with it.
+	[libcjson-dev]=true
 )
 # `ci/deps.sh test` adds what only the test run needs: the aarch64 stage's
 # cross compiler, its libc and the user-mode emulator.

@@ -13,7 +13,10 @@
 #   ucontext   build-ucontext/ (ucontext context switch) + ctest
 #   aarch64    build-aarch64/ (cross gcc) + ctest under qemu-aarch64
 #   valgrind   memcheck over build/'s tests
-#   format     every C file under core/ and examples/ matches .clang-format
+#   conformance  tests/conformance/run (every language runner that exists;
+#                the C one on build/ and on build-tsan/)
+#   format     every C file under core/, examples/ and the C conformance
+#              runner matches .clang-format
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
@@ -27,7 +30,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind conformance format"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -202,6 +205,33 @@ st_valgrind() {
 	return "$rc"
 }
 
+# The conformance matrix: the driver runs every language runner that exists
+# (the C runner over build/), then the C runner again on the TSan build.
+# Languages whose runner is not written yet are listed as missing and do not
+# fail the stage (tests/conformance/run --strict makes them fail).
+st_conformance() {
+	local log rc=0 prefix supp=""
+	log=$(mktemp)
+	if [ ! -x build/tests/conformance/runners/c/xchan-conformance ]; then
+		stage_note="the C runner was not built (libcjson-dev missing?)"
+		return 1
+	fi
+	python3 tests/conformance/run --build build -q 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	stage_note=$(grep -Eo '^conformance: [0-9]+ cases' "$log" | tail -n1)
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread || return 1
+	prefix=$(tsan_prefix)
+	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"
+	echo "--- the C runner on the TSan build"
+	XCHAN_RUNNER_PREFIX="$prefix" \
+	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1$supp} \
+		python3 tests/conformance/run --build build-tsan --langs c -q 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	grep -q '^conformance: PASS' "$log" || stage_note="$stage_note; TSan run failed"
+	rm -f "$log"
+	return "$rc"
+}
+
 st_format() {
 	bash ci/format-check.sh && return 0
 	stage_note="files differ from .clang-format: run make format"
@@ -221,6 +251,7 @@ stage tsan st_tsan
 stage ucontext st_ucontext
 stage aarch64 st_aarch64
 stage valgrind st_valgrind build
+stage conformance st_conformance build
 stage format st_format
 
 passed=0

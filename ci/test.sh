@@ -18,8 +18,15 @@
 #              (90) on build-tsan/
 #   fuzz       build-fuzz/ (clang, libFuzzer, ASan+UBSan): the op-script
 #              fuzzer for XCHAN_FUZZ_SECONDS (60), then the corpus replayed
-#   format     every C file under core/, examples/, tests/cross/, tests/fuzz/ and tests/gochan/ match .clang-format
+#   format     every C file under core/, examples/, tests/cross/ and the C
+#              conformance runner, tests/fuzz/ and tests/gochan/ match
+#              .clang-format
 #   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
+#   python     pip install ./bindings/python into build-python/venv + pytest
+#   node       the Node binding: `npm install ./bindings/node` into a scratch
+#              project (builds addon + core, no download), then npm test
+#   conformance  tests/conformance/run (every language runner that exists;
+#                the C one on build/ and on build-tsan/)
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
@@ -34,7 +41,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python node conformance"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -257,6 +264,30 @@ st_fuzz() {
 	tail -n 2 "$log"
 	rm -f "$log"
 	stage_note="${runs:-?} executions in ${secs} s, corpus replayed ($(ls tests/fuzz/corpus | wc -l) scripts)"
+# The conformance matrix: the driver runs every language runner that exists
+# (the C runner over build/), then the C runner again on the TSan build.
+# Languages whose runner is not written yet are listed as missing and do not
+# fail the stage (tests/conformance/run --strict makes them fail).
+st_conformance() {
+	local log rc=0 prefix supp=""
+	log=$(mktemp)
+	if [ ! -x build/tests/conformance/runners/c/xchan-conformance ]; then
+		stage_note="the C runner was not built (libcjson-dev missing?)"
+		return 1
+	fi
+	python3 tests/conformance/run --build build -q 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	stage_note=$(grep -Eo '^conformance: [0-9]+ cases' "$log" | tail -n1)
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread || return 1
+	prefix=$(tsan_prefix)
+	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"
+	echo "--- the C runner on the TSan build"
+	XCHAN_RUNNER_PREFIX="$prefix" \
+	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1$supp} \
+		python3 tests/conformance/run --build build-tsan --langs c -q 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	grep -q '^conformance: PASS' "$log" || stage_note="$stage_note; TSan run failed"
+	rm -f "$log"
 	return "$rc"
 }
 
@@ -283,6 +314,45 @@ st_swig() {
 	return "$rc"
 }
 
+# The Python binding, installed as a user would (pip install
+# ./bindings/python builds the core from this checkout through
+# scikit-build-core) into a venv under build-python/, so the system Python
+# is untouched; then its pytest suite.
+st_python() {
+	local venv=build-python/venv log rc
+	if [ ! -x "$venv/bin/python" ]; then
+		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
+	fi
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
+		./bindings/python pytest || { stage_note="pip install failed"; return 1; }
+	log=$(mktemp)
+	(cd bindings/python && timeout 900 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ (passed|failed)[^=]*' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
+# The Node binding, installed as a user would (npm install ./bindings/node
+# from a project of their own builds the addon and the core from this
+# checkout against the running Node's headers), then its node:test suite
+# with its devDependencies (typescript).
+st_node() {
+	local scratch log rc
+	scratch=$(mktemp -d)
+	(cd "$scratch" && npm init -y >/dev/null &&
+		npm install --no-audit --no-fund "$root/bindings/node" &&
+		node -e "const x = require('xchan'); if (!new x.Chan(1).offer(1)) process.exit(1); console.log('xchan', x.version, 'loads from a user project')") ||
+		{ rm -rf "$scratch"; stage_note="npm install ./bindings/node failed"; return 1; }
+	rm -rf "$scratch"
+	log=$(mktemp)
+	(cd bindings/node && npm install --no-audit --no-fund && timeout 900 npm test) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -E '^# (pass|fail|skipped) ' "$log" | tr '\n' ' ')
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -300,6 +370,9 @@ stage stress-tsan st_stress_tsan
 stage fuzz st_fuzz
 stage format st_format
 stage swig st_swig build
+stage python st_python
+stage node st_node
+stage conformance st_conformance build
 
 passed=0
 failed=0

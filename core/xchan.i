@@ -131,6 +131,34 @@ xchan_swig_chan_id(xchan_chan *ch)
 }
 %}
 
+#if defined(SWIGRUBY)
+/* Ruby: a channel argument is checked by class (one rb_obj_is_kind_of)
+ * instead of SWIG's generic check, which reads an instance variable and
+ * compares type names on every call: put/take's hot path. */
+%typemap(in) xchan_chan * {
+	$1 = xchan_swig_chan_arg($input, $descriptor(xchan_chan *));
+	if ($1 == NULL && !NIL_P($input)) {
+		void *p_ = NULL;
+		int res_ = SWIG_ConvertPtr($input, &p_, $descriptor, 0);
+		if (!SWIG_IsOK(res_))
+			SWIG_exception_fail(SWIG_ArgError(res_),
+			    "expected an Xchan::Chan");
+		$1 = (xchan_chan *)p_;
+	}
+}
+%{
+static xchan_chan *
+xchan_swig_chan_arg(VALUE obj, swig_type_info *ty)
+{
+	swig_class *k = (swig_class *)ty->clientdata;
+	if (k != NULL && !NIL_P(obj) && TYPE(obj) == T_DATA &&
+	    !RTYPEDDATA_P(obj) && rb_obj_is_kind_of(obj, k->klass))
+		return (xchan_chan *)DATA_PTR(obj);
+	return NULL;
+}
+%}
+#endif
+
 %rename(Chan) xchan_chan;
 %nodefaultctor xchan_chan;
 typedef struct xchan_chan {

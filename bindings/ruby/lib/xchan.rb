@@ -108,6 +108,9 @@ module Xchan
   class Chan
     include Enumerable
 
+    NEVER = Raw::DEADLINE_NEVER
+    private_constant :NEVER
+
     def self.new(size = nil, buffer: :fixed)
       Xchan.chan(size, buffer: buffer)
     end
@@ -115,7 +118,7 @@ module Xchan
     # Puts value, waiting up to timeout seconds (nil: for ever).  true when
     # delivered, false when the channel is closed.  Raises TimeoutError.
     def put(value, timeout: nil)
-      Raw.put(self, value, Xchan.deadline(timeout))
+      Raw.put(self, value, timeout.nil? ? NEVER : Xchan.deadline(timeout))
       true
     rescue ClosedError
       false
@@ -129,7 +132,7 @@ module Xchan
     # The next value; nil once the channel is closed and drained.  Raises
     # TimeoutError.
     def take(timeout: nil)
-      Raw.take(self, Xchan.deadline(timeout))
+      Raw.take(self, timeout.nil? ? NEVER : Xchan.deadline(timeout))
     rescue ClosedError
       nil
     end

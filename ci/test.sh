@@ -264,6 +264,9 @@ st_fuzz() {
 	tail -n 2 "$log"
 	rm -f "$log"
 	stage_note="${runs:-?} executions in ${secs} s, corpus replayed ($(ls tests/fuzz/corpus | wc -l) scripts)"
+	return "$rc"
+}
+
 # The conformance matrix: the driver runs every language runner that exists
 # (the C runner over build/), then the C runner again on the TSan build.
 # Languages whose runner is not written yet are listed as missing and do not

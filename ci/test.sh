@@ -332,7 +332,8 @@ st_python() {
 	rm -rf build-python/dist
 	"$venv/bin/python" -m build -q --outdir build-python/dist bindings/python >/dev/null ||
 		{ stage_note="python -m build (sdist + wheel from it) failed"; return 1; }
-	tar tzf build-python/dist/xchan-*.tar.gz | grep -q '/_core/core/include/xchan/xchan.h$' ||
+	tar tzf build-python/dist/xchan-*.tar.gz >build-python/dist/sdist.list &&
+		grep -q '/_core/core/include/xchan/xchan.h$' build-python/dist/sdist.list ||
 		{ stage_note="the sdist lacks the core sources"; return 1; }
 	log=$(mktemp)
 	(cd bindings/python && timeout 900 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"

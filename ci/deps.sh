@@ -19,6 +19,7 @@ declare -A probe=(
 	[make]=make
 	[binutils]=nm
 	[util-linux]=setarch
+	[clang]=clang
 	# native workers (xchan_native_run) and the SWIG binding (bindings/ruby)
 	[pkg-config]=pkg-config
 	[libffi-dev]=true

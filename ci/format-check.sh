@@ -12,7 +12,7 @@ if ! command -v clang-format >/dev/null 2>&1; then
 	exit 2
 fi
 
-files=$(find core examples tests/cross tests/conformance/runners/c bindings/python/src -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null | LC_ALL=C sort)
+files=$(find core examples tests/cross tests/fuzz tests/gochan tests/conformance/runners/c bindings/python/src -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null | LC_ALL=C sort)
 total=0
 bad=()
 for f in $files; do

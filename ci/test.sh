@@ -13,8 +13,14 @@
 #   ucontext   build-ucontext/ (ucontext context switch) + ctest
 #   aarch64    build-aarch64/ (cross gcc) + ctest under qemu-aarch64
 #   valgrind   memcheck over build/'s tests
+#   stress-tsan  core/src/stress_all_test (every channel kind and op, threads
+#              and go tasks, exact value accounting) for XCHAN_STRESS_TSAN_SECONDS
+#              (90) on build-tsan/
+#   fuzz       build-fuzz/ (clang, libFuzzer, ASan+UBSan): the op-script
+#              fuzzer for XCHAN_FUZZ_SECONDS (60), then the corpus replayed
 #   format     every C file under core/, examples/, tests/cross/ and the C
-#              conformance runner matches .clang-format
+#              conformance runner, tests/fuzz/ and tests/gochan/ match
+#              .clang-format
 #   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
 #   python     pip install ./bindings/python into build-python/venv + pytest
 #   node       the Node binding: `npm install ./bindings/node` into a scratch
@@ -26,6 +32,7 @@
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
 #   XCHAN_SKIP="valgrind ..."      skip these stages
 #   XCHAN_JOBS=2                   build and ctest parallelism
+#   XCHAN_FUZZ_SECONDS=60          how long the fuzz stage fuzzes
 # Exit status: 0 when every stage passed, 1 otherwise.
 set -uo pipefail
 
@@ -34,7 +41,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format swig python node conformance"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python node conformance"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -209,6 +216,54 @@ st_valgrind() {
 	return "$rc"
 }
 
+st_stress_tsan() {
+	local prefix secs=${XCHAN_STRESS_TSAN_SECONDS:-90} log rc supp=""
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread >/dev/null || return 1
+	prefix=$(tsan_prefix)
+	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"
+	log=$(mktemp)
+	XCHAN_STRESS_ALL_SECONDS=$secs XTEST_DEADLINE_S=$((secs + 240)) \
+	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1$supp} \
+		$prefix build-tsan/tests/stress_all_test 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note="$(grep -Eo 'total ops +[0-9]+' "$log" | grep -Eo '[0-9]+$') ops in $secs s, $(grep -Eo 'lost [0-9]+, duplicated [0-9]+' "$log")"
+	rm -f "$log"
+	return "$rc"
+}
+
+# fuzz: tests/fuzz's reference model against the core under libFuzzer
+# (clang), seeded from the corpus in the tree; new inputs go to a scratch
+# directory, a finding (crash-*) is kept under build-fuzz/ and fails the
+# stage.  Then the tree's corpus is replayed by the fuzzer binary.
+st_fuzz() {
+	local dir=build-fuzz secs=${XCHAN_FUZZ_SECONDS:-60} log rc work runs
+	command -v clang >/dev/null 2>&1 || { stage_note="clang missing"; return 1; }
+	if [ ! -f "$dir/CMakeCache.txt" ]; then
+		CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja \
+			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXCHAN_SANITIZER=address \
+			-DXCHAN_BUILD_FUZZER=ON -DXCHAN_BUILD_EXAMPLES=OFF \
+			-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >"$dir.configure.log" 2>&1 ||
+			{ cat "$dir.configure.log"; return 1; }
+	fi
+	cmake --build "$dir" --parallel "$jobs" --target fuzz_chan || return 1
+	work=$(mktemp -d)
+	log=$(mktemp)
+	(cd "$dir" && ./tests/fuzz/fuzz_chan -max_total_time="$secs" -max_len=512 -len_control=0 \
+		-print_final_stats=1 "$work" "$root/tests/fuzz/corpus") 2>&1 |
+		grep -v '^#[0-9]' | tail -n 40 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	runs=$(grep -Eo 'number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$')
+	rm -rf "$work"
+	if [ "$rc" -ne 0 ]; then
+		stage_note="finding: see build-fuzz/crash-* (add it to tests/fuzz/corpus)"
+		rm -f "$log"
+		return 1
+	fi
+	"$dir/tests/fuzz/fuzz_chan" -runs=0 "$root/tests/fuzz/corpus" >"$log" 2>&1
+	rc=$?
+	tail -n 2 "$log"
+	rm -f "$log"
+	stage_note="${runs:-?} executions in ${secs} s, corpus replayed ($(ls tests/fuzz/corpus | wc -l) scripts)"
 # The conformance matrix: the driver runs every language runner that exists
 # (the C runner over build/), then the C runner again on the TSan build.
 # Languages whose runner is not written yet are listed as missing and do not
@@ -311,6 +366,8 @@ stage tsan st_tsan
 stage ucontext st_ucontext
 stage aarch64 st_aarch64
 stage valgrind st_valgrind build
+stage stress-tsan st_stress_tsan
+stage fuzz st_fuzz
 stage format st_format
 stage swig st_swig build
 stage python st_python
@@ -322,7 +379,7 @@ failed=0
 echo
 echo "=== summary ($((SECONDS - t_start)) s)"
 for i in "${!names[@]}"; do
-	printf '  %-9s %-4s %5s s  %s\n' "${names[$i]}" "${results[$i]}" \
+	printf '  %-11s %-4s %5s s  %s\n' "${names[$i]}" "${results[$i]}" \
 		"${times[$i]}" "${notes[$i]}"
 	if [ "${results[$i]}" = FAIL ]; then
 		failed=$((failed + 1))

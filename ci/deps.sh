@@ -19,6 +19,12 @@ declare -A probe=(
 	[make]=make
 	[binutils]=nm
 	[util-linux]=setarch
+	# native workers (xchan_native_run) and the SWIG binding (bindings/ruby)
+	[pkg-config]=pkg-config
+	[libffi-dev]=true
+	[swig]=swig
+	[ruby]=ruby
+	[ruby-dev]=true
 )
 # `ci/deps.sh test` adds what only the test run needs: the aarch64 stage's
 # cross compiler, its libc and the user-mode emulator.

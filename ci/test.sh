@@ -93,7 +93,7 @@ run_ctest() {
 st_build() {
 	local log rc n
 	log=$(mktemp)
-	bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release 2>&1 | tee "$log"
+	bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release -DXCHAN_FFI=ON 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	# Warnings do not fail the build (XCHAN_WERROR is off), but show.
 	n=$(grep -c 'warning:' "$log" || true)
@@ -138,7 +138,7 @@ st_symbols() {
 }
 
 st_asan() {
-	bash ci/build.sh asan -DXCHAN_SANITIZER=address || return 1
+	bash ci/build.sh asan -DXCHAN_SANITIZER=address -DXCHAN_FFI=ON || return 1
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_init_order=1:check_initialization_order=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		run_ctest build-asan
@@ -161,7 +161,7 @@ tsan_prefix() {
 
 st_tsan() {
 	local prefix
-	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread || return 1
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread -DXCHAN_FFI=ON || return 1
 	prefix=$(tsan_prefix)
 	[ -n "$prefix" ] && echo "TSan needs ASLR off here: running under '$prefix'"
 	local supp=""
@@ -171,7 +171,7 @@ st_tsan() {
 }
 
 st_ucontext() {
-	bash ci/build.sh ucontext -DXCHAN_FORCE_UCONTEXT=ON || return 1
+	bash ci/build.sh ucontext -DXCHAN_FORCE_UCONTEXT=ON -DXCHAN_FFI=ON || return 1
 	run_ctest build-ucontext
 }
 

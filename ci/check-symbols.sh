@@ -75,7 +75,8 @@ cat "$root"/core/include/xchan/xchan.h "$root"/core/include/xchan/xchan_combinat
 	grep -Eo '\bxchan_[A-Za-z0-9_]+[[:space:]]*\(' |
 	sed 's/[[:space:]]*($//; s/^xchan_//' | LC_ALL=C sort -u >"$tmp/api_want"
 sed -n '/^struct xchan_api {/,/^};/p' "$root"/core/include/xchan/xchan_ext.h |
-	grep -Eo '\(\*[A-Za-z0-9_]+\)' | tr -d '()*' | LC_ALL=C sort -u >"$tmp/api_have"
+	tr '\n' ' ' | grep -Eo '\([[:space:]]*\*[A-Za-z0-9_]+\)' |
+	tr -d '()* \t' | LC_ALL=C sort -u >"$tmp/api_have"
 missing_api=$(LC_ALL=C comm -23 "$tmp/api_want" "$tmp/api_have" || true)
 if [ -n "$missing_api" ]; then
 	echo "check-symbols: FAIL: public functions missing from struct xchan_api" \

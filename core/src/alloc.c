@@ -50,7 +50,9 @@ on_fork_child(void)
 static void
 init_common(void)
 {
-	pthread_atfork(NULL, NULL, on_fork_child);
+	static _Atomic int registered; /* once, even across test resets */
+	if (atomic_exchange(&registered, 1) == 0)
+		pthread_atfork(NULL, NULL, on_fork_child);
 }
 
 void
@@ -119,6 +121,20 @@ xchan__thread_hooks(void (**start)(void *, const char *),
 	*user = g_thread_user;
 	*stack_size =
 	    g_thread_stack != 0 ? g_thread_stack : XCHAN__DEFAULT_THREAD_STACK;
+}
+
+void
+xchan__init_reset_for_test(void)
+{
+	g_alloc = NULL;
+	g_free = NULL;
+	g_alloc_user = NULL;
+	g_flags = 0;
+	g_thread_start = NULL;
+	g_thread_exit = NULL;
+	g_thread_user = NULL;
+	g_thread_stack = 0;
+	atomic_store(&g_init_state, 0);
 }
 
 void

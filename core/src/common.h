@@ -98,6 +98,11 @@ xchan__struct_in(void *dst, size_t dst_size, const void *src, size_t min_size)
 	return true;
 }
 
+/* Test hook (alloc.c): forgets the initialisation, so that a test can race
+ * xchan_init against first use again.  Only with no other xchan activity
+ * and nothing allocated through the hooks still alive. */
+void xchan__init_reset_for_test(void);
+
 /* Test hook (alloc.c): when > 0, the calling thread's N-th following
  * allocation fails.  Only touched by tests. */
 void xchan__fail_alloc_after(long n);

@@ -82,7 +82,8 @@ XTEST(init_races_init_and_first_use)
 		for (int i = 0; i < 4; i++)
 			pthread_join(th[i], NULL);
 		pthread_barrier_destroy(&go);
-		int ok = (r[0].init_err == XCHAN_OK) + (r[1].init_err == XCHAN_OK);
+		int ok =
+		    (r[0].init_err == XCHAN_OK) + (r[1].init_err == XCHAN_OK);
 		XREQUIRE(ok <= 1);
 		for (int i = 0; i < 2; i++)
 			XREQUIRE(r[i].init_err == XCHAN_OK ||
@@ -126,8 +127,7 @@ ex_close(void *self)
 	}
 }
 
-static const xchan_executor_vtbl g_vt = {sizeof(g_vt), 0, ex_execute,
-    ex_close};
+static const xchan_executor_vtbl g_vt = {sizeof(g_vt), 0, ex_execute, ex_close};
 
 static xchan_executor *
 factory(void *user, uint32_t workload)
@@ -167,8 +167,8 @@ XTEST(child_exit_no_atexit)
 XTEST(no_atexit_flag_skips_the_exit_shutdown)
 {
 	char out[4096];
-	int st = xchild_run("child_exit_with_atexit", NULL, NULL, out,
-	    sizeof(out));
+	int st =
+	    xchild_run("child_exit_with_atexit", NULL, NULL, out, sizeof(out));
 	XCHECK(xchild_ok(st));
 	XCHECK(strstr(out, "EXECUTOR-CLOSED-AT-EXIT") != NULL);
 	st = xchild_run("child_exit_no_atexit", NULL, NULL, out, sizeof(out));
@@ -226,8 +226,8 @@ report_thread(void *arg, xchan_val *out)
 }
 
 static int64_t
-run_and_get(int32_t (*spawn)(xchan_chan **, xchan_go_fn, void *,
-    const xchan_go_opts *))
+run_and_get(
+    int32_t (*spawn)(xchan_chan **, xchan_go_fn, void *, const xchan_go_opts *))
 {
 	xchan_chan *r = NULL;
 	if (spawn(&r, report_thread, NULL, NULL) != XCHAN_OK)

@@ -710,7 +710,16 @@ XCHAN_API int32_t xchan_take_ex(xchan_val *out, xchan_chan *ch,
  * the deadline (XCHAN_ETIMEDOUT, index -1).  Registrations of clauses that
  * did not complete are removed from their channels before the call returns
  * (or the callback runs).
+ *
+ * At most XCHAN_ALTS_MAX_CLAUSES (65,536) clauses per call; more is
+ * XCHAN_EINVAL, before anything is tried.
+ *
+ * An alts never pairs its own put clause with its own take clause on the
+ * same unbuffered channel: such a pair is not "ready" (a deliberate
+ * difference from core.async, where the value can be lost there; Go's
+ * select behaves the same way as xchan).
  * ------------------------------------------------------------------------- */
+#define XCHAN_ALTS_MAX_CLAUSES 65536u
 typedef enum xchan_alt_op {
 	XCHAN_ALT_TAKE = 1,
 	XCHAN_ALT_PUT = 2
@@ -732,7 +741,9 @@ typedef struct xchan_clause {
  * value stays the caller's).  Returns out->err, or XCHAN_EAGAIN /
  * XCHAN_ETIMEDOUT with index -1, or an argument error before anything is
  * tried: XCHAN_EINVAL (NULL, n == 0, bad op, NULL chan), XCHAN_ENIL (a put of
- * nil, ASYNC-255), XCHAN_ELIMIT (a channel's pending limit). */
+ * nil, ASYNC-255), XCHAN_ELIMIT (a channel's pending limit).  n above
+ * XCHAN_ALTS_MAX_CLAUSES is XCHAN_EINVAL.  A put of a malformed value
+ * (unknown kind, or non-zero aux on a non-host kind) is XCHAN_EINVAL. */
 XCHAN_API int32_t xchan_alts(xchan_result *out, const xchan_clause *clauses,
     size_t n, uint32_t flags, xchan_deadline deadline);
 

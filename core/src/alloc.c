@@ -11,13 +11,12 @@
  *    xchan_init that loses the CAS touches nothing and returns
  *    XCHAN_ESTATE; first use that finds 1 waits (yielding) for the short
  *    copy to finish.  So there is exactly one set of hooks, ever.
- *  - Fork: a pthread_atfork child handler, registered once by the winner,
+ *  - Fork: a fork child handler (pthread_atfork), registered once by the winner,
  *    sets `xchan__g_forked` in a child.  The child has none of xchan's
  *    threads and may hold copies of locks taken by threads that no longer
  *    exist, so calls that need that state return XCHAN_EFORK (checked with
  *    one relaxed load) and releases leak instead of touching locks.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +51,7 @@ init_common(void)
 {
 	static _Atomic int registered; /* once, even across test resets */
 	if (atomic_exchange(&registered, 1) == 0)
-		pthread_atfork(NULL, NULL, on_fork_child);
+		xchan__on_fork_child(on_fork_child);
 }
 
 void

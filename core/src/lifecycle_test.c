@@ -309,6 +309,13 @@ nothing(void *arg, xchan_val *out)
 	return XCHAN_OK;
 }
 
+static void
+child_release(void *user, void *obj)
+{
+	(void)user;
+	(void)obj;
+}
+
 /* In the child: every call that needs xchan's threads or shared state says
  * XCHAN_EFORK; values still work; exit() does not hang in the atexit
  * shutdown.  The exit status is the number of failed checks. */
@@ -338,6 +345,12 @@ forked_child(xchan_chan *parent_ch)
 	bad += xchan_shutdown() != XCHAN_EFORK;
 	xchan_init_params p = {.size = sizeof(p)};
 	bad += xchan_init(&p) != XCHAN_EFORK;
+	xchan_runtime rt = {sizeof(rt), 0, "child", NULL, child_release, NULL};
+	uint32_t id;
+	bad += xchan_runtime_register(&id, &rt) != XCHAN_EFORK;
+	int o;
+	bad += xchan_val_host(&v, 1, &o) != XCHAN_EFORK;
+	bad += xchan_val_string_host(&v, "s", 1, 1, &o) != XCHAN_EFORK;
 	/* values need no shared state */
 	bad += xchan_val_string(&v, "ok", 2) != XCHAN_OK;
 	xchan_val_release(v);

@@ -185,6 +185,8 @@ int32_t
 xchan_runtime_unregister(uint32_t id)
 {
 	xchan__rt *rt = NULL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	xchan__lock_acquire(&g_lock);
 	size_t i = id != 0 ? find(id) : g_n;
 	if (i < g_n) {

@@ -244,6 +244,8 @@ xchan_val_host(xchan_val *out, uint32_t runtime_id, void *obj)
 	if (out == NULL || obj == NULL)
 		return XCHAN_EINVAL;
 	*out = xchan_val_nil();
+	if (xchan__forked())
+		return XCHAN_EFORK; /* the runtime table's lock may be stale */
 	xchan__rt *rt = xchan__rt_get(runtime_id);
 	if (rt == NULL)
 		return XCHAN_ERUNTIME;
@@ -270,6 +272,8 @@ blob_host(xchan_val *out, uint32_t kind, const void *data, size_t len,
 		*out = xchan_val_nil();
 	if (obj == NULL)
 		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK; /* obj stays the caller's, as for ERUNTIME */
 	xchan__rt *rt = xchan__rt_get(runtime_id);
 	if (rt == NULL)
 		return XCHAN_ERUNTIME; /* no runtime to give obj back to */

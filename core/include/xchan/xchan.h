@@ -165,8 +165,9 @@ typedef struct xchan_init_params {
  *
  * Fork: in a child process created by fork() after xchan was used, calls
  * that need xchan's threads or shared state (channel operations, channel
- * and timeout creation, go/thread/io_thread, executors, runtimes,
- * xchan_shutdown) return XCHAN_EFORK; releasing a channel there leaks it.
+ * and timeout creation, go/thread/io_thread, executors, runtimes and new
+ * host values, xchan_shutdown) return XCHAN_EFORK; releasing a channel
+ * there leaks it.
  * The atexit shutdown does nothing in such a child.  Values and
  * everything else that needs no shared state keep working. */
 XCHAN_API int32_t xchan_init(const xchan_init_params *params);

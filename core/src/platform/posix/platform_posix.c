@@ -157,6 +157,12 @@ xchan__ncpu(void)
 	return n > 0 ? (int)n : 1;
 }
 
+void
+xchan__on_fork_child(void (*fn)(void))
+{
+	pthread_atfork(NULL, NULL, fn);
+}
+
 uint64_t
 xchan__random_seed(void)
 {

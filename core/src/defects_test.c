@@ -184,7 +184,8 @@ XTEST(negative_version_numbers_are_eversion)
 	XCHECK_ERR(xchan_check_version(-100), XCHAN_EVERSION);
 	XCHECK_ERR(xchan_check_version(INT32_MIN), XCHAN_EVERSION);
 	XCHECK_ERR(xchan_check_version(XCHAN_VERSION_NUMBER), XCHAN_OK);
-	XCHECK_ERR(xchan_check_version(0), XCHAN_OK); /* 0.0.0 */
+	XCHECK_ERR(xchan_check_version(0), XCHAN_OK);   /* 0.0.0 */
+	XCHECK_ERR(xchan_check_version(100), XCHAN_OK); /* a 0.1 binary */
 }
 
 /* ---- malformed values ------------------------------------------------------------------ */

@@ -58,7 +58,7 @@ extern "C" {
  * Versions.  CMake reads these lines; keep their shape.
  * ------------------------------------------------------------------------- */
 #define XCHAN_VERSION_MAJOR 0
-#define XCHAN_VERSION_MINOR 1
+#define XCHAN_VERSION_MINOR 2
 #define XCHAN_VERSION_PATCH 0
 #define XCHAN_VERSION_NUMBER                                                   \
 	(XCHAN_VERSION_MAJOR * 10000 + XCHAN_VERSION_MINOR * 100 +             \

@@ -13,7 +13,11 @@
 #   ucontext   build-ucontext/ (ucontext context switch) + ctest
 #   aarch64    build-aarch64/ (cross gcc) + ctest under qemu-aarch64
 #   valgrind   memcheck over build/'s tests
-#   format     every C file under core/ and examples/ matches .clang-format
+#   format     every C file under core/, examples/ and tests/cross/ matches .clang-format
+#   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
+#   python     pip install ./bindings/python into build-python/venv + pytest
+#   node       the Node binding: `npm install ./bindings/node` into a scratch
+#              project (builds addon + core, no download), then npm test
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
@@ -27,7 +31,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format swig python node"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -209,6 +213,62 @@ st_format() {
 	return 1
 }
 
+# The Ruby binding is generated from core/xchan.i by the build stage (when
+# SWIG and Ruby's headers are present: ci/deps.sh installs them); its suite
+# drives libsensor.so through the native runner.
+st_swig() {
+	local ext=build/bindings/ruby/lib/xchan/Raw.so log rc
+	if [ ! -f "$ext" ]; then
+		stage_note="$ext was not built (swig or ruby-dev missing?)"
+		return 1
+	fi
+	log=$(mktemp)
+	XCHAN_BUILD_DIR=$root/build timeout 600 ruby bindings/ruby/test/run.rb 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ runs, [0-9]+ assertions, [0-9]+ failures, [0-9]+ errors' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
+# The Python binding, installed as a user would (pip install
+# ./bindings/python builds the core from this checkout through
+# scikit-build-core) into a venv under build-python/, so the system Python
+# is untouched; then its pytest suite.
+st_python() {
+	local venv=build-python/venv log rc
+	if [ ! -x "$venv/bin/python" ]; then
+		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
+	fi
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
+		./bindings/python pytest || { stage_note="pip install failed"; return 1; }
+	log=$(mktemp)
+	(cd bindings/python && timeout 900 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ (passed|failed)[^=]*' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
+# The Node binding, installed as a user would (npm install ./bindings/node
+# from a project of their own builds the addon and the core from this
+# checkout against the running Node's headers), then its node:test suite
+# with its devDependencies (typescript).
+st_node() {
+	local scratch log rc
+	scratch=$(mktemp -d)
+	(cd "$scratch" && npm init -y >/dev/null &&
+		npm install --no-audit --no-fund "$root/bindings/node" &&
+		node -e "const x = require('xchan'); if (!new x.Chan(1).offer(1)) process.exit(1); console.log('xchan', x.version, 'loads from a user project')") ||
+		{ rm -rf "$scratch"; stage_note="npm install ./bindings/node failed"; return 1; }
+	rm -rf "$scratch"
+	log=$(mktemp)
+	(cd bindings/node && npm install --no-audit --no-fund && timeout 900 npm test) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -E '^# (pass|fail|skipped) ' "$log" | tr '\n' ' ')
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -223,6 +283,9 @@ stage ucontext st_ucontext
 stage aarch64 st_aarch64
 stage valgrind st_valgrind build
 stage format st_format
+stage swig st_swig build
+stage python st_python
+stage node st_node
 
 passed=0
 failed=0

@@ -275,8 +275,9 @@ extern "C" {
 /* Runs `symbol` of the shared library `lib_path` with `args` on the
  * executor of `workload`: XCHAN_WORKLOAD_DISPATCH as a go task (channel
  * operations inside it, at any call depth, park the task; it must not block
- * in the OS), XCHAN_WORKLOAD_MIXED as xchan_thread, XCHAN_WORKLOAD_IO as
- * xchan_io_thread.  `*out_result` (optional, as xchan_go) receives the
+ * in the OS, and it runs on the task's stack: 64 KiB unless
+ * opts->stack_size), XCHAN_WORKLOAD_MIXED as xchan_thread,
+ * XCHAN_WORKLOAD_IO as xchan_io_thread.  `*out_result` (optional, as xchan_go) receives the
  * result channel: the return value converted as above, then closed.
  *
  * Everything is checked before anything runs: the signature, the argument

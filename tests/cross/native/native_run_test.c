@@ -417,6 +417,45 @@ test_no_result_channel(void)
 	xchan_chan_release(ch);
 }
 
+/* A go task starts a native worker and waits for it (parking).  The path
+ * is spelled differently from SENSOR_LIB, so this first use of it runs
+ * dlopen on the go task's stack. */
+static int32_t
+go_starts_native(void *arg, xchan_val *result)
+{
+	const char *path = arg;
+	xchan_chan *ch, *res;
+	int32_t err = xchan_chan_make(&ch, XCHAN_BUF_NONE, 0);
+	if (err != XCHAN_OK)
+		return err;
+	xchan_val args[1] = {chan_val(ch)};
+	err = xchan_native_run(&res, XCHAN_WORKLOAD_MIXED, path, "sum", "i(c)",
+	    args, 1, NULL);
+	xchan_val_release(args[0]);
+	if (err == XCHAN_OK) {
+		for (int64_t i = 1; i <= 10; i++)
+			xchan_put(ch, xchan_val_int(i), soon());
+		xchan_chan_close(ch);
+		err = xchan_take(result, res, soon());
+		xchan_chan_release(res);
+	}
+	xchan_chan_release(ch);
+	return err;
+}
+
+static void
+test_run_from_a_go_task(void)
+{
+	static char path[4096];
+	const char *slash = strrchr(SENSOR_LIB, '/');
+	snprintf(path, sizeof(path), "%.*s/./%s", (int)(slash - SENSOR_LIB),
+	    SENSOR_LIB, slash + 1);
+	xchan_chan *res;
+	CHECK_ERR(xchan_go(&res, go_starts_native, path, NULL), XCHAN_OK);
+	CHECK(int_of(result_of(res)) == 55);
+	xchan_chan_release(res);
+}
+
 int
 main(void)
 {
@@ -426,6 +465,7 @@ main(void)
 	test_args_retained();
 	test_bad_inputs();
 	test_no_result_channel();
+	test_run_from_a_go_task();
 	xchan_shutdown();
 	if (g_failures) {
 		fprintf(stderr, "native_run_test: %d failures\n", g_failures);

@@ -19,6 +19,7 @@ declare -A probe=(
 	[make]=make
 	[binutils]=nm
 	[util-linux]=setarch
+	[clang]=clang
 	# native workers (xchan_native_run) and the SWIG binding (bindings/ruby)
 	[pkg-config]=pkg-config
 	[libffi-dev]=true
@@ -28,6 +29,8 @@ declare -A probe=(
 	# the Python binding (bindings/python): a venv, Python.h
 	[python3-venv]=true
 	[python3-dev]=true
+	# cJSON: the conformance suite's C runner parses its cases with it.
+	[libcjson-dev]=true
 )
 # `ci/deps.sh test` adds what only the test run needs: the aarch64 stage's
 # cross compiler, its libc and the user-mode emulator; Node, npm and the

@@ -35,6 +35,7 @@ xchan_timeout_at(xchan_chan **out, xchan_deadline deadline)
 	/* XCHAN_DEADLINE_NEVER (any negative deadline): never fires. */
 	t->deadline = deadline < 0 ? INT64_MAX : deadline;
 	t->fire = timeout_fire;
+	t->fire_at_shutdown = 1;
 	ch->timeout = t;
 	err = xchan__timer_add(t);
 	if (err != XCHAN_OK) {

@@ -46,6 +46,9 @@ public final class Xchan {
      */
     public static long apiHandle() { return Native.apiHandle(); }
 
+    /** The factory of virtual threads named "xchan-virtual-N" (null before 21). */
+    static ThreadFactory virtualThreads() { return VIRTUAL; }
+
     /** True when this JVM has virtual threads (21+). */
     public static boolean hasVirtualThreads() { return VIRTUAL != null; }
 

@@ -23,19 +23,32 @@ jmethodID jx_wake, jx_decode, jx_step, jx_complete, jx_callback;
 static jclass jx_XchanException;
 static jmethodID jx_exc_of;
 static pthread_key_t attach_key;
+/* Set by a JVM shutdown hook (Native.java): from then on no thread enters
+ * or leaves the JVM, since a thread that does after the VM has exited blocks
+ * for ever (HotSpot's VM_Exit::wait_if_vm_exited). */
+static atomic_int jx_vm_exiting;
 static atomic_long jx_live_hosts; /* host wrappers alive, for leak tests */
+
 
 static void
 detach_at_exit(void *v)
 {
-	if (v != NULL && jx_vm != NULL)
+	if (v != NULL && jx_vm != NULL && !atomic_load(&jx_vm_exiting))
 		(*jx_vm)->DetachCurrentThread(jx_vm);
+}
+
+JNIEXPORT void JNICALL
+Java_io_xchan_Native_vmExiting(JNIEnv *env, jclass cls)
+{
+	atomic_store(&jx_vm_exiting, 1);
 }
 
 static JNIEnv *
 attach(const char *name)
 {
 	JNIEnv *env = NULL;
+	if (atomic_load_explicit(&jx_vm_exiting, memory_order_relaxed))
+		return NULL;
 	jint rc = (*jx_vm)->GetEnv(jx_vm, (void **)&env, JNI_VERSION_1_8);
 	if (rc == JNI_OK)
 		return env;
@@ -66,7 +79,8 @@ hook_thread_exit(void *user, const char *name)
 {
 	if (pthread_getspecific(attach_key) != NULL) {
 		pthread_setspecific(attach_key, NULL);
-		(*jx_vm)->DetachCurrentThread(jx_vm);
+		if (!atomic_load(&jx_vm_exiting))
+			(*jx_vm)->DetachCurrentThread(jx_vm);
 	}
 }
 

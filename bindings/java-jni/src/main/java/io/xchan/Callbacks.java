@@ -10,7 +10,20 @@ import java.util.function.Predicate;
 final class Callbacks {
     private Callbacks() {}
 
-    static final int INSTANTIATE = 0, PREDICATE = 1, FUNCTION = 2, REDUCE = 3, ASYNC = 4;
+    static final int INSTANTIATE = 0, PREDICATE = 1, FUNCTION = 2, REDUCE = 3, ASYNC = 4, MAPN = 5;
+
+    /** A result for C: null (nil), a Native.Enc, or Failed. */
+    private static Object enc(Object r) {
+        if (r == null) return null;
+        Native.Enc e = new Native.Enc();
+        if (r instanceof Flow.Reduced) {
+            e.reduced = true;
+            r = ((Flow.Reduced) r).value;
+            if (r == null) return e; // kind NIL
+        }
+        Native.encode(r, e);
+        return e;
+    }
 
     @SuppressWarnings("unchecked")
     static Object call(Object fn, int what, Object a, Object b) {
@@ -19,13 +32,20 @@ final class Callbacks {
                 case INSTANTIATE:
                     return ((Xf.Spec) fn).instantiate();
                 case PREDICATE:
-                    return ((Predicate<Object>) fn).test(a);
+                    return enc(((Predicate<Object>) fn).test(a));
                 case FUNCTION:
-                    return ((Function<Object, Object>) fn).apply(a);
+                    return enc(((Function<Object, Object>) fn).apply(a));
+                case MAPN:
+                    return enc(((Function<Object, Object>) fn).apply(List.of((Object[]) a)));
                 case REDUCE:
-                    return ((BiFunction<Object, Object, Object>) fn).apply(a, b);
+                    return enc(((BiFunction<Object, Object, Object>) fn).apply(a, b));
                 case ASYNC:
-                    ((BiConsumer<Object, Object>) fn).accept(a, b);
+                    try {
+                        ((BiConsumer<Object, Object>) fn).accept(a, b);
+                    } catch (RuntimeException | Error e) {
+                        ((Chan<?>) b).close(); // the element yields nothing
+                        throw e;
+                    }
                     return null;
                 default:
                     throw new IllegalArgumentException("xchan: unknown callback " + what);

@@ -60,6 +60,22 @@ public final class Chan<T> implements AutoCloseable {
 
     long handle() { return handle; }
 
+    /** Releases a native handle once (Cleaner or explicit). */
+    static final class Releaser implements Runnable {
+        private final java.util.concurrent.atomic.AtomicLong ptr;
+        private final java.util.function.LongConsumer release;
+
+        Releaser(java.util.concurrent.atomic.AtomicLong ptr, java.util.function.LongConsumer release) {
+            this.ptr = ptr;
+            this.release = release;
+        }
+
+        @Override public void run() {
+            long p = ptr.getAndSet(0);
+            if (p != 0) release.accept(p);
+        }
+    }
+
     // ---- construction -----------------------------------------------------------
 
     /** An unbuffered channel: a put waits for a taker. */

@@ -50,6 +50,8 @@ final class Native {
                     + " (same major, minor at least)");
         }
         Upcalls.start();
+        // From the JVM's exit on, xchan's threads must not enter or leave it.
+        Runtime.getRuntime().addShutdownHook(new Thread(Native::vmExiting, "xchan-exit"));
     }
 
     static void ensureLoaded() {}
@@ -182,6 +184,7 @@ final class Native {
         long bits;
         Object ref;
         byte[] data;
+        boolean reduced; // a reduce step's early stop (Flow.reduced)
     }
 
     static void encode(Object v, Enc e) {
@@ -258,6 +261,7 @@ final class Native {
     }
 
     // ---- natives ---------------------------------------------------------------
+    static native void vmExiting();
     static native int libraryVersion();
     static native int headerVersion();
     static native int checkVersion(int number);
@@ -285,4 +289,30 @@ final class Native {
     static native long xformNew(Object instanceFactory);
     static native int emitPush(long emit, int kind, long bits, Object ref, byte[] data);
     static native void upcallServe();
+
+    // combinators (jx_comb.c)
+    static native long pipe(long from, long to, boolean close);
+    static native long pipeline(int mode, int n, long to, Object spec, long from, boolean close);
+    static native long pipelineAsync(int n, long to, Object af, long from, boolean close);
+    static native long multNew(long src);
+    static native void multTap(long m, long ch, boolean close);
+    static native void multUntap(long m, long ch);
+    static native void multRelease(long m);
+    static native long pubNew(long src, Object topicFn);
+    static native void pubCtl(long p, int op, int kind, long bits, Object ref, byte[] data, long ch,
+            boolean close, int bufKind, long cap);
+    static native void pubRelease(long p);
+    static native long mixNew(long out);
+    static native int mixCtl(long m, int op, long ch, int mask, int flags);
+    static native void mixRelease(long m);
+    static native long merge(long[] chans, int kind, long cap);
+    static native long split(long src, Object pred, int tkind, long tcap, int fkind, long fcap,
+            long[] out);
+    static native long mapN(long[] chans, Object fn, int kind, long cap);
+    static native long takeN(long src, long n, int kind, long cap);
+    static native long reduce(long src, Object fn, Object spec, int kind, long bits, Object ref,
+            byte[] data);
+    static native long into(long src, int[] kinds, long[] bits, Object[] refs, byte[][] datas);
+    static native long ontoChan(long ch, int[] kinds, long[] bits, Object[] refs, byte[][] datas,
+            boolean close);
 }

@@ -5,8 +5,8 @@
 #   make test         every test stage (see ci/test.sh); installs what is missing
 #   make build        configure and build build/ (Release)
 #   make bench        the side-by-side benchmarks (bench/run.py)
-#   make bench-quick  a short benchmark run
-#   make format       clang-format -i over core/ and examples/
+#   make bench-quick  a short benchmark run (results in bench/results/quick/)
+#   make format       clang-format -i over core/, examples/ and the C runner
 #   make format-check report files clang-format would change
 #   make check-symbols  exported symbols of build/libxchan.so vs core/xchan.abi
 #   make abi-update   rewrite core/xchan.abi from build/libxchan.so (deliberate)
@@ -52,7 +52,7 @@ bench: deps
 bench-quick: deps
 	$(PYTHON) bench/run.py --quick
 
-FORMAT_FILES = $(shell find core examples tests/cross -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null)
+FORMAT_FILES = $(shell find core examples tests/cross tests/fuzz tests/gochan tests/conformance/runners/c bindings/python/src -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null)
 
 format: deps
 	clang-format -i $(FORMAT_FILES)

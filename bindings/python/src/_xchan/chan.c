@@ -70,7 +70,7 @@ xpy_on_main_thread(void)
 int32_t
 xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 {
-	int eintr = xpy_on_main_thread() && XPY_HAVE(xchan_take_ex);
+	int eintr = xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;
@@ -86,7 +86,7 @@ xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 int32_t
 xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl)
 {
-	int eintr = xpy_on_main_thread() && XPY_HAVE(xchan_put_ex);
+	int eintr = xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;

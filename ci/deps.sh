@@ -19,13 +19,28 @@ declare -A probe=(
 	[make]=make
 	[binutils]=nm
 	[util-linux]=setarch
+	[clang]=clang
+	# native workers (xchan_native_run) and the SWIG binding (bindings/ruby)
+	[pkg-config]=pkg-config
+	[libffi-dev]=true
+	[swig]=swig
+	[ruby]=ruby
+	[ruby-dev]=true
+	# the Python binding (bindings/python): a venv, Python.h
+	[python3-venv]=true
+	[python3-dev]=true
+	# cJSON: the conformance suite's C runner parses its cases with it.
+	[libcjson-dev]=true
 )
 # `ci/deps.sh test` adds what only the test run needs: the aarch64 stage's
-# cross compiler, its libc and the user-mode emulator.
+# cross compiler, its libc and the user-mode emulator; Node, npm and the
+# Node-API headers for the node stage.
 if [ "${1:-}" = test ]; then
 	probe[gcc-aarch64-linux-gnu]=aarch64-linux-gnu-gcc
 	probe[libc6-dev-arm64-cross]=true
 	probe[qemu-user]=qemu-aarch64
+	probe[nodejs]=node
+	probe[npm]=npm
 fi
 
 missing=()
@@ -36,6 +51,13 @@ for pkg in "${!probe[@]}"; do
 		command -v "${probe[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
 	fi
 done
+# The node stage builds against the running Node's headers (Debian ships
+# them in libnode-dev; NodeSource's nodejs carries them itself).
+if [ "${1:-}" = test ] && ! [ -f /usr/include/node/node_api.h ] &&
+	! { command -v node >/dev/null 2>&1 &&
+		[ -f "$(dirname "$(readlink -f "$(command -v node)")")/../include/node/node_api.h" ]; }; then
+	missing+=(libnode-dev)
+fi
 for pkg in ${XCHAN_DEPS_EXTRA:-}; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done

@@ -13,12 +13,29 @@
 #   ucontext   build-ucontext/ (ucontext context switch) + ctest
 #   aarch64    build-aarch64/ (cross gcc) + ctest under qemu-aarch64
 #   valgrind   memcheck over build/'s tests
-#   format     every C file under core/ and examples/ matches .clang-format
+#   stress-tsan  core/src/stress_all_test (every channel kind and op, threads
+#              and go tasks, exact value accounting) for XCHAN_STRESS_TSAN_SECONDS
+#              (90) on build-tsan/
+#   fuzz       build-fuzz/ (clang, libFuzzer, ASan+UBSan): the op-script
+#              fuzzer for XCHAN_FUZZ_SECONDS (60), then the corpus replayed
+#   format     every C file under core/, examples/, tests/cross/ and the C
+#              conformance runner, tests/fuzz/ and tests/gochan/ match
+#              .clang-format
+#   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
+#   python     pip install ./bindings/python into build-python/venv + pytest
+#   python-asan  the same suite on a Debug core built with ASan+UBSan
+#              (build-python/venv-asan, libasan preloaded, leak check off:
+#              CPython does not free everything at exit)
+#   node       the Node binding: `npm install ./bindings/node` into a scratch
+#              project (builds addon + core, no download), then npm test
+#   conformance  tests/conformance/run (every language runner that exists;
+#                the C one on build/ and on build-tsan/)
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
 #   XCHAN_SKIP="valgrind ..."      skip these stages
 #   XCHAN_JOBS=2                   build and ctest parallelism
+#   XCHAN_FUZZ_SECONDS=60          how long the fuzz stage fuzzes
 # Exit status: 0 when every stage passed, 1 otherwise.
 set -uo pipefail
 
@@ -27,7 +44,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind format"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node conformance"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -93,7 +110,7 @@ run_ctest() {
 st_build() {
 	local log rc n
 	log=$(mktemp)
-	bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release 2>&1 | tee "$log"
+	bash ci/build.sh default -DCMAKE_BUILD_TYPE=Release -DXCHAN_FFI=ON 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	# Warnings do not fail the build (XCHAN_WERROR is off), but show.
 	n=$(grep -c 'warning:' "$log" || true)
@@ -130,7 +147,8 @@ PY
 st_headers() {
 	# The object libraries in tests/CMakeLists.txt compile xchan.h alone;
 	# building them again is a no-op when the build stage made them.
-	cmake --build build --target xchan_header_c99 xchan_header_cxx
+	cmake --build build --target xchan_header_c99 xchan_header_cxx \
+		xchan_header_ext_c99 xchan_header_ext_cxx
 }
 
 st_symbols() {
@@ -138,7 +156,7 @@ st_symbols() {
 }
 
 st_asan() {
-	bash ci/build.sh asan -DXCHAN_SANITIZER=address || return 1
+	bash ci/build.sh asan -DXCHAN_SANITIZER=address -DXCHAN_FFI=ON || return 1
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_init_order=1:check_initialization_order=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		run_ctest build-asan
@@ -161,7 +179,7 @@ tsan_prefix() {
 
 st_tsan() {
 	local prefix
-	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread || return 1
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread -DXCHAN_FFI=ON || return 1
 	prefix=$(tsan_prefix)
 	[ -n "$prefix" ] && echo "TSan needs ASLR off here: running under '$prefix'"
 	local supp=""
@@ -171,7 +189,7 @@ st_tsan() {
 }
 
 st_ucontext() {
-	bash ci/build.sh ucontext -DXCHAN_FORCE_UCONTEXT=ON || return 1
+	bash ci/build.sh ucontext -DXCHAN_FORCE_UCONTEXT=ON -DXCHAN_FFI=ON || return 1
 	run_ctest build-ucontext
 }
 
@@ -202,10 +220,174 @@ st_valgrind() {
 	return "$rc"
 }
 
+st_stress_tsan() {
+	local prefix secs=${XCHAN_STRESS_TSAN_SECONDS:-90} log rc supp=""
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread >/dev/null || return 1
+	prefix=$(tsan_prefix)
+	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"
+	log=$(mktemp)
+	XCHAN_STRESS_ALL_SECONDS=$secs XTEST_DEADLINE_S=$((secs + 240)) \
+	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1$supp} \
+		$prefix build-tsan/tests/stress_all_test 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note="$(grep -Eo 'total ops +[0-9]+' "$log" | grep -Eo '[0-9]+$') ops in $secs s, $(grep -Eo 'lost [0-9]+, duplicated [0-9]+' "$log")"
+	rm -f "$log"
+	return "$rc"
+}
+
+# fuzz: tests/fuzz's reference model against the core under libFuzzer
+# (clang), seeded from the corpus in the tree; new inputs go to a scratch
+# directory, a finding (crash-*) is kept under build-fuzz/ and fails the
+# stage.  Then the tree's corpus is replayed by the fuzzer binary.
+st_fuzz() {
+	local dir=build-fuzz secs=${XCHAN_FUZZ_SECONDS:-60} log rc work runs
+	command -v clang >/dev/null 2>&1 || { stage_note="clang missing"; return 1; }
+	if [ ! -f "$dir/CMakeCache.txt" ]; then
+		CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja \
+			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXCHAN_SANITIZER=address \
+			-DXCHAN_BUILD_FUZZER=ON -DXCHAN_BUILD_EXAMPLES=OFF \
+			-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >"$dir.configure.log" 2>&1 ||
+			{ cat "$dir.configure.log"; return 1; }
+	fi
+	cmake --build "$dir" --parallel "$jobs" --target fuzz_chan || return 1
+	work=$(mktemp -d)
+	log=$(mktemp)
+	(cd "$dir" && ./tests/fuzz/fuzz_chan -max_total_time="$secs" -max_len=512 -len_control=0 \
+		-print_final_stats=1 "$work" "$root/tests/fuzz/corpus") 2>&1 |
+		grep -v '^#[0-9]' | tail -n 40 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	runs=$(grep -Eo 'number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$')
+	rm -rf "$work"
+	if [ "$rc" -ne 0 ]; then
+		stage_note="finding: see build-fuzz/crash-* (add it to tests/fuzz/corpus)"
+		rm -f "$log"
+		return 1
+	fi
+	"$dir/tests/fuzz/fuzz_chan" -runs=0 "$root/tests/fuzz/corpus" >"$log" 2>&1
+	rc=$?
+	tail -n 2 "$log"
+	rm -f "$log"
+	stage_note="${runs:-?} executions in ${secs} s, corpus replayed ($(ls tests/fuzz/corpus | wc -l) scripts)"
+	return "$rc"
+}
+
+# The conformance matrix: the driver runs every language runner that exists
+# (the C runner over build/), then the C runner again on the TSan build.
+# Languages whose runner is not written yet are listed as missing and do not
+# fail the stage (tests/conformance/run --strict makes them fail).
+st_conformance() {
+	local log rc=0 prefix supp=""
+	log=$(mktemp)
+	if [ ! -x build/tests/conformance/runners/c/xchan-conformance ]; then
+		stage_note="the C runner was not built (libcjson-dev missing?)"
+		return 1
+	fi
+	python3 tests/conformance/run --build build -q 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	stage_note=$(grep -Eo '^conformance: [0-9]+ cases' "$log" | tail -n1)
+	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread || return 1
+	prefix=$(tsan_prefix)
+	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"
+	echo "--- the C runner on the TSan build"
+	XCHAN_RUNNER_PREFIX="$prefix" \
+	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1$supp} \
+		python3 tests/conformance/run --build build-tsan --langs c -q 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	grep -q '^conformance: PASS' "$log" || stage_note="$stage_note; TSan run failed"
+	rm -f "$log"
+	return "$rc"
+}
+
 st_format() {
 	bash ci/format-check.sh && return 0
 	stage_note="files differ from .clang-format: run make format"
 	return 1
+}
+
+# The Ruby binding is generated from core/xchan.i by the build stage (when
+# SWIG and Ruby's headers are present: ci/deps.sh installs them); its suite
+# drives libsensor.so through the native runner.
+st_swig() {
+	local ext=build/bindings/ruby/lib/xchan/Raw.so log rc
+	if [ ! -f "$ext" ]; then
+		stage_note="$ext was not built (swig or ruby-dev missing?)"
+		return 1
+	fi
+	log=$(mktemp)
+	XCHAN_BUILD_DIR=$root/build timeout 600 ruby bindings/ruby/test/run.rb 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ runs, [0-9]+ assertions, [0-9]+ failures, [0-9]+ errors' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
+# The Python binding, installed as a user would (pip install
+# ./bindings/python builds the core from this checkout through
+# scikit-build-core) into a venv under build-python/, so the system Python
+# is untouched; then its pytest suite.
+st_python() {
+	local venv=build-python/venv log rc
+	if [ ! -x "$venv/bin/python" ]; then
+		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
+	fi
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
+		./bindings/python pytest build || { stage_note="pip install failed"; return 1; }
+	# The sdist must hold the core: build it, then a wheel from it.
+	rm -rf build-python/dist
+	"$venv/bin/python" -m build -q --outdir build-python/dist bindings/python >/dev/null ||
+		{ stage_note="python -m build (sdist + wheel from it) failed"; return 1; }
+	tar tzf build-python/dist/xchan-*.tar.gz >build-python/dist/sdist.list &&
+		grep -q '/_core/core/include/xchan/xchan.h$' build-python/dist/sdist.list ||
+		{ stage_note="the sdist lacks the core sources"; return 1; }
+	log=$(mktemp)
+	(cd bindings/python && timeout 900 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ (passed|failed)[^=]*' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
+st_python_asan() {
+	local venv=build-python/venv-asan log rc asan
+	asan=$(cc -print-file-name=libasan.so)
+	[ -f "$asan" ] || { stage_note="libasan.so not found"; return 1; }
+	if [ ! -x "$venv/bin/python" ]; then
+		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
+	fi
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
+		scikit-build-core pytest || { stage_note="pip install failed"; return 1; }
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation \
+		-Ccmake.define.XCHAN_SANITIZER=address -Ccmake.build-type=Debug \
+		-Cbuild-dir=build-python/asan ./bindings/python ||
+		{ stage_note="pip install (ASan core) failed"; return 1; }
+	log=$(mktemp)
+	(cd bindings/python && LD_PRELOAD=$asan XCHAN_PY_SANITIZED=1 \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		timeout 1200 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ (passed|failed)[^=]*' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
+# The Node binding, installed as a user would (npm install ./bindings/node
+# from a project of their own builds the addon and the core from this
+# checkout against the running Node's headers), then its node:test suite
+# with its devDependencies (typescript).
+st_node() {
+	local scratch log rc
+	scratch=$(mktemp -d)
+	(cd "$scratch" && npm init -y >/dev/null &&
+		npm install --no-audit --no-fund "$root/bindings/node" &&
+		node -e "const x = require('xchan'); if (!new x.Chan(1).offer(1)) process.exit(1); console.log('xchan', x.version, 'loads from a user project')") ||
+		{ rm -rf "$scratch"; stage_note="npm install ./bindings/node failed"; return 1; }
+	rm -rf "$scratch"
+	log=$(mktemp)
+	(cd bindings/node && npm install --no-audit --no-fund && timeout 900 npm test) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -E '^# (pass|fail|skipped) ' "$log" | tr '\n' ' ')
+	rm -f "$log"
+	return "$rc"
 }
 
 # ---- run --------------------------------------------------------------------
@@ -221,14 +403,21 @@ stage tsan st_tsan
 stage ucontext st_ucontext
 stage aarch64 st_aarch64
 stage valgrind st_valgrind build
+stage stress-tsan st_stress_tsan
+stage fuzz st_fuzz
 stage format st_format
+stage swig st_swig build
+stage python st_python
+stage python-asan st_python_asan
+stage node st_node
+stage conformance st_conformance build
 
 passed=0
 failed=0
 echo
 echo "=== summary ($((SECONDS - t_start)) s)"
 for i in "${!names[@]}"; do
-	printf '  %-9s %-4s %5s s  %s\n' "${names[$i]}" "${results[$i]}" \
+	printf '  %-11s %-4s %5s s  %s\n' "${names[$i]}" "${results[$i]}" \
 		"${times[$i]}" "${notes[$i]}"
 	if [ "${results[$i]}" = FAIL ]; then
 		failed=$((failed + 1))

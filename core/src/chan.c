@@ -4,6 +4,13 @@
  * async.c reuse the locked try-functions here.
  *
  * Design notes: see chan.h (locks, invariants) and sel.h (wait protocol).
+ * Every locked section leaves its side effects in an xchan__ctx, finished
+ * after the unlock in the completion contract's order: waiters woken, async
+ * ops settled, then user code (callbacks, value releases) on the thread's
+ * own stack.  A blocking put/take holds a channel reference while it waits,
+ * so a release of the caller's last reference cannot free it under the
+ * waiter.  Non-blocking calls only try the step lock (XCHAN_EAGAIN, or
+ * xchan__xform_kick hands the work to its holder).
  * The buffered fast path is one lock acquire/release with no allocation:
  * the ring grows (doubling, up to the capacity) only while it fills for the
  * first time.
@@ -235,17 +242,54 @@ drop_value(xchan__ctx *cx, xchan_val v)
 }
 
 void
-xchan__ctx_finish(xchan__ctx *cx)
+xchan__ctx_finish_waiters(xchan__ctx *cx)
 {
-	if (cx->done) {
-		xchan__sel_finish_list(cx->done);
-		cx->done = NULL;
-		cx->tail = &cx->done;
+	xchan__sel *s = cx->done;
+	if (s == NULL)
+		return;
+	cx->done = NULL;
+	cx->tail = &cx->done;
+	/* Threads and tasks first: a slow callback must not delay them. */
+	xchan__sel *async_head = NULL, **atail = &async_head;
+	while (s) {
+		xchan__sel *next = s->done_next; /* read before s may die */
+		if (s->owner == XCHAN__OWNER_ASYNC) {
+			*atail = s;
+			atail = &s->done_next;
+		} else {
+			xchan__sel_finish(s);
+		}
+		s = next;
 	}
+	*atail = NULL;
+	for (s = async_head; s;) {
+		/* Read next first: when the op's registrar is still
+		 * registering, it settles and frees the op itself. */
+		xchan__sel *next = s->done_next;
+		atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
+		    memory_order_release);
+		xchan__op_completed(s->op, &cx->dl);
+		s = next;
+	}
+}
+
+static void
+run_user_phase(void *arg)
+{
+	xchan__ctx *cx = arg;
+	xchan__deliver_all(&cx->dl);
 	if (cx->ndrops) {
 		xchan__vals_release(cx->drops, cx->ndrops);
 		cx->ndrops = 0;
 	}
+}
+
+void
+xchan__ctx_finish(xchan__ctx *cx)
+{
+	xchan__ctx_finish_waiters(cx);
+	if (cx->dl.head != NULL || cx->ndrops)
+		xchan__on_thread_stack(run_user_phase, cx);
 }
 
 /* ---- the locked algorithms (core.async's put/take, §2.2 and §2.3) -------- */
@@ -447,6 +491,8 @@ check_put_args(xchan_chan *ch, xchan_val v)
 		return XCHAN_EINVAL;
 	if (v.kind == XCHAN_NIL)
 		return XCHAN_ENIL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	return XCHAN_OK;
 }
 
@@ -459,8 +505,33 @@ deadline_passed(xchan_deadline d)
 	       d <= xchan_now();
 }
 
+/* Validates wait options: NULL, or a struct of at least the first
+ * version's size with known flags.  XCHAN_ECANCELED if its token fired. */
 int32_t
-xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
+xchan__wait_opts_check(const xchan_wait_opts *opts)
+{
+	if (opts == NULL)
+		return XCHAN_OK;
+	if (opts->size < sizeof(xchan_wait_opts) ||
+	    (opts->flags & ~(uint32_t)XCHAN_WAIT_EINTR) != 0)
+		return XCHAN_EINVAL;
+	if (opts->cancel != NULL && xchan_cancel_fired(opts->cancel) == 1)
+		return XCHAN_ECANCELED;
+	return XCHAN_OK;
+}
+
+void
+xchan__sel_apply_opts(xchan__sel *s, const xchan_wait_opts *opts)
+{
+	if (opts == NULL)
+		return;
+	s->token = opts->cancel;
+	s->wait_flags = opts->flags;
+}
+
+static int32_t
+put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
+    const xchan_wait_opts *opts)
 {
 	int32_t err = check_put_args(ch, v);
 	if (err != XCHAN_OK)
@@ -473,8 +544,15 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 			return XCHAN_EAGAIN;
 	}
 	bool xf = ch->xf != NULL;
-	if (xf)
-		xchan__lock_acquire(&ch->step_lock);
+	if (xf) {
+		/* Non-blocking calls never wait for another thread's step. */
+		if (deadline == XCHAN_DEADLINE_POLL) {
+			if (!xchan__step_try_acquire(ch))
+				return XCHAN_EAGAIN;
+		} else {
+			xchan__step_acquire(ch);
+		}
+	}
 	chan_lock_counting(ch);
 	/* Fast paths: nobody waiting and room in the ring, or a full dropping /
 	 * sliding buffer (the policy drops a value; released after unlock). */
@@ -515,7 +593,7 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	    deadline_passed(deadline)) {
 		xchan__chan_unlock(ch);
 		if (xf)
-			xchan__lock_release(&ch->step_lock);
+			xchan__step_release(ch, &cx);
 		xchan__ctx_finish(&cx);
 		if (err == XCHAN_EAGAIN && deadline != XCHAN_DEADLINE_POLL)
 			err = XCHAN_ETIMEDOUT;
@@ -524,28 +602,54 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	if (!xchan__chan_may_queue(ch, true)) {
 		xchan__chan_unlock(ch);
 		if (xf)
-			xchan__lock_release(&ch->step_lock);
+			xchan__step_release(ch, &cx);
+		xchan__ctx_finish(&cx);
 		return XCHAN_ELIMIT;
 	}
 	xchan__sel s;
 	xchan__sel_init(&s);
+	xchan__sel_apply_opts(&s, opts);
 	xchan__waiter w = {.sel = &s,
 	    .chan = ch,
 	    .val = v,
 	    .index = 0,
 	    .is_put = 1};
+	/* A waiter keeps the channel alive: the caller's reference may be
+	 * dropped by another thread while we wait. */
+	xchan_chan_retain(ch);
 	xchan__chan_enqueue(ch, &w);
 	xchan__chan_unlock(ch);
 	if (xf)
-		xchan__lock_release(&ch->step_lock);
+		xchan__step_release(ch, &cx);
+	xchan__ctx_finish(&cx);
 	err = xchan__sel_wait(&s, deadline);
-	if (err == XCHAN_ETIMEDOUT) {
+	if (err != XCHAN_OK) {
+		/* Timed out, canceled or interrupted: nothing transferred,
+		 * v is the caller's. */
 		xchan__chan_withdraw(&w);
-		return XCHAN_ETIMEDOUT; /* nothing transferred: v is the caller's */
+		xchan_chan_release(ch);
+		return err;
 	}
+	xchan_chan_release(ch);
 	/* A transform that stopped the channel discards queued values. */
 	xchan_val_release(s.result.val);
 	return s.result.err;
+}
+
+int32_t
+xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
+{
+	return put_impl(ch, v, deadline, NULL);
+}
+
+int32_t
+xchan_put_ex(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
+    const xchan_wait_opts *opts)
+{
+	int32_t err = xchan__wait_opts_check(opts);
+	if (err != XCHAN_OK)
+		return err;
+	return put_impl(ch, v, deadline, opts);
 }
 
 int32_t
@@ -555,14 +659,29 @@ xchan_offer(xchan_chan *ch, xchan_val v)
 }
 
 /* Take with the transform detours, entered with the lock held; returns
- * with the lock dropped unless it returns XCHAN_EAGAIN (then it is held). */
+ * with the lock dropped unless it returns XCHAN_EAGAIN (then it is held).
+ * `nonblock` (poll): never waits for the step lock; the work a step must do
+ * is handed to its holder (xchan__xform_kick) and the answer is EAGAIN if
+ * it was not done at once. */
 static int32_t
-take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
+take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self,
+    bool nonblock)
 {
+	bool kicked = false;
 	for (;;) {
 		int32_t err = xchan__chan_try_take(ch, out, cx, self);
 		if (err == XCHAN_EAGAIN)
 			return err;
+		if (nonblock && (err == XCHAN__NEED_REFILL ||
+		                    err == XCHAN__NEED_COMPLETE)) {
+			if (kicked)
+				return XCHAN_EAGAIN; /* lock held */
+			kicked = true;
+			xchan__chan_unlock(ch);
+			xchan__xform_kick(ch);
+			xchan__chan_lock(ch);
+			continue;
+		}
 		xchan__chan_unlock(ch);
 		if (err == XCHAN__NEED_REFILL)
 			xchan__xform_refill(ch);
@@ -574,11 +693,16 @@ take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
 	}
 }
 
-int32_t
-xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
+static int32_t
+take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
+    const xchan_wait_opts *opts)
 {
 	if (out == NULL || ch == NULL)
 		return XCHAN_EINVAL;
+	if (xchan__forked()) {
+		*out = xchan_val_nil();
+		return XCHAN_EFORK;
+	}
 	if (ch->lf) {
 		int lf = lf_op(ch, false, out, deadline);
 		if (lf == XCHAN__LF_OK)
@@ -599,11 +723,16 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 	*out = xchan_val_nil();
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);
-	int32_t err = take_locked(ch, out, &cx, NULL);
+	bool nonblock = deadline == XCHAN_DEADLINE_POLL;
+	int32_t err = take_locked(ch, out, &cx, NULL, nonblock);
 	if (err != XCHAN_EAGAIN) {
 		xchan__ctx_finish(&cx);
-		if (cx.need_refill)
-			xchan__xform_refill(ch);
+		if (cx.need_refill) {
+			if (nonblock)
+				xchan__xform_kick(ch);
+			else
+				xchan__xform_refill(ch);
+		}
 		return err;
 	}
 	if (deadline == XCHAN_DEADLINE_POLL || deadline_passed(deadline)) {
@@ -617,16 +746,38 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 	}
 	xchan__sel s;
 	xchan__sel_init(&s);
+	xchan__sel_apply_opts(&s, opts);
 	xchan__waiter w = {.sel = &s, .chan = ch, .index = 0, .is_put = 0};
+	xchan_chan_retain(ch); /* a waiter keeps the channel alive */
 	xchan__chan_enqueue(ch, &w);
 	xchan__chan_unlock(ch);
 	err = xchan__sel_wait(&s, deadline);
-	if (err == XCHAN_ETIMEDOUT) {
+	if (err != XCHAN_OK) {
 		xchan__chan_withdraw(&w);
-		return XCHAN_ETIMEDOUT;
+		xchan_chan_release(ch);
+		return err;
 	}
+	xchan_chan_release(ch);
 	*out = s.result.val;
 	return s.result.err;
+}
+
+int32_t
+xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
+{
+	return take_impl(out, ch, deadline, NULL);
+}
+
+int32_t
+xchan_take_ex(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
+    const xchan_wait_opts *opts)
+{
+	if (out != NULL)
+		*out = xchan_val_nil();
+	int32_t err = xchan__wait_opts_check(opts);
+	if (err != XCHAN_OK)
+		return err;
+	return take_impl(out, ch, deadline, opts);
 }
 
 int32_t
@@ -640,6 +791,8 @@ xchan_chan_close(xchan_chan *ch)
 {
 	if (ch == NULL)
 		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	if (ch->xf) {
 		xchan__xform_close(ch);
 		return XCHAN_OK;
@@ -661,16 +814,27 @@ xchan_chan_close(xchan_chan *ch)
 int32_t
 xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 {
-	xchan_chan_opts def = {.size = sizeof(def)};
-	xchan_xform *xf = opts ? opts->xform : NULL;
+	/* The options are read through a copy, so a struct from an older
+	 * header (smaller `size`) reads with its new fields at zero.  The
+	 * xform is taken over whenever the struct reaches its field, even if
+	 * it is too small to accept. */
+	xchan_chan_opts o = {.size = sizeof(o)};
+	xchan_xform *xf = NULL;
+	if (opts != NULL && opts->size >= XCHAN__END_OF(xchan_chan_opts, xform))
+		xf = opts->xform;
 	int32_t err = XCHAN_EINVAL;
 	if (out == NULL)
 		goto fail;
 	*out = NULL;
-	if (opts == NULL)
-		opts = &def;
-	if (opts->size < sizeof(xchan_chan_opts) ||
-	    opts->buf_kind > XCHAN_BUF_PROMISE)
+	if (opts != NULL &&
+	    !xchan__struct_in(&o, sizeof(o), opts, XCHAN__CHAN_OPTS_V1_SIZE))
+		goto fail;
+	opts = &o;
+	if (xchan__forked()) {
+		err = XCHAN_EFORK;
+		goto fail;
+	}
+	if (opts->buf_kind > XCHAN_BUF_PROMISE)
 		goto fail;
 	bool sized = opts->buf_kind == XCHAN_BUF_FIXED ||
 	             opts->buf_kind == XCHAN_BUF_DROPPING ||
@@ -776,6 +940,10 @@ xchan_chan_release(xchan_chan *ch)
 		return;
 	if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	/* After fork the channel's locks may be held by threads that do not
+	 * exist here: leak it rather than touch them. */
+	if (xchan__forked())
+		return;
 	/* Last reference: nobody can operate on it any more.  A pending
 	 * timeout must not fire into freed memory. */
 	size_t extra = 0;
@@ -801,17 +969,23 @@ xchan_chan_release(xchan_chan *ch)
 int32_t
 xchan_chan_info_get(xchan_chan_info *out, xchan_chan *ch)
 {
-	if (out == NULL || ch == NULL || out->size < sizeof(xchan_chan_info))
+	if (out == NULL || ch == NULL || out->size < XCHAN__CHAN_INFO_V1_SIZE)
 		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
+	/* Filled in a full-size copy; only the caller's `size` bytes are
+	 * written back (an older caller's struct is smaller). */
+	xchan_chan_info i = {.size = out->size};
 	xchan__chan_lock(ch);
-	out->buf_kind = ch->buf_kind;
-	out->capacity = ch->buf_kind == XCHAN_BUF_PROMISE ? 0 : ch->cap;
-	out->count = xchan__buf_count(ch);
-	out->closed = ch->closed;
-	out->pending_puts = ch->puts.n;
-	out->pending_takes = ch->takes.n;
-	out->max_pending = ch->max_pending;
-	out->id = ch->id;
+	i.buf_kind = ch->buf_kind;
+	i.capacity = ch->buf_kind == XCHAN_BUF_PROMISE ? 0 : ch->cap;
+	i.count = xchan__buf_count(ch);
+	i.closed = ch->closed;
+	i.pending_puts = ch->puts.n;
+	i.pending_takes = ch->takes.n;
+	i.max_pending = ch->max_pending;
+	i.id = ch->id;
 	xchan__chan_unlock(ch);
+	memcpy(out, &i, out->size < sizeof(i) ? out->size : sizeof(i));
 	return XCHAN_OK;
 }

@@ -58,7 +58,7 @@ extern "C" {
  * Versions.  CMake reads these lines; keep their shape.
  * ------------------------------------------------------------------------- */
 #define XCHAN_VERSION_MAJOR 0
-#define XCHAN_VERSION_MINOR 1
+#define XCHAN_VERSION_MINOR 2
 #define XCHAN_VERSION_PATCH 0
 #define XCHAN_VERSION_NUMBER                                                   \
 	(XCHAN_VERSION_MAJOR * 10000 + XCHAN_VERSION_MINOR * 100 +             \
@@ -74,7 +74,7 @@ XCHAN_API const char *xchan_version_string(void);
 
 /* XCHAN_OK if a program built with header version `header_number` may use the
  * loaded library (same major, library minor >= header minor), else
- * XCHAN_EVERSION.  Bindings call it at load time with XCHAN_VERSION_NUMBER. */
+ * XCHAN_EVERSION (also for a negative number).  Bindings call it at load time with XCHAN_VERSION_NUMBER. */
 XCHAN_API int32_t xchan_check_version(int32_t header_number);
 
 /* ---------------------------------------------------------------------------
@@ -135,7 +135,7 @@ typedef struct xchan_init_params {
 	void *alloc_user;
 	/* --- fields below were added in 0.2; a smaller `size` leaves them
 	 * zero (the defaults). --- */
-	uint32_t flags;		   /* XCHAN_INIT_* bits */
+	uint32_t flags; /* XCHAN_INIT_* bits */
 	uint32_t reserved2;
 	/* Called on every thread xchan starts (executor workers, timer),
 	 * first thing on that thread, and on its way out.  Lets a binding
@@ -144,7 +144,8 @@ typedef struct xchan_init_params {
 	void (*thread_start)(void *user, const char *name);
 	void (*thread_exit)(void *user, const char *name);
 	void *thread_hook_user;
-	/* Stack size of the threads xchan starts; 0: the default (1 MiB). */
+	/* Stack size of the threads xchan starts; 0: the default (1 MiB).
+	 * Otherwise 64 KiB .. 1 GiB. */
 	uint64_t thread_stack_size;
 } xchan_init_params;
 
@@ -155,8 +156,20 @@ typedef struct xchan_init_params {
 /* Sets process-wide parameters.  The first call wins: it must come before any
  * other xchan call that allocates.  Returns XCHAN_ESTATE if xchan was already
  * initialised (by an earlier xchan_init or by first use), XCHAN_EINVAL if
- * `params` is NULL, its size is too small, or only one hook is set.
- * Thread-safety: any thread. */
+ * `params` is NULL, its size is below the first version's (32 bytes: up to
+ * alloc_user), only one hook is set, flags has an unknown bit, or
+ * thread_stack_size is out of range; XCHAN_EFORK in a forked child.
+ * Thread-safety: any thread, concurrently with other xchan_init calls and
+ * with first use: exactly one of them initialises, and its parameters are
+ * the ones in force (the others get XCHAN_ESTATE and change nothing).
+ *
+ * Fork: in a child process created by fork() after xchan was used, calls
+ * that need xchan's threads or shared state (channel operations, channel
+ * and timeout creation, go/thread/io_thread, executors, runtimes and new
+ * host values, xchan_shutdown) return XCHAN_EFORK; releasing a channel
+ * there leaks it.
+ * The atexit shutdown does nothing in such a child.  Values and
+ * everything else that needs no shared state keep working. */
 XCHAN_API int32_t xchan_init(const xchan_init_params *params);
 
 /* Diagnostics.  The library never prints by itself when a hook is set: every
@@ -174,11 +187,16 @@ typedef void (*xchan_log_hook)(void *user, int32_t level, const char *msg);
 XCHAN_API void xchan_set_log_hook(xchan_log_hook hook, void *user);
 
 /* Stops xchan's own threads cleanly: executors finish the tasks they are
- * running and join their threads, the timer thread exits.  Channels stay
- * usable from threads the caller owns; starting new tasks afterwards gives
- * XCHAN_ESHUTDOWN.  Safe to call more than once.  Must not be called from an
- * xchan thread (returns XCHAN_ESTATE).  Blocks until the threads are joined.
- * The library also runs it at process exit. */
+ * running and join their threads, the timer thread exits.  Then it
+ * completes what still waits, on the calling thread: pending timers fire
+ * (a timeout channel closes; an alts_async deadline completes with
+ * XCHAN_ESHUTDOWN), and every async operation still pending on a channel
+ * completes with XCHAN_ESHUTDOWN (a put's value handed back).  Channels stay
+ * usable from threads the caller owns; starting new tasks, timeouts or
+ * deadlines afterwards gives XCHAN_ESHUTDOWN.  Safe to call more than once.
+ * Must not be called from an xchan thread (returns XCHAN_ESTATE).  Blocks
+ * until the threads are joined.  The library also runs it at process exit,
+ * without the completions (no user code runs while the process exits). */
 XCHAN_API int32_t xchan_shutdown(void);
 
 /* ---------------------------------------------------------------------------
@@ -195,7 +213,8 @@ XCHAN_API int64_t xchan_now(void);
 
 /* The deadline `ms` milliseconds from now.  ms < 0 gives
  * XCHAN_DEADLINE_NEVER; ms == 0 gives a deadline that has already passed
- * (which behaves like XCHAN_DEADLINE_POLL). */
+ * (which behaves like XCHAN_DEADLINE_POLL).  Saturating: a duration too
+ * large for the clock gives XCHAN_DEADLINE_NEVER, never a past deadline. */
 XCHAN_API xchan_deadline xchan_deadline_in_ms(int64_t ms);
 
 /* The same in nanoseconds. */
@@ -235,7 +254,8 @@ typedef enum xchan_kind {
 
 typedef struct xchan_val {
 	uint32_t kind; /* an xchan_kind */
-	uint32_t aux;  /* HOST: the runtime id; otherwise 0 */
+	uint32_t aux;  /* HOST: the runtime id; otherwise 0 (a non-zero aux on
+	                  another kind is malformed: XCHAN_EINVAL) */
 	uint64_t bits; /* the payload; read it through the accessors */
 } xchan_val;
 
@@ -279,32 +299,44 @@ typedef struct xchan_runtime {
 	uint32_t size; /* sizeof(xchan_runtime) */
 	uint32_t reserved;
 	const char *name; /* e.g. "cpython", "node", "jvm"; copied */
-	/* Adds a reference to `obj` (called by xchan_val_retain).  May run on
-	 * any thread. */
+	/* Not called since 0.2 (the core counts host values' references
+	 * itself; xchan_val_retain never calls the host) and may be NULL.
+	 * Kept so that the struct's layout stays that of 0.1. */
 	void (*retain)(void *user, void *obj);
-	/* Drops a reference to `obj`.  May run on any thread, including one
-	 * the runtime does not know; never under an xchan lock. */
+	/* Drops the reference the core held on `obj`: called exactly once per
+	 * xchan_val_host (or _string_host/_bytes_host) call, when the last
+	 * copy of that value is released, or when that call fails after
+	 * taking `obj` over.  May run on any thread, including one the
+	 * runtime does not know; never under an xchan lock; never after
+	 * xchan_runtime_unregister returned. */
 	void (*release)(void *user, void *obj);
 	void *user;
 } xchan_runtime;
 
-/* Registers a host runtime; `*out_id` receives its id (> 0).  At most 64
- * runtimes per process.  Errors: XCHAN_EINVAL (NULL, missing hooks or size
- * too small), XCHAN_ELIMIT (table full), XCHAN_ENOMEM. */
+/* Registers a host runtime; `*out_id` receives its id (> 0).  Ids are never
+ * reused; a process may register any number of runtimes over its life.
+ * Errors: XCHAN_EINVAL (NULL, no release hook, or size below the first
+ * version's), XCHAN_ENOMEM, XCHAN_ELIMIT (2^32 - 2 ids used up),
+ * XCHAN_EFORK. */
 XCHAN_API int32_t xchan_runtime_register(uint32_t *out_id,
     const xchan_runtime *rt);
 
 /* Unregisters runtime `id`.  From then on, host values of that runtime that
  * are still alive are never handed back to it: their release hook is not
  * called (the objects are deliberately leaked, since the runtime that could
- * free them is gone), and xchan_get_host for them gives XCHAN_ERUNTIME.
- * The id is never reused.  Errors: XCHAN_EINVAL (unknown id, or already
- * unregistered). */
+ * free them is gone; the leak is reported through the log hook), and
+ * xchan_get_host for them gives XCHAN_ERUNTIME.  Before returning it waits
+ * for release hooks of this runtime already running on other threads (so
+ * do not call it while holding a lock such a hook needs: release the GIL
+ * around it); a hook may unregister its own runtime.  The id is never
+ * reused.  Errors: XCHAN_EINVAL (unknown id, or already unregistered). */
 XCHAN_API int32_t xchan_runtime_unregister(uint32_t id);
 
-/* Wraps a host object; takes over the caller's reference to `obj`.
- * Errors: XCHAN_EINVAL (out or obj NULL), XCHAN_ERUNTIME (runtime id not
- * registered). */
+/* Wraps a host object; takes over the caller's reference to `obj` on
+ * success (on error the caller keeps it).  The core counts the value's
+ * copies itself and calls the runtime's release hook once, when the last
+ * copy is released.  Errors: XCHAN_EINVAL (out or obj NULL),
+ * XCHAN_ERUNTIME (runtime id not registered), XCHAN_ENOMEM. */
 XCHAN_API int32_t xchan_val_host(xchan_val *out, uint32_t runtime_id,
     void *obj);
 
@@ -313,14 +345,17 @@ XCHAN_API int32_t xchan_val_host(xchan_val *out, uint32_t runtime_id,
  * the runtime `runtime_id` gets `obj` itself back through xchan_get_host (so
  * a host string round-trips as the very same object).  Takes over the
  * caller's reference to `obj` (also on error, where it is released through
- * the runtime's hook).  Errors: as xchan_val_string, XCHAN_ERUNTIME. */
+ * the runtime's hook; except XCHAN_ERUNTIME, where there is no runtime to
+ * hand it to and the caller keeps it).  Errors: as xchan_val_string (and
+ * XCHAN_EINVAL for obj NULL), XCHAN_ERUNTIME. */
 XCHAN_API int32_t xchan_val_string_host(xchan_val *out, const char *utf8,
     size_t len, uint32_t runtime_id, void *obj);
 XCHAN_API int32_t xchan_val_bytes_host(xchan_val *out, const void *data,
     size_t len, uint32_t runtime_id, void *obj);
 
 /* Returns a copy of `v` holding a new reference (reference kinds), or `v`
- * itself (scalars).  Never fails. */
+ * itself (scalars).  Never fails and never calls the host (host values'
+ * references are counted by the core), so it is safe on any thread. */
 XCHAN_API xchan_val xchan_val_retain(xchan_val v);
 
 /* Drops the reference `v` holds; scalars and nil are ignored.  Safe from any
@@ -492,7 +527,8 @@ XCHAN_API int32_t xchan_chan_make(xchan_chan **out, uint32_t buf_kind,
 XCHAN_API xchan_chan *xchan_chan_retain(xchan_chan *ch);
 
 /* Drops a reference; the last one frees the channel and releases values still
- * buffered.  Does not close it: a channel with waiters is kept alive by them.
+ * buffered.  Does not close it: a channel with waiters is kept alive by them
+ * (blocking and parked put/take/alts as well as async operations).
  * Safe from any thread, including a garbage collector's finaliser.  NULL is
  * ignored. */
 XCHAN_API void xchan_chan_release(xchan_chan *ch);
@@ -502,8 +538,11 @@ XCHAN_API void xchan_chan_release(xchan_chan *ch);
  * takers that cannot be served complete with XCHAN_ECLOSED; later puts fail
  * with XCHAN_ECLOSED.  A promise channel closed without a value gives
  * XCHAN_ECLOSED to every taker.  Never blocks on other operations' callbacks,
- * which run on this thread after the lock is dropped.  Errors: XCHAN_EINVAL
- * (NULL). */
+ * which run on this thread after the lock is dropped, after the blocked
+ * threads and tasks it released were woken.  Called from inside the
+ * channel's own transform (a step, its completion or its error handler) it
+ * is recorded and takes effect when that step ends (core.async's inner
+ * close), returning XCHAN_OK.  Errors: XCHAN_EINVAL (NULL). */
 XCHAN_API int32_t xchan_chan_close(xchan_chan *ch);
 
 /* Puts `v` on `ch`, waiting until `deadline` for room or a taker.  Inside a
@@ -511,7 +550,7 @@ XCHAN_API int32_t xchan_chan_close(xchan_chan *ch);
  * channel owns `v`; on any error the caller still does.
  * Errors: XCHAN_ECLOSED (closed before the put completed), XCHAN_ETIMEDOUT
  * (deadline passed, nothing was transferred; with XCHAN_DEADLINE_POLL this
- * is XCHAN_EAGAIN), XCHAN_ELIMIT (max_pending puts already waiting),
+ * is XCHAN_EAGAIN, exactly as xchan_offer), XCHAN_ELIMIT (max_pending puts already waiting),
  * XCHAN_ENIL (v is nil), XCHAN_EINVAL (ch NULL, bad kind). */
 XCHAN_API int32_t xchan_put(xchan_chan *ch, xchan_val v,
     xchan_deadline deadline);
@@ -525,12 +564,19 @@ XCHAN_API int32_t xchan_take(xchan_val *out, xchan_chan *ch,
     xchan_deadline deadline);
 
 /* Puts only if it can complete now (core.async offer!).  Never waits, never
- * queues.  XCHAN_OK, XCHAN_EAGAIN (full / no taker), XCHAN_ECLOSED, or the
- * argument errors of xchan_put. */
+ * queues.  XCHAN_OK, XCHAN_EAGAIN (full / no taker, or a transform channel
+ * whose step another thread is running), XCHAN_ECLOSED, or the argument
+ * errors of xchan_put.  Work bound: one channel-lock section; on a
+ * transform channel, plus this value's own step (never another thread's:
+ * the step lock is only tried). */
 XCHAN_API int32_t xchan_offer(xchan_chan *ch, xchan_val v);
 
 /* Takes only if a value is ready now (core.async poll!).  XCHAN_OK,
- * XCHAN_EAGAIN (nothing ready), XCHAN_ECLOSED (closed and drained). */
+ * XCHAN_EAGAIN (nothing ready, or ready only after a step another thread's
+ * step lock holds up: that holder does the work), XCHAN_ECLOSED (closed
+ * and drained).  Never waits.  Work bound: one channel-lock section, plus on
+ * a transform channel whose step lock is free the steps of the pending puts
+ * that fit in the room it made (at most max_pending) and the completion. */
 XCHAN_API int32_t xchan_poll(xchan_val *out, xchan_chan *ch);
 
 /* ---------------------------------------------------------------------------
@@ -540,9 +586,22 @@ XCHAN_API int32_t xchan_poll(xchan_val *out, xchan_chan *ch);
  * starting call returns an error (then never).  By default (as core.async's
  * on-caller? true) the callback runs on the thread that completes the
  * operation: the caller itself when it completes at once, otherwise the
- * counterpart (a putter, a taker, close, the timer thread, or a canceller).
- * With XCHAN_ASYNC_DISPATCH it always runs on the dispatch executor.  It runs
- * with no xchan lock held.
+ * counterpart (a putter, a taker, close, the timer thread, xchan_shutdown,
+ * or a canceller).  With XCHAN_ASYNC_DISPATCH it runs on the dispatch
+ * executor, except for a cancel's (always inline on the canceller).
+ *
+ * The completion contract (docs/threading.md): a callback or notifier runs
+ * with no xchan lock held (no channel lock, no step lock, no timer lock),
+ * never on a go task's stack (a go task that completes an operation runs
+ * the callback on its worker thread's own stack, with xchan_in_go() == 0),
+ * and only after the completer has woken the blocked threads and tasks it
+ * completed in the same step: a slow callback delays no unrelated waiter.
+ * The timer thread runs the callbacks of deadlines (an ordinary thread).
+ *
+ * Registration never waits for another thread: on a transform channel whose
+ * step another thread runs, the operation is queued and that thread serves
+ * it when its step ends.  Work bound of a start call: the attempt (as
+ * offer/poll), then one channel-lock section per clause.
  *
  * The result's value is moved to the callback: the taken value, or for a
  * put_async that did not happen (closed, canceled) the caller's value handed
@@ -571,10 +630,13 @@ typedef struct xchan_op xchan_op;
  * collects the result on its own thread with xchan_op_collect.  `out` must
  * not be NULL: the op handle is how the result is collected. */
 #define XCHAN_ASYNC_NOTIFY 0x200u
+/* (XCHAN_ASYNC_DISPATCH is ignored in notify mode: the notifier is already
+ * the hand-off.  The notifier is suppressed only by a winning
+ * xchan_op_cancel_ex; xchan_op_collect before it runs does not stop it.) */
 
 /* Starts an asynchronous put.  If `out` is not NULL it receives a handle
  * (release it with xchan_op_release), or NULL when the operation already
- * completed during the call.  Returns XCHAN_OK when the callback will run
+ * completed during the call (in notify mode, always the handle).  Returns XCHAN_OK when the callback will run
  * exactly once (it may already have run, with XCHAN_OK or XCHAN_ECLOSED);
  * errors (the callback never runs, `v` stays the caller's): XCHAN_ENIL,
  * XCHAN_ELIMIT, XCHAN_EINVAL (ch or cb NULL), XCHAN_ENOMEM. */
@@ -588,9 +650,11 @@ XCHAN_API int32_t xchan_take_async(xchan_op **out, xchan_chan *ch,
 
 /* Cancels a pending operation.  Never loses a value: either the cancel wins,
  * nothing was transferred and the callback runs (on this thread, before the
- * call returns) with XCHAN_ECANCELED and returns XCHAN_OK; or the operation
- * had already completed (its callback delivers the result) and it returns
- * XCHAN_EDONE.  Errors: XCHAN_EINVAL (NULL). */
+ * call returns, even with XCHAN_ASYNC_DISPATCH; in notify mode the notifier
+ * runs and the collected result is XCHAN_ECANCELED) with XCHAN_ECANCELED and
+ * it returns XCHAN_OK; or the operation had already completed (its callback
+ * delivers the result) and it returns XCHAN_EDONE.  Errors: XCHAN_EINVAL
+ * (NULL). */
 XCHAN_API int32_t xchan_op_cancel(xchan_op *op);
 
 /* Cancel-or-collect.  Never loses a value and never leaves the caller
@@ -605,7 +669,9 @@ XCHAN_API int32_t xchan_op_cancel(xchan_op *op);
  *    `*out` is that result, moved to the caller.
  * Returns XCHAN_EDONE (and *out nil) when the result was already delivered:
  * the callback has run or is running, or it was already collected.
- * Errors: XCHAN_EINVAL (op or out NULL). */
+ * If the operation is completing on another thread right now (claimed, its
+ * result not yet stored), it waits for that store: a few instructions, no
+ * user code.  Errors: XCHAN_EINVAL (op or out NULL). */
 XCHAN_API int32_t xchan_op_cancel_ex(xchan_op *op, xchan_result *out);
 
 /* Notify mode: moves the completed result into `*out` and returns XCHAN_OK;
@@ -650,8 +716,8 @@ XCHAN_API int32_t xchan_cancel_fired(const xchan_cancel *c);
 XCHAN_API void xchan_cancel_release(xchan_cancel *c);
 
 typedef struct xchan_wait_opts {
-	uint32_t size;  /* sizeof(xchan_wait_opts) */
-	uint32_t flags; /* XCHAN_WAIT_* bits */
+	uint32_t size;        /* sizeof(xchan_wait_opts) */
+	uint32_t flags;       /* XCHAN_WAIT_* bits */
 	xchan_cancel *cancel; /* optional */
 } xchan_wait_opts;
 
@@ -661,9 +727,11 @@ typedef struct xchan_wait_opts {
  * it has no effect. */
 #define XCHAN_WAIT_EINTR 1u
 
-/* xchan_put / xchan_take (and xchan_alts_ex below) with wait options (NULL: as the plain
- * calls).  Additional errors: XCHAN_ECANCELED (the token fired),
- * XCHAN_EINTR (XCHAN_WAIT_EINTR and a signal arrived). */
+/* xchan_put / xchan_take (and xchan_alts_ex below) with wait options (NULL:
+ * as the plain calls).  Additional errors: XCHAN_ECANCELED (the token fired,
+ * before or during the wait), XCHAN_EINTR (XCHAN_WAIT_EINTR and a signal
+ * interrupted the wait), XCHAN_EINVAL (size below the first version's,
+ * unknown flags).  A waiting call holds a reference to its token. */
 XCHAN_API int32_t xchan_put_ex(xchan_chan *ch, xchan_val v,
     xchan_deadline deadline, const xchan_wait_opts *opts);
 XCHAN_API int32_t xchan_take_ex(xchan_val *out, xchan_chan *ch,
@@ -677,11 +745,22 @@ XCHAN_API int32_t xchan_take_ex(xchan_val *out, xchan_chan *ch,
  * calling thread's generator (seed it with xchan_random_seed).  A put to a
  * closed channel is "ready" and completes the alts with XCHAN_ECLOSED
  * (ASYNC-204).  When nothing is ready: with XCHAN_DEADLINE_POLL the result is
- * XCHAN_EAGAIN with index -1 (core.async's :default); otherwise it waits until
- * the deadline (XCHAN_ETIMEDOUT, index -1).  Registrations of clauses that
+ * XCHAN_EAGAIN with index -1 (core.async's :default; each clause is tried
+ * once as xchan_offer / xchan_poll, with their bounds: never waits for
+ * another thread's step); otherwise it waits until the deadline
+ * (XCHAN_ETIMEDOUT, index -1).  Registrations of clauses that
  * did not complete are removed from their channels before the call returns
  * (or the callback runs).
+ *
+ * At most XCHAN_ALTS_MAX_CLAUSES (65,536) clauses per call; more is
+ * XCHAN_EINVAL, before anything is tried.
+ *
+ * An alts never pairs its own put clause with its own take clause on the
+ * same unbuffered channel: such a pair is not "ready" (a deliberate
+ * difference from core.async, where the value can be lost there; Go's
+ * select behaves the same way as xchan).
  * ------------------------------------------------------------------------- */
+#define XCHAN_ALTS_MAX_CLAUSES 65536u
 typedef enum xchan_alt_op {
 	XCHAN_ALT_TAKE = 1,
 	XCHAN_ALT_PUT = 2
@@ -703,7 +782,9 @@ typedef struct xchan_clause {
  * value stays the caller's).  Returns out->err, or XCHAN_EAGAIN /
  * XCHAN_ETIMEDOUT with index -1, or an argument error before anything is
  * tried: XCHAN_EINVAL (NULL, n == 0, bad op, NULL chan), XCHAN_ENIL (a put of
- * nil, ASYNC-255), XCHAN_ELIMIT (a channel's pending limit). */
+ * nil, ASYNC-255), XCHAN_ELIMIT (a channel's pending limit).  n above
+ * XCHAN_ALTS_MAX_CLAUSES is XCHAN_EINVAL.  A put of a malformed value
+ * (unknown kind, or non-zero aux on a non-host kind) is XCHAN_EINVAL. */
 XCHAN_API int32_t xchan_alts(xchan_result *out, const xchan_clause *clauses,
     size_t n, uint32_t flags, xchan_deadline deadline);
 
@@ -726,13 +807,15 @@ XCHAN_API void xchan_random_seed(uint64_t seed);
  * ------------------------------------------------------------------------- */
 
 /* A new unbuffered channel that closes `ms` milliseconds from now on the
- * monotonic clock (never earlier).  Each call returns a channel of its own
+ * monotonic clock (never earlier; a duration too large for the clock
+ * never closes it).  Each call returns a channel of its own
  * (core.async shares them within 10 ms; xchan never does).  Releasing the
  * last reference before it fires cancels its timer.  ms <= 0 closes it on
  * the timer thread's next pass.  Errors: XCHAN_EINVAL, XCHAN_ENOMEM. */
 XCHAN_API int32_t xchan_timeout(xchan_chan **out, int64_t ms);
 
-/* The same with an absolute deadline. */
+/* The same with an absolute deadline; XCHAN_DEADLINE_NEVER gives a channel
+ * that never closes by itself. */
 XCHAN_API int32_t xchan_timeout_at(xchan_chan **out, xchan_deadline deadline);
 
 /* ---------------------------------------------------------------------------
@@ -823,7 +906,8 @@ typedef struct xchan_go_opts {
 	uint32_t size; /* sizeof(xchan_go_opts) */
 	uint32_t reserved;
 	const char *name;    /* for reports; copied; NULL: "go-<id>" */
-	uint64_t stack_size; /* go only; 0: the default (64 KiB) */
+	uint64_t stack_size; /* go only; 0: the default (64 KiB); a size the
+	                        system cannot map fails the task (ENOMEM) */
 } xchan_go_opts;
 
 /* Starts fn(arg) as a go task: a stackful coroutine on the dispatch executor.
@@ -850,7 +934,8 @@ XCHAN_API int32_t xchan_io_thread(xchan_chan **out, xchan_go_fn fn, void *arg,
 XCHAN_API int32_t xchan_in_go(void);
 
 /* Task error hook: called with the failing task's name and error code, on
- * the task's thread.  NULL restores the default (a line on stderr). */
+ * the task's thread.  NULL restores the default (an error through the log
+ * hook). */
 typedef void (
     *xchan_task_error_hook)(void *user, const char *task_name, int32_t err);
 XCHAN_API void xchan_set_task_error_hook(xchan_task_error_hook hook,
@@ -859,8 +944,9 @@ XCHAN_API void xchan_set_task_error_hook(xchan_task_error_hook hook,
 /* go-checking.  When enabled (this call, or XCHAN_GO_CHECKING=1 or
  * =<threshold ms> in the environment), a watchdog reports every go task that
  * holds a dispatch worker longer than `threshold_ms` without parking, naming
- * the task, through `hook` (NULL: a line on stderr).  threshold_ms <= 0
- * disables it. */
+ * the task, through `hook` (NULL: a warning through the log hook).
+ * threshold_ms <= 0 disables it; a huge threshold saturates (never wraps to
+ * a small one). */
 typedef void (
     *xchan_go_check_hook)(void *user, const char *task_name, int64_t held_ms);
 XCHAN_API int32_t xchan_set_go_checking(int64_t threshold_ms,

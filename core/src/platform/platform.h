@@ -2,8 +2,9 @@
  * platform.h — what a port must supply.  The core uses nothing else from the
  * operating system.  The POSIX (Linux) port lives in platform/posix/.
  *
- * Fork policy: xchan does not support fork() while its threads run; after a
- * fork only the child's exec (or _exit) is supported (docs/threading.md).
+ * Fork policy: xchan does not work in a child created by fork(): its threads
+ * are not there.  The child is detected (xchan__on_fork_child) and calls
+ * that need xchan's state return XCHAN_EFORK (docs/lifecycle.md).
  */
 #ifndef XCHAN_PLATFORM_H
 #define XCHAN_PLATFORM_H
@@ -18,6 +19,10 @@ int64_t xchan__clock_ns(void);
  * wake, or the absolute deadline (monotonic ns; < 0: none).  Returns 0 when
  * woken (or the value differed), -1 on timeout. */
 int xchan__futex_wait(_Atomic uint32_t *addr, uint32_t expected,
+    int64_t deadline);
+/* xchan__futex_wait that also reports a signal: -2 when the sleep was
+ * interrupted (EINTR).  Not restarted: the caller decides. */
+int xchan__futex_wait_intr(_Atomic uint32_t *addr, uint32_t expected,
     int64_t deadline);
 /* Wakes up to n waiters on addr (n = INT32_MAX for all). */
 void xchan__futex_wake(_Atomic uint32_t *addr, int32_t n);
@@ -36,6 +41,9 @@ void xchan__thread_set_name(const char *name);
  * batching them (Linux: a 1 ns timer slack instead of the default 50 us). */
 void xchan__thread_precise_timers(void);
 int xchan__ncpu(void);
+
+/* Arranges for fn() to run in the child after every fork(). */
+void xchan__on_fork_child(void (*fn)(void));
 
 /* 64 random bits from the OS (for seeding). */
 uint64_t xchan__random_seed(void);

@@ -1,0 +1,200 @@
+// Type declarations for xchan (Node binding).
+
+/** Values a channel carries. null and undefined cannot be put (they mean "closed"). */
+export type Value = NonNullable<unknown>;
+
+export declare class BufferSpec {
+  readonly bufKind: number;
+  readonly capacity: number;
+}
+/** A fixed buffer of n (the same as passing n). */
+export declare function buffer(n: number): BufferSpec;
+/** When full, new values are dropped. */
+export declare function dropping(n: number): BufferSpec;
+/** When full, the oldest value is dropped. */
+export declare function sliding(n: number): BufferSpec;
+
+/** A transform descriptor made by the xf functions. */
+export interface Xform {
+  readonly type: string;
+}
+export declare namespace xf {
+  function map<A, B>(f: (v: A) => B): Xform;
+  function filter<A>(pred: (v: A) => unknown): Xform;
+  function remove<A>(pred: (v: A) => unknown): Xform;
+  function take(n: number): Xform;
+  function partitionAll(n: number): Xform;
+  function mapcat<A, B>(f: (v: A) => Iterable<B>): Xform;
+  function drop(n: number): Xform;
+  function takeWhile<A>(pred: (v: A) => unknown): Xform;
+  function dropWhile<A>(pred: (v: A) => unknown): Xform;
+  function keep<A, B>(f: (v: A) => B | null | undefined): Xform;
+  function dedupe(): Xform;
+  function partitionBy<A>(f: (v: A) => unknown): Xform;
+  function comp(...xforms: Xform[]): Xform;
+  /** The general form: make() returns a fresh state per channel. */
+  function custom(make: () => {
+    step(v: any, push: (out: Value) => boolean): unknown;
+    complete?(push: (out: Value) => boolean): void;
+  }): Xform;
+}
+
+export interface ChanOptions {
+  /** A transform applied to every value added to the buffer (needs a buffer). */
+  xform?: Xform;
+  /** Receives what a failing step threw; a non-null result is added instead. */
+  onError?: (err: unknown) => unknown;
+  /** Most pending puts (and, separately, takes); default 1024. */
+  maxPending?: number;
+}
+
+/** A timeout in ms, or { timeout, signal }. */
+export type OpOptions = number | { timeout?: number; signal?: AbortSignal };
+
+export interface ChanInfo {
+  buffer: 'none' | 'fixed' | 'dropping' | 'sliding' | 'promise';
+  capacity: number;
+  count: number;
+  closed: boolean;
+  pendingPuts: number;
+  pendingTakes: number;
+  maxPending: number;
+  id: number;
+}
+
+/** What a Chan becomes when copied to a worker (workerData, postMessage). */
+export interface SharedChan {
+  readonly $xchan: string;
+}
+
+export declare class Chan<T = any> implements AsyncIterable<T>, SharedChan {
+  constructor(buf?: number | BufferSpec, opts?: ChanOptions);
+  readonly $xchan: string;
+  /** Resolves true once delivered, false if the channel is closed. */
+  put(v: T, opts?: OpOptions): Promise<boolean>;
+  /** Resolves the value, or undefined once the channel is closed and drained. */
+  take(opts?: OpOptions): Promise<T | undefined>;
+  offer(v: T): boolean;
+  poll(): T | undefined;
+  close(): void;
+  /** Worker threads only: blocks until done. */
+  takeSync(timeoutMs?: number): T | undefined;
+  putSync(v: T, timeoutMs?: number): boolean;
+  sync(): Generator<T, void, undefined>;
+  info(): ChanInfo;
+  readonly closed: boolean;
+  /** The native channel (xchan_chan *) as an external, for C addons. */
+  handle(): object;
+  [Symbol.asyncIterator](): AsyncIterator<T>;
+  static from<T = any>(x: Chan<T> | SharedChan | string): Chan<T>;
+  static fromHandle<T = any>(external: object): Chan<T>;
+}
+
+export declare function promiseChan<T = any>(opts?: ChanOptions): Chan<T>;
+export declare function timeout(ms: number): Chan<never>;
+
+export type Clause<T = any> = Chan<T> | [Chan<T>, T];
+export interface AltsOptions<D = undefined> {
+  priority?: boolean;
+  default?: D;
+  timeout?: number;
+  signal?: AbortSignal;
+}
+export interface AltsResult<T = any> {
+  value: T | boolean | undefined;
+  /** The clause's channel; undefined when the default was taken. */
+  chan: Chan<T> | undefined;
+  /** The clause's index; -1 for the default. */
+  index: number;
+}
+export declare function alts<T = any>(clauses: Clause<T>[], opts?: AltsOptions<any>): Promise<AltsResult<T>>;
+export declare function altsSync<T = any>(clauses: Clause<T>[], opts?: AltsOptions<any>): AltsResult<T>;
+
+/** Runs fn on this thread; a Chan of its result (take() rejects with ETASK if it threw). */
+export declare function go<R>(fn: (...args: any[]) => R | Promise<R>, ...args: any[]): Chan<R>;
+
+export declare class XchanError extends Error {
+  code: string;
+  errno?: number;
+}
+export type ErrorCode =
+  | 'EINVAL' | 'ENOMEM' | 'ECLOSED' | 'ETIMEDOUT' | 'EAGAIN' | 'ECANCELED' | 'ELIMIT' | 'ENIL'
+  | 'ERUNTIME' | 'EDONE' | 'ESTATE' | 'EVERSION' | 'ELOAD' | 'EXFORM' | 'ETYPE' | 'ESHUTDOWN'
+  | 'ETASK' | 'EINTERNAL' | 'EINTR' | 'EFORK';
+export declare const errors: Readonly<Record<ErrorCode, typeof XchanError>>;
+export declare const codes: Readonly<Record<ErrorCode, number>>;
+
+// ---- combinators ----
+export declare function pipe<T>(from: Chan<T>, to: Chan<T>, close?: boolean): Chan<never>;
+export declare class Mult<T = any> {
+  readonly done: Chan<never>;
+  tap(ch: Chan<T>, close?: boolean): Chan<T>;
+  untap(ch: Chan<T>): void;
+  untapAll(): void;
+}
+export declare function mult<T>(src: Chan<T>): Mult<T>;
+export declare function tap<T>(m: Mult<T>, ch: Chan<T>, close?: boolean): Chan<T>;
+export declare function untap<T>(m: Mult<T>, ch: Chan<T>): void;
+export declare function untapAll<T>(m: Mult<T>): void;
+export interface MixState {
+  mute?: boolean;
+  pause?: boolean;
+  solo?: boolean;
+}
+export declare class Mix<T = any> {
+  readonly done: Chan<never>;
+  admix(ch: Chan<T>): void;
+  unmix(ch: Chan<T>): void;
+  unmixAll(): void;
+  soloMode(mode: 'mute' | 'pause'): void;
+  toggle(states: Iterable<[Chan<T>, MixState]>): void;
+  state(ch: Chan<T>): Required<MixState>;
+}
+export declare function mix<T>(out: Chan<T>): Mix<T>;
+export declare function merge<T>(chans: Chan<T>[], buf?: number | BufferSpec): Chan<T>;
+export declare function take<T>(n: number, ch: Chan<T>, buf?: number | BufferSpec): Chan<T>;
+export declare function into<T>(init: T[], ch: Chan<T>): Chan<T[]>;
+export declare function into<T>(ch: Chan<T>): Chan<T[]>;
+export declare function ontoChan<T>(ch: Chan<T>, values: Iterable<T>, close?: boolean): Chan<never>;
+export declare function toChan<T>(values: Iterable<T>): Chan<T>;
+export declare function map<R>(f: (...vals: any[]) => R, chans: Chan[], buf?: number | BufferSpec): Chan<R>;
+export declare function split<T>(pred: (v: T) => unknown, ch: Chan<T>, tBuf?: number | BufferSpec, fBuf?: number | BufferSpec): [Chan<T>, Chan<T>];
+export declare class Reduced<A> {
+  readonly value: A;
+}
+export declare function reduced<A>(v: A): Reduced<A>;
+export declare function reduce<A, T>(f: (acc: A, v: T) => A | Reduced<A>, init: A, ch: Chan<T>): Chan<A>;
+export declare function transduce<A, T>(xform: Xform, f: (acc: A, v: any) => A | Reduced<A>, init: A, ch: Chan<T>): Chan<A>;
+export declare class Pub<T = any> {
+  readonly done: Chan<never>;
+  sub(topic: unknown, ch: Chan<T>, close?: boolean): Chan<T>;
+  unsub(topic: unknown, ch: Chan<T>): void;
+  unsubAll(topic?: unknown): void;
+}
+export declare function pub<T>(src: Chan<T>, topicFn: (v: T) => unknown, bufFn?: (topic: unknown) => number | BufferSpec | undefined): Pub<T>;
+export declare function sub<T>(p: Pub<T>, topic: unknown, ch: Chan<T>, close?: boolean): Chan<T>;
+export declare function unsub<T>(p: Pub<T>, topic: unknown, ch: Chan<T>): void;
+export declare function unsubAll<T>(p: Pub<T>, topic?: unknown): void;
+export declare function pipeline(n: number, to: Chan, xform: Xform, from: Chan, close?: boolean, exHandler?: (err: unknown) => unknown): Chan<never>;
+export declare function pipelineBlocking(n: number, to: Chan, xform: Xform, from: Chan, close?: boolean, exHandler?: (err: unknown) => unknown): Chan<never>;
+export declare function pipelineAsync<T>(n: number, to: Chan, af: (v: T, result: Chan) => void, from: Chan<T>, close?: boolean): Chan<never>;
+
+// ---- threads ----
+export declare class WorkerPool {
+  constructor(opts?: { size?: number; name?: string });
+  readonly size: number;
+  run<R = any>(file: string | URL, exportName?: string, ...args: any[]): Chan<R>;
+  close(): Promise<void>;
+}
+export type Workload = 'mixed' | 'io' | 'compute';
+export declare function setExecutorFactory(f: ((workload: Workload) => WorkerPool | number | null | undefined) | null): void;
+export declare function thread<R = any>(file: string | URL, exportName?: string, ...args: any[]): Chan<R>;
+export declare function ioThread<R = any>(file: string | URL, exportName?: string, ...args: any[]): Chan<R>;
+
+// ---- C addons ----
+/** The core's function table (const xchan_api *) as an external. */
+export declare function api(): object;
+/** Directory with xchan/xchan.h, xchan/xchan_ext.h and xchan_node.h. */
+export declare const includeDir: string;
+export declare const version: string;
+export declare const coreVersion: string;

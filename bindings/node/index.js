@@ -1,0 +1,87 @@
+'use strict';
+// xchan for Node: core.async channels shared by the main thread, worker
+// threads and native addons.  See README.md.
+const { threadId, isMainThread, Worker } = require('node:worker_threads');
+const native = require('./lib/native');
+const { XchanError, errors, codes, makeError } = require('./lib/errors');
+const { BufferSpec, fixed, dropping, sliding } = require('./lib/buffers');
+const { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure } = require('./lib/chan');
+const xf = require('./lib/xf');
+const flow = require('./lib/flow');
+const pool = require('./lib/pool');
+const pkg = require('./package.json');
+
+// The addon and this JS must come from the same build, and the core the
+// addon linked must accept the header it was compiled with.
+const versions = native.versions();
+if (versions.check !== 0) {
+  throw makeError('EVERSION', `xchan: core ${versions.string} does not match the addon's header (${versions.header})`);
+}
+
+function reportXformError(err, onError) {
+  if (typeof onError === 'function') return onError(err);
+  process.emitWarning(`a channel transform failed: ${err && err.stack ? err.stack : String(err)}`,
+    { type: 'XchanWarning', code: 'EXFORM' });
+  return undefined;
+}
+
+native.initEnv({
+  threadId,
+  isMain: isMainThread,
+  makeError,
+  wrapChan: Chan._wrap,
+  reportXformError,
+  TaskFailure,
+});
+
+// worker.terminate() cannot interrupt native code by itself: fire the
+// worker's cancel token first, so that a takeSync/putSync/altsSync blocked
+// in it returns at once (nothing transferred) and the termination proceeds.
+const kPatched = Symbol.for('xchan.terminatePatched');
+if (!Worker.prototype[kPatched]) {
+  const terminate = Worker.prototype.terminate;
+  Object.defineProperty(Worker.prototype, kPatched, { value: true });
+  Worker.prototype.terminate = function xchanTerminate(...args) {
+    if (typeof this.threadId === 'number' && this.threadId >= 0) native.interruptThread(this.threadId);
+    return terminate.apply(this, args);
+  };
+}
+if (isMainThread) {
+  // At process exit Node terminates and joins the workers: wake any that is
+  // blocked in a sync op, or the exit would wait for it for ever.
+  process.on('exit', () => native.interruptAllThreads());
+}
+
+/** The core's function table, as an external (for C addons: xchan_node.h). */
+function api() {
+  return native.api();
+}
+
+/** The directory holding xchan/xchan.h, xchan/xchan_ext.h and xchan_node.h. */
+const includeDir = require('node:path').join(__dirname, 'include');
+
+module.exports = {
+  Chan,
+  promiseChan,
+  timeout,
+  alts,
+  altsSync,
+  go,
+  xf,
+  buffer: fixed,
+  dropping,
+  sliding,
+  BufferSpec,
+  XchanError,
+  errors,
+  codes,
+  ...flow,
+  thread: pool.thread,
+  ioThread: pool.ioThread,
+  WorkerPool: pool.WorkerPool,
+  setExecutorFactory: pool.setExecutorFactory,
+  api,
+  includeDir,
+  version: pkg.version,
+  coreVersion: versions.string,
+};

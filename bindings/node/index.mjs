@@ -1,0 +1,11 @@
+// ESM entry point: the same module as index.js.
+import xchan from './index.js';
+
+export default xchan;
+export const {
+  Chan, promiseChan, timeout, alts, altsSync, go, xf, buffer, dropping, sliding, BufferSpec,
+  XchanError, errors, codes, pipe, mult, tap, untap, untapAll, Mult, mix, Mix, merge, take, into,
+  ontoChan, toChan, map, split, reduce, reduced, transduce, pub, sub, unsub, unsubAll, Pub,
+  pipeline, pipelineBlocking, pipelineAsync, thread, ioThread, WorkerPool, setExecutorFactory,
+  api, includeDir, version, coreVersion,
+} = xchan;

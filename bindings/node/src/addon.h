@@ -1,0 +1,162 @@
+/*
+ * addon.h — shared declarations of the xchan Node-API addon.
+ *
+ * One `xenv` per Node environment (the main thread and every worker that
+ * loads xchan).  It owns:
+ *  - the environment's host runtime id (objects put by this isolate come
+ *    back as the very same objects here; other isolates get ERUNTIME);
+ *  - ONE threadsafe function, the only way other threads reach this JS
+ *    thread: completed async ops and host references to drop are pushed on
+ *    two lock-free stacks, and the first push after a drain calls the tsfn;
+ *  - the cancel token fired when the environment is terminated, which
+ *    interrupts a takeSync/putSync/altsSync blocked in this worker;
+ *  - JS helpers (error factory, Chan wrapper) held by references.
+ *
+ * Locks: xenv.lock (a mutex) guards `alive` and the tsfn pointer only; it
+ * is held for the duration of a napi_call_threadsafe_function (which never
+ * blocks: the queue is unbounded) and of the teardown switch.  It is a leaf
+ * lock: nothing else is taken while it is held.  The lock-free stacks need
+ * no lock.  Everything else in xenv is touched only on the JS thread.
+ * The struct is reference-counted: host boxes, transforms and op records
+ * hold references, so a foreign thread finding a dead environment still
+ * reads valid memory (and then leaks nothing: it just frees its own part).
+ */
+#ifndef XCHAN_NODE_ADDON_H
+#define XCHAN_NODE_ADDON_H
+
+#include <node_api.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xchan/xchan.h"
+#include "pending_core.h"
+
+/* Reports a failed napi call as a JS exception and returns NULL/ret. */
+#define NAPI_CALL_RET(env, call, ret)                                          \
+	do {                                                                   \
+		if ((call) != napi_ok) {                                       \
+			xn_throw_last(env);                                    \
+			return ret;                                            \
+		}                                                              \
+	} while (0)
+#define NAPI_CALL(env, call) NAPI_CALL_RET(env, call, NULL)
+
+typedef struct xn_node {
+	struct xn_node *next;
+} xn_node;
+
+typedef struct xn_op xn_op;
+
+typedef struct xenv {
+	atomic_int refs;
+	napi_env env;
+	pthread_t thread;
+	pthread_mutex_t lock; /* guards alive and tsfn */
+	bool alive;
+	napi_threadsafe_function tsfn;
+	atomic_int woken; /* 1 while a tsfn call is queued */
+	_Atomic(xn_node *) done_ops;  /* completed xn_op, newest first */
+	_Atomic(xn_node *) dead_refs; /* host boxes to drop, newest first */
+	uint32_t runtime_id;
+	xchan_cancel *cancel; /* fired at teardown / worker.terminate */
+	int32_t thread_id;    /* worker_threads.threadId */
+	bool is_main;
+	/* JS thread only: */
+	uint32_t pending;   /* promises not yet settled; >0 keeps the loop alive */
+	xn_op *ops_head;    /* every live op record (for teardown) */
+	napi_ref make_error; /* (code, message) -> XchanError subclass */
+	napi_ref wrap_chan;  /* (external) -> Chan */
+	napi_ref report_xf;  /* (err, onError) -> value|undefined */
+	napi_ref task_fail;  /* TaskFailure class, for instanceof */
+} xenv;
+
+/* A channel as JS sees it: the data of the external a Chan holds. */
+#define XN_CHAN_MAGIC 0x78636831u
+typedef struct xn_chan {
+	uint32_t magic;
+	uint32_t js_xform; /* 1: a transform runs JS code of `owner` */
+	xchan_chan *ch;
+	uint64_t id; /* xchan_chan_info.id */
+} xn_chan;
+
+/* A JS value held for another thread: a host object in a channel, or a JS
+ * function of a transform.  Reference-counted by any thread; the napi_ref
+ * is deleted on the env's JS thread (queued through dead_refs), or simply
+ * forgotten when the env is gone (Node frees it with the env). */
+typedef struct xn_ref {
+	xn_node node; /* first: the dead_refs stack links through it */
+	atomic_int refs;
+	napi_ref ref;
+	xenv *e;
+	bool boxed; /* a primitive (symbol, wide bigint) held in {v} */
+} xn_ref;
+xn_ref *xn_ref_new(napi_env env, xenv *e, napi_value v);
+void xn_ref_retain(xn_ref *r);
+void xn_ref_release(xn_ref *r);
+napi_value xn_ref_value(napi_env env, xn_ref *r);
+
+/* An opaque value (a BOX from C, or a value this isolate cannot read). */
+#define XN_OPAQUE_MAGIC 0x78636f70u
+napi_value xn_opaque_new(napi_env env, xchan_val v); /* adopts v */
+
+/* env.c */
+xenv *xn_env(napi_env env);
+void xenv_retain(xenv *e);
+void xenv_release(xenv *e);
+/* Pushes `n` on one of e's stacks and wakes its JS thread (any thread);
+ * false (nothing pushed) if the env is gone. */
+bool xenv_push(xenv *e, _Atomic(xn_node *) *stack, xn_node *n);
+void xn_pending_inc(xenv *e);
+void xn_pending_dec(xenv *e);
+napi_value xn_init_env(napi_env env, napi_value exports);
+/* Fires the cancel token of the environment running worker `thread_id`
+ * (any thread; remembered if that worker has not registered yet). */
+void xn_interrupt_thread(int32_t thread_id);
+void xn_interrupt_all_threads(void);
+
+/* errors.c */
+void xn_throw_last(napi_env env);
+/* Throws the XchanError subclass for `err` with `msg` (NULL: the core's). */
+void xn_throw(napi_env env, int32_t err, const char *msg);
+napi_value xn_error(napi_env env, int32_t err, const char *msg);
+/* Argument checking helpers: throw and return false. */
+bool xn_arg_chan(napi_env env, napi_value v, xn_chan **out);
+
+/* value.c */
+/* JS value -> xchan value owning one reference.  Throws and returns false
+ * (ENIL for null/undefined). */
+bool xn_to_val(napi_env env, xenv *e, napi_value v, xchan_val *out);
+/* xchan value (moved) -> JS value; on error (a host object of another
+ * runtime) throws ERUNTIME whose .value keeps the value, returns NULL. */
+napi_value xn_from_val(napi_env env, xenv *e, xchan_val v);
+/* As xn_from_val, but returns the error object in *err instead of throwing. */
+napi_value xn_from_val_or_error(napi_env env, xenv *e, xchan_val v,
+    napi_value *err);
+napi_value xn_wrap_chan(napi_env env, xenv *e, xchan_chan *ch); /* adopts */
+void xn_host_runtime_init(void);
+extern const xchan_runtime xn_runtime_hooks;
+void xn_drain_dead_refs(xenv *e);
+
+/* chan.c */
+napi_value xn_chan_external(napi_env env, xchan_chan *ch); /* adopts */
+void xn_chan_registry_add(xn_chan *c);
+xn_chan *xn_chan_from_external(napi_env env, napi_value v);
+
+/* async.c */
+void xn_drain_ops(xenv *e);
+void xn_cancel_all_ops(xenv *e);
+
+/* Module sections: each adds its functions to `exports`. */
+napi_status xn_init_chan(napi_env env, napi_value exports);
+napi_status xn_init_async(napi_env env, napi_value exports);
+napi_status xn_init_sync(napi_env env, napi_value exports);
+napi_status xn_init_xform(napi_env env, napi_value exports);
+napi_status xn_init_comb(napi_env env, napi_value exports);
+
+/* Helper: exports[name] = function(cb). */
+napi_status xn_export_fn(napi_env env, napi_value exports, const char *name,
+    napi_callback cb);
+
+#endif

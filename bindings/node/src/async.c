@@ -1,0 +1,666 @@
+/*
+ * async.c — put/take/alts as Promises.
+ *
+ * Fast path: the operation is first tried without waiting (offer, poll,
+ * alts with XCHAN_DEADLINE_POLL); when it completes, the promise is created
+ * already settled, so a value already there costs no event-loop turn.
+ * Otherwise an xn_op record is registered with the core in notify mode
+ * (XCHAN_ASYNC_NOTIFY): whichever thread completes the operation calls
+ * `notified`, which only pushes the record on the env's done stack and, for
+ * the first push of a burst, calls the env's threadsafe function.  On the JS
+ * thread, xn_drain_ops collects each result (xchan_op_collect) and settles
+ * its promise.  (Until the core's notify mode is on main, the same record is
+ * completed by a plain callback that stores the result before pushing.)
+ *
+ * Abandoning (an AbortSignal): xchan_op_cancel either cancels (the promise
+ * rejects with ECANCELED, a put's value is released, nothing was
+ * transferred) or the operation had completed and its result settles the
+ * promise: a value taken is never swallowed (see js_cancel_op for why not
+ * xchan_op_cancel_ex).
+ *
+ * Record lifetime: refs = 1 for the JS side (dropped when settled, or at
+ * teardown) + 1 for the core side (dropped by the drain after the notifier
+ * pushed it, or at once when a cancel won, since then the notifier never
+ * runs) + 1 while a holder external exposes it to JS.  The live list
+ * (ops_head) and `settled` are JS-thread only; `done` is set by the
+ * completer before the push (release) and read after the pop (acquire).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addon.h"
+
+enum { OP_PUT = 1, OP_TAKE = 2, OP_ALTS = 3 };
+
+struct xn_op {
+	xn_node node; /* first: the done stack links through it */
+	atomic_int refs;
+	atomic_int done;
+	xenv *e;
+	napi_deferred deferred;
+	xchan_op *op;
+	int kind;
+	bool settled;
+	bool notify;
+	xchan_result result; /* callback mode: the result, moved here */
+	xn_op *prev, *next;  /* live list */
+	napi_ref chans;      /* alts: the clauses' Chan objects */
+	xchan_clause *clauses;
+	size_t n;
+};
+
+static void
+op_release(xn_op *r)
+{
+	if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (r->op != NULL) {
+		if (r->notify) {
+			/* A result nobody collected (the env died). */
+			xchan_result res;
+			if (xchan_op_collect(r->op, &res) == XCHAN_OK)
+				xchan_val_release(res.val);
+		}
+		xchan_op_release(r->op);
+	}
+	xchan_val_release(r->result.val);
+	if (r->clauses != NULL) {
+		for (size_t i = 0; i < r->n; i++)
+			if (r->clauses[i].op == XCHAN_ALT_PUT)
+				xchan_val_release(r->clauses[i].val);
+		free(r->clauses);
+	}
+	xenv *e = r->e;
+	free(r);
+	xenv_release(e);
+}
+
+/* The completer's side: any thread, no xchan lock held. */
+static void
+notified(void *user, xchan_result *result)
+{
+	xn_op *r = user;
+	if (result != NULL) { /* callback mode */
+		r->result = *result;
+		result->val = xchan_val_nil();
+	}
+	atomic_store_explicit(&r->done, 1, memory_order_release);
+	if (!xenv_push(r->e, &r->e->done_ops, &r->node))
+		op_release(r); /* the env is gone */
+}
+
+static xn_op *
+op_new(xenv *e, int kind)
+{
+	xn_op *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return NULL;
+	atomic_init(&r->refs, 2);
+	atomic_init(&r->done, 0);
+	r->e = e;
+	r->kind = kind;
+	r->notify = XN_HAVE(xchan_op_collect);
+	r->result.index = -1;
+	xenv_retain(e);
+	return r;
+}
+
+static void
+live_link(xenv *e, xn_op *r)
+{
+	r->next = e->ops_head;
+	if (e->ops_head != NULL)
+		e->ops_head->prev = r;
+	e->ops_head = r;
+	xn_pending_inc(e);
+}
+
+static void
+live_unlink(xenv *e, xn_op *r)
+{
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		e->ops_head = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+}
+
+/* ---- settling ------------------------------------------------------------- */
+
+static void
+set_prop(napi_env env, napi_value o, const char *k, napi_value v)
+{
+	napi_set_named_property(env, o, k, v);
+}
+
+/* Settles `deferred` with result `res` (moved) of an op of `kind`.  For
+ * alts, `chans` is the array of the clauses' Chans (may be NULL). */
+static void
+settle(napi_env env, xenv *e, napi_deferred deferred, int kind,
+    xchan_result res, napi_value chans)
+{
+	napi_value v = NULL, err = NULL;
+	switch (res.err) {
+	case XCHAN_OK:
+	case XCHAN_ECLOSED:
+		if (kind == OP_PUT) {
+			xchan_val_release(res.val); /* a put handed back */
+			napi_get_boolean(env, res.err == XCHAN_OK, &v);
+		} else if (kind == OP_TAKE) {
+			if (res.err == XCHAN_OK)
+				v = xn_from_val_or_error(env, e, res.val, &err);
+			else
+				napi_get_undefined(env, &v);
+		} else {
+			napi_value value = NULL, idx, ch;
+			if (res.val.kind != XCHAN_NIL)
+				value = xn_from_val_or_error(env, e, res.val,
+				    &err);
+			else
+				napi_get_undefined(env, &value);
+			if (err != NULL)
+				break;
+			napi_create_object(env, &v);
+			set_prop(env, v, "value", value);
+			napi_create_int32(env, res.index, &idx);
+			set_prop(env, v, "index", idx);
+			if (chans != NULL && res.index >= 0 &&
+			    napi_get_element(env, chans, (uint32_t)res.index,
+				&ch) == napi_ok)
+				set_prop(env, v, "chan", ch);
+		}
+		break;
+	default:
+		xchan_val_release(res.val);
+		err = xn_error(env, res.err,
+		    res.err == XCHAN_ECANCELED
+			? "the operation was aborted; nothing was transferred"
+			: NULL);
+		break;
+	}
+	if (err != NULL)
+		napi_reject_deferred(env, deferred, err);
+	else
+		napi_resolve_deferred(env, deferred, v);
+}
+
+/* A put clause that completed moved its value into the channel; an alts put
+ * clause reports true/false, as core.async does. */
+static xchan_result
+clause_result(xn_op *r, xchan_result res)
+{
+	if (r->clauses == NULL || res.index < 0 || (size_t)res.index >= r->n ||
+	    r->clauses[res.index].op != XCHAN_ALT_PUT)
+		return res;
+	if (res.err == XCHAN_OK)
+		r->clauses[res.index].val = xchan_val_nil(); /* moved */
+	if (r->kind == OP_ALTS &&
+	    (res.err == XCHAN_OK || res.err == XCHAN_ECLOSED)) {
+		xchan_val_release(res.val);
+		res.val = xchan_val_bool(res.err == XCHAN_OK);
+		res.err = XCHAN_OK;
+	}
+	return res;
+}
+
+/* Settles record r with `res` (moved); JS thread. */
+static void
+op_settle(xn_op *r, xchan_result res)
+{
+	xenv *e = r->e;
+	napi_env env = e->env;
+	r->settled = true;
+	live_unlink(e, r);
+	res = clause_result(r, res);
+	bool alive;
+	pthread_mutex_lock(&e->lock);
+	alive = e->alive;
+	pthread_mutex_unlock(&e->lock);
+	if (alive) {
+		napi_handle_scope scope;
+		napi_open_handle_scope(env, &scope);
+		napi_value chans = NULL;
+		if (r->chans != NULL)
+			napi_get_reference_value(env, r->chans, &chans);
+		settle(env, e, r->deferred, r->kind, res, chans);
+		napi_close_handle_scope(env, scope);
+		xn_pending_dec(e);
+	} else {
+		xchan_val_release(res.val);
+		e->pending--;
+	}
+	if (r->chans != NULL)
+		napi_delete_reference(env, r->chans);
+	r->chans = NULL;
+	op_release(r); /* the JS side */
+}
+
+/* Takes the result of a completed record; false if there is none (already
+ * collected by a cancel). */
+static bool
+op_take_result(xn_op *r, xchan_result *out)
+{
+	if (r->notify)
+		return r->op != NULL && xchan_op_collect(r->op, out) == XCHAN_OK;
+	*out = r->result;
+	r->result.val = xchan_val_nil();
+	return true;
+}
+
+void
+xn_drain_ops(xenv *e)
+{
+	xn_node *n = atomic_exchange_explicit(&e->done_ops, NULL,
+	    memory_order_acquire);
+	/* Newest first: reverse into completion order. */
+	xn_node *fifo = NULL;
+	while (n != NULL) {
+		xn_node *next = n->next;
+		n->next = fifo;
+		fifo = n;
+		n = next;
+	}
+	while (fifo != NULL) {
+		xn_op *r = (xn_op *)fifo;
+		fifo = fifo->next;
+		xchan_result res;
+		if (!r->settled && op_take_result(r, &res))
+			op_settle(r, res);
+		op_release(r); /* the core side */
+	}
+}
+
+/* Cancels every pending op of a dying env: each notifier (or callback) then
+ * runs once, now or when its completion is delivered, and the teardown's
+ * drain (or op_release, once the env is gone) releases what it carried. */
+void
+xn_cancel_all_ops(xenv *e)
+{
+	while (e->ops_head != NULL) {
+		xn_op *r = e->ops_head;
+		live_unlink(e, r);
+		r->settled = true;
+		xchan_op_cancel(r->op);
+		op_release(r); /* the JS side */
+	}
+	e->pending = 0;
+}
+
+/* ---- starting ------------------------------------------------------------- */
+
+#define ARGS(n)                                                                \
+	size_t argc = (n);                                                     \
+	napi_value argv[(n)];                                                  \
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
+	for (size_t i_ = argc; i_ < (n); i_++)                                 \
+		napi_get_undefined(env, &argv[i_]);
+
+static bool
+opt_ms(napi_env env, napi_value v, bool *has, int64_t *ms)
+{
+	napi_valuetype t;
+	napi_typeof(env, v, &t);
+	*has = false;
+	if (t == napi_undefined || t == napi_null)
+		return true;
+	double d;
+	if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok ||
+	    d != d) {
+		xn_throw(env, XCHAN_EINVAL,
+		    "timeout must be a number of milliseconds");
+		return false;
+	}
+	*has = true;
+	*ms = d < 0 ? 0 : d > 9e15 ? (int64_t)9e15 : (int64_t)d;
+	return true;
+}
+
+static napi_value
+settled_promise(napi_env env, xenv *e, int kind, xchan_result res,
+    napi_value chans)
+{
+	napi_value promise;
+	napi_deferred d;
+	NAPI_CALL(env, napi_create_promise(env, &d, &promise));
+	settle(env, e, d, kind, res, chans);
+	return promise;
+}
+
+static napi_value
+rejected_with_pending_exception(napi_env env)
+{
+	napi_value exc, promise;
+	napi_deferred d;
+	napi_get_and_clear_last_exception(env, &exc);
+	NAPI_CALL(env, napi_create_promise(env, &d, &promise));
+	napi_reject_deferred(env, d, exc);
+	return promise;
+}
+
+static void
+holder_finalize(napi_env env, void *data, void *hint)
+{
+	op_release(data);
+}
+
+/* Registers r (started) and returns its promise; exposes it in holder.op
+ * when a holder object is given. */
+static napi_value
+op_pending(napi_env env, xn_op *r, napi_value promise, napi_value holder)
+{
+	live_link(r->e, r);
+	/* It may have completed during the start (the notifier pushed it on
+	 * this thread): it then settles at the next drain, like any other. */
+	napi_valuetype t;
+	napi_typeof(env, holder, &t);
+	if (t == napi_object) {
+		napi_value ext;
+		atomic_fetch_add(&r->refs, 1);
+		if (napi_create_external(env, r, holder_finalize, NULL, &ext) ==
+		    napi_ok)
+			napi_set_named_property(env, holder, "op", ext);
+		else
+			op_release(r);
+	}
+	return promise;
+}
+
+static uint32_t
+notify_flag(void)
+{
+	return XN_HAVE(xchan_op_collect) ? XCHAN_ASYNC_NOTIFY : 0;
+}
+
+/* Starts alts_async for r (clauses in r), returning the promise. */
+static napi_value
+start_alts(napi_env env, xn_op *r, uint32_t flags, xchan_deadline deadline,
+    napi_value holder)
+{
+	napi_value promise;
+	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
+	int32_t rc = xchan_alts_async(&r->op, r->clauses, r->n,
+	    flags | notify_flag(), deadline, notified, r);
+	if (rc != XCHAN_OK) {
+		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
+		op_release(r);
+		op_release(r);
+		return promise;
+	}
+	return op_pending(env, r, promise, holder);
+}
+
+/* take(h, timeoutMs?, holder?) -> Promise<value | undefined> */
+static napi_value
+js_take(napi_env env, napi_callback_info info)
+{
+	ARGS(3);
+	xenv *e = xn_env(env);
+	xn_chan *c;
+	bool has_ms;
+	int64_t ms = 0;
+	if (!xn_arg_chan(env, argv[0], &c) ||
+	    !opt_ms(env, argv[1], &has_ms, &ms))
+		return rejected_with_pending_exception(env);
+	xchan_result res = {0, -1, {0}};
+	res.err = xchan_poll(&res.val, c->ch);
+	if (res.err != XCHAN_EAGAIN)
+		return settled_promise(env, e, OP_TAKE, res, NULL);
+	xn_op *r = op_new(e, has_ms ? OP_ALTS : OP_TAKE);
+	if (r == NULL) {
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return rejected_with_pending_exception(env);
+	}
+	if (has_ms) {
+		/* A take with a deadline is a one-clause alts. */
+		r->clauses = calloc(1, sizeof *r->clauses);
+		if (r->clauses == NULL) {
+			op_release(r);
+			op_release(r);
+			xn_throw(env, XCHAN_ENOMEM, NULL);
+			return rejected_with_pending_exception(env);
+		}
+		r->n = 1;
+		r->clauses[0].op = XCHAN_ALT_TAKE;
+		r->clauses[0].chan = c->ch;
+		r->kind = OP_TAKE;
+		return start_alts(env, r, 0, xchan_deadline_in_ms(ms), argv[2]);
+	}
+	napi_value promise;
+	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
+	int32_t rc =
+	    xchan_take_async(&r->op, c->ch, notify_flag(), notified, r);
+	if (rc != XCHAN_OK) {
+		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
+		op_release(r);
+		op_release(r);
+		return promise;
+	}
+	return op_pending(env, r, promise, argv[2]);
+}
+
+/* put(h, v, timeoutMs?, holder?) -> Promise<boolean> */
+static napi_value
+js_put(napi_env env, napi_callback_info info)
+{
+	ARGS(4);
+	xenv *e = xn_env(env);
+	xn_chan *c;
+	bool has_ms;
+	int64_t ms = 0;
+	xchan_val v;
+	if (!xn_arg_chan(env, argv[0], &c) ||
+	    !opt_ms(env, argv[2], &has_ms, &ms) ||
+	    !xn_to_val(env, e, argv[1], &v))
+		return rejected_with_pending_exception(env);
+	xchan_result res = {0, -1, {0}};
+	res.err = xchan_offer(c->ch, v);
+	if (res.err != XCHAN_EAGAIN) {
+		if (res.err != XCHAN_OK)
+			res.val = v; /* handed back: released by settle */
+		return settled_promise(env, e, OP_PUT, res, NULL);
+	}
+	xn_op *r = op_new(e, OP_PUT);
+	if (r == NULL) {
+		xchan_val_release(v);
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return rejected_with_pending_exception(env);
+	}
+	if (has_ms) {
+		r->clauses = calloc(1, sizeof *r->clauses);
+		if (r->clauses == NULL) {
+			xchan_val_release(v);
+			op_release(r);
+			op_release(r);
+			xn_throw(env, XCHAN_ENOMEM, NULL);
+			return rejected_with_pending_exception(env);
+		}
+		r->n = 1;
+		r->clauses[0].op = XCHAN_ALT_PUT;
+		r->clauses[0].chan = c->ch;
+		r->clauses[0].val = v;
+		return start_alts(env, r, 0, xchan_deadline_in_ms(ms), argv[3]);
+	}
+	napi_value promise;
+	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
+	int32_t rc =
+	    xchan_put_async(&r->op, c->ch, v, notify_flag(), notified, r);
+	if (rc != XCHAN_OK) {
+		xchan_val_release(v);
+		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
+		op_release(r);
+		op_release(r);
+		return promise;
+	}
+	return op_pending(env, r, promise, argv[3]);
+}
+
+/* Builds clauses from (chans: external[], vals: (value|undefined)[]).
+ * undefined means a take.  Throws and returns NULL on bad input. */
+static xchan_clause *
+build_clauses(napi_env env, xenv *e, napi_value exts, napi_value vals,
+    size_t *out_n)
+{
+	uint32_t n = 0, nv = 0;
+	bool is_arr = false;
+	napi_is_array(env, exts, &is_arr);
+	if (!is_arr || napi_get_array_length(env, exts, &n) != napi_ok ||
+	    napi_get_array_length(env, vals, &nv) != napi_ok || nv != n ||
+	    n == 0) {
+		xn_throw(env, XCHAN_EINVAL,
+		    "alts needs a non-empty array of clauses: a Chan (take) "
+		    "or [chan, value] (put)");
+		return NULL;
+	}
+	xchan_clause *cl = calloc(n, sizeof *cl);
+	if (cl == NULL) {
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		napi_value x, v;
+		napi_valuetype t;
+		xn_chan *c;
+		napi_get_element(env, exts, i, &x);
+		napi_get_element(env, vals, i, &v);
+		if ((c = xn_chan_from_external(env, x)) == NULL) {
+			xn_throw(env, XCHAN_EINVAL,
+			    "each alts clause is a Chan or [chan, value]");
+			goto fail;
+		}
+		cl[i].chan = c->ch;
+		napi_typeof(env, v, &t);
+		if (t == napi_undefined) {
+			cl[i].op = XCHAN_ALT_TAKE;
+		} else {
+			cl[i].op = XCHAN_ALT_PUT;
+			if (!xn_to_val(env, e, v, &cl[i].val))
+				goto fail;
+		}
+	}
+	*out_n = n;
+	return cl;
+fail:
+	for (uint32_t i = 0; i < n; i++)
+		if (cl[i].op == XCHAN_ALT_PUT)
+			xchan_val_release(cl[i].val);
+	free(cl);
+	return NULL;
+}
+
+static void
+release_put_vals(xchan_clause *cl, size_t n, int32_t won)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cl[i].op == XCHAN_ALT_PUT && (int32_t)i != won)
+			xchan_val_release(cl[i].val);
+}
+
+/* alts(exts, vals, chans, priority, timeoutMs?, hasDefault, holder?)
+ *  -> Promise<{value, index, chan}>, or undefined when hasDefault and
+ *  nothing was ready (the caller supplies the default). */
+static napi_value
+js_alts(napi_env env, napi_callback_info info)
+{
+	ARGS(7);
+	xenv *e = xn_env(env);
+	bool prio = false, has_default = false, has_ms;
+	int64_t ms = 0;
+	size_t n = 0;
+	napi_get_value_bool(env, argv[3], &prio);
+	napi_get_value_bool(env, argv[5], &has_default);
+	if (!opt_ms(env, argv[4], &has_ms, &ms))
+		return has_default ? NULL : rejected_with_pending_exception(env);
+	xchan_clause *cl = build_clauses(env, e, argv[0], argv[1], &n);
+	if (cl == NULL)
+		return has_default ? NULL : rejected_with_pending_exception(env);
+	uint32_t flags = prio ? XCHAN_ALTS_PRIORITY : 0;
+	xchan_result res = {0, -1, {0}};
+	int32_t rc = xchan_alts(&res, cl, n, flags, XCHAN_DEADLINE_POLL);
+	if (rc != XCHAN_EAGAIN) {
+		int32_t won = res.err == XCHAN_OK ? res.index : -1;
+		if (res.index >= 0 && cl[res.index].op == XCHAN_ALT_PUT) {
+			res.val = xchan_val_bool(res.err == XCHAN_OK);
+			res.err = XCHAN_OK;
+		} else if (res.index < 0) {
+			res.err = rc;
+		}
+		release_put_vals(cl, n, won);
+		free(cl);
+		if (has_default && res.index < 0) {
+			xn_throw(env, res.err, NULL);
+			return NULL;
+		}
+		return settled_promise(env, e, OP_ALTS, res, argv[2]);
+	}
+	if (has_default) {
+		release_put_vals(cl, n, -1);
+		free(cl);
+		napi_value u;
+		napi_get_undefined(env, &u);
+		return u;
+	}
+	xn_op *r = op_new(e, OP_ALTS);
+	if (r == NULL) {
+		release_put_vals(cl, n, -1);
+		free(cl);
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return rejected_with_pending_exception(env);
+	}
+	r->clauses = cl;
+	r->n = n;
+	napi_create_reference(env, argv[2], 1, &r->chans);
+	return start_alts(env, r, flags,
+	    has_ms ? xchan_deadline_in_ms(ms) : XCHAN_DEADLINE_NEVER, argv[6]);
+}
+
+/* cancelOp(holder.op): abandons a pending op (AbortSignal).  Returns true
+ * if it was canceled (nothing transferred: the promise rejects with
+ * ECANCELED, a put's value is released), false if it had completed (its
+ * promise settles with that result at the next drain: no value is lost).
+ *
+ * This uses xchan_op_cancel, not xchan_op_cancel_ex: with cancel_ex, when the
+ * operation had already completed, the caller cannot tell whether the
+ * notifier has started (and will push this record) or was suppressed, so it
+ * could neither free the record nor leave it; with xchan_op_cancel the
+ * notifier runs exactly once in both outcomes (on this thread, before the
+ * call returns, when the cancel wins). */
+static napi_value
+js_cancel_op(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	void *data = NULL;
+	napi_value ret;
+	if (napi_get_value_external(env, argv[0], &data) != napi_ok ||
+	    data == NULL) {
+		xn_throw(env, XCHAN_EINVAL, "cancelOp needs an op handle");
+		return NULL;
+	}
+	xn_op *r = data;
+	bool canceled = false;
+	if (!r->settled && r->op != NULL &&
+	    xchan_op_cancel(r->op) == XCHAN_OK) {
+		/* The notifier ran here and pushed r: settle now; the drain
+		 * drops the core side. */
+		xchan_result res;
+		canceled = true;
+		if (op_take_result(r, &res))
+			op_settle(r, res);
+	}
+	napi_get_boolean(env, canceled, &ret);
+	return ret;
+}
+
+napi_status
+xn_init_async(napi_env env, napi_value exports)
+{
+	napi_status s;
+	if ((s = xn_export_fn(env, exports, "take", js_take)) != napi_ok ||
+	    (s = xn_export_fn(env, exports, "put", js_put)) != napi_ok ||
+	    (s = xn_export_fn(env, exports, "alts", js_alts)) != napi_ok ||
+	    (s = xn_export_fn(env, exports, "cancelOp", js_cancel_op)) !=
+		napi_ok)
+		return s;
+	return napi_ok;
+}

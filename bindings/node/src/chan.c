@@ -1,0 +1,545 @@
+/*
+ * chan.c — channels as JS sees them: the external a Chan holds, creation,
+ * the non-blocking operations (offer, poll, close), introspection, timeout
+ * channels, native handles for C addons, and sharing with other isolates.
+ *
+ * Sharing: a Chan carries a token string (channel id + address).  A worker
+ * that receives it (workerData, postMessage) adopts it with Chan.from().
+ * The process-wide registry below maps every channel that has at least one
+ * JS wrapper, in any environment, to its id and wrapper count; adopt finds
+ * the channel there and takes a reference under the registry lock, so a
+ * token whose channel has been freed (or whose address was reused by a new
+ * channel: the id differs) gives a clear error instead of a dangling
+ * pointer.  g_reg_lock is a leaf lock except that a wrapper's finaliser
+ * drops the channel reference after unlocking it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addon.h"
+
+/* ---- registry ------------------------------------------------------------ */
+
+typedef struct reg_entry {
+	struct reg_entry *next;
+	xchan_chan *ch;
+	uint64_t id;
+	uint32_t wrappers;
+	uint32_t js_xform;
+} reg_entry;
+
+#define REG_BUCKETS 4096u
+static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static reg_entry *g_reg[REG_BUCKETS];
+
+static size_t
+reg_bucket(const xchan_chan *ch)
+{
+	uintptr_t p = (uintptr_t)ch;
+	return (size_t)((p >> 4) ^ (p >> 16)) % REG_BUCKETS;
+}
+
+static reg_entry **
+reg_find(xchan_chan *ch)
+{
+	reg_entry **p = &g_reg[reg_bucket(ch)];
+	while (*p != NULL && (*p)->ch != ch)
+		p = &(*p)->next;
+	return p;
+}
+
+void
+xn_chan_registry_add(xn_chan *c)
+{
+	pthread_mutex_lock(&g_reg_lock);
+	reg_entry **p = reg_find(c->ch);
+	if (*p == NULL) {
+		reg_entry *r = calloc(1, sizeof *r);
+		if (r != NULL) {
+			r->ch = c->ch;
+			r->id = c->id;
+			*p = r;
+		}
+	}
+	if (*p != NULL) {
+		(*p)->wrappers++;
+		if (c->js_xform)
+			(*p)->js_xform = 1;
+		c->js_xform = (*p)->js_xform;
+	}
+	pthread_mutex_unlock(&g_reg_lock);
+}
+
+static void
+registry_remove(xn_chan *c)
+{
+	pthread_mutex_lock(&g_reg_lock);
+	reg_entry **p = reg_find(c->ch);
+	if (*p != NULL && --(*p)->wrappers == 0) {
+		reg_entry *r = *p;
+		*p = r->next;
+		free(r);
+	}
+	pthread_mutex_unlock(&g_reg_lock);
+}
+
+/* ---- the external -------------------------------------------------------- */
+
+static void
+chan_finalize(napi_env env, void *data, void *hint)
+{
+	xn_chan *c = data;
+	registry_remove(c);
+	xchan_chan_release(c->ch);
+	free(c);
+}
+
+static napi_value
+chan_external_js(napi_env env, xchan_chan *ch, uint32_t js_xform)
+{
+	xn_chan *c = calloc(1, sizeof *c);
+	napi_value ext;
+	if (c == NULL) {
+		xchan_chan_release(ch);
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return NULL;
+	}
+	c->magic = XN_CHAN_MAGIC;
+	c->ch = ch;
+	c->js_xform = js_xform;
+	xchan_chan_info info = {.size = sizeof info};
+	if (xchan_chan_info_get(&info, ch) == XCHAN_OK)
+		c->id = info.id;
+	xn_chan_registry_add(c);
+	if (napi_create_external(env, c, chan_finalize, NULL, &ext) !=
+	    napi_ok) {
+		chan_finalize(env, c, NULL);
+		xn_throw_last(env);
+		return NULL;
+	}
+	return ext;
+}
+
+napi_value
+xn_chan_external(napi_env env, xchan_chan *ch)
+{
+	return chan_external_js(env, ch, 0);
+}
+
+xn_chan *
+xn_chan_from_external(napi_env env, napi_value v)
+{
+	napi_valuetype t;
+	void *data = NULL;
+	if (napi_typeof(env, v, &t) != napi_ok || t != napi_external)
+		return NULL;
+	napi_get_value_external(env, v, &data);
+	if (data == NULL || ((xn_chan *)data)->magic != XN_CHAN_MAGIC)
+		return NULL;
+	return data;
+}
+
+/* ---- argument helpers ---------------------------------------------------- */
+
+#define ARGS(n)                                                                \
+	size_t argc = (n);                                                     \
+	napi_value argv[(n) > 0 ? (n) : 1];                                    \
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
+	for (size_t i_ = argc; i_ < (n); i_++)                                 \
+		napi_get_undefined(env, &argv[i_]);
+
+static bool
+is_nullish(napi_env env, napi_value v)
+{
+	napi_valuetype t;
+	napi_typeof(env, v, &t);
+	return t == napi_undefined || t == napi_null;
+}
+
+static napi_value
+undefined(napi_env env)
+{
+	napi_value u;
+	napi_get_undefined(env, &u);
+	return u;
+}
+
+static napi_value
+boolean(napi_env env, bool b)
+{
+	napi_value r;
+	napi_get_boolean(env, b, &r);
+	return r;
+}
+
+/* ---- creation ------------------------------------------------------------- */
+
+xchan_xform *xn_build_xform(napi_env env, xenv *e, napi_value desc,
+    napi_value on_error, bool *js, void **on_error_user);
+xchan_val xn_on_error(void *user, xchan_val error);
+
+/* newChan(bufKind, capacity, xformDesc?, onError?, maxPending?) */
+static napi_value
+js_new_chan(napi_env env, napi_callback_info info)
+{
+	ARGS(5);
+	xenv *e = xn_env(env);
+	uint32_t kind = 0, max_pending = 0;
+	double cap = 0;
+	if (napi_get_value_uint32(env, argv[0], &kind) != napi_ok ||
+	    napi_get_value_double(env, argv[1], &cap) != napi_ok ||
+	    cap < 0 || cap != (double)(uint64_t)cap) {
+		xn_throw(env, XCHAN_EINVAL,
+		    "buffer capacity must be a non-negative integer");
+		return NULL;
+	}
+	if (!is_nullish(env, argv[4]) &&
+	    napi_get_value_uint32(env, argv[4], &max_pending) != napi_ok) {
+		xn_throw(env, XCHAN_EINVAL, "maxPending must be a number");
+		return NULL;
+	}
+	xchan_chan_opts opts = {.size = sizeof opts,
+	    .buf_kind = kind,
+	    .capacity = (uint64_t)cap,
+	    .max_pending = max_pending};
+	bool js = false;
+	if (!is_nullish(env, argv[2])) {
+		if (kind == XCHAN_BUF_NONE) {
+			xn_throw(env, XCHAN_EINVAL,
+			    "a transform needs a buffer: new Chan(n, {xform})");
+			return NULL;
+		}
+		opts.xform = xn_build_xform(env, e, argv[2], argv[3], &js,
+		    &opts.on_error_user);
+		if (opts.xform == NULL)
+			return NULL;
+		if (js)
+			opts.on_error = xn_on_error;
+	}
+	xchan_chan *ch = NULL;
+	int32_t rc = xchan_chan_new(&ch, &opts);
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc,
+		    rc == XCHAN_EINVAL ? "invalid channel options (a dropping "
+					 "or sliding buffer needs a capacity > 0)"
+				       : NULL);
+		return NULL;
+	}
+	return chan_external_js(env, ch, js);
+}
+
+/* timeout(ms) */
+static napi_value
+js_timeout(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	double ms;
+	if (napi_get_value_double(env, argv[0], &ms) != napi_ok || ms != ms) {
+		xn_throw(env, XCHAN_EINVAL, "timeout(ms) needs a number");
+		return NULL;
+	}
+	xchan_chan *ch = NULL;
+	int32_t rc = xchan_timeout(&ch, ms > 9e15 ? (int64_t)9e15 : (int64_t)ms);
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc, NULL);
+		return NULL;
+	}
+	return xn_chan_external(env, ch);
+}
+
+/* ---- non-blocking operations --------------------------------------------- */
+
+/* offer(h, v) -> boolean */
+static napi_value
+js_offer(napi_env env, napi_callback_info info)
+{
+	ARGS(2);
+	xn_chan *c;
+	xchan_val v;
+	if (!xn_arg_chan(env, argv[0], &c) ||
+	    !xn_to_val(env, xn_env(env), argv[1], &v))
+		return NULL;
+	int32_t rc = xchan_offer(c->ch, v);
+	if (rc == XCHAN_OK)
+		return boolean(env, true);
+	xchan_val_release(v);
+	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
+		return boolean(env, false);
+	xn_throw(env, rc, NULL);
+	return NULL;
+}
+
+/* poll(h) -> value | undefined */
+static napi_value
+js_poll(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	xchan_val v;
+	int32_t rc = xchan_poll(&v, c->ch);
+	if (rc == XCHAN_OK)
+		return xn_from_val(env, xn_env(env), v);
+	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
+		return undefined(env);
+	xn_throw(env, rc, NULL);
+	return NULL;
+}
+
+static napi_value
+js_close(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	int32_t rc = xchan_chan_close(c->ch);
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc, NULL);
+		return NULL;
+	}
+	return undefined(env);
+}
+
+static void
+set_num(napi_env env, napi_value o, const char *k, double d)
+{
+	napi_value v;
+	napi_create_double(env, d, &v);
+	napi_set_named_property(env, o, k, v);
+}
+
+/* info(h) -> {bufKind, capacity, count, closed, pendingPuts, pendingTakes,
+ * maxPending, id} */
+static napi_value
+js_info(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	xchan_chan_info ci = {.size = sizeof ci};
+	int32_t rc = xchan_chan_info_get(&ci, c->ch);
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc, NULL);
+		return NULL;
+	}
+	napi_value o;
+	napi_create_object(env, &o);
+	static const char *kinds[] = {"none", "fixed", "dropping", "sliding",
+	    "promise"};
+	napi_value k;
+	napi_create_string_utf8(env,
+	    ci.buf_kind < 5 ? kinds[ci.buf_kind] : "unknown", NAPI_AUTO_LENGTH,
+	    &k);
+	napi_set_named_property(env, o, "buffer", k);
+	set_num(env, o, "capacity", (double)ci.capacity);
+	set_num(env, o, "count", (double)ci.count);
+	napi_set_named_property(env, o, "closed", boolean(env, ci.closed != 0));
+	set_num(env, o, "pendingPuts", ci.pending_puts);
+	set_num(env, o, "pendingTakes", ci.pending_takes);
+	set_num(env, o, "maxPending", ci.max_pending);
+	set_num(env, o, "id", (double)ci.id);
+	return o;
+}
+
+/* ---- sharing -------------------------------------------------------------- */
+
+/* token(h) -> "xchan:<id>:<address>" */
+static napi_value
+js_token(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	char buf[64];
+	snprintf(buf, sizeof buf, "xchan:%" PRIu64 ":%" PRIxPTR, c->id,
+	    (uintptr_t)c->ch);
+	napi_value s;
+	napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s);
+	return s;
+}
+
+/* adopt(token) -> external wrapping the same native channel */
+static napi_value
+js_adopt(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	char buf[64];
+	size_t len = 0;
+	uint64_t id = 0;
+	uintptr_t addr = 0;
+	if (napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &len) !=
+		napi_ok ||
+	    sscanf(buf, "xchan:%" SCNu64 ":%" SCNxPTR, &id, &addr) != 2) {
+		xn_throw(env, XCHAN_EINVAL,
+		    "Chan.from() needs a Chan, or a Chan that was copied to "
+		    "this thread (workerData, postMessage)");
+		return NULL;
+	}
+	xchan_chan *ch = (xchan_chan *)addr;
+	pthread_mutex_lock(&g_reg_lock);
+	reg_entry *r = *reg_find(ch);
+	bool ok = r != NULL && r->id == id;
+	uint32_t js_xform = ok ? r->js_xform : 0;
+	if (ok && !js_xform)
+		xchan_chan_retain(ch);
+	pthread_mutex_unlock(&g_reg_lock);
+	if (!ok) {
+		xn_throw(env, XCHAN_ESTATE,
+		    "this channel was released before it was adopted here: "
+		    "keep a reference to the Chan in the sending thread until "
+		    "the receiver has called Chan.from()");
+		return NULL;
+	}
+	if (js_xform) {
+		xn_throw(env, XCHAN_ERUNTIME,
+		    "this channel's transform runs JavaScript of the thread "
+		    "that created it, so it cannot be used from another thread "
+		    "(use a channel without a JS transform, or pipe into one)");
+		return NULL;
+	}
+	return xn_chan_external(env, ch);
+}
+
+/* isJsXform(h) -> boolean (the channel runs JS of its creating thread) */
+static napi_value
+js_is_js_xform(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	return boolean(env, c->js_xform != 0);
+}
+
+/* ---- native handles for C addons ----------------------------------------- */
+
+static void
+handle_finalize(napi_env env, void *data, void *hint)
+{
+	xchan_chan_release(data);
+}
+
+/* handle(h) -> external whose data is the xchan_chan * (holding its own
+ * reference while the external lives). */
+static napi_value
+js_handle(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	napi_value ext;
+	xchan_chan_retain(c->ch);
+	if (napi_create_external(env, c->ch, handle_finalize, NULL, &ext) !=
+	    napi_ok) {
+		xchan_chan_release(c->ch);
+		xn_throw_last(env);
+		return NULL;
+	}
+	return ext;
+}
+
+/* fromHandle(external of xchan_chan *) -> chan external (new reference) */
+static napi_value
+js_from_handle(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	napi_valuetype t;
+	void *data = NULL;
+	if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
+	    napi_get_value_external(env, argv[0], &data) != napi_ok ||
+	    data == NULL) {
+		xn_throw(env, XCHAN_EINVAL,
+		    "Chan.fromHandle() needs the external of a native channel "
+		    "(an xchan_chan *)");
+		return NULL;
+	}
+	return xn_chan_external(env, xchan_chan_retain(data));
+}
+
+/* api() -> external of the core's function table (static storage) */
+static napi_value
+js_api(napi_env env, napi_callback_info info)
+{
+	if (!XN_HAVE(xchan_get_api)) {
+		xn_throw(env, XCHAN_ESTATE,
+		    "this core has no function table yet (xchan_get_api)");
+		return NULL;
+	}
+	napi_value ext;
+	NAPI_CALL(env, napi_create_external(env, (void *)xchan_get_api(), NULL,
+			   NULL, &ext));
+	return ext;
+}
+
+/* versions() -> {library, header, check, string} */
+static napi_value
+js_versions(napi_env env, napi_callback_info info)
+{
+	napi_value o, v;
+	napi_create_object(env, &o);
+	napi_create_int32(env, xchan_version_number(), &v);
+	napi_set_named_property(env, o, "library", v);
+	napi_create_int32(env, XCHAN_VERSION_NUMBER, &v);
+	napi_set_named_property(env, o, "header", v);
+	napi_create_int32(env, xchan_check_version(XCHAN_VERSION_NUMBER), &v);
+	napi_set_named_property(env, o, "check", v);
+	napi_create_string_utf8(env, xchan_version_string(), NAPI_AUTO_LENGTH,
+	    &v);
+	napi_set_named_property(env, o, "string", v);
+	return o;
+}
+
+/* errorNames() -> ["OK", "EINVAL", ...] indexed by code */
+static napi_value
+js_error_names(napi_env env, napi_callback_info info)
+{
+	napi_value arr, s;
+	napi_create_array(env, &arr);
+	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++) {
+		napi_create_string_utf8(env, xchan_err_name(i),
+		    NAPI_AUTO_LENGTH, &s);
+		napi_set_element(env, arr, (uint32_t)i, s);
+	}
+	return arr;
+}
+
+static napi_value
+js_error_messages(napi_env env, napi_callback_info info)
+{
+	napi_value arr, s;
+	napi_create_array(env, &arr);
+	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++) {
+		napi_create_string_utf8(env, xchan_strerror(i),
+		    NAPI_AUTO_LENGTH, &s);
+		napi_set_element(env, arr, (uint32_t)i, s);
+	}
+	return arr;
+}
+
+napi_status
+xn_init_chan(napi_env env, napi_value exports)
+{
+	static const struct {
+		const char *name;
+		napi_callback cb;
+	} fns[] = {{"newChan", js_new_chan}, {"timeout", js_timeout},
+	    {"offer", js_offer}, {"poll", js_poll}, {"close", js_close},
+	    {"info", js_info}, {"token", js_token}, {"adopt", js_adopt},
+	    {"isJsXform", js_is_js_xform}, {"handle", js_handle},
+	    {"fromHandle", js_from_handle}, {"api", js_api},
+	    {"versions", js_versions}, {"errorNames", js_error_names},
+	    {"errorMessages", js_error_messages}};
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+		napi_status s = xn_export_fn(env, exports, fns[i].name, fns[i].cb);
+		if (s != napi_ok)
+			return s;
+	}
+	return napi_ok;
+}

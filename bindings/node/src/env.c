@@ -1,0 +1,398 @@
+/*
+ * env.c — one xenv per Node environment: its threadsafe function (the single
+ * door from other threads into this JS thread), its host runtime, its cancel
+ * token, and its teardown.
+ *
+ * Locks and invariants (see addon.h): xenv.lock guards `alive` and `tsfn`;
+ * a push onto done_ops/dead_refs happens under it only while alive, so once
+ * teardown has set alive = false and drained the stacks, nothing is left in
+ * them and nothing is added.  g_threads_lock guards the worker registry used
+ * by Worker.terminate; it is never held together with an xenv.lock.
+ * `woken` coalesces wakes: the first push after a drain calls the tsfn, the
+ * others ride on that call (one event-loop wake per burst).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "addon.h"
+
+static void
+cancel_fire(xchan_cancel *c)
+{
+	if (c != NULL && XN_HAVE(xchan_cancel_fire))
+		xchan_cancel_fire(c);
+}
+
+void
+xenv_retain(xenv *e)
+{
+	atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+}
+
+void
+xenv_release(xenv *e)
+{
+	if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	pthread_mutex_destroy(&e->lock);
+	free(e);
+}
+
+xenv *
+xn_env(napi_env env)
+{
+	void *data = NULL;
+	if (napi_get_instance_data(env, &data) != napi_ok)
+		return NULL;
+	return data;
+}
+
+/* Under e->lock. */
+static bool
+wake_locked(xenv *e)
+{
+	if (!e->alive)
+		return false;
+	if (atomic_exchange_explicit(&e->woken, 1, memory_order_acq_rel) == 0)
+		napi_call_threadsafe_function(e->tsfn, NULL,
+		    napi_tsfn_nonblocking);
+	return true;
+}
+
+bool
+xenv_push(xenv *e, _Atomic(xn_node *) *stack, xn_node *n)
+{
+	pthread_mutex_lock(&e->lock);
+	bool ok = e->alive;
+	if (ok) {
+		xn_node *head = atomic_load_explicit(stack, memory_order_relaxed);
+		do
+			n->next = head;
+		while (!atomic_compare_exchange_weak_explicit(stack, &head, n,
+		    memory_order_release, memory_order_relaxed));
+		wake_locked(e);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return ok;
+}
+
+void
+xn_pending_inc(xenv *e)
+{
+	if (e->pending++ == 0 && e->tsfn != NULL)
+		napi_ref_threadsafe_function(e->env, e->tsfn);
+}
+
+void
+xn_pending_dec(xenv *e)
+{
+	if (--e->pending == 0 && e->tsfn != NULL)
+		napi_unref_threadsafe_function(e->env, e->tsfn);
+}
+
+/* The tsfn's JS-thread side: everything other threads queued since the last
+ * call. */
+static void
+on_wake(napi_env env, napi_value js_cb, void *context, void *data)
+{
+	xenv *e = context;
+	if (env == NULL || e == NULL)
+		return;
+	atomic_store_explicit(&e->woken, 0, memory_order_release);
+	xn_drain_ops(e);
+	xn_drain_dead_refs(e);
+}
+
+/* ---- the worker registry (Worker.terminate -> cancel token) ------------- */
+
+typedef struct thread_entry {
+	struct thread_entry *next;
+	int32_t thread_id;
+	xchan_cancel *cancel; /* NULL: terminated before it registered */
+} thread_entry;
+
+static pthread_mutex_t g_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static thread_entry *g_threads;
+
+static void
+threads_register(xenv *e)
+{
+	pthread_mutex_lock(&g_threads_lock);
+	for (thread_entry **p = &g_threads; *p != NULL; p = &(*p)->next) {
+		if ((*p)->thread_id == e->thread_id && (*p)->cancel == NULL) {
+			/* terminate() came first: start fired. */
+			thread_entry *t = *p;
+			*p = t->next;
+			free(t);
+			cancel_fire(e->cancel);
+			break;
+		}
+	}
+	thread_entry *t = calloc(1, sizeof *t);
+	if (t != NULL) {
+		t->thread_id = e->thread_id;
+		t->cancel = e->cancel;
+		t->next = g_threads;
+		g_threads = t;
+	}
+	pthread_mutex_unlock(&g_threads_lock);
+}
+
+static void
+threads_unregister(xenv *e)
+{
+	pthread_mutex_lock(&g_threads_lock);
+	for (thread_entry **p = &g_threads; *p != NULL; p = &(*p)->next) {
+		if ((*p)->thread_id == e->thread_id && (*p)->cancel == e->cancel) {
+			thread_entry *t = *p;
+			*p = t->next;
+			free(t);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g_threads_lock);
+}
+
+void
+xn_interrupt_thread(int32_t thread_id)
+{
+	pthread_mutex_lock(&g_threads_lock);
+	thread_entry *t = g_threads;
+	while (t != NULL && t->thread_id != thread_id)
+		t = t->next;
+	if (t != NULL) {
+		if (t->cancel != NULL)
+			cancel_fire(t->cancel);
+	} else if ((t = calloc(1, sizeof *t)) != NULL) {
+		t->thread_id = thread_id;
+		t->next = g_threads;
+		g_threads = t;
+	}
+	pthread_mutex_unlock(&g_threads_lock);
+}
+
+void
+xn_interrupt_all_threads(void)
+{
+	pthread_mutex_lock(&g_threads_lock);
+	for (thread_entry *t = g_threads; t != NULL; t = t->next)
+		if (t->cancel != NULL && t->thread_id != 0)
+			cancel_fire(t->cancel);
+	pthread_mutex_unlock(&g_threads_lock);
+}
+
+/* ---- teardown ----------------------------------------------------------- */
+
+static void
+delete_ref(napi_env env, napi_ref *r)
+{
+	if (*r != NULL)
+		napi_delete_reference(env, *r);
+	*r = NULL;
+}
+
+/* Runs when the environment goes away: the main thread exiting, a worker
+ * ending or being terminated.  After it, no thread calls into this env. */
+static void
+env_cleanup(void *arg)
+{
+	xenv *e = arg;
+	cancel_fire(e->cancel);
+	threads_unregister(e);
+	xn_cancel_all_ops(e);
+	pthread_mutex_lock(&e->lock);
+	e->alive = false;
+	pthread_mutex_unlock(&e->lock);
+	/* Nothing can be pushed any more: settle what is queued (the promises
+	 * die with the env; their values are released). */
+	xn_drain_ops(e);
+	xn_drain_dead_refs(e);
+	/* From here the core never calls our release hook. */
+	if (XN_HAVE(xchan_runtime_unregister))
+		xchan_runtime_unregister(e->runtime_id);
+	if (e->tsfn != NULL)
+		napi_release_threadsafe_function(e->tsfn, napi_tsfn_abort);
+	e->tsfn = NULL;
+	delete_ref(e->env, &e->make_error);
+	delete_ref(e->env, &e->wrap_chan);
+	delete_ref(e->env, &e->report_xf);
+	delete_ref(e->env, &e->task_fail);
+	if (e->cancel != NULL)
+		xchan_cancel_release(e->cancel);
+	e->cancel = NULL;
+	xenv_release(e);
+}
+
+static void
+instance_finalize(napi_env env, void *data, void *hint)
+{
+	/* The env's reference is dropped by env_cleanup, which always runs
+	 * first; nothing to do here. */
+}
+
+/* ---- initialisation ----------------------------------------------------- */
+
+static napi_value
+create_env(napi_env env)
+{
+	xenv *e = calloc(1, sizeof *e);
+	if (e == NULL) {
+		napi_throw_error(env, "ENOMEM", "xchan: out of memory");
+		return NULL;
+	}
+	atomic_init(&e->refs, 1);
+	atomic_init(&e->woken, 0);
+	atomic_init(&e->done_ops, NULL);
+	atomic_init(&e->dead_refs, NULL);
+	e->env = env;
+	e->thread = pthread_self();
+	e->alive = true;
+	pthread_mutex_init(&e->lock, NULL);
+	xchan_runtime rt = xn_runtime_hooks;
+	rt.user = e;
+	int32_t rc = xchan_runtime_register(&e->runtime_id, &rt);
+	if (rc == XCHAN_OK && XN_HAVE(xchan_cancel_new))
+		rc = xchan_cancel_new(&e->cancel);
+	if (rc != XCHAN_OK) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "xchan: cannot set up this environment: %s",
+		    xchan_strerror(rc));
+		napi_throw_error(env, xchan_err_name(rc), msg);
+		pthread_mutex_destroy(&e->lock);
+		free(e);
+		return NULL;
+	}
+	napi_value name;
+	napi_create_string_utf8(env, "xchan", NAPI_AUTO_LENGTH, &name);
+	if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL,
+		NULL, e, on_wake, &e->tsfn) != napi_ok) {
+		xn_throw_last(env);
+		return NULL;
+	}
+	/* Idle channels do not keep the process alive: referenced only while
+	 * a promise is pending. */
+	napi_unref_threadsafe_function(env, e->tsfn);
+	napi_set_instance_data(env, e, instance_finalize, NULL);
+	napi_add_env_cleanup_hook(env, env_cleanup, e);
+	napi_value undef;
+	napi_get_undefined(env, &undef);
+	return undef;
+}
+
+/* initEnv({threadId, isMain, makeError, wrapChan, reportXformError,
+ *          TaskFailure}): called once by index.js in each environment. */
+static napi_value
+js_init_env(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	xenv *e = xn_env(env);
+	if (e == NULL) {
+		if (create_env(env) == NULL)
+			return NULL;
+		e = xn_env(env);
+	}
+	if (argc < 1) {
+		xn_throw(env, XCHAN_EINVAL, "initEnv needs its options");
+		return NULL;
+	}
+	napi_value v;
+	NAPI_CALL(env, napi_get_named_property(env, argv[0], "threadId", &v));
+	NAPI_CALL(env, napi_get_value_int32(env, v, &e->thread_id));
+	NAPI_CALL(env, napi_get_named_property(env, argv[0], "isMain", &v));
+	NAPI_CALL(env, napi_get_value_bool(env, v, &e->is_main));
+	static const char *names[] = {"makeError", "wrapChan",
+	    "reportXformError", "TaskFailure"};
+	napi_ref *refs[] = {&e->make_error, &e->wrap_chan, &e->report_xf,
+	    &e->task_fail};
+	for (size_t i = 0; i < 4; i++) {
+		NAPI_CALL(env,
+		    napi_get_named_property(env, argv[0], names[i], &v));
+		delete_ref(env, refs[i]);
+		NAPI_CALL(env, napi_create_reference(env, v, 1, refs[i]));
+	}
+	if (e->cancel != NULL)
+		threads_register(e);
+	napi_value undef;
+	napi_get_undefined(env, &undef);
+	return undef;
+}
+
+/* interruptThread(threadId): fires the cancel token of that worker (used by
+ * the patched Worker.prototype.terminate). */
+static napi_value
+js_interrupt_thread(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	int32_t tid = -1;
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 1 || napi_get_value_int32(env, argv[0], &tid) != napi_ok) {
+		xn_throw(env, XCHAN_EINVAL, "interruptThread(threadId: number)");
+		return NULL;
+	}
+	xn_interrupt_thread(tid);
+	napi_value undef;
+	napi_get_undefined(env, &undef);
+	return undef;
+}
+
+/* interruptAllThreads(): at process exit, every worker's token. */
+static napi_value
+js_interrupt_all(napi_env env, napi_callback_info info)
+{
+	xn_interrupt_all_threads();
+	napi_value undef;
+	napi_get_undefined(env, &undef);
+	return undef;
+}
+
+/* features(): which parts of the core's binding contract this core has
+ * (tests skip, naming the missing piece, until it lands). */
+static napi_value
+js_features(napi_env env, napi_callback_info info)
+{
+	napi_value o, v;
+	napi_create_object(env, &o);
+	napi_get_boolean(env,
+	    XN_HAVE(xchan_op_collect) && XN_HAVE(xchan_op_cancel_ex), &v);
+	napi_set_named_property(env, o, "notify", v);
+	napi_get_boolean(env, XN_HAVE(xchan_cancel_new) && XN_HAVE(xchan_take_ex),
+	    &v);
+	napi_set_named_property(env, o, "cancelTokens", v);
+	napi_get_boolean(env, XN_HAVE(xchan_runtime_unregister), &v);
+	napi_set_named_property(env, o, "runtimeUnregister", v);
+	napi_get_boolean(env, XN_HAVE(xchan_val_bytes_host), &v);
+	napi_set_named_property(env, o, "hostBytes", v);
+	napi_get_boolean(env, XN_HAVE(xchan_get_api), &v);
+	napi_set_named_property(env, o, "functionTable", v);
+	return o;
+}
+
+/* pendingCount(): unsettled promises of this env (tests). */
+static napi_value
+js_pending_count(napi_env env, napi_callback_info info)
+{
+	xenv *e = xn_env(env);
+	napi_value r;
+	napi_create_uint32(env, e ? e->pending : 0, &r);
+	return r;
+}
+
+napi_value
+xn_init_env(napi_env env, napi_value exports)
+{
+	if (create_env(env) == NULL)
+		return NULL;
+	if (xn_export_fn(env, exports, "initEnv", js_init_env) != napi_ok ||
+	    xn_export_fn(env, exports, "interruptThread",
+		js_interrupt_thread) != napi_ok ||
+	    xn_export_fn(env, exports, "interruptAllThreads",
+		js_interrupt_all) != napi_ok ||
+	    xn_export_fn(env, exports, "features", js_features) != napi_ok ||
+	    xn_export_fn(env, exports, "pendingCount", js_pending_count) !=
+		napi_ok)
+		return NULL;
+	return exports;
+}

@@ -1,0 +1,228 @@
+/*
+ * sync.c — blocking takeSync/putSync/altsSync, for worker threads only.
+ *
+ * They block the calling worker's thread inside the core (xchan_*_ex) with
+ * the env's cancel token, which is fired when the worker is terminated
+ * (Worker.prototype.terminate, patched by index.js, and the env cleanup
+ * hook): the wait then returns ECANCELED with nothing transferred, so a
+ * terminated worker never loses a value.  On the main thread they throw:
+ * blocking it would stall the event loop and every Promise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "addon.h"
+
+#define ARGS(n)                                                                \
+	size_t argc = (n);                                                     \
+	napi_value argv[(n)];                                                  \
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
+	for (size_t i_ = argc; i_ < (n); i_++)                                 \
+		napi_get_undefined(env, &argv[i_]);
+
+static bool
+check_thread(napi_env env, xenv *e, const char *what)
+{
+	if (!e->is_main)
+		return true;
+	char msg[256];
+	snprintf(msg, sizeof msg,
+	    "%s blocks its thread, and the main thread must never block (it "
+	    "runs the event loop): use the Promise form (await ch.%s) here, "
+	    "and %s inside worker threads",
+	    what,
+	    what[0] == 't' ? "take()" : what[0] == 'p' ? "put(v)" : "alts()",
+	    what);
+	xn_throw(env, XCHAN_ESTATE, msg);
+	return false;
+}
+
+static bool
+deadline_arg(napi_env env, napi_value v, xchan_deadline *out)
+{
+	napi_valuetype t;
+	napi_typeof(env, v, &t);
+	if (t == napi_undefined || t == napi_null) {
+		*out = XCHAN_DEADLINE_NEVER;
+		return true;
+	}
+	double d;
+	if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok ||
+	    d != d) {
+		xn_throw(env, XCHAN_EINVAL,
+		    "timeout must be a number of milliseconds");
+		return false;
+	}
+	*out = xchan_deadline_in_ms(d < 0 ? 0 : d > 9e15 ? (int64_t)9e15
+							 : (int64_t)d);
+	return true;
+}
+
+static xchan_wait_opts
+wait_opts(xenv *e)
+{
+	xchan_wait_opts o = {sizeof o, 0, e->cancel};
+	return o;
+}
+
+static void
+throw_wait(napi_env env, int32_t rc)
+{
+	xn_throw(env, rc,
+	    rc == XCHAN_ECANCELED
+		? "the wait was interrupted: this worker is being terminated "
+		  "(nothing was transferred)"
+		: NULL);
+}
+
+/* takeSync(h, timeoutMs?) -> value | undefined (closed) */
+static napi_value
+js_take_sync(napi_env env, napi_callback_info info)
+{
+	ARGS(2);
+	xenv *e = xn_env(env);
+	xn_chan *c;
+	xchan_deadline dl;
+	if (!check_thread(env, e, "takeSync()") ||
+	    !xn_arg_chan(env, argv[0], &c) || !deadline_arg(env, argv[1], &dl))
+		return NULL;
+	xchan_val v;
+	xchan_wait_opts o = wait_opts(e);
+	int32_t rc = XN_HAVE(xchan_take_ex) ? xchan_take_ex(&v, c->ch, dl, &o)
+					    : xchan_take(&v, c->ch, dl);
+	if (rc == XCHAN_OK)
+		return xn_from_val(env, e, v);
+	if (rc == XCHAN_ECLOSED) {
+		napi_value u;
+		napi_get_undefined(env, &u);
+		return u;
+	}
+	throw_wait(env, rc);
+	return NULL;
+}
+
+/* putSync(h, v, timeoutMs?) -> boolean (false: closed) */
+static napi_value
+js_put_sync(napi_env env, napi_callback_info info)
+{
+	ARGS(3);
+	xenv *e = xn_env(env);
+	xn_chan *c;
+	xchan_deadline dl;
+	xchan_val v;
+	if (!check_thread(env, e, "putSync()") ||
+	    !xn_arg_chan(env, argv[0], &c) ||
+	    !deadline_arg(env, argv[2], &dl) ||
+	    !xn_to_val(env, e, argv[1], &v))
+		return NULL;
+	xchan_wait_opts o = wait_opts(e);
+	int32_t rc = XN_HAVE(xchan_put_ex) ? xchan_put_ex(c->ch, v, dl, &o)
+					   : xchan_put(c->ch, v, dl);
+	napi_value r;
+	if (rc == XCHAN_OK || rc == XCHAN_ECLOSED) {
+		if (rc != XCHAN_OK)
+			xchan_val_release(v);
+		napi_get_boolean(env, rc == XCHAN_OK, &r);
+		return r;
+	}
+	xchan_val_release(v);
+	throw_wait(env, rc);
+	return NULL;
+}
+
+/* altsSync(exts, vals, chans, priority, timeoutMs?, hasDefault)
+ *  -> {value, index, chan} | undefined (default) */
+static napi_value
+js_alts_sync(napi_env env, napi_callback_info info)
+{
+	ARGS(6);
+	xenv *e = xn_env(env);
+	bool prio = false, has_default = false;
+	xchan_deadline dl;
+	napi_get_value_bool(env, argv[3], &prio);
+	napi_get_value_bool(env, argv[5], &has_default);
+	if (!check_thread(env, e, "altsSync()") ||
+	    !deadline_arg(env, argv[4], &dl))
+		return NULL;
+	if (has_default)
+		dl = XCHAN_DEADLINE_POLL;
+	uint32_t n = 0;
+	if (napi_get_array_length(env, argv[0], &n) != napi_ok || n == 0) {
+		xn_throw(env, XCHAN_EINVAL, "altsSync needs clauses");
+		return NULL;
+	}
+	xchan_clause *cl = calloc(n, sizeof *cl);
+	if (cl == NULL) {
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return NULL;
+	}
+	uint32_t built = 0;
+	napi_value result = NULL;
+	for (; built < n; built++) {
+		napi_value x, v;
+		napi_valuetype t;
+		xn_chan *c;
+		napi_get_element(env, argv[0], built, &x);
+		napi_get_element(env, argv[1], built, &v);
+		if (!xn_arg_chan(env, x, &c))
+			goto out;
+		cl[built].chan = c->ch;
+		napi_typeof(env, v, &t);
+		cl[built].op = t == napi_undefined ? XCHAN_ALT_TAKE
+						   : XCHAN_ALT_PUT;
+		if (cl[built].op == XCHAN_ALT_PUT &&
+		    !xn_to_val(env, e, v, &cl[built].val))
+			goto out;
+	}
+	xchan_result res = {0, -1, {0}};
+	xchan_wait_opts o = wait_opts(e);
+	int32_t rc = XN_HAVE(xchan_alts_ex)
+	    ? xchan_alts_ex(&res, cl, n, prio ? XCHAN_ALTS_PRIORITY : 0, dl, &o)
+	    : xchan_alts(&res, cl, n, prio ? XCHAN_ALTS_PRIORITY : 0, dl);
+	if (res.index < 0) {
+		if (rc == XCHAN_EAGAIN && has_default)
+			napi_get_undefined(env, &result);
+		else
+			throw_wait(env, rc);
+		goto out;
+	}
+	napi_value value, idx, ch;
+	if (cl[res.index].op == XCHAN_ALT_PUT) {
+		if (res.err == XCHAN_OK)
+			cl[res.index].val = xchan_val_nil(); /* moved */
+		xchan_val_release(res.val);
+		napi_get_boolean(env, res.err == XCHAN_OK, &value);
+	} else if (res.err == XCHAN_OK) {
+		value = xn_from_val(env, e, res.val);
+		if (value == NULL)
+			goto out;
+	} else {
+		napi_get_undefined(env, &value);
+	}
+	napi_create_object(env, &result);
+	napi_set_named_property(env, result, "value", value);
+	napi_create_int32(env, res.index, &idx);
+	napi_set_named_property(env, result, "index", idx);
+	if (napi_get_element(env, argv[2], (uint32_t)res.index, &ch) == napi_ok)
+		napi_set_named_property(env, result, "chan", ch);
+out:
+	for (uint32_t i = 0; i < built && i < n; i++)
+		if (cl[i].op == XCHAN_ALT_PUT)
+			xchan_val_release(cl[i].val);
+	free(cl);
+	return result;
+}
+
+napi_status
+xn_init_sync(napi_env env, napi_value exports)
+{
+	napi_status s;
+	if ((s = xn_export_fn(env, exports, "takeSync", js_take_sync)) !=
+		napi_ok ||
+	    (s = xn_export_fn(env, exports, "putSync", js_put_sync)) !=
+		napi_ok ||
+	    (s = xn_export_fn(env, exports, "altsSync", js_alts_sync)) !=
+		napi_ok)
+		return s;
+	return napi_ok;
+}

@@ -1,0 +1,257 @@
+/*
+ * module.c — the xchan._xchan module: init, the CPython host runtime,
+ * exceptions generated from the core's error list, the C API capsule.
+ *
+ * The runtime's hooks (retain/release of host values) may be called by the
+ * core on any thread, holding no xchan lock.  They take the GIL with
+ * PyGILState_Ensure.  Once Python began to exit (the atexit hook below ran,
+ * or the interpreter is finalizing) they do nothing: a release then leaks
+ * the object instead of touching a dying interpreter, and the runtime is
+ * unregistered so the core stops calling them at all.
+ */
+#include <stdarg.h>
+
+#include "xpy.h"
+
+uint32_t xpy_runtime_id;
+PyObject *xpy_error_base;
+static PyObject *g_errors[XCHAN_ERR_COUNT_];
+static atomic_int g_exiting;
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define XPY_FINALIZING() Py_IsFinalizing()
+#else
+#define XPY_FINALIZING() _Py_IsFinalizing()
+#endif
+
+int
+xpy_exiting(void)
+{
+	return atomic_load_explicit(&g_exiting, memory_order_acquire) ||
+	       XPY_FINALIZING();
+}
+
+int
+xpy_gil_enter(PyGILState_STATE *st)
+{
+	if (xpy_exiting())
+		return 0;
+	*st = PyGILState_Ensure();
+	return 1;
+}
+
+static void
+rt_retain(void *user, void *obj)
+{
+	PyGILState_STATE st;
+	if (!xpy_gil_enter(&st))
+		return;
+	Py_INCREF((PyObject *)obj);
+	PyGILState_Release(st);
+}
+
+static void
+rt_release(void *user, void *obj)
+{
+	PyGILState_STATE st;
+	if (!xpy_gil_enter(&st))
+		return; /* exiting: leak, never touch a dying interpreter */
+	Py_DECREF((PyObject *)obj);
+	PyGILState_Release(st);
+}
+
+/* ---- exceptions -------------------------------------------------------- */
+PyObject *
+xpy_raise(int32_t err, const char *what)
+{
+	PyObject *cls = (err > 0 && err < XCHAN_ERR_COUNT_ && g_errors[err])
+	                    ? g_errors[err]
+	                    : xpy_error_base;
+	if (what != NULL)
+		PyErr_Format(cls, "%s: %s", what, xchan_strerror(err));
+	else
+		PyErr_SetString(cls, xchan_strerror(err));
+	return NULL;
+}
+
+PyObject *
+xpy_raise_fmt(int32_t err, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	PyOS_vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	return xpy_raise(err, buf);
+}
+
+/* The Python builtin a core error also is, so that `except TimeoutError`
+ * and friends work as a Python user expects. */
+static PyObject *
+builtin_base(const char *name)
+{
+	static const struct {
+		const char *name;
+		PyObject **base;
+	} map[] = {
+	    {"EINVAL", &PyExc_ValueError},
+	    {"ENOMEM", &PyExc_MemoryError},
+	    {"ETIMEDOUT", &PyExc_TimeoutError},
+	    {"ENIL", &PyExc_TypeError},
+	    {"ETYPE", &PyExc_TypeError},
+	    {"ESTATE", &PyExc_RuntimeError},
+	    {"ESHUTDOWN", &PyExc_RuntimeError},
+	    {"EFORK", &PyExc_RuntimeError},
+	    {"EVERSION", &PyExc_ImportError},
+	    {"ELOAD", &PyExc_ImportError},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(map[i].name, name) == 0)
+			return *map[i].base;
+	return NULL;
+}
+
+static int
+make_errors(PyObject *m)
+{
+	xpy_error_base = PyErr_NewExceptionWithDoc("xchan.XchanError",
+	    "Base class of every error the xchan core reports.\n\n"
+	    "Each core error name (ECLOSED, ETIMEDOUT, ...) has a subclass of\n"
+	    "this name in the xchan module; `code` and `name` identify it.",
+	    NULL, NULL);
+	if (xpy_error_base == NULL)
+		return -1;
+	if (PyObject_SetAttrString(xpy_error_base, "code", Py_None) < 0 ||
+	    PyObject_SetAttrString(xpy_error_base, "name", Py_None) < 0)
+		return -1;
+	Py_INCREF(xpy_error_base);
+	if (PyModule_AddObject(m, "XchanError", xpy_error_base) < 0)
+		return -1;
+	PyObject *all = PyDict_New();
+	if (all == NULL)
+		return -1;
+	for (int32_t e = 1; e < XCHAN_ERR_COUNT_; e++) {
+		const char *name = xchan_err_name(e);
+		char qual[64];
+		PyOS_snprintf(qual, sizeof qual, "xchan.%s", name);
+		PyObject *builtin = builtin_base(name);
+		PyObject *bases = builtin
+		                      ? PyTuple_Pack(2, xpy_error_base, builtin)
+		                      : PyTuple_Pack(1, xpy_error_base);
+		if (bases == NULL)
+			return -1;
+		PyObject *dict = Py_BuildValue("{s:i,s:s,s:s}", "code", e,
+		    "name", name, "__doc__", xchan_strerror(e));
+		if (dict == NULL) {
+			Py_DECREF(bases);
+			return -1;
+		}
+		PyObject *cls = PyErr_NewException(qual, bases, dict);
+		Py_DECREF(bases);
+		Py_DECREF(dict);
+		if (cls == NULL)
+			return -1;
+		g_errors[e] = cls;
+		Py_INCREF(cls);
+		if (PyModule_AddObject(m, name, cls) < 0)
+			return -1;
+		PyObject *code = PyLong_FromLong(e);
+		if (code == NULL || PyDict_SetItem(all, code, cls) < 0) {
+			Py_XDECREF(code);
+			return -1;
+		}
+		Py_DECREF(code);
+	}
+	return PyModule_AddObject(m, "_errors_by_code", all);
+}
+
+/* ---- module functions -------------------------------------------------- */
+static PyObject *
+mod_at_exit(PyObject *m, PyObject *unused)
+{
+	/* From here on, hooks on foreign threads keep out of Python. */
+	atomic_store_explicit(&g_exiting, 1, memory_order_release);
+	if (xpy_runtime_id != 0)
+		xchan_runtime_unregister(xpy_runtime_id);
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+mod_strerror(PyObject *m, PyObject *arg)
+{
+	long e = PyLong_AsLong(arg);
+	if (e == -1 && PyErr_Occurred())
+		return NULL;
+	return Py_BuildValue("(ss)", xchan_err_name((int32_t)e),
+	    xchan_strerror((int32_t)e));
+}
+
+static PyMethodDef module_methods[] = {
+    {"_at_exit", mod_at_exit, METH_NOARGS,
+        "Called by atexit: stop calling into Python from foreign threads."},
+    {"_strerror", mod_strerror, METH_O,
+        "(name, message) of a core error code."},
+    {NULL}};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "xchan._xchan",
+    .m_doc = "The native part of xchan (see the xchan package).",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+static int
+check_version(void)
+{
+	int32_t rc = xchan_check_version(XCHAN_VERSION_NUMBER);
+	if (rc != XCHAN_OK) {
+		PyErr_Format(PyExc_ImportError,
+		    "xchan: the loaded core is version %s but the binding was "
+		    "built for %d.%d.%d",
+		    xchan_version_string(), XCHAN_VERSION_MAJOR,
+		    XCHAN_VERSION_MINOR, XCHAN_VERSION_PATCH);
+		return -1;
+	}
+	return 0;
+}
+
+PyMODINIT_FUNC
+PyInit__xchan(void)
+{
+	if (check_version() < 0)
+		return NULL;
+	PyObject *m = PyModule_Create(&module_def);
+	if (m == NULL)
+		return NULL;
+	static const xchan_runtime rt = {
+	    .size = sizeof(xchan_runtime),
+	    .name = "cpython",
+	    .retain = rt_retain,
+	    .release = rt_release,
+	};
+	int32_t rc = xchan_runtime_register(&xpy_runtime_id, &rt);
+	if (rc != XCHAN_OK) {
+		xpy_raise(rc, "cannot register the Python runtime with xchan");
+		goto fail;
+	}
+	if (make_errors(m) < 0 || xpy_values_init(m) < 0 ||
+	    xpy_chan_init(m) < 0 || xpy_aio_init(m) < 0 ||
+	    xpy_alts_init(m) < 0 || xpy_tasks_init(m) < 0 ||
+	    xpy_xform_init(m) < 0 || xpy_comb_init(m) < 0)
+		goto fail;
+	PyObject *cap =
+	    PyCapsule_New((void *)xchan_get_api(), "xchan._C_API", NULL);
+	if (cap == NULL || PyModule_AddObject(m, "_C_API", cap) < 0)
+		goto fail;
+	if (PyModule_AddStringConstant(m, "core_version",
+	        xchan_version_string()) < 0 ||
+	    PyModule_AddIntConstant(m, "runtime_id", xpy_runtime_id) < 0 ||
+	    PyModule_AddIntConstant(m, "VERSION_NUMBER", XCHAN_VERSION_NUMBER) <
+	        0)
+		goto fail;
+	return m;
+fail:
+	Py_DECREF(m);
+	return NULL;
+}

@@ -1,0 +1,310 @@
+/*
+ * tasks.c — thread()/io_thread() on the core's executors, and the executor
+ * factory (Python concurrent.futures executors as xchan executors).
+ *
+ * thread(fn, *args, **kw) runs fn on the core's MIXED executor (io_thread:
+ * IO) and returns the task's result channel: it receives fn's return value
+ * (None: no value; the channel just closes) and closes.  If fn raises, the
+ * exception travels as a value (a _Failure) and taking it raises that same
+ * exception object on the taker's side.
+ *
+ * The executor factory: set_executor_factory(f) makes the core ask f(name)
+ * ("dispatch", "mixed", "io", "compute") once per workload; f returns a
+ * concurrent.futures.Executor (its submit() runs the core's tasks) or None
+ * (the core's default).  Tasks are submitted as _NativeTask objects whose
+ * call releases the GIL and runs the core's C task.
+ *
+ * Threads: task bodies and executor hooks run on threads the core or the
+ * executor owns; they take the GIL with PyGILState_Ensure and keep out of
+ * Python once it is exiting (a task then fails with ESHUTDOWN; an executor
+ * refuses new tasks).
+ */
+#include "xpy.h"
+
+int xpy_python_executors;
+
+typedef struct {
+	PyObject *fn, *args, *kw;
+} task_arg;
+
+static void
+task_arg_free(task_arg *t)
+{
+	Py_XDECREF(t->fn);
+	Py_XDECREF(t->args);
+	Py_XDECREF(t->kw);
+	free(t);
+}
+
+/* The current exception as a _Failure host value. */
+static int32_t
+failure_val(xchan_val *out)
+{
+	PyObject *t, *v, *tb;
+	PyErr_Fetch(&t, &v, &tb);
+	PyErr_NormalizeException(&t, &v, &tb);
+	if (tb != NULL && v != NULL)
+		PyException_SetTraceback(v, tb);
+	Py_XDECREF(t);
+	Py_XDECREF(tb);
+	if (v == NULL)
+		return XCHAN_ETASK;
+	PyObject *f = xpy_failure_new(v);
+	Py_DECREF(v);
+	if (f == NULL) {
+		PyErr_Clear();
+		return XCHAN_ETASK;
+	}
+	if (xchan_val_host(out, xpy_runtime_id, f) != XCHAN_OK) {
+		Py_DECREF(f);
+		return XCHAN_ETASK;
+	}
+	return XCHAN_OK;
+}
+
+static int32_t
+run_task(void *arg, xchan_val *result)
+{
+	task_arg *t = arg;
+	PyGILState_STATE st;
+	*result = xchan_val_nil();
+	if (!xpy_gil_enter(&st))
+		return XCHAN_ESHUTDOWN; /* leaks t: Python is gone */
+	int32_t rc = XCHAN_OK;
+	PyObject *r = PyObject_Call(t->fn, t->args, t->kw);
+	if (r == NULL) {
+		rc = failure_val(result);
+	} else {
+		if (r != Py_None && xpy_to_val(r, result) < 0)
+			rc = failure_val(result);
+		Py_DECREF(r);
+	}
+	task_arg_free(t);
+	PyGILState_Release(st);
+	return rc;
+}
+
+typedef int32_t (
+    *starter)(xchan_chan **, xchan_go_fn, void *, const xchan_go_opts *);
+
+static PyObject *
+start(starter fn_start, const char *what, PyObject *args, PyObject *kw)
+{
+	Py_ssize_t n = PyTuple_GET_SIZE(args);
+	if (n < 1 || !PyCallable_Check(PyTuple_GET_ITEM(args, 0))) {
+		PyErr_Format(PyExc_TypeError,
+		    "%s(fn, *args, **kwargs) needs a callable first", what);
+		return NULL;
+	}
+	task_arg *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return PyErr_NoMemory();
+	t->fn = Py_NewRef(PyTuple_GET_ITEM(args, 0));
+	t->args = PyTuple_GetSlice(args, 1, n);
+	t->kw = kw ? PyDict_Copy(kw) : NULL;
+	if (t->args == NULL || (kw && t->kw == NULL)) {
+		task_arg_free(t);
+		return NULL;
+	}
+	PyObject *name = PyObject_GetAttrString(t->fn, "__qualname__");
+	const char *cname = NULL;
+	if (name == NULL || !PyUnicode_Check(name))
+		PyErr_Clear();
+	else
+		cname = PyUnicode_AsUTF8(name);
+	if (cname == NULL)
+		PyErr_Clear();
+	xchan_go_opts opts = {sizeof opts, 0, cname, 0};
+	xchan_chan *ch = NULL;
+	int32_t rc;
+	Py_BEGIN_ALLOW_THREADS rc = fn_start(&ch, run_task, t, &opts);
+	Py_END_ALLOW_THREADS Py_XDECREF(name);
+	if (rc != XCHAN_OK) {
+		task_arg_free(t);
+		return xpy_raise(rc, what);
+	}
+	return xpy_chan_wrap(ch, 0);
+}
+
+static PyObject *
+mod_thread(PyObject *m, PyObject *args, PyObject *kw)
+{
+	return start(xchan_thread, "thread", args, kw);
+}
+
+static PyObject *
+mod_io_thread(PyObject *m, PyObject *args, PyObject *kw)
+{
+	return start(xchan_io_thread, "io_thread", args, kw);
+}
+
+/* ---- executors backed by concurrent.futures ---------------------------- */
+typedef struct {
+	PyObject_HEAD
+	xchan_task_fn fn;
+	void *arg;
+} XpyNativeTask;
+
+static PyObject *
+native_call(XpyNativeTask *self, PyObject *args, PyObject *kw)
+{
+	xchan_task_fn fn = self->fn;
+	if (fn == NULL) {
+		PyErr_SetString(PyExc_RuntimeError, "task already ran");
+		return NULL;
+	}
+	self->fn = NULL;
+	Py_BEGIN_ALLOW_THREADS fn(self->arg);
+	Py_END_ALLOW_THREADS Py_RETURN_NONE;
+}
+
+static PyTypeObject XpyNativeTask_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "xchan._xchan._NativeTask",
+    .tp_basicsize = sizeof(XpyNativeTask),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_call = (ternaryfunc)native_call,
+    .tp_doc = "A task of the xchan core, submitted to a Python executor.",
+};
+
+typedef struct {
+	PyObject *executor;
+	xchan_executor_vtbl vt;
+} py_exec;
+
+static int32_t
+py_execute(void *self, xchan_task_fn fn, void *arg)
+{
+	py_exec *e = self;
+	PyGILState_STATE st;
+	if (!xpy_gil_enter(&st))
+		return XCHAN_ESHUTDOWN;
+	int32_t rc = XCHAN_OK;
+	XpyNativeTask *t = PyObject_New(XpyNativeTask, &XpyNativeTask_Type);
+	if (t == NULL) {
+		PyErr_Clear();
+		rc = XCHAN_ENOMEM;
+	} else {
+		t->fn = fn;
+		t->arg = arg;
+		PyObject *f = PyObject_CallMethod(e->executor, "submit", "O",
+		    (PyObject *)t);
+		if (f == NULL) {
+			/* e.g. "cannot schedule new futures after shutdown":
+			 * the core then does not run the task. */
+			PyErr_Clear();
+			t->fn = NULL;
+			rc = XCHAN_ESHUTDOWN;
+		}
+		Py_XDECREF(f);
+		Py_DECREF(t);
+	}
+	PyGILState_Release(st);
+	return rc;
+}
+
+static const char *
+workload_name(uint32_t w)
+{
+	switch (w) {
+	case XCHAN_WORKLOAD_DISPATCH:
+		return "dispatch";
+	case XCHAN_WORKLOAD_MIXED:
+		return "mixed";
+	case XCHAN_WORKLOAD_IO:
+		return "io";
+	case XCHAN_WORKLOAD_COMPUTE:
+		return "compute";
+	}
+	return NULL;
+}
+
+static xchan_executor *
+factory(void *user, uint32_t workload)
+{
+	const char *name = workload_name(workload);
+	PyGILState_STATE st;
+	if (name == NULL || !xpy_gil_enter(&st))
+		return NULL;
+	xchan_executor *ex = NULL;
+	PyObject *r = PyObject_CallFunction((PyObject *)user, "s", name);
+	if (r == NULL) {
+		PyErr_WriteUnraisable((PyObject *)user);
+	} else if (r != Py_None) {
+		PyObject *submit = PyObject_GetAttrString(r, "submit");
+		if (submit == NULL) {
+			PyErr_Clear();
+			PyErr_Format(PyExc_TypeError,
+			    "executor factory returned %.100s for '%s': not "
+			    "an executor (no submit) and not None",
+			    Py_TYPE(r)->tp_name, name);
+			PyErr_WriteUnraisable((PyObject *)user);
+		} else {
+			Py_DECREF(submit);
+			/* Lives until the process ends: the core keeps the
+			 * executor for good. */
+			py_exec *e = calloc(1, sizeof *e);
+			if (e != NULL) {
+				e->executor = Py_NewRef(r);
+				e->vt.size = sizeof e->vt;
+				e->vt.execute = py_execute;
+				if (xchan_executor_new(&ex, &e->vt, e) !=
+				    XCHAN_OK) {
+					Py_DECREF(e->executor);
+					free(e);
+					ex = NULL;
+				}
+			}
+		}
+	}
+	Py_XDECREF(r);
+	PyGILState_Release(st);
+	return ex;
+}
+
+static PyObject *
+mod_set_executor_factory(PyObject *m, PyObject *fn)
+{
+	if (!PyCallable_Check(fn)) {
+		PyErr_SetString(PyExc_TypeError,
+		    "set_executor_factory needs a callable taking a workload "
+		    "name");
+		return NULL;
+	}
+	Py_INCREF(fn); /* kept for good: the core may call it any time */
+	int32_t rc = xchan_set_executor_factory(factory, fn);
+	if (rc != XCHAN_OK) {
+		Py_DECREF(fn);
+		return xpy_raise(rc, "set_executor_factory (allowed once, "
+		                     "before any executor is used)");
+	}
+	xpy_python_executors = 1;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef task_methods[] = {
+    {"thread", (PyCFunction)(void (*)(void))mod_thread,
+        METH_VARARGS | METH_KEYWORDS,
+        "thread(fn, *args, **kwargs) -> Chan\n--\n\n"
+        "Run fn(*args, **kwargs) on the core's MIXED executor (an OS thread,\n"
+        "blocking is fine).  Returns a channel that receives the result\n"
+        "(nothing if it is None) and closes.  If fn raises, taking from the\n"
+        "channel raises that exception."},
+    {"io_thread", (PyCFunction)(void (*)(void))mod_io_thread,
+        METH_VARARGS | METH_KEYWORDS,
+        "io_thread(fn, *args, **kwargs) -> Chan\n--\n\n"
+        "As thread(), on the core's IO executor."},
+    {"set_executor_factory", mod_set_executor_factory, METH_O,
+        "set_executor_factory(factory) -> None\n--\n\n"
+        "factory(workload) -> concurrent.futures.Executor or None, for\n"
+        "workload in 'dispatch', 'mixed', 'io', 'compute'; called at most\n"
+        "once per workload, when the core first needs it.  Allowed once,\n"
+        "before any executor is used (else xchan.ESTATE)."},
+    {NULL}};
+
+int
+xpy_tasks_init(PyObject *m)
+{
+	if (PyType_Ready(&XpyNativeTask_Type) < 0)
+		return -1;
+	return PyModule_AddFunctions(m, task_methods);
+}

@@ -1,0 +1,133 @@
+/*
+ * xpy.h — what the files of the xchan._xchan extension share.
+ *
+ * The extension is one CPython module over the xchan core (linked in
+ * statically).  Files, one object each:
+ *   module.c   module init, the host runtime (retain/release hooks),
+ *              exceptions, version check, the C API capsule
+ *   values.c   Python objects <-> xchan_val, the Box and _Failure types
+ *   chan.c     the Chan type (blocking and non-blocking operations)
+ *   aio.c      asyncio: the per-loop Hub (one wake per burst) and Op
+ *   alts.c     alts (blocking) and the alts clause parser
+ *   tasks.c    thread/io_thread, the executor factory
+ *   xform.c    transforms whose steps are Python callables
+ *   comb.c     the core's combinators
+ *
+ * GIL rule: every call into the core that can wait, or that can run a
+ * transform step (Python code, which needs the GIL) on another thread while
+ * this one waits for that channel's step lock, is made with the GIL released.
+ * Hooks the core calls on its own threads take the GIL with
+ * PyGILState_Ensure, unless the interpreter is finalizing (then they leak
+ * what they would have released, and skip what they would have run).
+ */
+#ifndef XPY_H
+#define XPY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdatomic.h>
+#include <structmember.h>
+
+#include "xchan/xchan.h"
+#include "xchan/xchan_ext.h"
+
+/* ---- module.c ---- */
+extern uint32_t xpy_runtime_id;
+extern PyObject *xpy_error_base; /* xchan.XchanError */
+/* 1 once Python began to exit: hooks on foreign threads must not enter it. */
+int xpy_exiting(void);
+/* Raises the exception of core error `err` (a subclass of XchanError);
+ * returns NULL. `what` (may be NULL) prefixes the message. */
+PyObject *xpy_raise(int32_t err, const char *what);
+PyObject *xpy_raise_fmt(int32_t err, const char *fmt, ...);
+/* Takes the GIL on any thread; 0 if Python is exiting (nothing taken). */
+int xpy_gil_enter(PyGILState_STATE *st);
+
+/* ---- values.c ---- */
+/* A Python object as a value with one reference (owned by the caller).
+ * 0 on success, -1 with an exception set (None raises ENIL). */
+int xpy_to_val(PyObject *o, xchan_val *out);
+/* Consumes `v` (always released) and returns the Python object, or NULL
+ * with an exception (a value of another runtime: ERUNTIME; a task failure:
+ * the task's exception). */
+PyObject *xpy_from_val(xchan_val v);
+/* Like xpy_from_val but a task failure is returned as its _Failure object
+ * rather than raised (for combinators that forward values). */
+extern PyTypeObject XpyFailure_Type;
+extern PyTypeObject XpyBox_Type;
+/* A _Failure carrying exception `exc` (a new reference). */
+PyObject *xpy_failure_new(PyObject *exc);
+int xpy_values_init(PyObject *m);
+
+/* ---- chan.c ---- */
+typedef struct {
+	PyObject_HEAD
+	xchan_chan *ch;
+	/* 0 only for channels this binding made without a transform: then
+	 * offer/poll may run with the GIL held (no step can need it). */
+	int may_xform;
+	PyObject *weakrefs;
+} XpyChan;
+extern PyTypeObject XpyChan_Type;
+#define XpyChan_Check(o) PyObject_TypeCheck((o), &XpyChan_Type)
+/* Wraps `ch`, taking over one reference (released on failure). */
+PyObject *xpy_chan_wrap(xchan_chan *ch, int may_xform);
+/* Parses the buffer spec (None, int, Buffer) + xform + ex_handler into
+ * opts; `opts->xform` is set last. */
+int xpy_chan_opts(PyObject *buf, PyObject *xform, PyObject *ex_handler,
+    xchan_chan_opts *opts);
+int xpy_chan_init(PyObject *m);
+/* 1 if an asyncio loop runs on this thread. */
+int xpy_loop_running(void);
+int xpy_on_main_thread(void);
+/* Blocking wait helpers (GIL released, Ctrl-C aware). */
+int32_t xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl);
+int32_t xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl);
+/* seconds (None: never) -> deadline; -1 on a bad argument. */
+int xpy_deadline(PyObject *timeout, xchan_deadline *out);
+
+/* ---- aio.c ---- */
+int xpy_aio_init(PyObject *m);
+/* The awaitables returned by Chan.take()/put() on a loop thread. */
+PyObject *xpy_take_awaitable(XpyChan *ch, int stop_on_close);
+PyObject *xpy_put_awaitable(XpyChan *ch, xchan_val v);
+/* An awaitable that completes at once with `value` (stolen). */
+PyObject *xpy_ready(PyObject *value);
+
+/* ---- alts.c ---- */
+typedef struct {
+	size_t n;
+	xchan_clause *clauses;
+	PyObject **chans; /* borrowed from the ops list; the wrapper objects */
+	PyObject *keep;   /* the list itself (strong) */
+} xpy_clauses;
+int xpy_clauses_parse(PyObject *ops, xpy_clauses *out);
+/* Releases put values of clauses that did not win (index != winner). */
+void xpy_clauses_free(xpy_clauses *c, int32_t winner);
+/* The Python result of an alts: (value, chan), or (default, None). */
+PyObject *xpy_alts_result(xpy_clauses *c, xchan_result *r);
+int xpy_alts_init(PyObject *m);
+/* The clause index whose put value moved (won with OK), else -1. */
+int32_t xpy_alts_winner(xpy_clauses *c, xchan_result *r);
+
+/* ---- tasks.c / xform.c / comb.c ---- */
+int xpy_tasks_init(PyObject *m);
+/* 1 once Python executors run core tasks: then even offer/poll release the
+ * GIL (an executor hook may need it while the core holds a lock). */
+extern int xpy_python_executors;
+/* A transform from a Python transducer object (its `_xchan_xform()` method
+ * returns a capsule with an xchan_xform*); NULL with an exception. */
+xchan_xform *xpy_xform_from(PyObject *xf);
+int xpy_xform_init(PyObject *m);
+/* A pass-through transform that owns a reference to `obj` (for objects the
+ * core keeps a borrowed pointer to, like a channel's error handler). */
+xchan_xform *xpy_xform_owner(PyObject *obj);
+int xpy_comb_init(PyObject *m);
+/* The error handler for channels with a Python ex_handler. */
+xchan_val xpy_ex_handler(void *user, xchan_val error);
+/* The default error handler: reports the failure as unraisable. */
+xchan_val xpy_default_ex_handler(void *user, xchan_val error);
+/* Drops `obj` (a strong reference) when `done` closes (done: borrowed). */
+int xpy_release_when_closed(xchan_chan *done, PyObject *obj);
+
+#endif

@@ -1,0 +1,81 @@
+"""Exceptions: one base class, a subclass per core error name."""
+import pytest
+
+import xchan
+from xchan import Chan
+
+
+def test_hierarchy_from_core_names():
+    names = ["EINVAL", "ENOMEM", "ECLOSED", "ETIMEDOUT", "EAGAIN", "ECANCELED",
+             "ELIMIT", "ENIL", "ERUNTIME", "EDONE", "ESTATE", "EVERSION",
+             "ELOAD", "EXFORM", "ETYPE", "ESHUTDOWN", "ETASK", "EINTERNAL",
+             "EINTR", "EFORK"]
+    for code, name in enumerate(names, start=1):
+        cls = getattr(xchan, name)
+        assert issubclass(cls, xchan.XchanError)
+        assert cls.code == code and cls.name == name
+        assert xchan._xchan._strerror(code)[0] == name
+    assert issubclass(xchan.ETIMEDOUT, TimeoutError)
+    assert issubclass(xchan.EINVAL, ValueError)
+    assert issubclass(xchan.ENIL, TypeError)
+
+
+def test_bad_buffers():
+    with pytest.raises(ValueError):
+        Chan(-1)
+    with pytest.raises(TypeError):
+        Chan("ten")
+    with pytest.raises(TypeError):
+        Chan(1.5)
+    with pytest.raises(ValueError):
+        xchan.dropping(0)
+    with pytest.raises(ValueError):
+        xchan.sliding(-3)
+
+
+def test_xform_needs_buffer_and_transducer():
+    with pytest.raises(ValueError, match="needs a buffer"):
+        Chan(None, xchan.xf.map(str))
+    with pytest.raises(TypeError, match="transducer"):
+        Chan(1, lambda x: x)
+    with pytest.raises(ValueError, match="needs an xform"):
+        Chan(1, None, lambda e: None)
+    with pytest.raises(TypeError):
+        xchan.xf.map(3)
+
+
+def test_bad_timeouts():
+    ch = Chan()
+    with pytest.raises(ValueError):
+        ch.take(timeout=-1)
+    with pytest.raises(TypeError):
+        ch.take(timeout="soon")
+    with pytest.raises(ValueError):
+        xchan.timeout(-5)
+
+
+def test_bad_alts():
+    with pytest.raises(ValueError):
+        xchan.alts([])
+    with pytest.raises(TypeError):
+        xchan.alts([1, 2])
+    with pytest.raises(TypeError):
+        xchan.alts([(Chan(), 1, 2)])
+    with pytest.raises(xchan.ENIL):
+        xchan.alts([(Chan(), None)])
+
+
+def test_bad_capsule():
+    with pytest.raises(TypeError):
+        Chan.from_capsule(object())
+
+
+def test_combinator_type_errors():
+    with pytest.raises(TypeError):
+        xchan.pipe(Chan(), "x")
+    with pytest.raises(TypeError):
+        xchan.merge([Chan(), 3])
+    with pytest.raises(TypeError):
+        xchan.split(None, Chan())
+    with pytest.raises(ValueError):
+        xchan.mix(Chan()).solo_mode("loud")

@@ -1,0 +1,116 @@
+"""Threads: the GIL is released while waiting; thread()/io_thread()."""
+import threading
+import time
+
+import pytest
+
+import xchan
+from xchan import Chan
+
+
+def test_blocked_take_does_not_stop_other_threads():
+    ch = Chan()
+    t = threading.Thread(target=ch.take, daemon=True)
+    t.start()
+    while ch.info()["pending_takes"] == 0:
+        time.sleep(0.001)
+    # This thread keeps running Python code while the other is blocked in
+    # the core: it could not if the blocked take held the GIL.
+    n = 0
+    deadline = time.monotonic() + 0.2
+    while time.monotonic() < deadline:
+        n += 1
+    assert n > 1000
+    ch.put(1)
+    t.join(10)
+    assert not t.is_alive()
+
+
+def test_blocked_put_with_timeout_releases_gil():
+    ch = Chan()
+    counter = [0]
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            counter[0] += 1
+    s = threading.Thread(target=spin)
+    s.start()
+    t0 = time.monotonic()
+    with pytest.raises(xchan.ETIMEDOUT):
+        ch.put(1, timeout=0.2)
+    stop.set()
+    s.join()
+    assert time.monotonic() - t0 >= 0.19
+    assert counter[0] > 1000
+
+
+def test_many_threads_exchange_every_value_once():
+    ch = Chan(16)
+    n_prod, per = 4, 5000
+    got = []
+    lock = threading.Lock()
+
+    def prod(k):
+        for i in range(per):
+            ch.put(k * per + i)
+
+    def cons():
+        local = []
+        for v in ch:
+            local.append(v)
+        with lock:
+            got.extend(local)
+    ps = [threading.Thread(target=prod, args=(k,)) for k in range(n_prod)]
+    cs = [threading.Thread(target=cons) for _ in range(3)]
+    for t in ps + cs:
+        t.start()
+    for t in ps:
+        t.join()
+    ch.close()
+    for t in cs:
+        t.join()
+    assert sorted(got) == list(range(n_prod * per))
+
+
+def test_thread_returns_result_channel():
+    ch = xchan.thread(lambda a, b=0: a + b, 40, b=2)
+    assert ch.take() == 42
+    assert ch.take() is None  # then closes
+
+
+def test_thread_none_result_just_closes():
+    assert xchan.thread(lambda: None).take() is None
+
+
+def test_thread_exception_raised_at_taker():
+    class Boom(Exception):
+        pass
+    err = Boom("x")
+
+    def f():
+        raise err
+    ch = xchan.io_thread(f)
+    with pytest.raises(Boom) as ei:
+        ch.take()
+    assert ei.value is err  # the very exception object
+
+
+def test_thread_runs_on_core_thread():
+    names = xchan.thread(lambda: threading.current_thread().name).take()
+    assert isinstance(names, str)
+    assert xchan.thread(threading.get_ident).take() != threading.get_ident()
+
+
+def test_thread_can_block_on_channels():
+    ch = Chan()
+    r = xchan.thread(lambda: ch.take() * 2)
+    ch.put(21)
+    assert r.take() == 42
+
+
+def test_thread_bad_argument():
+    with pytest.raises(TypeError):
+        xchan.thread(42)
+    with pytest.raises(TypeError):
+        xchan.thread()

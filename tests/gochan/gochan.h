@@ -1,0 +1,148 @@
+/*
+ * gochan.h — the harness of the Go channel-test ports (tests/gochan).
+ *
+ * Each *_test.c here re-tells one program of Go's test/chan with xchan's C
+ * API.  A program's body runs as a task, and so does every goroutine it
+ * starts: as a go task (xchan_go: parking operations) in the "_go" test,
+ * as an OS thread (xchan_thread: blocking operations) in the "_threads"
+ * test.  GOCHAN_TESTS(body) registers both; the test thread waits for the
+ * body with a deadline, so a hang fails the test instead of wedging CI.
+ *
+ * The helpers check every call (a failed check names the file and line and
+ * fails the test; see testing/xtest.h).
+ */
+#ifndef XCHAN_GOCHAN_H
+#define XCHAN_GOCHAN_H
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "testing/xtest.h"
+#include "testing/xthread.h"
+
+#if defined(__SANITIZE_THREAD__) || defined(XCHAN_SANITIZER_BUILD)
+#define GOCHAN_SANITIZED 1
+#else
+#define GOCHAN_SANITIZED 0
+#endif
+
+enum { GOCHAN_GO, GOCHAN_THREADS };
+static int gochan_mode;
+
+/* Tasks the program started, joined when the body returns. */
+#define GOCHAN_MAX_TASKS 20000
+static xchan_chan *gochan_tasks[GOCHAN_MAX_TASKS];
+static _Atomic int gochan_ntasks;
+
+/* Starts fn(arg) as a goroutine: a go task or a thread, by the mode. */
+static inline void
+go_(xchan_go_fn fn, void *arg)
+{
+	xchan_chan *done = NULL;
+	int32_t err = gochan_mode == GOCHAN_GO
+	                  ? xchan_go(&done, fn, arg, NULL)
+	                  : xchan_thread(&done, fn, arg, NULL);
+	XCHECK_ERR(err, XCHAN_OK);
+	int i = atomic_fetch_add(&gochan_ntasks, 1);
+	if (err == XCHAN_OK && i < GOCHAN_MAX_TASKS)
+		gochan_tasks[i] = done;
+	else
+		xchan_chan_release(done);
+}
+
+static inline xchan_chan *
+chan_(uint64_t cap)
+{
+	xchan_chan *c = NULL;
+	XCHECK_ERR(xchan_chan_make(&c, cap ? XCHAN_BUF_FIXED : XCHAN_BUF_NONE,
+	               cap),
+	    XCHAN_OK);
+	return c;
+}
+
+/* c <- i, which must succeed. */
+static inline void
+send_(xchan_chan *c, int64_t i)
+{
+	XCHECK_ERR(xchan_put(c, xchan_val_int(i), XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK);
+}
+
+/* x, ok := <-c for ints: returns the value, sets *ok (NULL: must be ok). */
+static inline int64_t
+recv_(xchan_chan *c, int *ok)
+{
+	xchan_val v;
+	int64_t i = 0;
+	int32_t err = xchan_take(&v, c, XCHAN_DEADLINE_NEVER);
+	if (ok)
+		*ok = err == XCHAN_OK;
+	else
+		XCHECK_ERR(err, XCHAN_OK);
+	if (err == XCHAN_OK) {
+		XCHECK_ERR(xchan_get_int(v, &i), XCHAN_OK);
+		xchan_val_release(v);
+	}
+	return i;
+}
+
+/* A put clause of alts. */
+static inline xchan_clause
+put_clause_(xchan_chan *c, int64_t i)
+{
+	xchan_clause cl = {XCHAN_ALT_PUT, 0, c, xchan_val_int(i)};
+	return cl;
+}
+
+static inline xchan_clause
+take_clause_(xchan_chan *c)
+{
+	xchan_clause cl = {XCHAN_ALT_TAKE, 0, c, {0, 0, 0}};
+	return cl;
+}
+
+/* Sleeps `ms` the way a goroutine does: by waiting on a timeout channel,
+ * which parks a go task instead of holding its worker. */
+static inline void
+sleep_(int64_t ms)
+{
+	xchan_chan *t = NULL;
+	xchan_val v;
+	XCHECK_ERR(xchan_timeout(&t, ms), XCHAN_OK);
+	XCHECK_ERR(xchan_take(&v, t, XCHAN_DEADLINE_NEVER), XCHAN_ECLOSED);
+	xchan_chan_release(t);
+}
+
+/* Runs the program body as a task of the mode and waits for it and every
+ * task it started (60 s at most each). */
+static inline void
+gochan_run(int mode, xchan_go_fn body, void *arg)
+{
+	gochan_mode = mode;
+	atomic_store(&gochan_ntasks, 0);
+	go_(body, arg);
+	xchan_val v;
+	XCHECK_ERR(xchan_take(&v, gochan_tasks[0], xt_deadline_s(60)),
+	    XCHAN_ECLOSED);
+	int n = atomic_load(&gochan_ntasks);
+	if (n > GOCHAN_MAX_TASKS)
+		n = GOCHAN_MAX_TASKS;
+	for (int i = 0; i < n; i++) {
+		XCHECK_ERR(xchan_take(&v, gochan_tasks[i], xt_deadline_s(60)),
+		    XCHAN_ECLOSED);
+		xchan_chan_release(gochan_tasks[i]);
+	}
+}
+
+/* Registers <name>_go and <name>_threads running `body(NULL)`. */
+#define GOCHAN_TESTS(name, body)                                               \
+	XTEST(name##_go)                                                       \
+	{                                                                      \
+		gochan_run(GOCHAN_GO, body, NULL);                             \
+	}                                                                      \
+	XTEST(name##_threads)                                                  \
+	{                                                                      \
+		gochan_run(GOCHAN_THREADS, body, NULL);                        \
+	}
+
+#endif

@@ -19,11 +19,10 @@ aarch64 | arm64) arch=aarch64 ;;
 esac
 gen=()
 command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
-if [ ! -f "$build/CMakeCache.txt" ]; then
-	cmake -S "$here/src/main/c" -B "$build" "${gen[@]}" \
-		-DCMAKE_BUILD_TYPE="${XCHAN_JAVA_BUILD_TYPE:-Release}" \
-		-DXCHAN_ROOT="$root" -DJAVA_HOME="$java_home" >/dev/null
-fi
+[ -f "$build/CMakeCache.txt" ] && gen=()
+cmake -S "$here/src/main/c" -B "$build" "${gen[@]}" \
+	-DCMAKE_BUILD_TYPE="${XCHAN_JAVA_BUILD_TYPE:-Release}" \
+	-DXCHAN_ROOT="$root" -DJAVA_HOME="$java_home" >/dev/null
 cmake --build "$build" -j"${XCHAN_JOBS:-2}"
 dest="$classes/io/xchan/native/linux-$arch"
 mkdir -p "$dest"

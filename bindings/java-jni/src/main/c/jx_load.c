@@ -287,3 +287,21 @@ Java_io_xchan_Native_liveHostValues(JNIEnv *env, jclass cls)
 {
 	return atomic_load(&jx_live_hosts);
 }
+
+/* Bytes the C heap has in use (glibc's mallinfo2), for the leak tests; -1
+ * where unknown. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+#include <malloc.h>
+JNIEXPORT jlong JNICALL
+Java_io_xchan_Native_mallocInUse(JNIEnv *env, jclass cls)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return (jlong)(mi.uordblks + mi.hblkhd);
+}
+#else
+JNIEXPORT jlong JNICALL
+Java_io_xchan_Native_mallocInUse(JNIEnv *env, jclass cls)
+{
+	return -1;
+}
+#endif

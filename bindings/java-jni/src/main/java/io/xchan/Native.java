@@ -285,6 +285,7 @@ final class Native {
             Object[] refs, byte[][] datas, int flags, long token, long[] io);
     static native void boxFree(long ptr);
     static native long liveHostValues();
+    static native long mallocInUse();
 
     static native long xformNew(Object instanceFactory);
     static native int emitPush(long emit, int kind, long bits, Object ref, byte[] data);

@@ -7,6 +7,7 @@
  * Every wait has a 10 s deadline, so a broken runner fails instead of
  * hanging.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,8 @@
 
 #include "xchan/xchan_ext.h"
 
-#ifndef SENSOR_LIB
-#error "SENSOR_LIB must name libsensor.so"
+#if !defined(SENSOR_LIB) || !defined(BADLOAD_LIB)
+#error "SENSOR_LIB and BADLOAD_LIB must name the sample libraries"
 #endif
 
 static int g_failures;
@@ -269,6 +270,33 @@ test_args_retained(void)
 	}
 }
 
+/* The log hook: counts messages and keeps the last one. */
+static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char g_last_log[512];
+static int g_logs;
+
+static void
+log_hook(void *user, int32_t level, const char *msg)
+{
+	(void)user;
+	(void)level;
+	pthread_mutex_lock(&g_log_mu);
+	snprintf(g_last_log, sizeof(g_last_log), "%s", msg);
+	g_logs++;
+	pthread_mutex_unlock(&g_log_mu);
+}
+
+static int
+logs_so_far(char *last, size_t size)
+{
+	pthread_mutex_lock(&g_log_mu);
+	int n = g_logs;
+	if (last != NULL)
+		snprintf(last, size, "%s", g_last_log);
+	pthread_mutex_unlock(&g_log_mu);
+	return n;
+}
+
 static atomic_int g_box_dtors;
 
 static void
@@ -289,8 +317,19 @@ expect_bad(int line, uint32_t workload, const char *lib, const char *sym,
 	CHECK_ERR(xchan_val_box(&box, &g_box_dtors, count_dtor), XCHAN_OK);
 	int before = atomic_load(&g_box_dtors);
 	xchan_chan *res = (xchan_chan *)&box; /* must be reset to NULL */
+	int logs_before = logs_so_far(NULL, 0);
 	int32_t err =
 	    xchan_native_run(&res, workload, lib, sym, sig, args, n, NULL);
+	/* ELOAD is reported through the log hook; other errors are not. */
+	char logged[512];
+	int logs_after = logs_so_far(logged, sizeof(logged));
+	CHECK(logs_after == logs_before + (want == XCHAN_ELOAD));
+	if (want == XCHAN_ELOAD && needle != NULL &&
+	    strstr(logged, needle) == NULL) {
+		fprintf(stderr, "line %d: log \"%s\" does not name \"%s\"\n",
+		    line, logged, needle);
+		g_failures++;
+	}
 	if (err != want)
 		fprintf(stderr,
 		    "line %d: xchan_native_run gave %s, expected %s\n", line,
@@ -342,6 +381,13 @@ test_bad_inputs(void)
 		    "signature");
 	BAD(T, SENSOR_LIB, "stream", NULL, good, 2, XCHAN_EINVAL,
 	    "signature is NULL");
+
+	/* A library whose xchan_native_onload refuses the core: every call
+	 * fails, and its function never runs. */
+	BAD(T, BADLOAD_LIB, "ran", "i()", NULL, 0, XCHAN_ELOAD,
+	    "xchan_native_onload failed with EVERSION");
+	BAD(D, BADLOAD_LIB, "ran", "i()", NULL, 0, XCHAN_ELOAD,
+	    "xchan_native_onload failed");
 
 	/* Argument count and kinds. */
 	BAD(T, SENSOR_LIB, "stream", "v(ci)", good, 1, XCHAN_EINVAL,
@@ -459,6 +505,7 @@ test_run_from_a_go_task(void)
 int
 main(void)
 {
+	xchan_set_log_hook(log_hook, NULL);
 	test_stream_each_workload();
 	test_native_pipeline();
 	test_return_kinds();

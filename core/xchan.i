@@ -25,8 +25,12 @@
  *    (Ruby: the GVL, through rb_thread_call_without_gvl) and stay
  *    interruptible (see "Blocking" below).
  *
- * Value conversion is language-specific (XCHAN_SWIG_TO_VAL / FROM_VAL);
- * a language other than Ruby needs those two functions and nothing else.
+ * The language-specific part (core/xchan_<lang>.swg; Ruby's is
+ * xchan_ruby.swg) provides: xchan_swig_to_val / xchan_swig_from_val (value
+ * conversion), xchan_swig_to_clauses / _to_vals / _from_alts_result (the
+ * lists of alts and native calls), xchan_swig_raise (the exception classes)
+ * and XCHAN_SWIG_VOID; for a language with a global lock, the blocking
+ * helper below gets a branch that releases it.
  *
  * Blocking: a call that must wait does so without the language's lock,
  * with a cancel token of its own (xchan_put_ex / take_ex / alts_ex); the

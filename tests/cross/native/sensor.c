@@ -44,6 +44,16 @@ stream(xchan_chan *out, int64_t n)
 	X->chan_close(out);
 }
 
+/* v(ci): as stream, without closing `out` (for many producers). */
+SENSOR_API void
+stream_open(xchan_chan *out, int64_t n)
+{
+	for (int64_t i = 1; i <= n; i++)
+		if (X->put(out, X->val_int(i), XCHAN_DEADLINE_NEVER) !=
+		    XCHAN_OK)
+			break;
+}
+
 /* i(c): takes from `in` until it is closed; returns the sum of the ints
  * (other values are dropped). */
 SENSOR_API int64_t

@@ -21,7 +21,8 @@
 #   format     every C file under core/, examples/, tests/cross/ and the C
 #              conformance runner, tests/fuzz/ and tests/gochan/ match
 #              .clang-format
-#   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
+#   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test) and
+#              the conformance cases Ruby can express (runners/ruby)
 #   python     pip install ./bindings/python into build-python/venv + pytest
 #   python-asan  the same suite on a Debug core built with ASan+UBSan
 #              (build-python/venv-asan, libasan preloaded, leak check off:
@@ -322,6 +323,11 @@ st_swig() {
 	XCHAN_BUILD_DIR=$root/build timeout 600 ruby bindings/ruby/test/run.rb 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	stage_note=$(grep -Eo '[0-9]+ runs, [0-9]+ assertions, [0-9]+ failures, [0-9]+ errors' "$log" | tail -n1)
+	# The conformance cases Ruby can express (thread kind).
+	XCHAN_BUILD_DIR=$root/build timeout 600 tests/conformance/runners/ruby/runner \
+		--cases tests/conformance/cases 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	stage_note="$stage_note; conformance $(grep -Eo '[0-9]+ of [0-9]+ cases passed' "$log" | tail -n1)"
 	rm -f "$log"
 	return "$rc"
 }

@@ -332,3 +332,17 @@ def test_forgotten_await_warns():
             gc.collect()
         return ch.poll()
     assert run(main()) is None
+
+
+def test_put_take_switch_between_blocking_and_awaitable():
+    ch = Chan(4)
+    assert ch.put(1) is True  # no loop: blocks (here: completes at once)
+
+    async def inside():
+        aw = ch.take()
+        assert not isinstance(aw, int)  # an awaitable on the loop thread
+        return await aw
+    for _ in range(3):
+        assert run(inside()) == 1
+        assert ch.put(1) is True and ch.info()["count"] == 1
+    assert ch.take() == 1

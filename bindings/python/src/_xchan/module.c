@@ -60,6 +60,48 @@ rt_release(void *user, void *obj)
 	PyGILState_Release(st);
 }
 
+/* ---- xchan's own threads ------------------------------------------------
+ * Each thread the core starts (executor workers, the timer) gets one Python
+ * thread state for its whole life, made by the thread_start hook and kept
+ * without the GIL; PyGILState_Ensure then only takes the GIL there instead
+ * of creating and destroying a thread state for every callback, step or
+ * task.  thread_exit deletes it, unless Python is exiting (then it is left
+ * to the dying interpreter). */
+static _Thread_local PyThreadState *tl_tstate;
+static _Thread_local PyGILState_STATE tl_gilstate;
+
+static void
+thread_started(void *user, const char *name)
+{
+	if (!xpy_gil_enter(&tl_gilstate))
+		return;
+	tl_tstate = PyEval_SaveThread();
+}
+
+static void
+thread_exiting(void *user, const char *name)
+{
+	PyThreadState *ts = tl_tstate;
+	tl_tstate = NULL;
+	if (ts == NULL || xpy_exiting())
+		return;
+	PyEval_RestoreThread(ts);
+	PyGILState_Release(tl_gilstate);
+}
+
+static void
+init_core(void)
+{
+	xchan_init_params p;
+	memset(&p, 0, sizeof p);
+	p.size = sizeof p;
+	p.thread_start = thread_started;
+	p.thread_exit = thread_exiting;
+	/* ESTATE: the core was already in use (imported again after a
+	 * failed import); its threads then make thread states per call. */
+	(void)xchan_init(&p);
+}
+
 /* ---- exceptions -------------------------------------------------------- */
 PyObject *
 xpy_raise(int32_t err, const char *what)
@@ -221,6 +263,7 @@ PyInit__xchan(void)
 {
 	if (check_version() < 0)
 		return NULL;
+	init_core();
 	PyObject *m = PyModule_Create(&module_def);
 	if (m == NULL)
 		return NULL;

@@ -63,8 +63,8 @@ producer(void *arg)
 	static atomic_int next_id;
 	long t = atomic_fetch_add(&next_id, 1) % j->threads;
 	for (long i = 0; i < j->per_thread; i++) {
-		int32_t err = j->api->put(j->ch, j->api->val_int(t * 1000000 + i),
-		    XCHAN_DEADLINE_NEVER);
+		int32_t err = j->api->put(j->ch,
+		    j->api->val_int(t * 1000000 + i), XCHAN_DEADLINE_NEVER);
 		if (err != XCHAN_OK) {
 			j->err = err;
 			break;
@@ -99,7 +99,8 @@ consumer(void *arg)
 }
 
 static jlong
-start(JNIEnv *env, jlong api, jlong ch, int threads, long per, void *(*fn)(void *))
+start(JNIEnv *env, jlong api, jlong ch, int threads, long per,
+    void *(*fn)(void *))
 {
 	if (!api_ok(env, PTR(api)))
 		return 0;
@@ -212,8 +213,8 @@ describe_one(const xchan_api *api, xchan_val v, char *buf, size_t cap)
 }
 
 JNIEXPORT jstring JNICALL
-Java_io_xchan_CrossNative_describe(JNIEnv *env, jclass c, jlong apih,
-    jlong chh, jint n)
+Java_io_xchan_CrossNative_describe(JNIEnv *env, jclass c, jlong apih, jlong chh,
+    jint n)
 {
 	const xchan_api *api = PTR(apih);
 	if (!api_ok(env, api))

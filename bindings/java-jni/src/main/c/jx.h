@@ -26,12 +26,14 @@
 /* The JVM, the host runtime id and cached classes/methods (jx_load.c). */
 extern JavaVM *jx_vm;
 extern uint32_t jx_runtime;
-extern jclass jx_Native;     /* io.xchan.Native */
-extern jmethodID jx_wake;    /* static void wake(long token) */
-extern jmethodID jx_decode;  /* static Object decode(int kind, long bits, Object ref) */
-extern jmethodID jx_step;    /* static int step(Object xf, Object in, long emit) */
-extern jmethodID jx_complete;/* static int complete(Object xf, long emit) */
-extern jmethodID jx_callback;/* static Object callback(Object fn, int what, Object a, Object b) */
+extern jclass jx_Native;  /* io.xchan.Native */
+extern jmethodID jx_wake; /* static void wake(long token) */
+extern jmethodID
+    jx_decode; /* static Object decode(int kind, long bits, Object ref) */
+extern jmethodID jx_step; /* static int step(Object xf, Object in, long emit) */
+extern jmethodID jx_complete; /* static int complete(Object xf, long emit) */
+extern jmethodID
+    jx_callback; /* static Object callback(Object fn, int what, Object a, Object b) */
 extern jclass jx_String, jx_byteArray, jx_Object;
 
 /* The JNIEnv of the calling thread, attaching it (as a daemon) if needed.

@@ -30,7 +30,8 @@ jx_notify(void *user, xchan_result *r)
 	JNIEnv *env = jx_env();
 	if (env == NULL)
 		return; /* the JVM is gone; nobody is waiting any more */
-	(*env)->CallStaticVoidMethod(env, jx_Native, jx_wake, (jlong)(intptr_t)user);
+	(*env)->CallStaticVoidMethod(env, jx_Native, jx_wake,
+	    (jlong)(intptr_t)user);
 	if ((*env)->ExceptionCheck(env))
 		(*env)->ExceptionClear(env);
 }
@@ -293,7 +294,8 @@ Java_io_xchan_Native_altsTry(JNIEnv *env, jclass cls, jlongArray chans,
 		p->n = (size_t)i + 1;
 		if (op[i] == XCHAN_ALT_PUT) {
 			jobject r = (*env)->GetObjectArrayElement(env, refs, i);
-			jobject d = (*env)->GetObjectArrayElement(env, datas, i);
+			jobject d =
+			    (*env)->GetObjectArrayElement(env, datas, i);
 			err = jx_val_from_java(env, &p->cl[i].val, kd[i], bt[i],
 			    r, d);
 			(*env)->DeleteLocalRef(env, r);
@@ -331,4 +333,3 @@ Java_io_xchan_Native_altsTry(JNIEnv *env, jclass cls, jlongArray chans,
 		jx_throw(env, err, "alts");
 	return NULL;
 }
-

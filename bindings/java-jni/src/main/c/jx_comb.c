@@ -19,8 +19,14 @@ int32_t jx_xform_from_spec(xchan_xform **out, void *spec);
 void *jx_spec_new(JNIEnv *env, jobject spec);
 void jx_spec_release(void *spec);
 
-enum { CB_INSTANTIATE = 0, CB_PREDICATE = 1, CB_FUNCTION = 2, CB_REDUCE = 3,
-	CB_ASYNC = 4, CB_MAPN = 5 };
+enum {
+	CB_INSTANTIATE = 0,
+	CB_PREDICATE = 1,
+	CB_FUNCTION = 2,
+	CB_REDUCE = 3,
+	CB_ASYNC = 4,
+	CB_MAPN = 5
+};
 
 typedef struct jx_fn {
 	atomic_long refs;
@@ -152,7 +158,7 @@ call_java(JNIEnv *env, void *arg)
 	if (kind == XCHAN_NIL)
 		c->out = xchan_val_nil();
 	else if (jx_val_from_java(env, &c->out, kind, bits, ref, data) !=
-	    XCHAN_OK)
+	         XCHAN_OK)
 		c->failed = 1;
 	return XCHAN_OK;
 }
@@ -274,8 +280,8 @@ fail(JNIEnv *env, int32_t err, const char *what)
 /* Builds n values from Java's encoded arrays (as altsTry).  On error the
  * values made so far are released. */
 static int32_t
-vals_from_java(JNIEnv *env, xchan_val **out, jintArray kinds,
-    jlongArray bitss, jobjectArray refs, jobjectArray datas, jsize *n_out)
+vals_from_java(JNIEnv *env, xchan_val **out, jintArray kinds, jlongArray bitss,
+    jobjectArray refs, jobjectArray datas, jsize *n_out)
 {
 	jsize n = (*env)->GetArrayLength(env, kinds);
 	xchan_val *v = calloc(n ? (size_t)n : 1, sizeof *v);
@@ -333,8 +339,9 @@ Java_io_xchan_Native_pipeline(JNIEnv *env, jclass cls, jint mode, jint n,
 	if (s == NULL)
 		return fail(env, XCHAN_ENOMEM, "pipeline");
 	xchan_chan *done;
-	int32_t err = (mode == 0 ? xchan_pipeline : xchan_pipeline_blocking)(
-	    &done, (uint32_t)n, CH(to), CH(from), close, spec_factory, s, NULL);
+	int32_t err =
+	    (mode == 0 ? xchan_pipeline : xchan_pipeline_blocking)(&done,
+	        (uint32_t)n, CH(to), CH(from), close, spec_factory, s, NULL);
 	if (err != XCHAN_OK) {
 		jx_spec_release(s);
 		return fail(env, err, "pipeline");
@@ -411,15 +418,16 @@ sub_buf_cb(void *user, uint32_t *kind, uint64_t *cap, xchan_val topic)
 }
 
 JNIEXPORT jlong JNICALL
-Java_io_xchan_Native_pubNew(JNIEnv *env, jclass cls, jlong src, jobject topic_fn)
+Java_io_xchan_Native_pubNew(JNIEnv *env, jclass cls, jlong src,
+    jobject topic_fn)
 {
 	jx_fn *f = fn_new(env, topic_fn);
 	if (f == NULL)
 		return fail(env, XCHAN_ENOMEM, "pub");
 	xchan_pub *p;
 	xchan_chan *done;
-	int32_t err = xchan_pub_new(&p, &done, CH(src), fn_cb, f, sub_buf_cb,
-	    NULL);
+	int32_t err =
+	    xchan_pub_new(&p, &done, CH(src), fn_cb, f, sub_buf_cb, NULL);
 	if (err != XCHAN_OK) {
 		fn_release(f);
 		return fail(env, err, "pub");
@@ -480,19 +488,30 @@ Java_io_xchan_Native_mixNew(JNIEnv *env, jclass cls, jlong out)
 /* op 0: admix, 1: unmix, 2: unmix all, 3: toggle(mask, flags),
  * 4: solo mode(mask), 5: get -> flags */
 JNIEXPORT jint JNICALL
-Java_io_xchan_Native_mixCtl(JNIEnv *env, jclass cls, jlong m, jint op,
-    jlong ch, jint mask, jint flags)
+Java_io_xchan_Native_mixCtl(JNIEnv *env, jclass cls, jlong m, jint op, jlong ch,
+    jint mask, jint flags)
 {
 	int32_t err;
 	uint32_t got = 0;
 	xchan_mix_toggle_entry e = {CH(ch), (uint32_t)mask, (uint32_t)flags};
 	switch (op) {
-	case 0: err = xchan_mix_admix(JX_PTR(m), CH(ch)); break;
-	case 1: err = xchan_mix_unmix(JX_PTR(m), CH(ch)); break;
-	case 2: err = xchan_mix_unmix_all(JX_PTR(m)); break;
-	case 3: err = xchan_mix_toggle(JX_PTR(m), &e, 1); break;
-	case 4: err = xchan_mix_solo_mode(JX_PTR(m), (uint32_t)mask); break;
-	default: err = xchan_mix_get(&got, JX_PTR(m), CH(ch));
+	case 0:
+		err = xchan_mix_admix(JX_PTR(m), CH(ch));
+		break;
+	case 1:
+		err = xchan_mix_unmix(JX_PTR(m), CH(ch));
+		break;
+	case 2:
+		err = xchan_mix_unmix_all(JX_PTR(m));
+		break;
+	case 3:
+		err = xchan_mix_toggle(JX_PTR(m), &e, 1);
+		break;
+	case 4:
+		err = xchan_mix_solo_mode(JX_PTR(m), (uint32_t)mask);
+		break;
+	default:
+		err = xchan_mix_get(&got, JX_PTR(m), CH(ch));
 	}
 	if (err) {
 		fail(env, err, "mix");
@@ -524,8 +543,8 @@ chan_array(JNIEnv *env, jlongArray a, jsize *n)
 }
 
 JNIEXPORT jlong JNICALL
-Java_io_xchan_Native_merge(JNIEnv *env, jclass cls, jlongArray chans,
-    jint kind, jlong cap)
+Java_io_xchan_Native_merge(JNIEnv *env, jclass cls, jlongArray chans, jint kind,
+    jlong cap)
 {
 	jsize n;
 	xchan_chan **v = chan_array(env, chans, &n);
@@ -550,7 +569,8 @@ Java_io_xchan_Native_split(JNIEnv *env, jclass cls, jlong src, jobject pred,
 	chan_opts(&to, tkind, tcap);
 	chan_opts(&fo, fkind, fcap);
 	xchan_chan *t, *fl, *done;
-	int32_t err = xchan_split(&t, &fl, &done, CH(src), pred_cb, f, &to, &fo);
+	int32_t err =
+	    xchan_split(&t, &fl, &done, CH(src), pred_cb, f, &to, &fo);
 	if (err != XCHAN_OK) {
 		fn_release(f);
 		return fail(env, err, "split");
@@ -563,8 +583,8 @@ Java_io_xchan_Native_split(JNIEnv *env, jclass cls, jlong src, jobject pred,
 }
 
 JNIEXPORT jlong JNICALL
-Java_io_xchan_Native_mapN(JNIEnv *env, jclass cls, jlongArray chans,
-    jobject fn, jint kind, jlong cap)
+Java_io_xchan_Native_mapN(JNIEnv *env, jclass cls, jlongArray chans, jobject fn,
+    jint kind, jlong cap)
 {
 	jsize n;
 	xchan_chan **v = chan_array(env, chans, &n);
@@ -658,10 +678,12 @@ Java_io_xchan_Native_reduce(JNIEnv *env, jclass cls, jlong src, jobject fn,
 	 * channel, then drop the function. */
 	reduce_watch *w = malloc(sizeof *w);
 	xchan_chan *result = NULL;
-	if (w == NULL || xchan_chan_make(&result, XCHAN_BUF_FIXED, 1) != XCHAN_OK) {
+	if (w == NULL ||
+	    xchan_chan_make(&result, XCHAN_BUF_FIXED, 1) != XCHAN_OK) {
 		free(w);
 		xchan_chan_release(out);
-		return fail(env, XCHAN_ENOMEM, "reduce"); /* f stays: the reduce runs */
+		return fail(env, XCHAN_ENOMEM,
+		    "reduce"); /* f stays: the reduce runs */
 	}
 	w->f = f;
 	w->result = xchan_chan_retain(result);
@@ -706,7 +728,7 @@ Java_io_xchan_Native_ontoChan(JNIEnv *env, jclass cls, jlong ch,
 		return fail(env, err, "ontoChan");
 	xchan_chan *done = NULL;
 	err = ch != 0 ? xchan_onto_chan(&done, CH(ch), v, (size_t)n, close)
-		      : xchan_to_chan(&done, v, (size_t)n);
+	              : xchan_to_chan(&done, v, (size_t)n);
 	free(v);
 	return err ? fail(env, err, "ontoChan") : JX_LONG(done);
 }

@@ -29,7 +29,6 @@ static pthread_key_t attach_key;
 static atomic_int jx_vm_exiting;
 static atomic_long jx_live_hosts; /* host wrappers alive, for leak tests */
 
-
 static void
 detach_at_exit(void *v)
 {
@@ -56,7 +55,7 @@ attach(const char *name)
 		return NULL;
 	JavaVMAttachArgs args = {JNI_VERSION_1_8, (char *)name, NULL};
 	if ((*jx_vm)->AttachCurrentThreadAsDaemon(jx_vm, (void **)&env,
-		&args) != JNI_OK)
+	        &args) != JNI_OK)
 		return NULL;
 	pthread_setspecific(attach_key, (void *)1);
 	return env;

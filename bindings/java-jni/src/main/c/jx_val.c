@@ -53,8 +53,10 @@ jx_val_from_java(JNIEnv *env, xchan_val *out, jint kind, jlong bits,
 		(*env)->GetByteArrayRegion(env, arr, 0, n, (jbyte *)buf);
 		/* The core takes over the wrapper's reference even on error. */
 		int32_t err = kind == XCHAN_STRING
-		    ? xchan_val_string_host(out, buf, (size_t)n, jx_runtime, h)
-		    : xchan_val_bytes_host(out, buf, (size_t)n, jx_runtime, h);
+		                  ? xchan_val_string_host(out, buf, (size_t)n,
+		                        jx_runtime, h)
+		                  : xchan_val_bytes_host(out, buf, (size_t)n,
+		                        jx_runtime, h);
 		if (buf != small)
 			free(buf);
 		return err;
@@ -165,8 +167,8 @@ jx_val_to_java(JNIEnv *env, xchan_val v, int32_t *err)
 		const xchan_val *items;
 		size_t n;
 		xchan_get_array(v, &items, &n);
-		jobjectArray arr = (*env)->NewObjectArray(env, (jsize)n,
-		    jx_Object, NULL);
+		jobjectArray arr =
+		    (*env)->NewObjectArray(env, (jsize)n, jx_Object, NULL);
 		if (arr == NULL)
 			return NULL;
 		for (size_t i = 0; i < n; i++) {

@@ -121,8 +121,8 @@ xf_destroy(void *state)
 	free(xf);
 }
 
-static const xchan_xform_vtbl jx_xf_vtbl = {
-    sizeof(xchan_xform_vtbl), 0, xf_step, xf_complete, xf_destroy};
+static const xchan_xform_vtbl jx_xf_vtbl = {sizeof(xchan_xform_vtbl), 0,
+    xf_step, xf_complete, xf_destroy};
 
 /* A new transform of the shared recipe `s` (used by pipelines too). */
 int32_t

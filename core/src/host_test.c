@@ -17,6 +17,7 @@
 typedef struct obj {
 	_Atomic int released; /* release hook calls */
 	_Atomic int on_main;  /* ... of which on the test's main thread */
+	_Atomic int in_go;    /* ... of which on a go task's stack */
 } obj;
 
 static _Atomic int g_retain_calls;
@@ -38,6 +39,8 @@ rt_release(void *user, void *o)
 	atomic_fetch_add(&ob->released, 1);
 	if (pthread_equal(pthread_self(), g_main))
 		atomic_fetch_add(&ob->on_main, 1);
+	if (xchan_in_go())
+		atomic_fetch_add(&ob->in_go, 1);
 }
 
 static uint32_t
@@ -385,6 +388,31 @@ XTEST(release_hook_may_unregister_its_own_runtime)
 	xchan_val_release(v1); /* returns: no wait for itself */
 	xchan_val_release(v2); /* runtime gone: leaked, not called */
 	XCHECK_EQ(atomic_load(&g_self_calls), 1);
+}
+
+/* A go task dropping the last copy: the hook runs once, off the go stack. */
+static int32_t
+drop_in_go(void *arg, xchan_val *out)
+{
+	xchan_val_release(*(xchan_val *)arg);
+	*out = xchan_val_int(1);
+	return XCHAN_OK;
+}
+
+XTEST(release_hook_never_runs_on_a_go_stack)
+{
+	uint32_t id = reg("go");
+	obj o = {0};
+	xchan_val v;
+	XREQUIRE(xchan_val_host(&v, id, &o) == XCHAN_OK);
+	xchan_chan *r;
+	XREQUIRE(xchan_go(&r, drop_in_go, &v, NULL) == XCHAN_OK);
+	xchan_val got;
+	XCHECK_ERR(xchan_take(&got, r, xchan_deadline_in_ms(10000)), XCHAN_OK);
+	xchan_chan_release(r);
+	XCHECK_EQ(atomic_load(&o.released), 1);
+	XCHECK_EQ(atomic_load(&o.in_go), 0);
+	xchan_runtime_unregister(id);
 }
 
 XTEST_MAIN()

@@ -23,6 +23,9 @@
 #              .clang-format
 #   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
 #   python     pip install ./bindings/python into build-python/venv + pytest
+#   python-asan  the same suite on a Debug core built with ASan+UBSan
+#              (build-python/venv-asan, libasan preloaded, leak check off:
+#              CPython does not free everything at exit)
 #   node       the Node binding: `npm install ./bindings/node` into a scratch
 #              project (builds addon + core, no download), then npm test
 #   conformance  tests/conformance/run (every language runner that exists;
@@ -41,7 +44,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python node conformance"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node conformance"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -344,6 +347,29 @@ st_python() {
 	return "$rc"
 }
 
+st_python_asan() {
+	local venv=build-python/venv-asan log rc asan
+	asan=$(cc -print-file-name=libasan.so)
+	[ -f "$asan" ] || { stage_note="libasan.so not found"; return 1; }
+	if [ ! -x "$venv/bin/python" ]; then
+		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
+	fi
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
+		scikit-build-core pytest || { stage_note="pip install failed"; return 1; }
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation \
+		-Ccmake.define.XCHAN_SANITIZER=address -Ccmake.build-type=Debug \
+		-Cbuild-dir=build-python/asan ./bindings/python ||
+		{ stage_note="pip install (ASan core) failed"; return 1; }
+	log=$(mktemp)
+	(cd bindings/python && LD_PRELOAD=$asan XCHAN_PY_SANITIZED=1 \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		timeout 1200 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ (passed|failed)[^=]*' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
 # The Node binding, installed as a user would (npm install ./bindings/node
 # from a project of their own builds the addon and the core from this
 # checkout against the running Node's headers), then its node:test suite
@@ -382,6 +408,7 @@ stage fuzz st_fuzz
 stage format st_format
 stage swig st_swig build
 stage python st_python
+stage python-asan st_python_asan
 stage node st_node
 stage conformance st_conformance build
 

@@ -390,6 +390,71 @@ XTEST(release_hook_may_unregister_its_own_runtime)
 	XCHECK_EQ(atomic_load(&g_self_calls), 1);
 }
 
+/* ---- unregister racing releases on other threads -------------------------------- */
+
+#define STORM_OBJS 4000
+static _Atomic int g_storm_after; /* unregister has returned */
+static _Atomic int g_storm_late;  /* hooks called after that */
+static _Atomic int g_storm_calls[STORM_OBJS];
+
+static void
+storm_release(void *user, void *o)
+{
+	(void)user;
+	if (atomic_load(&g_storm_after))
+		atomic_fetch_add(&g_storm_late, 1);
+	atomic_fetch_add(&g_storm_calls[(int *)o - (int *)user], 1);
+}
+
+typedef struct storm_part {
+	xchan_val *v;
+	int from, to;
+} storm_part;
+
+static void *
+storm_drop(void *p)
+{
+	storm_part *sp = p;
+	for (int i = sp->from; i < sp->to; i++)
+		xchan_val_release(sp->v[i]);
+	return NULL;
+}
+
+/* Four threads drop 4000 host values while the runtime unregisters: every
+ * object is handed back at most once, none after unregister returned, and
+ * the ones not handed back are exactly the ones counted as leaked. */
+XTEST(unregister_racing_releases)
+{
+	static int objs[STORM_OBJS];
+	static xchan_val vals[STORM_OBJS];
+	xchan_runtime rt = {sizeof(rt), 0, "storm", NULL, storm_release, objs};
+	uint32_t id;
+	XREQUIRE(xchan_runtime_register(&id, &rt) == XCHAN_OK);
+	for (int i = 0; i < STORM_OBJS; i++)
+		XREQUIRE(xchan_val_host(&vals[i], id, &objs[i]) == XCHAN_OK);
+	uint64_t leaked0 = xchan__rt_leaked();
+	storm_part parts[4];
+	pthread_t th[4];
+	for (int t = 0; t < 4; t++) {
+		parts[t] = (storm_part) {vals, t * (STORM_OBJS / 4),
+		    (t + 1) * (STORM_OBJS / 4)};
+		pthread_create(&th[t], NULL, storm_drop, &parts[t]);
+	}
+	XCHECK_ERR(xchan_runtime_unregister(id), XCHAN_OK);
+	atomic_store(&g_storm_after, 1);
+	for (int t = 0; t < 4; t++)
+		pthread_join(th[t], NULL);
+	int handed = 0;
+	for (int i = 0; i < STORM_OBJS; i++) {
+		int c = atomic_load(&g_storm_calls[i]);
+		XCHECK(c == 0 || c == 1);
+		handed += c;
+	}
+	XCHECK_EQ(atomic_load(&g_storm_late), 0);
+	XCHECK_EQ((uint64_t)handed + (xchan__rt_leaked() - leaked0),
+	    STORM_OBJS);
+}
+
 /* A go task dropping the last copy: the hook runs once, off the go stack. */
 static int32_t
 drop_in_go(void *arg, xchan_val *out)

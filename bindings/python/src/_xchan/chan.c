@@ -23,8 +23,8 @@ static PyObject *g_get_running_loop; /* asyncio.events._get_running_loop */
 static PyCFunction g_grl_meth;
 static PyObject *g_grl_self;
 
-int
-xpy_loop_running(void)
+static int
+loop_running_uncached(void)
 {
 	PyObject *loop = g_grl_meth ? g_grl_meth(g_grl_self, NULL)
 	                            : PyObject_CallNoArgs(g_get_running_loop);
@@ -36,6 +36,38 @@ xpy_loop_running(void)
 	Py_DECREF(loop);
 	return running;
 }
+
+#if PY_VERSION_HEX < 0x030C0000
+/* CPython 3.11's asyncio keeps the running loop in the thread state's dict,
+ * rewritten whenever a loop starts or stops on the thread.  Dict versions
+ * are unique across all dicts, so (dict, version) unchanged means the
+ * answer is unchanged: put/take then skip the lookup. */
+static _Thread_local PyObject *tl_dict;
+static _Thread_local uint64_t tl_version;
+static _Thread_local int tl_running;
+
+int
+xpy_loop_running(void)
+{
+	PyObject *d = PyThreadState_GetDict();
+	if (d != NULL && d == tl_dict &&
+	    ((PyDictObject *)d)->ma_version_tag == tl_version)
+		return tl_running;
+	int running = loop_running_uncached();
+	if (d != NULL) {
+		tl_dict = d;
+		tl_version = ((PyDictObject *)d)->ma_version_tag;
+		tl_running = running;
+	}
+	return running;
+}
+#else
+int
+xpy_loop_running(void)
+{
+	return loop_running_uncached();
+}
+#endif
 
 int
 xpy_deadline(PyObject *timeout, xchan_deadline *out)
@@ -70,7 +102,7 @@ xpy_on_main_thread(void)
 int32_t
 xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 {
-	int eintr = xpy_on_main_thread() && XPY_HAVE(xchan_take_ex);
+	int eintr = xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;
@@ -86,7 +118,7 @@ xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 int32_t
 xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl)
 {
-	int eintr = xpy_on_main_thread() && XPY_HAVE(xchan_put_ex);
+	int eintr = xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;

@@ -7,9 +7,10 @@
  * Every locked section leaves its side effects in an xchan__ctx, finished
  * after the unlock in the completion contract's order: waiters woken, async
  * ops settled, then user code (callbacks, value releases) on the thread's
- * own stack.  A blocking put/take holds a channel reference while it waits,
- * so a release of the caller's last reference cannot free it under the
- * waiter.  Non-blocking calls only try the step lock (XCHAN_EAGAIN, or
+ * own stack.  Blocking waiters keep a channel alive without holding a
+ * reference (no atomics on the wait path): the last release of a channel
+ * that still has waiters marks it orphaned, and the last waiter to withdraw
+ * frees it.  Non-blocking calls only try the step lock (XCHAN_EAGAIN, or
  * xchan__xform_kick hands the work to its holder).
  * The buffered fast path is one lock acquire/release with no allocation:
  * the ring grows (doubling, up to the capacity) only while it fills for the
@@ -70,13 +71,20 @@ xchan__chan_unlink(xchan_chan *ch, xchan__waiter *w)
 	w->next = w->prev = NULL;
 }
 
+static void chan_free(xchan_chan *ch);
+
 void
 xchan__chan_withdraw(xchan__waiter *w)
 {
 	xchan_chan *ch = w->chan;
 	xchan__chan_lock(ch);
 	xchan__chan_unlink(ch, w);
+	/* The last waiter leaving a channel whose references are all gone
+	 * frees it (see xchan_chan_release). */
+	bool last = ch->orphaned && ch->puts.n == 0 && ch->takes.n == 0;
 	xchan__chan_unlock(ch);
+	if (last)
+		chan_free(ch);
 }
 
 /* Pops the first waiter whose sel this caller can claim, unlinking dead
@@ -612,9 +620,7 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 	    .val = v,
 	    .index = 0,
 	    .is_put = 1};
-	/* A waiter keeps the channel alive: the caller's reference may be
-	 * dropped by another thread while we wait. */
-	xchan_chan_retain(ch);
+	/* A waiter keeps the channel alive (see xchan_chan_release). */
 	xchan__chan_enqueue(ch, &w);
 	xchan__chan_unlock(ch);
 	if (xf)
@@ -625,10 +631,8 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 		/* Timed out, canceled or interrupted: nothing transferred,
 		 * v is the caller's. */
 		xchan__chan_withdraw(&w);
-		xchan_chan_release(ch);
 		return err;
 	}
-	xchan_chan_release(ch);
 	/* A transform that stopped the channel discards queued values. */
 	xchan_val_release(s.result.val);
 	return s.result.err;
@@ -742,16 +746,13 @@ take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 	xchan__sel_init(&s);
 	xchan__sel_apply_opts(&s, opts);
 	xchan__waiter w = {.sel = &s, .chan = ch, .index = 0, .is_put = 0};
-	xchan_chan_retain(ch); /* a waiter keeps the channel alive */
-	xchan__chan_enqueue(ch, &w);
+	xchan__chan_enqueue(ch, &w); /* keeps the channel alive */
 	xchan__chan_unlock(ch);
 	err = xchan__sel_wait(&s, deadline);
 	if (err != XCHAN_OK) {
 		xchan__chan_withdraw(&w);
-		xchan_chan_release(ch);
 		return err;
 	}
-	xchan_chan_release(ch);
 	*out = s.result.val;
 	return s.result.err;
 }
@@ -921,8 +922,26 @@ xchan_chan_release(xchan_chan *ch)
 		return;
 	if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	/* Last reference: nobody can operate on it any more.  A pending
-	 * timeout must not fire into freed memory. */
+	/* Last reference: nobody can start an operation on it any more, but
+	 * blocking puts/takes/alts (threads, tasks) may still wait on it:
+	 * they hold no reference (that would cost two contended atomics per
+	 * wait), so the channel is marked orphaned and the last of them to
+	 * withdraw frees it.  Async ops hold references, and with none left
+	 * there is no counterpart: those waiters can only leave by their
+	 * deadline, a cancel token or a signal. */
+	xchan__chan_lock(ch);
+	bool waited_on = ch->puts.n > 0 || ch->takes.n > 0;
+	if (waited_on)
+		ch->orphaned = 1;
+	xchan__chan_unlock(ch);
+	if (!waited_on)
+		chan_free(ch);
+}
+
+static void
+chan_free(xchan_chan *ch)
+{
+	/* A pending timeout must not fire into freed memory. */
 	size_t extra = 0;
 	if (ch->timeout) {
 		xchan__timer_cancel(ch->timeout);

@@ -53,12 +53,19 @@ xchan__sel_finish(xchan__sel *s)
 		break;
 	case XCHAN__OWNER_TASK: {
 		xchan__task *t = s->task;
-		bool parked = s->claimed_parked;
+		if (s->claimed_parked) {
+			/* It sleeps until we wake it. */
+			atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
+			    memory_order_release);
+			xchan__task_wake(t);
+			break;
+		}
+		/* Claimed before it parked: its park commit sees DONE and it
+		 * resumes by itself, unless it gave up waiting for us and
+		 * parked (CLAIMED_PARKED): then we wake it. */
 		uint32_t prev = atomic_exchange_explicit(&s->state,
 		    XCHAN__SEL_DONE, memory_order_acq_rel);
-		/* If it had not parked yet, its park commit sees DONE and it
-		 * resumes by itself; otherwise it sleeps until we wake it. */
-		if (parked || prev == XCHAN__SEL_CLAIMED_PARKED)
+		if (prev == XCHAN__SEL_CLAIMED_PARKED)
 			xchan__task_wake(t);
 		break;
 	}

@@ -218,10 +218,12 @@ wait_task(xchan__sel *s, xchan_deadline deadline)
 		s->timer.deadline = deadline;
 		s->timer.fire = task_timer_fire;
 		s->timer.fire_at_shutdown = 0;
-		if (xchan__timer_add(&s->timer) != XCHAN_OK) {
-			/* No timer: fall back to an immediate timeout. */
+		int32_t err = xchan__timer_add(&s->timer);
+		if (err != XCHAN_OK) {
+			/* No timer: the deadline cannot be kept.  Say so
+			 * (ENOMEM, ESHUTDOWN) rather than time out early. */
 			if (xchan__sel_cancel(s))
-				return XCHAN_ETIMEDOUT;
+				return err;
 			timed = false;
 		}
 	}

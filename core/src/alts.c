@@ -188,6 +188,13 @@ settle_result(xchan_result *out, const xchan__sel *s, const xchan_clause *cl)
 
 #define ALTS_STACK 8
 
+static void
+release_chans(const xchan_clause *cl, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		xchan_chan_release(cl[i].chan);
+}
+
 static int32_t
 alts_impl(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
     xchan_deadline deadline, const xchan_wait_opts *opts)
@@ -232,10 +239,14 @@ alts_impl(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
 		xchan__sel s;
 		xchan__sel_init(&s);
 		size_t nreg;
-		/* Queued waiters keep their channels alive (chan.c). */
+		/* Waiters keep their channels alive: another thread may drop
+		 * the caller's last reference while we wait. */
+		for (size_t i = 0; i < n; i++)
+			xchan_chan_retain(cl[i].chan);
 		int reg = xchan__alts_register(&s, w, cl, order, n, &nreg);
 		if (reg != XCHAN__REG_OK && xchan__sel_cancel(&s)) {
 			xchan__alts_withdraw(w, order, nreg, -1);
+			release_chans(cl, n);
 			if (reg == XCHAN__REG_LIMIT) {
 				err = XCHAN_ELIMIT;
 				goto done;
@@ -250,9 +261,11 @@ alts_impl(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
 		    reg == XCHAN__REG_OK ? deadline : XCHAN_DEADLINE_NEVER);
 		if (err != XCHAN_OK) {
 			xchan__alts_withdraw(w, order, nreg, -1);
+			release_chans(cl, n);
 			goto done;
 		}
 		xchan__alts_withdraw(w, order, nreg, s.result.index);
+		release_chans(cl, n);
 		settle_result(out, &s, cl);
 		err = out->err;
 		goto done;

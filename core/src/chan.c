@@ -7,10 +7,9 @@
  * Every locked section leaves its side effects in an xchan__ctx, finished
  * after the unlock in the completion contract's order: waiters woken, async
  * ops settled, then user code (callbacks, value releases) on the thread's
- * own stack.  Blocking waiters keep a channel alive without holding a
- * reference (no atomics on the wait path): the last release of a channel
- * that still has waiters marks it orphaned, and the last waiter to withdraw
- * frees it.  Non-blocking calls only try the step lock (XCHAN_EAGAIN, or
+ * own stack.  A blocking put/take/alts holds a reference to its channels
+ * while it waits (taken under the lock as it queues), so releasing the
+ * caller's last reference never frees a channel under its waiter.  Non-blocking calls only try the step lock (XCHAN_EAGAIN, or
  * xchan__xform_kick hands the work to its holder).
  * The buffered fast path is one lock acquire/release with no allocation:
  * the ring grows (doubling, up to the capacity) only while it fills for the
@@ -71,20 +70,13 @@ xchan__chan_unlink(xchan_chan *ch, xchan__waiter *w)
 	w->next = w->prev = NULL;
 }
 
-static void chan_free(xchan_chan *ch);
-
 void
 xchan__chan_withdraw(xchan__waiter *w)
 {
 	xchan_chan *ch = w->chan;
 	xchan__chan_lock(ch);
 	xchan__chan_unlink(ch, w);
-	/* The last waiter leaving a channel whose references are all gone
-	 * frees it (see xchan_chan_release). */
-	bool last = ch->orphaned && ch->puts.n == 0 && ch->takes.n == 0;
 	xchan__chan_unlock(ch);
-	if (last)
-		chan_free(ch);
 }
 
 /* Pops the first waiter whose sel this caller can claim, unlinking dead
@@ -622,7 +614,10 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 	    .val = v,
 	    .index = 0,
 	    .is_put = 1};
-	/* A waiter keeps the channel alive (see xchan_chan_release). */
+	/* A waiter keeps the channel alive: another thread may release the
+	 * caller's last reference while we wait (and a dead waiter may be
+	 * purged from the queue by others before we withdraw it). */
+	xchan_chan_retain(ch);
 	xchan__chan_enqueue(ch, &w);
 	xchan__chan_unlock(ch);
 	if (xf)
@@ -633,8 +628,10 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 		/* Timed out, canceled or interrupted: nothing transferred,
 		 * v is the caller's. */
 		xchan__chan_withdraw(&w);
+		xchan_chan_release(ch);
 		return err;
 	}
+	xchan_chan_release(ch);
 	/* A transform that stopped the channel discards queued values. */
 	xchan_val_release(s.result.val);
 	return s.result.err;
@@ -752,13 +749,16 @@ take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 	xchan__sel_init(&s);
 	xchan__sel_apply_opts(&s, opts);
 	xchan__waiter w = {.sel = &s, .chan = ch, .index = 0, .is_put = 0};
-	xchan__chan_enqueue(ch, &w); /* keeps the channel alive */
+	xchan_chan_retain(ch); /* a waiter keeps the channel alive */
+	xchan__chan_enqueue(ch, &w);
 	xchan__chan_unlock(ch);
 	err = xchan__sel_wait(&s, deadline);
 	if (err != XCHAN_OK) {
 		xchan__chan_withdraw(&w);
+		xchan_chan_release(ch);
 		return err;
 	}
+	xchan_chan_release(ch);
 	*out = s.result.val;
 	return s.result.err;
 }
@@ -945,26 +945,9 @@ xchan_chan_release(xchan_chan *ch)
 	 * exist here: leak it rather than touch them. */
 	if (xchan__forked())
 		return;
-	/* Last reference: nobody can start an operation on it any more, but
-	 * blocking puts/takes/alts (threads, tasks) may still wait on it:
-	 * they hold no reference (that would cost two contended atomics per
-	 * wait), so the channel is marked orphaned and the last of them to
-	 * withdraw frees it.  Async ops hold references, and with none left
-	 * there is no counterpart: those waiters can only leave by their
-	 * deadline, a cancel token or a signal. */
-	xchan__chan_lock(ch);
-	bool waited_on = ch->puts.n > 0 || ch->takes.n > 0;
-	if (waited_on)
-		ch->orphaned = 1;
-	xchan__chan_unlock(ch);
-	if (!waited_on)
-		chan_free(ch);
-}
-
-static void
-chan_free(xchan_chan *ch)
-{
-	/* A pending timeout must not fire into freed memory. */
+	/* Last reference: nobody can operate on it any more (waiters hold
+	 * references while they wait).  A pending timeout must not fire into
+	 * freed memory. */
 	size_t extra = 0;
 	if (ch->timeout) {
 		xchan__timer_cancel(ch->timeout);

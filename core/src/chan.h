@@ -48,7 +48,6 @@ struct xchan_chan {
 	uint8_t ring_inline;           /* ring is the inline area; under lock */
 	uint8_t ring_allocated_inline; /* the allocation has the inline area */
 	xchan__waitq puts, takes;
-	uint32_t orphaned; /* refs reached 0 with waiters queued; under lock */
 	uint32_t max_pending;
 	_Atomic uint32_t refs;
 	/* transform (constant pointers; state guarded by step_lock) */

@@ -512,7 +512,7 @@ xchan__wait_opts_check(const xchan_wait_opts *opts)
 {
 	if (opts == NULL)
 		return XCHAN_OK;
-	if (opts->size < sizeof(xchan_wait_opts) ||
+	if (opts->size < XCHAN__WAIT_OPTS_V1_SIZE ||
 	    (opts->flags & ~(uint32_t)XCHAN_WAIT_EINTR) != 0)
 		return XCHAN_EINVAL;
 	if (opts->cancel != NULL && xchan_cancel_fired(opts->cancel) == 1)

@@ -307,8 +307,8 @@ typedef struct xchan_runtime {
 	 * xchan_val_host (or _string_host/_bytes_host) call, when the last
 	 * copy of that value is released, or when that call fails after
 	 * taking `obj` over.  May run on any thread, including one the
-	 * runtime does not know; never under an xchan lock; never after
-	 * xchan_runtime_unregister returned. */
+	 * runtime does not know; never under an xchan lock; never on a go
+	 * task's stack; never after xchan_runtime_unregister returned. */
 	void (*release)(void *user, void *obj);
 	void *user;
 } xchan_runtime;

@@ -29,6 +29,11 @@
 #              CPython does not free everything at exit)
 #   node       the Node binding: `npm install ./bindings/node` into a scratch
 #              project (builds addon + core, no download), then npm test
+#   java       the Java binding: `mvn install` on JDK 17 (core + JNI library
+#              built by Maven, the JUnit suite, the jar into ~/.m2), the
+#              README example from a scratch project that depends on it,
+#              then the suite on the Temurin JDK (21+: virtual threads, JFR
+#              pinning check; skipped with a warning when none is installed)
 #   conformance  tests/conformance/run (every language runner that exists;
 #                the C one on build/ and on build-tsan/)
 #
@@ -45,7 +50,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node conformance"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node java conformance"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -396,6 +401,47 @@ st_node() {
 	return "$rc"
 }
 
+# The Java binding on JDK 17 (installed by ci/deps.sh test) and on the newest
+# Temurin JDK under /usr/lib/jvm.  Maven caches downloads in ~/.m2.
+java_tests_run() {
+	grep -E '^\[(INFO|WARNING|ERROR)\] Tests run:' "$1" | grep -v ' -- in ' |
+		sed 's/^\[[A-Z]*\] //' | tr '\n' ' '
+}
+st_java() {
+	local jdk17 tem log rc
+	jdk17=$(ls -d /usr/lib/jvm/java-17-openjdk-* 2>/dev/null | head -n1)
+	if [ -z "$jdk17" ]; then
+		stage_note="no JDK 17 under /usr/lib/jvm (ci/deps.sh test installs it)"
+		return 1
+	fi
+	log=$(mktemp)
+	(cd bindings/java-jni && JAVA_HOME=$jdk17 timeout 1500 mvn -B -ntp install) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note="jdk17: $(java_tests_run "$log")"
+	if [ "$rc" -ne 0 ]; then
+		rm -f "$log"
+		return 1
+	fi
+	if ! bash bindings/java-jni/check-readme.sh "$jdk17"; then
+		stage_note+="; README example failed"
+		rm -f "$log"
+		return 1
+	fi
+	tem=$(ls -d /usr/lib/jvm/temurin-*-jdk-* 2>/dev/null | sort -V | tail -n1)
+	if [ -z "$tem" ]; then
+		echo "java: no Temurin JDK under /usr/lib/jvm: the JDK 21+ run" \
+			"(virtual threads, JFR pinning check) is SKIPPED"
+		stage_note+="; no Temurin JDK: 21+ run skipped"
+		rm -f "$log"
+		return 3
+	fi
+	(cd bindings/java-jni && JAVA_HOME=$tem timeout 1500 mvn -B -ntp test) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note+="; $(basename "$tem"): $(java_tests_run "$log")"
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -416,6 +462,7 @@ stage swig st_swig build
 stage python st_python
 stage python-asan st_python_asan
 stage node st_node
+stage java st_java
 stage conformance st_conformance build
 
 passed=0

@@ -29,6 +29,7 @@
 #              CPython does not free everything at exit)
 #   node       the Node binding: `npm install ./bindings/node` into a scratch
 #              project (builds addon + core, no download), then npm test
+#   node-asan  the Node suite again with the addon and core under ASan+UBSan
 #   java       the Java binding: `mvn install` on JDK 17 (core + JNI library
 #              built by Maven, the JUnit suite, the jar into ~/.m2), the
 #              README example from a scratch project that depends on it,
@@ -442,6 +443,19 @@ st_java() {
 	return "$rc"
 }
 
+# The same suite with the addon and the core built with ASan+UBSan and
+# preloaded into node (npm run test:asan).
+st_node_asan() {
+	local log rc
+	log=$(mktemp)
+	(cd bindings/node && timeout 1200 npm run test:asan) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -E '^# (pass|fail) ' "$log" | tr '\n' ' ')
+	grep -q 'ERROR: AddressSanitizer\|runtime error:' "$log" && { stage_note="$stage_note sanitizer report"; rc=1; }
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -462,6 +476,7 @@ stage swig st_swig build
 stage python st_python
 stage python-asan st_python_asan
 stage node st_node
+stage node-asan st_node_asan node
 stage java st_java
 stage conformance st_conformance build
 

@@ -20,7 +20,8 @@ typedef struct jx_spec {
 
 typedef struct jx_xf {
 	jx_spec *spec;
-	jobject inst; /* global ref to XfRuntime.Instance, made by the first call */
+	jobject
+	    inst; /* global ref to XfRuntime.Instance, made by the first call */
 } jx_xf;
 
 typedef struct step_args {

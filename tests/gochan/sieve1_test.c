@@ -1,0 +1,101 @@
+/*
+ * sieve1_test.c — after Go's test/chan/sieve1.go: the concurrent prime
+ * sieve.  A generator task sends 2, 3, 4, ...; each prime found adds a
+ * filter task between the last filter and the body; the first 25 primes
+ * must come out.  Go leaves its goroutines blocked at exit; here every send
+ * and receive also watches a `quit` channel, closed at the end, so every
+ * task ends (closing a channel would not release a blocked sender: pending
+ * puts survive close, as in core.async).
+ */
+#include "gochan.h"
+
+static xchan_chan *quit;
+
+/* Sends i, or returns 0 once quit closes. */
+static int
+send_or_quit(xchan_chan *c, int64_t i)
+{
+	xchan_clause cl[2] = {put_clause_(c, i), take_clause_(quit)};
+	xchan_result r;
+	xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER);
+	return r.index == 0 && r.err == XCHAN_OK;
+}
+
+static int
+recv_or_quit(xchan_chan *c, int64_t *i)
+{
+	xchan_clause cl[2] = {take_clause_(c), take_clause_(quit)};
+	xchan_result r;
+	xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER);
+	if (r.index != 0 || r.err != XCHAN_OK)
+		return 0;
+	xchan_get_int(r.val, i);
+	return 1;
+}
+
+static int32_t
+generate(void *arg, xchan_val *res)
+{
+	xchan_chan *ch = arg;
+	for (int64_t i = 2; send_or_quit(ch, i); i++)
+		;
+	*res = xchan_val_nil();
+	return XCHAN_OK;
+}
+
+typedef struct filter_arg {
+	xchan_chan *in, *out;
+	int64_t prime;
+} filter_arg;
+
+static int32_t
+filter(void *arg, xchan_val *res)
+{
+	filter_arg *f = arg;
+	int64_t i;
+	while (recv_or_quit(f->in, &i))
+		if (i % f->prime != 0 && !send_or_quit(f->out, i))
+			break;
+	*res = xchan_val_nil();
+	return XCHAN_OK;
+}
+
+static int32_t
+program(void *arg, xchan_val *res)
+{
+	(void)arg;
+	static const int64_t want[25] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31,
+	    37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97};
+	static filter_arg filters[25];
+	xchan_chan *chans[26];
+	quit = chan_(0);
+	xchan_chan *ch = chan_(0);
+	chans[0] = ch;
+	go_(generate, ch);
+	for (int i = 0; i < 25; i++) {
+		int64_t prime = recv_(ch, NULL);
+		XCHECK_EQ(prime, want[i]);
+		xchan_chan *ch1 = chan_(0);
+		chans[i + 1] = ch1;
+		filters[i] = (filter_arg) {ch, ch1, prime};
+		go_(filter, &filters[i]);
+		ch = ch1;
+	}
+	xchan_chan_close(quit);
+	/* Join here: the tasks use the channels released below. */
+	int n = atomic_load(&gochan_ntasks);
+	for (int i = 1; i < n; i++) {
+		xchan_val v;
+		XCHECK_ERR(xchan_take(&v, gochan_tasks[i], xt_deadline_s(30)),
+		    XCHAN_ECLOSED);
+	}
+	for (int i = 0; i < 26; i++)
+		xchan_chan_release(chans[i]);
+	xchan_chan_release(quit);
+	*res = xchan_val_nil();
+	return XCHAN_OK;
+}
+
+GOCHAN_TESTS(sieve1, program)
+
+XTEST_MAIN()

@@ -31,13 +31,7 @@ program(void *arg, xchan_val *res)
 		go_(f, (void *)i);
 	send_(chans[n], 1);
 	XCHECK_EQ(recv_(chans[0], NULL), 1);
-	/* Join before the channels go. */
-	int nt = atomic_load(&gochan_ntasks);
-	for (int i = 1; i < nt; i++) {
-		xchan_val v;
-		XCHECK_ERR(xchan_take(&v, gochan_tasks[i], xt_deadline_s(30)),
-		    XCHAN_ECLOSED);
-	}
+	join_tasks_(); /* before the channels go */
 	for (int i = 0; i <= n; i++)
 		xchan_chan_release(chans[i]);
 	*res = xchan_val_nil();

@@ -55,10 +55,7 @@ send_way(int way, intptr_t recv)
 		xchan_chan_release(c2);
 	}
 	/* The receiver has the value; wait for it before `p` goes. */
-	int n = atomic_load(&gochan_ntasks) - 1;
-	xchan_val v;
-	XCHECK_ERR(xchan_take(&v, gochan_tasks[n], xt_deadline_s(10)),
-	    XCHAN_ECLOSED);
+	XCHECK(join_task_(atomic_load(&gochan_ntasks) - 1));
 	xchan_chan_release(c);
 }
 

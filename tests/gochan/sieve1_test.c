@@ -2,42 +2,16 @@
  * sieve1_test.c — after Go's test/chan/sieve1.go: the concurrent prime
  * sieve.  A generator task sends 2, 3, 4, ...; each prime found adds a
  * filter task between the last filter and the body; the first 25 primes
- * must come out.  Go leaves its goroutines blocked at exit; here every send
- * and receive also watches a `quit` channel, closed at the end, so every
- * task ends (closing a channel would not release a blocked sender: pending
- * puts survive close, as in core.async).
+ * must come out.  Go leaves its goroutines blocked at exit; here they stop
+ * on gochan.h's quit channel.
  */
 #include "gochan.h"
-
-static xchan_chan *quit;
-
-/* Sends i, or returns 0 once quit closes. */
-static int
-send_or_quit(xchan_chan *c, int64_t i)
-{
-	xchan_clause cl[2] = {put_clause_(c, i), take_clause_(quit)};
-	xchan_result r;
-	xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER);
-	return r.index == 0 && r.err == XCHAN_OK;
-}
-
-static int
-recv_or_quit(xchan_chan *c, int64_t *i)
-{
-	xchan_clause cl[2] = {take_clause_(c), take_clause_(quit)};
-	xchan_result r;
-	xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER);
-	if (r.index != 0 || r.err != XCHAN_OK)
-		return 0;
-	xchan_get_int(r.val, i);
-	return 1;
-}
 
 static int32_t
 generate(void *arg, xchan_val *res)
 {
 	xchan_chan *ch = arg;
-	for (int64_t i = 2; send_or_quit(ch, i); i++)
+	for (int64_t i = 2; send_q(ch, i); i++)
 		;
 	*res = xchan_val_nil();
 	return XCHAN_OK;
@@ -53,8 +27,8 @@ filter(void *arg, xchan_val *res)
 {
 	filter_arg *f = arg;
 	int64_t i;
-	while (recv_or_quit(f->in, &i))
-		if (i % f->prime != 0 && !send_or_quit(f->out, i))
+	while (recv_q(f->in, &i))
+		if (i % f->prime != 0 && !send_q(f->out, i))
 			break;
 	*res = xchan_val_nil();
 	return XCHAN_OK;
@@ -68,7 +42,7 @@ program(void *arg, xchan_val *res)
 	    37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97};
 	static filter_arg filters[25];
 	xchan_chan *chans[26];
-	quit = chan_(0);
+	gochan_quit = chan_(0);
 	xchan_chan *ch = chan_(0);
 	chans[0] = ch;
 	go_(generate, ch);
@@ -81,17 +55,11 @@ program(void *arg, xchan_val *res)
 		go_(filter, &filters[i]);
 		ch = ch1;
 	}
-	xchan_chan_close(quit);
-	/* Join here: the tasks use the channels released below. */
-	int n = atomic_load(&gochan_ntasks);
-	for (int i = 1; i < n; i++) {
-		xchan_val v;
-		XCHECK_ERR(xchan_take(&v, gochan_tasks[i], xt_deadline_s(30)),
-		    XCHAN_ECLOSED);
-	}
+	xchan_chan_close(gochan_quit);
+	join_tasks_(); /* they use the channels released below */
 	for (int i = 0; i < 26; i++)
 		xchan_chan_release(chans[i]);
-	xchan_chan_release(quit);
+	xchan_chan_release(gochan_quit);
 	*res = xchan_val_nil();
 	return XCHAN_OK;
 }

@@ -49,9 +49,7 @@ through(uint64_t cap)
 	XCHECK_ERR(xchan_get_array(v, &items, &len), XCHAN_OK);
 	XCHECK_EQ(len, 0);
 	xchan_val_release(v);
-	int n = atomic_load(&gochan_ntasks) - 1;
-	XCHECK_ERR(xchan_take(&v, gochan_tasks[n], xt_deadline_s(10)),
-	    XCHAN_ECLOSED);
+	XCHECK(join_task_(atomic_load(&gochan_ntasks) - 1));
 	xchan_chan_release(z.c);
 }
 

@@ -5,7 +5,7 @@
 #   make test         every test stage (see ci/test.sh); installs what is missing
 #   make build        configure and build build/ (Release)
 #   make bench        the side-by-side benchmarks (bench/run.py)
-#   make bench-quick  a short benchmark run
+#   make bench-quick  a short benchmark run (results in bench/results/quick/)
 #   make format       clang-format -i over core/, examples/ and the C runner
 #   make format-check report files clang-format would change
 #   make check-symbols  exported symbols of build/libxchan.so vs core/xchan.abi

@@ -12,6 +12,8 @@ line on stdout) and the child's CPU time (user+sys from os.wait4's rusage).
 It prints one table per row, a summary, and writes bench/results/latest.json,
 latest.md and latest.png (ratio chart; matplotlib is installed into
 bench/.venv when it is missing, and the script re-executes itself there).
+A --quick run writes to bench/results/quick/ instead (ignored by git), so it
+never overwrites the committed full-run results.
 
 Exit status: 0 when every run that could run passed its checks; 1 when a run
 failed a check, crashed or timed out, or xchan did not build; 2 bad usage.
@@ -533,7 +535,9 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every N by this (e.g. 0.1 for a smoke test)")
     ap.add_argument("--no-build", action="store_true", help="use the programs already built")
     ap.add_argument("--timeout", type=float, help="seconds per run before it is killed (default 300, --quick 60)")
-    ap.add_argument("--out", default=str(RESULTS), help="directory for latest.{json,md,png}")
+    ap.add_argument("--out", help="directory for latest.{json,md,png} (default: bench/results for a "
+                    "full run, bench/results/quick for --quick, which git ignores, so a quick run never "
+                    "overwrites the committed full-run results)")
     ap.add_argument("--note", default="", help="a sentence on the conditions (e.g. 'machine shared and busy'), "
                     "written into latest.md and latest.json")
     args = ap.parse_args()
@@ -612,7 +616,7 @@ def main() -> int:
     print("\n".join(summ))
     print(f"\n[run.py] {mode} run took {elapsed:.0f} s", flush=True)
 
-    out = Path(args.out)
+    out = Path(args.out) if args.out else (RESULTS / "quick" if args.quick else RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     xver = next((e.get("version") for s in summaries for e in s["impls"].get("xchan", {}).get("extra", [])
                  if e.get("version")), "?")

@@ -264,6 +264,9 @@ st_fuzz() {
 	tail -n 2 "$log"
 	rm -f "$log"
 	stage_note="${runs:-?} executions in ${secs} s, corpus replayed ($(ls tests/fuzz/corpus | wc -l) scripts)"
+	return "$rc"
+}
+
 # The conformance matrix: the driver runs every language runner that exists
 # (the C runner over build/), then the C runner again on the TSan build.
 # Languages whose runner is not written yet are listed as missing and do not
@@ -324,7 +327,14 @@ st_python() {
 		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
 	fi
 	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
-		./bindings/python pytest || { stage_note="pip install failed"; return 1; }
+		./bindings/python pytest build || { stage_note="pip install failed"; return 1; }
+	# The sdist must hold the core: build it, then a wheel from it.
+	rm -rf build-python/dist
+	"$venv/bin/python" -m build -q --outdir build-python/dist bindings/python >/dev/null ||
+		{ stage_note="python -m build (sdist + wheel from it) failed"; return 1; }
+	tar tzf build-python/dist/xchan-*.tar.gz >build-python/dist/sdist.list &&
+		grep -q '/_core/core/include/xchan/xchan.h$' build-python/dist/sdist.list ||
+		{ stage_note="the sdist lacks the core sources"; return 1; }
 	log=$(mktemp)
 	(cd bindings/python && timeout 900 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}

@@ -102,6 +102,16 @@ peek_ready(xchan_chan *ch, bool is_put, xchan__sel *self)
 {
 	if (ch->closed && is_put)
 		return true;
+	if (ch->xf) {
+		/* A transform channel is ready only for what needs no step:
+		 * a buffered value, or the end of a completed channel.  The
+		 * rest (room for a put, queued puts for a take, a completion
+		 * to run) is done by the step lock's holder after this
+		 * waiter is queued (xchan__xform_kick): registration never
+		 * waits for another thread's step. */
+		return !is_put && (xchan__buf_count(ch) > 0 ||
+		                      (ch->closed && ch->completed));
+	}
 	if (!is_put && (xchan__buf_count(ch) > 0 || ch->closed))
 		return true;
 	if (is_put && ch->buf_kind != XCHAN_BUF_NONE &&
@@ -145,6 +155,8 @@ xchan__alts_register(xchan__sel *s, xchan__waiter *w, const xchan_clause *cl,
 		xchan__chan_enqueue(ch, &w[i]);
 		xchan__chan_unlock(ch);
 		(*nreg)++;
+		if (ch->xf)
+			xchan__xform_kick(ch); /* it may be served by a step */
 	}
 	return XCHAN__REG_OK;
 }
@@ -174,9 +186,16 @@ settle_result(xchan_result *out, const xchan__sel *s, const xchan_clause *cl)
 
 #define ALTS_STACK 8
 
-int32_t
-xchan_alts(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
-    xchan_deadline deadline)
+static void
+release_chans(const xchan_clause *cl, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		xchan_chan_release(cl[i].chan);
+}
+
+static int32_t
+alts_impl(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
+    xchan_deadline deadline, const xchan_wait_opts *opts)
 {
 	if (out == NULL)
 		return XCHAN_EINVAL;
@@ -184,6 +203,8 @@ xchan_alts(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
 	out->index = -1;
 	out->val = xchan_val_nil();
 	int32_t err = xchan__alts_check(cl, n);
+	if (err == XCHAN_OK)
+		err = xchan__wait_opts_check(opts);
 	if (err != XCHAN_OK)
 		return out->err = err;
 	uint32_t order_stack[ALTS_STACK];
@@ -216,23 +237,33 @@ xchan_alts(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
 		xchan__sel s;
 		xchan__sel_init(&s);
 		size_t nreg;
+		/* Waiters keep their channels alive: another thread may drop
+		 * the caller's last reference while we wait. */
+		for (size_t i = 0; i < n; i++)
+			xchan_chan_retain(cl[i].chan);
 		int reg = xchan__alts_register(&s, w, cl, order, n, &nreg);
 		if (reg != XCHAN__REG_OK && xchan__sel_cancel(&s)) {
 			xchan__alts_withdraw(w, order, nreg, -1);
+			release_chans(cl, n);
 			if (reg == XCHAN__REG_LIMIT) {
 				err = XCHAN_ELIMIT;
 				goto done;
 			}
 			continue; /* something became ready: try again */
 		}
-		/* Registered (or already claimed by a counterpart). */
+		/* Registered (or already claimed by a counterpart).  The
+		 * options apply only to a real wait. */
+		if (reg == XCHAN__REG_OK)
+			xchan__sel_apply_opts(&s, opts);
 		err = xchan__sel_wait(&s,
 		    reg == XCHAN__REG_OK ? deadline : XCHAN_DEADLINE_NEVER);
-		if (err == XCHAN_ETIMEDOUT) {
+		if (err != XCHAN_OK) {
 			xchan__alts_withdraw(w, order, nreg, -1);
+			release_chans(cl, n);
 			goto done;
 		}
 		xchan__alts_withdraw(w, order, nreg, s.result.index);
+		release_chans(cl, n);
 		settle_result(out, &s, cl);
 		err = out->err;
 		goto done;
@@ -243,10 +274,25 @@ done:
 		xchan__free(w, n * sizeof(*w));
 	}
 	if (err == XCHAN_EAGAIN || err == XCHAN_ETIMEDOUT ||
-	    err == XCHAN_ELIMIT || err == XCHAN_ENOMEM) {
+	    err == XCHAN_ELIMIT || err == XCHAN_ENOMEM ||
+	    err == XCHAN_ECANCELED || err == XCHAN_EINTR) {
 		out->index = -1;
 		out->val = xchan_val_nil();
 	}
 	out->err = err;
 	return err;
+}
+
+int32_t
+xchan_alts(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
+    xchan_deadline deadline)
+{
+	return alts_impl(out, cl, n, flags, deadline, NULL);
+}
+
+int32_t
+xchan_alts_ex(xchan_result *out, const xchan_clause *cl, size_t n,
+    uint32_t flags, xchan_deadline deadline, const xchan_wait_opts *opts)
+{
+	return alts_impl(out, cl, n, flags, deadline, opts);
 }

@@ -1,7 +1,7 @@
 /*
  * alts_test.c — alts: readiness, :default (POLL), priority, fairness,
  * exactly-one commit under contention, crossing alts without deadlock,
- * eager removal of losing registrations (SEMANTICS §2.8, §4 20-22, 30-35).
+ * eager removal of losing registrations (docs/semantics.md §2.8, §4 20-22, 30-35).
  */
 #include "testing/xtest.h"
 #include "testing/xthread.h"

@@ -4,6 +4,13 @@
  * async.c reuse the locked try-functions here.
  *
  * Design notes: see chan.h (locks, invariants) and sel.h (wait protocol).
+ * Every locked section leaves its side effects in an xchan__ctx, finished
+ * after the unlock in the completion contract's order: waiters woken, async
+ * ops settled, then user code (callbacks, value releases) on the thread's
+ * own stack.  A blocking put/take holds a channel reference while it waits,
+ * so a release of the caller's last reference cannot free it under the
+ * waiter.  Non-blocking calls only try the step lock (XCHAN_EAGAIN, or
+ * xchan__xform_kick hands the work to its holder).
  * The buffered fast path is one lock acquire/release with no allocation:
  * the ring grows (doubling, up to the capacity) only while it fills for the
  * first time.
@@ -235,17 +242,54 @@ drop_value(xchan__ctx *cx, xchan_val v)
 }
 
 void
-xchan__ctx_finish(xchan__ctx *cx)
+xchan__ctx_finish_waiters(xchan__ctx *cx)
 {
-	if (cx->done) {
-		xchan__sel_finish_list(cx->done);
-		cx->done = NULL;
-		cx->tail = &cx->done;
+	xchan__sel *s = cx->done;
+	if (s == NULL)
+		return;
+	cx->done = NULL;
+	cx->tail = &cx->done;
+	/* Threads and tasks first: a slow callback must not delay them. */
+	xchan__sel *async_head = NULL, **atail = &async_head;
+	while (s) {
+		xchan__sel *next = s->done_next; /* read before s may die */
+		if (s->owner == XCHAN__OWNER_ASYNC) {
+			*atail = s;
+			atail = &s->done_next;
+		} else {
+			xchan__sel_finish(s);
+		}
+		s = next;
 	}
+	*atail = NULL;
+	for (s = async_head; s;) {
+		/* Read next first: when the op's registrar is still
+		 * registering, it settles and frees the op itself. */
+		xchan__sel *next = s->done_next;
+		atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
+		    memory_order_release);
+		xchan__op_completed(s->op, &cx->dl);
+		s = next;
+	}
+}
+
+static void
+run_user_phase(void *arg)
+{
+	xchan__ctx *cx = arg;
+	xchan__deliver_all(&cx->dl);
 	if (cx->ndrops) {
 		xchan__vals_release(cx->drops, cx->ndrops);
 		cx->ndrops = 0;
 	}
+}
+
+void
+xchan__ctx_finish(xchan__ctx *cx)
+{
+	xchan__ctx_finish_waiters(cx);
+	if (cx->dl.head != NULL || cx->ndrops)
+		xchan__on_thread_stack(run_user_phase, cx);
 }
 
 /* ---- the locked algorithms (core.async's put/take, §2.2 and §2.3) -------- */
@@ -459,8 +503,33 @@ deadline_passed(xchan_deadline d)
 	       d <= xchan_now();
 }
 
+/* Validates wait options: NULL, or a struct of at least the first
+ * version's size with known flags.  XCHAN_ECANCELED if its token fired. */
 int32_t
-xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
+xchan__wait_opts_check(const xchan_wait_opts *opts)
+{
+	if (opts == NULL)
+		return XCHAN_OK;
+	if (opts->size < sizeof(xchan_wait_opts) ||
+	    (opts->flags & ~(uint32_t)XCHAN_WAIT_EINTR) != 0)
+		return XCHAN_EINVAL;
+	if (opts->cancel != NULL && xchan_cancel_fired(opts->cancel) == 1)
+		return XCHAN_ECANCELED;
+	return XCHAN_OK;
+}
+
+void
+xchan__sel_apply_opts(xchan__sel *s, const xchan_wait_opts *opts)
+{
+	if (opts == NULL)
+		return;
+	s->token = opts->cancel;
+	s->wait_flags = opts->flags;
+}
+
+static int32_t
+put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
+    const xchan_wait_opts *opts)
 {
 	int32_t err = check_put_args(ch, v);
 	if (err != XCHAN_OK)
@@ -473,8 +542,15 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 			return XCHAN_EAGAIN;
 	}
 	bool xf = ch->xf != NULL;
-	if (xf)
-		xchan__lock_acquire(&ch->step_lock);
+	if (xf) {
+		/* Non-blocking calls never wait for another thread's step. */
+		if (deadline == XCHAN_DEADLINE_POLL) {
+			if (!xchan__step_try_acquire(ch))
+				return XCHAN_EAGAIN;
+		} else {
+			xchan__step_acquire(ch);
+		}
+	}
 	chan_lock_counting(ch);
 	/* Fast paths: nobody waiting and room in the ring, or a full dropping /
 	 * sliding buffer (the policy drops a value; released after unlock). */
@@ -515,7 +591,7 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	    deadline_passed(deadline)) {
 		xchan__chan_unlock(ch);
 		if (xf)
-			xchan__lock_release(&ch->step_lock);
+			xchan__step_release(ch, &cx);
 		xchan__ctx_finish(&cx);
 		if (err == XCHAN_EAGAIN && deadline != XCHAN_DEADLINE_POLL)
 			err = XCHAN_ETIMEDOUT;
@@ -524,28 +600,54 @@ xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 	if (!xchan__chan_may_queue(ch, true)) {
 		xchan__chan_unlock(ch);
 		if (xf)
-			xchan__lock_release(&ch->step_lock);
+			xchan__step_release(ch, &cx);
+		xchan__ctx_finish(&cx);
 		return XCHAN_ELIMIT;
 	}
 	xchan__sel s;
 	xchan__sel_init(&s);
+	xchan__sel_apply_opts(&s, opts);
 	xchan__waiter w = {.sel = &s,
 	    .chan = ch,
 	    .val = v,
 	    .index = 0,
 	    .is_put = 1};
+	/* A waiter keeps the channel alive: the caller's reference may be
+	 * dropped by another thread while we wait. */
+	xchan_chan_retain(ch);
 	xchan__chan_enqueue(ch, &w);
 	xchan__chan_unlock(ch);
 	if (xf)
-		xchan__lock_release(&ch->step_lock);
+		xchan__step_release(ch, &cx);
+	xchan__ctx_finish(&cx);
 	err = xchan__sel_wait(&s, deadline);
-	if (err == XCHAN_ETIMEDOUT) {
+	if (err != XCHAN_OK) {
+		/* Timed out, canceled or interrupted: nothing transferred,
+		 * v is the caller's. */
 		xchan__chan_withdraw(&w);
-		return XCHAN_ETIMEDOUT; /* nothing transferred: v is the caller's */
+		xchan_chan_release(ch);
+		return err;
 	}
+	xchan_chan_release(ch);
 	/* A transform that stopped the channel discards queued values. */
 	xchan_val_release(s.result.val);
 	return s.result.err;
+}
+
+int32_t
+xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
+{
+	return put_impl(ch, v, deadline, NULL);
+}
+
+int32_t
+xchan_put_ex(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
+    const xchan_wait_opts *opts)
+{
+	int32_t err = xchan__wait_opts_check(opts);
+	if (err != XCHAN_OK)
+		return err;
+	return put_impl(ch, v, deadline, opts);
 }
 
 int32_t
@@ -555,14 +657,29 @@ xchan_offer(xchan_chan *ch, xchan_val v)
 }
 
 /* Take with the transform detours, entered with the lock held; returns
- * with the lock dropped unless it returns XCHAN_EAGAIN (then it is held). */
+ * with the lock dropped unless it returns XCHAN_EAGAIN (then it is held).
+ * `nonblock` (poll): never waits for the step lock; the work a step must do
+ * is handed to its holder (xchan__xform_kick) and the answer is EAGAIN if
+ * it was not done at once. */
 static int32_t
-take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
+take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self,
+    bool nonblock)
 {
+	bool kicked = false;
 	for (;;) {
 		int32_t err = xchan__chan_try_take(ch, out, cx, self);
 		if (err == XCHAN_EAGAIN)
 			return err;
+		if (nonblock && (err == XCHAN__NEED_REFILL ||
+		                    err == XCHAN__NEED_COMPLETE)) {
+			if (kicked)
+				return XCHAN_EAGAIN; /* lock held */
+			kicked = true;
+			xchan__chan_unlock(ch);
+			xchan__xform_kick(ch);
+			xchan__chan_lock(ch);
+			continue;
+		}
 		xchan__chan_unlock(ch);
 		if (err == XCHAN__NEED_REFILL)
 			xchan__xform_refill(ch);
@@ -574,8 +691,9 @@ take_locked(xchan_chan *ch, xchan_val *out, xchan__ctx *cx, xchan__sel *self)
 	}
 }
 
-int32_t
-xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
+static int32_t
+take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
+    const xchan_wait_opts *opts)
 {
 	if (out == NULL || ch == NULL)
 		return XCHAN_EINVAL;
@@ -599,11 +717,16 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 	*out = xchan_val_nil();
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);
-	int32_t err = take_locked(ch, out, &cx, NULL);
+	bool nonblock = deadline == XCHAN_DEADLINE_POLL;
+	int32_t err = take_locked(ch, out, &cx, NULL, nonblock);
 	if (err != XCHAN_EAGAIN) {
 		xchan__ctx_finish(&cx);
-		if (cx.need_refill)
-			xchan__xform_refill(ch);
+		if (cx.need_refill) {
+			if (nonblock)
+				xchan__xform_kick(ch);
+			else
+				xchan__xform_refill(ch);
+		}
 		return err;
 	}
 	if (deadline == XCHAN_DEADLINE_POLL || deadline_passed(deadline)) {
@@ -617,16 +740,38 @@ xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 	}
 	xchan__sel s;
 	xchan__sel_init(&s);
+	xchan__sel_apply_opts(&s, opts);
 	xchan__waiter w = {.sel = &s, .chan = ch, .index = 0, .is_put = 0};
+	xchan_chan_retain(ch); /* a waiter keeps the channel alive */
 	xchan__chan_enqueue(ch, &w);
 	xchan__chan_unlock(ch);
 	err = xchan__sel_wait(&s, deadline);
-	if (err == XCHAN_ETIMEDOUT) {
+	if (err != XCHAN_OK) {
 		xchan__chan_withdraw(&w);
-		return XCHAN_ETIMEDOUT;
+		xchan_chan_release(ch);
+		return err;
 	}
+	xchan_chan_release(ch);
 	*out = s.result.val;
 	return s.result.err;
+}
+
+int32_t
+xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
+{
+	return take_impl(out, ch, deadline, NULL);
+}
+
+int32_t
+xchan_take_ex(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
+    const xchan_wait_opts *opts)
+{
+	if (out != NULL)
+		*out = xchan_val_nil();
+	int32_t err = xchan__wait_opts_check(opts);
+	if (err != XCHAN_OK)
+		return err;
+	return take_impl(out, ch, deadline, opts);
 }
 
 int32_t

@@ -7,8 +7,13 @@
  * Locks: `lock` guards every field below it except `refs` (atomic) and the
  * constant configuration.  `step_lock` serializes transform steps; it is
  * taken BEFORE `lock` (order: step_lock -> lock), and host code (a step, the
- * error handler) runs holding step_lock only.  No code path holds two
- * channel locks at once, so there is no inter-channel lock order.
+ * error handler) runs holding step_lock only; nothing else that is user
+ * code runs under step_lock (async completions found while it is held are
+ * delivered after its release).  No code path holds two channel locks at
+ * once, so there is no inter-channel lock order.  step_owner records the
+ * holder, so a close from inside its own step is recorded (close_pending)
+ * instead of deadlocking; `owed` hands work from a non-blocking call to the
+ * holder (xchan__xform_kick, xchan__step_release).
  *
  * Invariants (under `lock`):
  *  - takers wait only when the buffer is empty (count == 0, or a promise
@@ -21,6 +26,7 @@
 #ifndef XCHAN_CHAN_H
 #define XCHAN_CHAN_H
 
+#include "async.h"
 #include "common.h"
 #include "lfring.h"
 #include "lock.h"
@@ -46,6 +52,14 @@ struct xchan_chan {
 	_Atomic uint32_t refs;
 	/* transform (constant pointers; state guarded by step_lock) */
 	xchan__lock step_lock;
+	/* The thread holding step_lock (xchan__self_id), so that a step
+	 * closing its own channel is recognised; written by the holder. */
+	_Atomic(void *) step_owner;
+	uint32_t close_pending; /* a step closed it; step_lock holder only */
+	/* Set by a non-blocking call that found work for the step lock's
+	 * holder (pending puts to pull in, a close to finish) but could not
+	 * take the lock; the holder does it before it releases. */
+	_Atomic uint32_t owed;
 	xchan_xform *xf;
 	xchan_error_handler on_error;
 	void *on_error_user;
@@ -96,6 +110,7 @@ typedef struct xchan__ctx {
 	xchan_val drops[4]; /* values dropped by the buffer policy */
 	uint32_t ndrops;
 	uint32_t need_refill; /* xform: a take made room with puts pending */
+	xchan__deliveries dl; /* settled async ops awaiting delivery */
 } xchan__ctx;
 
 static inline void
@@ -105,6 +120,7 @@ xchan__ctx_init(xchan__ctx *cx)
 	cx->tail = &cx->done;
 	cx->ndrops = 0;
 	cx->need_refill = 0;
+	xchan__deliveries_init(&cx->dl);
 }
 
 static inline void
@@ -115,8 +131,16 @@ xchan__ctx_complete(xchan__ctx *cx, xchan__sel *s)
 	cx->tail = &s->done_next;
 }
 
-/* Finishes claimed sels and releases dropped values.  No lock held. */
+/* Finishes claimed sels and releases dropped values, in this order: thread
+ * and task waiters are woken first; then every claimed async op is settled
+ * (its result stored, no user code); only then does user code run
+ * (callbacks and notifiers, then value releases), on the thread's own stack
+ * (never a go task's).  No xchan lock may be held. */
 void xchan__ctx_finish(xchan__ctx *cx);
+/* The first two steps only (wake waiters, settle async ops): no user code,
+ * so a step lock may be held.  The deliveries stay in cx->dl for a later
+ * xchan__ctx_finish. */
+void xchan__ctx_finish_waiters(xchan__ctx *cx);
 
 /* Results of the locked try-functions besides xchan_err codes. */
 #define XCHAN__NEED_STEP (-1) /* put: run the transform (step_lock held) */
@@ -152,8 +176,44 @@ void xchan__chan_withdraw(xchan__waiter *w);
 void xchan__xform_put_step(xchan_chan *ch, xchan_val v, xchan__ctx *cx);
 void xchan__xform_refill(xchan_chan *ch);
 void xchan__xform_complete(xchan_chan *ch);
-/* close of a transform channel (locks itself). */
+/* Non-blocking: has the step lock's holder (or this thread, if the lock is
+ * free) pull pending puts in and finish a close.  Runs steps only if the
+ * step lock was free, never waits for it. */
+void xchan__xform_kick(xchan_chan *ch);
+/* close of a transform channel (locks itself).  From inside one of the
+ * channel's own steps (or its completion or error handler) the close is
+ * recorded and takes effect when the step lock is released: a no-op for
+ * the caller, as in core.async, instead of a self-deadlock. */
 void xchan__xform_close(xchan_chan *ch);
+
+/* An address unique to the calling thread. */
+void *xchan__self_id(void);
+
+/* The step lock: acquire records the owner; release first runs a close
+ * recorded by a step (its tail goes to `cx`, finished by the caller). */
+static inline void
+xchan__step_acquire(xchan_chan *ch)
+{
+	xchan__lock_acquire(&ch->step_lock);
+	atomic_store_explicit(&ch->step_owner, xchan__self_id(),
+	    memory_order_relaxed);
+}
+void xchan__step_release(xchan_chan *ch, xchan__ctx *cx);
+/* Takes the step lock only if it is free (non-blocking calls). */
+static inline bool
+xchan__step_try_acquire(xchan_chan *ch)
+{
+	if (!xchan__lock_try(&ch->step_lock))
+		return false;
+	atomic_store_explicit(&ch->step_owner, xchan__self_id(),
+	    memory_order_relaxed);
+	return true;
+}
+
+/* Wait options (chan.c): validation (XCHAN_EINVAL, or XCHAN_ECANCELED if
+ * the token already fired) and copying them into a sel. */
+int32_t xchan__wait_opts_check(const xchan_wait_opts *opts);
+void xchan__sel_apply_opts(xchan__sel *s, const xchan_wait_opts *opts);
 
 /* Under lock: hands buffered values to waiting takers. */
 void xchan__chan_feed_takers(xchan_chan *ch, xchan__ctx *cx);

@@ -1,6 +1,6 @@
 /*
  * chan_test.c — channel semantics: buffers, put/take/offer/poll, close,
- * promise channels, limits, bad input.  Cases follow SEMANTICS.md §2 and §4
+ * promise channels, limits, bad input.  Cases follow docs/semantics.md §2 and §4
  * (numbers in the test names' comments refer to §4).
  */
 #include <sched.h>

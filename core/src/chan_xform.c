@@ -108,6 +108,9 @@ abort_locked(xchan_chan *ch, xchan__ctx *cx)
 static void
 close_tail(xchan_chan *ch, xchan__ctx *cx)
 {
+	/* Settle what was claimed so far before the completion (user code)
+	 * runs: it may cancel or collect those ops. */
+	xchan__ctx_finish_waiters(cx);
 	xchan__outs o;
 	xchan__outs_init(&o);
 	xchan__chan_lock(ch);
@@ -139,19 +142,18 @@ xchan__xform_put_step(xchan_chan *ch, xchan_val v, xchan__ctx *cx)
 	xchan__chan_unlock(ch);
 	if (stopped)
 		close_tail(ch, cx);
-	xchan__lock_release(&ch->step_lock);
+	xchan__step_release(ch, cx);
 	xchan__outs_free(&o);
 }
 
-void
-xchan__xform_refill(xchan_chan *ch)
+/* Pulls pending puts through the step while there is room.  step_lock
+ * held, lock not held. */
+static void
+refill_locked(xchan_chan *ch, xchan__ctx *cx)
 {
-	xchan__ctx cx;
-	xchan__ctx_init(&cx);
 	xchan__outs o;
 	xchan__outs_init(&o);
 	bool stopped = false;
-	xchan__lock_acquire(&ch->step_lock);
 	xchan__chan_lock(ch);
 	while (ch->puts.n > 0 && (ch->buf_kind != XCHAN_BUF_FIXED ||
 	                             xchan__buf_count(ch) < ch->cap)) {
@@ -162,23 +164,47 @@ xchan__xform_refill(xchan_chan *ch)
 		w->sel->result.err = XCHAN_OK;
 		w->sel->result.index = w->index;
 		w->sel->result.val = xchan_val_nil();
-		xchan__ctx_complete(&cx, w->sel);
+		xchan__ctx_complete(cx, w->sel);
 		xchan__chan_unlock(ch);
-		xchan__ctx_finish(
-		    &cx); /* the putter need not wait for the step */
+		/* The putter need not wait for the step; an async putter's
+		 * callback waits for the step lock's release (user code
+		 * never runs under it). */
+		xchan__ctx_finish_waiters(cx);
 		xchan__outs_free(&o);
-		stopped = feed(ch, v, &o, &cx);
+		stopped = feed(ch, v, &o, cx);
 		if (stopped) {
-			abort_locked(ch, &cx);
+			abort_locked(ch, cx);
 			break;
 		}
 	}
 	xchan__chan_unlock(ch);
 	if (stopped)
-		close_tail(ch, &cx);
-	xchan__lock_release(&ch->step_lock);
-	xchan__ctx_finish(&cx);
+		close_tail(ch, cx);
 	xchan__outs_free(&o);
+}
+
+void
+xchan__xform_refill(xchan_chan *ch)
+{
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
+	xchan__step_acquire(ch);
+	refill_locked(ch, &cx);
+	xchan__step_release(ch, &cx);
+	xchan__ctx_finish(&cx);
+}
+
+void
+xchan__xform_kick(xchan_chan *ch)
+{
+	atomic_store_explicit(&ch->owed, 1, memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!xchan__step_try_acquire(ch))
+		return; /* the holder sees `owed` when it releases */
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
+	xchan__step_release(ch, &cx); /* does the owed work */
+	xchan__ctx_finish(&cx);
 }
 
 void
@@ -186,24 +212,77 @@ xchan__xform_complete(xchan_chan *ch)
 {
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);
-	xchan__lock_acquire(&ch->step_lock);
+	xchan__step_acquire(ch);
 	close_tail(ch, &cx);
-	xchan__lock_release(&ch->step_lock);
+	xchan__step_release(ch, &cx);
 	xchan__ctx_finish(&cx);
+}
+
+static _Thread_local char t_self_id;
+
+void *
+xchan__self_id(void)
+{
+	return &t_self_id;
+}
+
+void
+xchan__step_release(xchan_chan *ch, xchan__ctx *cx)
+{
+	for (;;) {
+		if (ch->close_pending) {
+			ch->close_pending = 0;
+			close_tail(ch, cx);
+			continue;
+		}
+		if (atomic_exchange_explicit(&ch->owed, 0,
+		        memory_order_seq_cst)) {
+			/* Work a non-blocking call left (xchan__xform_kick):
+			 * pending puts to pull in, a close to finish. */
+			refill_locked(ch, cx);
+			xchan__chan_lock(ch);
+			bool tail = ch->closed;
+			xchan__chan_unlock(ch);
+			if (tail)
+				close_tail(ch, cx);
+			continue;
+		}
+		atomic_store_explicit(&ch->step_owner, NULL,
+		    memory_order_relaxed);
+		xchan__lock_release(&ch->step_lock);
+		/* Dekker with xchan__xform_kick: either it sees the lock
+		 * free, or we see its `owed`. */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (!atomic_load_explicit(&ch->owed, memory_order_seq_cst) ||
+		    !xchan__step_try_acquire(ch))
+			return;
+	}
 }
 
 void
 xchan__xform_close(xchan_chan *ch)
 {
+	if (atomic_load_explicit(&ch->step_owner, memory_order_relaxed) ==
+	    xchan__self_id()) {
+		/* From the channel's own step: record it; the step lock's
+		 * release runs the tail. */
+		xchan__chan_lock(ch);
+		bool was_closed = ch->closed;
+		ch->closed = 1;
+		xchan__chan_unlock(ch);
+		if (!was_closed)
+			ch->close_pending = 1;
+		return;
+	}
 	xchan__ctx cx;
 	xchan__ctx_init(&cx);
-	xchan__lock_acquire(&ch->step_lock);
+	xchan__step_acquire(ch);
 	xchan__chan_lock(ch);
 	bool was_closed = ch->closed;
 	ch->closed = 1;
 	xchan__chan_unlock(ch);
 	if (!was_closed)
 		close_tail(ch, &cx);
-	xchan__lock_release(&ch->step_lock);
+	xchan__step_release(ch, &cx);
 	xchan__ctx_finish(&cx);
 }

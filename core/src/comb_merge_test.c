@@ -1,4 +1,4 @@
-/* comb_merge_test.c — split, map, merge (SEMANTICS §4 cases 53-55). */
+/* comb_merge_test.c — split, map, merge (docs/semantics.md §4 cases 53-55). */
 #include "comb_testutil.h"
 
 static int32_t

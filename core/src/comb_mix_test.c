@@ -1,4 +1,4 @@
-/* comb_mix_test.c — mix, admix, unmix, toggle, solo_mode (SEMANTICS §4
+/* comb_mix_test.c — mix, admix, unmix, toggle, solo_mode (docs/semantics.md §4
  * cases 58-59). */
 #include "comb_mix.h"
 #include "comb_testutil.h"

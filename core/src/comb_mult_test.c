@@ -1,4 +1,4 @@
-/* comb_mult_test.c — mult, tap, untap (SEMANTICS §4 cases 56-57). */
+/* comb_mult_test.c — mult, tap, untap (docs/semantics.md §4 cases 56-57). */
 #include "comb_testutil.h"
 
 /* 56: two buffered taps each get [0 1 2 3]. */

@@ -1,4 +1,4 @@
-/* comb_onto_test.c — to_chan, onto_chan (SEMANTICS §4 cases 62-63). */
+/* comb_onto_test.c — to_chan, onto_chan (docs/semantics.md §4 cases 62-63). */
 #include "comb_testutil.h"
 
 static void

@@ -1,4 +1,4 @@
-/* comb_pipe_test.c — pipe and take_n (SEMANTICS §4 case 52). */
+/* comb_pipe_test.c — pipe and take_n (docs/semantics.md §4 case 52). */
 #include "comb_testutil.h"
 
 /* 52: every value is forwarded and the destination is closed. */

@@ -1,5 +1,5 @@
 /* comb_pipeline_test.c — pipeline, pipeline_blocking, pipeline_async
- * (SEMANTICS §4 cases 65-71). */
+ * (docs/semantics.md §4 cases 65-71). */
 #include "comb_testutil.h"
 
 enum { K_COMPUTE, K_BLOCKING, K_ASYNC };

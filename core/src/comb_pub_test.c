@@ -1,4 +1,4 @@
-/* comb_pub_test.c — pub, sub, unsub (SEMANTICS §4 case 60). */
+/* comb_pub_test.c — pub, sub, unsub (docs/semantics.md §4 case 60). */
 #include "comb_testutil.h"
 
 /* Topic: "string" for strings, "int" otherwise. */

@@ -1,4 +1,4 @@
-/* comb_reduce_test.c — reduce, transduce, into (SEMANTICS §4 cases 29, 61). */
+/* comb_reduce_test.c — reduce, transduce, into (docs/semantics.md §4 cases 29, 61). */
 #include "comb_testutil.h"
 
 static int32_t

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "async.h"
 #include "common.h"
 #include "cpool.h"
 #include "gosched.h"
@@ -62,6 +63,7 @@ static _Atomic int g_shut;
 /* Weak: a static link that never used a timer has no timer.o, and then no
  * timer thread to stop either. */
 #pragma weak xchan__timer_shutdown
+#pragma weak xchan__async_shutdown
 static _Thread_local unsigned tls_resolving; /* bit per workload */
 
 int
@@ -376,8 +378,14 @@ shutdown_impl(int at_exit_path)
 		}
 	}
 	if (joined) {
+		/* Explicit shutdown completes what still waits: timers that
+		 * close timeout channels or end async deadlines fire now, and
+		 * pending async ops complete with XCHAN_ESHUTDOWN.  Not at
+		 * exit: no user code runs while the process exits. */
 		if (xchan__timer_shutdown != NULL)
-			xchan__timer_shutdown();
+			xchan__timer_shutdown(!at_exit_path);
+		if (!at_exit_path && xchan__async_shutdown != NULL)
+			xchan__async_shutdown();
 		xchan__coro_pool_drain();
 	}
 	/* Executor objects stay allocated: late callers from threads the

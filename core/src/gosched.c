@@ -241,6 +241,17 @@ task_slice(void *arg)
 			xchan__task_free(t);
 			return;
 		}
+		if (t->sys_fn != NULL) {
+			/* xchan__on_thread_stack: run it here, on this
+			 * thread's stack, outside the task, then resume the
+			 * task at once. */
+			void (*fn)(void *) = t->sys_fn;
+			t->sys_fn = NULL;
+			fn(t->sys_arg);
+			atomic_store_explicit(&t->state, XCHAN__TASK_RUNNABLE,
+			    memory_order_relaxed);
+			continue;
+		}
 		int (*commit)(void *) = t->commit;
 		void *carg = t->commit_arg;
 		if (commit == NULL) { /* yield */
@@ -272,6 +283,23 @@ xchan__task_park(int (*commit)(void *arg), void *arg)
 	    memory_order_relaxed);
 	xchan__coro_switch(&t->coro, &th->main);
 	/* Resumed, possibly on another thread: `th` is stale from here. */
+}
+
+void
+xchan__on_thread_stack(void (*fn)(void *arg), void *arg)
+{
+	sched_thread *th = this_thread();
+	xchan__task *t = th->current;
+	if (t == NULL) {
+		fn(arg);
+		return;
+	}
+	t->sys_fn = fn;
+	t->sys_arg = arg;
+	atomic_store_explicit(&t->state, XCHAN__TASK_PARKING,
+	    memory_order_relaxed);
+	xchan__coro_switch(&t->coro, &th->main);
+	/* Resumed by the same slice on the same thread. */
 }
 
 void

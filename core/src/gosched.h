@@ -34,6 +34,8 @@ struct xchan__task {
 	xchan__coro coro;
 	int (*commit)(void *arg); /* set by park, run by the slice */
 	void *commit_arg;
+	void (*sys_fn)(void *arg); /* xchan__on_thread_stack request */
+	void *sys_arg;
 	_Atomic uint32_t state;
 	uint32_t name_len;
 	xchan_executor *ex; /* runs the slices (DISPATCH at start) */

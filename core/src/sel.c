@@ -1,15 +1,43 @@
 /*
  * sel.c — waiting for a sel: threads spin then sleep on the sel's futex word;
  * go tasks park through task.h.  See sel.h for the state machine.
+ *
+ * Design notes
+ * ------------
+ * No lock of its own; a wait with a cancel token lists the sel on the token
+ * (cancel.h, a leaf lock) for the duration of the wait.
+ *
+ * Every spin is bounded.  The only state an owner ever waits through without
+ * sleeping is CLAIMED (a counterpart is writing the result, a few
+ * instructions from DONE unless it was preempted):
+ *  - a thread owner spins a little, yields a bounded number of times, then
+ *    sleeps in growing naps (up to 1 ms) until DONE;
+ *  - a task's park commit spins a little, then moves CLAIMED to
+ *    CLAIMED_PARKED and stays parked: the claimer, which publishes DONE by
+ *    exchange, sees CLAIMED_PARKED and wakes the task.  The claimer touches
+ *    only the task (never the sel) after DONE, so a task that resumes on its
+ *    own (commit saw DONE) never has its frame touched.
+ *
+ * Interruptions: a deadline (futex timeout or the task's timer), a cancel
+ * token (cancel.c moves the sel to ABORTED) and, with XCHAN_WAIT_EINTR, a
+ * signal interrupting a thread's futex sleep (the owner cancels its own
+ * sel).  Each competes with claimers through the same CAS out of
+ * WAITING/PARKED, so either the operation completed or nothing moved.
  */
 #include "sel.h"
 
+#include <time.h>
+
 #include "async.h"
+#include "cancel.h"
 #include "platform/platform.h"
 
 /* Spin before sleeping: a handoff that stays in shared memory costs
  * ~0.3-0.5 us on these VMs, a futex handoff ~10 us. */
 #define SEL_SPINS 200
+/* Waiting through CLAIMED: pauses, then yields, then naps. */
+#define CLAIMED_SPINS 64
+#define CLAIMED_YIELDS 16
 
 void
 xchan__sel_finish(xchan__sel *s)
@@ -26,34 +54,72 @@ xchan__sel_finish(xchan__sel *s)
 	case XCHAN__OWNER_TASK: {
 		xchan__task *t = s->task;
 		bool parked = s->claimed_parked;
-		atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
-		    memory_order_release);
+		uint32_t prev = atomic_exchange_explicit(&s->state,
+		    XCHAN__SEL_DONE, memory_order_acq_rel);
 		/* If it had not parked yet, its park commit sees DONE and it
 		 * resumes by itself; otherwise it sleeps until we wake it. */
-		if (parked)
+		if (parked || prev == XCHAN__SEL_CLAIMED_PARKED)
 			xchan__task_wake(t);
 		break;
 	}
-	case XCHAN__OWNER_ASYNC: {
-		struct xchan__op *op = s->op;
-		atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
-		    memory_order_release);
-		xchan__op_completed(op);
+	case XCHAN__OWNER_ASYNC:
+		/* Async sels are finished by xchan__ctx_finish through
+		 * xchan__op_completed (settle, then deliver). */
+		XCHAN_ASSERT(0);
 		break;
 	}
+}
+
+static void
+nap_ns(long ns)
+{
+	struct timespec ts = {0, ns};
+	nanosleep(&ts, NULL);
+}
+
+/* A thread owner found its sel CLAIMED: wait (bounded spin, then yields,
+ * then naps) until the claimer publishes DONE. */
+static void
+wait_claimed_thread(xchan__sel *s)
+{
+	unsigned i = 0;
+	long nap = 20000;
+	while (atomic_load_explicit(&s->state, memory_order_acquire) ==
+	       XCHAN__SEL_CLAIMED) {
+		if (i < CLAIMED_SPINS) {
+			xchan__cpu_relax();
+		} else if (i < CLAIMED_SPINS + CLAIMED_YIELDS) {
+			xchan__thread_yield();
+		} else {
+			nap_ns(nap);
+			if (nap < 1000000)
+				nap *= 2;
+		}
+		i++;
 	}
+}
+
+static int32_t
+canceled_err(uint32_t st, int32_t reason)
+{
+	return st == XCHAN__SEL_ABORTED ? XCHAN_ECANCELED : reason;
 }
 
 static int32_t
 wait_thread(xchan__sel *s, xchan_deadline deadline)
 {
 	for (int i = 0; i < SEL_SPINS; i++) {
-		if (atomic_load_explicit(&s->state, memory_order_acquire) ==
-		    XCHAN__SEL_DONE)
+		uint32_t st =
+		    atomic_load_explicit(&s->state, memory_order_acquire);
+		if (st == XCHAN__SEL_DONE)
 			return XCHAN_OK;
+		if (st == XCHAN__SEL_ABORTED)
+			return XCHAN_ECANCELED;
 		xchan__cpu_relax();
 	}
 	int64_t fdl = deadline == XCHAN_DEADLINE_NEVER ? -1 : deadline;
+	bool intr = (s->wait_flags & XCHAN_WAIT_EINTR) != 0;
+	int32_t reason = XCHAN_ETIMEDOUT; /* why the owner canceled */
 	for (;;) {
 		uint32_t st =
 		    atomic_load_explicit(&s->state, memory_order_acquire);
@@ -61,24 +127,33 @@ wait_thread(xchan__sel *s, xchan_deadline deadline)
 		case XCHAN__SEL_DONE:
 			return XCHAN_OK;
 		case XCHAN__SEL_CANCELED:
-			return XCHAN_ETIMEDOUT;
+		case XCHAN__SEL_ABORTED:
+			return canceled_err(st, reason);
 		case XCHAN__SEL_CLAIMED:
-			/* The claimer is writing the result; it is a few
-			 * instructions from DONE unless it was preempted. */
-			xchan__thread_yield();
+			wait_claimed_thread(s);
 			break;
 		case XCHAN__SEL_WAITING:
 			atomic_compare_exchange_strong_explicit(&s->state, &st,
 			    XCHAN__SEL_PARKED, memory_order_acq_rel,
 			    memory_order_acquire);
 			break;
-		case XCHAN__SEL_PARKED:
-			if (xchan__futex_wait(&s->state, XCHAN__SEL_PARKED,
-			        fdl) < 0 ||
-			    (fdl >= 0 && xchan__clock_ns() >= fdl)) {
-				if (xchan__sel_cancel(s))
-					return XCHAN_ETIMEDOUT;
+		case XCHAN__SEL_PARKED: {
+			int r = intr ? xchan__futex_wait_intr(&s->state,
+			                   XCHAN__SEL_PARKED, fdl)
+			             : xchan__futex_wait(&s->state,
+			                   XCHAN__SEL_PARKED, fdl);
+			if (r == -2) {
+				reason = XCHAN_EINTR;
+				xchan__sel_cancel(s);
+			} else if (r < 0 ||
+			           (fdl >= 0 && xchan__clock_ns() >= fdl)) {
+				reason = XCHAN_ETIMEDOUT;
+				xchan__sel_cancel(s);
 			}
+			break;
+		}
+		default:
+			XCHAN_ASSERT(0);
 			break;
 		}
 	}
@@ -93,11 +168,19 @@ task_park_commit(void *arg)
 	if (atomic_compare_exchange_strong_explicit(&s->state, &st,
 	        XCHAN__SEL_PARKED, memory_order_acq_rel, memory_order_acquire))
 		return 1;
-	/* Already claimed, done or canceled: resume now, once DONE is
-	 * published (CLAIMED is a few instructions from DONE). */
-	while (atomic_load_explicit(&s->state, memory_order_acquire) ==
-	       XCHAN__SEL_CLAIMED)
+	/* Already claimed, done or canceled.  CLAIMED is a few instructions
+	 * from DONE: spin a little, then park and let the claimer wake us. */
+	for (unsigned i = 0; i < CLAIMED_SPINS; i++) {
+		if (atomic_load_explicit(&s->state, memory_order_acquire) !=
+		    XCHAN__SEL_CLAIMED)
+			return 0;
 		xchan__cpu_relax();
+	}
+	st = XCHAN__SEL_CLAIMED;
+	if (atomic_compare_exchange_strong_explicit(&s->state, &st,
+	        XCHAN__SEL_CLAIMED_PARKED, memory_order_acq_rel,
+	        memory_order_acquire))
+		return 1; /* the claimer's DONE exchange sees it and wakes us */
 	return 0;
 }
 
@@ -127,6 +210,7 @@ wait_task(xchan__sel *s, xchan_deadline deadline)
 	if (timed) {
 		s->timer.deadline = deadline;
 		s->timer.fire = task_timer_fire;
+		s->timer.fire_at_shutdown = 0;
 		if (xchan__timer_add(&s->timer) != XCHAN_OK) {
 			/* No timer: fall back to an immediate timeout. */
 			if (xchan__sel_cancel(s))
@@ -138,12 +222,15 @@ wait_task(xchan__sel *s, xchan_deadline deadline)
 	if (timed)
 		xchan__timer_cancel(&s->timer); /* waits out a running fire */
 	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-	XCHAN_ASSERT(st == XCHAN__SEL_DONE || st == XCHAN__SEL_CANCELED);
-	return st == XCHAN__SEL_DONE ? XCHAN_OK : XCHAN_ETIMEDOUT;
+	XCHAN_ASSERT(st == XCHAN__SEL_DONE || st == XCHAN__SEL_CANCELED ||
+	             st == XCHAN__SEL_ABORTED);
+	if (st == XCHAN__SEL_DONE)
+		return XCHAN_OK;
+	return canceled_err(st, XCHAN_ETIMEDOUT);
 }
 
-int32_t
-xchan__sel_wait(xchan__sel *s, xchan_deadline deadline)
+static int32_t
+wait_any(xchan__sel *s, xchan_deadline deadline)
 {
 	if (deadline != XCHAN_DEADLINE_NEVER && deadline <= xchan__clock_ns()) {
 		/* Already past: one last chance for a claimer in flight. */
@@ -153,4 +240,24 @@ xchan__sel_wait(xchan__sel *s, xchan_deadline deadline)
 	if (s->owner == XCHAN__OWNER_TASK)
 		return wait_task(s, deadline);
 	return wait_thread(s, deadline);
+}
+
+int32_t
+xchan__sel_wait(xchan__sel *s, xchan_deadline deadline)
+{
+	if (s->token == NULL)
+		return wait_any(s, deadline);
+	if (!xchan__cancel_enter(s)) {
+		/* Fired before we waited: abort unless a claimer won. */
+		uint32_t st = XCHAN__SEL_WAITING;
+		if (atomic_compare_exchange_strong_explicit(&s->state, &st,
+		        XCHAN__SEL_ABORTED, memory_order_acq_rel,
+		        memory_order_acquire))
+			return XCHAN_ECANCELED;
+		s->token = NULL; /* not listed */
+		return wait_any(s, XCHAN_DEADLINE_NEVER);
+	}
+	int32_t err = wait_any(s, deadline);
+	xchan__cancel_leave(s);
+	return err;
 }

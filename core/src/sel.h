@@ -31,8 +31,16 @@
  *    only after DONE (by the claimer, if it had parked; else by itself when
  *    the park commit sees the state changed);
  *  - async owner: the op is reference-counted.
- * Host code never runs under a channel lock: claimers collect completed sels
- * in a local list and finish them (wake, callback) after unlocking.
+ * User code never runs under a channel lock: claimers collect completed
+ * sels in a local list and finish them after unlocking (chan.h,
+ * xchan__ctx_finish): thread and task owners are woken first, then async
+ * ops are settled (results stored, no user code), then callbacks run, on
+ * the thread's own stack (never a go task's).
+ *
+ * Extra states: ABORTED (a cancel token fired; cancel.c) and CLAIMED_PARKED
+ * (a task owner stopped waiting for a slow claimer and parked; the claimer's
+ * DONE exchange sees it and wakes the task).  See sel.c for the bounded
+ * waits.
  */
 #ifndef XCHAN_SEL_H
 #define XCHAN_SEL_H
@@ -46,7 +54,11 @@ enum {
 	XCHAN__SEL_PARKED = 1,
 	XCHAN__SEL_CLAIMED = 2,
 	XCHAN__SEL_DONE = 3,
-	XCHAN__SEL_CANCELED = 4
+	XCHAN__SEL_CANCELED = 4, /* deadline, async cancel, EINTR, shutdown */
+	XCHAN__SEL_ABORTED = 5,  /* a cancel token fired */
+	/* A task owner gave up waiting for a claimer stuck between CLAIMED
+	 * and DONE and parked: the claimer must wake it (task owners only). */
+	XCHAN__SEL_CLAIMED_PARKED = 6
 };
 
 enum { XCHAN__OWNER_THREAD = 0, XCHAN__OWNER_TASK = 1, XCHAN__OWNER_ASYNC = 2 };
@@ -76,6 +88,11 @@ struct xchan__sel {
 	struct xchan__op *op;  /* ASYNC owner */
 	xchan__sel *done_next; /* claimer's local completion list */
 	xchan__timer timer;    /* TASK owner with a deadline */
+	/* Blocking calls made with xchan_wait_opts (else NULL / 0). */
+	struct xchan_cancel *token;
+	uint32_t wait_flags; /* XCHAN_WAIT_* */
+	uint32_t pad2;
+	xchan__sel *tok_next, *tok_prev; /* token's waiter list; token lock */
 };
 
 /* Prepares a sel for the calling context (thread or task). */
@@ -92,6 +109,8 @@ xchan__sel_init(xchan__sel *s)
 	s->result.val = xchan_val_nil();
 	s->op = NULL;
 	s->done_next = NULL;
+	s->token = NULL;
+	s->wait_flags = 0;
 }
 
 /* Claims `s` for completion.  Returns true if this caller won; it must then
@@ -143,8 +162,12 @@ xchan__sel_self_done(xchan__sel *s)
 }
 
 /* Waits (thread: spin then futex; task: park) until the sel is DONE or the
- * deadline passes.  Returns XCHAN_OK when DONE (result filled) or
- * XCHAN_ETIMEDOUT when the owner canceled it at the deadline. */
+ * deadline passes.  Returns XCHAN_OK when DONE (result filled), or, when the
+ * sel was canceled (nothing transferred; the caller withdraws its waiters):
+ * XCHAN_ETIMEDOUT (deadline), XCHAN_ECANCELED (s->token fired), XCHAN_EINTR
+ * (XCHAN_WAIT_EINTR in s->wait_flags and a signal interrupted a thread's
+ * sleep).  A sel may end CANCELED only through this call's owner, its
+ * timer, or a token, so the reason is known here. */
 int32_t xchan__sel_wait(xchan__sel *s, xchan_deadline deadline);
 
 /* Cancels a sel from outside (async cancel).  True if the cancel won. */

@@ -28,6 +28,15 @@ void xchan__task_park(int (*commit)(void *arg), void *arg);
  * other thread, to the shared run queue.  Any thread. */
 void xchan__task_wake(xchan__task *t);
 
+/* Runs fn(arg) on the calling thread's own stack, never on a go task's:
+ * inside a task it switches to the worker's scheduler context, runs fn
+ * there with xchan_in_go() == 0, and resumes the task at once on the same
+ * thread (Go's systemstack).  Outside a task it simply calls fn.  Used for
+ * every piece of user code a completion runs (callbacks, notifiers, value
+ * releases): host runtimes check stack bounds and must not run on a 64 KiB
+ * coroutine stack. */
+void xchan__on_thread_stack(void (*fn)(void *arg), void *arg);
+
 /* The running task's name, for reports ("go-<id>" by default). */
 const char *xchan__task_name(const xchan__task *t);
 

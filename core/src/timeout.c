@@ -34,6 +34,7 @@ xchan_timeout_at(xchan_chan **out, xchan_deadline deadline)
 	xchan__timer *t = (xchan__timer *)((char *)ch + sizeof(xchan_chan));
 	t->deadline = deadline;
 	t->fire = timeout_fire;
+	t->fire_at_shutdown = 1;
 	ch->timeout = t;
 	err = xchan__timer_add(t);
 	if (err != XCHAN_OK) {

@@ -204,8 +204,16 @@ xchan__timer_pending(void)
 	return n;
 }
 
+static _Atomic int g_completing;
+
+int
+xchan__timer_shutting_down(void)
+{
+	return atomic_load_explicit(&g_completing, memory_order_acquire);
+}
+
 void
-xchan__timer_shutdown(void)
+xchan__timer_shutdown(int complete)
 {
 	xchan__lock_acquire(&g_lock);
 	g_shut = true;
@@ -217,4 +225,26 @@ xchan__timer_shutdown(void)
 		wake_thread();
 		xchan__thread_join(th);
 	}
+	if (!complete)
+		return;
+	/* The thread is gone: fire what is left here, as it would have
+	 * (entry out of the heap, g_firing set, no lock held). */
+	atomic_store_explicit(&g_completing, 1, memory_order_release);
+	bool was_timer_thread = t_is_timer_thread;
+	t_is_timer_thread = true; /* a fire may cancel its own entry */
+	xchan__lock_acquire(&g_lock);
+	while (g_n > 0) {
+		xchan__timer *t = g_heap[0];
+		heap_remove_at(0);
+		if (!t->fire_at_shutdown)
+			continue;
+		g_firing = t;
+		xchan__lock_release(&g_lock);
+		t->fire(t);
+		xchan__lock_acquire(&g_lock);
+		g_firing = NULL;
+	}
+	xchan__lock_release(&g_lock);
+	t_is_timer_thread = was_timer_thread;
+	atomic_store_explicit(&g_completing, 0, memory_order_release);
 }

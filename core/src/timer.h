@@ -18,7 +18,10 @@ struct xchan__timer {
 	int64_t deadline; /* absolute monotonic ns */
 	uint32_t
 	    index; /* heap slot + 1; 0 = not in the heap (guarded by the heap lock) */
-	uint32_t reserved;
+	/* Set by the owner before add: fire this entry at xchan_shutdown
+	 * (timeout channels, async deadlines) instead of dropping it (a
+	 * parked go task's deadline: its executor is gone). */
+	uint32_t fire_at_shutdown;
 	uint64_t seq; /* tie-break: equal deadlines fire in insertion order */
 	/* Runs on the timer thread, no lock held, after the entry left the
 	 * heap.  The entry may be reused or freed from here on. */
@@ -36,8 +39,14 @@ int xchan__timer_cancel(xchan__timer *t);
 /* Number of pending entries (tests). */
 uint32_t xchan__timer_pending(void);
 
-/* Stops the timer thread (pending entries never fire).  Called by
- * xchan_shutdown. */
-void xchan__timer_shutdown(void);
+/* Stops the timer thread; later adds fail with XCHAN_ESHUTDOWN.  With
+ * `complete`, pending entries marked fire_at_shutdown fire now, on the
+ * calling thread, in deadline order, with xchan__timer_shutting_down()
+ * true (the others are dropped).  Called by xchan_shutdown (complete) and
+ * the atexit shutdown (not: no user code at exit). */
+void xchan__timer_shutdown(int complete);
+
+/* True while xchan__timer_shutdown fires the pending entries. */
+int xchan__timer_shutting_down(void);
 
 #endif

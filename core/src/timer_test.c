@@ -1,5 +1,5 @@
 /*
- * timer_test.c — timeout channels and the timer service (SEMANTICS §2.9,
+ * timer_test.c — timeout channels and the timer service (docs/semantics.md §2.9,
  * §4 49-51): never early, deadline order, distinct channels, 100k pending
  * timers, cancellation on release.
  */

@@ -1,5 +1,5 @@
 /*
- * xform_test.c — channel transforms (SEMANTICS §2.6, §4 cases 26-28 and the
+ * xform_test.c — channel transforms (docs/semantics.md §2.6, §4 cases 26-28 and the
  * gaps: take aborts, error handler injection).
  */
 #include "testing/xtest.h"

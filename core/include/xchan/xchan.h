@@ -135,7 +135,7 @@ typedef struct xchan_init_params {
 	void *alloc_user;
 	/* --- fields below were added in 0.2; a smaller `size` leaves them
 	 * zero (the defaults). --- */
-	uint32_t flags;		   /* XCHAN_INIT_* bits */
+	uint32_t flags; /* XCHAN_INIT_* bits */
 	uint32_t reserved2;
 	/* Called on every thread xchan starts (executor workers, timer),
 	 * first thing on that thread, and on its way out.  Lets a binding
@@ -174,11 +174,16 @@ typedef void (*xchan_log_hook)(void *user, int32_t level, const char *msg);
 XCHAN_API void xchan_set_log_hook(xchan_log_hook hook, void *user);
 
 /* Stops xchan's own threads cleanly: executors finish the tasks they are
- * running and join their threads, the timer thread exits.  Channels stay
- * usable from threads the caller owns; starting new tasks afterwards gives
- * XCHAN_ESHUTDOWN.  Safe to call more than once.  Must not be called from an
- * xchan thread (returns XCHAN_ESTATE).  Blocks until the threads are joined.
- * The library also runs it at process exit. */
+ * running and join their threads, the timer thread exits.  Then it
+ * completes what still waits, on the calling thread: pending timers fire
+ * (a timeout channel closes; an alts_async deadline completes with
+ * XCHAN_ESHUTDOWN), and every async operation still pending on a channel
+ * completes with XCHAN_ESHUTDOWN (a put's value handed back).  Channels stay
+ * usable from threads the caller owns; starting new tasks, timeouts or
+ * deadlines afterwards gives XCHAN_ESHUTDOWN.  Safe to call more than once.
+ * Must not be called from an xchan thread (returns XCHAN_ESTATE).  Blocks
+ * until the threads are joined.  The library also runs it at process exit,
+ * without the completions (no user code runs while the process exits). */
 XCHAN_API int32_t xchan_shutdown(void);
 
 /* ---------------------------------------------------------------------------
@@ -492,7 +497,8 @@ XCHAN_API int32_t xchan_chan_make(xchan_chan **out, uint32_t buf_kind,
 XCHAN_API xchan_chan *xchan_chan_retain(xchan_chan *ch);
 
 /* Drops a reference; the last one frees the channel and releases values still
- * buffered.  Does not close it: a channel with waiters is kept alive by them.
+ * buffered.  Does not close it: a channel with waiters is kept alive by them
+ * (blocking and parked put/take/alts as well as async operations).
  * Safe from any thread, including a garbage collector's finaliser.  NULL is
  * ignored. */
 XCHAN_API void xchan_chan_release(xchan_chan *ch);
@@ -502,8 +508,11 @@ XCHAN_API void xchan_chan_release(xchan_chan *ch);
  * takers that cannot be served complete with XCHAN_ECLOSED; later puts fail
  * with XCHAN_ECLOSED.  A promise channel closed without a value gives
  * XCHAN_ECLOSED to every taker.  Never blocks on other operations' callbacks,
- * which run on this thread after the lock is dropped.  Errors: XCHAN_EINVAL
- * (NULL). */
+ * which run on this thread after the lock is dropped, after the blocked
+ * threads and tasks it released were woken.  Called from inside the
+ * channel's own transform (a step, its completion or its error handler) it
+ * is recorded and takes effect when that step ends (core.async's inner
+ * close), returning XCHAN_OK.  Errors: XCHAN_EINVAL (NULL). */
 XCHAN_API int32_t xchan_chan_close(xchan_chan *ch);
 
 /* Puts `v` on `ch`, waiting until `deadline` for room or a taker.  Inside a
@@ -511,7 +520,7 @@ XCHAN_API int32_t xchan_chan_close(xchan_chan *ch);
  * channel owns `v`; on any error the caller still does.
  * Errors: XCHAN_ECLOSED (closed before the put completed), XCHAN_ETIMEDOUT
  * (deadline passed, nothing was transferred; with XCHAN_DEADLINE_POLL this
- * is XCHAN_EAGAIN), XCHAN_ELIMIT (max_pending puts already waiting),
+ * is XCHAN_EAGAIN, exactly as xchan_offer), XCHAN_ELIMIT (max_pending puts already waiting),
  * XCHAN_ENIL (v is nil), XCHAN_EINVAL (ch NULL, bad kind). */
 XCHAN_API int32_t xchan_put(xchan_chan *ch, xchan_val v,
     xchan_deadline deadline);
@@ -525,12 +534,19 @@ XCHAN_API int32_t xchan_take(xchan_val *out, xchan_chan *ch,
     xchan_deadline deadline);
 
 /* Puts only if it can complete now (core.async offer!).  Never waits, never
- * queues.  XCHAN_OK, XCHAN_EAGAIN (full / no taker), XCHAN_ECLOSED, or the
- * argument errors of xchan_put. */
+ * queues.  XCHAN_OK, XCHAN_EAGAIN (full / no taker, or a transform channel
+ * whose step another thread is running), XCHAN_ECLOSED, or the argument
+ * errors of xchan_put.  Work bound: one channel-lock section; on a
+ * transform channel, plus this value's own step (never another thread's:
+ * the step lock is only tried). */
 XCHAN_API int32_t xchan_offer(xchan_chan *ch, xchan_val v);
 
 /* Takes only if a value is ready now (core.async poll!).  XCHAN_OK,
- * XCHAN_EAGAIN (nothing ready), XCHAN_ECLOSED (closed and drained). */
+ * XCHAN_EAGAIN (nothing ready, or ready only after a step another thread's
+ * step lock holds up: that holder does the work), XCHAN_ECLOSED (closed
+ * and drained).  Never waits.  Work bound: one channel-lock section, plus on
+ * a transform channel whose step lock is free the steps of the pending puts
+ * that fit in the room it made (at most max_pending) and the completion. */
 XCHAN_API int32_t xchan_poll(xchan_val *out, xchan_chan *ch);
 
 /* ---------------------------------------------------------------------------
@@ -540,9 +556,22 @@ XCHAN_API int32_t xchan_poll(xchan_val *out, xchan_chan *ch);
  * starting call returns an error (then never).  By default (as core.async's
  * on-caller? true) the callback runs on the thread that completes the
  * operation: the caller itself when it completes at once, otherwise the
- * counterpart (a putter, a taker, close, the timer thread, or a canceller).
- * With XCHAN_ASYNC_DISPATCH it always runs on the dispatch executor.  It runs
- * with no xchan lock held.
+ * counterpart (a putter, a taker, close, the timer thread, xchan_shutdown,
+ * or a canceller).  With XCHAN_ASYNC_DISPATCH it runs on the dispatch
+ * executor, except for a cancel's (always inline on the canceller).
+ *
+ * The completion contract (docs/threading.md): a callback or notifier runs
+ * with no xchan lock held (no channel lock, no step lock, no timer lock),
+ * never on a go task's stack (a go task that completes an operation runs
+ * the callback on its worker thread's own stack, with xchan_in_go() == 0),
+ * and only after the completer has woken the blocked threads and tasks it
+ * completed in the same step: a slow callback delays no unrelated waiter.
+ * The timer thread runs the callbacks of deadlines (an ordinary thread).
+ *
+ * Registration never waits for another thread: on a transform channel whose
+ * step another thread runs, the operation is queued and that thread serves
+ * it when its step ends.  Work bound of a start call: the attempt (as
+ * offer/poll), then one channel-lock section per clause.
  *
  * The result's value is moved to the callback: the taken value, or for a
  * put_async that did not happen (closed, canceled) the caller's value handed
@@ -571,10 +600,13 @@ typedef struct xchan_op xchan_op;
  * collects the result on its own thread with xchan_op_collect.  `out` must
  * not be NULL: the op handle is how the result is collected. */
 #define XCHAN_ASYNC_NOTIFY 0x200u
+/* (XCHAN_ASYNC_DISPATCH is ignored in notify mode: the notifier is already
+ * the hand-off.  The notifier is suppressed only by a winning
+ * xchan_op_cancel_ex; xchan_op_collect before it runs does not stop it.) */
 
 /* Starts an asynchronous put.  If `out` is not NULL it receives a handle
  * (release it with xchan_op_release), or NULL when the operation already
- * completed during the call.  Returns XCHAN_OK when the callback will run
+ * completed during the call (in notify mode, always the handle).  Returns XCHAN_OK when the callback will run
  * exactly once (it may already have run, with XCHAN_OK or XCHAN_ECLOSED);
  * errors (the callback never runs, `v` stays the caller's): XCHAN_ENIL,
  * XCHAN_ELIMIT, XCHAN_EINVAL (ch or cb NULL), XCHAN_ENOMEM. */
@@ -588,9 +620,11 @@ XCHAN_API int32_t xchan_take_async(xchan_op **out, xchan_chan *ch,
 
 /* Cancels a pending operation.  Never loses a value: either the cancel wins,
  * nothing was transferred and the callback runs (on this thread, before the
- * call returns) with XCHAN_ECANCELED and returns XCHAN_OK; or the operation
- * had already completed (its callback delivers the result) and it returns
- * XCHAN_EDONE.  Errors: XCHAN_EINVAL (NULL). */
+ * call returns, even with XCHAN_ASYNC_DISPATCH; in notify mode the notifier
+ * runs and the collected result is XCHAN_ECANCELED) with XCHAN_ECANCELED and
+ * it returns XCHAN_OK; or the operation had already completed (its callback
+ * delivers the result) and it returns XCHAN_EDONE.  Errors: XCHAN_EINVAL
+ * (NULL). */
 XCHAN_API int32_t xchan_op_cancel(xchan_op *op);
 
 /* Cancel-or-collect.  Never loses a value and never leaves the caller
@@ -605,7 +639,9 @@ XCHAN_API int32_t xchan_op_cancel(xchan_op *op);
  *    `*out` is that result, moved to the caller.
  * Returns XCHAN_EDONE (and *out nil) when the result was already delivered:
  * the callback has run or is running, or it was already collected.
- * Errors: XCHAN_EINVAL (op or out NULL). */
+ * If the operation is completing on another thread right now (claimed, its
+ * result not yet stored), it waits for that store: a few instructions, no
+ * user code.  Errors: XCHAN_EINVAL (op or out NULL). */
 XCHAN_API int32_t xchan_op_cancel_ex(xchan_op *op, xchan_result *out);
 
 /* Notify mode: moves the completed result into `*out` and returns XCHAN_OK;
@@ -650,8 +686,8 @@ XCHAN_API int32_t xchan_cancel_fired(const xchan_cancel *c);
 XCHAN_API void xchan_cancel_release(xchan_cancel *c);
 
 typedef struct xchan_wait_opts {
-	uint32_t size;  /* sizeof(xchan_wait_opts) */
-	uint32_t flags; /* XCHAN_WAIT_* bits */
+	uint32_t size;        /* sizeof(xchan_wait_opts) */
+	uint32_t flags;       /* XCHAN_WAIT_* bits */
 	xchan_cancel *cancel; /* optional */
 } xchan_wait_opts;
 
@@ -661,9 +697,11 @@ typedef struct xchan_wait_opts {
  * it has no effect. */
 #define XCHAN_WAIT_EINTR 1u
 
-/* xchan_put / xchan_take (and xchan_alts_ex below) with wait options (NULL: as the plain
- * calls).  Additional errors: XCHAN_ECANCELED (the token fired),
- * XCHAN_EINTR (XCHAN_WAIT_EINTR and a signal arrived). */
+/* xchan_put / xchan_take (and xchan_alts_ex below) with wait options (NULL:
+ * as the plain calls).  Additional errors: XCHAN_ECANCELED (the token fired,
+ * before or during the wait), XCHAN_EINTR (XCHAN_WAIT_EINTR and a signal
+ * interrupted the wait), XCHAN_EINVAL (size below the first version's,
+ * unknown flags).  A waiting call holds a reference to its token. */
 XCHAN_API int32_t xchan_put_ex(xchan_chan *ch, xchan_val v,
     xchan_deadline deadline, const xchan_wait_opts *opts);
 XCHAN_API int32_t xchan_take_ex(xchan_val *out, xchan_chan *ch,
@@ -677,8 +715,10 @@ XCHAN_API int32_t xchan_take_ex(xchan_val *out, xchan_chan *ch,
  * calling thread's generator (seed it with xchan_random_seed).  A put to a
  * closed channel is "ready" and completes the alts with XCHAN_ECLOSED
  * (ASYNC-204).  When nothing is ready: with XCHAN_DEADLINE_POLL the result is
- * XCHAN_EAGAIN with index -1 (core.async's :default); otherwise it waits until
- * the deadline (XCHAN_ETIMEDOUT, index -1).  Registrations of clauses that
+ * XCHAN_EAGAIN with index -1 (core.async's :default; each clause is tried
+ * once as xchan_offer / xchan_poll, with their bounds: never waits for
+ * another thread's step); otherwise it waits until the deadline
+ * (XCHAN_ETIMEDOUT, index -1).  Registrations of clauses that
  * did not complete are removed from their channels before the call returns
  * (or the callback runs).
  * ------------------------------------------------------------------------- */

@@ -19,6 +19,10 @@ int64_t xchan__clock_ns(void);
  * woken (or the value differed), -1 on timeout. */
 int xchan__futex_wait(_Atomic uint32_t *addr, uint32_t expected,
     int64_t deadline);
+/* xchan__futex_wait that also reports a signal: -2 when the sleep was
+ * interrupted (EINTR).  Not restarted: the caller decides. */
+int xchan__futex_wait_intr(_Atomic uint32_t *addr, uint32_t expected,
+    int64_t deadline);
 /* Wakes up to n waiters on addr (n = INT32_MAX for all). */
 void xchan__futex_wake(_Atomic uint32_t *addr, int32_t n);
 

@@ -21,7 +21,8 @@
 
 /* ---- _Failure: an exception travelling as a value ---------------------- */
 typedef struct {
-	PyObject_HEAD PyObject *exc;
+	PyObject_HEAD
+	PyObject *exc;
 } XpyFailure;
 
 static void
@@ -66,7 +67,8 @@ xpy_failure_new(PyObject *exc)
 
 /* ---- Box: a native value Python cannot represent (BOX) ---------------- */
 typedef struct {
-	PyObject_HEAD xchan_val v;
+	PyObject_HEAD
+	xchan_val v;
 } XpyBox;
 
 static void

@@ -28,8 +28,9 @@ xchan__clock_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + 1;
 }
 
-int
-xchan__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t deadline)
+static int
+futex_wait_impl(_Atomic uint32_t *addr, uint32_t expected, int64_t deadline,
+    int report_intr)
 {
 	struct timespec ts, *tsp = NULL;
 	if (deadline >= 0) {
@@ -46,7 +47,22 @@ xchan__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t deadline)
 	    expected, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
 	if (r == -1 && errno == ETIMEDOUT)
 		return -1;
+	if (r == -1 && errno == EINTR && report_intr)
+		return -2;
 	return 0;
+}
+
+int
+xchan__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t deadline)
+{
+	return futex_wait_impl(addr, expected, deadline, 0);
+}
+
+int
+xchan__futex_wait_intr(_Atomic uint32_t *addr, uint32_t expected,
+    int64_t deadline)
+{
+	return futex_wait_impl(addr, expected, deadline, 1);
 }
 
 void

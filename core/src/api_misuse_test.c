@@ -358,7 +358,7 @@ accessors_wrong_kind(void)
 static int32_t
 accessors_null_out(void)
 {
-	xchan_val s, y;
+	xchan_val s, y, bx = box();
 	xchan_val_string(&s, "x", 1);
 	xchan_val_bytes(&y, "x", 1);
 	size_t n;
@@ -367,10 +367,11 @@ accessors_null_out(void)
 	    xchan_get_int(xchan_val_int(1), NULL),
 	    xchan_get_double(xchan_val_double(1), NULL),
 	    xchan_get_string(s, NULL, &n), xchan_get_string(s, &t, NULL),
-	    xchan_get_bytes(y, NULL, &n), xchan_get_box(box(), NULL),
+	    xchan_get_bytes(y, NULL, &n), xchan_get_box(bx, NULL),
 	    xchan_get_chan(xchan_val_int(1), NULL)};
 	xchan_val_release(s);
 	xchan_val_release(y);
+	xchan_val_release(bx);
 	for (int k = 0; k < 8; k++)
 		if (e[k] != XCHAN_EINVAL && !(k == 7 && e[k] == XCHAN_ETYPE))
 			BAD("accessor %d with a NULL out: %s", k,

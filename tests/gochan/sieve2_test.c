@@ -70,7 +70,8 @@ proxy(void *arg, xchan_val *res)
 		int64_t e = 0;
 		xchan_get_int(r.val, &e);
 		if (head + n == cap) { /* grow (and compact) */
-			memmove(q, q + head, n * sizeof(*q));
+			if (n > 0)
+				memmove(q, q + head, n * sizeof(*q));
 			head = 0;
 			if (n == cap) {
 				cap = cap ? 2 * cap : 16;

@@ -39,13 +39,19 @@ static inline void
 go_(xchan_go_fn fn, void *arg)
 {
 	xchan_chan *done = NULL;
+	/* The slot first: the body must be slot 0 even if it starts tasks
+	 * before xchan_go returns here. */
+	int i = atomic_fetch_add(&gochan_ntasks, 1);
 	int32_t err = gochan_mode == GOCHAN_GO
 	                  ? xchan_go(&done, fn, arg, NULL)
 	                  : xchan_thread(&done, fn, arg, NULL);
 	XCHECK_ERR(err, XCHAN_OK);
-	int i = atomic_fetch_add(&gochan_ntasks, 1);
+	if (err != XCHAN_OK) { /* a closed stand-in, so joins do not wait */
+		xchan_chan_make(&done, XCHAN_BUF_NONE, 0);
+		xchan_chan_close(done);
+	}
 	if (i < GOCHAN_MAX_TASKS)
-		atomic_store(&gochan_tasks[i], done); /* NULL if it failed */
+		atomic_store(&gochan_tasks[i], done);
 	else
 		xchan_chan_release(done);
 }
@@ -132,8 +138,11 @@ sleep_(int64_t ms)
 /* Programs whose goroutines run for ever in Go (generators, filters) stop
  * here on a `quit` channel that the body closes at the end: every send and
  * receive of theirs is an alts with a take on quit.  (Closing their data
- * channels would not do: pending puts survive close, as in core.async.) */
+ * channels would not do: pending puts survive close, as in core.async.)
+ * gochan_run makes it and releases it after every task ended; what those
+ * tasks share is released by `gochan_after`, which it calls then. */
 static xchan_chan *gochan_quit;
+static void (*gochan_after)(void);
 
 /* c <- i, or 0 once quit is closed. */
 static inline int
@@ -173,18 +182,24 @@ static inline void
 gochan_run(int mode, xchan_go_fn body, void *arg)
 {
 	gochan_mode = mode;
+	gochan_after = NULL;
+	gochan_quit = chan_(0);
 	atomic_store(&gochan_ntasks, 0);
 	for (int i = 0; i < GOCHAN_MAX_TASKS; i++)
 		atomic_store(&gochan_tasks[i], NULL);
 	go_(body, arg);
 	XCHECK(join_task_(0));
-	int n = atomic_load(&gochan_ntasks); /* all started by now */
-	if (n > GOCHAN_MAX_TASKS)
-		n = GOCHAN_MAX_TASKS;
-	for (int i = 0; i < n; i++) {
+	/* Every task, also those started by tasks after the body ended (so
+	 * the count is read again each round). */
+	for (int i = 0; i < atomic_load(&gochan_ntasks) && i < GOCHAN_MAX_TASKS;
+	     i++) {
 		XCHECK(join_task_(i));
 		xchan_chan_release(atomic_load(&gochan_tasks[i]));
 	}
+	if (gochan_after != NULL)
+		gochan_after();
+	xchan_chan_release(gochan_quit);
+	gochan_quit = NULL;
 }
 
 /* Registers <name>_go and <name>_threads running `body(NULL)`. */

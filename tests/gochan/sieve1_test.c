@@ -34,6 +34,16 @@ filter(void *arg, xchan_val *res)
 	return XCHAN_OK;
 }
 
+static xchan_chan *chans[26];
+static int n_chans;
+
+static void
+release_chans(void)
+{
+	for (int i = 0; i < n_chans; i++)
+		xchan_chan_release(chans[i]);
+}
+
 static int32_t
 program(void *arg, xchan_val *res)
 {
@@ -41,25 +51,21 @@ program(void *arg, xchan_val *res)
 	static const int64_t want[25] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31,
 	    37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97};
 	static filter_arg filters[25];
-	xchan_chan *chans[26];
-	gochan_quit = chan_(0);
+	n_chans = 0;
 	xchan_chan *ch = chan_(0);
-	chans[0] = ch;
+	chans[n_chans++] = ch;
 	go_(generate, ch);
 	for (int i = 0; i < 25; i++) {
 		int64_t prime = recv_(ch, NULL);
 		XCHECK_EQ(prime, want[i]);
 		xchan_chan *ch1 = chan_(0);
-		chans[i + 1] = ch1;
+		chans[n_chans++] = ch1;
 		filters[i] = (filter_arg) {ch, ch1, prime};
 		go_(filter, &filters[i]);
 		ch = ch1;
 	}
 	xchan_chan_close(gochan_quit);
-	join_tasks_(); /* they use the channels released below */
-	for (int i = 0; i < 26; i++)
-		xchan_chan_release(chans[i]);
-	xchan_chan_release(gochan_quit);
+	gochan_after = release_chans; /* once every task ended */
 	*res = xchan_val_nil();
 	return XCHAN_OK;
 }

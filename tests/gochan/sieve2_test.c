@@ -207,13 +207,20 @@ sieve(void *arg, xchan_val *res)
 	return XCHAN_OK;
 }
 
+static void
+release_shared(void)
+{
+	xchan_chan_release(out);
+	xchan_chan_release(composites);
+	xchan_chan_release(primes_fb);
+}
+
 static int32_t
 program(void *arg, xchan_val *res)
 {
 	(void)arg;
 	static const int64_t want[25] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31,
 	    37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97};
-	gochan_quit = chan_(0);
 	out = chan_(10);
 	send_(out, 2);
 	send_(out, 3);
@@ -225,11 +232,7 @@ program(void *arg, xchan_val *res)
 	for (int i = 0; i < 25; i++)
 		XCHECK_EQ(recv_(out, NULL), want[i]);
 	xchan_chan_close(gochan_quit);
-	join_tasks_();
-	xchan_chan_release(out);
-	xchan_chan_release(composites);
-	xchan_chan_release(primes_fb);
-	xchan_chan_release(gochan_quit);
+	gochan_after = release_shared; /* once every task ended */
 	*res = xchan_val_nil();
 	return XCHAN_OK;
 }

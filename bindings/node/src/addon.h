@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "xchan/xchan.h"
-#include "pending_core.h"
+#include "xchan/xchan_ext.h"
 
 /* Reports a failed napi call as a JS exception and returns NULL/ret. */
 #define NAPI_CALL_RET(env, call, ret)                                          \
@@ -56,7 +56,7 @@ typedef struct xenv {
 	pthread_mutex_t lock; /* guards alive and tsfn */
 	bool alive;
 	napi_threadsafe_function tsfn;
-	atomic_int woken; /* 1 while a tsfn call is queued */
+	atomic_int woken;             /* 1 while a tsfn call is queued */
 	_Atomic(xn_node *) done_ops;  /* completed xn_op, newest first */
 	_Atomic(xn_node *) dead_refs; /* host boxes to drop, newest first */
 	uint32_t runtime_id;
@@ -64,8 +64,9 @@ typedef struct xenv {
 	int32_t thread_id;    /* worker_threads.threadId */
 	bool is_main;
 	/* JS thread only: */
-	uint32_t pending;   /* promises not yet settled; >0 keeps the loop alive */
-	xn_op *ops_head;    /* every live op record (for teardown) */
+	uint32_t
+	    pending;     /* promises not yet settled; >0 keeps the loop alive */
+	xn_op *ops_head; /* every live op record (for teardown) */
 	napi_ref make_error; /* (code, message) -> XchanError subclass */
 	napi_ref wrap_chan;  /* (external) -> Chan */
 	napi_ref report_xf;  /* (err, onError) -> value|undefined */

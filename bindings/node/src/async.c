@@ -9,13 +9,12 @@
  * `notified`, which only pushes the record on the env's done stack and, for
  * the first push of a burst, calls the env's threadsafe function.  On the JS
  * thread, xn_drain_ops collects each result (xchan_op_collect) and settles
- * its promise.  (Until the core's notify mode is on main, the same record is
- * completed by a plain callback that stores the result before pushing.)
  *
- * Abandoning (an AbortSignal): xchan_op_cancel_ex either cancels (the
- * promise rejects with ECANCELED, a put's value is released, nothing was
- * transferred) or hands over the result that had already completed, which
- * then settles the promise: a value taken is never swallowed.
+ * Abandoning (an AbortSignal): xchan_op_cancel either cancels (the promise
+ * rejects with ECANCELED, a put's value is released, nothing was
+ * transferred) or the operation had completed and its result settles the
+ * promise: a value taken is never swallowed (see js_cancel_op for why not
+ * xchan_op_cancel_ex).
  *
  * Record lifetime: refs = 1 for the JS side (dropped when settled, or at
  * teardown) + 1 for the core side (dropped by the drain after the notifier
@@ -40,10 +39,8 @@ struct xn_op {
 	xchan_op *op;
 	int kind;
 	bool settled;
-	bool notify;
-	xchan_result result; /* callback mode: the result, moved here */
-	xn_op *prev, *next;  /* live list */
-	napi_ref chans;      /* alts: the clauses' Chan objects */
+	xn_op *prev, *next; /* live list */
+	napi_ref chans;     /* alts: the clauses' Chan objects */
 	xchan_clause *clauses;
 	size_t n;
 };
@@ -54,15 +51,12 @@ op_release(xn_op *r)
 	if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	if (r->op != NULL) {
-		if (r->notify) {
-			/* A result nobody collected (the env died). */
-			xchan_result res;
-			if (xchan_op_collect(r->op, &res) == XCHAN_OK)
-				xchan_val_release(res.val);
-		}
+		/* A result nobody collected (the env died). */
+		xchan_result res;
+		if (xchan_op_collect(r->op, &res) == XCHAN_OK)
+			xchan_val_release(res.val);
 		xchan_op_release(r->op);
 	}
-	xchan_val_release(r->result.val);
 	if (r->clauses != NULL) {
 		for (size_t i = 0; i < r->n; i++)
 			if (r->clauses[i].op == XCHAN_ALT_PUT)
@@ -74,15 +68,12 @@ op_release(xn_op *r)
 	xenv_release(e);
 }
 
-/* The completer's side: any thread, no xchan lock held. */
+/* The notifier: any thread, no xchan lock held, never on a go stack. */
 static void
 notified(void *user, xchan_result *result)
 {
 	xn_op *r = user;
-	if (result != NULL) { /* callback mode */
-		r->result = *result;
-		result->val = xchan_val_nil();
-	}
+	(void)result; /* NULL in notify mode: the JS thread collects */
 	atomic_store_explicit(&r->done, 1, memory_order_release);
 	if (!xenv_push(r->e, &r->e->done_ops, &r->node))
 		op_release(r); /* the env is gone */
@@ -98,8 +89,6 @@ op_new(xenv *e, int kind)
 	atomic_init(&r->done, 0);
 	r->e = e;
 	r->kind = kind;
-	r->notify = XN_HAVE(xchan_op_collect) && XN_HAVE(xchan_op_cancel_ex);
-	r->result.index = -1;
 	xenv_retain(e);
 	return r;
 }
@@ -155,8 +144,8 @@ settle(napi_env env, xenv *e, napi_deferred deferred, int kind,
 		} else {
 			napi_value value = NULL, idx, ch;
 			if (res.val.kind != XCHAN_NIL)
-				value = xn_from_val_or_error(env, e, res.val,
-				    &err);
+				value =
+				    xn_from_val_or_error(env, e, res.val, &err);
 			else
 				napi_get_undefined(env, &value);
 			if (err != NULL)
@@ -167,7 +156,7 @@ settle(napi_env env, xenv *e, napi_deferred deferred, int kind,
 			set_prop(env, v, "index", idx);
 			if (chans != NULL && res.index >= 0 &&
 			    napi_get_element(env, chans, (uint32_t)res.index,
-				&ch) == napi_ok)
+			        &ch) == napi_ok)
 				set_prop(env, v, "chan", ch);
 		}
 		break;
@@ -175,8 +164,8 @@ settle(napi_env env, xenv *e, napi_deferred deferred, int kind,
 		xchan_val_release(res.val);
 		err = xn_error(env, res.err,
 		    res.err == XCHAN_ECANCELED
-			? "the operation was aborted; nothing was transferred"
-			: NULL);
+		        ? "the operation was aborted; nothing was transferred"
+		        : NULL);
 		break;
 	}
 	if (err != NULL)
@@ -236,23 +225,18 @@ op_settle(xn_op *r, xchan_result res)
 	op_release(r); /* the JS side */
 }
 
-/* Takes the result of a completed record; false if there is none (already
- * collected by a cancel). */
+/* Collects the result of a completed record; false if there is none. */
 static bool
 op_take_result(xn_op *r, xchan_result *out)
 {
-	if (r->notify)
-		return r->op != NULL && xchan_op_collect(r->op, out) == XCHAN_OK;
-	*out = r->result;
-	r->result.val = xchan_val_nil();
-	return true;
+	return r->op != NULL && xchan_op_collect(r->op, out) == XCHAN_OK;
 }
 
 void
 xn_drain_ops(xenv *e)
 {
-	xn_node *n = atomic_exchange_explicit(&e->done_ops, NULL,
-	    memory_order_acquire);
+	xn_node *n =
+	    atomic_exchange_explicit(&e->done_ops, NULL, memory_order_acquire);
 	/* Newest first: reverse into completion order. */
 	xn_node *fifo = NULL;
 	while (n != NULL) {
@@ -271,8 +255,9 @@ xn_drain_ops(xenv *e)
 	}
 }
 
-/* Cancels every pending op of a dying env.  A result already completed is
- * released: its promise dies with the env. */
+/* Cancels every pending op of a dying env: each notifier (or callback) then
+ * runs once, now or when its completion is delivered, and the teardown's
+ * drain (or op_release, once the env is gone) releases what it carried. */
 void
 xn_cancel_all_ops(xenv *e)
 {
@@ -280,20 +265,8 @@ xn_cancel_all_ops(xenv *e)
 		xn_op *r = e->ops_head;
 		live_unlink(e, r);
 		r->settled = true;
-		if (r->notify) {
-			xchan_result res = {0};
-			if (xchan_op_cancel_ex(r->op, &res) == XCHAN_OK) {
-				xchan_val_release(res.val);
-				if (res.err == XCHAN_ECANCELED)
-					op_release(r); /* no notifier */
-			}
-		} else {
-			/* The callback runs now (canceled) or has completed;
-			 * either way it pushes the record, which the
-			 * teardown's drain releases. */
-			xchan_op_cancel(r->op);
-		}
-		op_release(r);
+		xchan_op_cancel(r->op);
+		op_release(r); /* the JS side */
 	}
 	e->pending = 0;
 }
@@ -377,14 +350,6 @@ op_pending(napi_env env, xn_op *r, napi_value promise, napi_value holder)
 	return promise;
 }
 
-static uint32_t
-notify_flag(void)
-{
-	return XN_HAVE(xchan_op_collect) && XN_HAVE(xchan_op_cancel_ex)
-	    ? XCHAN_ASYNC_NOTIFY
-	    : 0;
-}
-
 /* Starts alts_async for r (clauses in r), returning the promise. */
 static napi_value
 start_alts(napi_env env, xn_op *r, uint32_t flags, xchan_deadline deadline,
@@ -393,7 +358,7 @@ start_alts(napi_env env, xn_op *r, uint32_t flags, xchan_deadline deadline,
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
 	int32_t rc = xchan_alts_async(&r->op, r->clauses, r->n,
-	    flags | notify_flag(), deadline, notified, r);
+	    flags | XCHAN_ASYNC_NOTIFY, deadline, notified, r);
 	if (rc != XCHAN_OK) {
 		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
 		op_release(r);
@@ -442,7 +407,7 @@ js_take(napi_env env, napi_callback_info info)
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
 	int32_t rc =
-	    xchan_take_async(&r->op, c->ch, notify_flag(), notified, r);
+	    xchan_take_async(&r->op, c->ch, XCHAN_ASYNC_NOTIFY, notified, r);
 	if (rc != XCHAN_OK) {
 		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
 		op_release(r);
@@ -497,7 +462,7 @@ js_put(napi_env env, napi_callback_info info)
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
 	int32_t rc =
-	    xchan_put_async(&r->op, c->ch, v, notify_flag(), notified, r);
+	    xchan_put_async(&r->op, c->ch, v, XCHAN_ASYNC_NOTIFY, notified, r);
 	if (rc != XCHAN_OK) {
 		xchan_val_release(v);
 		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
@@ -583,10 +548,12 @@ js_alts(napi_env env, napi_callback_info info)
 	napi_get_value_bool(env, argv[3], &prio);
 	napi_get_value_bool(env, argv[5], &has_default);
 	if (!opt_ms(env, argv[4], &has_ms, &ms))
-		return has_default ? NULL : rejected_with_pending_exception(env);
+		return has_default ? NULL
+		                   : rejected_with_pending_exception(env);
 	xchan_clause *cl = build_clauses(env, e, argv[0], argv[1], &n);
 	if (cl == NULL)
-		return has_default ? NULL : rejected_with_pending_exception(env);
+		return has_default ? NULL
+		                   : rejected_with_pending_exception(env);
 	uint32_t flags = prio ? XCHAN_ALTS_PRIORITY : 0;
 	xchan_result res = {0, -1, {0}};
 	int32_t rc = xchan_alts(&res, cl, n, flags, XCHAN_DEADLINE_POLL);
@@ -628,8 +595,16 @@ js_alts(napi_env env, napi_callback_info info)
 }
 
 /* cancelOp(holder.op): abandons a pending op (AbortSignal).  Returns true
- * if it was canceled (nothing transferred), false if it had completed (its
- * promise gets the result). */
+ * if it was canceled (nothing transferred: the promise rejects with
+ * ECANCELED, a put's value is released), false if it had completed (its
+ * promise settles with that result at the next drain: no value is lost).
+ *
+ * This uses xchan_op_cancel, not xchan_op_cancel_ex: with cancel_ex, when the
+ * operation had already completed, the caller cannot tell whether the
+ * notifier has started (and will push this record) or was suppressed, so it
+ * could neither free the record nor leave it; with xchan_op_cancel the
+ * notifier runs exactly once in both outcomes (on this thread, before the
+ * call returns, when the cancel wins). */
 static napi_value
 js_cancel_op(napi_env env, napi_callback_info info)
 {
@@ -643,26 +618,14 @@ js_cancel_op(napi_env env, napi_callback_info info)
 	}
 	xn_op *r = data;
 	bool canceled = false;
-	if (!r->settled && r->op != NULL) {
-		if (r->notify) {
-			xchan_result res = {0};
-			if (xchan_op_cancel_ex(r->op, &res) == XCHAN_OK) {
-				canceled = res.err == XCHAN_ECANCELED;
-				if (canceled) {
-					/* The notifier never runs. */
-					op_release(r);
-				}
-				op_settle(r, res);
-			}
-		} else if (xchan_op_cancel(r->op) == XCHAN_OK) {
-			/* The callback ran on this thread with ECANCELED and
-			 * pushed r: settle now; the drain drops the core
-			 * side. */
-			canceled = true;
-			xchan_result res;
-			op_take_result(r, &res);
+	if (!r->settled && r->op != NULL &&
+	    xchan_op_cancel(r->op) == XCHAN_OK) {
+		/* The notifier ran here and pushed r: settle now; the drain
+		 * drops the core side. */
+		xchan_result res;
+		canceled = true;
+		if (op_take_result(r, &res))
 			op_settle(r, res);
-		}
 	}
 	napi_get_boolean(env, canceled, &ret);
 	return ret;
@@ -676,7 +639,7 @@ xn_init_async(napi_env env, napi_value exports)
 	    (s = xn_export_fn(env, exports, "put", js_put)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "alts", js_alts)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "cancelOp", js_cancel_op)) !=
-		napi_ok)
+	        napi_ok)
 		return s;
 	return napi_ok;
 }

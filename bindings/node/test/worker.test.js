@@ -3,7 +3,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Chan, errors, xf } = require('..');
-const { worker, exited, message, until, features } = require('./helpers');
+const { worker, exited, message, until } = require('./helpers');
 
 test('main -> worker through workerData; worker blocks in takeSync', async () => {
   const ch = new Chan(4);
@@ -89,9 +89,7 @@ test('an object from another isolate: ERUNTIME holding the value, which goes bac
   await exited(w);
 });
 
-test('worker.terminate() ends a worker blocked in takeSync promptly; no value lost', {
-  skip: !features.cancelTokens && 'needs the core\'s cancel tokens (xchan_cancel_*, xchan_take_ex)',
-}, async () => {
+test('worker.terminate() ends a worker blocked in takeSync promptly; no value lost', async () => {
   const ch = new Chan();
   const w = worker(`
     const ch = Chan.from(data.ch);
@@ -148,4 +146,39 @@ test('round trips main <-> worker through two channels', async () => {
   req.close();
   assert.equal(await res.take(), undefined);
   await exited(w);
+});
+
+test('abort storm against a producing worker: every value received exactly once', async () => {
+  const ch = new Chan(8);
+  const N = 5000;
+  const w = worker(`
+    const ch = Chan.from(data.ch);
+    for (let i = 0; i < ${N}; i++) ch.putSync(i);
+    ch.close();
+  `, { ch });
+  const seen = new Uint8Array(N);
+  let received = 0;
+  let aborted = 0;
+  for (;;) {
+    const ac = new AbortController();
+    const p = ch.take({ signal: ac.signal });
+    if (received % 3 === 0) ac.abort();
+    else if (received % 3 === 1) queueMicrotask(() => ac.abort());
+    else setImmediate(() => ac.abort());
+    let v;
+    try {
+      v = await p;
+    } catch (e) {
+      assert.equal(e.code, 'ECANCELED');
+      aborted++;
+      continue;
+    }
+    if (v === undefined) break;
+    assert.equal(seen[v], 0, `value ${v} received twice`);
+    seen[v] = 1;
+    received++;
+  }
+  await exited(w);
+  assert.equal(received, N, `received ${received} of ${N} (${aborted} aborts)`);
+  assert.ok(aborted > 0);
 });

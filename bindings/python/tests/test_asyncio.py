@@ -8,10 +8,7 @@ import pytest
 
 import xchan
 from xchan import Chan
-from conftest import requires_core
 
-notify = requires_core("xchan_op_collect")
-cancel_ex = requires_core("xchan_op_collect", "xchan_op_cancel_ex")
 
 
 def run(coro, timeout=60):
@@ -75,7 +72,6 @@ def test_async_for_until_closed():
     assert run(main()) == [0, 1, 2]
 
 
-@notify
 def test_slow_path_take_completed_by_another_thread():
     async def main():
         ch = Chan()
@@ -84,7 +80,6 @@ def test_slow_path_take_completed_by_another_thread():
     assert run(main()) == "late"
 
 
-@notify
 def test_slow_path_put_completed_by_taker_thread():
     async def main():
         ch = Chan()
@@ -97,7 +92,6 @@ def test_slow_path_put_completed_by_taker_thread():
     assert run(main()) == (True, ["v"])
 
 
-@notify
 def test_producer_consumer_tasks_in_one_loop():
     async def main():
         ch = Chan()
@@ -112,7 +106,6 @@ def test_producer_consumer_tasks_in_one_loop():
     assert run(main()) == list(range(2000))
 
 
-@notify
 def test_alts_async_waits_and_timeout():
     async def main():
         a = Chan()
@@ -127,7 +120,6 @@ def test_alts_async_waits_and_timeout():
     assert r == (1, a) and r2 == (None, t)
 
 
-@notify
 def test_completions_from_threads_coalesce_into_few_wakes():
     async def main():
         loop = asyncio.get_running_loop()
@@ -156,7 +148,6 @@ def test_completions_from_threads_coalesce_into_few_wakes():
     assert wakes < completions / 5, (wakes, completions)
 
 
-@notify
 def test_go_returns_result_channel():
     async def work(x):
         await asyncio.sleep(0.01)
@@ -182,14 +173,12 @@ def test_go_needs_running_loop():
     coro.close()
 
 
-@notify
 def test_thread_result_awaited():
     async def main():
         return await xchan.thread(lambda: 5).take()
     assert run(main()) == 5
 
 
-@cancel_ex
 def test_cancelled_take_leaves_value_for_next_taker():
     async def main():
         ch = Chan()
@@ -203,7 +192,6 @@ def test_cancelled_take_leaves_value_for_next_taker():
     run(main())
 
 
-@cancel_ex
 def test_cancelled_put_takes_its_value_back():
     async def main():
         ch = Chan()
@@ -217,7 +205,6 @@ def test_cancelled_put_takes_its_value_back():
     run(main())
 
 
-@cancel_ex
 def test_cancellation_storm_never_loses_or_duplicates():
     """Producers on threads put 0..N-1 while consumer tasks taking from the
     channel are cancelled at random; every value is received exactly once."""
@@ -269,7 +256,6 @@ def test_cancellation_storm_never_loses_or_duplicates():
     assert sorted(received) == list(range(N)), "a value was lost"
 
 
-@cancel_ex
 def test_cancellation_storm_on_puts():
     """Tasks put while being cancelled: a put either happened (True, taken
     once by the consumer) or was cancelled (never seen)."""
@@ -317,7 +303,6 @@ def test_cancellation_storm_on_puts():
     assert sorted(confirmed) == sorted(got)
 
 
-@cancel_ex
 def test_cancel_after_completion_delivers_then_recancels():
     async def main():
         ch = Chan()
@@ -347,3 +332,71 @@ def test_forgotten_await_warns():
             gc.collect()
         return ch.poll()
     assert run(main()) is None
+
+
+def test_put_take_switch_between_blocking_and_awaitable():
+    ch = Chan(4)
+    assert ch.put(1) is True  # no loop: blocks (here: completes at once)
+
+    async def inside():
+        aw = ch.take()
+        assert not isinstance(aw, int)  # an awaitable on the loop thread
+        return await aw
+    for _ in range(3):
+        assert run(inside()) == 1
+        assert ch.put(1) is True and ch.info()["count"] == 1
+    assert ch.take() == 1
+
+
+def test_cancellation_storm_on_alts():
+    """Consumers wait in alts_async over two channels fed by threads, and are
+    cancelled at random: every value is received exactly once."""
+    N = 6000
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        a, b = Chan(), Chan(4)
+        received = []
+
+        async def consumer():
+            while True:
+                try:
+                    v, ch = await xchan.alts_async([a, b])
+                except asyncio.CancelledError:
+                    return
+                if v is None:
+                    return
+                received.append(v)
+                await asyncio.sleep(0)
+
+        def producer(ch, lo, hi):
+            for i in range(lo, hi):
+                ch.put(i)
+        threads = [threading.Thread(target=producer, args=(a, 0, N // 2)),
+                   threading.Thread(target=producer, args=(b, N // 2, N))]
+        for t in threads:
+            t.start()
+        consumers = set()
+        rng = random.Random(11)
+        deadline = time.monotonic() + 50
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            while len(consumers) < 6:
+                consumers.add(loop.create_task(consumer()))
+            await asyncio.sleep(rng.random() / 2000)
+            victim = rng.choice(list(consumers))
+            victim.cancel()
+            consumers.discard(victim)
+        for t in threads:
+            t.join()
+        a.close()
+        b.close()
+        consumers.add(loop.create_task(consumer()))
+        consumers.add(loop.create_task(consumer()))
+        await asyncio.gather(*consumers, return_exceptions=True)
+        # alts stops at the first closed channel: drain what is left
+        rest = [v for ch in (a, b) for v in ch]
+        return received + rest
+
+    received = run(main(), timeout=120)
+    assert len(received) == len(set(received)), "a value was delivered twice"
+    assert sorted(received) == list(range(N)), "a value was lost"

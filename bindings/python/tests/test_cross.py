@@ -7,7 +7,6 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 import sysconfig
 import threading
 
@@ -15,9 +14,6 @@ import pytest
 
 import xchan
 from xchan import Chan
-from conftest import requires_core
-
-pytestmark = requires_core("xchan_get_api")
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "cross",
                    "python", "xchan_cross.c")
@@ -98,7 +94,6 @@ def test_python_threads_produce_c_threads_consume(cross):
     assert others == 8
 
 
-@requires_core("xchan_op_collect")
 def test_c_threads_into_asyncio_and_back(cross):
     async def main():
         src, back = Chan(32), Chan(32)

@@ -1,5 +1,6 @@
 """Reference counts and memory over a million operations."""
 import gc
+import os
 import resource
 import sys
 import tracemalloc
@@ -9,6 +10,10 @@ import xchan
 from xchan import Chan
 
 N = 1_000_000
+# Under ASan (the python-asan CI stage) the allocator's quarantine grows the
+# RSS by design: the RSS bounds apply only to the normal build; reference
+# counts and the Python heap are checked in both.
+SANITIZED = bool(os.environ.get("XCHAN_PY_SANITIZED"))
 
 
 def rss_kib():
@@ -45,7 +50,7 @@ def test_million_ops_refcounts_and_memory():
     assert sys.getrefcount(s) == s_count
     grown = sum(d.size_diff for d in snap1.compare_to(snap0, "filename"))
     assert grown < 256 * 1024, f"Python heap grew by {grown} bytes"
-    assert rss1 - rss0 < 16 * 1024, f"RSS grew by {rss1 - rss0} KiB"
+    assert SANITIZED or rss1 - rss0 < 16 * 1024, f"RSS grew by {rss1 - rss0} KiB"
 
 
 def test_channels_and_awaitables_freed():
@@ -62,7 +67,7 @@ def test_channels_and_awaitables_freed():
             del ch
     gc.collect()
     assert sys.getrefcount(o) == c0
-    assert rss_kib() - rss0 < 16 * 1024
+    assert SANITIZED or rss_kib() - rss0 < 16 * 1024
 
 
 def test_thread_results_do_not_leak():

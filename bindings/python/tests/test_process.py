@@ -1,14 +1,12 @@
 """Process-wide behaviour, each in a fresh interpreter: the executor
 factory, Ctrl-C, fork, exiting with values in flight."""
-import os
 import signal
 import subprocess
 import sys
 import time
 
-import pytest
 
-from conftest import core_detects_fork, requires_core, run_python
+from conftest import run_python
 
 
 def test_executor_factory_runs_tasks_on_python_executor():
@@ -58,7 +56,6 @@ except TypeError as e:
     assert "TypeError" in r.stdout
 
 
-@requires_core("xchan_take_ex")
 def test_ctrl_c_interrupts_blocked_take_and_value_stays():
     code = """
 import sys, xchan, threading, time
@@ -81,7 +78,6 @@ except KeyboardInterrupt:
     assert "interrupted kept" in out, (out, err)
 
 
-@requires_core("xchan_take_ex")
 def test_ctrl_c_leaves_buffered_value_for_next_take():
     code = """
 import xchan, threading, signal, os
@@ -101,8 +97,6 @@ except KeyboardInterrupt:
 
 
 def test_fork_child_gets_clear_error():
-    if not core_detects_fork():
-        pytest.skip("core does not detect fork() yet (XCHAN_EFORK, issue 9)")
     r = run_python("""
 import os, xchan
 ch = xchan.Chan(2)

@@ -2,7 +2,7 @@
 import os
 import re
 
-from conftest import requires_core, run_python
+from conftest import run_python
 
 README = os.path.join(os.path.dirname(__file__), "..", "README.md")
 
@@ -18,7 +18,6 @@ def test_example_is_ten_lines():
     assert len(example().strip().splitlines()) == 10
 
 
-@requires_core("xchan_op_collect")
 def test_example_runs():
     code = example()
     expected = re.search(r"# (\[.*\])\s*$", code.strip()).group(1)

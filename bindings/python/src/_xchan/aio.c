@@ -425,9 +425,6 @@ op_cancel(XpyOp *self, PyObject *unused)
 			return PyErr_Format(PyExc_RuntimeError,
 			    "xchan: op result already delivered");
 	} else {
-		if (!XPY_HAVE(xchan_op_cancel_ex))
-			return xpy_raise(XCHAN_ESTATE,
-			    "the core lacks xchan_op_cancel_ex");
 		xchan_result r = {0, -1, {0, 0, 0}};
 		int32_t rc = xchan_op_cancel_ex(self->op, &r);
 		if (rc != XCHAN_OK)
@@ -635,9 +632,6 @@ await_start(XpyAwait *self, PyObject *args)
 	PyObject *hub, *fut;
 	if (!PyArg_ParseTuple(args, "O!O:_start", &XpyHub_Type, &hub, &fut))
 		return NULL;
-	if (!XPY_HAVE(xchan_op_collect))
-		return xpy_raise(XCHAN_ESTATE,
-		    "the core lacks XCHAN_ASYNC_NOTIFY/xchan_op_collect");
 	XpyOp *op = PyObject_New(XpyOp, &XpyOp_Type);
 	if (op == NULL)
 		return NULL;
@@ -746,7 +740,7 @@ mod_alts_async(PyObject *m, PyObject *args, PyObject *kw)
 static PyMethodDef aio_methods[] = {
     {"alts_async", (PyCFunction)(void (*)(void))mod_alts_async,
         METH_VARARGS | METH_KEYWORDS,
-        "alts_async(ops, *, priority=False, default=<none>, timeout=None)\n"
+        "alts_async(ops, *, priority=False, default=..., timeout=None)\n"
         "--\n\n"
         "The awaitable form of alts(): `await xchan.alts_async([...])`.\n"
         "Completes without suspending when an op is ready at once."},

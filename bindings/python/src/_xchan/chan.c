@@ -18,10 +18,16 @@
 static unsigned long g_main_thread;
 static PyObject *g_get_running_loop; /* asyncio.events._get_running_loop */
 
-int
-xpy_loop_running(void)
+/* asyncio's C _get_running_loop, called directly when it is a METH_NOARGS
+ * builtin (it is, in CPython): this check runs on every put/take. */
+static PyCFunction g_grl_meth;
+static PyObject *g_grl_self;
+
+static int
+loop_running_uncached(void)
 {
-	PyObject *loop = PyObject_CallNoArgs(g_get_running_loop);
+	PyObject *loop = g_grl_meth ? g_grl_meth(g_grl_self, NULL)
+	                            : PyObject_CallNoArgs(g_get_running_loop);
 	if (loop == NULL) {
 		PyErr_Clear();
 		return 0;
@@ -30,6 +36,38 @@ xpy_loop_running(void)
 	Py_DECREF(loop);
 	return running;
 }
+
+#if PY_VERSION_HEX < 0x030C0000
+/* CPython 3.11's asyncio keeps the running loop in the thread state's dict,
+ * rewritten whenever a loop starts or stops on the thread.  Dict versions
+ * are unique across all dicts, so (dict, version) unchanged means the
+ * answer is unchanged: put/take then skip the lookup. */
+static _Thread_local PyObject *tl_dict;
+static _Thread_local uint64_t tl_version;
+static _Thread_local int tl_running;
+
+int
+xpy_loop_running(void)
+{
+	PyObject *d = PyThreadState_GetDict();
+	if (d != NULL && d == tl_dict &&
+	    ((PyDictObject *)d)->ma_version_tag == tl_version)
+		return tl_running;
+	int running = loop_running_uncached();
+	if (d != NULL) {
+		tl_dict = d;
+		tl_version = ((PyDictObject *)d)->ma_version_tag;
+		tl_running = running;
+	}
+	return running;
+}
+#else
+int
+xpy_loop_running(void)
+{
+	return loop_running_uncached();
+}
+#endif
 
 int
 xpy_deadline(PyObject *timeout, xchan_deadline *out)
@@ -64,7 +102,7 @@ xpy_on_main_thread(void)
 int32_t
 xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 {
-	int eintr = xpy_on_main_thread() && XPY_HAVE(xchan_take_ex);
+	int eintr = xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;
@@ -80,7 +118,7 @@ xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 int32_t
 xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl)
 {
-	int eintr = xpy_on_main_thread() && XPY_HAVE(xchan_put_ex);
+	int eintr = xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;
@@ -237,13 +275,48 @@ chan_dealloc(XpyChan *self)
 }
 
 /* ---- operations -------------------------------------------------------- */
-static PyObject *
-chan_put(XpyChan *self, PyObject *args, PyObject *kw)
+/* (value, timeout=None) / (timeout=None) from a vectorcall: the common
+ * positional forms without the generic parser. */
+static int
+parse_args(const char *fn, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames, int nvalue, PyObject **value, PyObject **timeout)
 {
-	static char *kwlist[] = {"value", "timeout", NULL};
-	PyObject *o, *timeout = Py_None;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:put", kwlist, &o,
-	        &timeout))
+	*timeout = Py_None;
+	Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	if (nargs + nkw > nvalue + 1 || nargs < (nkw ? 0 : nvalue))
+		goto bad;
+	if (nvalue && nargs >= 1)
+		*value = args[0];
+	if (nargs > nvalue)
+		*timeout = args[nvalue];
+	for (Py_ssize_t i = 0; i < nkw; i++) {
+		PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+		PyObject *v = args[nargs + i];
+		if (PyUnicode_CompareWithASCIIString(k, "timeout") == 0 &&
+		    nargs <= nvalue)
+			*timeout = v;
+		else if (nvalue &&
+		         PyUnicode_CompareWithASCIIString(k, "value") == 0 &&
+		         nargs == 0)
+			*value = v;
+		else
+			goto bad;
+	}
+	if (nvalue && *value == NULL)
+		goto bad;
+	return 0;
+bad:
+	PyErr_Format(PyExc_TypeError, "%s() takes %s", fn,
+	    nvalue ? "(value, timeout=None)" : "(timeout=None)");
+	return -1;
+}
+
+static PyObject *
+chan_put(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
+{
+	PyObject *o = NULL, *timeout;
+	if (parse_args("put", args, nargs, kwnames, 1, &o, &timeout) < 0)
 		return NULL;
 	xchan_deadline dl;
 	if (xpy_deadline(timeout, &dl) < 0)
@@ -253,7 +326,19 @@ chan_put(XpyChan *self, PyObject *args, PyObject *kw)
 		return NULL;
 	if (timeout == Py_None && xpy_loop_running())
 		return xpy_put_awaitable(self, v);
-	int32_t rc = xpy_wait_put(self->ch, v, dl);
+	int32_t rc;
+	if (!self->may_xform && !xpy_python_executors) {
+		/* Without a transform no Python step can run: try at once
+		 * with the GIL held, and release it only to wait. */
+		rc = xchan_offer(self->ch, v);
+		if (rc == XCHAN_OK)
+			Py_RETURN_TRUE;
+		if (rc == XCHAN_ECLOSED) {
+			xchan_val_release(v);
+			Py_RETURN_FALSE;
+		}
+	}
+	rc = xpy_wait_put(self->ch, v, dl);
 	if (rc == XCHAN_OK)
 		Py_RETURN_TRUE;
 	xchan_val_release(v); /* the put failed: still ours */
@@ -267,11 +352,11 @@ chan_put(XpyChan *self, PyObject *args, PyObject *kw)
 }
 
 static PyObject *
-chan_take(XpyChan *self, PyObject *args, PyObject *kw)
+chan_take(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
 {
-	static char *kwlist[] = {"timeout", NULL};
-	PyObject *timeout = Py_None;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:take", kwlist, &timeout))
+	PyObject *timeout;
+	if (parse_args("take", args, nargs, kwnames, 0, NULL, &timeout) < 0)
 		return NULL;
 	xchan_deadline dl;
 	if (xpy_deadline(timeout, &dl) < 0)
@@ -279,7 +364,15 @@ chan_take(XpyChan *self, PyObject *args, PyObject *kw)
 	if (timeout == Py_None && xpy_loop_running())
 		return xpy_take_awaitable(self, 0);
 	xchan_val v;
-	int32_t rc = xpy_wait_take(&v, self->ch, dl);
+	int32_t rc;
+	if (!self->may_xform && !xpy_python_executors) {
+		rc = xchan_poll(&v, self->ch);
+		if (rc == XCHAN_OK)
+			return xpy_from_val(v);
+		if (rc == XCHAN_ECLOSED)
+			Py_RETURN_NONE;
+	}
+	rc = xpy_wait_take(&v, self->ch, dl);
 	if (rc == XCHAN_OK)
 		return xpy_from_val(v);
 	if (rc == XCHAN_ECLOSED)
@@ -504,8 +597,10 @@ chan_anext(XpyChan *self)
 }
 
 static PyMethodDef chan_methods[] = {
-    {"put", (PyCFunction)(void (*)(void))chan_put, METH_VARARGS | METH_KEYWORDS,
-        "put(value, timeout=None) -> bool\n--\n\n"
+    {"put", (PyCFunction)(void (*)(void))chan_put,
+        METH_FASTCALL | METH_KEYWORDS,
+        "put(value, timeout=None)\n--\n\n"
+        "Returns bool.\n"
         "Put `value` on the channel, waiting (GIL released) for room or a\n"
         "taker.  True once delivered, False if the channel is closed.\n"
         "`timeout` in seconds raises xchan.ETIMEDOUT when it passes (nothing\n"
@@ -513,8 +608,9 @@ static PyMethodDef chan_methods[] = {
         "On a thread running an asyncio loop (and no timeout), returns an\n"
         "awaitable instead: `await ch.put(v)`."},
     {"take", (PyCFunction)(void (*)(void))chan_take,
-        METH_VARARGS | METH_KEYWORDS,
-        "take(timeout=None) -> value or None\n--\n\n"
+        METH_FASTCALL | METH_KEYWORDS,
+        "take(timeout=None)\n--\n\n"
+        "Returns value or None.\n"
         "Take a value, waiting (GIL released) until one is there.  None when\n"
         "the channel is closed and drained.  Ctrl-C interrupts the wait on\n"
         "the main thread (KeyboardInterrupt; nothing is taken).  `timeout`\n"
@@ -522,33 +618,41 @@ static PyMethodDef chan_methods[] = {
         "On a thread running an asyncio loop (and no timeout), returns an\n"
         "awaitable instead: `await ch.take()`."},
     {"put_async", (PyCFunction)chan_put_async, METH_O,
-        "put_async(value) -> awaitable bool\n--\n\n"
+        "put_async(value)\n--\n\n"
+        "Returns awaitable bool.\n"
         "The awaitable form of put(), wherever it is called."},
     {"take_async", (PyCFunction)chan_take_async, METH_NOARGS,
-        "take_async() -> awaitable value\n--\n\n"
+        "take_async()\n--\n\n"
+        "Returns awaitable value.\n"
         "The awaitable form of take(), wherever it is called."},
     {"offer", (PyCFunction)chan_offer, METH_O,
-        "offer(value) -> bool\n--\n\n"
+        "offer(value)\n--\n\n"
+        "Returns bool.\n"
         "Put only if that can happen now (core.async offer!).  Never waits."},
     {"poll", (PyCFunction)chan_poll, METH_NOARGS,
-        "poll() -> value or None\n--\n\n"
+        "poll()\n--\n\n"
+        "Returns value or None.\n"
         "Take only if a value is ready now (core.async poll!).  Never waits."},
     {"close", (PyCFunction)chan_close, METH_NOARGS,
-        "close() -> None\n--\n\n"
+        "close()\n--\n\n"
+        "Returns None.\n"
         "Close the channel.  Buffered values stay takeable; later puts give\n"
         "False; takers get None once it is drained.  Idempotent."},
     {"info", (PyCFunction)chan_info, METH_NOARGS,
-        "info() -> dict\n--\n\n"
+        "info()\n--\n\n"
+        "Returns dict.\n"
         "A snapshot: buffer kind, capacity, count, closed, pending puts and\n"
         "takes, id."},
     {"capsule", (PyCFunction)chan_capsule, METH_NOARGS,
-        "capsule() -> PyCapsule\n--\n\n"
+        "capsule()\n--\n\n"
+        "Returns PyCapsule.\n"
         "The native channel for a C extension: a capsule named 'xchan.chan'\n"
         "holding an `xchan_chan *` with its own reference (released with the\n"
         "capsule; call xchan_chan_retain through the function table to keep\n"
         "it longer)."},
     {"from_capsule", (PyCFunction)chan_from_capsule, METH_O | METH_CLASS,
-        "from_capsule(capsule) -> Chan\n--\n\n"
+        "from_capsule(capsule)\n--\n\n"
+        "Returns Chan.\n"
         "Wrap a native channel handed out by a C extension as an\n"
         "'xchan.chan' capsule (a new reference is taken)."},
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS,
@@ -616,7 +720,8 @@ mod_timeout(PyObject *m, PyObject *arg)
 
 static PyMethodDef chan_module_methods[] = {
     {"timeout", mod_timeout, METH_O,
-        "timeout(ms) -> Chan\n--\n\n"
+        "timeout(ms)\n--\n\n"
+        "Returns Chan.\n"
         "A channel that closes `ms` milliseconds from now (for alts)."},
     {NULL}};
 

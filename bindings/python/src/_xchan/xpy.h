@@ -28,7 +28,6 @@
 #include <stdatomic.h>
 #include <structmember.h>
 
-#include "pending.h"
 #include "xchan/xchan.h"
 #include "xchan/xchan_ext.h"
 

@@ -147,6 +147,15 @@ xn_chan *xn_chan_from_external(napi_env env, napi_value v);
 
 /* async.c */
 void xn_drain_ops(xenv *e);
+/* After a core call on the JS thread: settles, now, the ops that call
+ * completed (their notifiers ran on this thread), instead of waiting for
+ * the event-loop turn the threadsafe function would cost. */
+static inline void
+xn_drain_local(xenv *e)
+{
+	if (atomic_load_explicit(&e->done_ops, memory_order_relaxed) != NULL)
+		xn_drain_ops(e);
+}
 void xn_cancel_all_ops(xenv *e);
 
 /* Module sections: each adds its functions to `exports`. */

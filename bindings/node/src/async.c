@@ -306,6 +306,7 @@ settled_promise(napi_env env, xenv *e, int kind, xchan_result res,
 {
 	napi_value promise;
 	napi_deferred d;
+	xn_drain_local(e); /* ops this one completed settle first */
 	NAPI_CALL(env, napi_create_promise(env, &d, &promise));
 	settle(env, e, d, kind, res, chans);
 	return promise;
@@ -347,6 +348,7 @@ op_pending(napi_env env, xn_op *r, napi_value promise, napi_value holder)
 		else
 			op_release(r);
 	}
+	xn_drain_local(r->e);
 	return promise;
 }
 

@@ -264,6 +264,7 @@ js_offer(napi_env env, napi_callback_info info)
 	    !xn_to_val(env, xn_env(env), argv[1], &v))
 		return NULL;
 	int32_t rc = xchan_offer(c->ch, v);
+	xn_drain_local(xn_env(env));
 	if (rc == XCHAN_OK)
 		return boolean(env, true);
 	xchan_val_release(v);
@@ -282,9 +283,11 @@ js_poll(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
 	xchan_val v;
+	xenv *e = xn_env(env);
 	int32_t rc = xchan_poll(&v, c->ch);
+	xn_drain_local(e);
 	if (rc == XCHAN_OK)
-		return xn_from_val(env, xn_env(env), v);
+		return xn_from_val(env, e, v);
 	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
 		return undefined(env);
 	xn_throw(env, rc, NULL);
@@ -299,6 +302,7 @@ js_close(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
 	int32_t rc = xchan_chan_close(c->ch);
+	xn_drain_local(xn_env(env));
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc, NULL);
 		return NULL;

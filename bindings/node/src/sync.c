@@ -92,6 +92,7 @@ js_take_sync(napi_env env, napi_callback_info info)
 	xchan_val v;
 	xchan_wait_opts o = wait_opts(e);
 	int32_t rc = xchan_take_ex(&v, c->ch, dl, &o);
+	xn_drain_local(e);
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_ECLOSED) {
@@ -118,6 +119,7 @@ js_put_sync(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_wait_opts o = wait_opts(e);
 	int32_t rc = xchan_put_ex(c->ch, v, dl, &o);
+	xn_drain_local(e);
 	napi_value r;
 	if (rc == XCHAN_OK || rc == XCHAN_ECLOSED) {
 		if (rc != XCHAN_OK)

@@ -365,6 +365,7 @@ xchan__ctx_finish(xchan__ctx *cx)
 	xchan__ctx_finish_waiters(cx);
 	if (cx->dl.head != NULL || cx->ndrops || cx->late_cap || cx->late_oom)
 		xchan__on_thread_stack(run_user_phase, cx);
+	xchan__log_flush(); /* reports made under a step lock (log.h) */
 }
 
 /* ---- the locked algorithms (core.async's put/take, §2.2 and §2.3) -------- */

@@ -43,6 +43,9 @@ typedef struct aop {
 	pthread_t starter;
 	int same_thread; /* the callback ran on the starting thread */
 	int is_alts;
+	int notify;   /* XCHAN_ASYNC_NOTIFY: the result is collected */
+	int notified; /* the notifier ran */
+	int in_go;    /* the callback or notifier ran inside a go task */
 	struct world *w;
 	/* alts_async put values stay the caller's: released at cleanup */
 	xchan_clause *clauses;
@@ -101,6 +104,7 @@ const char *arg_str(const cJSON *op, const char *key, const char *dflt);
 int64_t arg_int(const cJSON *op, const char *key, int64_t dflt);
 int arg_bool(const cJSON *op, const char *key, int dflt);
 cJSON *missing_core(world *w, const char *fn);
+void aop_finish_notify(aop *a);
 
 /* Weak references to the newest core functions: a core without them makes
  * the cases that use them report "missing-core" instead of failing to link. */

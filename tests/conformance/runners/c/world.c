@@ -106,9 +106,13 @@ world_cleanup(world *w)
 	for (size_t i = 0; i < w->nobjs; i++)
 		if (w->objs[i].type == OBJ_CHAN)
 			xchan_chan_close(w->objs[i].ptr);
-	for (size_t i = 0; i < w->nobjs; i++)
-		if (w->objs[i].type == OBJ_OP && ((aop *)w->objs[i].ptr)->op)
-			xchan_op_cancel(((aop *)w->objs[i].ptr)->op);
+	for (size_t i = 0; i < w->nobjs; i++) {
+		aop *a = w->objs[i].type == OBJ_OP ? w->objs[i].ptr : NULL;
+		if (a && a->op && a->notify)
+			aop_finish_notify(a);
+		else if (a && a->op)
+			xchan_op_cancel(a->op);
+	}
 	for (size_t i = 0; i < w->nobjs; i++) {
 		named *o = &w->objs[i];
 		switch (o->type) {

@@ -26,7 +26,7 @@
 #   node       the Node binding: `npm install ./bindings/node` into a scratch
 #              project (builds addon + core, no download), then npm test
 #   conformance  tests/conformance/run (every language runner that exists;
-#                the C one on build/ and on build-tsan/)
+#                the C one on build/, build-tsan/ and build-asan/)
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
@@ -265,7 +265,8 @@ st_fuzz() {
 	rm -f "$log"
 	stage_note="${runs:-?} executions in ${secs} s, corpus replayed ($(ls tests/fuzz/corpus | wc -l) scripts)"
 # The conformance matrix: the driver runs every language runner that exists
-# (the C runner over build/), then the C runner again on the TSan build.
+# (the C runner over build/), then the C runner again on the TSan build and
+# on the ASan+UBSan build.
 # Languages whose runner is not written yet are listed as missing and do not
 # fail the stage (tests/conformance/run --strict makes them fail).
 st_conformance() {
@@ -287,6 +288,13 @@ st_conformance() {
 		python3 tests/conformance/run --build build-tsan --langs c -q 2>&1 | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	grep -q '^conformance: PASS' "$log" || stage_note="$stage_note; TSan run failed"
+	bash ci/build.sh asan -DXCHAN_SANITIZER=address || return 1
+	echo "--- the C runner on the ASan+UBSan build (leaks fail)"
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		python3 tests/conformance/run --build build-asan --langs c -q 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	grep -q '^conformance: PASS' "$log" || stage_note="$stage_note; ASan run failed"
 	rm -f "$log"
 	return "$rc"
 }

@@ -25,7 +25,23 @@
 #include <stdint.h>
 #include <xchan/xchan.h>
 
-enum obj_type { OBJ_CHAN, OBJ_OP, OBJ_MULT, OBJ_PUB, OBJ_MIX, OBJ_TOKEN };
+enum obj_type {
+	OBJ_CHAN,
+	OBJ_OP,
+	OBJ_MULT,
+	OBJ_PUB,
+	OBJ_MIX,
+	OBJ_TOKEN,
+	OBJ_KEEP
+};
+
+/* Memory a combinator process uses until it ends (a pipeline's transform
+ * spec, a pub's topic buffer): freed once its done channel has closed. */
+typedef struct keep {
+	void *mem;
+	void (*free_fn)(void *);
+	xchan_chan *done; /* owned */
+} keep;
 
 typedef struct named {
 	char *name;
@@ -73,6 +89,7 @@ void world_put(world *w, const char *name, int type, void *ptr);
 void *world_get(world *w, const char *name, int type);
 const char *world_chan_name(world *w, xchan_chan *ch);
 void world_trace(world *w, cJSON *entry);
+void world_keep(world *w, void *mem, void (*free_fn)(void *), xchan_chan *done);
 
 /* values.c: the JSON encoding of values (README "Values"). */
 int32_t json_to_val(world *w, const cJSON *j, xchan_val *out);

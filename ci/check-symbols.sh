@@ -33,8 +33,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Defined dynamic symbols, names only.  Linkers of some versions add the
 # section markers below to every shared library; they are not ours to check.
-nm -D --defined-only "$lib" | awk 'NF >= 3 { print $3 }' |
-	sed 's/@.*//' |
+# The version nodes of core/xchan.map (absolute symbols such as XCHAN_0.1)
+# are not functions either.
+nm -D --defined-only "$lib" | awk 'NF >= 3 && !($2 == "A" && $3 ~ /^XCHAN_/) { print $3 }' \
+	>"$tmp/versioned"
+sed 's/@.*//' "$tmp/versioned" |
 	{ grep -Ev '^(_init|_fini|_edata|_end|__bss_start)$' || true; } |
 	LC_ALL=C sort -u >"$tmp/exported"
 
@@ -57,6 +60,31 @@ if [ $update -eq 1 ]; then
 fi
 
 fail=0
+# Every exported function carries an ELF symbol version (core/xchan.map).
+unversioned=$(grep '^xchan_' "$tmp/versioned" | grep -v '@@\?XCHAN_' || true)
+if [ -n "$unversioned" ]; then
+	echo "check-symbols: FAIL: exported without a symbol version (core/xchan.map):"
+	sed 's/^/  /' <<<"$unversioned"
+	fail=1
+fi
+
+# The function table (xchan_ext.h) has one field per function of xchan.h
+# and xchan_combinators.h, named without the prefix.
+cat "$root"/core/include/xchan/xchan.h "$root"/core/include/xchan/xchan_combinators.h |
+	grep -E '^[[:space:]]*XCHAN_API\b' |
+	grep -Eo '\bxchan_[A-Za-z0-9_]+[[:space:]]*\(' |
+	sed 's/[[:space:]]*($//; s/^xchan_//' | LC_ALL=C sort -u >"$tmp/api_want"
+sed -n '/^struct xchan_api {/,/^};/p' "$root"/core/include/xchan/xchan_ext.h |
+	tr '\n' ' ' | grep -Eo '\([[:space:]]*\*[A-Za-z0-9_]+\)' |
+	tr -d '()* \t' | LC_ALL=C sort -u >"$tmp/api_have"
+missing_api=$(LC_ALL=C comm -23 "$tmp/api_want" "$tmp/api_have" || true)
+if [ -n "$missing_api" ]; then
+	echo "check-symbols: FAIL: public functions missing from struct xchan_api" \
+		"(append them at its end, xchan_ext.h, and to core/src/api.c):"
+	sed 's/^/  xchan_/' <<<"$missing_api"
+	fail=1
+fi
+
 foreign=$(grep -Ev '^xchan_[A-Za-z0-9]' "$tmp/exported" || true)
 if [ -n "$foreign" ]; then
 	echo "check-symbols: FAIL: exported symbols that are not public xchan_ names:"

@@ -23,6 +23,9 @@
 #              .clang-format
 #   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
 #   python     pip install ./bindings/python into build-python/venv + pytest
+#   python-asan  the same suite on a Debug core built with ASan+UBSan
+#              (build-python/venv-asan, libasan preloaded, leak check off:
+#              CPython does not free everything at exit)
 #   node       the Node binding: `npm install ./bindings/node` into a scratch
 #              project (builds addon + core, no download), then npm test
 #   conformance  tests/conformance/run (every language runner that exists;
@@ -41,7 +44,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python node conformance"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node conformance"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -144,7 +147,8 @@ PY
 st_headers() {
 	# The object libraries in tests/CMakeLists.txt compile xchan.h alone;
 	# building them again is a no-op when the build stage made them.
-	cmake --build build --target xchan_header_c99 xchan_header_cxx
+	cmake --build build --target xchan_header_c99 xchan_header_cxx \
+		xchan_header_ext_c99 xchan_header_ext_cxx
 }
 
 st_symbols() {
@@ -264,6 +268,9 @@ st_fuzz() {
 	tail -n 2 "$log"
 	rm -f "$log"
 	stage_note="${runs:-?} executions in ${secs} s, corpus replayed ($(ls tests/fuzz/corpus | wc -l) scripts)"
+	return "$rc"
+}
+
 # The conformance matrix: the driver runs every language runner that exists
 # (the C runner over build/), then the C runner again on the TSan build and
 # on the ASan+UBSan build.
@@ -332,9 +339,39 @@ st_python() {
 		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
 	fi
 	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
-		./bindings/python pytest || { stage_note="pip install failed"; return 1; }
+		./bindings/python pytest build || { stage_note="pip install failed"; return 1; }
+	# The sdist must hold the core: build it, then a wheel from it.
+	rm -rf build-python/dist
+	"$venv/bin/python" -m build -q --outdir build-python/dist bindings/python >/dev/null ||
+		{ stage_note="python -m build (sdist + wheel from it) failed"; return 1; }
+	tar tzf build-python/dist/xchan-*.tar.gz >build-python/dist/sdist.list &&
+		grep -q '/_core/core/include/xchan/xchan.h$' build-python/dist/sdist.list ||
+		{ stage_note="the sdist lacks the core sources"; return 1; }
 	log=$(mktemp)
 	(cd bindings/python && timeout 900 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -Eo '[0-9]+ (passed|failed)[^=]*' "$log" | tail -n1)
+	rm -f "$log"
+	return "$rc"
+}
+
+st_python_asan() {
+	local venv=build-python/venv-asan log rc asan
+	asan=$(cc -print-file-name=libasan.so)
+	[ -f "$asan" ] || { stage_note="libasan.so not found"; return 1; }
+	if [ ! -x "$venv/bin/python" ]; then
+		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
+	fi
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
+		scikit-build-core pytest || { stage_note="pip install failed"; return 1; }
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation \
+		-Ccmake.define.XCHAN_SANITIZER=address -Ccmake.build-type=Debug \
+		-Cbuild-dir=build-python/asan ./bindings/python ||
+		{ stage_note="pip install (ASan core) failed"; return 1; }
+	log=$(mktemp)
+	(cd bindings/python && LD_PRELOAD=$asan XCHAN_PY_SANITIZED=1 \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		timeout 1200 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	stage_note=$(grep -Eo '[0-9]+ (passed|failed)[^=]*' "$log" | tail -n1)
 	rm -f "$log"
@@ -379,6 +416,7 @@ stage fuzz st_fuzz
 stage format st_format
 stage swig st_swig build
 stage python st_python
+stage python-asan st_python_asan
 stage node st_node
 stage conformance st_conformance build
 

@@ -28,12 +28,11 @@
  * Value conversion is language-specific (XCHAN_SWIG_TO_VAL / FROM_VAL);
  * a language other than Ruby needs those two functions and nothing else.
  *
- * Blocking: while it waits without its global lock, a call waits in
- * slices of XCHAN_SWIG_SLICE_MS; the language's interrupt (Ruby's
- * Thread#raise, Thread#kill, Ctrl-C) is seen within one slice.  A put or
- * alts that is interrupted transferred nothing.  (When the core's cancel
- * tokens land, the interrupt can fire a token instead of waiting out the
- * slice.)
+ * Blocking: a call that must wait does so without the language's lock,
+ * with a cancel token of its own (xchan_put_ex / take_ex / alts_ex); the
+ * language's interrupt (Ruby's Thread#raise, Thread#kill, Ctrl-C) fires
+ * the token, so the wait ends at once with nothing transferred, and the
+ * interrupt is then raised in the language.
  */
 #if defined(SWIGRUBY)
 %module "Xchan::Raw"
@@ -42,7 +41,6 @@
 #endif
 
 %{
-#include <stdatomic.h>
 #include <string.h>
 
 #include "xchan/xchan.h"
@@ -159,6 +157,22 @@ xchan_swig_chan_arg(VALUE obj, swig_type_info *ty)
 %}
 #endif
 
+/* xchan_chan_info, read-only (a snapshot: it may be stale at once). */
+%rename(ChanInfo) xchan_chan_info;
+%immutable;
+typedef struct xchan_chan_info {
+	uint32_t buf_kind;
+	uint64_t capacity;
+	uint64_t count;
+	uint32_t closed;
+	uint32_t pending_puts;
+	uint32_t pending_takes;
+	uint32_t max_pending;
+	uint64_t id;
+} xchan_chan_info;
+%mutable;
+
+%rename(info) xchan_chan::snapshot;
 %rename(Chan) xchan_chan;
 %nodefaultctor xchan_chan;
 typedef struct xchan_chan {
@@ -173,7 +187,12 @@ typedef struct xchan_chan {
 	/* Values in the buffer now, and whether it is closed. */
 	uint64_t count() { return xchan_swig_chan_info($self).count; }
 	int closed() { return (int)xchan_swig_chan_info($self).closed; }
+	/* A snapshot of the channel's state (core.async datafy); `info` in
+	 * the language (a C name xchan_chan_info would clash). */
+	xchan_chan_info snapshot() { return xchan_swig_chan_info($self); }
 }
+
+
 
 
 /* A new channel comes back as an owning proxy. */
@@ -349,14 +368,11 @@ xchan_swig_free_vals(xchan_val *v, size_t n)
 	free(v);
 }
 
-#ifndef XCHAN_SWIG_SLICE_MS
-#define XCHAN_SWIG_SLICE_MS 50
-#endif
-
 enum { XCHAN_SWIG_PUT, XCHAN_SWIG_TAKE, XCHAN_SWIG_ALTS };
 
-/* One blocking operation, waited for in slices so that the language's
- * interrupt (which sets `interrupted`) is seen within a slice. */
+/* One blocking operation.  `cancel` is the call's own token: the
+ * language's interrupt fires it, which makes the core's wait return
+ * XCHAN_ECANCELED with nothing transferred. */
 typedef struct xchan_swig_wait {
 	int what;
 	xchan_chan *ch;
@@ -366,7 +382,7 @@ typedef struct xchan_swig_wait {
 	size_t n;
 	uint32_t flags;
 	xchan_deadline deadline;
-	atomic_int interrupted;
+	xchan_cancel *cancel;
 	int32_t err;
 	int jump; /* Ruby: a pending non-local exit (rb_protect state) */
 } xchan_swig_wait;
@@ -374,41 +390,37 @@ typedef struct xchan_swig_wait {
 static int32_t
 xchan_swig_attempt(xchan_swig_wait *w, xchan_deadline d)
 {
+	xchan_wait_opts o;
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.cancel = d == XCHAN_DEADLINE_POLL ? NULL : w->cancel;
 	switch (w->what) {
 	case XCHAN_SWIG_PUT:
-		return xchan_put(w->ch, *w->val, d);
+		return xchan_put_ex(w->ch, *w->val, d, &o);
 	case XCHAN_SWIG_TAKE:
-		return xchan_take(w->val, w->ch, d);
+		return xchan_take_ex(w->val, w->ch, d, &o);
 	default:
-		return xchan_alts(w->res, w->clauses, w->n, w->flags, d);
+		return xchan_alts_ex(w->res, w->clauses, w->n, w->flags, d, &o);
 	}
 }
 
-/* Waits (without the language's lock) until done, the deadline, or an
- * interrupt; w->err is XCHAN_EINTR for an interrupt. */
+/* Waits without the language's lock until done, the deadline, or the
+ * token fires (w->err XCHAN_ECANCELED). */
 static void *
-xchan_swig_wait_slices(void *p)
+xchan_swig_wait_unlocked(void *p)
 {
 	xchan_swig_wait *w = p;
-	for (;;) {
-		if (atomic_load(&w->interrupted)) {
-			w->err = XCHAN_EINTR;
-			return NULL;
-		}
-		xchan_deadline slice =
-		    xchan_deadline_in_ms(XCHAN_SWIG_SLICE_MS);
-		int last = w->deadline != XCHAN_DEADLINE_NEVER &&
-		    w->deadline <= slice;
-		w->err = xchan_swig_attempt(w, last ? w->deadline : slice);
-		if (w->err != XCHAN_ETIMEDOUT || last)
-			return NULL;
-	}
+	w->err = xchan_swig_attempt(w, w->deadline);
+	return NULL;
 }
 
+/* The language's "unblocking function": may run on any thread, at any
+ * time, even before the wait has started (the fired token then makes the
+ * wait return at once). */
 static void
 xchan_swig_interrupt(void *p)
 {
-	atomic_store(&((xchan_swig_wait *)p)->interrupted, 1);
+	xchan_cancel_fire(((xchan_swig_wait *)p)->cancel);
 }
 
 #if defined(SWIGRUBY)
@@ -423,30 +435,38 @@ xchan_swig_check_ints(VALUE unused)
 }
 
 /* Ruby: try once holding the GVL (no cost when the operation can complete
- * at once); otherwise wait without the GVL, handling Ruby's interrupts
- * (which may raise) between slices. */
+ * at once); otherwise wait without the GVL.  Ruby's unblocking function
+ * fires the call's cancel token; then Ruby's pending interrupts are run
+ * (they may raise: Thread#raise, Thread#kill, Interrupt) and, if none
+ * raised (a spurious wake-up), the wait resumes with the token reset. */
 static int32_t
 xchan_swig_blocking(xchan_swig_wait *w)
 {
 	int32_t err = xchan_swig_attempt(w, XCHAN_DEADLINE_POLL);
 	if (err != XCHAN_EAGAIN || w->deadline == XCHAN_DEADLINE_POLL)
 		return err;
+	if ((err = xchan_cancel_new(&w->cancel)) != XCHAN_OK)
+		return err;
 	for (;;) {
-		atomic_store(&w->interrupted, 0);
-		rb_thread_call_without_gvl(xchan_swig_wait_slices, w,
+		rb_thread_call_without_gvl(xchan_swig_wait_unlocked, w,
 		    xchan_swig_interrupt, w);
-		if (w->err != XCHAN_EINTR)
-			return w->err;
-		/* Thread#raise, Thread#kill or Interrupt may be pending:
-		 * nothing was transferred; the caller cleans up, then
-		 * xchan_swig_rethrow raises. */
+		if (w->err != XCHAN_ECANCELED)
+			break;
+		/* Interrupted: nothing was transferred.  If an interrupt
+		 * raises, the caller cleans up, then xchan_swig_rethrow
+		 * re-raises it. */
 		int state = 0;
 		rb_protect(xchan_swig_check_ints, Qnil, &state);
 		if (state != 0) {
 			w->jump = state;
-			return XCHAN_EINTR;
+			w->err = XCHAN_EINTR;
+			break;
 		}
+		xchan_cancel_reset(w->cancel);
 	}
+	xchan_cancel_release(w->cancel);
+	w->cancel = NULL;
+	return w->err;
 }
 
 static void
@@ -460,9 +480,8 @@ xchan_swig_rethrow(xchan_swig_wait *w)
 static int32_t
 xchan_swig_blocking(xchan_swig_wait *w)
 {
-	if (w->deadline == XCHAN_DEADLINE_POLL)
-		return xchan_swig_attempt(w, XCHAN_DEADLINE_POLL);
-	xchan_swig_wait_slices(w);
+	(void)xchan_swig_interrupt;
+	xchan_swig_wait_unlocked(w);
 	return w->err;
 }
 

@@ -55,6 +55,8 @@ xchan__alts_check(const xchan_clause *cl, size_t n)
 			return XCHAN_EINVAL;
 		}
 	}
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	return XCHAN_OK;
 }
 

@@ -15,7 +15,7 @@
 
 #include "chan.h"
 
-#define XCHAN__ALTS_MAX 65536
+#define XCHAN__ALTS_MAX XCHAN_ALTS_MAX_CLAUSES /* public: xchan.h */
 
 /* Validates clauses (before anything is tried). */
 int32_t xchan__alts_check(const xchan_clause *cl, size_t n);

@@ -491,6 +491,8 @@ check_put_args(xchan_chan *ch, xchan_val v)
 		return XCHAN_EINVAL;
 	if (v.kind == XCHAN_NIL)
 		return XCHAN_ENIL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	return XCHAN_OK;
 }
 
@@ -697,6 +699,10 @@ take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 {
 	if (out == NULL || ch == NULL)
 		return XCHAN_EINVAL;
+	if (xchan__forked()) {
+		*out = xchan_val_nil();
+		return XCHAN_EFORK;
+	}
 	if (ch->lf) {
 		int lf = lf_op(ch, false, out, deadline);
 		if (lf == XCHAN__LF_OK)
@@ -785,6 +791,8 @@ xchan_chan_close(xchan_chan *ch)
 {
 	if (ch == NULL)
 		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	if (ch->xf) {
 		xchan__xform_close(ch);
 		return XCHAN_OK;
@@ -806,16 +814,27 @@ xchan_chan_close(xchan_chan *ch)
 int32_t
 xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 {
-	xchan_chan_opts def = {.size = sizeof(def)};
-	xchan_xform *xf = opts ? opts->xform : NULL;
+	/* The options are read through a copy, so a struct from an older
+	 * header (smaller `size`) reads with its new fields at zero.  The
+	 * xform is taken over whenever the struct reaches its field, even if
+	 * it is too small to accept. */
+	xchan_chan_opts o = {.size = sizeof(o)};
+	xchan_xform *xf = NULL;
+	if (opts != NULL && opts->size >= XCHAN__END_OF(xchan_chan_opts, xform))
+		xf = opts->xform;
 	int32_t err = XCHAN_EINVAL;
 	if (out == NULL)
 		goto fail;
 	*out = NULL;
-	if (opts == NULL)
-		opts = &def;
-	if (opts->size < sizeof(xchan_chan_opts) ||
-	    opts->buf_kind > XCHAN_BUF_PROMISE)
+	if (opts != NULL &&
+	    !xchan__struct_in(&o, sizeof(o), opts, XCHAN__CHAN_OPTS_V1_SIZE))
+		goto fail;
+	opts = &o;
+	if (xchan__forked()) {
+		err = XCHAN_EFORK;
+		goto fail;
+	}
+	if (opts->buf_kind > XCHAN_BUF_PROMISE)
 		goto fail;
 	bool sized = opts->buf_kind == XCHAN_BUF_FIXED ||
 	             opts->buf_kind == XCHAN_BUF_DROPPING ||
@@ -921,6 +940,10 @@ xchan_chan_release(xchan_chan *ch)
 		return;
 	if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	/* After fork the channel's locks may be held by threads that do not
+	 * exist here: leak it rather than touch them. */
+	if (xchan__forked())
+		return;
 	/* Last reference: nobody can operate on it any more.  A pending
 	 * timeout must not fire into freed memory. */
 	size_t extra = 0;
@@ -946,17 +969,23 @@ xchan_chan_release(xchan_chan *ch)
 int32_t
 xchan_chan_info_get(xchan_chan_info *out, xchan_chan *ch)
 {
-	if (out == NULL || ch == NULL || out->size < sizeof(xchan_chan_info))
+	if (out == NULL || ch == NULL || out->size < XCHAN__CHAN_INFO_V1_SIZE)
 		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
+	/* Filled in a full-size copy; only the caller's `size` bytes are
+	 * written back (an older caller's struct is smaller). */
+	xchan_chan_info i = {.size = out->size};
 	xchan__chan_lock(ch);
-	out->buf_kind = ch->buf_kind;
-	out->capacity = ch->buf_kind == XCHAN_BUF_PROMISE ? 0 : ch->cap;
-	out->count = xchan__buf_count(ch);
-	out->closed = ch->closed;
-	out->pending_puts = ch->puts.n;
-	out->pending_takes = ch->takes.n;
-	out->max_pending = ch->max_pending;
-	out->id = ch->id;
+	i.buf_kind = ch->buf_kind;
+	i.capacity = ch->buf_kind == XCHAN_BUF_PROMISE ? 0 : ch->cap;
+	i.count = xchan__buf_count(ch);
+	i.closed = ch->closed;
+	i.pending_puts = ch->puts.n;
+	i.pending_takes = ch->takes.n;
+	i.max_pending = ch->max_pending;
+	i.id = ch->id;
 	xchan__chan_unlock(ch);
+	memcpy(out, &i, out->size < sizeof(i) ? out->size : sizeof(i));
 	return XCHAN_OK;
 }

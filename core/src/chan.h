@@ -235,6 +235,8 @@ typedef struct xchan__outs {
 	size_t n, cap;
 	xchan_val inline_v[8];
 	int failed;
+	uint32_t oom_dropped; /* outputs dropped for lack of memory (logged
+	                         by xchan__outs_free, after the unlock) */
 	xchan_val error;
 } xchan__outs;
 void xchan__outs_init(xchan__outs *o);

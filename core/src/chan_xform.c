@@ -21,6 +21,7 @@
  * see "closed, empty, completed" while a flush is still on its way.
  */
 #include "chan.h"
+#include "log.h"
 #include "val.h"
 
 static xchan_val
@@ -30,11 +31,11 @@ default_error_handler(void *user, xchan_val error)
 	const char *text;
 	size_t len;
 	if (xchan_get_string(error, &text, &len) == XCHAN_OK)
-		fprintf(stderr, "xchan: transform failed: %.*s\n", (int)len,
+		xchan__log(XCHAN_LOG_ERROR, "transform failed: %.*s", (int)len,
 		    text);
 	else
-		fprintf(stderr,
-		    "xchan: transform failed (error value of kind %s)\n",
+		xchan__log(XCHAN_LOG_ERROR,
+		    "transform failed (error value of kind %s)",
 		    xchan_kind_name(error.kind));
 	xchan_val_release(error);
 	return xchan_val_nil();
@@ -65,11 +66,10 @@ add_outputs(xchan_chan *ch, xchan__outs *o, xchan__ctx *cx)
 		xchan_val d = xchan__buf_add(ch, o->v[i], &oom);
 		if (!oom)
 			o->v[i] = d;
-		/* on oom the value stays in o and is released: reported by
-		 * nothing else, so say it */
+		/* on oom the value stays in o and is released (and
+		 * reported) by xchan__outs_free after the unlock */
 		else
-			fprintf(stderr,
-			    "xchan: out of memory, transform output dropped\n");
+			o->oom_dropped++;
 	}
 	xchan__chan_feed_takers(ch, cx);
 }

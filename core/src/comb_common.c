@@ -32,7 +32,11 @@ xchan__comb_chan(xchan_chan **out, const xchan_chan_opts *opts)
 void
 xchan__comb_opts_drop(const xchan_chan_opts *opts)
 {
-	if (opts != NULL && opts->size >= sizeof(xchan_chan_opts) &&
+	/* The xform is the caller's gift whenever the struct reaches its
+	 * field, even if the struct is too small to be accepted: never leak
+	 * it (xchan_chan_new takes it over by the same rule). */
+	if (opts != NULL &&
+	    opts->size >= XCHAN__END_OF(xchan_chan_opts, xform) &&
 	    opts->xform != NULL)
 		xchan_xform_free(opts->xform);
 }

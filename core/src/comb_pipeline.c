@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "comb_common.h"
+#include "log.h"
 
 enum { PL_COMPUTE, PL_BLOCKING, PL_ASYNC };
 
@@ -93,8 +94,8 @@ pl_factory_failed(pipeline *p, xchan_chan *res, int32_t err)
 	if (p->on_error != NULL)
 		r = p->on_error(p->on_error_user, e);
 	else
-		fprintf(stderr,
-		    "xchan: pipeline transform factory failed: %s\n",
+		xchan__log(XCHAN_LOG_ERROR,
+		    "pipeline transform factory failed: %s",
 		    xchan_err_name(err));
 	if (r.kind != XCHAN_NIL && xchan_offer(res, r) != XCHAN_OK)
 		xchan_val_release(r);
@@ -135,7 +136,7 @@ pl_element(pipeline *p, xchan_val v)
 	int32_t ferr;
 	if (pl_make_res(p, &res, &ferr) != XCHAN_OK) {
 		/* Out of memory: the element is lost; say so and go on. */
-		fprintf(stderr, "xchan: pipeline dropped an element: %s\n",
+		xchan__log(XCHAN_LOG_ERROR, "pipeline dropped an element: %s",
 		    xchan_err_name(XCHAN_ENOMEM));
 		xchan_val_release(v);
 		return 1;
@@ -172,7 +173,8 @@ pl_element(pipeline *p, xchan_val v)
 	}
 	/* No memory or the executor refused (shut down): drop the element
 	 * rather than run a possibly blocking step on this dispatch worker. */
-	fprintf(stderr, "xchan: pipeline dropped an element: cannot run job\n");
+	xchan__log(XCHAN_LOG_ERROR,
+	    "pipeline dropped an element: cannot run its job");
 	xchan_val_release(v);
 	xchan_chan_close(res);
 	xchan_chan_release(res);
@@ -227,9 +229,12 @@ pl_start(xchan_chan **out_done, uint32_t n, xchan_chan *to, xchan_chan *from,
 {
 	if (out_done != NULL)
 		*out_done = NULL;
+	xchan_pipeline_opts o = {.size = sizeof(o)};
 	if (n == 0 || to == NULL || from == NULL ||
-	    (opts != NULL && opts->size < sizeof(*opts)))
+	    (opts != NULL && !xchan__struct_in(&o, sizeof(o), opts,
+	                         XCHAN__PIPELINE_OPTS_V1_SIZE)))
 		return XCHAN_EINVAL;
+	opts = &o;
 	int32_t err;
 	pipeline *p = xchan__zalloc(sizeof(*p));
 	if (p == NULL)
@@ -237,7 +242,7 @@ pl_start(xchan_chan **out_done, uint32_t n, xchan_chan *to, xchan_chan *from,
 	*p = *tmpl;
 	p->kind = kind;
 	p->close = close;
-	if (opts != NULL) {
+	{
 		p->on_error = opts->on_error;
 		p->on_error_user = opts->on_error_user;
 		p->ex = opts->executor;

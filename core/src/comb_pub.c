@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "comb_common.h"
+#include "val.h"
 
 typedef struct pub_topic {
 	xchan_val key;
@@ -215,7 +216,7 @@ pub_insert_locked(xchan_pub *p, const pub_topic *t)
 int32_t
 xchan_pub_sub(xchan_pub *p, xchan_val topic, xchan_chan *ch, int32_t close)
 {
-	if (p == NULL || ch == NULL)
+	if (p == NULL || ch == NULL || !xchan__val_kind_valid(topic))
 		return XCHAN_EINVAL;
 	pub_topic fresh;
 	int have_fresh = 0;
@@ -254,7 +255,7 @@ xchan_pub_sub(xchan_pub *p, xchan_val topic, xchan_chan *ch, int32_t close)
 int32_t
 xchan_pub_unsub(xchan_pub *p, xchan_val topic, xchan_chan *ch)
 {
-	if (p == NULL || ch == NULL)
+	if (p == NULL || ch == NULL || !xchan__val_kind_valid(topic))
 		return XCHAN_EINVAL;
 	comb_mutex_lock(&p->mu);
 	pub_topic *t = pub_find_locked(p, topic);
@@ -270,7 +271,7 @@ xchan_pub_unsub(xchan_pub *p, xchan_val topic, xchan_chan *ch)
 int32_t
 xchan_pub_unsub_topic(xchan_pub *p, xchan_val topic)
 {
-	if (p == NULL)
+	if (p == NULL || !xchan__val_kind_valid(topic))
 		return XCHAN_EINVAL;
 	comb_mutex_lock(&p->mu);
 	pub_topic *t = pub_find_locked(p, topic);

@@ -97,6 +97,10 @@ map_size_for(size_t stack_size)
 		stack_size = XCHAN_CORO_DEFAULT_STACK;
 	if (stack_size < XCHAN_CORO_MIN_STACK)
 		stack_size = XCHAN_CORO_MIN_STACK;
+	/* A size near SIZE_MAX would wrap in the round-up below and map a
+	 * tiny stack: refuse it (0 means "cannot be mapped"). */
+	if (stack_size > SIZE_MAX / 2)
+		return 0;
 	stack_size = (stack_size + page - 1) & ~(page - 1);
 	return stack_size + page;
 }
@@ -395,6 +399,8 @@ xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
 {
 	memset(c, 0, sizeof(*c));
 	size_t ms = map_size_for(stack_size);
+	if (ms == 0)
+		return XCHAN_ENOMEM;
 	int guarded;
 	char *m = stack_get(ms, &guarded);
 	if (m == NULL)

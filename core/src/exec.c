@@ -30,11 +30,13 @@
 #include "cpool.h"
 #include "gosched.h"
 #include "lock.h"
+#include "log.h"
 #include "platform/platform.h"
 #include "timer.h"
 
 struct xchan_executor {
 	const xchan_executor_vtbl *vt; /* NULL for the built-in pools */
+	xchan_executor_vtbl vtc;       /* user executors: *vt, copied */
 	void *self;
 	xchan__pool *pool;   /* built-in fixed pool */
 	xchan__cpool *cpool; /* built-in cached pool */
@@ -52,6 +54,7 @@ static struct {
 	void *factory_user;
 	int env_done;
 	int32_t env_err;
+	char env_msg[1280];
 	int atexit_done;
 	xchan_executor *all; /* every executor, for close at shutdown */
 	_Atomic(xchan_executor *) cache[NWORKLOADS];
@@ -91,13 +94,20 @@ int32_t
 xchan_executor_new(xchan_executor **out, const xchan_executor_vtbl *vt,
     void *self)
 {
-	if (out == NULL || vt == NULL || vt->execute == NULL ||
-	    vt->size < offsetof(xchan_executor_vtbl, close))
+	xchan_executor_vtbl v;
+	if (out == NULL || vt == NULL ||
+	    !xchan__struct_in(&v, sizeof(v), vt,
+	        XCHAN__EXECUTOR_VTBL_V1_SIZE) ||
+	    v.execute == NULL)
 		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	xchan_executor *e = xchan__zalloc(sizeof(*e));
 	if (e == NULL)
 		return XCHAN_ENOMEM;
-	e->vt = vt;
+	/* A copy: the caller's vtable may be an older, smaller struct. */
+	e->vtc = v;
+	e->vt = &e->vtc;
 	e->self = self;
 	remember(e);
 	*out = e;
@@ -109,6 +119,8 @@ xchan_execute(xchan_executor *ex, xchan_task_fn fn, void *arg)
 {
 	if (ex == NULL || fn == NULL)
 		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	if (ex->pool != NULL)
 		return xchan__pool_execute(ex->pool, fn, arg);
 	if (ex->cpool != NULL)
@@ -129,7 +141,7 @@ env_int(const char *name, int dflt)
 	char *end;
 	long v = strtol(s, &end, 10);
 	if (*end != 0 || v <= 0 || v > 4096) {
-		fprintf(stderr, "xchan: ignoring %s=\"%s\" (want 1..4096)\n",
+		xchan__log(XCHAN_LOG_WARN, "ignoring %s=\"%s\" (want 1..4096)",
 		    name, s);
 		return dflt;
 	}
@@ -188,7 +200,8 @@ xchan_set_executor_factory(xchan_executor_factory f, void *user)
 	return err;
 }
 
-/* XCHAN_EXECUTOR_FACTORY="library:symbol" (g.lock held). */
+/* XCHAN_EXECUTOR_FACTORY="library:symbol" (g.lock held; a problem is
+ * described in g.env_msg and logged once the lock is dropped). */
 static void
 load_env_factory(void)
 {
@@ -200,8 +213,8 @@ load_env_factory(void)
 	const char *colon = strrchr(spec, ':');
 	if (colon == NULL || colon == spec || colon[1] == 0 ||
 	    (size_t)(colon - spec) >= sizeof(buf)) {
-		fprintf(stderr,
-		    "xchan: XCHAN_EXECUTOR_FACTORY=\"%s\" must be \"library:symbol\"\n",
+		snprintf(g.env_msg, sizeof(g.env_msg),
+		    "XCHAN_EXECUTOR_FACTORY=\"%s\" must be \"library:symbol\"",
 		    spec);
 		g.env_err = XCHAN_ELOAD;
 		return;
@@ -212,9 +225,9 @@ load_env_factory(void)
 	void *h = dlopen(buf, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
 		const char *why = dlerror();
-		fprintf(stderr,
-		    "xchan: XCHAN_EXECUTOR_FACTORY: cannot load library \"%s\" "
-		    "(for symbol \"%s\"): %s\n",
+		snprintf(g.env_msg, sizeof(g.env_msg),
+		    "XCHAN_EXECUTOR_FACTORY: cannot load library \"%s\" "
+		    "(for symbol \"%s\"): %s",
 		    buf, sym, why ? why : "unknown error");
 		g.env_err = XCHAN_ELOAD;
 		return;
@@ -223,9 +236,9 @@ load_env_factory(void)
 	void *fp = dlsym(h, sym);
 	if (fp == NULL) {
 		const char *why = dlerror();
-		fprintf(stderr,
-		    "xchan: XCHAN_EXECUTOR_FACTORY: no symbol \"%s\" in library "
-		    "\"%s\": %s\n",
+		snprintf(g.env_msg, sizeof(g.env_msg),
+		    "XCHAN_EXECUTOR_FACTORY: no symbol \"%s\" in library "
+		    "\"%s\": %s",
 		    sym, buf, why ? why : "symbol is NULL");
 		g.env_err = XCHAN_ELOAD;
 		return; /* the library stays loaded: dlclose may run its code */
@@ -248,12 +261,19 @@ freeze(xchan_executor_factory *f, void **user)
 	g.frozen = 1;
 	if (!g.factory_set && !g.env_done)
 		load_env_factory();
-	int reg = !g.atexit_done;
+	/* XCHAN_INIT_NO_ATEXIT: the host shuts down itself (or not). */
+	int reg =
+	    !g.atexit_done && !(xchan__init_flags() & XCHAN_INIT_NO_ATEXIT);
 	g.atexit_done = 1;
 	*f = g.factory_set ? g.factory : NULL;
 	*user = g.factory_user;
 	int32_t err = g.env_err;
+	char msg[sizeof(g.env_msg)];
+	memcpy(msg, g.env_msg, sizeof(msg));
+	g.env_msg[0] = 0;
 	xchan__lock_release(&g.lock);
+	if (msg[0])
+		xchan__log(XCHAN_LOG_ERROR, "%s", msg);
 	if (reg)
 		atexit(at_exit);
 	return err;
@@ -317,6 +337,8 @@ xchan_executor_for(xchan_executor **out, uint32_t workload)
 {
 	if (out == NULL || workload >= NWORKLOADS)
 		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	if (xchan__exec_shut_down())
 		return XCHAN_ESHUTDOWN;
 	return resolve(out, workload);
@@ -396,6 +418,8 @@ shutdown_impl(int at_exit_path)
 int32_t
 xchan_shutdown(void)
 {
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	if (on_xchan_thread())
 		return XCHAN_ESTATE;
 	return shutdown_impl(0);
@@ -404,5 +428,9 @@ xchan_shutdown(void)
 static void
 at_exit(void)
 {
+	/* A forked child has none of the threads to stop (joining them would
+	 * hang). */
+	if (xchan__forked())
+		return;
 	shutdown_impl(1);
 }

@@ -20,6 +20,7 @@
 #include "exec.h"
 #include "gosched.h"
 #include "lock.h"
+#include "log.h"
 
 static xchan__lock g_hook_lock;
 static xchan_task_error_hook g_hook;
@@ -45,8 +46,8 @@ xchan__report_task_error(const char *task_name, int32_t err)
 	if (hook != NULL)
 		hook(user, task_name, err);
 	else
-		fprintf(stderr, "xchan: task %s failed: %s (%s)\n", task_name,
-		    xchan_err_name(err), xchan_strerror(err));
+		xchan__log(XCHAN_LOG_ERROR, "task %s failed: %s (%s)",
+		    task_name, xchan_err_name(err), xchan_strerror(err));
 }
 
 /* Delivers a task's outcome to its result channel (NULL: nobody asked). */
@@ -66,12 +67,17 @@ deliver(xchan_chan *ch, const char *name, int32_t err, xchan_val v)
 	}
 }
 
+/* Reads the caller's options (any size from the first version on) into
+ * `o`; NULL gives the defaults. */
 static int32_t
-check_opts(const xchan_go_opts *opts)
+read_opts(xchan_go_opts *o, const xchan_go_opts *opts)
 {
+	memset(o, 0, sizeof(*o));
 	if (opts != NULL &&
-	    opts->size < offsetof(xchan_go_opts, stack_size) + sizeof(uint64_t))
+	    !xchan__struct_in(o, sizeof(*o), opts, XCHAN__GO_OPTS_V1_SIZE))
 		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK;
 	return XCHAN_OK;
 }
 
@@ -118,15 +124,20 @@ go_fail(xchan__task *t, int32_t err)
 }
 
 int32_t
-xchan_go(xchan_chan **out, xchan_go_fn fn, void *arg, const xchan_go_opts *opts)
+xchan_go(xchan_chan **out, xchan_go_fn fn, void *arg,
+    const xchan_go_opts *opts_in)
 {
-	if (fn == NULL || check_opts(opts) != XCHAN_OK)
+	xchan_go_opts o;
+	if (fn == NULL)
 		return XCHAN_EINVAL;
+	int32_t err = read_opts(&o, opts_in);
+	if (err != XCHAN_OK)
+		return err;
 	if (xchan__exec_shut_down())
 		return XCHAN_ESHUTDOWN;
 	xchan__task *t;
-	int32_t err = xchan__task_new(&t, opts ? opts->name : NULL,
-	    opts ? (size_t)opts->stack_size : 0, go_body);
+	err = xchan__task_new(&t, o.name,
+	    o.stack_size > SIZE_MAX ? SIZE_MAX : (size_t)o.stack_size, go_body);
 	if (err != XCHAN_OK)
 		return err;
 	xchan_chan *ch;
@@ -170,16 +181,20 @@ job_run(void *p)
 
 static int32_t
 spawn_job(xchan_chan **out, xchan_go_fn fn, void *arg,
-    const xchan_go_opts *opts, uint32_t workload, const char *kind)
+    const xchan_go_opts *opts_in, uint32_t workload, const char *kind)
 {
-	if (fn == NULL || check_opts(opts) != XCHAN_OK)
+	xchan_go_opts o;
+	if (fn == NULL)
 		return XCHAN_EINVAL;
+	int32_t err = read_opts(&o, opts_in);
+	if (err != XCHAN_OK)
+		return err;
 	xchan_executor *ex;
-	int32_t err = xchan_executor_for(&ex, workload);
+	err = xchan_executor_for(&ex, workload);
 	if (err != XCHAN_OK)
 		return err;
 	char dflt[40];
-	const char *name = opts && opts->name ? opts->name : NULL;
+	const char *name = o.name;
 	if (name == NULL) {
 		snprintf(dflt, sizeof(dflt), "%s-%llu", kind,
 		    (unsigned long long)atomic_fetch_add(&g_thread_ids, 1));

@@ -25,6 +25,7 @@
 #include "exec.h"
 #include "gosched.h"
 #include "lock.h"
+#include "log.h"
 #include "platform/platform.h"
 
 #define DEFAULT_THRESHOLD_MS 100
@@ -140,9 +141,9 @@ static void
 default_hook(void *user, const char *name, int64_t held_ms)
 {
 	(void)user;
-	fprintf(stderr,
-	    "xchan: go-checking: task %s has held its dispatch thread for %lld ms "
-	    "without parking (blocking call in a go task?)\n",
+	xchan__log(XCHAN_LOG_WARN,
+	    "go-checking: task %s has held its dispatch thread for %lld ms "
+	    "without parking (blocking call in a go task?)",
 	    name, (long long)held_ms);
 }
 
@@ -188,6 +189,8 @@ watchdog_main(void *arg)
 		int64_t period = th > 0 ? th / 4 : 100000000LL;
 		if (period < 1000000)
 			period = 1000000;
+		if (period > 1000000000LL)
+			period = 1000000000LL;
 		if (th > 0)
 			scan(th);
 		xchan__futex_wait(&g.kick, k, xchan__clock_ns() + period);
@@ -205,7 +208,11 @@ xchan_set_go_checking(int64_t threshold_ms, xchan_go_check_hook hook,
 	g.env_read = 1; /* an explicit call wins over the environment */
 	g.hook = hook;
 	g.user = user;
-	g.threshold_ns = threshold_ms > 0 ? threshold_ms * 1000000 : 0;
+	/* Saturate: a huge threshold must not wrap to a tiny one. */
+	g.threshold_ns = threshold_ms <= 0 ? 0
+	                 : threshold_ms > INT64_MAX / 1000000
+	                     ? INT64_MAX
+	                     : threshold_ms * 1000000;
 	if (threshold_ms > 0 && g.watchdog == NULL && !atomic_load(&g.stop))
 		err = xchan__thread_start(&g.watchdog, watchdog_main, NULL,
 		    "xchan-gocheck");

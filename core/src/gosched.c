@@ -28,6 +28,7 @@
 
 #include "common.h"
 #include "exec.h"
+#include "log.h"
 
 typedef struct sched_thread {
 	xchan__coro main; /* the thread's own context */
@@ -206,9 +207,9 @@ task_slice(void *arg)
 			if (t->fail != NULL)
 				t->fail(t, err);
 			else
-				fprintf(stderr,
-				    "xchan: task %s could not start: %s\n",
-				    t->name, xchan_err_name(err));
+				xchan__log(XCHAN_LOG_ERROR,
+				    "task %s could not start: %s", t->name,
+				    xchan_err_name(err));
 			xchan__task_free(t);
 			return;
 		}
@@ -229,9 +230,9 @@ task_slice(void *arg)
 			xchan__gocheck_leave();
 		th->current = NULL;
 		if (XCHAN_UNLIKELY(xchan__coro_overflowed(&t->coro))) {
-			fprintf(stderr,
-			    "xchan: go task %s overflowed its %zu KiB stack "
-			    "(raise xchan_go_opts.stack_size)\n",
+			xchan__log(XCHAN_LOG_ERROR,
+			    "go task %s overflowed its %zu KiB stack "
+			    "(raise xchan_go_opts.stack_size)",
 			    t->name,
 			    (t->coro.map_size - xchan__page_size()) / 1024);
 			abort();
@@ -327,8 +328,8 @@ xchan__task_wake(xchan__task *t)
 		 * allocated (its stack may hold anything); count it lost. */
 		static _Atomic uint64_t lost;
 		if (atomic_fetch_add(&lost, 1) == 0)
-			fprintf(stderr,
-			    "xchan: task %s woken after shutdown; it will not run\n",
+			xchan__log(XCHAN_LOG_ERROR,
+			    "task %s woken after shutdown; it will not run",
 			    t->name);
 	}
 }

@@ -32,7 +32,8 @@ xchan_timeout_at(xchan_chan **out, xchan_deadline deadline)
 	if (err != XCHAN_OK)
 		return err;
 	xchan__timer *t = (xchan__timer *)((char *)ch + sizeof(xchan_chan));
-	t->deadline = deadline;
+	/* XCHAN_DEADLINE_NEVER (any negative deadline): never fires. */
+	t->deadline = deadline < 0 ? INT64_MAX : deadline;
 	t->fire = timeout_fire;
 	t->fire_at_shutdown = 1;
 	ch->timeout = t;
@@ -51,7 +52,21 @@ xchan_timeout_at(xchan_chan **out, xchan_deadline deadline)
 int32_t
 xchan_timeout(xchan_chan **out, int64_t ms)
 {
-	return xchan_timeout_at(out, xchan_now() + (ms > 0 ? ms * 1000000 : 0));
+	if (ms < 0)
+		ms = 0;
+	/* Saturating: a huge duration is "never", not a wrap into the past. */
+	xchan_deadline d = xchan_deadline_in_ms(ms);
+	return xchan_timeout_at(out, d == XCHAN_DEADLINE_NEVER ? INT64_MAX : d);
+}
+
+/* now + ns, saturating to XCHAN_DEADLINE_NEVER when it would overflow. */
+static xchan_deadline
+deadline_after(int64_t ns)
+{
+	int64_t now = xchan__clock_ns();
+	if (ns > INT64_MAX - now)
+		return XCHAN_DEADLINE_NEVER;
+	return now + ns;
 }
 
 /* ---- the clock (public helpers) ------------------------------------------ */
@@ -67,13 +82,13 @@ xchan_deadline_in_ns(int64_t ns)
 {
 	if (ns < 0)
 		return XCHAN_DEADLINE_NEVER;
-	return xchan__clock_ns() + ns;
+	return deadline_after(ns);
 }
 
 xchan_deadline
 xchan_deadline_in_ms(int64_t ms)
 {
-	if (ms < 0)
+	if (ms < 0 || ms > INT64_MAX / 1000000)
 		return XCHAN_DEADLINE_NEVER;
-	return xchan__clock_ns() + ms * 1000000;
+	return deadline_after(ms * 1000000);
 }

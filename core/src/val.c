@@ -1,25 +1,44 @@
 /*
- * val.c — tagged values: constructors, accessors, reference counting, the
- * host runtime table.
+ * val.c — tagged values: constructors, accessors, reference counting.
  *
- * Concurrency: payload reference counts are atomic (acq_rel on the final
- * decrement so the destroying thread sees every write made through other
- * references).  The runtime table is append-only: a slot is filled under
- * g_rt_lock and published by a release store of g_rt_count; readers use an
- * acquire load and never see a half-filled slot.
+ * Design notes
+ *  - A value is 16 bytes: kind, aux (a HOST value's runtime id, else 0) and
+ *    a payload word.  The reference kinds point at core-allocated records
+ *    whose reference counts are atomic (relaxed increments: the caller
+ *    already holds a reference; acq_rel on the final decrement so the
+ *    destroying thread sees every write made through other references).
+ *  - The core owns the reference count of host values too: a HOST value
+ *    points at a `host_rec` {refs, runtime record, obj}.  Copying a value
+ *    (xchan_val_retain) never calls the host, so it is safe under any lock
+ *    and on any thread; the runtime's release hook runs exactly once, when
+ *    the last copy is released, through xchan__rt_release_obj (runtime.c:
+ *    never under a lock, never into an unregistered runtime).
+ *  - STRING/BYTES made with xchan_val_string_host/_bytes_host are ordinary
+ *    blobs that also hold a host object and a reference to its runtime's
+ *    record; the object goes back to its runtime when the blob dies.
+ *  - No locks in this file.
  */
 #include <string.h>
 
 #include "chan.h"
-#include "lock.h"
+#include "runtime.h"
 #include "val.h"
 
 typedef struct blob {
 	_Atomic uint32_t refs;
 	uint32_t pad;
 	size_t len;
+	xchan__rt *rt; /* with a host object: its runtime (a reference) */
+	void *obj;     /* the host object, or NULL */
 	char data[];
 } blob;
+
+typedef struct host_rec {
+	_Atomic uint32_t refs;
+	uint32_t pad;
+	xchan__rt *rt; /* a reference to the runtime's record */
+	void *obj;
+} host_rec;
 
 typedef struct box {
 	_Atomic uint32_t refs;
@@ -34,17 +53,6 @@ typedef struct array {
 	size_t n;
 	xchan_val items[];
 } array;
-
-#define MAX_RUNTIMES 64
-typedef struct runtime_slot {
-	void (*retain)(void *, void *);
-	void (*release)(void *, void *);
-	void *user;
-	char name[32];
-} runtime_slot;
-static runtime_slot g_rt[MAX_RUNTIMES + 1]; /* ids start at 1 */
-static _Atomic uint32_t g_rt_count;
-static xchan__lock g_rt_lock;
 
 static inline void *
 val_ptr(xchan_val v)
@@ -139,6 +147,8 @@ blob_new(xchan_val *out, uint32_t kind, const void *data, size_t len)
 		return XCHAN_ENOMEM;
 	atomic_init(&b->refs, 1);
 	b->len = len;
+	b->rt = NULL;
+	b->obj = NULL;
 	if (len)
 		memcpy(b->data, data, len);
 	b->data[len] = 0;
@@ -226,40 +236,7 @@ fail:
 	return err;
 }
 
-int32_t
-xchan_runtime_register(uint32_t *out_id, const xchan_runtime *rt)
-{
-	if (out_id == NULL || rt == NULL || rt->size < sizeof(xchan_runtime) ||
-	    rt->retain == NULL || rt->release == NULL)
-		return XCHAN_EINVAL;
-	xchan__lock_acquire(&g_rt_lock);
-	uint32_t n = atomic_load_explicit(&g_rt_count, memory_order_relaxed);
-	if (n >= MAX_RUNTIMES) {
-		xchan__lock_release(&g_rt_lock);
-		return XCHAN_ELIMIT;
-	}
-	runtime_slot *s = &g_rt[n + 1];
-	s->retain = rt->retain;
-	s->release = rt->release;
-	s->user = rt->user;
-	if (rt->name) {
-		strncpy(s->name, rt->name, sizeof(s->name) - 1);
-	}
-	/* Publishes the filled slot to lock-free readers. */
-	atomic_store_explicit(&g_rt_count, n + 1, memory_order_release);
-	xchan__lock_release(&g_rt_lock);
-	*out_id = n + 1;
-	return XCHAN_OK;
-}
-
-static const runtime_slot *
-runtime_get(uint32_t id)
-{
-	if (id == 0 ||
-	    id > atomic_load_explicit(&g_rt_count, memory_order_acquire))
-		return NULL;
-	return &g_rt[id];
-}
+/* ---- host values ---------------------------------------------------------- */
 
 int32_t
 xchan_val_host(xchan_val *out, uint32_t runtime_id, void *obj)
@@ -267,21 +244,80 @@ xchan_val_host(xchan_val *out, uint32_t runtime_id, void *obj)
 	if (out == NULL || obj == NULL)
 		return XCHAN_EINVAL;
 	*out = xchan_val_nil();
-	if (runtime_get(runtime_id) == NULL)
+	if (xchan__forked())
+		return XCHAN_EFORK; /* the runtime table's lock may be stale */
+	xchan__rt *rt = xchan__rt_get(runtime_id);
+	if (rt == NULL)
 		return XCHAN_ERUNTIME;
-	xchan_val v = {XCHAN_HOST, runtime_id, (uint64_t)(uintptr_t)obj};
+	host_rec *h = xchan__alloc(sizeof(*h));
+	if (h == NULL) {
+		/* The caller keeps its reference to obj. */
+		xchan__rt_unget(rt);
+		return XCHAN_ENOMEM;
+	}
+	atomic_init(&h->refs, 1);
+	h->pad = 0;
+	h->rt = rt;
+	h->obj = obj;
+	xchan_val v = {XCHAN_HOST, runtime_id, (uint64_t)(uintptr_t)h};
 	*out = v;
 	return XCHAN_OK;
 }
 
+static int32_t
+blob_host(xchan_val *out, uint32_t kind, const void *data, size_t len,
+    uint32_t runtime_id, void *obj)
+{
+	if (out != NULL)
+		*out = xchan_val_nil();
+	if (obj == NULL)
+		return XCHAN_EINVAL;
+	if (xchan__forked())
+		return XCHAN_EFORK; /* obj stays the caller's, as for ERUNTIME */
+	xchan__rt *rt = xchan__rt_get(runtime_id);
+	if (rt == NULL)
+		return XCHAN_ERUNTIME; /* no runtime to give obj back to */
+	int32_t err;
+	if (kind == XCHAN_STRING && data != NULL &&
+	    !utf8_valid((const unsigned char *)data, len))
+		err = XCHAN_EINVAL;
+	else
+		err = blob_new(out, kind, data, len);
+	if (err != XCHAN_OK) {
+		/* Takes obj over even on error (the header says so). */
+		xchan__rt_release_obj(rt, obj);
+		return err;
+	}
+	blob *b = val_ptr(*out);
+	b->rt = rt;
+	b->obj = obj;
+	return XCHAN_OK;
+}
+
+int32_t
+xchan_val_string_host(xchan_val *out, const char *utf8, size_t len,
+    uint32_t runtime_id, void *obj)
+{
+	return blob_host(out, XCHAN_STRING, utf8, len, runtime_id, obj);
+}
+
+int32_t
+xchan_val_bytes_host(xchan_val *out, const void *data, size_t len,
+    uint32_t runtime_id, void *obj)
+{
+	return blob_host(out, XCHAN_BYTES, data, len, runtime_id, obj);
+}
+
+/* ---- reference counting ----------------------------------------------------- */
+
 xchan_val
 xchan_val_retain(xchan_val v)
 {
+	/* Relaxed: taking a new reference needs no ordering, the caller
+	 * already holds one.  Never calls the host. */
 	switch (v.kind) {
 	case XCHAN_STRING:
 	case XCHAN_BYTES:
-		/* Relaxed: taking a new reference needs no ordering, the
-		 * caller already holds one. */
 		atomic_fetch_add_explicit(&((blob *)val_ptr(v))->refs, 1,
 		    memory_order_relaxed);
 		break;
@@ -296,12 +332,10 @@ xchan_val_retain(xchan_val v)
 	case XCHAN_CHAN:
 		xchan_chan_retain(val_ptr(v));
 		break;
-	case XCHAN_HOST: {
-		const runtime_slot *rt = runtime_get(v.aux);
-		if (rt)
-			rt->retain(rt->user, val_ptr(v));
+	case XCHAN_HOST:
+		atomic_fetch_add_explicit(&((host_rec *)val_ptr(v))->refs, 1,
+		    memory_order_relaxed);
 		break;
-	}
 	default:
 		break;
 	}
@@ -316,8 +350,13 @@ xchan_val_release(xchan_val v)
 	case XCHAN_BYTES: {
 		blob *b = val_ptr(v);
 		if (atomic_fetch_sub_explicit(&b->refs, 1,
-		        memory_order_acq_rel) == 1)
+		        memory_order_acq_rel) == 1) {
+			xchan__rt *rt = b->rt;
+			void *obj = b->obj;
 			xchan__free(b, sizeof(blob) + b->len + 1);
+			if (rt != NULL)
+				xchan__rt_release_obj(rt, obj);
+		}
 		break;
 	}
 	case XCHAN_BOX: {
@@ -344,9 +383,14 @@ xchan_val_release(xchan_val v)
 		xchan_chan_release(val_ptr(v));
 		break;
 	case XCHAN_HOST: {
-		const runtime_slot *rt = runtime_get(v.aux);
-		if (rt)
-			rt->release(rt->user, val_ptr(v));
+		host_rec *h = val_ptr(v);
+		if (atomic_fetch_sub_explicit(&h->refs, 1,
+		        memory_order_acq_rel) == 1) {
+			xchan__rt *rt = h->rt;
+			void *obj = h->obj;
+			xchan__free(h, sizeof(*h));
+			xchan__rt_release_obj(rt, obj);
+		}
 		break;
 	}
 	default:
@@ -447,13 +491,39 @@ xchan_get_array(xchan_val v, const xchan_val **items, size_t *n)
 	return XCHAN_OK;
 }
 
+/* The runtime and object a value carries, or false if it carries none. */
+static bool
+host_of(xchan_val v, xchan__rt **rt, void **obj)
+{
+	if (v.kind == XCHAN_HOST) {
+		const host_rec *h = val_ptr(v);
+		*rt = h->rt;
+		*obj = h->obj;
+		return true;
+	}
+	if (v.kind == XCHAN_STRING || v.kind == XCHAN_BYTES) {
+		const blob *b = val_ptr(v);
+		*rt = b->rt;
+		*obj = b->obj;
+		return b->rt != NULL;
+	}
+	return false;
+}
+
 int32_t
 xchan_get_host(xchan_val v, uint32_t runtime_id, void **out)
 {
-	GET_CHECK(v, XCHAN_HOST, out);
-	if (v.aux != runtime_id)
+	if (out == NULL)
+		return XCHAN_EINVAL;
+	xchan__rt *rt;
+	void *obj;
+	if (!host_of(v, &rt, &obj))
+		return XCHAN_ETYPE;
+	/* Another runtime's object, or one whose runtime is gone, is never
+	 * handed out: the caller could not use it safely. */
+	if (xchan__rt_id(rt) != runtime_id || !xchan__rt_alive(rt))
 		return XCHAN_ERUNTIME;
-	*out = val_ptr(v);
+	*out = obj;
 	return XCHAN_OK;
 }
 
@@ -477,6 +547,10 @@ xchan_val_equal(xchan_val a, xchan_val b)
 			if (!xchan_val_equal(x->items[i], y->items[i]))
 				return 0;
 		return 1;
+	}
+	case XCHAN_HOST: {
+		const host_rec *x = val_ptr(a), *y = val_ptr(b);
+		return x->rt == y->rt && x->obj == y->obj;
 	}
 	case XCHAN_DOUBLE: {
 		double x, y;

@@ -14,11 +14,12 @@ xchan__val_is_ref(xchan_val v)
 	return v.kind >= XCHAN_STRING && v.kind <= XCHAN_ARRAY;
 }
 
-/* True for a kind xchan knows (puts check it). */
+/* True for a well-formed value: a kind xchan knows, and `aux` zero unless
+ * the kind is HOST (puts, offers, alts and arrays check it). */
 static inline bool
 xchan__val_kind_valid(xchan_val v)
 {
-	return v.kind <= XCHAN_ARRAY;
+	return v.kind <= XCHAN_ARRAY && (v.aux == 0 || v.kind == XCHAN_HOST);
 }
 
 /* Releases n values (after locks are dropped). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "log.h"
 #include "val.h"
 
 struct xchan_xform {
@@ -32,6 +33,7 @@ xchan__outs_init(xchan__outs *o)
 	o->n = 0;
 	o->cap = sizeof(o->inline_v) / sizeof(o->inline_v[0]);
 	o->failed = 0;
+	o->oom_dropped = 0;
 	o->error = xchan_val_nil();
 }
 
@@ -58,6 +60,10 @@ xchan__outs_push(xchan__outs *o, xchan_val v)
 void
 xchan__outs_free(xchan__outs *o)
 {
+	if (XCHAN_UNLIKELY(o->oom_dropped))
+		xchan__log(XCHAN_LOG_ERROR,
+		    "out of memory: %u transform outputs dropped",
+		    o->oom_dropped);
 	xchan__vals_release(o->v, o->n);
 	if (o->v != o->inline_v)
 		xchan__free(o->v, o->cap * sizeof(xchan_val));
@@ -141,17 +147,19 @@ xchan__xform_finish(xchan_xform *xf, xchan__outs *o)
 int32_t
 xchan_xform_new(xchan_xform **out, const xchan_xform_vtbl *vt, void *state)
 {
-	if (out == NULL || vt == NULL || vt->size < sizeof(xchan_xform_vtbl) ||
-	    vt->step == NULL)
+	xchan_xform_vtbl v;
+	if (out == NULL || vt == NULL ||
+	    !xchan__struct_in(&v, sizeof(v), vt, XCHAN__XFORM_VTBL_V1_SIZE) ||
+	    v.step == NULL)
 		return XCHAN_EINVAL;
 	*out = NULL;
 	xchan_xform *xf = xchan__alloc(sizeof(*xf));
 	if (xf == NULL) {
-		if (vt->destroy)
-			vt->destroy(state);
+		if (v.destroy)
+			v.destroy(state);
 		return XCHAN_ENOMEM;
 	}
-	xf->vt = *vt;
+	xf->vt = v;
 	xf->state = state;
 	*out = xf;
 	return XCHAN_OK;

@@ -17,7 +17,9 @@ parentPort.on('message', async ({ id, url, fn, args }) => {
       mod = await import(url);
       modules.set(url, mod);
     }
-    const f = fn === 'default' ? (typeof mod.default === 'function' ? mod.default : mod) : (mod[fn] ?? (mod.default && mod.default[fn]));
+    // ESM exports, or a CommonJS module's exports (import() puts them on .default).
+    let f = mod[fn];
+    if (typeof f !== 'function' && mod.default && typeof mod.default === 'object') f = mod.default[fn];
     if (typeof f !== 'function') throw new TypeError(`${url} exports no function "${fn}"`);
     const value = await f(...args.map(revive));
     recent.push(value);

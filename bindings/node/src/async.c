@@ -12,10 +12,11 @@
  * its promise.  (Until the core's notify mode is on main, the same record is
  * completed by a plain callback that stores the result before pushing.)
  *
- * Abandoning (an AbortSignal): xchan_op_cancel_ex either cancels (the
- * promise rejects with ECANCELED, a put's value is released, nothing was
- * transferred) or hands over the result that had already completed, which
- * then settles the promise: a value taken is never swallowed.
+ * Abandoning (an AbortSignal): xchan_op_cancel either cancels (the promise
+ * rejects with ECANCELED, a put's value is released, nothing was
+ * transferred) or the operation had completed and its result settles the
+ * promise: a value taken is never swallowed (see js_cancel_op for why not
+ * xchan_op_cancel_ex).
  *
  * Record lifetime: refs = 1 for the JS side (dropped when settled, or at
  * teardown) + 1 for the core side (dropped by the drain after the notifier
@@ -98,7 +99,7 @@ op_new(xenv *e, int kind)
 	atomic_init(&r->done, 0);
 	r->e = e;
 	r->kind = kind;
-	r->notify = XN_HAVE(xchan_op_collect) && XN_HAVE(xchan_op_cancel_ex);
+	r->notify = XN_HAVE(xchan_op_collect);
 	r->result.index = -1;
 	xenv_retain(e);
 	return r;
@@ -271,8 +272,9 @@ xn_drain_ops(xenv *e)
 	}
 }
 
-/* Cancels every pending op of a dying env.  A result already completed is
- * released: its promise dies with the env. */
+/* Cancels every pending op of a dying env: each notifier (or callback) then
+ * runs once, now or when its completion is delivered, and the teardown's
+ * drain (or op_release, once the env is gone) releases what it carried. */
 void
 xn_cancel_all_ops(xenv *e)
 {
@@ -280,20 +282,8 @@ xn_cancel_all_ops(xenv *e)
 		xn_op *r = e->ops_head;
 		live_unlink(e, r);
 		r->settled = true;
-		if (r->notify) {
-			xchan_result res = {0};
-			if (xchan_op_cancel_ex(r->op, &res) == XCHAN_OK) {
-				xchan_val_release(res.val);
-				if (res.err == XCHAN_ECANCELED)
-					op_release(r); /* no notifier */
-			}
-		} else {
-			/* The callback runs now (canceled) or has completed;
-			 * either way it pushes the record, which the
-			 * teardown's drain releases. */
-			xchan_op_cancel(r->op);
-		}
-		op_release(r);
+		xchan_op_cancel(r->op);
+		op_release(r); /* the JS side */
 	}
 	e->pending = 0;
 }
@@ -380,9 +370,7 @@ op_pending(napi_env env, xn_op *r, napi_value promise, napi_value holder)
 static uint32_t
 notify_flag(void)
 {
-	return XN_HAVE(xchan_op_collect) && XN_HAVE(xchan_op_cancel_ex)
-	    ? XCHAN_ASYNC_NOTIFY
-	    : 0;
+	return XN_HAVE(xchan_op_collect) ? XCHAN_ASYNC_NOTIFY : 0;
 }
 
 /* Starts alts_async for r (clauses in r), returning the promise. */
@@ -628,8 +616,16 @@ js_alts(napi_env env, napi_callback_info info)
 }
 
 /* cancelOp(holder.op): abandons a pending op (AbortSignal).  Returns true
- * if it was canceled (nothing transferred), false if it had completed (its
- * promise gets the result). */
+ * if it was canceled (nothing transferred: the promise rejects with
+ * ECANCELED, a put's value is released), false if it had completed (its
+ * promise settles with that result at the next drain: no value is lost).
+ *
+ * This uses xchan_op_cancel, not xchan_op_cancel_ex: with cancel_ex, when the
+ * operation had already completed, the caller cannot tell whether the
+ * notifier has started (and will push this record) or was suppressed, so it
+ * could neither free the record nor leave it; with xchan_op_cancel the
+ * notifier runs exactly once in both outcomes (on this thread, before the
+ * call returns, when the cancel wins). */
 static napi_value
 js_cancel_op(napi_env env, napi_callback_info info)
 {
@@ -643,26 +639,14 @@ js_cancel_op(napi_env env, napi_callback_info info)
 	}
 	xn_op *r = data;
 	bool canceled = false;
-	if (!r->settled && r->op != NULL) {
-		if (r->notify) {
-			xchan_result res = {0};
-			if (xchan_op_cancel_ex(r->op, &res) == XCHAN_OK) {
-				canceled = res.err == XCHAN_ECANCELED;
-				if (canceled) {
-					/* The notifier never runs. */
-					op_release(r);
-				}
-				op_settle(r, res);
-			}
-		} else if (xchan_op_cancel(r->op) == XCHAN_OK) {
-			/* The callback ran on this thread with ECANCELED and
-			 * pushed r: settle now; the drain drops the core
-			 * side. */
-			canceled = true;
-			xchan_result res;
-			op_take_result(r, &res);
+	if (!r->settled && r->op != NULL &&
+	    xchan_op_cancel(r->op) == XCHAN_OK) {
+		/* The notifier ran here and pushed r: settle now; the drain
+		 * drops the core side. */
+		xchan_result res;
+		canceled = true;
+		if (op_take_result(r, &res))
 			op_settle(r, res);
-		}
 	}
 	napi_get_boolean(env, canceled, &ret);
 	return ret;

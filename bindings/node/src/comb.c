@@ -415,7 +415,8 @@ js_into(napi_env env, napi_callback_info info)
 		}
 	}
 	xchan_chan *out = NULL;
-	return chan_or_throw(env, xchan_into(&out, src->ch, init), out);
+	int32_t rc = xchan_into(&out, src->ch, init);
+	return chan_or_throw(env, rc, out);
 }
 
 /* ontoChan(ch, values[], close) -> done */

@@ -149,3 +149,38 @@ test('round trips main <-> worker through two channels', async () => {
   assert.equal(await res.take(), undefined);
   await exited(w);
 });
+
+test('abort storm against a producing worker: every value received exactly once', async () => {
+  const ch = new Chan(8);
+  const N = 20000;
+  const w = worker(`
+    const ch = Chan.from(data.ch);
+    for (let i = 0; i < ${N}; i++) ch.putSync(i);
+    ch.close();
+  `, { ch });
+  const seen = new Uint8Array(N);
+  let received = 0;
+  let aborted = 0;
+  for (;;) {
+    const ac = new AbortController();
+    const p = ch.take({ signal: ac.signal });
+    if (received % 3 === 0) ac.abort();
+    else if (received % 3 === 1) queueMicrotask(() => ac.abort());
+    else setImmediate(() => ac.abort());
+    let v;
+    try {
+      v = await p;
+    } catch (e) {
+      assert.equal(e.code, 'ECANCELED');
+      aborted++;
+      continue;
+    }
+    if (v === undefined) break;
+    assert.equal(seen[v], 0, `value ${v} received twice`);
+    seen[v] = 1;
+    received++;
+  }
+  await exited(w);
+  assert.equal(received, N, `received ${received} of ${N} (${aborted} aborts)`);
+  assert.ok(aborted > 0);
+});

@@ -5,7 +5,6 @@ import pytest
 
 import xchan
 from xchan import Chan
-from conftest import requires_core
 
 
 def test_fixed_buffer_put_take_order():

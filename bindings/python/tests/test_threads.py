@@ -114,3 +114,17 @@ def test_thread_bad_argument():
         xchan.thread(42)
     with pytest.raises(TypeError):
         xchan.thread()
+
+
+def test_core_threads_keep_one_python_thread_state():
+    # The core's threads get a Python thread state for their whole life
+    # (thread_start hook), so thread-local data survives between tasks
+    # run on the same worker.
+    local = threading.local()
+
+    def task():
+        seen = getattr(local, "mark", None)
+        local.mark = threading.get_ident()
+        return seen == threading.get_ident()
+    results = [xchan.thread(task).take() for _ in range(50)]
+    assert any(results)

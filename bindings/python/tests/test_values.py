@@ -6,7 +6,6 @@ import pytest
 
 import xchan
 from xchan import Chan
-from conftest import requires_core
 
 
 def roundtrip(v):
@@ -26,7 +25,6 @@ def test_objects_come_back_identical():
         assert roundtrip(v) is v
 
 
-@requires_core("xchan_val_string_host", "xchan_val_bytes_host")
 def test_str_and_bytes_identity():
     s = "héllo wörld" * 3
     b = b"\x00\x01bytes"

@@ -2,7 +2,6 @@
 import sys
 import threading
 
-import pytest
 
 import xchan
 from xchan import Chan, xf

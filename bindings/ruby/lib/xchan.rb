@@ -14,7 +14,8 @@
 #   Xchan::Native.io_thread("./libsensor.so", "stream", "v(ci)", ch, 100)
 #
 # Blocking calls release the GVL while they wait; other Ruby threads run, and
-# Thread#raise / Thread#kill / Ctrl-C interrupt the wait (within 50 ms).
+# Thread#raise / Thread#kill / Ctrl-C interrupt the wait at once (through
+# the wait's cancel token), nothing transferred.
 require "xchan/Raw"
 
 module Xchan
@@ -101,6 +102,20 @@ module Xchan
       end
     end
     [value, raw[index][1]]
+  end
+
+  # Chan#info's snapshot (generated): buf_kind, capacity, count, closed,
+  # pending_puts, pending_takes, max_pending, id.
+  class Raw::ChanInfo
+    FIELDS = %i[buf_kind capacity count closed pending_puts pending_takes max_pending id].freeze
+
+    def to_h
+      FIELDS.to_h { |f| [f, public_send(f)] }
+    end
+
+    def inspect
+      "#<Xchan::ChanInfo #{to_h}>"
+    end
   end
 
   # Channels are the generated proxy class; these methods give it Ruby's

@@ -145,9 +145,13 @@ class TestChannels < Minitest::Test
     taker = Thread.new { ready << true; ch.take }
     taker.report_on_exception = false
     ready.pop
-    Xchan.timeout(0.1).take # let the taker enter the wait
-    taker.raise(Stop)
-    assert_raises(Stop) { taker.join(5) }
+    wait_until(ch, pending_takes: 1) # the taker waits in the core
+    t = elapsed do
+      taker.raise(Stop)
+      assert_raises(Stop) { taker.join(5) }
+    end
+    assert_operator t, :<, 1, "the interrupt fired the wait's cancel token"
+    assert_equal 0, ch.info.pending_takes
     assert_nil ch.offer(1), "no taker is left waiting"
   end
 
@@ -157,10 +161,60 @@ class TestChannels < Minitest::Test
     putter = Thread.new { ready << true; ch.put("never taken") }
     putter.report_on_exception = false
     ready.pop
-    Xchan.timeout(0.1).take
+    wait_until(ch, pending_puts: 1)
     putter.raise(Stop)
     assert_raises(Stop) { putter.join(5) }
     assert_nil ch.poll, "an interrupted put transferred nothing"
+  end
+
+  # Waits (polling the channel's state, never sleeping blind) until
+  # info matches.
+  def wait_until(ch, within: 5, **fields)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + within
+    until fields.all? { |k, v| ch.info.public_send(k) == v }
+      flunk "#{ch.inspect} never reached #{fields}" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      Thread.pass
+    end
+  end
+
+  # Thread#wakeup runs the unblocking function without an exception: the
+  # wait resumes and still gets its value.
+  def test_a_spurious_wakeup_resumes_the_wait
+    ch = Xchan::Chan.new
+    taker = Thread.new { ch.take(timeout: 10) }
+    wait_until(ch, pending_takes: 1)
+    3.times { taker.wakeup; Thread.pass }
+    wait_until(ch, pending_takes: 1)
+    ch.put(:still_waiting)
+    assert_equal "still_waiting", taker.value
+  end
+
+  def test_thread_kill_ends_a_blocked_take
+    ch = Xchan::Chan.new
+    taker = Thread.new { ch.take }
+    wait_until(ch, pending_takes: 1)
+    taker.kill
+    assert taker.join(5)
+    wait_until(ch, pending_takes: 0)
+  end
+
+  def test_blocked_putters_are_served_in_arrival_order
+    ch = Xchan::Chan.new
+    first = Thread.new { ch.put(:first) }
+    wait_until(ch, pending_puts: 1)
+    second = Thread.new { ch.put(:second) }
+    wait_until(ch, pending_puts: 2)
+    assert_equal %w[first second], [ch.take, ch.take]
+    assert [first, second].all? { |t| t.join(5) && t.value }
+  end
+
+  def test_info_snapshot
+    ch = Xchan::Chan.new(3, buffer: :sliding)
+    ch.put(1)
+    h = ch.info.to_h
+    assert_equal({ buf_kind: Xchan::Raw::BUF_SLIDING, capacity: 3, count: 1, closed: 0,
+                   pending_puts: 0, pending_takes: 0 }, h.slice(:buf_kind, :capacity, :count, :closed, :pending_puts, :pending_takes))
+    assert_equal ch.id, h[:id]
   end
 
   def test_many_ruby_threads_share_a_channel

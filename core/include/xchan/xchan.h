@@ -58,7 +58,7 @@ extern "C" {
  * Versions.  CMake reads these lines; keep their shape.
  * ------------------------------------------------------------------------- */
 #define XCHAN_VERSION_MAJOR 0
-#define XCHAN_VERSION_MINOR 1
+#define XCHAN_VERSION_MINOR 2
 #define XCHAN_VERSION_PATCH 0
 #define XCHAN_VERSION_NUMBER                                                   \
 	(XCHAN_VERSION_MAJOR * 10000 + XCHAN_VERSION_MINOR * 100 +             \
@@ -74,7 +74,7 @@ XCHAN_API const char *xchan_version_string(void);
 
 /* XCHAN_OK if a program built with header version `header_number` may use the
  * loaded library (same major, library minor >= header minor), else
- * XCHAN_EVERSION.  Bindings call it at load time with XCHAN_VERSION_NUMBER. */
+ * XCHAN_EVERSION (also for a negative number).  Bindings call it at load time with XCHAN_VERSION_NUMBER. */
 XCHAN_API int32_t xchan_check_version(int32_t header_number);
 
 /* ---------------------------------------------------------------------------
@@ -144,7 +144,8 @@ typedef struct xchan_init_params {
 	void (*thread_start)(void *user, const char *name);
 	void (*thread_exit)(void *user, const char *name);
 	void *thread_hook_user;
-	/* Stack size of the threads xchan starts; 0: the default (1 MiB). */
+	/* Stack size of the threads xchan starts; 0: the default (1 MiB).
+	 * Otherwise 64 KiB .. 1 GiB. */
 	uint64_t thread_stack_size;
 } xchan_init_params;
 
@@ -155,8 +156,20 @@ typedef struct xchan_init_params {
 /* Sets process-wide parameters.  The first call wins: it must come before any
  * other xchan call that allocates.  Returns XCHAN_ESTATE if xchan was already
  * initialised (by an earlier xchan_init or by first use), XCHAN_EINVAL if
- * `params` is NULL, its size is too small, or only one hook is set.
- * Thread-safety: any thread. */
+ * `params` is NULL, its size is below the first version's (32 bytes: up to
+ * alloc_user), only one hook is set, flags has an unknown bit, or
+ * thread_stack_size is out of range; XCHAN_EFORK in a forked child.
+ * Thread-safety: any thread, concurrently with other xchan_init calls and
+ * with first use: exactly one of them initialises, and its parameters are
+ * the ones in force (the others get XCHAN_ESTATE and change nothing).
+ *
+ * Fork: in a child process created by fork() after xchan was used, calls
+ * that need xchan's threads or shared state (channel operations, channel
+ * and timeout creation, go/thread/io_thread, executors, runtimes and new
+ * host values, xchan_shutdown) return XCHAN_EFORK; releasing a channel
+ * there leaks it.
+ * The atexit shutdown does nothing in such a child.  Values and
+ * everything else that needs no shared state keep working. */
 XCHAN_API int32_t xchan_init(const xchan_init_params *params);
 
 /* Diagnostics.  The library never prints by itself when a hook is set: every
@@ -200,7 +213,8 @@ XCHAN_API int64_t xchan_now(void);
 
 /* The deadline `ms` milliseconds from now.  ms < 0 gives
  * XCHAN_DEADLINE_NEVER; ms == 0 gives a deadline that has already passed
- * (which behaves like XCHAN_DEADLINE_POLL). */
+ * (which behaves like XCHAN_DEADLINE_POLL).  Saturating: a duration too
+ * large for the clock gives XCHAN_DEADLINE_NEVER, never a past deadline. */
 XCHAN_API xchan_deadline xchan_deadline_in_ms(int64_t ms);
 
 /* The same in nanoseconds. */
@@ -240,7 +254,8 @@ typedef enum xchan_kind {
 
 typedef struct xchan_val {
 	uint32_t kind; /* an xchan_kind */
-	uint32_t aux;  /* HOST: the runtime id; otherwise 0 */
+	uint32_t aux;  /* HOST: the runtime id; otherwise 0 (a non-zero aux on
+	                  another kind is malformed: XCHAN_EINVAL) */
 	uint64_t bits; /* the payload; read it through the accessors */
 } xchan_val;
 
@@ -284,32 +299,44 @@ typedef struct xchan_runtime {
 	uint32_t size; /* sizeof(xchan_runtime) */
 	uint32_t reserved;
 	const char *name; /* e.g. "cpython", "node", "jvm"; copied */
-	/* Adds a reference to `obj` (called by xchan_val_retain).  May run on
-	 * any thread. */
+	/* Not called since 0.2 (the core counts host values' references
+	 * itself; xchan_val_retain never calls the host) and may be NULL.
+	 * Kept so that the struct's layout stays that of 0.1. */
 	void (*retain)(void *user, void *obj);
-	/* Drops a reference to `obj`.  May run on any thread, including one
-	 * the runtime does not know; never under an xchan lock. */
+	/* Drops the reference the core held on `obj`: called exactly once per
+	 * xchan_val_host (or _string_host/_bytes_host) call, when the last
+	 * copy of that value is released, or when that call fails after
+	 * taking `obj` over.  May run on any thread, including one the
+	 * runtime does not know; never under an xchan lock; never after
+	 * xchan_runtime_unregister returned. */
 	void (*release)(void *user, void *obj);
 	void *user;
 } xchan_runtime;
 
-/* Registers a host runtime; `*out_id` receives its id (> 0).  At most 64
- * runtimes per process.  Errors: XCHAN_EINVAL (NULL, missing hooks or size
- * too small), XCHAN_ELIMIT (table full), XCHAN_ENOMEM. */
+/* Registers a host runtime; `*out_id` receives its id (> 0).  Ids are never
+ * reused; a process may register any number of runtimes over its life.
+ * Errors: XCHAN_EINVAL (NULL, no release hook, or size below the first
+ * version's), XCHAN_ENOMEM, XCHAN_ELIMIT (2^32 - 2 ids used up),
+ * XCHAN_EFORK. */
 XCHAN_API int32_t xchan_runtime_register(uint32_t *out_id,
     const xchan_runtime *rt);
 
 /* Unregisters runtime `id`.  From then on, host values of that runtime that
  * are still alive are never handed back to it: their release hook is not
  * called (the objects are deliberately leaked, since the runtime that could
- * free them is gone), and xchan_get_host for them gives XCHAN_ERUNTIME.
- * The id is never reused.  Errors: XCHAN_EINVAL (unknown id, or already
- * unregistered). */
+ * free them is gone; the leak is reported through the log hook), and
+ * xchan_get_host for them gives XCHAN_ERUNTIME.  Before returning it waits
+ * for release hooks of this runtime already running on other threads (so
+ * do not call it while holding a lock such a hook needs: release the GIL
+ * around it); a hook may unregister its own runtime.  The id is never
+ * reused.  Errors: XCHAN_EINVAL (unknown id, or already unregistered). */
 XCHAN_API int32_t xchan_runtime_unregister(uint32_t id);
 
-/* Wraps a host object; takes over the caller's reference to `obj`.
- * Errors: XCHAN_EINVAL (out or obj NULL), XCHAN_ERUNTIME (runtime id not
- * registered). */
+/* Wraps a host object; takes over the caller's reference to `obj` on
+ * success (on error the caller keeps it).  The core counts the value's
+ * copies itself and calls the runtime's release hook once, when the last
+ * copy is released.  Errors: XCHAN_EINVAL (out or obj NULL),
+ * XCHAN_ERUNTIME (runtime id not registered), XCHAN_ENOMEM. */
 XCHAN_API int32_t xchan_val_host(xchan_val *out, uint32_t runtime_id,
     void *obj);
 
@@ -318,14 +345,17 @@ XCHAN_API int32_t xchan_val_host(xchan_val *out, uint32_t runtime_id,
  * the runtime `runtime_id` gets `obj` itself back through xchan_get_host (so
  * a host string round-trips as the very same object).  Takes over the
  * caller's reference to `obj` (also on error, where it is released through
- * the runtime's hook).  Errors: as xchan_val_string, XCHAN_ERUNTIME. */
+ * the runtime's hook; except XCHAN_ERUNTIME, where there is no runtime to
+ * hand it to and the caller keeps it).  Errors: as xchan_val_string (and
+ * XCHAN_EINVAL for obj NULL), XCHAN_ERUNTIME. */
 XCHAN_API int32_t xchan_val_string_host(xchan_val *out, const char *utf8,
     size_t len, uint32_t runtime_id, void *obj);
 XCHAN_API int32_t xchan_val_bytes_host(xchan_val *out, const void *data,
     size_t len, uint32_t runtime_id, void *obj);
 
 /* Returns a copy of `v` holding a new reference (reference kinds), or `v`
- * itself (scalars).  Never fails. */
+ * itself (scalars).  Never fails and never calls the host (host values'
+ * references are counted by the core), so it is safe on any thread. */
 XCHAN_API xchan_val xchan_val_retain(xchan_val v);
 
 /* Drops the reference `v` holds; scalars and nil are ignored.  Safe from any
@@ -721,7 +751,16 @@ XCHAN_API int32_t xchan_take_ex(xchan_val *out, xchan_chan *ch,
  * (XCHAN_ETIMEDOUT, index -1).  Registrations of clauses that
  * did not complete are removed from their channels before the call returns
  * (or the callback runs).
+ *
+ * At most XCHAN_ALTS_MAX_CLAUSES (65,536) clauses per call; more is
+ * XCHAN_EINVAL, before anything is tried.
+ *
+ * An alts never pairs its own put clause with its own take clause on the
+ * same unbuffered channel: such a pair is not "ready" (a deliberate
+ * difference from core.async, where the value can be lost there; Go's
+ * select behaves the same way as xchan).
  * ------------------------------------------------------------------------- */
+#define XCHAN_ALTS_MAX_CLAUSES 65536u
 typedef enum xchan_alt_op {
 	XCHAN_ALT_TAKE = 1,
 	XCHAN_ALT_PUT = 2
@@ -743,7 +782,9 @@ typedef struct xchan_clause {
  * value stays the caller's).  Returns out->err, or XCHAN_EAGAIN /
  * XCHAN_ETIMEDOUT with index -1, or an argument error before anything is
  * tried: XCHAN_EINVAL (NULL, n == 0, bad op, NULL chan), XCHAN_ENIL (a put of
- * nil, ASYNC-255), XCHAN_ELIMIT (a channel's pending limit). */
+ * nil, ASYNC-255), XCHAN_ELIMIT (a channel's pending limit).  n above
+ * XCHAN_ALTS_MAX_CLAUSES is XCHAN_EINVAL.  A put of a malformed value
+ * (unknown kind, or non-zero aux on a non-host kind) is XCHAN_EINVAL. */
 XCHAN_API int32_t xchan_alts(xchan_result *out, const xchan_clause *clauses,
     size_t n, uint32_t flags, xchan_deadline deadline);
 
@@ -766,13 +807,15 @@ XCHAN_API void xchan_random_seed(uint64_t seed);
  * ------------------------------------------------------------------------- */
 
 /* A new unbuffered channel that closes `ms` milliseconds from now on the
- * monotonic clock (never earlier).  Each call returns a channel of its own
+ * monotonic clock (never earlier; a duration too large for the clock
+ * never closes it).  Each call returns a channel of its own
  * (core.async shares them within 10 ms; xchan never does).  Releasing the
  * last reference before it fires cancels its timer.  ms <= 0 closes it on
  * the timer thread's next pass.  Errors: XCHAN_EINVAL, XCHAN_ENOMEM. */
 XCHAN_API int32_t xchan_timeout(xchan_chan **out, int64_t ms);
 
-/* The same with an absolute deadline. */
+/* The same with an absolute deadline; XCHAN_DEADLINE_NEVER gives a channel
+ * that never closes by itself. */
 XCHAN_API int32_t xchan_timeout_at(xchan_chan **out, xchan_deadline deadline);
 
 /* ---------------------------------------------------------------------------
@@ -863,7 +906,8 @@ typedef struct xchan_go_opts {
 	uint32_t size; /* sizeof(xchan_go_opts) */
 	uint32_t reserved;
 	const char *name;    /* for reports; copied; NULL: "go-<id>" */
-	uint64_t stack_size; /* go only; 0: the default (64 KiB) */
+	uint64_t stack_size; /* go only; 0: the default (64 KiB); a size the
+	                        system cannot map fails the task (ENOMEM) */
 } xchan_go_opts;
 
 /* Starts fn(arg) as a go task: a stackful coroutine on the dispatch executor.
@@ -890,7 +934,8 @@ XCHAN_API int32_t xchan_io_thread(xchan_chan **out, xchan_go_fn fn, void *arg,
 XCHAN_API int32_t xchan_in_go(void);
 
 /* Task error hook: called with the failing task's name and error code, on
- * the task's thread.  NULL restores the default (a line on stderr). */
+ * the task's thread.  NULL restores the default (an error through the log
+ * hook). */
 typedef void (
     *xchan_task_error_hook)(void *user, const char *task_name, int32_t err);
 XCHAN_API void xchan_set_task_error_hook(xchan_task_error_hook hook,
@@ -899,8 +944,9 @@ XCHAN_API void xchan_set_task_error_hook(xchan_task_error_hook hook,
 /* go-checking.  When enabled (this call, or XCHAN_GO_CHECKING=1 or
  * =<threshold ms> in the environment), a watchdog reports every go task that
  * holds a dispatch worker longer than `threshold_ms` without parking, naming
- * the task, through `hook` (NULL: a line on stderr).  threshold_ms <= 0
- * disables it. */
+ * the task, through `hook` (NULL: a warning through the log hook).
+ * threshold_ms <= 0 disables it; a huge threshold saturates (never wraps to
+ * a small one). */
 typedef void (
     *xchan_go_check_hook)(void *user, const char *task_name, int64_t held_ms);
 XCHAN_API int32_t xchan_set_go_checking(int64_t threshold_ms,

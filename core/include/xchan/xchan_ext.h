@@ -19,8 +19,8 @@
 #ifndef XCHAN_XCHAN_EXT_H
 #define XCHAN_XCHAN_EXT_H
 
-#include <stddef.h>
 #include "xchan/xchan.h"
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,7 +36,191 @@ XCHAN_API const xchan_api *xchan_get_api(void);
 	((api) != NULL &&                                                      \
 	    (api)->size >= offsetof(xchan_api, field) + sizeof((api)->field))
 
-/* The struct xchan_api definition follows (filled in by the core). */
+/* The function table.  `size` is sizeof(xchan_api) of the library that
+ * filled it; `version` its XCHAN_VERSION_NUMBER.  Then one pointer per
+ * public function of xchan.h and xchan_combinators.h, named as the
+ * function without its `xchan_` prefix (api->chan_new is xchan_chan_new),
+ * in the order of 0.2's headers.  Append-only: a later version only adds
+ * fields at the end (docs/api-stability.md), so an extension built against
+ * this header works with every later library of the same major; one built
+ * against a later header checks XCHAN_API_HAS for the fields it needs. */
+struct xchan_api {
+	uint32_t size;
+	uint32_t version;
+	/* ---- 0.2 ---- */
+	int32_t (*version_number)(void);
+	const char *(*version_string)(void);
+	int32_t (*check_version)(int32_t header_number);
+	const char *(*strerror)(int32_t err);
+	const char *(*err_name)(int32_t err);
+	int32_t (*init)(const xchan_init_params *params);
+	void (*set_log_hook)(xchan_log_hook hook, void *user);
+	int32_t (*shutdown)(void);
+	int64_t (*now)(void);
+	xchan_deadline (*deadline_in_ms)(int64_t ms);
+	xchan_deadline (*deadline_in_ns)(int64_t ns);
+	xchan_val (*val_nil)(void);
+	xchan_val (*val_bool)(int32_t b);
+	xchan_val (*val_int)(int64_t i);
+	xchan_val (*val_double)(double d);
+	int32_t (*val_string)(xchan_val *out, const char *utf8, size_t len);
+	int32_t (*val_bytes)(xchan_val *out, const void *data, size_t len);
+	int32_t (*val_chan)(xchan_val *out, struct xchan_chan *ch);
+	int32_t (*val_box)(xchan_val *out, void *ptr, void (*dtor)(void *ptr));
+	int32_t (*val_array)(xchan_val *out, xchan_val *items, size_t n);
+	int32_t (*runtime_register)(uint32_t *out_id, const xchan_runtime *rt);
+	int32_t (*runtime_unregister)(uint32_t id);
+	int32_t (*val_host)(xchan_val *out, uint32_t runtime_id, void *obj);
+	int32_t (*val_string_host)(xchan_val *out, const char *utf8, size_t len,
+	    uint32_t runtime_id, void *obj);
+	int32_t (*val_bytes_host)(xchan_val *out, const void *data, size_t len,
+	    uint32_t runtime_id, void *obj);
+	xchan_val (*val_retain)(xchan_val v);
+	void (*val_release)(xchan_val v);
+	int32_t (*get_bool)(xchan_val v, int32_t *out);
+	int32_t (*get_int)(xchan_val v, int64_t *out);
+	int32_t (*get_double)(xchan_val v, double *out);
+	int32_t (*get_string)(xchan_val v, const char **out, size_t *len);
+	int32_t (*get_bytes)(xchan_val v, const void **out, size_t *len);
+	int32_t (*get_chan)(xchan_val v, struct xchan_chan **out);
+	int32_t (*get_box)(xchan_val v, void **out);
+	int32_t (*get_array)(xchan_val v, const xchan_val **items, size_t *n);
+	int32_t (*get_host)(xchan_val v, uint32_t runtime_id, void **out);
+	int32_t (*val_equal)(xchan_val a, xchan_val b);
+	const char *(*kind_name)(uint32_t kind);
+	int32_t (*emit_push)(xchan_emit *e, xchan_val v);
+	void (*emit_fail)(xchan_emit *e, xchan_val error);
+	int32_t (*xform_new)(xchan_xform **out, const xchan_xform_vtbl *vt,
+	    void *state);
+	void (*xform_free)(xchan_xform *xf);
+	int32_t (*xform_map)(xchan_xform **out, xchan_map_fn fn, void *user);
+	int32_t (
+	    *xform_filter)(xchan_xform **out, xchan_pred_fn pred, void *user);
+	int32_t (
+	    *xform_mapcat)(xchan_xform **out, xchan_mapcat_fn fn, void *user);
+	int32_t (*xform_take)(xchan_xform **out, uint64_t n);
+	int32_t (*xform_partition_all)(xchan_xform **out, uint64_t n);
+	int32_t (*xform_repeat)(xchan_xform **out, uint64_t n);
+	int32_t (
+	    *xform_comp)(xchan_xform **out, xchan_xform **xforms, size_t n);
+	int32_t (*chan_new)(xchan_chan **out, const xchan_chan_opts *opts);
+	int32_t (
+	    *chan_make)(xchan_chan **out, uint32_t buf_kind, uint64_t capacity);
+	xchan_chan *(*chan_retain)(xchan_chan *ch);
+	void (*chan_release)(xchan_chan *ch);
+	int32_t (*chan_close)(xchan_chan *ch);
+	int32_t (*put)(xchan_chan *ch, xchan_val v, xchan_deadline deadline);
+	int32_t (
+	    *take)(xchan_val *out, xchan_chan *ch, xchan_deadline deadline);
+	int32_t (*offer)(xchan_chan *ch, xchan_val v);
+	int32_t (*poll)(xchan_val *out, xchan_chan *ch);
+	int32_t (*put_async)(xchan_op **out, xchan_chan *ch, xchan_val v,
+	    uint32_t flags, xchan_callback cb, void *user);
+	int32_t (*take_async)(xchan_op **out, xchan_chan *ch, uint32_t flags,
+	    xchan_callback cb, void *user);
+	int32_t (*op_cancel)(xchan_op *op);
+	int32_t (*op_cancel_ex)(xchan_op *op, xchan_result *out);
+	int32_t (*op_collect)(xchan_op *op, xchan_result *out);
+	int32_t (*op_state_get)(const xchan_op *op);
+	void (*op_release)(xchan_op *op);
+	int32_t (*cancel_new)(xchan_cancel **out);
+	int32_t (*cancel_fire)(xchan_cancel *c);
+	int32_t (*cancel_reset)(xchan_cancel *c);
+	int32_t (*cancel_fired)(const xchan_cancel *c);
+	void (*cancel_release)(xchan_cancel *c);
+	int32_t (*put_ex)(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
+	    const xchan_wait_opts *opts);
+	int32_t (*take_ex)(xchan_val *out, xchan_chan *ch,
+	    xchan_deadline deadline, const xchan_wait_opts *opts);
+	int32_t (*alts)(xchan_result *out, const xchan_clause *clauses,
+	    size_t n, uint32_t flags, xchan_deadline deadline);
+	int32_t (*alts_async)(xchan_op **out, const xchan_clause *clauses,
+	    size_t n, uint32_t flags, xchan_deadline deadline,
+	    xchan_callback cb, void *user);
+	int32_t (*alts_ex)(xchan_result *out, const xchan_clause *clauses,
+	    size_t n, uint32_t flags, xchan_deadline deadline,
+	    const xchan_wait_opts *opts);
+	void (*random_seed)(uint64_t seed);
+	int32_t (*timeout)(xchan_chan **out, int64_t ms);
+	int32_t (*timeout_at)(xchan_chan **out, xchan_deadline deadline);
+	int32_t (*chan_info_get)(xchan_chan_info *out, xchan_chan *ch);
+	int32_t (*executor_new)(xchan_executor **out,
+	    const xchan_executor_vtbl *vt, void *self);
+	int32_t (*executor_for)(xchan_executor **out, uint32_t workload);
+	int32_t (*execute)(xchan_executor *ex, xchan_task_fn fn, void *arg);
+	int32_t (*set_executor_factory)(xchan_executor_factory f, void *user);
+	int32_t (*go)(xchan_chan **out, xchan_go_fn fn, void *arg,
+	    const xchan_go_opts *opts);
+	int32_t (*thread)(xchan_chan **out, xchan_go_fn fn, void *arg,
+	    const xchan_go_opts *opts);
+	int32_t (*io_thread)(xchan_chan **out, xchan_go_fn fn, void *arg,
+	    const xchan_go_opts *opts);
+	int32_t (*in_go)(void);
+	void (*set_task_error_hook)(xchan_task_error_hook hook, void *user);
+	int32_t (*set_go_checking)(int64_t threshold_ms,
+	    xchan_go_check_hook hook, void *user);
+	int32_t (*pipe)(xchan_chan **out_done, xchan_chan *from, xchan_chan *to,
+	    int32_t close);
+	int32_t (*pipeline)(xchan_chan **out_done, uint32_t n, xchan_chan *to,
+	    xchan_chan *from, int32_t close, xchan_xform_factory factory,
+	    void *factory_user, const xchan_pipeline_opts *opts);
+	int32_t (*pipeline_blocking)(xchan_chan **out_done, uint32_t n,
+	    xchan_chan *to, xchan_chan *from, int32_t close,
+	    xchan_xform_factory factory, void *factory_user,
+	    const xchan_pipeline_opts *opts);
+	int32_t (*pipeline_async)(xchan_chan **out_done, uint32_t n,
+	    xchan_chan *to, xchan_chan *from, int32_t close, xchan_async_fn af,
+	    void *user, const xchan_pipeline_opts *opts);
+	int32_t (*mult_new)(xchan_mult **out, xchan_chan **out_done,
+	    xchan_chan *src);
+	int32_t (*mult_tap)(xchan_mult *m, xchan_chan *ch, int32_t close);
+	int32_t (*mult_untap)(xchan_mult *m, xchan_chan *ch);
+	int32_t (*mult_untap_all)(xchan_mult *m);
+	xchan_mult *(*mult_retain)(xchan_mult *m);
+	void (*mult_release)(xchan_mult *m);
+	int32_t (*pub_new)(xchan_pub **out, xchan_chan **out_done,
+	    xchan_chan *src, xchan_map_fn topic_fn, void *topic_user,
+	    xchan_pub_buf_fn buf_fn, void *buf_user);
+	int32_t (*pub_sub)(xchan_pub *p, xchan_val topic, xchan_chan *ch,
+	    int32_t close);
+	int32_t (*pub_unsub)(xchan_pub *p, xchan_val topic, xchan_chan *ch);
+	int32_t (*pub_unsub_topic)(xchan_pub *p, xchan_val topic);
+	int32_t (*pub_unsub_all)(xchan_pub *p);
+	xchan_pub *(*pub_retain)(xchan_pub *p);
+	void (*pub_release)(xchan_pub *p);
+	int32_t (*mix_new)(xchan_mix **out, xchan_chan **out_done,
+	    xchan_chan *out_ch);
+	int32_t (*mix_admix)(xchan_mix *m, xchan_chan *ch);
+	int32_t (*mix_unmix)(xchan_mix *m, xchan_chan *ch);
+	int32_t (*mix_unmix_all)(xchan_mix *m);
+	int32_t (*mix_toggle)(xchan_mix *m,
+	    const xchan_mix_toggle_entry *entries, size_t n);
+	int32_t (*mix_solo_mode)(xchan_mix *m, uint32_t mode);
+	int32_t (*mix_get)(uint32_t *out_flags, xchan_mix *m, xchan_chan *ch);
+	xchan_mix *(*mix_retain)(xchan_mix *m);
+	void (*mix_release)(xchan_mix *m);
+	int32_t (*merge)(xchan_chan **out, xchan_chan **out_done,
+	    xchan_chan *const *chans, size_t n,
+	    const xchan_chan_opts *out_opts);
+	int32_t (*split)(xchan_chan **out_true, xchan_chan **out_false,
+	    xchan_chan **out_done, xchan_chan *src, xchan_pred_fn pred,
+	    void *user, const xchan_chan_opts *true_opts,
+	    const xchan_chan_opts *false_opts);
+	int32_t (*map)(xchan_chan **out, xchan_chan **out_done,
+	    xchan_chan *const *chans, size_t n, xchan_map_n_fn fn, void *user,
+	    const xchan_chan_opts *out_opts);
+	int32_t (*take_n)(xchan_chan **out, xchan_chan **out_done,
+	    xchan_chan *src, uint64_t n, const xchan_chan_opts *out_opts);
+	int32_t (*reduce)(xchan_chan **out, xchan_chan *src, xchan_reduce_fn f,
+	    void *user, xchan_val init);
+	int32_t (*transduce)(xchan_chan **out, xchan_chan *src,
+	    xchan_xform *xform, xchan_reduce_fn f, void *user, xchan_val init);
+	int32_t (*into)(xchan_chan **out, xchan_chan *src, xchan_val init);
+	int32_t (*onto_chan)(xchan_chan **out_done, xchan_chan *ch,
+	    xchan_val *vals, size_t n, int32_t close);
+	int32_t (*to_chan)(xchan_chan **out, xchan_val *vals, size_t n);
+	/* New fields go here, at the end, never in between. */
+};
 
 #ifdef __cplusplus
 }

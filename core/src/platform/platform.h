@@ -2,8 +2,9 @@
  * platform.h — what a port must supply.  The core uses nothing else from the
  * operating system.  The POSIX (Linux) port lives in platform/posix/.
  *
- * Fork policy: xchan does not support fork() while its threads run; after a
- * fork only the child's exec (or _exit) is supported (docs/threading.md).
+ * Fork policy: xchan does not work in a child created by fork(): its threads
+ * are not there.  The child is detected (xchan__on_fork_child) and calls
+ * that need xchan's state return XCHAN_EFORK (docs/lifecycle.md).
  */
 #ifndef XCHAN_PLATFORM_H
 #define XCHAN_PLATFORM_H
@@ -40,6 +41,9 @@ void xchan__thread_set_name(const char *name);
  * batching them (Linux: a 1 ns timer slack instead of the default 50 us). */
 void xchan__thread_precise_timers(void);
 int xchan__ncpu(void);
+
+/* Arranges for fn() to run in the child after every fork(). */
+void xchan__on_fork_child(void (*fn)(void));
 
 /* 64 random bits from the OS (for seeding). */
 uint64_t xchan__random_seed(void);

@@ -38,7 +38,9 @@ static PyObject *g_slow; /* xchan._aio._slow(awaitable) -> generator */
 
 /* ---- Ready: an awaitable that is already complete ---------------------- */
 typedef struct {
-	PyObject_HEAD PyObject *value;
+	PyObject_HEAD
+	PyObject *value;
+	int stop_async; /* raise StopAsyncIteration (async for is over) */
 } XpyReady;
 
 static void
@@ -57,6 +59,11 @@ ready_self(PyObject *self)
 static PyObject *
 ready_next(XpyReady *self)
 {
+	if (self->stop_async) {
+		self->stop_async = 0;
+		PyErr_SetNone(PyExc_StopAsyncIteration);
+		return NULL;
+	}
 	if (self->value == NULL)
 		return NULL; /* exhausted */
 	PyObject *v = self->value;
@@ -129,13 +136,26 @@ xpy_ready(PyObject *value)
 		return NULL;
 	}
 	r->value = value;
+	r->stop_async = 0;
+	return (PyObject *)r;
+}
+
+/* An awaitable that raises StopAsyncIteration when awaited (raising it
+ * from __await__ itself would not end an `async for`). */
+static PyObject *
+ready_stop_async(void)
+{
+	XpyReady *r = (XpyReady *)xpy_ready(Py_NewRef(Py_None));
+	if (r != NULL)
+		r->stop_async = 1;
 	return (PyObject *)r;
 }
 
 /* ---- Hub --------------------------------------------------------------- */
 typedef struct XpyOp XpyOp;
 typedef struct {
-	PyObject_HEAD int efd;
+	PyObject_HEAD
+	int efd;
 	_Atomic(XpyOp *) head;
 	/* Loop-thread statistics (tests check the coalescing). */
 	unsigned long long wakes, completions;
@@ -145,7 +165,8 @@ enum { OP_TAKE, OP_PUT, OP_ALTS };
 enum { ST_PENDING, ST_DONE, ST_CANCELED };
 
 struct XpyOp {
-	PyObject_HEAD XpyOp *next; /* Hub stack link */
+	PyObject_HEAD
+	XpyOp *next; /* Hub stack link */
 	XpyHub *hub;
 	xchan_op *op;
 	PyObject *fut;
@@ -287,9 +308,14 @@ op_deliver(XpyOp *op, PyObject *value, PyObject *exc)
 		op->exc = exc;
 		return;
 	}
-	PyObject *r =
-	    value ? PyObject_CallMethod(op->fut, "set_result", "O", value)
-	          : PyObject_CallMethod(op->fut, "set_exception", "O", exc);
+	/* OneArg: a tuple result (alts) must stay one argument. */
+	static PyObject *set_result, *set_exception;
+	if (set_result == NULL) {
+		set_result = PyUnicode_InternFromString("set_result");
+		set_exception = PyUnicode_InternFromString("set_exception");
+	}
+	PyObject *r = PyObject_CallMethodOneArg(op->fut,
+	    value ? set_result : set_exception, value ? value : exc);
 	if (r == NULL)
 		PyErr_WriteUnraisable(op->fut);
 	Py_XDECREF(r);
@@ -399,9 +425,6 @@ op_cancel(XpyOp *self, PyObject *unused)
 			return PyErr_Format(PyExc_RuntimeError,
 			    "xchan: op result already delivered");
 	} else {
-		if (!XPY_HAVE(xchan_op_cancel_ex))
-			return xpy_raise(XCHAN_ESTATE,
-			    "the core lacks xchan_op_cancel_ex");
 		xchan_result r = {0, -1, {0, 0, 0}};
 		int32_t rc = xchan_op_cancel_ex(self->op, &r);
 		if (rc != XCHAN_OK)
@@ -449,7 +472,8 @@ static PyTypeObject XpyOp_Type = {
 
 /* ---- the awaitables ---------------------------------------------------- */
 typedef struct {
-	PyObject_HEAD int kind;
+	PyObject_HEAD
+	int kind;
 	int started;
 	int stop_on_close; /* take for __anext__ */
 	XpyChan *chan;     /* take/put */
@@ -465,6 +489,19 @@ static PyTypeObject XpyAwait_Type;
 static void
 await_dealloc(XpyAwait *self)
 {
+	if (!self->started && !xpy_exiting()) {
+		/* Like a coroutine never awaited: the operation never ran. */
+		PyObject *t, *v, *tb;
+		PyErr_Fetch(&t, &v, &tb);
+		if (PyErr_WarnFormat(PyExc_RuntimeWarning, 1,
+		        "xchan %s was never awaited (on a thread running an "
+		        "asyncio loop, put/take return awaitables: use await)",
+		        self->kind == OP_TAKE  ? "take"
+		        : self->kind == OP_PUT ? "put"
+		                               : "alts_async") < 0)
+			PyErr_WriteUnraisable((PyObject *)self);
+		PyErr_Restore(t, v, tb);
+	}
 	xchan_val_release(self->put_val);
 	xpy_clauses_free(&self->alts, -1);
 	Py_CLEAR(self->chan);
@@ -519,8 +556,7 @@ take_done(XpyAwait *self, PyObject *v)
 {
 	if (v == Py_None && self->stop_on_close) {
 		Py_DECREF(v);
-		PyErr_SetNone(PyExc_StopAsyncIteration);
-		return NULL;
+		return ready_stop_async();
 	}
 	return xpy_ready(v);
 }
@@ -596,9 +632,6 @@ await_start(XpyAwait *self, PyObject *args)
 	PyObject *hub, *fut;
 	if (!PyArg_ParseTuple(args, "O!O:_start", &XpyHub_Type, &hub, &fut))
 		return NULL;
-	if (!XPY_HAVE(xchan_op_collect))
-		return xpy_raise(XCHAN_ESTATE,
-		    "the core lacks XCHAN_ASYNC_NOTIFY/xchan_op_collect");
 	XpyOp *op = PyObject_New(XpyOp, &XpyOp_Type);
 	if (op == NULL)
 		return NULL;

@@ -148,8 +148,7 @@ mod_alts(PyObject *m, PyObject *args, PyObject *kw)
 	uint32_t flags = priority ? XCHAN_ALTS_PRIORITY : 0;
 	xchan_result r = {0, -1, {0, 0, 0}};
 	int32_t rc;
-	int eintr = XPY_HAVE(xchan_alts_ex) && dl != XCHAN_DEADLINE_POLL &&
-	            xpy_on_main_thread();
+	int eintr = dl != XCHAN_DEADLINE_POLL && xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		Py_BEGIN_ALLOW_THREADS rc =

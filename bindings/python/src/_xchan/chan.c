@@ -18,10 +18,16 @@
 static unsigned long g_main_thread;
 static PyObject *g_get_running_loop; /* asyncio.events._get_running_loop */
 
+/* asyncio's C _get_running_loop, called directly when it is a METH_NOARGS
+ * builtin (it is, in CPython): this check runs on every put/take. */
+static PyCFunction g_grl_meth;
+static PyObject *g_grl_self;
+
 int
 xpy_loop_running(void)
 {
-	PyObject *loop = PyObject_CallNoArgs(g_get_running_loop);
+	PyObject *loop = g_grl_meth ? g_grl_meth(g_grl_self, NULL)
+	                            : PyObject_CallNoArgs(g_get_running_loop);
 	if (loop == NULL) {
 		PyErr_Clear();
 		return 0;
@@ -64,7 +70,7 @@ xpy_on_main_thread(void)
 int32_t
 xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 {
-	int eintr = xpy_on_main_thread() && XPY_HAVE(xchan_take_ex);
+	int eintr = xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;
@@ -80,7 +86,7 @@ xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 int32_t
 xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl)
 {
-	int eintr = xpy_on_main_thread() && XPY_HAVE(xchan_put_ex);
+	int eintr = xpy_on_main_thread();
 	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
 	for (;;) {
 		int32_t rc;
@@ -237,13 +243,48 @@ chan_dealloc(XpyChan *self)
 }
 
 /* ---- operations -------------------------------------------------------- */
-static PyObject *
-chan_put(XpyChan *self, PyObject *args, PyObject *kw)
+/* (value, timeout=None) / (timeout=None) from a vectorcall: the common
+ * positional forms without the generic parser. */
+static int
+parse_args(const char *fn, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames, int nvalue, PyObject **value, PyObject **timeout)
 {
-	static char *kwlist[] = {"value", "timeout", NULL};
-	PyObject *o, *timeout = Py_None;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:put", kwlist, &o,
-	        &timeout))
+	*timeout = Py_None;
+	Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	if (nargs + nkw > nvalue + 1 || nargs < (nkw ? 0 : nvalue))
+		goto bad;
+	if (nvalue && nargs >= 1)
+		*value = args[0];
+	if (nargs > nvalue)
+		*timeout = args[nvalue];
+	for (Py_ssize_t i = 0; i < nkw; i++) {
+		PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+		PyObject *v = args[nargs + i];
+		if (PyUnicode_CompareWithASCIIString(k, "timeout") == 0 &&
+		    nargs <= nvalue)
+			*timeout = v;
+		else if (nvalue &&
+		         PyUnicode_CompareWithASCIIString(k, "value") == 0 &&
+		         nargs == 0)
+			*value = v;
+		else
+			goto bad;
+	}
+	if (nvalue && *value == NULL)
+		goto bad;
+	return 0;
+bad:
+	PyErr_Format(PyExc_TypeError, "%s() takes %s", fn,
+	    nvalue ? "(value, timeout=None)" : "(timeout=None)");
+	return -1;
+}
+
+static PyObject *
+chan_put(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
+{
+	PyObject *o = NULL, *timeout;
+	if (parse_args("put", args, nargs, kwnames, 1, &o, &timeout) < 0)
 		return NULL;
 	xchan_deadline dl;
 	if (xpy_deadline(timeout, &dl) < 0)
@@ -253,7 +294,19 @@ chan_put(XpyChan *self, PyObject *args, PyObject *kw)
 		return NULL;
 	if (timeout == Py_None && xpy_loop_running())
 		return xpy_put_awaitable(self, v);
-	int32_t rc = xpy_wait_put(self->ch, v, dl);
+	int32_t rc;
+	if (!self->may_xform && !xpy_python_executors) {
+		/* Without a transform no Python step can run: try at once
+		 * with the GIL held, and release it only to wait. */
+		rc = xchan_offer(self->ch, v);
+		if (rc == XCHAN_OK)
+			Py_RETURN_TRUE;
+		if (rc == XCHAN_ECLOSED) {
+			xchan_val_release(v);
+			Py_RETURN_FALSE;
+		}
+	}
+	rc = xpy_wait_put(self->ch, v, dl);
 	if (rc == XCHAN_OK)
 		Py_RETURN_TRUE;
 	xchan_val_release(v); /* the put failed: still ours */
@@ -267,11 +320,11 @@ chan_put(XpyChan *self, PyObject *args, PyObject *kw)
 }
 
 static PyObject *
-chan_take(XpyChan *self, PyObject *args, PyObject *kw)
+chan_take(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
 {
-	static char *kwlist[] = {"timeout", NULL};
-	PyObject *timeout = Py_None;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:take", kwlist, &timeout))
+	PyObject *timeout;
+	if (parse_args("take", args, nargs, kwnames, 0, NULL, &timeout) < 0)
 		return NULL;
 	xchan_deadline dl;
 	if (xpy_deadline(timeout, &dl) < 0)
@@ -279,7 +332,15 @@ chan_take(XpyChan *self, PyObject *args, PyObject *kw)
 	if (timeout == Py_None && xpy_loop_running())
 		return xpy_take_awaitable(self, 0);
 	xchan_val v;
-	int32_t rc = xpy_wait_take(&v, self->ch, dl);
+	int32_t rc;
+	if (!self->may_xform && !xpy_python_executors) {
+		rc = xchan_poll(&v, self->ch);
+		if (rc == XCHAN_OK)
+			return xpy_from_val(v);
+		if (rc == XCHAN_ECLOSED)
+			Py_RETURN_NONE;
+	}
+	rc = xpy_wait_take(&v, self->ch, dl);
 	if (rc == XCHAN_OK)
 		return xpy_from_val(v);
 	if (rc == XCHAN_ECLOSED)
@@ -504,7 +565,8 @@ chan_anext(XpyChan *self)
 }
 
 static PyMethodDef chan_methods[] = {
-    {"put", (PyCFunction)(void (*)(void))chan_put, METH_VARARGS | METH_KEYWORDS,
+    {"put", (PyCFunction)(void (*)(void))chan_put,
+        METH_FASTCALL | METH_KEYWORDS,
         "put(value, timeout=None) -> bool\n--\n\n"
         "Put `value` on the channel, waiting (GIL released) for room or a\n"
         "taker.  True once delivered, False if the channel is closed.\n"
@@ -513,7 +575,7 @@ static PyMethodDef chan_methods[] = {
         "On a thread running an asyncio loop (and no timeout), returns an\n"
         "awaitable instead: `await ch.put(v)`."},
     {"take", (PyCFunction)(void (*)(void))chan_take,
-        METH_VARARGS | METH_KEYWORDS,
+        METH_FASTCALL | METH_KEYWORDS,
         "take(timeout=None) -> value or None\n--\n\n"
         "Take a value, waiting (GIL released) until one is there.  None when\n"
         "the channel is closed and drained.  Ctrl-C interrupts the wait on\n"

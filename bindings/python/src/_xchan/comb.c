@@ -258,7 +258,8 @@ mod_pipeline_async(PyObject *m, PyObject *args, PyObject *kw)
 
 /* ---- mult -------------------------------------------------------------- */
 typedef struct {
-	PyObject_HEAD xchan_mult *m;
+	PyObject_HEAD
+	xchan_mult *m;
 	PyObject *src;
 } XpyMult;
 
@@ -344,7 +345,8 @@ mod_mult(PyObject *m, PyObject *cho)
 
 /* ---- pub --------------------------------------------------------------- */
 typedef struct {
-	PyObject_HEAD xchan_pub *p;
+	PyObject_HEAD
+	xchan_pub *p;
 	PyObject *fns; /* (topic_fn, buf_fn) */
 } XpyPub;
 
@@ -516,7 +518,8 @@ mod_pub(PyObject *m, PyObject *args, PyObject *kw)
 
 /* ---- mix --------------------------------------------------------------- */
 typedef struct {
-	PyObject_HEAD xchan_mix *m;
+	PyObject_HEAD
+	xchan_mix *m;
 	PyObject *out;
 } XpyMix;
 

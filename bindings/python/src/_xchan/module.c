@@ -60,6 +60,48 @@ rt_release(void *user, void *obj)
 	PyGILState_Release(st);
 }
 
+/* ---- xchan's own threads ------------------------------------------------
+ * Each thread the core starts (executor workers, the timer) gets one Python
+ * thread state for its whole life, made by the thread_start hook and kept
+ * without the GIL; PyGILState_Ensure then only takes the GIL there instead
+ * of creating and destroying a thread state for every callback, step or
+ * task.  thread_exit deletes it, unless Python is exiting (then it is left
+ * to the dying interpreter). */
+static _Thread_local PyThreadState *tl_tstate;
+static _Thread_local PyGILState_STATE tl_gilstate;
+
+static void
+thread_started(void *user, const char *name)
+{
+	if (!xpy_gil_enter(&tl_gilstate))
+		return;
+	tl_tstate = PyEval_SaveThread();
+}
+
+static void
+thread_exiting(void *user, const char *name)
+{
+	PyThreadState *ts = tl_tstate;
+	tl_tstate = NULL;
+	if (ts == NULL || xpy_exiting())
+		return;
+	PyEval_RestoreThread(ts);
+	PyGILState_Release(tl_gilstate);
+}
+
+static void
+init_core(void)
+{
+	xchan_init_params p;
+	memset(&p, 0, sizeof p);
+	p.size = sizeof p;
+	p.thread_start = thread_started;
+	p.thread_exit = thread_exiting;
+	/* ESTATE: the core was already in use (imported again after a
+	 * failed import); its threads then make thread states per call. */
+	(void)xchan_init(&p);
+}
+
 /* ---- exceptions -------------------------------------------------------- */
 PyObject *
 xpy_raise(int32_t err, const char *what)
@@ -171,7 +213,7 @@ mod_at_exit(PyObject *m, PyObject *unused)
 {
 	/* From here on, hooks on foreign threads keep out of Python. */
 	atomic_store_explicit(&g_exiting, 1, memory_order_release);
-	if (XPY_HAVE(xchan_runtime_unregister) && xpy_runtime_id != 0)
+	if (xpy_runtime_id != 0)
 		xchan_runtime_unregister(xpy_runtime_id);
 	Py_RETURN_NONE;
 }
@@ -186,36 +228,7 @@ mod_strerror(PyObject *m, PyObject *arg)
 	    xchan_strerror((int32_t)e));
 }
 
-/* Which of the core functions this binding references weakly (pending.h)
- * the loaded core has: tests skip what the core does not provide yet. */
-static PyObject *
-mod_core_has(PyObject *m, PyObject *arg)
-{
-	static const struct {
-		const char *name;
-		void *fn;
-	} * p, fns[] = {
-#define XPY_FN(f) {#f, (void *)(f)}
-	           XPY_FN(xchan_get_api), XPY_FN(xchan_op_collect),
-	           XPY_FN(xchan_op_cancel_ex), XPY_FN(xchan_op_state_get),
-	           XPY_FN(xchan_take_ex), XPY_FN(xchan_put_ex),
-	           XPY_FN(xchan_alts_ex), XPY_FN(xchan_val_string_host),
-	           XPY_FN(xchan_val_bytes_host),
-	           XPY_FN(xchan_runtime_unregister), XPY_FN(xchan_set_log_hook),
-#undef XPY_FN
-	           {NULL, NULL}};
-	const char *name = PyUnicode_AsUTF8(arg);
-	if (name == NULL)
-		return NULL;
-	for (p = fns; p->name != NULL; p++)
-		if (strcmp(p->name, name) == 0)
-			return PyBool_FromLong(p->fn != NULL);
-	Py_RETURN_TRUE; /* not a pending function: always linked */
-}
-
 static PyMethodDef module_methods[] = {
-    {"_core_has", mod_core_has, METH_O,
-        "True if the loaded core provides the named function."},
     {"_at_exit", mod_at_exit, METH_NOARGS,
         "Called by atexit: stop calling into Python from foreign threads."},
     {"_strerror", mod_strerror, METH_O,
@@ -250,6 +263,7 @@ PyInit__xchan(void)
 {
 	if (check_version() < 0)
 		return NULL;
+	init_core();
 	PyObject *m = PyModule_Create(&module_def);
 	if (m == NULL)
 		return NULL;
@@ -269,12 +283,10 @@ PyInit__xchan(void)
 	    xpy_alts_init(m) < 0 || xpy_tasks_init(m) < 0 ||
 	    xpy_xform_init(m) < 0 || xpy_comb_init(m) < 0)
 		goto fail;
-	if (XPY_HAVE(xchan_get_api)) {
-		PyObject *cap = PyCapsule_New((void *)xchan_get_api(),
-		    "xchan._C_API", NULL);
-		if (cap == NULL || PyModule_AddObject(m, "_C_API", cap) < 0)
-			goto fail;
-	}
+	PyObject *cap =
+	    PyCapsule_New((void *)xchan_get_api(), "xchan._C_API", NULL);
+	if (cap == NULL || PyModule_AddObject(m, "_C_API", cap) < 0)
+		goto fail;
 	if (PyModule_AddStringConstant(m, "core_version",
 	        xchan_version_string()) < 0 ||
 	    PyModule_AddIntConstant(m, "runtime_id", xpy_runtime_id) < 0 ||

@@ -140,7 +140,8 @@ mod_io_thread(PyObject *m, PyObject *args, PyObject *kw)
 
 /* ---- executors backed by concurrent.futures ---------------------------- */
 typedef struct {
-	PyObject_HEAD xchan_task_fn fn;
+	PyObject_HEAD
+	xchan_task_fn fn;
 	void *arg;
 } XpyNativeTask;
 

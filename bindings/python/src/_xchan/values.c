@@ -21,7 +21,8 @@
 
 /* ---- _Failure: an exception travelling as a value ---------------------- */
 typedef struct {
-	PyObject_HEAD PyObject *exc;
+	PyObject_HEAD
+	PyObject *exc;
 } XpyFailure;
 
 static void
@@ -66,7 +67,8 @@ xpy_failure_new(PyObject *exc)
 
 /* ---- Box: a native value Python cannot represent (BOX) ---------------- */
 typedef struct {
-	PyObject_HEAD xchan_val v;
+	PyObject_HEAD
+	xchan_val v;
 } XpyBox;
 
 static void
@@ -149,13 +151,9 @@ xpy_to_val(PyObject *o, xchan_val *out)
 			PyErr_Clear();
 			return host_val(o, out);
 		}
-		if (XPY_HAVE(xchan_val_string_host)) {
-			Py_INCREF(o); /* taken over, also on error */
-			rc = xchan_val_string_host(out, s, (size_t)len,
-			    xpy_runtime_id, o);
-		} else {
-			rc = xchan_val_string(out, s, (size_t)len);
-		}
+		Py_INCREF(o); /* taken over, also on error */
+		rc = xchan_val_string_host(out, s, (size_t)len, xpy_runtime_id,
+		    o);
 		if (rc != XCHAN_OK) {
 			xpy_raise(rc, "cannot make a string value");
 			return -1;
@@ -165,13 +163,8 @@ xpy_to_val(PyObject *o, xchan_val *out)
 	if (t == &PyBytes_Type) {
 		const char *s = PyBytes_AS_STRING(o);
 		size_t len = (size_t)PyBytes_GET_SIZE(o);
-		if (XPY_HAVE(xchan_val_bytes_host)) {
-			Py_INCREF(o);
-			rc = xchan_val_bytes_host(out, s, len, xpy_runtime_id,
-			    o);
-		} else {
-			rc = xchan_val_bytes(out, s, len);
-		}
+		Py_INCREF(o); /* taken over, also on error */
+		rc = xchan_val_bytes_host(out, s, len, xpy_runtime_id, o);
 		if (rc != XCHAN_OK) {
 			xpy_raise(rc, "cannot make a bytes value");
 			return -1;

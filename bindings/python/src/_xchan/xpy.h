@@ -28,7 +28,6 @@
 #include <stdatomic.h>
 #include <structmember.h>
 
-#include "pending.h"
 #include "xchan/xchan.h"
 #include "xchan/xchan_ext.h"
 
@@ -62,7 +61,8 @@ int xpy_values_init(PyObject *m);
 
 /* ---- chan.c ---- */
 typedef struct {
-	PyObject_HEAD xchan_chan *ch;
+	PyObject_HEAD
+	xchan_chan *ch;
 	/* 0 only for channels this binding made without a transform: then
 	 * offer/poll may run with the GIL held (no step can need it). */
 	int may_xform;

@@ -25,7 +25,6 @@ __all__ = [
     "interpose", "map_indexed", "keep_indexed", "replace", "halt_when",
 ]
 
-_builtin_map = map
 
 
 class Reduced(list):

@@ -95,13 +95,23 @@ struct xchan__thread {
 	char name[16];
 };
 
+/* Every thread xchan starts runs here: the binding's thread_start hook is
+ * the first thing it runs and thread_exit the last (xchan_init_params). */
 static void *
 thread_trampoline(void *p)
 {
 	struct xchan__thread *t = p;
+	void (*start)(void *, const char *), (*exit_)(void *, const char *);
+	void *user;
+	size_t stack;
+	xchan__thread_hooks(&start, &exit_, &user, &stack);
+	if (start != NULL)
+		start(user, t->name);
 	if (t->name[0])
 		pthread_setname_np(pthread_self(), t->name);
 	t->fn(t->arg);
+	if (exit_ != NULL)
+		exit_(user, t->name);
 	return NULL;
 }
 
@@ -117,9 +127,13 @@ xchan__thread_start(xchan__thread **out, void (*fn)(void *), void *arg,
 	if (name)
 		strncpy(t->name, name,
 		    sizeof(t->name) - 1); /* Linux: 15 chars */
+	void (*start)(void *, const char *), (*exit_)(void *, const char *);
+	void *user;
+	size_t stack;
+	xchan__thread_hooks(&start, &exit_, &user, &stack);
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setstacksize(&attr, stack);
 	int rc = pthread_create(&t->tid, &attr, thread_trampoline, t);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
@@ -157,6 +171,12 @@ xchan__ncpu(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)n : 1;
+}
+
+void
+xchan__on_fork_child(void (*fn)(void))
+{
+	pthread_atfork(NULL, NULL, fn);
 }
 
 uint64_t

@@ -1,0 +1,136 @@
+"""Process-wide behaviour, each in a fresh interpreter: the executor
+factory, Ctrl-C, fork, exiting with values in flight."""
+import signal
+import subprocess
+import sys
+import time
+
+
+from conftest import run_python
+
+
+def test_executor_factory_runs_tasks_on_python_executor():
+    r = run_python("""
+import threading, concurrent.futures as cf, xchan
+seen = []
+pool = cf.ThreadPoolExecutor(4, thread_name_prefix="pyexec")
+def factory(name):
+    seen.append(name)
+    return pool if name in ("mixed", "io") else None
+xchan.set_executor_factory(factory)
+assert xchan.thread(lambda: threading.current_thread().name).take().startswith("pyexec")
+assert xchan.io_thread(lambda: 7).take() == 7
+# The default dispatch still runs combinators.
+src = xchan.to_chan(range(5)); out = xchan.Chan(10)
+xchan.pipe(src, out)
+assert list(out) == [0, 1, 2, 3, 4]
+try:
+    xchan.set_executor_factory(factory)
+except xchan.ESTATE:
+    print("ESTATE")
+print(sorted(set(seen)))
+""")
+    assert r.returncode == 0, r.stderr
+    assert "ESTATE" in r.stdout and "'mixed'" in r.stdout and "'io'" in r.stdout
+
+
+def test_executor_factory_bad_return_is_reported_and_default_used():
+    r = run_python("""
+import xchan
+xchan.set_executor_factory(lambda name: 42)
+print(xchan.thread(lambda: 5).take())
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "5"
+    assert "not an executor" in r.stderr
+
+
+def test_set_executor_factory_needs_callable():
+    r = run_python("""
+import xchan
+try:
+    xchan.set_executor_factory(3)
+except TypeError as e:
+    print("TypeError")
+""")
+    assert "TypeError" in r.stdout
+
+
+def test_ctrl_c_interrupts_blocked_take_and_value_stays():
+    code = """
+import sys, xchan, threading, time
+ch = xchan.Chan(1)
+print("ready", flush=True)
+try:
+    ch.take()
+    print("took", flush=True)
+except KeyboardInterrupt:
+    # nothing was taken: a value put now is still there to take
+    ch.put("kept")
+    print("interrupted", ch.take(), flush=True)
+"""
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(0.3)  # let it block in take (a slow machine only delays)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    assert "interrupted kept" in out, (out, err)
+
+
+def test_ctrl_c_leaves_buffered_value_for_next_take():
+    code = """
+import xchan, threading, signal, os
+ch = xchan.Chan(1)
+def later():
+    import time; time.sleep(0.3)
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=later).start()
+try:
+    ch.take(timeout=20)
+except KeyboardInterrupt:
+    ch.put(1)
+    print("value", ch.take(timeout=1))
+"""
+    r = run_python(code)
+    assert "value 1" in r.stdout, (r.stdout, r.stderr)
+
+
+def test_fork_child_gets_clear_error():
+    r = run_python("""
+import os, xchan
+ch = xchan.Chan(2)
+ch.put(1)
+pid = os.fork()
+if pid == 0:
+    try:
+        ch.put(2, timeout=5)
+        os._exit(3)
+    except xchan.EFORK as e:
+        os._exit(0)
+    except BaseException:
+        os._exit(4)
+_, st = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(st))
+""")
+    assert r.returncode == 0, r.stderr
+    assert "child 0" in r.stdout, r.stdout
+
+
+def test_exit_with_values_in_flight_does_not_crash():
+    r = run_python("""
+import xchan, threading
+chans = []
+for i in range(100):
+    ch = xchan.Chan(10)
+    ch.put(object()); ch.put("s" * i)
+    chans.append(ch)
+blocked = xchan.Chan()
+for _ in range(4):
+    xchan.thread(blocked.take)          # core threads blocked in Python code
+threading.Thread(target=blocked.take, daemon=True).start()
+xchan.thread(lambda: [object() for _ in range(1000)])
+print("bye")
+""")
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    assert r.stdout.strip() == "bye"

@@ -1,0 +1,26 @@
+"""The README's example runs as written and prints what it says."""
+import os
+import re
+
+from conftest import run_python
+
+README = os.path.join(os.path.dirname(__file__), "..", "README.md")
+
+
+def example():
+    text = open(README).read()
+    m = re.search(r"## Ten lines\n\n```python\n(.*?)```", text, re.S)
+    assert m, "README lost its example"
+    return m.group(1)
+
+
+def test_example_is_ten_lines():
+    assert len(example().strip().splitlines()) == 10
+
+
+def test_example_runs():
+    code = example()
+    expected = re.search(r"# (\[.*\])\s*$", code.strip()).group(1)
+    r = run_python(code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == expected

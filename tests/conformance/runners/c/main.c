@@ -93,9 +93,21 @@ normalize_expect(const cJSON *op)
 	return x;
 }
 
+/* elapsed_ms is measured from the op's start, or with "since" from the
+ * start of the op marked with that name (e.g. the timeout's creation). */
 static void
-check_window(const cJSON *op, cJSON *actual, int64_t elapsed_ns)
+check_window(world *w, const cJSON *op, cJSON *actual, int64_t t0)
 {
+	int64_t elapsed_ns = xchan_now() - t0;
+	const char *since = arg_str(op, "since", NULL);
+	if (since) {
+		pthread_mutex_lock(&w->mu);
+		const cJSON *m =
+		    cJSON_GetObjectItemCaseSensitive(w->marks, since);
+		if (cJSON_IsNumber(m))
+			elapsed_ns = xchan_now() - (int64_t)m->valuedouble;
+		pthread_mutex_unlock(&w->mu);
+	}
 	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(op, "elapsed_ms");
 	if (cJSON_GetArraySize(ms) != 2)
 		return;
@@ -119,8 +131,15 @@ run_ops(world *w, const char *path, const cJSON *ops)
 	cJSON_ArrayForEach(op, ops)
 	{
 		int64_t t0 = xchan_now();
+		const char *mark = arg_str(op, "mark", NULL);
+		if (mark) {
+			pthread_mutex_lock(&w->mu);
+			cJSON_DeleteItemFromObjectCaseSensitive(w->marks, mark);
+			cJSON_AddNumberToObject(w->marks, mark, (double)t0);
+			pthread_mutex_unlock(&w->mu);
+		}
 		cJSON *actual = exec_op(w, path, op);
-		check_window(op, actual, xchan_now() - t0);
+		check_window(w, op, actual, t0);
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(op, "expect");
 		int any = cJSON_IsString(e) && !strcmp(e->valuestring, "any");
 		cJSON *expect = normalize_expect(op);

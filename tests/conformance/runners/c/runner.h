@@ -77,6 +77,7 @@ typedef struct world {
 	atomic_int spawns;  /* spawned bodies still running */
 	atomic_int missing; /* an op needed a core function not present */
 	cJSON *task_errors; /* [[name, err], ...] from the task error hook */
+	cJSON *marks;       /* {"mark": start time in ns} of marked ops */
 	int64_t deadline;   /* the case's deadline (xchan_now ns) */
 } world;
 

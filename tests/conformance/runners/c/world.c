@@ -17,6 +17,7 @@ world_init(world *w, int kind, int64_t deadline)
 	pthread_mutex_init(&w->mu, NULL);
 	w->trace = cJSON_CreateArray();
 	w->task_errors = cJSON_CreateArray();
+	w->marks = cJSON_CreateObject();
 	w->kind = kind;
 	w->deadline = deadline;
 }
@@ -180,5 +181,6 @@ world_cleanup(world *w)
 	free(w->objs);
 	cJSON_Delete(w->trace);
 	cJSON_Delete(w->task_errors);
+	cJSON_Delete(w->marks);
 	pthread_mutex_destroy(&w->mu);
 }

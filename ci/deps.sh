@@ -41,6 +41,10 @@ if [ "${1:-}" = test ]; then
 	probe[qemu-user]=qemu-aarch64
 	probe[nodejs]=node
 	probe[npm]=npm
+	# the java stage: Maven and JDK 17 (the Temurin JDK comes with the
+	# machine image; the stage skips its run when there is none)
+	probe[maven]=mvn
+	probe[openjdk-17-jdk]=true
 fi
 
 missing=()

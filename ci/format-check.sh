@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ci/format-check.sh — lists the C files under core/, examples/, tests/cross/,
-# tests/conformance/runners/c and bindings/python/src/ that clang-format
-# (with the committed .clang-format) would change.  Exit 0 when none would,
+# tests/conformance/runners/c, bindings/python/src/ and
+# bindings/java-jni/src/main/c that clang-format (with the committed
+# .clang-format) would change.  Exit 0 when none would,
 # 1 otherwise, 2 when clang-format is missing.  `make format` rewrites them.
 set -uo pipefail
 
@@ -12,7 +13,7 @@ if ! command -v clang-format >/dev/null 2>&1; then
 	exit 2
 fi
 
-files=$(find core examples tests/cross tests/fuzz tests/gochan tests/conformance/runners/c bindings/python/src -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null | LC_ALL=C sort)
+files=$(find core examples tests/cross tests/fuzz tests/gochan tests/conformance/runners/c bindings/python/src bindings/java-jni/src/main/c -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null | LC_ALL=C sort)
 total=0
 bad=()
 for f in $files; do

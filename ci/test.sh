@@ -21,13 +21,19 @@
 #   format     every C file under core/, examples/, tests/cross/ and the C
 #              conformance runner, tests/fuzz/ and tests/gochan/ match
 #              .clang-format
-#   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test)
+#   swig       the SWIG-generated Ruby binding's suite (bindings/ruby/test) and
+#              the conformance cases Ruby can express (runners/ruby)
 #   python     pip install ./bindings/python into build-python/venv + pytest
 #   python-asan  the same suite on a Debug core built with ASan+UBSan
 #              (build-python/venv-asan, libasan preloaded, leak check off:
 #              CPython does not free everything at exit)
 #   node       the Node binding: `npm install ./bindings/node` into a scratch
 #              project (builds addon + core, no download), then npm test
+#   java       the Java binding: `mvn install` on JDK 17 (core + JNI library
+#              built by Maven, the JUnit suite, the jar into ~/.m2), the
+#              README example from a scratch project that depends on it,
+#              then the suite on the Temurin JDK (21+: virtual threads, JFR
+#              pinning check; skipped with a warning when none is installed)
 #   conformance  tests/conformance/run (every language runner that exists;
 #                the C one on build/, build-tsan/ and build-asan/)
 #
@@ -44,7 +50,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node conformance"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node java conformance"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -325,6 +331,11 @@ st_swig() {
 	XCHAN_BUILD_DIR=$root/build timeout 600 ruby bindings/ruby/test/run.rb 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	stage_note=$(grep -Eo '[0-9]+ runs, [0-9]+ assertions, [0-9]+ failures, [0-9]+ errors' "$log" | tail -n1)
+	# The conformance cases Ruby can express (thread kind).
+	XCHAN_BUILD_DIR=$root/build timeout 600 tests/conformance/runners/ruby/runner \
+		--cases tests/conformance/cases 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	stage_note="$stage_note; conformance $(grep -Eo '[0-9]+ of [0-9]+ cases passed' "$log" | tail -n1)"
 	rm -f "$log"
 	return "$rc"
 }
@@ -398,6 +409,47 @@ st_node() {
 	return "$rc"
 }
 
+# The Java binding on JDK 17 (installed by ci/deps.sh test) and on the newest
+# Temurin JDK under /usr/lib/jvm.  Maven caches downloads in ~/.m2.
+java_tests_run() {
+	grep -E '^\[(INFO|WARNING|ERROR)\] Tests run:' "$1" | grep -v ' -- in ' |
+		sed 's/^\[[A-Z]*\] //' | tr '\n' ' '
+}
+st_java() {
+	local jdk17 tem log rc
+	jdk17=$(ls -d /usr/lib/jvm/java-17-openjdk-* 2>/dev/null | head -n1)
+	if [ -z "$jdk17" ]; then
+		stage_note="no JDK 17 under /usr/lib/jvm (ci/deps.sh test installs it)"
+		return 1
+	fi
+	log=$(mktemp)
+	(cd bindings/java-jni && JAVA_HOME=$jdk17 timeout 1500 mvn -B -ntp install) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note="jdk17: $(java_tests_run "$log")"
+	if [ "$rc" -ne 0 ]; then
+		rm -f "$log"
+		return 1
+	fi
+	if ! bash bindings/java-jni/check-readme.sh "$jdk17"; then
+		stage_note+="; README example failed"
+		rm -f "$log"
+		return 1
+	fi
+	tem=$(ls -d /usr/lib/jvm/temurin-*-jdk-* 2>/dev/null | sort -V | tail -n1)
+	if [ -z "$tem" ]; then
+		echo "java: no Temurin JDK under /usr/lib/jvm: the JDK 21+ run" \
+			"(virtual threads, JFR pinning check) is SKIPPED"
+		stage_note+="; no Temurin JDK: 21+ run skipped"
+		rm -f "$log"
+		return 3
+	fi
+	(cd bindings/java-jni && JAVA_HOME=$tem timeout 1500 mvn -B -ntp test) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note+="; $(basename "$tem"): $(java_tests_run "$log")"
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -418,6 +470,7 @@ stage swig st_swig build
 stage python st_python
 stage python-asan st_python_asan
 stage node st_node
+stage java st_java
 stage conformance st_conformance build
 
 passed=0

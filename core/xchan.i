@@ -25,8 +25,12 @@
  *    (Ruby: the GVL, through rb_thread_call_without_gvl) and stay
  *    interruptible (see "Blocking" below).
  *
- * Value conversion is language-specific (XCHAN_SWIG_TO_VAL / FROM_VAL);
- * a language other than Ruby needs those two functions and nothing else.
+ * The language-specific part (core/xchan_<lang>.swg; Ruby's is
+ * xchan_ruby.swg) provides: xchan_swig_to_val / xchan_swig_from_val (value
+ * conversion), xchan_swig_to_clauses / _to_vals / _from_alts_result (the
+ * lists of alts and native calls), xchan_swig_raise (the exception classes)
+ * and XCHAN_SWIG_VOID; for a language with a global lock, the blocking
+ * helper below gets a branch that releases it.
  *
  * Blocking: a call that must wait does so without the language's lock,
  * with a cancel token of its own (xchan_put_ex / take_ex / alts_ex); the
@@ -207,6 +211,29 @@ typedef struct xchan_chan {
 
 xchan_status xchan_chan_make(xchan_chan **OUT, uint32_t buf_kind,
     uint64_t capacity);
+/* xchan_chan_new with the plain options (buffer, capacity, max_pending;
+ * 0: the default 1024); transforms are not described here. */
+%rename(chan_new) xchan_swig_chan_new;
+xchan_status xchan_swig_chan_new(xchan_chan **OUT, uint32_t buf_kind,
+    uint64_t capacity, uint32_t max_pending);
+%{
+static int32_t
+xchan_swig_chan_new(xchan_chan **out, uint32_t buf_kind, uint64_t capacity,
+    uint32_t max_pending)
+{
+	xchan_chan_opts o;
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.buf_kind = buf_kind;
+	o.capacity = capacity;
+	o.max_pending = max_pending;
+	return xchan_chan_new(out, &o);
+}
+%}
+/* Also as a module function (Chan#close is the same call). */
+xchan_status xchan_chan_close(xchan_chan *ch);
+/* Seeds the calling thread's alts order (for tests). */
+void xchan_random_seed(uint64_t seed);
 xchan_status xchan_timeout(xchan_chan **OUT, int64_t ms);
 xchan_status xchan_timeout_at(xchan_chan **OUT, xchan_deadline deadline);
 

@@ -11,21 +11,6 @@
 
 #include "common.h"
 
-/* Declared in 0.2 and implemented by the async work landing separately:
- * weak until then, so the table links (a missing one reads as NULL and
- * XCHAN_API_HAS still says the field exists).  Remove once all landed. */
-#pragma weak xchan_op_cancel_ex
-#pragma weak xchan_op_collect
-#pragma weak xchan_op_state_get
-#pragma weak xchan_cancel_new
-#pragma weak xchan_cancel_fire
-#pragma weak xchan_cancel_reset
-#pragma weak xchan_cancel_fired
-#pragma weak xchan_cancel_release
-#pragma weak xchan_put_ex
-#pragma weak xchan_take_ex
-#pragma weak xchan_alts_ex
-
 static const xchan_api g_api = {
     .size = sizeof(xchan_api),
     .version = XCHAN_VERSION_NUMBER,

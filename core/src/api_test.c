@@ -8,22 +8,8 @@
 #include "testing/xtest.h"
 #include "xchan/xchan_ext.h"
 
-/* Still landing (see api.c): weak here too, so that this test links. */
-#pragma weak xchan_op_cancel_ex
-#pragma weak xchan_op_collect
-#pragma weak xchan_op_state_get
-#pragma weak xchan_cancel_new
-#pragma weak xchan_cancel_fire
-#pragma weak xchan_cancel_reset
-#pragma weak xchan_cancel_fired
-#pragma weak xchan_cancel_release
-#pragma weak xchan_put_ex
-#pragma weak xchan_take_ex
-#pragma weak xchan_alts_ex
-
-/* Every field is the function of the same name (with the prefix).  Fields
- * of functions still to land read as NULL and compare equal to the
- * (weak, NULL) address too. */
+/* Every field is the function of the same name (with the prefix), and
+ * none is NULL. */
 XTEST(table_holds_every_public_function)
 {
 	const xchan_api *api = xchan_get_api();
@@ -36,6 +22,7 @@ XTEST(table_holds_every_public_function)
 	do {                                                                   \
 		XCHECK(XCHAN_API_HAS(api, f));                                 \
 		XCHECK(api->f == xchan_##f);                                   \
+		XCHECK(api->f != NULL);                                        \
 		n++;                                                           \
 	} while (0)
 	X(version_number);

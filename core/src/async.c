@@ -450,11 +450,13 @@ xchan__async_shutdown(void)
 		if (op->pnext)
 			op->pnext->pprev = NULL;
 		op->listed = 0;
-		/* Listed ops are not yet settled, so the completion
-		 * reference is still held: ours keeps it alive. */
-		atomic_fetch_add_explicit(&op->refs, 1, memory_order_relaxed);
+		/* Decided under the lock: a listed op is not settled, so it
+		 * is alive; if our cancel wins, nobody else terminates it and
+		 * its completion reference keeps it alive until we deliver.
+		 * If it loses, we never touch the op again. */
+		bool won = xchan__sel_cancel(&op->sel);
 		xchan__lock_release(&g_pending.lock);
-		if (xchan__sel_cancel(&op->sel)) {
+		if (won) {
 			xchan__deliveries dl;
 			xchan__deliveries_init(&dl);
 			terminate(op,
@@ -462,7 +464,6 @@ xchan__async_shutdown(void)
 			    &dl);
 			xchan__deliver_all(&dl);
 		}
-		op_unref(op);
 	}
 }
 

@@ -7,9 +7,9 @@
  * Every locked section leaves its side effects in an xchan__ctx, finished
  * after the unlock in the completion contract's order: waiters woken, async
  * ops settled, then user code (callbacks, value releases) on the thread's
- * own stack.  A blocking put/take holds a channel reference while it waits,
- * so a release of the caller's last reference cannot free it under the
- * waiter.  Non-blocking calls only try the step lock (XCHAN_EAGAIN, or
+ * own stack.  A blocking put/take/alts holds a reference to its channels
+ * while it waits (taken under the lock as it queues), so releasing the
+ * caller's last reference never frees a channel under its waiter.  Non-blocking calls only try the step lock (XCHAN_EAGAIN, or
  * xchan__xform_kick hands the work to its holder).
  * The buffered fast path is one lock acquire/release with no allocation:
  * the ring grows (doubling, up to the capacity) only while it fills for the
@@ -512,7 +512,7 @@ xchan__wait_opts_check(const xchan_wait_opts *opts)
 {
 	if (opts == NULL)
 		return XCHAN_OK;
-	if (opts->size < sizeof(xchan_wait_opts) ||
+	if (opts->size < XCHAN__WAIT_OPTS_V1_SIZE ||
 	    (opts->flags & ~(uint32_t)XCHAN_WAIT_EINTR) != 0)
 		return XCHAN_EINVAL;
 	if (opts->cancel != NULL && xchan_cancel_fired(opts->cancel) == 1)
@@ -614,8 +614,9 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 	    .val = v,
 	    .index = 0,
 	    .is_put = 1};
-	/* A waiter keeps the channel alive: the caller's reference may be
-	 * dropped by another thread while we wait. */
+	/* A waiter keeps the channel alive: another thread may release the
+	 * caller's last reference while we wait (and a dead waiter may be
+	 * purged from the queue by others before we withdraw it). */
 	xchan_chan_retain(ch);
 	xchan__chan_enqueue(ch, &w);
 	xchan__chan_unlock(ch);
@@ -944,8 +945,9 @@ xchan_chan_release(xchan_chan *ch)
 	 * exist here: leak it rather than touch them. */
 	if (xchan__forked())
 		return;
-	/* Last reference: nobody can operate on it any more.  A pending
-	 * timeout must not fire into freed memory. */
+	/* Last reference: nobody can operate on it any more (waiters hold
+	 * references while they wait).  A pending timeout must not fire into
+	 * freed memory. */
 	size_t extra = 0;
 	if (ch->timeout) {
 		xchan__timer_cancel(ch->timeout);

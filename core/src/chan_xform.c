@@ -22,7 +22,65 @@
  */
 #include "chan.h"
 #include "log.h"
+#include "task.h"
 #include "val.h"
+
+/* ---- user code off go stacks ----------------------------------------------
+ * A step, a completion and an error handler are user code (possibly a host
+ * runtime's function): from a go task they run on the worker thread's own
+ * stack (xchan__on_thread_stack), never on the task's small stack. */
+
+typedef struct user_call {
+	xchan_chan *ch;
+	xchan_val in;
+	xchan__outs *o;
+	int32_t r;
+	int what; /* 0 step, 1 finish, 2 error handler */
+	xchan_error_handler h;
+	xchan_val hr;
+} user_call;
+
+static void
+run_user_call(void *arg)
+{
+	user_call *c = arg;
+	switch (c->what) {
+	case 0:
+		c->r = xchan__xform_step(c->ch->xf, c->in, c->o);
+		break;
+	case 1:
+		c->r = xchan__xform_finish(c->ch->xf, c->o);
+		break;
+	default:
+		c->hr = c->h(c->ch->on_error_user, c->in);
+		break;
+	}
+}
+
+static void
+user_call_run(user_call *c)
+{
+	if (xchan__task_current() == NULL)
+		run_user_call(c);
+	else
+		xchan__on_thread_stack(run_user_call, c);
+}
+
+static int32_t
+call_step(xchan_chan *ch, xchan_val v, xchan__outs *o)
+{
+	user_call c = {.ch = ch, .in = v, .o = o, .what = 0};
+	user_call_run(&c);
+	return c.r;
+}
+
+static int32_t
+call_finish(xchan_chan *ch, xchan__outs *o)
+{
+	user_call c = {.ch = ch, .o = o, .what = 1};
+	user_call_run(&c);
+	return c.r;
+}
 
 static xchan_val
 default_error_handler(void *user, xchan_val error)
@@ -51,7 +109,9 @@ handle_failure(xchan_chan *ch, xchan__outs *o)
 	o->failed = 0;
 	xchan_error_handler h =
 	    ch->on_error ? ch->on_error : default_error_handler;
-	xchan_val r = h(ch->on_error_user, err);
+	user_call c = {.ch = ch, .in = err, .what = 2, .h = h};
+	user_call_run(&c);
+	xchan_val r = c.hr;
 	if (r.kind != XCHAN_NIL)
 		xchan__outs_push(o, r);
 }
@@ -79,7 +139,7 @@ add_outputs(xchan_chan *ch, xchan__outs *o, xchan__ctx *cx)
 static bool
 feed(xchan_chan *ch, xchan_val v, xchan__outs *o, xchan__ctx *cx)
 {
-	int32_t r = xchan__xform_step(ch->xf, v, o);
+	int32_t r = call_step(ch, v, o);
 	if (r == XCHAN_STEP_FAILED)
 		handle_failure(ch, o);
 	xchan__chan_lock(ch);
@@ -116,7 +176,7 @@ close_tail(xchan_chan *ch, xchan__ctx *cx)
 	xchan__chan_lock(ch);
 	if (!ch->completed && ch->puts.n == 0) {
 		xchan__chan_unlock(ch);
-		int32_t r = xchan__xform_finish(ch->xf, &o);
+		int32_t r = call_finish(ch, &o);
 		if (r == XCHAN_STEP_FAILED)
 			handle_failure(ch, &o);
 		xchan__chan_lock(ch);

@@ -267,6 +267,45 @@ XTEST(task_completion_calls_back_off_go_stack)
 	xchan_chan_release(ch);
 }
 
+/* ---- §1: transforms triggered by a go task run off its stack ------------ */
+
+static _Atomic int g_step_in_go = -1;
+
+static xchan_val
+record_in_go(void *user, xchan_val in)
+{
+	(void)user;
+	atomic_store(&g_step_in_go, xchan_in_go());
+	return xchan_val_retain(in);
+}
+
+static int32_t
+put_into(void *arg, xchan_val *result)
+{
+	*result = xchan_val_nil();
+	return xchan_put(arg, xchan_val_int(1), xt_deadline_s(5));
+}
+
+XTEST(task_put_runs_step_off_go_stack)
+{
+	xchan_xform *xf = NULL;
+	XREQUIRE(xchan_xform_map(&xf, record_in_go, NULL) == XCHAN_OK);
+	xchan_chan_opts o = {.size = sizeof(o),
+	    .buf_kind = XCHAN_BUF_FIXED,
+	    .capacity = 1,
+	    .xform = xf};
+	xchan_chan *ch = NULL;
+	XREQUIRE(xchan_chan_new(&ch, &o) == XCHAN_OK);
+	xchan_chan *r = NULL;
+	XREQUIRE(xchan_go(&r, put_into, ch, NULL) == XCHAN_OK);
+	xchan_val v;
+	XCHECK_ERR(xchan_take(&v, r, xt_deadline_s(5)), XCHAN_ECLOSED);
+	XCHECK_EQ(atomic_load(&g_step_in_go), 0);
+	XCHECK_ERR(xchan_take(&v, ch, XCHAN_DEADLINE_POLL), XCHAN_OK);
+	xchan_chan_release(r);
+	xchan_chan_release(ch);
+}
+
 /* ---- §2: notify mode, collect, cancel_ex, state ------------------------- */
 
 typedef struct bell {

@@ -17,6 +17,7 @@
 typedef struct obj {
 	_Atomic int released; /* release hook calls */
 	_Atomic int on_main;  /* ... of which on the test's main thread */
+	_Atomic int in_go;    /* ... of which on a go task's stack */
 } obj;
 
 static _Atomic int g_retain_calls;
@@ -38,6 +39,8 @@ rt_release(void *user, void *o)
 	atomic_fetch_add(&ob->released, 1);
 	if (pthread_equal(pthread_self(), g_main))
 		atomic_fetch_add(&ob->on_main, 1);
+	if (xchan_in_go())
+		atomic_fetch_add(&ob->in_go, 1);
 }
 
 static uint32_t
@@ -385,6 +388,96 @@ XTEST(release_hook_may_unregister_its_own_runtime)
 	xchan_val_release(v1); /* returns: no wait for itself */
 	xchan_val_release(v2); /* runtime gone: leaked, not called */
 	XCHECK_EQ(atomic_load(&g_self_calls), 1);
+}
+
+/* ---- unregister racing releases on other threads -------------------------------- */
+
+#define STORM_OBJS 4000
+static _Atomic int g_storm_after; /* unregister has returned */
+static _Atomic int g_storm_late;  /* hooks called after that */
+static _Atomic int g_storm_calls[STORM_OBJS];
+
+static void
+storm_release(void *user, void *o)
+{
+	(void)user;
+	if (atomic_load(&g_storm_after))
+		atomic_fetch_add(&g_storm_late, 1);
+	atomic_fetch_add(&g_storm_calls[(int *)o - (int *)user], 1);
+}
+
+typedef struct storm_part {
+	xchan_val *v;
+	int from, to;
+} storm_part;
+
+static void *
+storm_drop(void *p)
+{
+	storm_part *sp = p;
+	for (int i = sp->from; i < sp->to; i++)
+		xchan_val_release(sp->v[i]);
+	return NULL;
+}
+
+/* Four threads drop 4000 host values while the runtime unregisters: every
+ * object is handed back at most once, none after unregister returned, and
+ * the ones not handed back are exactly the ones counted as leaked. */
+XTEST(unregister_racing_releases)
+{
+	static int objs[STORM_OBJS];
+	static xchan_val vals[STORM_OBJS];
+	xchan_runtime rt = {sizeof(rt), 0, "storm", NULL, storm_release, objs};
+	uint32_t id;
+	XREQUIRE(xchan_runtime_register(&id, &rt) == XCHAN_OK);
+	for (int i = 0; i < STORM_OBJS; i++)
+		XREQUIRE(xchan_val_host(&vals[i], id, &objs[i]) == XCHAN_OK);
+	uint64_t leaked0 = xchan__rt_leaked();
+	storm_part parts[4];
+	pthread_t th[4];
+	for (int t = 0; t < 4; t++) {
+		parts[t] = (storm_part) {vals, t * (STORM_OBJS / 4),
+		    (t + 1) * (STORM_OBJS / 4)};
+		pthread_create(&th[t], NULL, storm_drop, &parts[t]);
+	}
+	XCHECK_ERR(xchan_runtime_unregister(id), XCHAN_OK);
+	atomic_store(&g_storm_after, 1);
+	for (int t = 0; t < 4; t++)
+		pthread_join(th[t], NULL);
+	int handed = 0;
+	for (int i = 0; i < STORM_OBJS; i++) {
+		int c = atomic_load(&g_storm_calls[i]);
+		XCHECK(c == 0 || c == 1);
+		handed += c;
+	}
+	XCHECK_EQ(atomic_load(&g_storm_late), 0);
+	XCHECK_EQ((uint64_t)handed + (xchan__rt_leaked() - leaked0),
+	    STORM_OBJS);
+}
+
+/* A go task dropping the last copy: the hook runs once, off the go stack. */
+static int32_t
+drop_in_go(void *arg, xchan_val *out)
+{
+	xchan_val_release(*(xchan_val *)arg);
+	*out = xchan_val_int(1);
+	return XCHAN_OK;
+}
+
+XTEST(release_hook_never_runs_on_a_go_stack)
+{
+	uint32_t id = reg("go");
+	obj o = {0};
+	xchan_val v;
+	XREQUIRE(xchan_val_host(&v, id, &o) == XCHAN_OK);
+	xchan_chan *r;
+	XREQUIRE(xchan_go(&r, drop_in_go, &v, NULL) == XCHAN_OK);
+	xchan_val got;
+	XCHECK_ERR(xchan_take(&got, r, xchan_deadline_in_ms(10000)), XCHAN_OK);
+	xchan_chan_release(r);
+	XCHECK_EQ(atomic_load(&o.released), 1);
+	XCHECK_EQ(atomic_load(&o.in_go), 0);
+	xchan_runtime_unregister(id);
 }
 
 XTEST_MAIN()

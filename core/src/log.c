@@ -8,9 +8,8 @@
  *    xchan (even xchan_set_log_hook).  A hook replaced while a message is
  *    being delivered may still receive that one message.
  *  - A message found on a go task's stack is formatted there and delivered
- *    from the MIXED executor (an OS thread), because a host hook (the JVM,
- *    CPython) must not run on a small coroutine stack.  If that executor is
- *    unavailable (shutdown, out of memory) the message goes to stderr.
+ *    on the worker thread's own stack (xchan__on_thread_stack), because a
+ *    host hook (the JVM, CPython) must not run on a small coroutine stack.
  */
 #include "log.h"
 
@@ -53,18 +52,16 @@ deliver(int32_t level, const char *msg)
 		fprintf(stderr, "xchan: %s\n", msg);
 }
 
-typedef struct deferred {
+typedef struct message {
 	int32_t level;
-	size_t size;
-	char msg[];
-} deferred;
+	const char *text;
+} message;
 
 static void
-deliver_deferred(void *arg)
+deliver_msg(void *arg)
 {
-	deferred *d = arg;
-	deliver(d->level, d->msg);
-	xchan__free(d, d->size);
+	const message *m = arg;
+	deliver(m->level, m->text);
 }
 
 void
@@ -76,21 +73,8 @@ xchan__log(int32_t level, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	atomic_fetch_add_explicit(&g_count, 1, memory_order_relaxed);
-	if (xchan__task_current() == NULL) {
-		deliver(level, buf);
-		return;
-	}
-	size_t len = strlen(buf), size = sizeof(deferred) + len + 1;
-	deferred *d = xchan__alloc(size);
-	xchan_executor *ex;
-	if (d != NULL &&
-	    xchan_executor_for(&ex, XCHAN_WORKLOAD_MIXED) == XCHAN_OK) {
-		d->level = level;
-		d->size = size;
-		memcpy(d->msg, buf, len + 1);
-		if (xchan_execute(ex, deliver_deferred, d) == XCHAN_OK)
-			return;
-	}
-	xchan__free(d, size);
-	fprintf(stderr, "xchan: %s\n", buf);
+	message m = {level, buf};
+	/* Inside a go task this switches to the worker's own stack for the
+	 * hook and comes back (outside a task it just calls). */
+	xchan__on_thread_stack(deliver_msg, &m);
 }

@@ -5,8 +5,8 @@
  * handler, a value dropped for lack of memory, a failed task without a task
  * error hook, a bad environment setting) goes through xchan__log: to the
  * user's hook if one is set, else to stderr prefixed "xchan: ".  Call it
- * with no xchan lock held.  On a go task's stack the message is handed to
- * a plain thread (the hook never runs on a go stack).
+ * with no xchan lock held.  Inside a go task the hook runs on the worker
+ * thread's own stack (never on the go stack).
  */
 #ifndef XCHAN_LOG_H
 #define XCHAN_LOG_H

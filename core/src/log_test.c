@@ -4,6 +4,7 @@
  * dropped for lack of memory are reported, and the hook never runs on a go
  * task's stack.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,8 +26,12 @@ hook(void *user, int32_t level, const char *msg)
 	seen *s = user;
 	if (xchan_in_go())
 		atomic_fetch_add(&s->in_go, 1);
+	/* Messages may arrive on several threads at once. */
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&mu);
 	s->level = level;
 	strncpy(s->last, msg, sizeof(s->last) - 1);
+	pthread_mutex_unlock(&mu);
 	atomic_fetch_add(&s->n, 1);
 }
 

@@ -15,12 +15,15 @@
  *    function runs as an ordinary go task or thread job: inside a go task
  *    its channel operations park the task at any call depth.
  *  - Messages: every error is written into a caller's buffer; the public
- *    xchan_native_check hands it out (never thread-local storage).
+ *    xchan_native_check hands it out (never thread-local storage), and
+ *    xchan_native_run reports XCHAN_ELOAD's through the log hook.
  */
 #include "native.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "log.h"
 
 #if defined(XCHAN_HAVE_FFI)
 #include <ffi.h>
@@ -230,8 +233,14 @@ xchan_native_run(xchan_chan **out_result, uint32_t workload,
 	void *fn;
 	int32_t err = validate(&sig, &fn, lib_path, symbol, signature, args,
 	    nargs, msg, sizeof(msg));
-	if (err != XCHAN_OK)
+	if (err != XCHAN_OK) {
+		/* A library or symbol that cannot be found is an environment
+		 * problem worth a report; a bad signature or argument is the
+		 * caller's, answered by the code (and xchan_native_check). */
+		if (err == XCHAN_ELOAD)
+			xchan__log(XCHAN_LOG_WARN, "native worker: %s", msg);
 		return err;
+	}
 #if defined(XCHAN_HAVE_FFI)
 	native_call *c = xchan__zalloc(sizeof(*c));
 	if (c == NULL)

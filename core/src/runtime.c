@@ -14,7 +14,8 @@
  *  - A record is reference-counted: one reference for the registration,
  *    one per live value carrying one of its objects.  So a value never
  *    points at freed memory, even after unregister.
- *  - Release hooks run with no lock held.  `inflight` counts release hooks
+ *  - Release hooks run with no lock held, and on a thread's own stack even
+ *    when a go task drops the last copy (xchan__on_thread_stack).  `inflight` counts release hooks
  *    running (or about to decide whether to run); `alive` is cleared by
  *    unregister, which then waits until no hook of that runtime is running
  *    on another thread.  After unregister returns, the runtime is never
@@ -32,6 +33,7 @@
 #include "lock.h"
 #include "log.h"
 #include "platform/platform.h"
+#include "task.h"
 
 struct xchan__rt {
 	_Atomic uint32_t refs;
@@ -213,6 +215,18 @@ xchan_runtime_unregister(uint32_t id)
 	return XCHAN_OK;
 }
 
+typedef struct hook_call {
+	xchan__rt *rt;
+	void *obj;
+} hook_call;
+
+static void
+call_release(void *arg)
+{
+	hook_call *c = arg;
+	c->rt->release(c->rt->user, c->obj);
+}
+
 void
 xchan__rt_release_obj(xchan__rt *rt, void *obj)
 {
@@ -221,7 +235,9 @@ xchan__rt_release_obj(xchan__rt *rt, void *obj)
 	if (atomic_load(&rt->alive)) {
 		hook_frame f = {rt, t_frames};
 		t_frames = &f;
-		rt->release(rt->user, obj);
+		hook_call c = {rt, obj};
+		/* Never on a go task's stack: the host checks stack bounds. */
+		xchan__on_thread_stack(call_release, &c);
 		t_frames = f.next;
 	} else {
 		atomic_fetch_add_explicit(&g_leaked, 1, memory_order_relaxed);

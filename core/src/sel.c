@@ -53,12 +53,19 @@ xchan__sel_finish(xchan__sel *s)
 		break;
 	case XCHAN__OWNER_TASK: {
 		xchan__task *t = s->task;
-		bool parked = s->claimed_parked;
+		if (s->claimed_parked) {
+			/* It sleeps until we wake it. */
+			atomic_store_explicit(&s->state, XCHAN__SEL_DONE,
+			    memory_order_release);
+			xchan__task_wake(t);
+			break;
+		}
+		/* Claimed before it parked: its park commit sees DONE and it
+		 * resumes by itself, unless it gave up waiting for us and
+		 * parked (CLAIMED_PARKED): then we wake it. */
 		uint32_t prev = atomic_exchange_explicit(&s->state,
 		    XCHAN__SEL_DONE, memory_order_acq_rel);
-		/* If it had not parked yet, its park commit sees DONE and it
-		 * resumes by itself; otherwise it sleeps until we wake it. */
-		if (parked || prev == XCHAN__SEL_CLAIMED_PARKED)
+		if (prev == XCHAN__SEL_CLAIMED_PARKED)
 			xchan__task_wake(t);
 		break;
 	}
@@ -211,10 +218,12 @@ wait_task(xchan__sel *s, xchan_deadline deadline)
 		s->timer.deadline = deadline;
 		s->timer.fire = task_timer_fire;
 		s->timer.fire_at_shutdown = 0;
-		if (xchan__timer_add(&s->timer) != XCHAN_OK) {
-			/* No timer: fall back to an immediate timeout. */
+		int32_t err = xchan__timer_add(&s->timer);
+		if (err != XCHAN_OK) {
+			/* No timer: the deadline cannot be kept.  Say so
+			 * (ENOMEM, ESHUTDOWN) rather than time out early. */
 			if (xchan__sel_cancel(s))
-				return XCHAN_ETIMEDOUT;
+				return err;
 			timed = false;
 		}
 	}

@@ -166,7 +166,8 @@ xchan__sel_self_done(xchan__sel *s)
  * sel was canceled (nothing transferred; the caller withdraws its waiters):
  * XCHAN_ETIMEDOUT (deadline), XCHAN_ECANCELED (s->token fired), XCHAN_EINTR
  * (XCHAN_WAIT_EINTR in s->wait_flags and a signal interrupted a thread's
- * sleep).  A sel may end CANCELED only through this call's owner, its
+ * sleep), or a task's deadline that could not be armed (XCHAN_ENOMEM,
+ * XCHAN_ESHUTDOWN).  A sel may end CANCELED only through this call's owner, its
  * timer, or a token, so the reason is known here. */
 int32_t xchan__sel_wait(xchan__sel *s, xchan_deadline deadline);
 

@@ -19,6 +19,8 @@
  */
 #include "timer.h"
 
+#include <time.h>
+
 #include "common.h"
 #include "lock.h"
 #include "platform/platform.h"
@@ -185,10 +187,16 @@ xchan__timer_cancel(xchan__timer *t)
 		xchan__lock_release(&g_lock);
 		return 1;
 	}
-	/* Already out of the heap: wait out a callback in flight. */
-	while (g_firing == t && !t_is_timer_thread) {
+	/* Already out of the heap: wait out a callback in flight (yields,
+	 * then naps: a callback may run user code). */
+	for (unsigned i = 0; g_firing == t && !t_is_timer_thread; i++) {
 		xchan__lock_release(&g_lock);
-		xchan__thread_yield();
+		if (i < 16) {
+			xchan__thread_yield();
+		} else {
+			struct timespec ts = {0, 100000};
+			nanosleep(&ts, NULL);
+		}
 		xchan__lock_acquire(&g_lock);
 	}
 	xchan__lock_release(&g_lock);

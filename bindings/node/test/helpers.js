@@ -13,14 +13,18 @@ function worker(body, workerData, opts = {}) {
     const { parentPort, workerData: data } = require('node:worker_threads');
     ${body}
   `;
-  return new Worker(src, { eval: true, workerData, ...opts });
-}
-
-function exited(w) {
-  return new Promise((resolve, reject) => {
+  const w = new Worker(src, { eval: true, workerData, ...opts });
+  // Listen from the start: 'exit' may come before a test awaits it.
+  w.exited = new Promise((resolve, reject) => {
     w.once('error', reject);
     w.once('exit', resolve);
   });
+  w.exited.catch(() => {});
+  return w;
+}
+
+function exited(w) {
+  return w.exited;
 }
 
 function message(w) {

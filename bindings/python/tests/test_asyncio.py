@@ -332,3 +332,71 @@ def test_forgotten_await_warns():
             gc.collect()
         return ch.poll()
     assert run(main()) is None
+
+
+def test_put_take_switch_between_blocking_and_awaitable():
+    ch = Chan(4)
+    assert ch.put(1) is True  # no loop: blocks (here: completes at once)
+
+    async def inside():
+        aw = ch.take()
+        assert not isinstance(aw, int)  # an awaitable on the loop thread
+        return await aw
+    for _ in range(3):
+        assert run(inside()) == 1
+        assert ch.put(1) is True and ch.info()["count"] == 1
+    assert ch.take() == 1
+
+
+def test_cancellation_storm_on_alts():
+    """Consumers wait in alts_async over two channels fed by threads, and are
+    cancelled at random: every value is received exactly once."""
+    N = 6000
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        a, b = Chan(), Chan(4)
+        received = []
+
+        async def consumer():
+            while True:
+                try:
+                    v, ch = await xchan.alts_async([a, b])
+                except asyncio.CancelledError:
+                    return
+                if v is None:
+                    return
+                received.append(v)
+                await asyncio.sleep(0)
+
+        def producer(ch, lo, hi):
+            for i in range(lo, hi):
+                ch.put(i)
+        threads = [threading.Thread(target=producer, args=(a, 0, N // 2)),
+                   threading.Thread(target=producer, args=(b, N // 2, N))]
+        for t in threads:
+            t.start()
+        consumers = set()
+        rng = random.Random(11)
+        deadline = time.monotonic() + 50
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            while len(consumers) < 6:
+                consumers.add(loop.create_task(consumer()))
+            await asyncio.sleep(rng.random() / 2000)
+            victim = rng.choice(list(consumers))
+            victim.cancel()
+            consumers.discard(victim)
+        for t in threads:
+            t.join()
+        a.close()
+        b.close()
+        consumers.add(loop.create_task(consumer()))
+        consumers.add(loop.create_task(consumer()))
+        await asyncio.gather(*consumers, return_exceptions=True)
+        # alts stops at the first closed channel: drain what is left
+        rest = [v for ch in (a, b) for v in ch]
+        return received + rest
+
+    received = run(main(), timeout=120)
+    assert len(received) == len(set(received)), "a value was delivered twice"
+    assert sorted(received) == list(range(N)), "a value was lost"

@@ -54,7 +54,7 @@ class TestChannels < Minitest::Test
     assert_raises(Xchan::WrongKindError) { ch.put({ a: 1 }) }
     assert_raises(Xchan::InvalidArgument) { ch.put(2**64) }
     assert_raises(Xchan::InvalidArgument) { ch.put("\xff".dup.force_encoding("UTF-8")) }
-    assert_raises(Xchan::NilValueError) { ch.put([1, nil]) }
+    assert_raises(Xchan::InvalidArgument) { ch.put([1, nil]) }
     assert_equal 0, ch.count
     assert ch.put(1)
   end

@@ -307,8 +307,8 @@ typedef struct xchan_runtime {
 	 * xchan_val_host (or _string_host/_bytes_host) call, when the last
 	 * copy of that value is released, or when that call fails after
 	 * taking `obj` over.  May run on any thread, including one the
-	 * runtime does not know; never under an xchan lock; never after
-	 * xchan_runtime_unregister returned. */
+	 * runtime does not know; never under an xchan lock; never on a go
+	 * task's stack; never after xchan_runtime_unregister returned. */
 	void (*release)(void *user, void *obj);
 	void *user;
 } xchan_runtime;
@@ -479,7 +479,8 @@ XCHAN_API int32_t xchan_xform_comp(xchan_xform **out, xchan_xform **xforms,
 
 /* A channel's error handler: gets the error value (moved) recorded by the
  * failing step; returns a value to inject into the buffer, or nil.  Runs
- * with no channel lock held, under the channel's step lock.  The default
+ * with no channel lock held, under the channel's step lock, never on a go
+ * task's stack (as steps: docs/threading.md).  The default
  * prints "xchan: transform failed: ..." to stderr and returns nil. */
 typedef xchan_val (*xchan_error_handler)(void *user, xchan_val error);
 
@@ -789,7 +790,10 @@ XCHAN_API int32_t xchan_alts(xchan_result *out, const xchan_clause *clauses,
     size_t n, uint32_t flags, xchan_deadline deadline);
 
 /* Asynchronous alts; the callback gets what xchan_alts would return.  The
- * deadline, if any, is kept by the timer service.  Errors as xchan_alts. */
+ * deadline, if any, is kept by the timer service (its callback then runs on
+ * the timer thread).  Errors as xchan_alts, and XCHAN_ENOMEM or
+ * XCHAN_ESHUTDOWN when the deadline cannot be armed (never silently
+ * ignored; the callback does not run). */
 XCHAN_API int32_t xchan_alts_async(xchan_op **out, const xchan_clause *clauses,
     size_t n, uint32_t flags, xchan_deadline deadline, xchan_callback cb,
     void *user);

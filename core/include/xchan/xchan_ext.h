@@ -272,6 +272,21 @@ extern "C" {
 
 #define XCHAN_NATIVE_MAX_ARGS 16
 
+/* The optional load hook of a native library.  A library that exports
+ *
+ *   int32_t xchan_native_onload(const xchan_api *api);
+ *
+ * gets the function table of the core that loads it, once, when
+ * xchan_native_run first loads it and before any of its functions runs.
+ * Through the table it needs no link to libxchan and always uses the very
+ * core that calls it (tests/cross/native/sensor.c does this).  It should
+ * check XCHAN_API_HAS for what it uses and may check api->version.  A
+ * result other than XCHAN_OK makes every call into the library fail with
+ * XCHAN_ELOAD (the library stays loaded).  It runs on the loading thread
+ * while first loads are serialized: it must not block, park, or load
+ * other libraries through xchan_native_run (that gives XCHAN_ELOAD). */
+typedef int32_t (*xchan_native_onload_fn)(const xchan_api *api);
+
 /* Runs `symbol` of the shared library `lib_path` with `args` on the
  * executor of `workload`: XCHAN_WORKLOAD_DISPATCH as a go task (channel
  * operations inside it, at any call depth, park the task; it must not block
@@ -283,7 +298,8 @@ extern "C" {
  * Everything is checked before anything runs: the signature, the argument
  * count and each argument's kind against its letter, then the library is
  * loaded (dlopen, RTLD_NOW | RTLD_LOCAL, a path without '/' is searched as
- * dlopen searches) and the symbol found (dlsym).  Loaded libraries are
+ * dlopen searches; its xchan_native_onload, if any, runs) and the symbol
+ * found (dlsym).  Loaded libraries are
  * cached for the life of the process and never unloaded (a task may still
  * run their code).  `args` stay the caller's: the call holds its own
  * references (xchan_val_retain) until the function has returned.
@@ -295,9 +311,11 @@ extern "C" {
  * signature, nargs different from the signature's count, a string
  * argument with an embedded NUL, an unknown workload, bad opts),
  * XCHAN_ETYPE (an argument of a kind its letter does not accept),
- * XCHAN_ELOAD (the library cannot be loaded, the symbol is not in it, or
- * xchan was built without libffi), XCHAN_ENOMEM, XCHAN_ESHUTDOWN.
- * xchan_native_check gives the message that names the problem.
+ * XCHAN_ELOAD (the library cannot be loaded, its onload failed, the symbol
+ * is not in it, or xchan was built without libffi), XCHAN_ENOMEM,
+ * XCHAN_ESHUTDOWN.  An XCHAN_ELOAD is also reported, with the message that
+ * names the problem, through the log hook (xchan_set_log_hook; stderr
+ * without one); xchan_native_check gives the message of any error.
  * Blocks only while the library loads (its constructors run on this
  * thread).  Thread-safety: any thread. */
 XCHAN_API int32_t xchan_native_run(xchan_chan **out_result, uint32_t workload,

@@ -7,6 +7,7 @@
  * Every wait has a 10 s deadline, so a broken runner fails instead of
  * hanging.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,8 @@
 
 #include "xchan/xchan_ext.h"
 
-#ifndef SENSOR_LIB
-#error "SENSOR_LIB must name libsensor.so"
+#if !defined(SENSOR_LIB) || !defined(BADLOAD_LIB)
+#error "SENSOR_LIB and BADLOAD_LIB must name the sample libraries"
 #endif
 
 static int g_failures;
@@ -269,6 +270,33 @@ test_args_retained(void)
 	}
 }
 
+/* The log hook: counts messages and keeps the last one. */
+static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char g_last_log[512];
+static int g_logs;
+
+static void
+log_hook(void *user, int32_t level, const char *msg)
+{
+	(void)user;
+	(void)level;
+	pthread_mutex_lock(&g_log_mu);
+	snprintf(g_last_log, sizeof(g_last_log), "%s", msg);
+	g_logs++;
+	pthread_mutex_unlock(&g_log_mu);
+}
+
+static int
+logs_so_far(char *last, size_t size)
+{
+	pthread_mutex_lock(&g_log_mu);
+	int n = g_logs;
+	if (last != NULL)
+		snprintf(last, size, "%s", g_last_log);
+	pthread_mutex_unlock(&g_log_mu);
+	return n;
+}
+
 static atomic_int g_box_dtors;
 
 static void
@@ -289,8 +317,19 @@ expect_bad(int line, uint32_t workload, const char *lib, const char *sym,
 	CHECK_ERR(xchan_val_box(&box, &g_box_dtors, count_dtor), XCHAN_OK);
 	int before = atomic_load(&g_box_dtors);
 	xchan_chan *res = (xchan_chan *)&box; /* must be reset to NULL */
+	int logs_before = logs_so_far(NULL, 0);
 	int32_t err =
 	    xchan_native_run(&res, workload, lib, sym, sig, args, n, NULL);
+	/* ELOAD is reported through the log hook; other errors are not. */
+	char logged[512];
+	int logs_after = logs_so_far(logged, sizeof(logged));
+	CHECK(logs_after == logs_before + (want == XCHAN_ELOAD));
+	if (want == XCHAN_ELOAD && needle != NULL &&
+	    strstr(logged, needle) == NULL) {
+		fprintf(stderr, "line %d: log \"%s\" does not name \"%s\"\n",
+		    line, logged, needle);
+		g_failures++;
+	}
 	if (err != want)
 		fprintf(stderr,
 		    "line %d: xchan_native_run gave %s, expected %s\n", line,
@@ -298,7 +337,8 @@ expect_bad(int line, uint32_t workload, const char *lib, const char *sym,
 	CHECK_ERR(err, want);
 	CHECK(res == NULL);
 	char msg[256] = "unset";
-	if (workload <= XCHAN_WORKLOAD_IO) {
+	/* check validates only: shutdown is run's answer alone. */
+	if (workload <= XCHAN_WORKLOAD_IO && want != XCHAN_ESHUTDOWN) {
 		err = xchan_native_check(msg, sizeof(msg), lib, sym, sig, args,
 		    n);
 		CHECK_ERR(err, want);
@@ -342,6 +382,13 @@ test_bad_inputs(void)
 		    "signature");
 	BAD(T, SENSOR_LIB, "stream", NULL, good, 2, XCHAN_EINVAL,
 	    "signature is NULL");
+
+	/* A library whose xchan_native_onload refuses the core: every call
+	 * fails, and its function never runs. */
+	BAD(T, BADLOAD_LIB, "ran", "i()", NULL, 0, XCHAN_ELOAD,
+	    "xchan_native_onload failed with EVERSION");
+	BAD(D, BADLOAD_LIB, "ran", "i()", NULL, 0, XCHAN_ELOAD,
+	    "xchan_native_onload failed");
 
 	/* Argument count and kinds. */
 	BAD(T, SENSOR_LIB, "stream", "v(ci)", good, 1, XCHAN_EINVAL,
@@ -456,9 +503,71 @@ test_run_from_a_go_task(void)
 	xchan_chan_release(res);
 }
 
+/* Many threads start native workers at once, each naming the library by
+ * a path of its own (so each is a first load through the load lock), all
+ * streaming into one channel that this thread drains. */
+enum { STORM_THREADS = 8, STORM_CALLS = 16, STORM_N = 50 };
+
+typedef struct storm_arg {
+	int k;
+	xchan_chan *ch;
+	int32_t err;
+} storm_arg;
+
+static void *
+storm_thread(void *p)
+{
+	storm_arg *a = p;
+	char path[4096];
+	const char *slash = strrchr(SENSOR_LIB, '/');
+	int at = snprintf(path, sizeof(path), "%.*s", (int)(slash - SENSOR_LIB),
+	    SENSOR_LIB);
+	for (int i = 0; i <= a->k; i++)
+		at += snprintf(path + at, sizeof(path) - (size_t)at, "/.");
+	snprintf(path + at, sizeof(path) - (size_t)at, "/%s", slash + 1);
+	a->err = XCHAN_OK;
+	for (int i = 0; i < STORM_CALLS && a->err == XCHAN_OK; i++) {
+		xchan_val args[2] = {chan_val(a->ch), xchan_val_int(STORM_N)};
+		a->err = xchan_native_run(NULL, workloads[(a->k + i) % 3], path,
+		    "stream_open", "v(ci)", args, 2, NULL);
+		xchan_val_release(args[0]);
+	}
+	return NULL;
+}
+
+static void
+test_storm(void)
+{
+	xchan_chan *ch;
+	CHECK_ERR(xchan_chan_make(&ch, XCHAN_BUF_FIXED, 16), XCHAN_OK);
+	pthread_t t[STORM_THREADS];
+	storm_arg a[STORM_THREADS];
+	for (int k = 0; k < STORM_THREADS; k++) {
+		a[k].k = k;
+		a[k].ch = ch;
+		CHECK(pthread_create(&t[k], NULL, storm_thread, &a[k]) == 0);
+	}
+	int64_t total = 0, count = 0;
+	const int64_t want = (int64_t)STORM_THREADS * STORM_CALLS * STORM_N;
+	xchan_val v;
+	while (count < want && xchan_take(&v, ch, soon()) == XCHAN_OK) {
+		total += int_of(v);
+		count++;
+	}
+	for (int k = 0; k < STORM_THREADS; k++) {
+		pthread_join(t[k], NULL);
+		CHECK_ERR(a[k].err, XCHAN_OK);
+	}
+	CHECK(count == want);
+	CHECK(total == (int64_t)STORM_THREADS * STORM_CALLS *
+	                   (STORM_N * (STORM_N + 1) / 2));
+	xchan_chan_release(ch);
+}
+
 int
 main(void)
 {
+	xchan_set_log_hook(log_hook, NULL);
 	test_stream_each_workload();
 	test_native_pipeline();
 	test_return_kinds();
@@ -466,7 +575,13 @@ main(void)
 	test_bad_inputs();
 	test_no_result_channel();
 	test_run_from_a_go_task();
+	test_storm();
 	xchan_shutdown();
+	/* After shutdown: refused on every workload, nothing retained. */
+	xchan_val one = xchan_val_int(1);
+	for (size_t w = 0; w < 3; w++)
+		BAD(workloads[w], SENSOR_LIB, "parity", "s(i)", &one, 1,
+		    XCHAN_ESHUTDOWN, NULL);
 	if (g_failures) {
 		fprintf(stderr, "native_run_test: %d failures\n", g_failures);
 		return 1;

@@ -4,18 +4,33 @@
  * into and consumes from channels it is handed.  Every language's tests
  * call it through the native runner, e.g. "v(ci)" for stream.
  *
- * It links libxchan.so normally, so when a host (a binding, a test) has
- * already loaded libxchan, the dynamic loader binds this library to that
- * same copy of the core.
+ * It does not link libxchan: the runner hands it the core's function
+ * table through xchan_native_onload, so it always talks to the very core
+ * that runs it, whether the host linked libxchan.so (the Ruby, Python, Node
+ * and Java bindings) or libxchan.a (native_run_test).
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "xchan/xchan.h"
+#include "xchan/xchan_ext.h"
 
 #define SENSOR_API __attribute__((visibility("default")))
+
+/* The core's function table, set once by xchan_native_onload before any
+ * function below runs (the runner guarantees the order). */
+static const xchan_api *X;
+
+SENSOR_API int32_t
+xchan_native_onload(const xchan_api *api)
+{
+	if (!XCHAN_API_HAS(api, poll) || !XCHAN_API_HAS(api, get_int) ||
+	    api->version / 10000 != XCHAN_VERSION_MAJOR)
+		return XCHAN_EVERSION;
+	X = api;
+	return XCHAN_OK;
+}
 
 /* v(ci): puts the ints 1..n on `out`, then closes it.  Stops early if the
  * channel closes under it. */
@@ -23,10 +38,20 @@ SENSOR_API void
 stream(xchan_chan *out, int64_t n)
 {
 	for (int64_t i = 1; i <= n; i++)
-		if (xchan_put(out, xchan_val_int(i), XCHAN_DEADLINE_NEVER) !=
+		if (X->put(out, X->val_int(i), XCHAN_DEADLINE_NEVER) !=
 		    XCHAN_OK)
 			break;
-	xchan_chan_close(out);
+	X->chan_close(out);
+}
+
+/* v(ci): as stream, without closing `out` (for many producers). */
+SENSOR_API void
+stream_open(xchan_chan *out, int64_t n)
+{
+	for (int64_t i = 1; i <= n; i++)
+		if (X->put(out, X->val_int(i), XCHAN_DEADLINE_NEVER) !=
+		    XCHAN_OK)
+			break;
 }
 
 /* i(c): takes from `in` until it is closed; returns the sum of the ints
@@ -36,11 +61,11 @@ sum(xchan_chan *in)
 {
 	int64_t total = 0;
 	xchan_val v;
-	while (xchan_take(&v, in, XCHAN_DEADLINE_NEVER) == XCHAN_OK) {
+	while (X->take(&v, in, XCHAN_DEADLINE_NEVER) == XCHAN_OK) {
 		int64_t i;
-		if (xchan_get_int(v, &i) == XCHAN_OK)
+		if (X->get_int(v, &i) == XCHAN_OK)
 			total += i;
-		xchan_val_release(v);
+		X->val_release(v);
 	}
 	return total;
 }
@@ -52,17 +77,17 @@ relay_double(xchan_chan *in, xchan_chan *out)
 {
 	int64_t moved = 0;
 	xchan_val v;
-	while (xchan_take(&v, in, XCHAN_DEADLINE_NEVER) == XCHAN_OK) {
+	while (X->take(&v, in, XCHAN_DEADLINE_NEVER) == XCHAN_OK) {
 		int64_t i;
-		if (xchan_get_int(v, &i) == XCHAN_OK)
-			v = xchan_val_int(2 * i);
-		if (xchan_put(out, v, XCHAN_DEADLINE_NEVER) != XCHAN_OK) {
-			xchan_val_release(v);
+		if (X->get_int(v, &i) == XCHAN_OK)
+			v = X->val_int(2 * i);
+		if (X->put(out, v, XCHAN_DEADLINE_NEVER) != XCHAN_OK) {
+			X->val_release(v);
 			break;
 		}
 		moved++;
 	}
-	xchan_chan_close(out);
+	X->chan_close(out);
 	return moved;
 }
 
@@ -107,12 +132,12 @@ SENSOR_API xchan_chan *
 counter(int64_t n)
 {
 	xchan_chan *ch;
-	if (xchan_chan_make(&ch, XCHAN_BUF_FIXED, n > 0 ? (uint64_t)n : 1) !=
+	if (X->chan_make(&ch, XCHAN_BUF_FIXED, n > 0 ? (uint64_t)n : 1) !=
 	    XCHAN_OK)
 		return NULL;
 	for (int64_t i = 1; i <= n; i++)
-		xchan_offer(ch, xchan_val_int(i));
-	xchan_chan_close(ch);
+		X->offer(ch, X->val_int(i));
+	X->chan_close(ch);
 	return ch;
 }
 

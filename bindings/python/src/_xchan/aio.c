@@ -740,7 +740,7 @@ mod_alts_async(PyObject *m, PyObject *args, PyObject *kw)
 static PyMethodDef aio_methods[] = {
     {"alts_async", (PyCFunction)(void (*)(void))mod_alts_async,
         METH_VARARGS | METH_KEYWORDS,
-        "alts_async(ops, *, priority=False, default=<none>, timeout=None)\n"
+        "alts_async(ops, *, priority=False, default=..., timeout=None)\n"
         "--\n\n"
         "The awaitable form of alts(): `await xchan.alts_async([...])`.\n"
         "Completes without suspending when an op is ready at once."},

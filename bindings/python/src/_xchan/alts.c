@@ -182,7 +182,7 @@ xpy_alts_winner(xpy_clauses *c, xchan_result *r)
 static PyMethodDef alts_methods[] = {
     {"alts", (PyCFunction)(void (*)(void))mod_alts,
         METH_VARARGS | METH_KEYWORDS,
-        "alts(ops, *, priority=False, default=<none>, timeout=None)\n--\n\n"
+        "alts(ops, *, priority=False, default=..., timeout=None)\n--\n\n"
         "Wait (GIL released) until exactly one of `ops` completes.\n\n"
         "ops: items are a Chan (take from it) or (Chan, value) (put value).\n"
         "Returns (value, chan): the value taken (None: that channel is\n"

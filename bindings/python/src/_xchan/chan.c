@@ -23,8 +23,8 @@ static PyObject *g_get_running_loop; /* asyncio.events._get_running_loop */
 static PyCFunction g_grl_meth;
 static PyObject *g_grl_self;
 
-int
-xpy_loop_running(void)
+static int
+loop_running_uncached(void)
 {
 	PyObject *loop = g_grl_meth ? g_grl_meth(g_grl_self, NULL)
 	                            : PyObject_CallNoArgs(g_get_running_loop);
@@ -36,6 +36,38 @@ xpy_loop_running(void)
 	Py_DECREF(loop);
 	return running;
 }
+
+#if PY_VERSION_HEX < 0x030C0000
+/* CPython 3.11's asyncio keeps the running loop in the thread state's dict,
+ * rewritten whenever a loop starts or stops on the thread.  Dict versions
+ * are unique across all dicts, so (dict, version) unchanged means the
+ * answer is unchanged: put/take then skip the lookup. */
+static _Thread_local PyObject *tl_dict;
+static _Thread_local uint64_t tl_version;
+static _Thread_local int tl_running;
+
+int
+xpy_loop_running(void)
+{
+	PyObject *d = PyThreadState_GetDict();
+	if (d != NULL && d == tl_dict &&
+	    ((PyDictObject *)d)->ma_version_tag == tl_version)
+		return tl_running;
+	int running = loop_running_uncached();
+	if (d != NULL) {
+		tl_dict = d;
+		tl_version = ((PyDictObject *)d)->ma_version_tag;
+		tl_running = running;
+	}
+	return running;
+}
+#else
+int
+xpy_loop_running(void)
+{
+	return loop_running_uncached();
+}
+#endif
 
 int
 xpy_deadline(PyObject *timeout, xchan_deadline *out)
@@ -567,7 +599,8 @@ chan_anext(XpyChan *self)
 static PyMethodDef chan_methods[] = {
     {"put", (PyCFunction)(void (*)(void))chan_put,
         METH_FASTCALL | METH_KEYWORDS,
-        "put(value, timeout=None) -> bool\n--\n\n"
+        "put(value, timeout=None)\n--\n\n"
+        "Returns bool.\n"
         "Put `value` on the channel, waiting (GIL released) for room or a\n"
         "taker.  True once delivered, False if the channel is closed.\n"
         "`timeout` in seconds raises xchan.ETIMEDOUT when it passes (nothing\n"
@@ -576,7 +609,8 @@ static PyMethodDef chan_methods[] = {
         "awaitable instead: `await ch.put(v)`."},
     {"take", (PyCFunction)(void (*)(void))chan_take,
         METH_FASTCALL | METH_KEYWORDS,
-        "take(timeout=None) -> value or None\n--\n\n"
+        "take(timeout=None)\n--\n\n"
+        "Returns value or None.\n"
         "Take a value, waiting (GIL released) until one is there.  None when\n"
         "the channel is closed and drained.  Ctrl-C interrupts the wait on\n"
         "the main thread (KeyboardInterrupt; nothing is taken).  `timeout`\n"
@@ -584,33 +618,41 @@ static PyMethodDef chan_methods[] = {
         "On a thread running an asyncio loop (and no timeout), returns an\n"
         "awaitable instead: `await ch.take()`."},
     {"put_async", (PyCFunction)chan_put_async, METH_O,
-        "put_async(value) -> awaitable bool\n--\n\n"
+        "put_async(value)\n--\n\n"
+        "Returns awaitable bool.\n"
         "The awaitable form of put(), wherever it is called."},
     {"take_async", (PyCFunction)chan_take_async, METH_NOARGS,
-        "take_async() -> awaitable value\n--\n\n"
+        "take_async()\n--\n\n"
+        "Returns awaitable value.\n"
         "The awaitable form of take(), wherever it is called."},
     {"offer", (PyCFunction)chan_offer, METH_O,
-        "offer(value) -> bool\n--\n\n"
+        "offer(value)\n--\n\n"
+        "Returns bool.\n"
         "Put only if that can happen now (core.async offer!).  Never waits."},
     {"poll", (PyCFunction)chan_poll, METH_NOARGS,
-        "poll() -> value or None\n--\n\n"
+        "poll()\n--\n\n"
+        "Returns value or None.\n"
         "Take only if a value is ready now (core.async poll!).  Never waits."},
     {"close", (PyCFunction)chan_close, METH_NOARGS,
-        "close() -> None\n--\n\n"
+        "close()\n--\n\n"
+        "Returns None.\n"
         "Close the channel.  Buffered values stay takeable; later puts give\n"
         "False; takers get None once it is drained.  Idempotent."},
     {"info", (PyCFunction)chan_info, METH_NOARGS,
-        "info() -> dict\n--\n\n"
+        "info()\n--\n\n"
+        "Returns dict.\n"
         "A snapshot: buffer kind, capacity, count, closed, pending puts and\n"
         "takes, id."},
     {"capsule", (PyCFunction)chan_capsule, METH_NOARGS,
-        "capsule() -> PyCapsule\n--\n\n"
+        "capsule()\n--\n\n"
+        "Returns PyCapsule.\n"
         "The native channel for a C extension: a capsule named 'xchan.chan'\n"
         "holding an `xchan_chan *` with its own reference (released with the\n"
         "capsule; call xchan_chan_retain through the function table to keep\n"
         "it longer)."},
     {"from_capsule", (PyCFunction)chan_from_capsule, METH_O | METH_CLASS,
-        "from_capsule(capsule) -> Chan\n--\n\n"
+        "from_capsule(capsule)\n--\n\n"
+        "Returns Chan.\n"
         "Wrap a native channel handed out by a C extension as an\n"
         "'xchan.chan' capsule (a new reference is taken)."},
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS,
@@ -678,7 +720,8 @@ mod_timeout(PyObject *m, PyObject *arg)
 
 static PyMethodDef chan_module_methods[] = {
     {"timeout", mod_timeout, METH_O,
-        "timeout(ms) -> Chan\n--\n\n"
+        "timeout(ms)\n--\n\n"
+        "Returns Chan.\n"
         "A channel that closes `ms` milliseconds from now (for alts)."},
     {NULL}};
 

@@ -306,7 +306,8 @@ mult_untap_all(XpyMult *self, PyObject *unused)
 
 static PyMethodDef mult_methods[] = {
     {"tap", (PyCFunction)(void (*)(void))mult_tap, METH_VARARGS | METH_KEYWORDS,
-        "tap(ch, close=True) -> ch\n--\n\nCopy every value of the source to "
+        "tap(ch, close=True)\n--\n\n"
+        "Returns ch.  Copy every value of the source to "
         "ch (closed with the source if `close`)."},
     {"untap", (PyCFunction)mult_untap, METH_O,
         "untap(ch)\n--\n\nStop copying to ch."},
@@ -464,7 +465,8 @@ pub_unsub_all(XpyPub *self, PyObject *args)
 
 static PyMethodDef pub_methods[] = {
     {"sub", (PyCFunction)(void (*)(void))pub_sub, METH_VARARGS | METH_KEYWORDS,
-        "sub(topic, ch, close=True) -> ch\n--\n\nSend values of `topic` to ch."},
+        "sub(topic, ch, close=True)\n--\n\n"
+        "Returns ch.  Send values of `topic` to ch."},
     {"unsub", (PyCFunction)pub_unsub, METH_VARARGS,
         "unsub(topic, ch)\n--\n\nStop sending `topic` to ch."},
     {"unsub_all", (PyCFunction)pub_unsub_all, METH_VARARGS,
@@ -662,13 +664,14 @@ static PyMethodDef mix_methods[] = {{"admix", (PyCFunction)mix_admix, METH_O,
     {"unmix_all", (PyCFunction)mix_unmix_all, METH_NOARGS,
         "unmix_all()\n--\n\nRemove every input."},
     {"toggle", (PyCFunction)mix_toggle, METH_O,
-        "toggle({ch: {'mute': bool, 'pause': bool, 'solo': bool}})\n--\n\n"
+        "toggle(state)\n--\n\n"
+        "state: {ch: {'mute': bool, 'pause': bool, 'solo': bool}}.\n"
         "Set input attributes atomically (inputs not yet mixed are added)."},
     {"solo_mode", (PyCFunction)mix_solo_mode, METH_O,
-        "solo_mode('mute' | 'pause')\n--\n\nWhat non-solo inputs become while "
+        "solo_mode(mode)\n--\n\nmode: 'mute' or 'pause'.  What non-solo inputs become while "
         "any input is solo."},
     {"state", (PyCFunction)mix_get, METH_O,
-        "state(ch) -> {'mute': bool, 'pause': bool, 'solo': bool}"},
+        "state(ch)\n--\n\nReturns {'mute': bool, 'pause': bool, 'solo': bool}."},
     {NULL}};
 
 static PyTypeObject XpyMix_Type = {
@@ -1081,10 +1084,12 @@ mod_to_chan(PyObject *m, PyObject *coll)
 #define F(fn) (PyCFunction)(void (*)(void))(fn)
 static PyMethodDef comb_methods[] = {
     {"pipe", F(mod_pipe), KW,
-        "pipe(frm, to, close=True) -> to\n--\n\n"
+        "pipe(frm, to, close=True)\n--\n\n"
+        "Returns to.\n"
         "Copy every value of frm to to; close to when frm closes if close."},
     {"pipeline", F(mod_pipeline), KW,
-        "pipeline(n, to, xf, frm, close=True, ex_handler=None) -> Chan\n--\n\n"
+        "pipeline(n, to, xf, frm, close=True, ex_handler=None)\n--\n\n"
+        "Returns Chan.\n"
         "Transform values of frm with the transducer xf, n at a time in\n"
         "parallel on the COMPUTE executor, keeping their order, onto to.\n"
         "Returns a channel that closes when the pipeline is done."},
@@ -1092,46 +1097,59 @@ static PyMethodDef comb_methods[] = {
         "pipeline_blocking(n, to, xf, frm, close=True, ex_handler=None)\n"
         "--\n\nAs pipeline, on the MIXED executor (steps may block)."},
     {"pipeline_async", F(mod_pipeline_async), KW,
-        "pipeline_async(n, to, af, frm, close=True) -> Chan\n--\n\n"
+        "pipeline_async(n, to, af, frm, close=True)\n--\n\n"
+        "Returns Chan.\n"
         "af(value, result) must return at once, arrange for its outputs to\n"
         "be put on `result` (a Chan) and then close it.  Order is kept."},
     {"mult", mod_mult, METH_O,
-        "mult(ch) -> Mult\n--\n\nA mult of ch: use .tap(ch)/.untap(ch)."},
+        "mult(ch)\n--\n\n"
+        "Returns Mult.  A mult of ch: use .tap(ch)/.untap(ch)."},
     {"pub", F(mod_pub), KW,
-        "pub(ch, topic_fn, buf_fn=None) -> Pub\n--\n\n"
+        "pub(ch, topic_fn, buf_fn=None)\n--\n\n"
+        "Returns Pub.\n"
         "Route values of ch by topic_fn(value): .sub(topic, ch)."},
     {"mix", mod_mix, METH_O,
-        "mix(out) -> Mix\n--\n\nA mix writing to out: .admix(ch), .toggle()."},
+        "mix(out)\n--\n\n"
+        "Returns Mix.  A mix writing to out: .admix(ch), .toggle()."},
     {"merge", F(mod_merge), KW,
-        "merge(chans, buf=None) -> Chan\n--\n\n"
+        "merge(chans, buf=None)\n--\n\n"
+        "Returns Chan.\n"
         "A channel with every value of chans; closes when all have closed."},
     {"split", F(mod_split), KW,
-        "split(pred, ch, true_buf=None, false_buf=None) -> (Chan, Chan)\n--\n\n"
+        "split(pred, ch, true_buf=None, false_buf=None)\n--\n\n"
+        "Returns (Chan, Chan).\n"
         "Values of ch for which pred is true go to the first channel, the\n"
         "others to the second."},
     {"map", F(mod_map), KW,
-        "map(f, chans, buf=None) -> Chan\n--\n\n"
+        "map(f, chans, buf=None)\n--\n\n"
+        "Returns Chan.\n"
         "Take one value of each channel, put f(*values); closes as soon as\n"
         "any input closes."},
     {"take", F(mod_take), KW,
-        "take(n, ch, buf=None) -> Chan\n--\n\n"
+        "take(n, ch, buf=None)\n--\n\n"
+        "Returns Chan.\n"
         "At most n values of ch, then the channel closes."},
     {"reduce", mod_reduce, METH_VARARGS,
-        "reduce(f, init, ch) -> Chan\n--\n\n"
+        "reduce(f, init, ch)\n--\n\n"
+        "Returns Chan.\n"
         "f(acc, v) over every value of ch; the channel receives the result\n"
         "when ch closes (xf.reduced(x) stops early with x)."},
     {"transduce", mod_transduce, METH_VARARGS,
-        "transduce(xf, f, init, ch) -> Chan\n--\n\n"
+        "transduce(xf, f, init, ch)\n--\n\n"
+        "Returns Chan.\n"
         "reduce over the outputs of transducer xf applied to ch."},
     {"into", mod_into, METH_VARARGS,
-        "into(coll, ch) -> Chan\n--\n\n"
+        "into(coll, ch)\n--\n\n"
+        "Returns Chan.\n"
         "A channel receiving list(coll) + every value of ch, once ch closes."},
     {"onto_chan", F(mod_onto_chan), KW,
-        "onto_chan(ch, coll, close=True) -> Chan\n--\n\n"
+        "onto_chan(ch, coll, close=True)\n--\n\n"
+        "Returns Chan.\n"
         "Put the items of coll on ch (then close it if close); returns a\n"
         "channel that closes when done."},
     {"to_chan", mod_to_chan, METH_O,
-        "to_chan(coll) -> Chan\n--\n\nA channel yielding the items of coll, "
+        "to_chan(coll)\n--\n\n"
+        "Returns Chan.  A channel yielding the items of coll, "
         "then closing."},
     {NULL}};
 

@@ -284,17 +284,20 @@ mod_set_executor_factory(PyObject *m, PyObject *fn)
 static PyMethodDef task_methods[] = {
     {"thread", (PyCFunction)(void (*)(void))mod_thread,
         METH_VARARGS | METH_KEYWORDS,
-        "thread(fn, *args, **kwargs) -> Chan\n--\n\n"
+        "thread(fn, *args, **kwargs)\n--\n\n"
+        "Returns Chan.\n"
         "Run fn(*args, **kwargs) on the core's MIXED executor (an OS thread,\n"
         "blocking is fine).  Returns a channel that receives the result\n"
         "(nothing if it is None) and closes.  If fn raises, taking from the\n"
         "channel raises that exception."},
     {"io_thread", (PyCFunction)(void (*)(void))mod_io_thread,
         METH_VARARGS | METH_KEYWORDS,
-        "io_thread(fn, *args, **kwargs) -> Chan\n--\n\n"
+        "io_thread(fn, *args, **kwargs)\n--\n\n"
+        "Returns Chan.\n"
         "As thread(), on the core's IO executor."},
     {"set_executor_factory", mod_set_executor_factory, METH_O,
-        "set_executor_factory(factory) -> None\n--\n\n"
+        "set_executor_factory(factory)\n--\n\n"
+        "Returns None.\n"
         "factory(workload) -> concurrent.futures.Executor or None, for\n"
         "workload in 'dispatch', 'mixed', 'io', 'compute'; called at most\n"
         "once per workload, when the core first needs it.  Allowed once,\n"

@@ -1,0 +1,143 @@
+package io.xchan;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * core.async alts!!: waits on several takes and puts, exactly one of which
+ * completes.
+ *
+ * <pre>{@code
+ * Alts.Result r = new Alts().take(a).put(b, "x").take(Chan.timeout(Duration.ofSeconds(1))).select();
+ * if (r.chan() == a) ...
+ * }</pre>
+ *
+ * Clauses are tried in a uniformly random order, or in the order added with
+ * {@link #priority()}. {@link #orElse(Object)} (core.async's :default)
+ * returns at once when nothing is ready. A put to a closed channel is ready
+ * and completes the alts with {@code ok() == false}. The wait parks in Java
+ * like {@link Chan#take()} and is interruptible the same way.
+ */
+public final class Alts {
+    private final List<Chan<?>> chans = new ArrayList<>();
+    private final List<Object> puts = new ArrayList<>(); // null: a take
+    private boolean priority;
+    private boolean hasDefault;
+    private Object defaultValue;
+
+    /** Adds a take from {@code ch}. */
+    public Alts take(Chan<?> ch) {
+        chans.add(ch);
+        puts.add(null);
+        return this;
+    }
+
+    /** Adds a put of {@code v} (not null) to {@code ch}. */
+    public <T> Alts put(Chan<T> ch, T v) {
+        if (v == null) throw new NullPointerException("xchan: null cannot be put on a channel");
+        chans.add(ch);
+        puts.add(v);
+        return this;
+    }
+
+    /** Tries the clauses in the order they were added. */
+    public Alts priority() {
+        priority = true;
+        return this;
+    }
+
+    /** When no clause is ready now, return at once with this value and chan() null. */
+    public Alts orElse(Object v) {
+        hasDefault = true;
+        defaultValue = v;
+        return this;
+    }
+
+    /** Waits until one clause completes. */
+    public Result select() throws InterruptedException {
+        return select(Native.NO_DEADLINE);
+    }
+
+    /** As {@link #select()}, giving up after {@code timeout}: ETIMEDOUT. */
+    public Result select(Duration timeout) throws InterruptedException {
+        return select(System.nanoTime() + Math.max(0, timeout.toNanos()));
+    }
+
+    private Result select(long deadline) throws InterruptedException {
+        int n = chans.size();
+        if (n == 0) throw XchanException.of(Native.EINVAL, "alts needs at least one clause");
+        long[] handles = new long[n];
+        int[] ops = new int[n], kinds = new int[n];
+        long[] bits = new long[n];
+        Object[] refs = new Object[n];
+        byte[][] datas = new byte[n][];
+        Native.Enc e = new Native.Enc();
+        for (int i = 0; i < n; i++) {
+            handles[i] = chans.get(i).handle();
+            Object v = puts.get(i);
+            ops[i] = v == null ? 1 : 2;
+            if (v != null) {
+                Native.encode(v, e);
+                kinds[i] = e.kind;
+                bits[i] = e.bits;
+                refs[i] = e.ref;
+                datas[i] = e.data;
+            }
+        }
+        int flags = priority ? 1 : 0;
+        long[] io = new long[4];
+        Object o = Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, 0, io);
+        if (io[0] == Native.EAGAIN) {
+            if (hasDefault) return new Result(null, defaultValue, true, -1);
+            if (Thread.interrupted()) throw new InterruptedException();
+            long token = Native.register();
+            o = Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, token, io);
+            if (io[0] == Native.EAGAIN) {
+                o = Native.await(io[2], token, deadline, io);
+                if (io[0] == Native.ETIMEDOUT) {
+                    throw XchanException.of(Native.ETIMEDOUT, "alts timed out");
+                }
+            } else {
+                Native.unregister(token);
+            }
+        }
+        Native.check(io);
+        int idx = (int) io[3];
+        Chan<?> ch = chans.get(idx);
+        boolean isPut = ops[idx] == 2;
+        Object val = isPut ? null : Native.result(o, io);
+        boolean ok = isPut ? io[0] == Native.OK : val != null;
+        return new Result(ch, val, ok, idx);
+    }
+
+    /** What completed: the channel, the value taken, and whether it succeeded. */
+    public static final class Result {
+        private final Chan<?> chan;
+        private final Object value;
+        private final boolean ok;
+        private final int index;
+
+        Result(Chan<?> chan, Object value, boolean ok, int index) {
+            this.chan = chan;
+            this.value = value;
+            this.ok = ok;
+            this.index = index;
+        }
+
+        /** The clause's channel; null for the default. */
+        public Chan<?> chan() { return chan; }
+
+        /** The value taken (null: closed), the default's value, or null for a put. */
+        public Object value() { return value; }
+
+        /** A take got a value, a put was accepted, or the default was chosen. */
+        public boolean ok() { return ok; }
+
+        /** The clause's position in the order added; -1 for the default. */
+        public int index() { return index; }
+
+        /** True when no clause was ready and the default was returned. */
+        public boolean isDefault() { return index < 0; }
+    }
+}

@@ -1,0 +1,322 @@
+package io.xchan;
+
+import java.lang.ref.Cleaner;
+import java.time.Duration;
+
+/**
+ * A core.async channel backed by an xchan native channel.
+ *
+ * <p>Buffers: {@link #unbuffered()}, {@link #fixed}, {@link #dropping},
+ * {@link #sliding}, {@link #promise()}; with a transducer and its exception
+ * handler through {@link #builder()}.
+ *
+ * <p>Blocking calls ({@link #put}, {@link #take}) never block inside native
+ * code: the native side tries, registers the operation and returns, and the
+ * calling thread parks in Java until the completer unparks it. A virtual
+ * thread waiting here therefore never pins its carrier. They are
+ * interruptible: {@link Thread#interrupt()} cancels the operation and throws
+ * {@link InterruptedException} with nothing transferred (the value stays in
+ * the channel, or stays the putter's); if the operation had already
+ * completed, its result is returned and the interrupt flag stays set.
+ *
+ * <p>Values: see the package README. {@code null} cannot be put
+ * ({@link NullPointerException}); {@link #take()} returns {@code null} when
+ * the channel is closed and drained, {@link #put} returns false when the
+ * channel is closed.
+ *
+ * <p>Lifetime: {@link #close()} closes the channel (core.async close!);
+ * that is also what try-with-resources does. The native reference is
+ * released by a {@link Cleaner} when the Chan becomes unreachable; operations
+ * in progress hold references of their own.
+ *
+ * @param <T> the element type
+ */
+public final class Chan<T> implements AutoCloseable {
+    static final Cleaner CLEANER = Cleaner.create();
+    static final int BUF_NONE = 0, BUF_FIXED = 1, BUF_DROPPING = 2, BUF_SLIDING = 3,
+            BUF_PROMISE = 4;
+
+    private final long handle;
+
+    static {
+        Native.ensureLoaded();
+    }
+
+    private Chan(long handle) {
+        this.handle = handle;
+        CLEANER.register(this, new Release(handle));
+    }
+
+    /** Wraps a native channel reference that this Chan takes over. */
+    static <T> Chan<T> adopt(long handle) {
+        return new Chan<>(handle);
+    }
+
+    private static final class Release implements Runnable {
+        private final long handle;
+        Release(long handle) { this.handle = handle; }
+        @Override public void run() { Native.chanRelease(handle); }
+    }
+
+    long handle() { return handle; }
+
+    /** Releases a native handle once (Cleaner or explicit). */
+    static final class Releaser implements Runnable {
+        private final java.util.concurrent.atomic.AtomicLong ptr;
+        private final java.util.function.LongConsumer release;
+
+        Releaser(java.util.concurrent.atomic.AtomicLong ptr, java.util.function.LongConsumer release) {
+            this.ptr = ptr;
+            this.release = release;
+        }
+
+        @Override public void run() {
+            long p = ptr.getAndSet(0);
+            if (p != 0) release.accept(p);
+        }
+    }
+
+    // ---- construction -----------------------------------------------------------
+
+    /** An unbuffered channel: a put waits for a taker. */
+    public static <T> Chan<T> unbuffered() { return new Builder<T>().build(); }
+
+    /** A channel with a FIFO buffer of {@code n} (> 0); puts wait when full. */
+    public static <T> Chan<T> fixed(long n) { return new Builder<T>().fixed(n).build(); }
+
+    /** When full, new values are dropped; puts never wait. */
+    public static <T> Chan<T> dropping(long n) { return new Builder<T>().dropping(n).build(); }
+
+    /** When full, the oldest value is dropped; puts never wait. */
+    public static <T> Chan<T> sliding(long n) { return new Builder<T>().sliding(n).build(); }
+
+    /** A promise channel: the first value put is given to every taker, for ever. */
+    public static <T> Chan<T> promise() { return new Builder<T>().promise().build(); }
+
+    /** A channel that closes after {@code d} (core.async timeout). */
+    public static <T> Chan<T> timeout(Duration d) {
+        return adopt(Native.timeout(Math.max(0, d.toMillis())));
+    }
+
+    public static <T> Builder<T> builder() { return new Builder<>(); }
+
+    /** Options of a new channel. */
+    public static final class Builder<T> {
+        private int kind = BUF_NONE;
+        private long capacity;
+        private Xf xf;
+        private java.util.function.Function<? super Throwable, ?> exHandler;
+        private int maxPending;
+
+        public Builder<T> fixed(long n) { kind = BUF_FIXED; capacity = n; return this; }
+        public Builder<T> dropping(long n) { kind = BUF_DROPPING; capacity = n; return this; }
+        public Builder<T> sliding(long n) { kind = BUF_SLIDING; capacity = n; return this; }
+        public Builder<T> promise() { kind = BUF_PROMISE; capacity = 0; return this; }
+
+        /**
+         * A transducer applied to every value added to the buffer (needs a
+         * buffer). Its Java code runs on the thread that adds the value: a
+         * putter, a taker pulling in a pending put, or the closer. Threads
+         * of C code are attached to the JVM for it; a go task of the C core
+         * hands the call to an xchan service thread.
+         */
+        public Builder<T> xf(Xf xf) { this.xf = xf; return this; }
+
+        /**
+         * Called with what a transducer step threw; a non-null result is
+         * added to the buffer in place of the failed step's output. Default:
+         * the thread's uncaught-exception handler, nothing added.
+         */
+        public Builder<T> exHandler(java.util.function.Function<? super Throwable, ?> h) {
+            this.exHandler = h;
+            return this;
+        }
+
+        /** Most pending puts (and, separately, takes); 0: 1024. */
+        public Builder<T> maxPending(int n) { maxPending = n; return this; }
+
+        public Chan<T> build() {
+            if (kind != BUF_NONE && kind != BUF_PROMISE && capacity <= 0) {
+                throw XchanException.of(Native.EINVAL, "buffer capacity must be > 0, got " + capacity);
+            }
+            long x = 0;
+            if (xf != null) {
+                if (kind == BUF_NONE) {
+                    throw XchanException.of(Native.EINVAL, "a transducer needs a buffered channel");
+                }
+                x = Xf.nativeXform(xf, exHandler);
+            }
+            return adopt(Native.chanNew(kind, capacity, x, maxPending));
+        }
+    }
+
+    // ---- operations ---------------------------------------------------------------
+
+    private static long deadline(Duration d) {
+        long n;
+        try {
+            n = d.toNanos();
+        } catch (ArithmeticException e) {
+            return Native.NO_DEADLINE;
+        }
+        return System.nanoTime() + Math.max(0, n);
+    }
+
+    /**
+     * Puts {@code v}, waiting for room or a taker. Returns true when the
+     * channel accepted it, false when it was closed (core.async put!).
+     */
+    public boolean put(T v) throws InterruptedException {
+        return put(v, Native.NO_DEADLINE);
+    }
+
+    /**
+     * As {@link #put(Object)}, giving up after {@code timeout}:
+     * {@link XchanException.ETIMEDOUT}, nothing transferred.
+     */
+    public boolean put(T v, Duration timeout) throws InterruptedException {
+        return put(v, deadline(timeout));
+    }
+
+    private boolean put(T v, long deadline) throws InterruptedException {
+        Native.Enc e = new Native.Enc();
+        Native.encode(v, e);
+        long[] io = new long[4];
+        int err = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, 0, io);
+        if (err == Native.OK) return true;
+        if (err == Native.ECLOSED) return false;
+        if (Thread.interrupted()) throw new InterruptedException();
+        long token = Native.register();
+        err = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, token, io);
+        if (err != Native.EAGAIN) {
+            Native.unregister(token);
+            return err == Native.OK;
+        }
+        Native.await(io[2], token, deadline, io);
+        return putOutcome(io);
+    }
+
+    static boolean putOutcome(long[] io) {
+        int err = (int) io[0];
+        if (err == Native.OK) return true;
+        if (err == Native.ECLOSED) return false;
+        throw XchanException.of(err, err == Native.ETIMEDOUT ? "put timed out" : "put");
+    }
+
+    /** Takes a value, waiting; null when the channel is closed and drained. */
+    public T take() throws InterruptedException {
+        return take(Native.NO_DEADLINE);
+    }
+
+    /**
+     * As {@link #take()}, giving up after {@code timeout}:
+     * {@link XchanException.ETIMEDOUT}, nothing transferred.
+     */
+    public T take(Duration timeout) throws InterruptedException {
+        return take(deadline(timeout));
+    }
+
+    @SuppressWarnings("unchecked")
+    private T take(long deadline) throws InterruptedException {
+        long[] io = new long[4];
+        Object o = Native.takeTry(handle, 0, io);
+        if (io[0] == Native.EAGAIN) {
+            if (Thread.interrupted()) throw new InterruptedException();
+            long token = Native.register();
+            o = Native.takeTry(handle, token, io);
+            if (io[0] == Native.EAGAIN) {
+                o = Native.await(io[2], token, deadline, io);
+                if (io[0] == Native.ETIMEDOUT) {
+                    throw XchanException.of(Native.ETIMEDOUT, "take timed out");
+                }
+            } else {
+                Native.unregister(token);
+            }
+        }
+        Native.check(io);
+        return (T) Native.result(o, io);
+    }
+
+    /** Puts only if it can complete now (core.async offer!). */
+    public boolean offer(T v) {
+        Native.Enc e = new Native.Enc();
+        Native.encode(v, e);
+        long[] io = new long[4];
+        return Native.putTry(handle, e.kind, e.bits, e.ref, e.data, 0, io) == Native.OK;
+    }
+
+    /** Takes only if a value is ready now (core.async poll!); else null. */
+    @SuppressWarnings("unchecked")
+    public T poll() {
+        long[] io = new long[4];
+        Object o = Native.takeTry(handle, 0, io);
+        if (io[0] == Native.EAGAIN) return null;
+        Native.check(io);
+        return (T) Native.result(o, io);
+    }
+
+    /**
+     * Closes the channel (core.async close!): buffered values and pending
+     * puts stay takeable, later puts return false. Idempotent.
+     */
+    @Override
+    public void close() {
+        Native.chanClose(handle);
+    }
+
+    /** A snapshot of the channel's state. */
+    public Info info() {
+        long[] out = new long[8];
+        Native.chanInfo(handle, out);
+        return new Info(out);
+    }
+
+    /** True once {@link #close()} was called (a snapshot). */
+    public boolean isClosed() { return info().closed; }
+
+    /**
+     * The native channel (an {@code xchan_chan *}) for C code loaded by this
+     * process, valid while this Chan is reachable. C code that keeps it must
+     * take its own reference (xchan_chan_retain through the function table,
+     * {@link Xchan#apiHandle()}).
+     */
+    public long nativeHandle() { return handle; }
+
+    /**
+     * A Chan for a native channel made by C code: takes a new reference to
+     * {@code handle} (an {@code xchan_chan *} of this process's xchan).
+     */
+    public static <T> Chan<T> fromNativeHandle(long handle) {
+        if (handle == 0) throw XchanException.of(Native.EINVAL, "null channel handle");
+        Native.chanRetain(handle);
+        return adopt(handle);
+    }
+
+    /** Equal when both wrap the same native channel. */
+    @Override public boolean equals(Object o) {
+        return o instanceof Chan && ((Chan<?>) o).handle == handle;
+    }
+
+    @Override public int hashCode() { return Long.hashCode(handle); }
+
+    @Override public String toString() { return "Chan@" + Long.toHexString(handle); }
+
+    /** A snapshot of a channel (core.async datafy). */
+    public static final class Info {
+        public final int bufKind;
+        public final long capacity, count, id;
+        public final boolean closed;
+        public final int pendingPuts, pendingTakes, maxPending;
+
+        Info(long[] o) {
+            bufKind = (int) o[0];
+            capacity = o[1];
+            count = o[2];
+            closed = o[3] != 0;
+            pendingPuts = (int) o[4];
+            pendingTakes = (int) o[5];
+            maxPending = (int) o[6];
+            id = o[7];
+        }
+    }
+}

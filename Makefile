@@ -52,7 +52,7 @@ bench: deps
 bench-quick: deps
 	$(PYTHON) bench/run.py --quick
 
-FORMAT_FILES = $(shell find core examples tests/cross tests/fuzz tests/gochan tests/conformance/runners/c bindings/python/src bindings/java-jni/src/main/c -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null)
+FORMAT_FILES = $(shell find core examples tests/cross tests/fuzz tests/gochan tests/conformance/runners/c bindings/python/src bindings/java-jni/src/main/c bindings/node/src bindings/node/include -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null)
 
 format: deps
 	clang-format -i $(FORMAT_FILES)

@@ -13,7 +13,7 @@ if ! command -v clang-format >/dev/null 2>&1; then
 	exit 2
 fi
 
-files=$(find core examples tests/cross tests/fuzz tests/gochan tests/conformance/runners/c bindings/python/src bindings/java-jni/src/main/c -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null | LC_ALL=C sort)
+files=$(find core examples tests/cross tests/fuzz tests/gochan tests/conformance/runners/c bindings/python/src bindings/java-jni/src/main/c bindings/node/src bindings/node/include -name '*.[ch]' -not -path '*/vendor/*' 2>/dev/null | LC_ALL=C sort)
 total=0
 bad=()
 for f in $files; do

@@ -350,7 +350,7 @@ st_python() {
 		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
 	fi
 	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
-		./bindings/python pytest build || { stage_note="pip install failed"; return 1; }
+		./bindings/python pytest build mypy || { stage_note="pip install failed"; return 1; }
 	# The sdist must hold the core: build it, then a wheel from it.
 	rm -rf build-python/dist
 	"$venv/bin/python" -m build -q --outdir build-python/dist bindings/python >/dev/null ||

@@ -19,6 +19,7 @@
 
 #include "async.h"
 #include "chan.h"
+#include "log.h"
 #include "task.h"
 #include "timer.h"
 #include "val.h"
@@ -290,6 +291,7 @@ xchan__ctx_finish(xchan__ctx *cx)
 	xchan__ctx_finish_waiters(cx);
 	if (cx->dl.head != NULL || cx->ndrops)
 		xchan__on_thread_stack(run_user_phase, cx);
+	xchan__log_flush(); /* reports made under a step lock (log.h) */
 }
 
 /* ---- the locked algorithms (core.async's put/take, §2.2 and §2.3) -------- */

@@ -89,10 +89,10 @@ default_error_handler(void *user, xchan_val error)
 	const char *text;
 	size_t len;
 	if (xchan_get_string(error, &text, &len) == XCHAN_OK)
-		xchan__log(XCHAN_LOG_ERROR, "transform failed: %.*s", (int)len,
-		    text);
+		xchan__log_later(XCHAN_LOG_ERROR, "transform failed: %.*s",
+		    (int)len, text);
 	else
-		xchan__log(XCHAN_LOG_ERROR,
+		xchan__log_later(XCHAN_LOG_ERROR,
 		    "transform failed (error value of kind %s)",
 		    xchan_kind_name(error.kind));
 	xchan_val_release(error);

@@ -11,28 +11,20 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+const { findHeaders } = require('./node-headers');
+
 const here = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const debug = args.includes('--debug');
 const san = (args.find((a) => a.startsWith('--sanitizer=')) || '').split('=')[1];
 
-function findHeaders() {
-  const candidates = [];
-  if (process.env.XCHAN_NODE_API_INCLUDE) candidates.push(process.env.XCHAN_NODE_API_INCLUDE);
-  // The headers that ship with this Node (official tarballs, nvm, Debian's libnode-dev).
-  candidates.push(path.resolve(path.dirname(process.execPath), '..', 'include', 'node'));
-  candidates.push('/usr/include/node', '/usr/local/include/node');
+function headersOrExit() {
   try {
-    candidates.push(require('node-api-headers').include_dir);
-  } catch (_) { /* optional */ }
-  const found = candidates.find((d) => d && fs.existsSync(path.join(d, 'node_api.h')));
-  if (!found) {
-    console.error('xchan: no node_api.h found. Looked in:\n  ' + candidates.join('\n  ') +
-      '\nInstall the Node headers (Debian: apt-get install libnode-dev), or\n' +
-      '`npm install node-api-headers`, or set XCHAN_NODE_API_INCLUDE.');
+    return findHeaders();
+  } catch (e) {
+    console.error(e.message);
     process.exit(1);
   }
-  return found;
 }
 
 function run(cmd, argv) {
@@ -55,7 +47,7 @@ for (const f of fs.readdirSync(coreInclude)) {
 
 const buildDir = path.join(here, 'build', san ? `cmake-${san}` : (debug ? 'cmake-debug' : 'cmake'));
 const configure = ['-S', here, '-B', buildDir,
-  `-DNODE_API_INCLUDE=${findHeaders()}`,
+  `-DNODE_API_INCLUDE=${headersOrExit()}`,
   `-DCMAKE_BUILD_TYPE=${debug || san ? 'Debug' : 'Release'}`,
   `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${path.join(here, 'build', san ? san : (debug ? 'Debug' : 'Release'))}`];
 if (san) configure.push(`-DXCHAN_SANITIZER=${san}`);

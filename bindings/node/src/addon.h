@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "xchan/xchan.h"
-#include "pending_core.h"
+#include "xchan/xchan_ext.h"
 
 /* Reports a failed napi call as a JS exception and returns NULL/ret. */
 #define NAPI_CALL_RET(env, call, ret)                                          \
@@ -56,7 +56,7 @@ typedef struct xenv {
 	pthread_mutex_t lock; /* guards alive and tsfn */
 	bool alive;
 	napi_threadsafe_function tsfn;
-	atomic_int woken; /* 1 while a tsfn call is queued */
+	atomic_int woken;             /* 1 while a tsfn call is queued */
 	_Atomic(xn_node *) done_ops;  /* completed xn_op, newest first */
 	_Atomic(xn_node *) dead_refs; /* host boxes to drop, newest first */
 	uint32_t runtime_id;
@@ -64,8 +64,9 @@ typedef struct xenv {
 	int32_t thread_id;    /* worker_threads.threadId */
 	bool is_main;
 	/* JS thread only: */
-	uint32_t pending;   /* promises not yet settled; >0 keeps the loop alive */
-	xn_op *ops_head;    /* every live op record (for teardown) */
+	uint32_t
+	    pending;     /* promises not yet settled; >0 keeps the loop alive */
+	xn_op *ops_head; /* every live op record (for teardown) */
 	napi_ref make_error; /* (code, message) -> XchanError subclass */
 	napi_ref wrap_chan;  /* (external) -> Chan */
 	napi_ref report_xf;  /* (err, onError) -> value|undefined */
@@ -146,6 +147,15 @@ xn_chan *xn_chan_from_external(napi_env env, napi_value v);
 
 /* async.c */
 void xn_drain_ops(xenv *e);
+/* After a core call on the JS thread: settles, now, the ops that call
+ * completed (their notifiers ran on this thread), instead of waiting for
+ * the event-loop turn the threadsafe function would cost. */
+static inline void
+xn_drain_local(xenv *e)
+{
+	if (atomic_load_explicit(&e->done_ops, memory_order_relaxed) != NULL)
+		xn_drain_ops(e);
+}
 void xn_cancel_all_ops(xenv *e);
 
 /* Module sections: each adds its functions to `exports`. */

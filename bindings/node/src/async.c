@@ -9,8 +9,6 @@
  * `notified`, which only pushes the record on the env's done stack and, for
  * the first push of a burst, calls the env's threadsafe function.  On the JS
  * thread, xn_drain_ops collects each result (xchan_op_collect) and settles
- * its promise.  (Until the core's notify mode is on main, the same record is
- * completed by a plain callback that stores the result before pushing.)
  *
  * Abandoning (an AbortSignal): xchan_op_cancel either cancels (the promise
  * rejects with ECANCELED, a put's value is released, nothing was
@@ -41,10 +39,8 @@ struct xn_op {
 	xchan_op *op;
 	int kind;
 	bool settled;
-	bool notify;
-	xchan_result result; /* callback mode: the result, moved here */
-	xn_op *prev, *next;  /* live list */
-	napi_ref chans;      /* alts: the clauses' Chan objects */
+	xn_op *prev, *next; /* live list */
+	napi_ref chans;     /* alts: the clauses' Chan objects */
 	xchan_clause *clauses;
 	size_t n;
 };
@@ -55,15 +51,12 @@ op_release(xn_op *r)
 	if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	if (r->op != NULL) {
-		if (r->notify) {
-			/* A result nobody collected (the env died). */
-			xchan_result res;
-			if (xchan_op_collect(r->op, &res) == XCHAN_OK)
-				xchan_val_release(res.val);
-		}
+		/* A result nobody collected (the env died). */
+		xchan_result res;
+		if (xchan_op_collect(r->op, &res) == XCHAN_OK)
+			xchan_val_release(res.val);
 		xchan_op_release(r->op);
 	}
-	xchan_val_release(r->result.val);
 	if (r->clauses != NULL) {
 		for (size_t i = 0; i < r->n; i++)
 			if (r->clauses[i].op == XCHAN_ALT_PUT)
@@ -75,15 +68,12 @@ op_release(xn_op *r)
 	xenv_release(e);
 }
 
-/* The completer's side: any thread, no xchan lock held. */
+/* The notifier: any thread, no xchan lock held, never on a go stack. */
 static void
 notified(void *user, xchan_result *result)
 {
 	xn_op *r = user;
-	if (result != NULL) { /* callback mode */
-		r->result = *result;
-		result->val = xchan_val_nil();
-	}
+	(void)result; /* NULL in notify mode: the JS thread collects */
 	atomic_store_explicit(&r->done, 1, memory_order_release);
 	if (!xenv_push(r->e, &r->e->done_ops, &r->node))
 		op_release(r); /* the env is gone */
@@ -99,8 +89,6 @@ op_new(xenv *e, int kind)
 	atomic_init(&r->done, 0);
 	r->e = e;
 	r->kind = kind;
-	r->notify = XN_HAVE(xchan_op_collect);
-	r->result.index = -1;
 	xenv_retain(e);
 	return r;
 }
@@ -156,8 +144,8 @@ settle(napi_env env, xenv *e, napi_deferred deferred, int kind,
 		} else {
 			napi_value value = NULL, idx, ch;
 			if (res.val.kind != XCHAN_NIL)
-				value = xn_from_val_or_error(env, e, res.val,
-				    &err);
+				value =
+				    xn_from_val_or_error(env, e, res.val, &err);
 			else
 				napi_get_undefined(env, &value);
 			if (err != NULL)
@@ -168,7 +156,7 @@ settle(napi_env env, xenv *e, napi_deferred deferred, int kind,
 			set_prop(env, v, "index", idx);
 			if (chans != NULL && res.index >= 0 &&
 			    napi_get_element(env, chans, (uint32_t)res.index,
-				&ch) == napi_ok)
+			        &ch) == napi_ok)
 				set_prop(env, v, "chan", ch);
 		}
 		break;
@@ -176,8 +164,8 @@ settle(napi_env env, xenv *e, napi_deferred deferred, int kind,
 		xchan_val_release(res.val);
 		err = xn_error(env, res.err,
 		    res.err == XCHAN_ECANCELED
-			? "the operation was aborted; nothing was transferred"
-			: NULL);
+		        ? "the operation was aborted; nothing was transferred"
+		        : NULL);
 		break;
 	}
 	if (err != NULL)
@@ -237,23 +225,18 @@ op_settle(xn_op *r, xchan_result res)
 	op_release(r); /* the JS side */
 }
 
-/* Takes the result of a completed record; false if there is none (already
- * collected by a cancel). */
+/* Collects the result of a completed record; false if there is none. */
 static bool
 op_take_result(xn_op *r, xchan_result *out)
 {
-	if (r->notify)
-		return r->op != NULL && xchan_op_collect(r->op, out) == XCHAN_OK;
-	*out = r->result;
-	r->result.val = xchan_val_nil();
-	return true;
+	return r->op != NULL && xchan_op_collect(r->op, out) == XCHAN_OK;
 }
 
 void
 xn_drain_ops(xenv *e)
 {
-	xn_node *n = atomic_exchange_explicit(&e->done_ops, NULL,
-	    memory_order_acquire);
+	xn_node *n =
+	    atomic_exchange_explicit(&e->done_ops, NULL, memory_order_acquire);
 	/* Newest first: reverse into completion order. */
 	xn_node *fifo = NULL;
 	while (n != NULL) {
@@ -323,6 +306,7 @@ settled_promise(napi_env env, xenv *e, int kind, xchan_result res,
 {
 	napi_value promise;
 	napi_deferred d;
+	xn_drain_local(e); /* ops this one completed settle first */
 	NAPI_CALL(env, napi_create_promise(env, &d, &promise));
 	settle(env, e, d, kind, res, chans);
 	return promise;
@@ -364,13 +348,8 @@ op_pending(napi_env env, xn_op *r, napi_value promise, napi_value holder)
 		else
 			op_release(r);
 	}
+	xn_drain_local(r->e);
 	return promise;
-}
-
-static uint32_t
-notify_flag(void)
-{
-	return XN_HAVE(xchan_op_collect) ? XCHAN_ASYNC_NOTIFY : 0;
 }
 
 /* Starts alts_async for r (clauses in r), returning the promise. */
@@ -381,7 +360,7 @@ start_alts(napi_env env, xn_op *r, uint32_t flags, xchan_deadline deadline,
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
 	int32_t rc = xchan_alts_async(&r->op, r->clauses, r->n,
-	    flags | notify_flag(), deadline, notified, r);
+	    flags | XCHAN_ASYNC_NOTIFY, deadline, notified, r);
 	if (rc != XCHAN_OK) {
 		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
 		op_release(r);
@@ -430,7 +409,7 @@ js_take(napi_env env, napi_callback_info info)
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
 	int32_t rc =
-	    xchan_take_async(&r->op, c->ch, notify_flag(), notified, r);
+	    xchan_take_async(&r->op, c->ch, XCHAN_ASYNC_NOTIFY, notified, r);
 	if (rc != XCHAN_OK) {
 		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
 		op_release(r);
@@ -485,7 +464,7 @@ js_put(napi_env env, napi_callback_info info)
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
 	int32_t rc =
-	    xchan_put_async(&r->op, c->ch, v, notify_flag(), notified, r);
+	    xchan_put_async(&r->op, c->ch, v, XCHAN_ASYNC_NOTIFY, notified, r);
 	if (rc != XCHAN_OK) {
 		xchan_val_release(v);
 		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
@@ -571,10 +550,12 @@ js_alts(napi_env env, napi_callback_info info)
 	napi_get_value_bool(env, argv[3], &prio);
 	napi_get_value_bool(env, argv[5], &has_default);
 	if (!opt_ms(env, argv[4], &has_ms, &ms))
-		return has_default ? NULL : rejected_with_pending_exception(env);
+		return has_default ? NULL
+		                   : rejected_with_pending_exception(env);
 	xchan_clause *cl = build_clauses(env, e, argv[0], argv[1], &n);
 	if (cl == NULL)
-		return has_default ? NULL : rejected_with_pending_exception(env);
+		return has_default ? NULL
+		                   : rejected_with_pending_exception(env);
 	uint32_t flags = prio ? XCHAN_ALTS_PRIORITY : 0;
 	xchan_result res = {0, -1, {0}};
 	int32_t rc = xchan_alts(&res, cl, n, flags, XCHAN_DEADLINE_POLL);
@@ -660,7 +641,7 @@ xn_init_async(napi_env env, napi_value exports)
 	    (s = xn_export_fn(env, exports, "put", js_put)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "alts", js_alts)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "cancelOp", js_cancel_op)) !=
-		napi_ok)
+	        napi_ok)
 		return s;
 	return napi_ok;
 }

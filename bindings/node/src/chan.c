@@ -189,8 +189,8 @@ js_new_chan(napi_env env, napi_callback_info info)
 	uint32_t kind = 0, max_pending = 0;
 	double cap = 0;
 	if (napi_get_value_uint32(env, argv[0], &kind) != napi_ok ||
-	    napi_get_value_double(env, argv[1], &cap) != napi_ok ||
-	    cap < 0 || cap != (double)(uint64_t)cap) {
+	    napi_get_value_double(env, argv[1], &cap) != napi_ok || cap < 0 ||
+	    cap != (double)(uint64_t)cap) {
 		xn_throw(env, XCHAN_EINVAL,
 		    "buffer capacity must be a non-negative integer");
 		return NULL;
@@ -222,9 +222,10 @@ js_new_chan(napi_env env, napi_callback_info info)
 	int32_t rc = xchan_chan_new(&ch, &opts);
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc,
-		    rc == XCHAN_EINVAL ? "invalid channel options (a dropping "
-					 "or sliding buffer needs a capacity > 0)"
-				       : NULL);
+		    rc == XCHAN_EINVAL
+		        ? "invalid channel options (a dropping "
+		          "or sliding buffer needs a capacity > 0)"
+		        : NULL);
 		return NULL;
 	}
 	return chan_external_js(env, ch, js);
@@ -241,7 +242,8 @@ js_timeout(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	xchan_chan *ch = NULL;
-	int32_t rc = xchan_timeout(&ch, ms > 9e15 ? (int64_t)9e15 : (int64_t)ms);
+	int32_t rc =
+	    xchan_timeout(&ch, ms > 9e15 ? (int64_t)9e15 : (int64_t)ms);
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc, NULL);
 		return NULL;
@@ -262,6 +264,7 @@ js_offer(napi_env env, napi_callback_info info)
 	    !xn_to_val(env, xn_env(env), argv[1], &v))
 		return NULL;
 	int32_t rc = xchan_offer(c->ch, v);
+	xn_drain_local(xn_env(env));
 	if (rc == XCHAN_OK)
 		return boolean(env, true);
 	xchan_val_release(v);
@@ -280,9 +283,11 @@ js_poll(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
 	xchan_val v;
+	xenv *e = xn_env(env);
 	int32_t rc = xchan_poll(&v, c->ch);
+	xn_drain_local(e);
 	if (rc == XCHAN_OK)
-		return xn_from_val(env, xn_env(env), v);
+		return xn_from_val(env, e, v);
 	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
 		return undefined(env);
 	xn_throw(env, rc, NULL);
@@ -297,6 +302,7 @@ js_close(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
 	int32_t rc = xchan_chan_close(c->ch);
+	xn_drain_local(xn_env(env));
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc, NULL);
 		return NULL;
@@ -374,7 +380,7 @@ js_adopt(napi_env env, napi_callback_info info)
 	uint64_t id = 0;
 	uintptr_t addr = 0;
 	if (napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &len) !=
-		napi_ok ||
+	        napi_ok ||
 	    sscanf(buf, "xchan:%" SCNu64 ":%" SCNxPTR, &id, &addr) != 2) {
 		xn_throw(env, XCHAN_EINVAL,
 		    "Chan.from() needs a Chan, or a Chan that was copied to "
@@ -467,14 +473,9 @@ js_from_handle(napi_env env, napi_callback_info info)
 static napi_value
 js_api(napi_env env, napi_callback_info info)
 {
-	if (!XN_HAVE(xchan_get_api)) {
-		xn_throw(env, XCHAN_ESTATE,
-		    "this core has no function table yet (xchan_get_api)");
-		return NULL;
-	}
 	napi_value ext;
 	NAPI_CALL(env, napi_create_external(env, (void *)xchan_get_api(), NULL,
-			   NULL, &ext));
+	                   NULL, &ext));
 	return ext;
 }
 
@@ -537,7 +538,8 @@ xn_init_chan(napi_env env, napi_value exports)
 	    {"versions", js_versions}, {"errorNames", js_error_names},
 	    {"errorMessages", js_error_messages}};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		napi_status s = xn_export_fn(env, exports, fns[i].name, fns[i].cb);
+		napi_status s =
+		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
 		if (s != napi_ok)
 			return s;
 	}

@@ -153,10 +153,12 @@ js_pipe(napi_env env, napi_callback_info info)
 {
 	ARGS(3);
 	xn_chan *from, *to;
-	if (!xn_arg_chan(env, argv[0], &from) || !xn_arg_chan(env, argv[1], &to))
+	if (!xn_arg_chan(env, argv[0], &from) ||
+	    !xn_arg_chan(env, argv[1], &to))
 		return NULL;
 	xchan_chan *done = NULL;
-	int32_t rc = xchan_pipe(&done, from->ch, to->ch, flag(env, argv[2], true));
+	int32_t rc =
+	    xchan_pipe(&done, from->ch, to->ch, flag(env, argv[2], true));
 	return chan_or_throw(env, rc, done);
 }
 
@@ -222,9 +224,10 @@ js_mult_op(napi_env env, napi_callback_info info)
 	napi_get_value_uint32(env, argv[1], &op);
 	if (op != 2 && !xn_arg_chan(env, argv[2], &c))
 		return NULL;
-	int32_t rc = op == 0 ? xchan_mult_tap(m, c->ch, flag(env, argv[3], true))
-	    : op == 1	     ? xchan_mult_untap(m, c->ch)
-			     : xchan_mult_untap_all(m);
+	int32_t rc = op == 0
+	                 ? xchan_mult_tap(m, c->ch, flag(env, argv[3], true))
+	             : op == 1 ? xchan_mult_untap(m, c->ch)
+	                       : xchan_mult_untap_all(m);
 	if (rc != XCHAN_OK)
 		xn_throw(env, rc, NULL);
 	return NULL;
@@ -302,8 +305,7 @@ js_mix_op(napi_env env, napi_callback_info info)
 			rc = XCHAN_EINVAL;
 			break;
 		}
-		xchan_mix_toggle_entry *ents =
-		    calloc(n ? n : 1, sizeof *ents);
+		xchan_mix_toggle_entry *ents = calloc(n ? n : 1, sizeof *ents);
 		if (ents == NULL) {
 			rc = XCHAN_ENOMEM;
 			break;
@@ -376,7 +378,8 @@ js_take_n(napi_env env, napi_callback_info info)
 		return NULL;
 	if (napi_get_value_double(env, argv[1], &n) != napi_ok || n < 0 ||
 	    n != (double)(uint64_t)n) {
-		xn_throw(env, XCHAN_EINVAL, "take(n, ch): n must be an integer >= 0");
+		xn_throw(env, XCHAN_EINVAL,
+		    "take(n, ch): n must be an integer >= 0");
 		return NULL;
 	}
 	const xchan_chan_opts *po = buf_opts(env, argv[2], &o, &ok);
@@ -432,8 +435,8 @@ js_onto_chan(napi_env env, napi_callback_info info)
 	if (vals == NULL)
 		return NULL;
 	xchan_chan *done = NULL;
-	int32_t rc = xchan_onto_chan(&done, c->ch, vals, n,
-	    flag(env, argv[2], true));
+	int32_t rc =
+	    xchan_onto_chan(&done, c->ch, vals, n, flag(env, argv[2], true));
 	free(vals);
 	return chan_or_throw(env, rc, done);
 }
@@ -492,7 +495,7 @@ recipe_add(napi_env env, napi_value desc, recipe **r, size_t *cap)
 	size_t len;
 	if (napi_get_named_property(env, desc, "type", &v) != napi_ok ||
 	    napi_get_value_string_utf8(env, v, type, sizeof type, &len) !=
-		napi_ok)
+	        napi_ok)
 		return false;
 	if (strcmp(type, "comp") == 0) {
 		napi_value items;
@@ -513,7 +516,8 @@ recipe_add(napi_env env, napi_value desc, recipe **r, size_t *cap)
 		return false;
 	if ((*r)->n == *cap) {
 		size_t nc = *cap * 2;
-		recipe *g = realloc(*r, sizeof(recipe) + nc * sizeof((*r)->parts[0]));
+		recipe *g =
+		    realloc(*r, sizeof(recipe) + nc * sizeof((*r)->parts[0]));
 		if (g == NULL)
 			return false;
 		*r = g;
@@ -532,9 +536,10 @@ recipe_factory(void *user, xchan_xform **out)
 	xchan_xform *parts[64];
 	size_t n = r->n < 64 ? r->n : 64;
 	for (size_t i = 0; i < n; i++) {
-		int32_t rc = r->parts[i].take
-		    ? xchan_xform_take(&parts[i], r->parts[i].n)
-		    : xchan_xform_partition_all(&parts[i], r->parts[i].n);
+		int32_t rc =
+		    r->parts[i].take
+		        ? xchan_xform_take(&parts[i], r->parts[i].n)
+		        : xchan_xform_partition_all(&parts[i], r->parts[i].n);
 		if (rc != XCHAN_OK) {
 			for (size_t j = 0; j < i; j++)
 				xchan_xform_free(parts[j]);
@@ -566,7 +571,8 @@ js_pipeline(napi_env env, napi_callback_info info)
 		xn_throw(env, XCHAN_EINVAL, "pipeline: n must be >= 1");
 		return NULL;
 	}
-	if (!xn_arg_chan(env, argv[1], &to) || !xn_arg_chan(env, argv[3], &from))
+	if (!xn_arg_chan(env, argv[1], &to) ||
+	    !xn_arg_chan(env, argv[3], &from))
 		return NULL;
 	size_t cap = 4;
 	recipe *r = calloc(1, sizeof(recipe) + cap * sizeof(r->parts[0]));
@@ -578,9 +584,10 @@ js_pipeline(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	xchan_chan *done = NULL;
-	int32_t rc = (flag(env, argv[5], false) ? xchan_pipeline_blocking
-						 : xchan_pipeline)(&done, n,
-	    to->ch, from->ch, flag(env, argv[4], true), recipe_factory, r, NULL);
+	int32_t rc =
+	    (flag(env, argv[5], false) ? xchan_pipeline_blocking
+	                               : xchan_pipeline)(&done, n, to->ch,
+	        from->ch, flag(env, argv[4], true), recipe_factory, r, NULL);
 	if (rc != XCHAN_OK) {
 		free(r);
 		xn_throw(env, rc, NULL);
@@ -606,7 +613,8 @@ xn_init_comb(napi_env env, napi_value exports)
 	    {"toChan", js_to_chan}, {"makeArray", js_make_array},
 	    {"pipeline", js_pipeline}};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		napi_status s = xn_export_fn(env, exports, fns[i].name, fns[i].cb);
+		napi_status s =
+		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
 		if (s != napi_ok)
 			return s;
 	}

@@ -19,7 +19,7 @@
 static void
 cancel_fire(xchan_cancel *c)
 {
-	if (c != NULL && XN_HAVE(xchan_cancel_fire))
+	if (c != NULL)
 		xchan_cancel_fire(c);
 }
 
@@ -65,7 +65,8 @@ xenv_push(xenv *e, _Atomic(xn_node *) *stack, xn_node *n)
 	pthread_mutex_lock(&e->lock);
 	bool ok = e->alive;
 	if (ok) {
-		xn_node *head = atomic_load_explicit(stack, memory_order_relaxed);
+		xn_node *head =
+		    atomic_load_explicit(stack, memory_order_relaxed);
 		do
 			n->next = head;
 		while (!atomic_compare_exchange_weak_explicit(stack, &head, n,
@@ -143,7 +144,8 @@ threads_unregister(xenv *e)
 {
 	pthread_mutex_lock(&g_threads_lock);
 	for (thread_entry **p = &g_threads; *p != NULL; p = &(*p)->next) {
-		if ((*p)->thread_id == e->thread_id && (*p)->cancel == e->cancel) {
+		if ((*p)->thread_id == e->thread_id &&
+		    (*p)->cancel == e->cancel) {
 			thread_entry *t = *p;
 			*p = t->next;
 			free(t);
@@ -208,8 +210,7 @@ env_cleanup(void *arg)
 	xn_drain_ops(e);
 	xn_drain_dead_refs(e);
 	/* From here the core never calls our release hook. */
-	if (XN_HAVE(xchan_runtime_unregister))
-		xchan_runtime_unregister(e->runtime_id);
+	xchan_runtime_unregister(e->runtime_id);
 	if (e->tsfn != NULL)
 		napi_release_threadsafe_function(e->tsfn, napi_tsfn_abort);
 	e->tsfn = NULL;
@@ -251,11 +252,12 @@ create_env(napi_env env)
 	xchan_runtime rt = xn_runtime_hooks;
 	rt.user = e;
 	int32_t rc = xchan_runtime_register(&e->runtime_id, &rt);
-	if (rc == XCHAN_OK && XN_HAVE(xchan_cancel_new))
+	if (rc == XCHAN_OK)
 		rc = xchan_cancel_new(&e->cancel);
 	if (rc != XCHAN_OK) {
 		char msg[160];
-		snprintf(msg, sizeof msg, "xchan: cannot set up this environment: %s",
+		snprintf(msg, sizeof msg,
+		    "xchan: cannot set up this environment: %s",
 		    xchan_strerror(rc));
 		napi_throw_error(env, xchan_err_name(rc), msg);
 		pthread_mutex_destroy(&e->lock);
@@ -265,7 +267,7 @@ create_env(napi_env env)
 	napi_value name;
 	napi_create_string_utf8(env, "xchan", NAPI_AUTO_LENGTH, &name);
 	if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL,
-		NULL, e, on_wake, &e->tsfn) != napi_ok) {
+	        NULL, e, on_wake, &e->tsfn) != napi_ok) {
 		xn_throw_last(env);
 		return NULL;
 	}
@@ -329,7 +331,8 @@ js_interrupt_thread(napi_env env, napi_callback_info info)
 	int32_t tid = -1;
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 1 || napi_get_value_int32(env, argv[0], &tid) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "interruptThread(threadId: number)");
+		xn_throw(env, XCHAN_EINVAL,
+		    "interruptThread(threadId: number)");
 		return NULL;
 	}
 	xn_interrupt_thread(tid);
@@ -346,28 +349,6 @@ js_interrupt_all(napi_env env, napi_callback_info info)
 	napi_value undef;
 	napi_get_undefined(env, &undef);
 	return undef;
-}
-
-/* features(): which parts of the core's binding contract this core has
- * (tests skip, naming the missing piece, until it lands). */
-static napi_value
-js_features(napi_env env, napi_callback_info info)
-{
-	napi_value o, v;
-	napi_create_object(env, &o);
-	napi_get_boolean(env,
-	    XN_HAVE(xchan_op_collect) && XN_HAVE(xchan_op_cancel_ex), &v);
-	napi_set_named_property(env, o, "notify", v);
-	napi_get_boolean(env, XN_HAVE(xchan_cancel_new) && XN_HAVE(xchan_take_ex),
-	    &v);
-	napi_set_named_property(env, o, "cancelTokens", v);
-	napi_get_boolean(env, XN_HAVE(xchan_runtime_unregister), &v);
-	napi_set_named_property(env, o, "runtimeUnregister", v);
-	napi_get_boolean(env, XN_HAVE(xchan_val_bytes_host), &v);
-	napi_set_named_property(env, o, "hostBytes", v);
-	napi_get_boolean(env, XN_HAVE(xchan_get_api), &v);
-	napi_set_named_property(env, o, "functionTable", v);
-	return o;
 }
 
 /* pendingCount(): unsettled promises of this env (tests). */
@@ -387,12 +368,11 @@ xn_init_env(napi_env env, napi_value exports)
 		return NULL;
 	if (xn_export_fn(env, exports, "initEnv", js_init_env) != napi_ok ||
 	    xn_export_fn(env, exports, "interruptThread",
-		js_interrupt_thread) != napi_ok ||
+	        js_interrupt_thread) != napi_ok ||
 	    xn_export_fn(env, exports, "interruptAllThreads",
-		js_interrupt_all) != napi_ok ||
-	    xn_export_fn(env, exports, "features", js_features) != napi_ok ||
+	        js_interrupt_all) != napi_ok ||
 	    xn_export_fn(env, exports, "pendingCount", js_pending_count) !=
-		napi_ok)
+	        napi_ok)
 		return NULL;
 	return exports;
 }

@@ -7,6 +7,17 @@
 
 #include "addon.h"
 
+/* noop(x) -> x: the cost of one Node-API call, the floor the benchmarks
+ * compare the synchronous operations with. */
+static napi_value
+js_noop(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value v = NULL;
+	napi_get_cb_info(env, info, &argc, &v, NULL, NULL);
+	return v;
+}
+
 static napi_value
 init(napi_env env, napi_value exports)
 {
@@ -27,7 +38,8 @@ init(napi_env env, napi_value exports)
 	    xn_init_async(env, exports) != napi_ok ||
 	    xn_init_sync(env, exports) != napi_ok ||
 	    xn_init_xform(env, exports) != napi_ok ||
-	    xn_init_comb(env, exports) != napi_ok) {
+	    xn_init_comb(env, exports) != napi_ok ||
+	    xn_export_fn(env, exports, "noop", js_noop) != napi_ok) {
 		xn_throw_last(env);
 		return NULL;
 	}

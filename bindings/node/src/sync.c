@@ -31,7 +31,9 @@ check_thread(napi_env env, xenv *e, const char *what)
 	    "runs the event loop): use the Promise form (await ch.%s) here, "
 	    "and %s inside worker threads",
 	    what,
-	    what[0] == 't' ? "take()" : what[0] == 'p' ? "put(v)" : "alts()",
+	    what[0] == 't'   ? "take()"
+	    : what[0] == 'p' ? "put(v)"
+	                     : "alts()",
 	    what);
 	xn_throw(env, XCHAN_ESTATE, msg);
 	return false;
@@ -53,8 +55,9 @@ deadline_arg(napi_env env, napi_value v, xchan_deadline *out)
 		    "timeout must be a number of milliseconds");
 		return false;
 	}
-	*out = xchan_deadline_in_ms(d < 0 ? 0 : d > 9e15 ? (int64_t)9e15
-							 : (int64_t)d);
+	*out = xchan_deadline_in_ms(d < 0      ? 0
+	                            : d > 9e15 ? (int64_t)9e15
+	                                       : (int64_t)d);
 	return true;
 }
 
@@ -70,9 +73,9 @@ throw_wait(napi_env env, int32_t rc)
 {
 	xn_throw(env, rc,
 	    rc == XCHAN_ECANCELED
-		? "the wait was interrupted: this worker is being terminated "
-		  "(nothing was transferred)"
-		: NULL);
+	        ? "the wait was interrupted: this worker is being terminated "
+	          "(nothing was transferred)"
+	        : NULL);
 }
 
 /* takeSync(h, timeoutMs?) -> value | undefined (closed) */
@@ -88,8 +91,8 @@ js_take_sync(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_val v;
 	xchan_wait_opts o = wait_opts(e);
-	int32_t rc = XN_HAVE(xchan_take_ex) ? xchan_take_ex(&v, c->ch, dl, &o)
-					    : xchan_take(&v, c->ch, dl);
+	int32_t rc = xchan_take_ex(&v, c->ch, dl, &o);
+	xn_drain_local(e);
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_ECLOSED) {
@@ -112,12 +115,11 @@ js_put_sync(napi_env env, napi_callback_info info)
 	xchan_val v;
 	if (!check_thread(env, e, "putSync()") ||
 	    !xn_arg_chan(env, argv[0], &c) ||
-	    !deadline_arg(env, argv[2], &dl) ||
-	    !xn_to_val(env, e, argv[1], &v))
+	    !deadline_arg(env, argv[2], &dl) || !xn_to_val(env, e, argv[1], &v))
 		return NULL;
 	xchan_wait_opts o = wait_opts(e);
-	int32_t rc = XN_HAVE(xchan_put_ex) ? xchan_put_ex(c->ch, v, dl, &o)
-					   : xchan_put(c->ch, v, dl);
+	int32_t rc = xchan_put_ex(c->ch, v, dl, &o);
+	xn_drain_local(e);
 	napi_value r;
 	if (rc == XCHAN_OK || rc == XCHAN_ECLOSED) {
 		if (rc != XCHAN_OK)
@@ -168,17 +170,16 @@ js_alts_sync(napi_env env, napi_callback_info info)
 			goto out;
 		cl[built].chan = c->ch;
 		napi_typeof(env, v, &t);
-		cl[built].op = t == napi_undefined ? XCHAN_ALT_TAKE
-						   : XCHAN_ALT_PUT;
+		cl[built].op =
+		    t == napi_undefined ? XCHAN_ALT_TAKE : XCHAN_ALT_PUT;
 		if (cl[built].op == XCHAN_ALT_PUT &&
 		    !xn_to_val(env, e, v, &cl[built].val))
 			goto out;
 	}
 	xchan_result res = {0, -1, {0}};
 	xchan_wait_opts o = wait_opts(e);
-	int32_t rc = XN_HAVE(xchan_alts_ex)
-	    ? xchan_alts_ex(&res, cl, n, prio ? XCHAN_ALTS_PRIORITY : 0, dl, &o)
-	    : xchan_alts(&res, cl, n, prio ? XCHAN_ALTS_PRIORITY : 0, dl);
+	int32_t rc =
+	    xchan_alts_ex(&res, cl, n, prio ? XCHAN_ALTS_PRIORITY : 0, dl, &o);
 	if (res.index < 0) {
 		if (rc == XCHAN_EAGAIN && has_default)
 			napi_get_undefined(env, &result);
@@ -218,11 +219,11 @@ xn_init_sync(napi_env env, napi_value exports)
 {
 	napi_status s;
 	if ((s = xn_export_fn(env, exports, "takeSync", js_take_sync)) !=
-		napi_ok ||
+	        napi_ok ||
 	    (s = xn_export_fn(env, exports, "putSync", js_put_sync)) !=
-		napi_ok ||
+	        napi_ok ||
 	    (s = xn_export_fn(env, exports, "altsSync", js_alts_sync)) !=
-		napi_ok)
+	        napi_ok)
 		return s;
 	return napi_ok;
 }

@@ -122,8 +122,8 @@ rt_release(void *user, void *obj)
 	xn_ref_release(obj);
 }
 
-const xchan_runtime xn_runtime_hooks = {
-    sizeof(xchan_runtime), 0, "node", rt_retain, rt_release, NULL};
+const xchan_runtime xn_runtime_hooks = {sizeof(xchan_runtime), 0, "node",
+    rt_retain, rt_release, NULL};
 
 /* ---- opaque handles ----------------------------------------------------- */
 
@@ -215,18 +215,13 @@ static bool
 bytes_val(napi_env env, xenv *e, napi_value v, void *data, size_t len,
     xchan_val *out)
 {
-	int32_t rc;
-	if (XN_HAVE(xchan_val_bytes_host)) {
-		xn_ref *r = xn_ref_new(env, e, v);
-		if (r == NULL) {
-			xn_throw(env, XCHAN_ENOMEM, NULL);
-			return false;
-		}
-		/* Takes over r, also on error. */
-		rc = xchan_val_bytes_host(out, data, len, e->runtime_id, r);
-	} else {
-		rc = xchan_val_bytes(out, data, len);
+	xn_ref *r = xn_ref_new(env, e, v);
+	if (r == NULL) {
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return false;
 	}
+	/* Takes over r, also on error. */
+	int32_t rc = xchan_val_bytes_host(out, data, len, e->runtime_id, r);
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc, NULL);
 		return false;
@@ -402,7 +397,7 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 			napi_typeof(env, r, &t);
 			if (t == napi_object && e->task_fail != NULL &&
 			    napi_get_reference_value(env, e->task_fail, &cls) ==
-				napi_ok &&
+			        napi_ok &&
 			    napi_instanceof(env, r, cls, &is_fail) == napi_ok &&
 			    is_fail) {
 				napi_get_named_property(env, r, "error", err);
@@ -444,12 +439,12 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 	/* A value this isolate cannot read: an error that keeps it. */
 	const char *msg =
 	    v.kind == XCHAN_HOST
-		? "this value is an object of another isolate or runtime; it "
-		  "cannot be read here (only numbers, bigints, strings, "
-		  "booleans, Buffers/Uint8Arrays, arrays of these and Chans "
-		  "cross isolates). The value is kept in error.value: put it "
-		  "back on a channel for its own isolate"
-		: "this value cannot be read here; it is kept in error.value";
+	        ? "this value is an object of another isolate or runtime; it "
+	          "cannot be read here (only numbers, bigints, strings, "
+	          "booleans, Buffers/Uint8Arrays, arrays of these and Chans "
+	          "cross isolates). The value is kept in error.value: put it "
+	          "back on a channel for its own isolate"
+	        : "this value cannot be read here; it is kept in error.value";
 	napi_value ev = xn_error(env, XCHAN_ERUNTIME, msg);
 	napi_value held = xn_opaque_new(env, v);
 	if (ev != NULL && held != NULL)

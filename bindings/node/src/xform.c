@@ -120,8 +120,8 @@ xf_step(void *state, xchan_val in, xchan_emit *out)
 	napi_handle_scope scope;
 	napi_open_handle_scope(env, &scope);
 	int32_t rc;
-	xchan_val keep = xf->mode == XF_FILTER ? xchan_val_retain(in)
-					       : xchan_val_nil();
+	xchan_val keep =
+	    xf->mode == XF_FILTER ? xchan_val_retain(in) : xchan_val_nil();
 	napi_value err = NULL, result, undef, fn;
 	napi_value v = xn_from_val_or_error(env, e, in, &err);
 	if (v == NULL) {
@@ -136,14 +136,15 @@ xf_step(void *state, xchan_val in, xchan_emit *out)
 	if (xf->mode == XF_CUSTOM) {
 		napi_value step, argv[2] = {v, xn_ref_value(env, xf->push)};
 		xn_xf *saved = tl_step;
-		if (napi_get_named_property(env, fn, "step", &step) != napi_ok) {
+		if (napi_get_named_property(env, fn, "step", &step) !=
+		    napi_ok) {
 			rc = fail_exception(env, e, out);
 			goto done;
 		}
 		xf->cur = out;
 		tl_step = xf;
-		napi_status s = napi_call_function(env, fn, step, 2, argv,
-		    &result);
+		napi_status s =
+		    napi_call_function(env, fn, step, 2, argv, &result);
 		tl_step = saved;
 		xf->cur = NULL;
 		if (s != napi_ok) {
@@ -196,16 +197,15 @@ xf_complete(void *state, xchan_emit *out)
 	int32_t rc = XCHAN_STEP_CONTINUE;
 	napi_value obj = xn_ref_value(env, xf->fn), complete, result;
 	napi_valuetype t = napi_undefined;
-	if (napi_get_named_property(env, obj, "complete", &complete) ==
-	    napi_ok)
+	if (napi_get_named_property(env, obj, "complete", &complete) == napi_ok)
 		napi_typeof(env, complete, &t);
 	if (t == napi_function) {
 		napi_value push = xn_ref_value(env, xf->push);
 		xn_xf *saved = tl_step;
 		xf->cur = out;
 		tl_step = xf;
-		napi_status s = napi_call_function(env, obj, complete, 1,
-		    &push, &result);
+		napi_status s =
+		    napi_call_function(env, obj, complete, 1, &push, &result);
 		tl_step = saved;
 		xf->cur = NULL;
 		if (s != napi_ok)
@@ -228,8 +228,8 @@ xf_destroy(void *state)
 	free(xf);
 }
 
-static const xchan_xform_vtbl xf_vtbl = {
-    sizeof(xchan_xform_vtbl), 0, xf_step, xf_complete, xf_destroy};
+static const xchan_xform_vtbl xf_vtbl = {sizeof(xchan_xform_vtbl), 0, xf_step,
+    xf_complete, xf_destroy};
 
 /* push(v) inside a custom step: emits v; returns true when downstream has
  * stopped (the step should return true too). */
@@ -268,7 +268,7 @@ get_str(napi_env env, napi_value o, const char *k, char *buf, size_t n)
 	napi_value v;
 	size_t len;
 	return napi_get_named_property(env, o, k, &v) == napi_ok &&
-	    napi_get_value_string_utf8(env, v, buf, n, &len) == napi_ok;
+	       napi_get_value_string_utf8(env, v, buf, n, &len) == napi_ok;
 }
 
 static bool
@@ -305,12 +305,13 @@ build(napi_env env, xenv *e, napi_value desc, xn_errh *errh, bool *js)
 			return NULL;
 		}
 		rc = type[0] == 't' ? xchan_xform_take(&x, n)
-				    : xchan_xform_partition_all(&x, n);
+		                    : xchan_xform_partition_all(&x, n);
 	} else if (strcmp(type, "comp") == 0) {
 		napi_value items;
 		uint32_t n = 0;
 		napi_get_named_property(env, desc, "items", &items);
-		if (napi_get_array_length(env, items, &n) != napi_ok || n == 0) {
+		if (napi_get_array_length(env, items, &n) != napi_ok ||
+		    n == 0) {
 			xn_throw(env, XCHAN_EINVAL,
 			    "xf.comp() needs at least one transform");
 			return NULL;
@@ -335,9 +336,9 @@ build(napi_env env, xenv *e, napi_value desc, xn_errh *errh, bool *js)
 		free(parts);
 	} else {
 		int mode = strcmp(type, "map") == 0      ? XF_MAP
-		    : strcmp(type, "filter") == 0        ? XF_FILTER
-		    : strcmp(type, "custom") == 0        ? XF_CUSTOM
-							 : 0;
+		           : strcmp(type, "filter") == 0 ? XF_FILTER
+		           : strcmp(type, "custom") == 0 ? XF_CUSTOM
+		                                         : 0;
 		if (mode == 0) {
 			xn_throw(env, XCHAN_EINVAL, "unknown transform type");
 			return NULL;
@@ -363,7 +364,7 @@ build(napi_env env, xenv *e, napi_value desc, xn_errh *errh, bool *js)
 			napi_typeof(env, obj, &t);
 			if (t != napi_object ||
 			    napi_get_named_property(env, obj, "step", &step) !=
-				napi_ok ||
+			        napi_ok ||
 			    napi_typeof(env, step, &t) != napi_ok ||
 			    t != napi_function) {
 				xn_throw(env, XCHAN_EINVAL,
@@ -386,7 +387,7 @@ build(napi_env env, xenv *e, napi_value desc, xn_errh *errh, bool *js)
 		if (mode == XF_CUSTOM) {
 			napi_value push;
 			if (napi_create_function(env, "push", NAPI_AUTO_LENGTH,
-				js_push, NULL, &push) == napi_ok)
+			        js_push, NULL, &push) == napi_ok)
 				xf->push = xn_ref_new(env, e, push);
 		}
 		if (xf->fn == NULL || (mode == XF_CUSTOM && xf->push == NULL)) {
@@ -432,7 +433,7 @@ xn_on_error(void *user, xchan_val error)
 	argv[1] = h->on_error != NULL ? xn_ref_value(env, h->on_error) : undef;
 	if (napi_get_reference_value(env, e->report_xf, &report) == napi_ok &&
 	    napi_call_function(env, undef, report, 2, argv, &result) ==
-		napi_ok) {
+	        napi_ok) {
 		napi_valuetype t;
 		napi_typeof(env, result, &t);
 		if (t != napi_undefined && t != napi_null &&
@@ -473,8 +474,8 @@ xn_build_xform(napi_env env, xenv *e, napi_value desc, napi_value on_error,
 	atomic_init(&h->refs, 1);
 	h->e = e;
 	xenv_retain(e);
-	if (t == napi_function && (h->on_error = xn_ref_new(env, e, on_error)) ==
-		NULL) {
+	if (t == napi_function &&
+	    (h->on_error = xn_ref_new(env, e, on_error)) == NULL) {
 		errh_release(h);
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return NULL;

@@ -133,6 +133,19 @@ test('a value already there costs no event-loop turn', async () => {
   assert.equal(immediate, false, 'resolved before any event-loop turn');
 });
 
+test('an op completed by this thread settles without an event-loop turn', async () => {
+  const ch = new Chan();
+  let immediate = false;
+  setImmediate(() => { immediate = true; });
+  const t = ch.take(); // pending
+  assert.equal(ch.offer('v'), true); // completes it on this thread
+  assert.equal(await t, 'v');
+  const p = ch.put('w'); // pending
+  assert.equal(ch.poll(), 'w');
+  assert.equal(await p, true);
+  assert.equal(immediate, false, 'no event-loop turn was needed');
+});
+
 test('take and put with a timeout reject ETIMEDOUT; nothing is transferred', async () => {
   const ch = new Chan();
   const t0 = Date.now();

@@ -43,6 +43,4 @@ async function until(pred, ms = 5000, what = 'condition') {
   }
 }
 
-const features = require('../lib/native').features();
-
-module.exports = { worker, exited, message, until, root, features };
+module.exports = { worker, exited, message, until, root };

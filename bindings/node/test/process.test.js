@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
-const { root, features } = require('./helpers');
+const { root } = require('./helpers');
 
 function run(src, { args = [], timeout = 60000 } = {}) {
   const t0 = Date.now();
@@ -36,9 +36,7 @@ test('a pending take keeps the process alive until it completes', () => {
   assert.equal(r.stdout.trim(), 'fired undefined true');
 });
 
-test('a worker blocked in takeSync does not hold the exit', {
-  skip: !features.cancelTokens && 'needs the core\'s cancel tokens (xchan_cancel_*, xchan_take_ex)',
-}, () => {
+test('a worker blocked in takeSync does not hold the exit', () => {
   const r = run(`
     const { Worker } = require('node:worker_threads');
     const ch = new xchan.Chan();

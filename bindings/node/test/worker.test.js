@@ -3,7 +3,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Chan, errors, xf } = require('..');
-const { worker, exited, message, until, features } = require('./helpers');
+const { worker, exited, message, until } = require('./helpers');
 
 test('main -> worker through workerData; worker blocks in takeSync', async () => {
   const ch = new Chan(4);
@@ -89,9 +89,7 @@ test('an object from another isolate: ERUNTIME holding the value, which goes bac
   await exited(w);
 });
 
-test('worker.terminate() ends a worker blocked in takeSync promptly; no value lost', {
-  skip: !features.cancelTokens && 'needs the core\'s cancel tokens (xchan_cancel_*, xchan_take_ex)',
-}, async () => {
+test('worker.terminate() ends a worker blocked in takeSync promptly; no value lost', async () => {
   const ch = new Chan();
   const w = worker(`
     const ch = Chan.from(data.ch);

@@ -92,14 +92,17 @@ public final class Alts {
             if (hasDefault) return new Result(null, defaultValue, true, -1);
             if (Thread.interrupted()) throw new InterruptedException();
             long token = Native.register();
-            o = Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, token, io);
+            io[0] = Native.EINVAL;
+            try {
+                o = Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, token, io);
+            } finally {
+                if (io[0] != Native.EAGAIN) Native.unregister(token);
+            }
             if (io[0] == Native.EAGAIN) {
                 o = Native.await(io[2], token, deadline, io);
                 if (io[0] == Native.ETIMEDOUT) {
                     throw XchanException.of(Native.ETIMEDOUT, "alts timed out");
                 }
-            } else {
-                Native.unregister(token);
             }
         }
         Native.check(io);

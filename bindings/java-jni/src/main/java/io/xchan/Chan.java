@@ -144,7 +144,7 @@ public final class Chan<T> implements AutoCloseable {
                 if (kind == BUF_NONE) {
                     throw XchanException.of(Native.EINVAL, "a transducer needs a buffered channel");
                 }
-                x = Xf.nativeXform(xf, exHandler);
+                x = XfRuntime.nativeXform(xf, exHandler);
             }
             return adopt(Native.chanNew(kind, capacity, x, maxPending));
         }
@@ -187,11 +187,12 @@ public final class Chan<T> implements AutoCloseable {
         if (err == Native.ECLOSED) return false;
         if (Thread.interrupted()) throw new InterruptedException();
         long token = Native.register();
-        err = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, token, io);
-        if (err != Native.EAGAIN) {
-            Native.unregister(token);
-            return err == Native.OK;
+        try {
+            err = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, token, io);
+        } finally {
+            if (io[0] != Native.EAGAIN) Native.unregister(token);
         }
+        if (err != Native.EAGAIN) return err == Native.OK;
         Native.await(io[2], token, deadline, io);
         return putOutcome(io);
     }
@@ -223,14 +224,17 @@ public final class Chan<T> implements AutoCloseable {
         if (io[0] == Native.EAGAIN) {
             if (Thread.interrupted()) throw new InterruptedException();
             long token = Native.register();
-            o = Native.takeTry(handle, token, io);
+            io[0] = Native.EINVAL;
+            try {
+                o = Native.takeTry(handle, token, io);
+            } finally {
+                if (io[0] != Native.EAGAIN) Native.unregister(token);
+            }
             if (io[0] == Native.EAGAIN) {
                 o = Native.await(io[2], token, deadline, io);
                 if (io[0] == Native.ETIMEDOUT) {
                     throw XchanException.of(Native.ETIMEDOUT, "take timed out");
                 }
-            } else {
-                Native.unregister(token);
             }
         }
         Native.check(io);

@@ -124,6 +124,14 @@ final class Native {
         if (t != null) LockSupport.unpark(t);
     }
 
+    /**
+     * How many times a waiter re-checks its op before parking (0 on one
+     * CPU): waking a parked thread costs microseconds, a re-check a few
+     * tens of nanoseconds.
+     */
+    static final int SPINS = Runtime.getRuntime().availableProcessors() > 1
+            ? Integer.getInteger("xchan.spins", 100) : 0;
+
     /** Outcome of {@link #await} besides the value: io[0] is the error code. */
     static final long NO_DEADLINE = Long.MIN_VALUE;
 
@@ -144,6 +152,10 @@ final class Native {
                 if (io[0] != EAGAIN) {
                     done = true;
                     return o;
+                }
+                if (spins < SPINS) { // a counterpart on another core is often just about to come
+                    Thread.onSpinWait();
+                    continue;
                 }
                 if (Thread.interrupted()) {
                     o = cancel(pending, io);
@@ -249,11 +261,11 @@ final class Native {
 
     // ---- transform and callback upcalls (from jx_xform.c / jx_comb.c) ---------
     static int step(Object xf, Object in, long emit) {
-        return ((Xf.Instance) xf).step(in, emit);
+        return ((XfRuntime.Instance) xf).step(in, emit);
     }
 
     static int complete(Object xf, long emit) {
-        return ((Xf.Instance) xf).complete(emit);
+        return ((XfRuntime.Instance) xf).complete(emit);
     }
 
     static Object callback(Object fn, int what, Object a, Object b) {

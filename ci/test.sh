@@ -15,7 +15,7 @@
 #   valgrind   memcheck over build/'s tests
 #   stress-tsan  core/src/stress_all_test (every channel kind and op, threads
 #              and go tasks, exact value accounting) for XCHAN_STRESS_TSAN_SECONDS
-#              (90) on build-tsan/
+#              (75) on build-tsan/
 #   fuzz       build-fuzz/ (clang, libFuzzer, ASan+UBSan): the op-script
 #              fuzzer for XCHAN_FUZZ_SECONDS (60), then the corpus replayed
 #   format     every C file under core/, examples/, tests/cross/ and the C
@@ -36,7 +36,7 @@
 #              then the suite on the Temurin JDK (21+: virtual threads, JFR
 #              pinning check; skipped with a warning when none is installed)
 #   conformance  tests/conformance/run (every language runner that exists;
-#                the C one on build/ and on build-tsan/)
+#                the C one on build/, build-tsan/ and build-asan/)
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
@@ -228,7 +228,7 @@ st_valgrind() {
 }
 
 st_stress_tsan() {
-	local prefix secs=${XCHAN_STRESS_TSAN_SECONDS:-90} log rc supp=""
+	local prefix secs=${XCHAN_STRESS_TSAN_SECONDS:-75} log rc supp=""
 	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread >/dev/null || return 1
 	prefix=$(tsan_prefix)
 	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"
@@ -279,7 +279,8 @@ st_fuzz() {
 }
 
 # The conformance matrix: the driver runs every language runner that exists
-# (the C runner over build/), then the C runner again on the TSan build.
+# (the C runner over build/), then the C runner again on the TSan build and
+# on the ASan+UBSan build.
 # Languages whose runner is not written yet are listed as missing and do not
 # fail the stage (tests/conformance/run --strict makes them fail).
 st_conformance() {
@@ -301,6 +302,13 @@ st_conformance() {
 		python3 tests/conformance/run --build build-tsan --langs c -q 2>&1 | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	grep -q '^conformance: PASS' "$log" || stage_note="$stage_note; TSan run failed"
+	bash ci/build.sh asan -DXCHAN_SANITIZER=address || return 1
+	echo "--- the C runner on the ASan+UBSan build (leaks fail)"
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		python3 tests/conformance/run --build build-asan --langs c -q 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	grep -q '^conformance: PASS' "$log" || stage_note="$stage_note; ASan run failed"
 	rm -f "$log"
 	return "$rc"
 }
@@ -343,7 +351,7 @@ st_python() {
 		python3 -m venv "$venv" || { stage_note="python3 -m venv failed"; return 1; }
 	fi
 	"$venv/bin/python" -m pip install -q --disable-pip-version-check \
-		./bindings/python pytest build || { stage_note="pip install failed"; return 1; }
+		./bindings/python pytest build mypy || { stage_note="pip install failed"; return 1; }
 	# The sdist must hold the core: build it, then a wheel from it.
 	rm -rf build-python/dist
 	"$venv/bin/python" -m build -q --outdir build-python/dist bindings/python >/dev/null ||

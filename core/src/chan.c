@@ -19,6 +19,7 @@
 
 #include "async.h"
 #include "chan.h"
+#include "log.h"
 #include "task.h"
 #include "timer.h"
 #include "val.h"
@@ -273,6 +274,64 @@ xchan__ctx_finish_waiters(xchan__ctx *cx)
 	}
 }
 
+struct xchan__late {
+	xchan_val v;
+	uint32_t log_error; /* an unhandled transform error: report it */
+	uint32_t pad;
+};
+
+static void
+log_transform_error(xchan_val error)
+{
+	const char *text;
+	size_t len;
+	if (xchan_get_string(error, &text, &len) == XCHAN_OK)
+		xchan__log(XCHAN_LOG_ERROR, "transform failed: %.*s", (int)len,
+		    text);
+	else
+		xchan__log(XCHAN_LOG_ERROR,
+		    "transform failed (error value of kind %s)",
+		    xchan_kind_name(error.kind));
+}
+
+static void
+defer_value(xchan__ctx *cx, xchan_val v, uint32_t log_error)
+{
+	if (v.kind == XCHAN_NIL)
+		return;
+	if (cx->nlate == cx->late_cap) {
+		uint32_t ncap = cx->late_cap ? cx->late_cap * 2 : 8;
+		struct xchan__late *nl = xchan__alloc(ncap * sizeof(*nl));
+		if (nl == NULL) {
+			/* No room to defer: release now (a step lock may be
+			 * held; better than a leak). */
+			if (log_error)
+				log_transform_error(v);
+			xchan_val_release(v);
+			return;
+		}
+		for (uint32_t i = 0; i < cx->nlate; i++)
+			nl[i] = cx->late[i];
+		xchan__free(cx->late, cx->late_cap * sizeof(*nl));
+		cx->late = nl;
+		cx->late_cap = ncap;
+	}
+	cx->late[cx->nlate++] = (struct xchan__late) {v, log_error, 0};
+}
+
+void
+xchan__ctx_defer_outs(xchan__ctx *cx, xchan__outs *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		defer_value(cx, o->v[i], 0);
+	o->n = 0;
+	defer_value(cx, o->error, 1);
+	o->error = xchan_val_nil();
+	cx->late_oom += o->oom_dropped;
+	o->oom_dropped = 0;
+	xchan__outs_free(o); /* storage only */
+}
+
 static void
 run_user_phase(void *arg)
 {
@@ -282,14 +341,31 @@ run_user_phase(void *arg)
 		xchan__vals_release(cx->drops, cx->ndrops);
 		cx->ndrops = 0;
 	}
+	if (cx->late_cap) {
+		for (uint32_t i = 0; i < cx->nlate; i++) {
+			if (cx->late[i].log_error)
+				log_transform_error(cx->late[i].v);
+			xchan_val_release(cx->late[i].v);
+		}
+		xchan__free(cx->late, cx->late_cap * sizeof(*cx->late));
+		cx->late = NULL;
+		cx->nlate = cx->late_cap = 0;
+	}
+	if (cx->late_oom) {
+		xchan__log(XCHAN_LOG_ERROR,
+		    "out of memory: %u transform outputs dropped",
+		    cx->late_oom);
+		cx->late_oom = 0;
+	}
 }
 
 void
 xchan__ctx_finish(xchan__ctx *cx)
 {
 	xchan__ctx_finish_waiters(cx);
-	if (cx->dl.head != NULL || cx->ndrops)
+	if (cx->dl.head != NULL || cx->ndrops || cx->late_cap || cx->late_oom)
 		xchan__on_thread_stack(run_user_phase, cx);
+	xchan__log_flush(); /* reports made under a step lock (log.h) */
 }
 
 /* ---- the locked algorithms (core.async's put/take, §2.2 and §2.3) -------- */

@@ -111,6 +111,11 @@ typedef struct xchan__ctx {
 	uint32_t ndrops;
 	uint32_t need_refill; /* xform: a take made room with puts pending */
 	xchan__deliveries dl; /* settled async ops awaiting delivery */
+	/* Values (and out-of-memory drop counts) a step-lock holder leaves
+	 * for release after every lock: a release may call a host hook. */
+	struct xchan__late *late;
+	uint32_t nlate, late_cap;
+	uint32_t late_oom;
 } xchan__ctx;
 
 static inline void
@@ -121,6 +126,8 @@ xchan__ctx_init(xchan__ctx *cx)
 	cx->ndrops = 0;
 	cx->need_refill = 0;
 	xchan__deliveries_init(&cx->dl);
+	cx->late = NULL;
+	cx->nlate = cx->late_cap = cx->late_oom = 0;
 }
 
 static inline void
@@ -137,6 +144,12 @@ xchan__ctx_complete(xchan__ctx *cx, xchan__sel *s)
  * (callbacks and notifiers, then value releases), on the thread's own stack
  * (never a go task's).  No xchan lock may be held. */
 void xchan__ctx_finish(xchan__ctx *cx);
+struct xchan__outs;
+/* Moves what `o` still holds (dropped outputs, an error no handler took:
+ * logged as "transform failed", its out-of-memory count) into cx, to be
+ * released / reported by xchan__ctx_finish with no lock held; `o` is left
+ * empty. */
+void xchan__ctx_defer_outs(xchan__ctx *cx, struct xchan__outs *o);
 /* The first two steps only (wake waiters, settle async ops): no user code,
  * so a step lock may be held.  The deliveries stay in cx->dl for a later
  * xchan__ctx_finish. */

@@ -82,34 +82,20 @@ call_finish(xchan_chan *ch, xchan__outs *o)
 	return c.r;
 }
 
-static xchan_val
-default_error_handler(void *user, xchan_val error)
-{
-	(void)user;
-	const char *text;
-	size_t len;
-	if (xchan_get_string(error, &text, &len) == XCHAN_OK)
-		xchan__log(XCHAN_LOG_ERROR, "transform failed: %.*s", (int)len,
-		    text);
-	else
-		xchan__log(XCHAN_LOG_ERROR,
-		    "transform failed (error value of kind %s)",
-		    xchan_kind_name(error.kind));
-	xchan_val_release(error);
-	return xchan_val_nil();
-}
-
 /* After a failed step: the error handler's non-nil result joins the outputs
  * (it bypasses the transform, as in core.async). */
 static void
 handle_failure(xchan_chan *ch, xchan__outs *o)
 {
+	o->failed = 0;
+	if (ch->on_error == NULL) {
+		/* The default handler only reports: the error stays in `o`
+		 * and is logged with no lock held (xchan__ctx_defer_outs). */
+		return;
+	}
 	xchan_val err = o->error;
 	o->error = xchan_val_nil();
-	o->failed = 0;
-	xchan_error_handler h =
-	    ch->on_error ? ch->on_error : default_error_handler;
-	user_call c = {.ch = ch, .in = err, .what = 2, .h = h};
+	user_call c = {.ch = ch, .in = err, .what = 2, .h = ch->on_error};
 	user_call_run(&c);
 	xchan_val r = c.hr;
 	if (r.kind != XCHAN_NIL)
@@ -187,7 +173,7 @@ close_tail(xchan_chan *ch, xchan__ctx *cx)
 	if (ch->puts.n == 0)
 		xchan__chan_release_takers(ch, cx);
 	xchan__chan_unlock(ch);
-	xchan__outs_free(&o);
+	xchan__ctx_defer_outs(cx, &o); /* released after the step lock */
 }
 
 void
@@ -203,7 +189,7 @@ xchan__xform_put_step(xchan_chan *ch, xchan_val v, xchan__ctx *cx)
 	if (stopped)
 		close_tail(ch, cx);
 	xchan__step_release(ch, cx);
-	xchan__outs_free(&o);
+	xchan__ctx_defer_outs(cx, &o);
 }
 
 /* Pulls pending puts through the step while there is room.  step_lock
@@ -230,7 +216,8 @@ refill_locked(xchan_chan *ch, xchan__ctx *cx)
 		 * callback waits for the step lock's release (user code
 		 * never runs under it). */
 		xchan__ctx_finish_waiters(cx);
-		xchan__outs_free(&o);
+		xchan__ctx_defer_outs(cx,
+		    &o); /* released after the step lock */
 		stopped = feed(ch, v, &o, cx);
 		if (stopped) {
 			abort_locked(ch, cx);
@@ -240,7 +227,7 @@ refill_locked(xchan_chan *ch, xchan__ctx *cx)
 	xchan__chan_unlock(ch);
 	if (stopped)
 		close_tail(ch, cx);
-	xchan__outs_free(&o);
+	xchan__ctx_defer_outs(cx, &o); /* released after the step lock */
 }
 
 void

@@ -306,6 +306,81 @@ XTEST(task_put_runs_step_off_go_stack)
 	xchan_chan_release(ch);
 }
 
+/* ---- §1: the log hook of an unhandled transform failure: no lock held ---- */
+
+static xchan_chan *g_log_ch;
+static _Atomic int g_log_calls;
+static _Atomic int g_log_put_err = -1;
+
+static void
+log_hook_puts_back(void *user, int32_t level, const char *msg)
+{
+	(void)user;
+	(void)level;
+	if (strstr(msg, "transform failed") == NULL)
+		return;
+	/* A blocking put on the same transform channel: under its step lock
+	 * this would wait for itself. */
+	if (atomic_fetch_add(&g_log_calls, 1) == 0)
+		atomic_store(&g_log_put_err,
+		    xchan_put(g_log_ch, xchan_val_int(7), xt_deadline_s(2)));
+}
+
+static int32_t
+fail_on_one(void *state, xchan_val in, xchan_emit *out)
+{
+	(void)state;
+	if (xt_int(in) == 1) {
+		xchan_val e = xchan_val_nil();
+		xchan_val_string(&e, "one", 3);
+		xchan_emit_fail(out, e);
+		return XCHAN_STEP_FAILED;
+	}
+	return xchan_emit_push(out, in);
+}
+
+typedef struct put_call {
+	xchan_chan *ch;
+	_Atomic int done;
+} put_call;
+
+static void *
+put_one(void *arg)
+{
+	put_call *pc = arg;
+	xchan_put(pc->ch, xchan_val_int(1), xt_deadline_s(2));
+	atomic_store(&pc->done, 1);
+	return NULL;
+}
+
+XTEST(transform_failure_log_hook_runs_outside_step_lock)
+{
+	static const xchan_xform_vtbl vt = {.size = sizeof(xchan_xform_vtbl),
+	    .step = fail_on_one};
+	xchan_xform *xf = NULL;
+	XREQUIRE(xchan_xform_new(&xf, &vt, NULL) == XCHAN_OK);
+	xchan_chan_opts o = {.size = sizeof(o),
+	    .buf_kind = XCHAN_BUF_FIXED,
+	    .capacity = 2,
+	    .xform = xf};
+	XREQUIRE(xchan_chan_new(&g_log_ch, &o) == XCHAN_OK);
+	xchan_set_log_hook(log_hook_puts_back, NULL);
+	put_call pc = {.ch = g_log_ch};
+	xt_thread t;
+	xt_start(&t, put_one, &pc);
+	XCHECK(xt_wait_flag(&pc.done, 3000));
+	if (!atomic_load(&pc.done))
+		return; /* deadlocked */
+	xt_join(&t);
+	xchan_set_log_hook(NULL, NULL);
+	XCHECK_EQ(atomic_load(&g_log_calls), 1);
+	XCHECK_ERR(atomic_load(&g_log_put_err), XCHAN_OK);
+	xchan_val v;
+	XCHECK_ERR(xchan_poll(&v, g_log_ch), XCHAN_OK);
+	XCHECK_EQ(xt_int(v), 7);
+	xchan_chan_release(g_log_ch);
+}
+
 /* ---- §2: notify mode, collect, cancel_ex, state ------------------------- */
 
 typedef struct bell {

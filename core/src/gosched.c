@@ -29,6 +29,7 @@
 #include "common.h"
 #include "exec.h"
 #include "log.h"
+#include "stackguard.h"
 
 typedef struct sched_thread {
 	xchan__coro main; /* the thread's own context */
@@ -197,6 +198,7 @@ task_slice(void *arg)
 	sched_thread *th = this_thread();
 	if (XCHAN_UNLIKELY(!th->ready)) {
 		xchan__coro_init_thread(&th->main);
+		xchan__stackguard_thread_init(); /* names stack overflows */
 		th->ready = 1;
 	}
 	XCHAN_ASSERT(th->current == NULL);

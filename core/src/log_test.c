@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "testing/xtest.h"
+#include "testing/xthread.h"
 
 typedef struct seen {
 	_Atomic int n;
@@ -189,6 +190,51 @@ XTEST(out_of_memory_drops_are_reported)
 	}
 	XCHECK(reported >= 1); /* the sweep did hit the drop path */
 	xchan_set_log_hook(NULL, NULL);
+}
+
+/* The hook runs with no lock of the channel held, not even its step lock:
+ * a hook may put on the very channel whose transform failure it reports. */
+static xchan_chan *g_ch;
+static _Atomic int g_put_err = -1;
+
+static xchan_val
+fail_on_one(void *user, xchan_val in)
+{
+	(void)user;
+	int64_t i = 0;
+	xchan_get_int(in, &i);
+	return i == 1 ? xchan_val_nil() : in;
+}
+
+static void
+put_back_hook(void *user, int32_t level, const char *msg)
+{
+	(void)user;
+	(void)level;
+	if (strstr(msg, "transform failed") != NULL &&
+	    atomic_load(&g_put_err) == -1)
+		atomic_store(&g_put_err, xchan_put(g_ch, xchan_val_int(2),
+		                             xchan_deadline_in_ms(3000)));
+}
+
+XTEST(hook_may_use_the_failing_channel)
+{
+	xchan_xform *xf;
+	XREQUIRE(xchan_xform_map(&xf, fail_on_one, NULL) == XCHAN_OK);
+	xchan_chan_opts o = {.size = sizeof(o),
+	    .buf_kind = XCHAN_BUF_FIXED,
+	    .capacity = 4,
+	    .xform = xf};
+	XREQUIRE(xchan_chan_new(&g_ch, &o) == XCHAN_OK);
+	xchan_set_log_hook(put_back_hook, NULL);
+	XCHECK_ERR(xchan_put(g_ch, xchan_val_int(1), XCHAN_DEADLINE_NEVER),
+	    XCHAN_OK);
+	XCHECK_ERR(atomic_load(&g_put_err), XCHAN_OK);
+	xchan_val v;
+	XCHECK_ERR(xchan_poll(&v, g_ch), XCHAN_OK);
+	XCHECK_EQ(xt_int(v), 2);
+	xchan_set_log_hook(NULL, NULL);
+	xchan_chan_release(g_ch);
 }
 
 XTEST(log_count_and_levels)

@@ -61,7 +61,7 @@ void
 xchan__outs_free(xchan__outs *o)
 {
 	if (XCHAN_UNLIKELY(o->oom_dropped))
-		xchan__log(XCHAN_LOG_ERROR,
+		xchan__log_later(XCHAN_LOG_ERROR,
 		    "out of memory: %u transform outputs dropped",
 		    o->oom_dropped);
 	xchan__vals_release(o->v, o->n);

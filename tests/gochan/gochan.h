@@ -31,7 +31,7 @@ static int gochan_mode;
 
 /* Tasks the program started, joined when the body returns. */
 #define GOCHAN_MAX_TASKS 20000
-static xchan_chan *gochan_tasks[GOCHAN_MAX_TASKS];
+static _Atomic(xchan_chan *) gochan_tasks[GOCHAN_MAX_TASKS];
 static _Atomic int gochan_ntasks;
 
 /* Starts fn(arg) as a goroutine: a go task or a thread, by the mode. */
@@ -39,15 +39,37 @@ static inline void
 go_(xchan_go_fn fn, void *arg)
 {
 	xchan_chan *done = NULL;
+	/* The slot first: the body must be slot 0 even if it starts tasks
+	 * before xchan_go returns here. */
+	int i = atomic_fetch_add(&gochan_ntasks, 1);
 	int32_t err = gochan_mode == GOCHAN_GO
 	                  ? xchan_go(&done, fn, arg, NULL)
 	                  : xchan_thread(&done, fn, arg, NULL);
 	XCHECK_ERR(err, XCHAN_OK);
-	int i = atomic_fetch_add(&gochan_ntasks, 1);
-	if (err == XCHAN_OK && i < GOCHAN_MAX_TASKS)
-		gochan_tasks[i] = done;
+	if (err != XCHAN_OK) { /* a closed stand-in, so joins do not wait */
+		xchan_chan_make(&done, XCHAN_BUF_NONE, 0);
+		xchan_chan_close(done);
+	}
+	if (i < GOCHAN_MAX_TASKS)
+		atomic_store(&gochan_tasks[i], done);
 	else
 		xchan_chan_release(done);
+}
+
+/* Waits until task i finished (60 s at most); 0 if it did not. */
+static inline int
+join_task_(int i)
+{
+	xchan_chan *done;
+	int64_t end = xt_deadline_s(60);
+	/* go_ publishes the slot just after counting it. */
+	while (
+	    (done = atomic_load(&gochan_tasks[i])) == NULL && xchan_now() < end)
+		xt_sleep_ms(1);
+	if (done == NULL)
+		return 0;
+	xchan_val v;
+	return xchan_take(&v, done, end) == XCHAN_ECLOSED;
 }
 
 static inline xchan_chan *
@@ -113,25 +135,71 @@ sleep_(int64_t ms)
 	xchan_chan_release(t);
 }
 
+/* Programs whose goroutines run for ever in Go (generators, filters) stop
+ * here on a `quit` channel that the body closes at the end: every send and
+ * receive of theirs is an alts with a take on quit.  (Closing their data
+ * channels would not do: pending puts survive close, as in core.async.)
+ * gochan_run makes it and releases it after every task ended; what those
+ * tasks share is released by `gochan_after`, which it calls then. */
+static xchan_chan *gochan_quit;
+static void (*gochan_after)(void);
+
+/* c <- i, or 0 once quit is closed. */
+static inline int
+send_q(xchan_chan *c, int64_t i)
+{
+	xchan_clause cl[2] = {put_clause_(c, i), take_clause_(gochan_quit)};
+	xchan_result r;
+	xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER);
+	return r.index == 0 && r.err == XCHAN_OK;
+}
+
+/* *i = <-c, or 0 once quit is closed (or c is). */
+static inline int
+recv_q(xchan_chan *c, int64_t *i)
+{
+	xchan_clause cl[2] = {take_clause_(c), take_clause_(gochan_quit)};
+	xchan_result r;
+	xchan_alts(&r, cl, 2, XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER);
+	if (r.index != 0 || r.err != XCHAN_OK)
+		return 0;
+	XCHECK_ERR(xchan_get_int(r.val, i), XCHAN_OK);
+	return 1;
+}
+
+/* Waits for every task but the body (before releasing what they use). */
+static inline void
+join_tasks_(void)
+{
+	int n = atomic_load(&gochan_ntasks);
+	for (int i = 1; i < n && i < GOCHAN_MAX_TASKS; i++)
+		XCHECK(join_task_(i));
+}
+
 /* Runs the program body as a task of the mode and waits for it and every
  * task it started (60 s at most each). */
 static inline void
 gochan_run(int mode, xchan_go_fn body, void *arg)
 {
 	gochan_mode = mode;
+	gochan_after = NULL;
+	gochan_quit = chan_(0);
 	atomic_store(&gochan_ntasks, 0);
+	for (int i = 0; i < GOCHAN_MAX_TASKS; i++)
+		atomic_store(&gochan_tasks[i], NULL);
 	go_(body, arg);
-	xchan_val v;
-	XCHECK_ERR(xchan_take(&v, gochan_tasks[0], xt_deadline_s(60)),
-	    XCHAN_ECLOSED);
-	int n = atomic_load(&gochan_ntasks);
-	if (n > GOCHAN_MAX_TASKS)
-		n = GOCHAN_MAX_TASKS;
-	for (int i = 0; i < n; i++) {
-		XCHECK_ERR(xchan_take(&v, gochan_tasks[i], xt_deadline_s(60)),
-		    XCHAN_ECLOSED);
-		xchan_chan_release(gochan_tasks[i]);
+	XCHECK(join_task_(0));
+	/* Every task, also those started by tasks after the body ended (so
+	 * the count is read again each round). */
+	for (int i = 0; i < atomic_load(&gochan_ntasks) && i < GOCHAN_MAX_TASKS;
+	     i++) {
+		XCHECK(join_task_(i));
+		xchan_chan_release(atomic_load(&gochan_tasks[i]));
 	}
+	if (gochan_after != NULL)
+		gochan_after();
+	xchan_chan_release(gochan_quit);
+	gochan_quit = NULL;
 }
 
 /* Registers <name>_go and <name>_threads running `body(NULL)`. */

@@ -24,3 +24,11 @@ def test_example_runs():
     r = run_python(code)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == expected
+
+
+def test_demo_runs():
+    demo = os.path.join(os.path.dirname(__file__), "..", "examples", "demo.py")
+    r = run_python(open(demo).read())
+    assert r.returncode == 0, r.stderr
+    assert "asyncio got {'sensor': 'probe-1', 'reading': 50}" in r.stdout
+    assert "timeout won: True" in r.stdout and "thread raised: sensor offline" in r.stdout

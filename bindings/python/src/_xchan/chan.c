@@ -599,7 +599,7 @@ chan_anext(XpyChan *self)
 static PyMethodDef chan_methods[] = {
     {"put", (PyCFunction)(void (*)(void))chan_put,
         METH_FASTCALL | METH_KEYWORDS,
-        "put(value, timeout=None)\n--\n\n"
+        "put($self, value, timeout=None)\n--\n\n"
         "Returns bool.\n"
         "Put `value` on the channel, waiting (GIL released) for room or a\n"
         "taker.  True once delivered, False if the channel is closed.\n"
@@ -609,7 +609,7 @@ static PyMethodDef chan_methods[] = {
         "awaitable instead: `await ch.put(v)`."},
     {"take", (PyCFunction)(void (*)(void))chan_take,
         METH_FASTCALL | METH_KEYWORDS,
-        "take(timeout=None)\n--\n\n"
+        "take($self, timeout=None)\n--\n\n"
         "Returns value or None.\n"
         "Take a value, waiting (GIL released) until one is there.  None when\n"
         "the channel is closed and drained.  Ctrl-C interrupts the wait on\n"
@@ -618,40 +618,40 @@ static PyMethodDef chan_methods[] = {
         "On a thread running an asyncio loop (and no timeout), returns an\n"
         "awaitable instead: `await ch.take()`."},
     {"put_async", (PyCFunction)chan_put_async, METH_O,
-        "put_async(value)\n--\n\n"
+        "put_async($self, value)\n--\n\n"
         "Returns awaitable bool.\n"
         "The awaitable form of put(), wherever it is called."},
     {"take_async", (PyCFunction)chan_take_async, METH_NOARGS,
-        "take_async()\n--\n\n"
+        "take_async($self)\n--\n\n"
         "Returns awaitable value.\n"
         "The awaitable form of take(), wherever it is called."},
     {"offer", (PyCFunction)chan_offer, METH_O,
-        "offer(value)\n--\n\n"
+        "offer($self, value)\n--\n\n"
         "Returns bool.\n"
         "Put only if that can happen now (core.async offer!).  Never waits."},
     {"poll", (PyCFunction)chan_poll, METH_NOARGS,
-        "poll()\n--\n\n"
+        "poll($self)\n--\n\n"
         "Returns value or None.\n"
         "Take only if a value is ready now (core.async poll!).  Never waits."},
     {"close", (PyCFunction)chan_close, METH_NOARGS,
-        "close()\n--\n\n"
+        "close($self)\n--\n\n"
         "Returns None.\n"
         "Close the channel.  Buffered values stay takeable; later puts give\n"
         "False; takers get None once it is drained.  Idempotent."},
     {"info", (PyCFunction)chan_info, METH_NOARGS,
-        "info()\n--\n\n"
+        "info($self)\n--\n\n"
         "Returns dict.\n"
         "A snapshot: buffer kind, capacity, count, closed, pending puts and\n"
         "takes, id."},
     {"capsule", (PyCFunction)chan_capsule, METH_NOARGS,
-        "capsule()\n--\n\n"
+        "capsule($self)\n--\n\n"
         "Returns PyCapsule.\n"
         "The native channel for a C extension: a capsule named 'xchan.chan'\n"
         "holding an `xchan_chan *` with its own reference (released with the\n"
         "capsule; call xchan_chan_retain through the function table to keep\n"
         "it longer)."},
     {"from_capsule", (PyCFunction)chan_from_capsule, METH_O | METH_CLASS,
-        "from_capsule(capsule)\n--\n\n"
+        "from_capsule($cls, capsule)\n--\n\n"
         "Returns Chan.\n"
         "Wrap a native channel handed out by a C extension as an\n"
         "'xchan.chan' capsule (a new reference is taken)."},

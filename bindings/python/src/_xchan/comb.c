@@ -306,13 +306,13 @@ mult_untap_all(XpyMult *self, PyObject *unused)
 
 static PyMethodDef mult_methods[] = {
     {"tap", (PyCFunction)(void (*)(void))mult_tap, METH_VARARGS | METH_KEYWORDS,
-        "tap(ch, close=True)\n--\n\n"
+        "tap($self, ch, close=True)\n--\n\n"
         "Returns ch.  Copy every value of the source to "
         "ch (closed with the source if `close`)."},
     {"untap", (PyCFunction)mult_untap, METH_O,
-        "untap(ch)\n--\n\nStop copying to ch."},
+        "untap($self, ch)\n--\n\nStop copying to ch."},
     {"untap_all", (PyCFunction)mult_untap_all, METH_NOARGS,
-        "untap_all()\n--\n\nRemove every tap."},
+        "untap_all($self)\n--\n\nRemove every tap."},
     {NULL}};
 
 static PyTypeObject XpyMult_Type = {
@@ -465,12 +465,12 @@ pub_unsub_all(XpyPub *self, PyObject *args)
 
 static PyMethodDef pub_methods[] = {
     {"sub", (PyCFunction)(void (*)(void))pub_sub, METH_VARARGS | METH_KEYWORDS,
-        "sub(topic, ch, close=True)\n--\n\n"
+        "sub($self, topic, ch, close=True)\n--\n\n"
         "Returns ch.  Send values of `topic` to ch."},
     {"unsub", (PyCFunction)pub_unsub, METH_VARARGS,
-        "unsub(topic, ch)\n--\n\nStop sending `topic` to ch."},
+        "unsub($self, topic, ch)\n--\n\nStop sending `topic` to ch."},
     {"unsub_all", (PyCFunction)pub_unsub_all, METH_VARARGS,
-        "unsub_all(topic=None)\n--\n\nDrop the subscriptions of `topic` "
+        "unsub_all($self, topic=None)\n--\n\nDrop the subscriptions of `topic` "
         "(all topics if None)."},
     {NULL}};
 
@@ -657,21 +657,22 @@ mix_get(XpyMix *self, PyObject *cho)
 	    (f & XCHAN_MIX_SOLO) ? Py_True : Py_False);
 }
 
-static PyMethodDef mix_methods[] = {{"admix", (PyCFunction)mix_admix, METH_O,
-                                        "admix(ch)\n--\n\nAdd ch as an input."},
+static PyMethodDef mix_methods[] = {
+    {"admix", (PyCFunction)mix_admix, METH_O,
+        "admix($self, ch)\n--\n\nAdd ch as an input."},
     {"unmix", (PyCFunction)mix_unmix, METH_O,
-        "unmix(ch)\n--\n\nRemove input ch."},
+        "unmix($self, ch)\n--\n\nRemove input ch."},
     {"unmix_all", (PyCFunction)mix_unmix_all, METH_NOARGS,
-        "unmix_all()\n--\n\nRemove every input."},
+        "unmix_all($self)\n--\n\nRemove every input."},
     {"toggle", (PyCFunction)mix_toggle, METH_O,
-        "toggle(state)\n--\n\n"
+        "toggle($self, state)\n--\n\n"
         "state: {ch: {'mute': bool, 'pause': bool, 'solo': bool}}.\n"
         "Set input attributes atomically (inputs not yet mixed are added)."},
     {"solo_mode", (PyCFunction)mix_solo_mode, METH_O,
-        "solo_mode(mode)\n--\n\nmode: 'mute' or 'pause'.  What non-solo inputs become while "
+        "solo_mode($self, mode)\n--\n\nmode: 'mute' or 'pause'.  What non-solo inputs become while "
         "any input is solo."},
     {"state", (PyCFunction)mix_get, METH_O,
-        "state(ch)\n--\n\nReturns {'mute': bool, 'pause': bool, 'solo': bool}."},
+        "state($self, ch)\n--\n\nReturns {'mute': bool, 'pause': bool, 'solo': bool}."},
     {NULL}};
 
 static PyTypeObject XpyMix_Type = {

@@ -475,10 +475,11 @@ op_alts_repeat(world *w, const cJSON *op)
 
 /* ---- async ops ---- */
 
+/* Encodes a completion's result into the record (the callback's result, or
+ * one collected in notify mode) and moves the value out of it. */
 static void
-aop_cb(void *user, xchan_result *r)
+aop_store(aop *a, xchan_result *r)
 {
-	aop *a = user;
 	cJSON *j = a->is_alts ? alts_result(a->w, r) : res_err(r->err);
 	if (!a->is_alts)
 		add_val(a->w, j, r->val);
@@ -487,8 +488,58 @@ aop_cb(void *user, xchan_result *r)
 		a->clauses[r->index].val = xchan_val_nil(); /* moved */
 	xchan_val_release(r->val);
 	pthread_mutex_lock(&a->mu);
+	cJSON_Delete(a->result);
 	a->result = j;
+	a->completed = 1;
+	pthread_mutex_unlock(&a->mu);
+}
+
+static void
+aop_cb(void *user, xchan_result *r)
+{
+	aop *a = user;
+	if (r == NULL) {
+		/* Notify mode: only record that the result is ready; await
+		 * collects it on its own thread. */
+		pthread_mutex_lock(&a->mu);
+		a->notified = 1;
+		a->in_go = xchan_in_go();
+		a->same_thread = pthread_equal(pthread_self(), a->starter);
+		pthread_mutex_unlock(&a->mu);
+		xchan_chan_close(a->done);
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->in_go = xchan_in_go();
 	a->same_thread = pthread_equal(pthread_self(), a->starter);
+	pthread_mutex_unlock(&a->mu);
+	aop_store(a, r);
+	xchan_chan_close(a->done);
+}
+
+/* Notify mode: collects the result once the notifier ran. */
+static cJSON *
+aop_collect(aop *a)
+{
+	xchan_result r = {0, -1, {0}};
+	int32_t rc = xchan_op_collect(a->op, &r);
+	if (rc == XCHAN_OK)
+		aop_store(a, &r);
+	return res_err(rc);
+}
+
+/* At cleanup: a notify op's result (or its put value) is taken back, by
+ * cancel-or-collect, so that nothing is left in the op. */
+void
+aop_finish_notify(aop *a)
+{
+	xchan_result r = {0, -1, {0}};
+	if (!a->notify || !a->op || !CONF_HAVE(xchan_op_cancel_ex))
+		return;
+	if (xchan_op_cancel_ex(a->op, &r) == XCHAN_OK ||
+	    xchan_op_collect(a->op, &r) == XCHAN_OK)
+		aop_store(a, &r);
+	pthread_mutex_lock(&a->mu);
 	a->completed = 1;
 	pthread_mutex_unlock(&a->mu);
 	xchan_chan_close(a->done);
@@ -512,6 +563,10 @@ op_async(world *w, const cJSON *op, const char *name)
 	uint32_t flags = arg_bool(op, "dispatch", 0) ? XCHAN_ASYNC_DISPATCH : 0;
 	int is_alts = !strcmp(name, "alts_async");
 	aop *a = aop_new(w, is_alts);
+	if (arg_bool(op, "notify", 0)) {
+		flags |= XCHAN_ASYNC_NOTIFY;
+		a->notify = 1;
+	}
 	xchan_op **hp = arg_bool(op, "handle", 1) ? &a->op : NULL;
 	int32_t rc;
 	xchan_chan *ch = NULL;
@@ -571,12 +626,25 @@ op_await(world *w, const cJSON *op)
 	if (rc == XCHAN_ETIMEDOUT)
 		return res_err(XCHAN_ETIMEDOUT);
 	pthread_mutex_lock(&a->mu);
+	int collect = a->notify && a->notified && !a->result;
+	pthread_mutex_unlock(&a->mu);
+	if (collect) {
+		cJSON *c = aop_collect(a);
+		if (strcmp(arg_str(c, "err", "?"), "OK")) {
+			cJSON_AddStringToObject(c, "while", "collect");
+			return c;
+		}
+		cJSON_Delete(c);
+	}
+	pthread_mutex_lock(&a->mu);
 	cJSON *r = a->result ? cJSON_Duplicate(a->result, 1)
 	                     : res_runner("op never started", NULL);
-	int same = a->same_thread;
+	int same = a->same_thread, in_go = a->in_go;
 	pthread_mutex_unlock(&a->mu);
 	if (arg_bool(op, "placement", 0))
 		cJSON_AddStringToObject(r, "ran_on", same ? "caller" : "other");
+	if (arg_bool(op, "in_go", 0))
+		cJSON_AddBoolToObject(r, "in_go", in_go);
 	return r;
 }
 
@@ -587,10 +655,28 @@ op_completed(world *w, const cJSON *op)
 	if (!a)
 		return res_runner("unknown async op", arg_str(op, "of", NULL));
 	pthread_mutex_lock(&a->mu);
-	int done = a->result != NULL;
+	int done = a->result != NULL || a->notified;
 	pthread_mutex_unlock(&a->mu);
 	cJSON *r = res_err(XCHAN_OK);
 	cJSON_AddBoolToObject(r, "val", done);
+	return r;
+}
+
+/* collect: notify mode's xchan_op_collect, now; `res` is the result. */
+static cJSON *
+op_collect(world *w, const cJSON *op)
+{
+	aop *a = arg_op(w, op);
+	if (!a)
+		return res_runner("unknown async op", arg_str(op, "of", NULL));
+	if (!CONF_HAVE(xchan_op_collect))
+		return missing_core(w, "xchan_op_collect");
+	cJSON *r = aop_collect(a);
+	if (!strcmp(arg_str(r, "err", "?"), "OK")) {
+		pthread_mutex_lock(&a->mu);
+		cJSON_AddItemToObject(r, "res", cJSON_Duplicate(a->result, 1));
+		pthread_mutex_unlock(&a->mu);
+	}
 	return r;
 }
 
@@ -608,19 +694,14 @@ op_cancel(world *w, const cJSON *op, int ex)
 	int32_t rc = xchan_op_cancel_ex(a->op, &out);
 	cJSON *r = res_err(rc);
 	if (rc == XCHAN_OK) {
-		cJSON *res =
-		    a->is_alts ? alts_result(w, &out) : res_err(out.err);
-		if (!a->is_alts)
-			add_val(w, res, out.val);
-		cJSON_AddItemToObject(r, "res", res);
-		/* The callback will not run: finish the record here. */
+		/* The callback (or notifier) will not run: finish the record
+		 * here, with the result handed over. */
+		aop_store(a, &out);
 		pthread_mutex_lock(&a->mu);
-		a->result = cJSON_Duplicate(res, 1);
-		a->completed = 1;
+		cJSON_AddItemToObject(r, "res", cJSON_Duplicate(a->result, 1));
 		pthread_mutex_unlock(&a->mu);
 		xchan_chan_close(a->done);
 	}
-	xchan_val_release(out.val);
 	return r;
 }
 
@@ -957,6 +1038,8 @@ exec_op(world *w, const char *path, const cJSON *op)
 		return op_completed(w, op);
 	if (!strcmp(name, "cancel") || !strcmp(name, "cancel_ex"))
 		return op_cancel(w, op, !strcmp(name, "cancel_ex"));
+	if (!strcmp(name, "collect"))
+		return op_collect(w, op);
 	if (!strcmp(name, "op_state"))
 		return op_state(w, op);
 	if (!strcmp(name, "token") || !strcmp(name, "fire") ||

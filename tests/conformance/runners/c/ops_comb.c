@@ -36,6 +36,25 @@ done_slot(const cJSON *op, xchan_chan **slot)
 	return arg_str(op, "done", NULL) ? slot : NULL;
 }
 
+/* For processes whose memory the runner must keep until they end: always
+ * asks for the done channel; binds it if the case named one, and keeps one
+ * reference with the memory. */
+static void
+bind_keep(world *w, const cJSON *op, xchan_chan *done, void *mem,
+    void (*free_fn)(void *))
+{
+	if (arg_str(op, "done", NULL))
+		world_put(w, arg_str(op, "done", "_"), OBJ_CHAN,
+		    xchan_chan_retain(done));
+	world_keep(w, mem, free_fn, done);
+}
+
+static void
+free_cjson(void *p)
+{
+	cJSON_Delete(p);
+}
+
 static int32_t
 out_opts(const cJSON *op, xchan_chan_opts *o, const xchan_chan_opts **po)
 {
@@ -143,16 +162,18 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 			rc = xchan_pipeline_async(done_slot(op, &done), n, to,
 			    from, close, af, NULL, &po2);
 		} else {
-			/* The factory's spec outlives the case (leaked on
-			 * purpose: the pipeline may still call it). */
+			/* The factory's spec lives until the pipeline ends. */
 			cJSON *spec = cJSON_Duplicate(
 			    cJSON_GetObjectItemCaseSensitive(op, "xform"), 1);
 			rc = (!strcmp(mode, "blocking")
 			          ? xchan_pipeline_blocking
-			          : xchan_pipeline)(done_slot(op, &done), n, to,
-			    from, close, vocab_xform_factory, spec, &po2);
+			          : xchan_pipeline)(&done, n, to, from, close,
+			    vocab_xform_factory, spec, &po2);
 			if (rc != XCHAN_OK)
 				cJSON_Delete(spec);
+			else
+				bind_keep(w, op, done, spec, free_cjson);
+			return res_err(rc);
 		}
 		if (rc == XCHAN_OK)
 			bind(w, op, "done", done);
@@ -191,16 +212,20 @@ exec_comb_op(world *w, const char *path, const cJSON *op, const char *name,
 		if (!tf)
 			return runner_err("bad topic fn", NULL);
 		if (tb) {
-			bo = malloc(sizeof *bo); /* lives as long as the pub */
-			if (parse_chan_opts(tb, bo) != XCHAN_OK)
+			bo = malloc(sizeof *bo);
+			if (parse_chan_opts(tb, bo) != XCHAN_OK) {
+				free(bo);
 				return runner_err("bad topic_buf", NULL);
+			}
 		}
-		rc = xchan_pub_new(&p, done_slot(op, &done),
-		    arg_chan(w, op, "src"), tf, NULL, bo ? topic_buf : NULL,
-		    bo);
+		rc = xchan_pub_new(&p, &done, arg_chan(w, op, "src"), tf, NULL,
+		    bo ? topic_buf : NULL, bo);
 		if (rc == XCHAN_OK) {
 			world_put(w, arg_str(op, "as", "_"), OBJ_PUB, p);
-			bind(w, op, "done", done);
+			/* The topic buffer spec lives until the pub ends. */
+			bind_keep(w, op, done, bo, free);
+		} else {
+			free(bo);
 		}
 		return res_err(rc);
 	}

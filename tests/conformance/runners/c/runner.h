@@ -25,7 +25,23 @@
 #include <stdint.h>
 #include <xchan/xchan.h>
 
-enum obj_type { OBJ_CHAN, OBJ_OP, OBJ_MULT, OBJ_PUB, OBJ_MIX, OBJ_TOKEN };
+enum obj_type {
+	OBJ_CHAN,
+	OBJ_OP,
+	OBJ_MULT,
+	OBJ_PUB,
+	OBJ_MIX,
+	OBJ_TOKEN,
+	OBJ_KEEP
+};
+
+/* Memory a combinator process uses until it ends (a pipeline's transform
+ * spec, a pub's topic buffer): freed once its done channel has closed. */
+typedef struct keep {
+	void *mem;
+	void (*free_fn)(void *);
+	xchan_chan *done; /* owned */
+} keep;
 
 typedef struct named {
 	char *name;
@@ -43,6 +59,9 @@ typedef struct aop {
 	pthread_t starter;
 	int same_thread; /* the callback ran on the starting thread */
 	int is_alts;
+	int notify;   /* XCHAN_ASYNC_NOTIFY: the result is collected */
+	int notified; /* the notifier ran */
+	int in_go;    /* the callback or notifier ran inside a go task */
 	struct world *w;
 	/* alts_async put values stay the caller's: released at cleanup */
 	xchan_clause *clauses;
@@ -58,6 +77,7 @@ typedef struct world {
 	atomic_int spawns;  /* spawned bodies still running */
 	atomic_int missing; /* an op needed a core function not present */
 	cJSON *task_errors; /* [[name, err], ...] from the task error hook */
+	cJSON *marks;       /* {"mark": start time in ns} of marked ops */
 	int64_t deadline;   /* the case's deadline (xchan_now ns) */
 } world;
 
@@ -70,6 +90,7 @@ void world_put(world *w, const char *name, int type, void *ptr);
 void *world_get(world *w, const char *name, int type);
 const char *world_chan_name(world *w, xchan_chan *ch);
 void world_trace(world *w, cJSON *entry);
+void world_keep(world *w, void *mem, void (*free_fn)(void *), xchan_chan *done);
 
 /* values.c: the JSON encoding of values (README "Values"). */
 int32_t json_to_val(world *w, const cJSON *j, xchan_val *out);
@@ -101,6 +122,7 @@ const char *arg_str(const cJSON *op, const char *key, const char *dflt);
 int64_t arg_int(const cJSON *op, const char *key, int64_t dflt);
 int arg_bool(const cJSON *op, const char *key, int dflt);
 cJSON *missing_core(world *w, const char *fn);
+void aop_finish_notify(aop *a);
 
 /* Weak references to the newest core functions: a core without them makes
  * the cases that use them report "missing-core" instead of failing to link. */

@@ -292,6 +292,13 @@ r_sum_to_10(void *u, xchan_val *out, xchan_val acc, xchan_val in)
 	return s >= 10 ? XCHAN_STEP_REDUCED : XCHAN_STEP_CONTINUE;
 }
 static int32_t
+r_count(void *u, xchan_val *out, xchan_val acc, xchan_val in)
+{
+	*out = xchan_val_int(ival(acc) + 1);
+	xchan_val_release(in);
+	return XCHAN_STEP_CONTINUE;
+}
+static int32_t
 r_fail(void *u, xchan_val *out, xchan_val acc, xchan_val in)
 {
 	xchan_val_release(acc);
@@ -306,6 +313,8 @@ vocab_reduce(const char *n)
 		return r_sum;
 	if (n && !strcmp(n, "sum_to_10"))
 		return r_sum_to_10;
+	if (n && !strcmp(n, "count"))
+		return r_count;
 	if (n && !strcmp(n, "fail"))
 		return r_fail;
 	return NULL;

@@ -17,6 +17,7 @@ world_init(world *w, int kind, int64_t deadline)
 	pthread_mutex_init(&w->mu, NULL);
 	w->trace = cJSON_CreateArray();
 	w->task_errors = cJSON_CreateArray();
+	w->marks = cJSON_CreateObject();
 	w->kind = kind;
 	w->deadline = deadline;
 }
@@ -70,6 +71,39 @@ world_chan_name(world *w, xchan_chan *ch)
 }
 
 void
+world_keep(world *w, void *mem, void (*free_fn)(void *), xchan_chan *done)
+{
+	keep *k = malloc(sizeof *k);
+	k->mem = mem;
+	k->free_fn = free_fn;
+	k->done = done;
+	world_put(w, "_keep", OBJ_KEEP, k);
+}
+
+static int
+is_kept_done(world *w, xchan_chan *ch)
+{
+	for (size_t i = 0; i < w->nobjs; i++)
+		if (w->objs[i].type == OBJ_KEEP &&
+		    ((keep *)w->objs[i].ptr)->done == ch)
+			return 1;
+	return 0;
+}
+
+/* Frees a combinator's memory once its process has ended (bounded wait;
+ * a process that does not end keeps it: leaked, never freed under it). */
+static void
+free_keep(keep *k)
+{
+	xchan_val v;
+	if (xchan_take(&v, k->done, xchan_deadline_in_ms(2000)) ==
+	    XCHAN_ECLOSED)
+		k->free_fn(k->mem);
+	xchan_chan_release(k->done);
+	free(k);
+}
+
+void
 world_trace(world *w, cJSON *entry)
 {
 	pthread_mutex_lock(&w->mu);
@@ -103,12 +137,19 @@ free_aop(aop *a)
 void
 world_cleanup(world *w)
 {
+	/* Done channels close by themselves when their process ends; closing
+	 * them here would hide whether it did. */
 	for (size_t i = 0; i < w->nobjs; i++)
-		if (w->objs[i].type == OBJ_CHAN)
+		if (w->objs[i].type == OBJ_CHAN &&
+		    !is_kept_done(w, w->objs[i].ptr))
 			xchan_chan_close(w->objs[i].ptr);
-	for (size_t i = 0; i < w->nobjs; i++)
-		if (w->objs[i].type == OBJ_OP && ((aop *)w->objs[i].ptr)->op)
-			xchan_op_cancel(((aop *)w->objs[i].ptr)->op);
+	for (size_t i = 0; i < w->nobjs; i++) {
+		aop *a = w->objs[i].type == OBJ_OP ? w->objs[i].ptr : NULL;
+		if (a && a->op && a->notify)
+			aop_finish_notify(a);
+		else if (a && a->op)
+			xchan_op_cancel(a->op);
+	}
 	for (size_t i = 0; i < w->nobjs; i++) {
 		named *o = &w->objs[i];
 		switch (o->type) {
@@ -127,6 +168,9 @@ world_cleanup(world *w)
 		case OBJ_MIX:
 			xchan_mix_release(o->ptr);
 			break;
+		case OBJ_KEEP:
+			free_keep(o->ptr);
+			break;
 		case OBJ_TOKEN:
 			if (CONF_HAVE(xchan_cancel_release))
 				xchan_cancel_release(o->ptr);
@@ -137,5 +181,6 @@ world_cleanup(world *w)
 	free(w->objs);
 	cJSON_Delete(w->trace);
 	cJSON_Delete(w->task_errors);
+	cJSON_Delete(w->marks);
 	pthread_mutex_destroy(&w->mu);
 }

@@ -2,7 +2,7 @@
  * jx_xform.c — a Java transducer as an xchan transform.
  *
  * The transform's state holds a shared, reference-counted global ref to the
- * recipe (Xf.Spec) and, once the first step ran, its own Xf.Instance (live
+ * recipe (XfRuntime.Spec) and, once the first step ran, its own XfRuntime.Instance (live
  * step state).  Steps run wherever the core runs them; jx_run_java moves a
  * step reached on a go task's stack to the upcall service thread.  The
  * pipeline's factory (jx_xform_from_spec) only copies the shared ref, so it
@@ -15,12 +15,13 @@
 
 typedef struct jx_spec {
 	atomic_long refs;
-	jobject spec; /* global ref to Xf.Spec */
+	jobject spec; /* global ref to XfRuntime.Spec */
 } jx_spec;
 
 typedef struct jx_xf {
 	jx_spec *spec;
-	jobject inst; /* global ref to Xf.Instance, made by the first call */
+	jobject
+	    inst; /* global ref to XfRuntime.Instance, made by the first call */
 } jx_xf;
 
 typedef struct step_args {

@@ -30,7 +30,7 @@ final class Callbacks {
         try {
             switch (what) {
                 case INSTANTIATE:
-                    return ((Xf.Spec) fn).instantiate();
+                    return ((XfRuntime.Spec) fn).instantiate();
                 case PREDICATE:
                     return enc(((Predicate<Object>) fn).test(a));
                 case FUNCTION:

@@ -44,7 +44,7 @@ public final class Flow {
     /** Each element of {@code from} through {@code xf} on the COMPUTE executor, in order, n at a time. */
     public static Chan<Void> pipeline(int n, Chan<?> to, Xf xf, Chan<?> from, boolean close,
             Function<? super Throwable, ?> exHandler) {
-        return adopt(Native.pipeline(0, n, to.handle(), new Xf.Spec(xf, exHandler), from.handle(), close));
+        return adopt(Native.pipeline(0, n, to.handle(), new XfRuntime.Spec(xf, exHandler), from.handle(), close));
     }
 
     public static Chan<Void> pipeline(int n, Chan<?> to, Xf xf, Chan<?> from) {
@@ -54,7 +54,7 @@ public final class Flow {
     /** As {@link #pipeline}, on the MIXED executor (steps may block). */
     public static Chan<Void> pipelineBlocking(int n, Chan<?> to, Xf xf, Chan<?> from, boolean close,
             Function<? super Throwable, ?> exHandler) {
-        return adopt(Native.pipeline(1, n, to.handle(), new Xf.Spec(xf, exHandler), from.handle(), close));
+        return adopt(Native.pipeline(1, n, to.handle(), new XfRuntime.Spec(xf, exHandler), from.handle(), close));
     }
 
     /**
@@ -121,10 +121,10 @@ public final class Flow {
 
     /** reduce over the outputs of {@code xf} applied to src's values. */
     public static <A, T> Chan<A> transduce(Xf xf, BiFunction<A, ?, ?> f, A init, Chan<T> src) {
-        return reduce(f, init, src, new Xf.Spec(xf, null));
+        return reduce(f, init, src, new XfRuntime.Spec(xf, null));
     }
 
-    private static <A> Chan<A> reduce(BiFunction<A, ?, ?> f, A init, Chan<?> src, Xf.Spec spec) {
+    private static <A> Chan<A> reduce(BiFunction<A, ?, ?> f, A init, Chan<?> src, XfRuntime.Spec spec) {
         Native.Enc e = new Native.Enc();
         if (init != null) Native.encode(init, e);
         return adopt(Native.reduce(src.handle(), f, spec, init == null ? Native.NIL : e.kind, e.bits,

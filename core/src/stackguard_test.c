@@ -1,0 +1,217 @@
+/*
+ * stackguard_test.c — a go task that overflows its stack is reported by
+ * name (stackguard.c), other faults still reach the handler that was there
+ * before; and the memory a parked go task costs, measured.
+ *
+ * The overflows run in child processes (testing/xchild.h): they die.
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "testing/xchild.h"
+#include "testing/xtest.h"
+#include "testing/xthread.h"
+
+#if defined(XCHAN_SANITIZER_BUILD)
+#define HANDLER_BUILT 0 /* the sanitizers own SIGSEGV */
+#else
+#define HANDLER_BUILT 1
+#endif
+
+static __attribute__((noinline)) int
+deep(int n)
+{
+	volatile char frame[512];
+	frame[0] = (char)n;
+	frame[511] = (char)n;
+	if (n == 0)
+		return frame[0];
+	return deep(n - 1) + frame[511];
+}
+
+static int32_t
+recurse_body(void *arg, xchan_val *res)
+{
+	(void)arg;
+	*res = xchan_val_int(deep(1000000));
+	return XCHAN_OK;
+}
+
+static void
+run_overflowing_task(void)
+{
+	xchan_go_opts o = {sizeof(o), 0, "deep-recursion", 16 * 1024};
+	xchan_chan *r = NULL;
+	xchan_val v;
+	XCHECK_ERR(xchan_go(&r, recurse_body, NULL, &o), XCHAN_OK);
+	xchan_take(&v, r, xt_deadline_s(10)); /* never: the process dies */
+}
+
+XTEST(child_overflow)
+{
+	XCHILD_ONLY();
+	run_overflowing_task();
+}
+
+static void
+user_segv(int sig)
+{
+	(void)sig;
+	static const char m[] = "user handler ran\n";
+	if (write(2, m, sizeof(m) - 1) < 0) {
+	}
+	_exit(42);
+}
+
+static int32_t
+bad_pointer_body(void *arg, xchan_val *res)
+{
+	(void)arg;
+	volatile uintptr_t addr = 16; /* not a guard page */
+	*res = xchan_val_int(*(volatile int *)addr);
+	return XCHAN_OK;
+}
+
+/* A handler installed before xchan's still gets the faults that are not
+ * guard-page hits, even from a go task. */
+XTEST(child_other_fault_chains)
+{
+	XCHILD_ONLY();
+	signal(SIGSEGV, user_segv);
+	xchan_chan *r = NULL;
+	xchan_val v;
+	XCHECK_ERR(xchan_go(&r, bad_pointer_body, NULL, NULL), XCHAN_OK);
+	xchan_take(&v, r, xt_deadline_s(10));
+}
+
+static int
+skip(void)
+{
+	if (!HANDLER_BUILT || getenv("XCHAN_UNDER_VALGRIND") != NULL) {
+		fprintf(stderr, "  skipped: sanitizer or valgrind build\n");
+		return 1;
+	}
+	return 0;
+}
+
+XTEST(overflow_is_reported_with_the_task_name)
+{
+	if (getenv("XTEST_CHILD") || skip())
+		return;
+	char out[4096];
+	int st = xchild_run("child_overflow", NULL, NULL, out, sizeof(out));
+	XCHECK(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+	XCHECK(strstr(out, "xchan: go task deep-recursion overflowed its 16 "
+	                   "KiB stack (guard page hit at 0x") != NULL);
+	if (strstr(out, "deep-recursion") == NULL)
+		fprintf(stderr, "  child's stderr:\n%s\n", out);
+}
+
+/* The report is the handler's doing: without it the same overflow dies
+ * silently. */
+XTEST(overflow_without_the_handler_is_silent)
+{
+	if (getenv("XTEST_CHILD") || skip())
+		return;
+	char out[4096];
+	int st = xchild_run("child_overflow", "XCHAN_STACK_GUARD_HANDLER=0",
+	    NULL, out, sizeof(out));
+	XCHECK(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+	XCHECK(strstr(out, "deep-recursion") == NULL);
+}
+
+XTEST(other_faults_reach_the_previous_handler)
+{
+	if (getenv("XTEST_CHILD") || skip())
+		return;
+	char out[4096];
+	int st = xchild_run("child_other_fault_chains", NULL, NULL, out,
+	    sizeof(out));
+	XCHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 42);
+	XCHECK(strstr(out, "user handler ran") != NULL);
+	XCHECK(strstr(out, "overflowed") == NULL);
+	XCHECK(!xchild_ok(st));
+}
+
+/* ---- memory per parked go task ----------------------------------------- */
+
+static long
+resident_kib(void)
+{
+	long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%ld %ld", &size, &res) != 2)
+		res = -1;
+	fclose(f);
+	return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static long
+mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	long n = 0;
+	int c;
+	if (f == NULL)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static int32_t
+park_body(void *arg, xchan_val *res)
+{
+	xchan_val v;
+	xchan_take(&v, arg, XCHAN_DEADLINE_NEVER);
+	*res = xchan_val_nil();
+	return XCHAN_OK;
+}
+
+XTEST(memory_per_parked_go_task)
+{
+	if (getenv("XTEST_CHILD"))
+		return;
+	int n = getenv("XCHAN_UNDER_VALGRIND") ? 200 : 20000;
+#if defined(XCHAN_SANITIZER_BUILD)
+	n = 2000;
+#endif
+	xchan_chan_opts o = {.size = sizeof(o),
+	    .buf_kind = XCHAN_BUF_NONE,
+	    .max_pending = (uint32_t)n};
+	xchan_chan *c = NULL, **done = calloc((size_t)n, sizeof(*done));
+	XREQUIRE(done != NULL);
+	XCHECK_ERR(xchan_chan_new(&c, &o), XCHAN_OK);
+	/* Warm up the pools (one task parks and ends) before measuring. */
+	xchan_chan *w = NULL;
+	xchan_val v;
+	XCHECK_ERR(xchan_go(&w, park_body, c, NULL), XCHAN_OK);
+	XCHECK(xt_wait_pending(c, 1, 0, 10000));
+	XCHECK_ERR(xchan_put(c, xchan_val_int(0), xt_deadline_s(10)), XCHAN_OK);
+	xchan_take(&v, w, xt_deadline_s(10));
+	xchan_chan_release(w);
+	long rss0 = resident_kib(), maps0 = mappings();
+	for (int i = 0; i < n; i++)
+		XCHECK_ERR(xchan_go(&done[i], park_body, c, NULL), XCHAN_OK);
+	XCHECK(xt_wait_pending(c, (uint32_t)n, 0, 60000));
+	long rss1 = resident_kib(), maps1 = mappings();
+	fprintf(stderr,
+	    "  %d parked go tasks: resident +%ld KiB (%.2f KiB per task), "
+	    "mappings +%ld (%.2f per 1000 tasks)\n",
+	    n, rss1 - rss0, (double)(rss1 - rss0) / n, maps1 - maps0,
+	    1000.0 * (double)(maps1 - maps0) / n);
+	xchan_chan_close(c);
+	for (int i = 0; i < n; i++) {
+		XCHECK_ERR(xchan_take(&v, done[i], xt_deadline_s(30)),
+		    XCHAN_ECLOSED);
+		xchan_chan_release(done[i]);
+	}
+	free(done);
+	xchan_chan_release(c);
+}
+
+XTEST_MAIN()

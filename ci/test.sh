@@ -392,13 +392,14 @@ st_python_asan() {
 
 # The Node binding, installed as a user would (npm install ./bindings/node
 # from a project of their own builds the addon and the core from this
-# checkout against the running Node's headers), then its node:test suite
-# with its devDependencies (typescript).
+# checkout against the running Node's headers; --offline proves that nothing
+# is downloaded), then its node:test suite with its devDependencies
+# (typescript).
 st_node() {
 	local scratch log rc
 	scratch=$(mktemp -d)
 	(cd "$scratch" && npm init -y >/dev/null &&
-		npm install --no-audit --no-fund "$root/bindings/node" &&
+		npm install --offline --no-audit --no-fund "$root/bindings/node" &&
 		node -e "const x = require('xchan'); if (!new x.Chan(1).offer(1)) process.exit(1); console.log('xchan', x.version, 'loads from a user project')") ||
 		{ rm -rf "$scratch"; stage_note="npm install ./bindings/node failed"; return 1; }
 	rm -rf "$scratch"

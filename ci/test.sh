@@ -17,7 +17,7 @@
 #   valgrind   memcheck over build/'s tests
 #   stress-tsan  core/src/stress_all_test (every channel kind and op, threads
 #              and go tasks, exact value accounting) for XCHAN_STRESS_TSAN_SECONDS
-#              (90) on build-tsan/
+#              (75) on build-tsan/
 #   fuzz       build-fuzz/ (clang, libFuzzer, ASan+UBSan): the op-script
 #              fuzzer for XCHAN_FUZZ_SECONDS (60), then the corpus replayed
 #   format     every C file under core/, examples/, tests/cross/ and the C
@@ -232,7 +232,7 @@ st_valgrind() {
 }
 
 st_stress_tsan() {
-	local prefix secs=${XCHAN_STRESS_TSAN_SECONDS:-90} log rc supp=""
+	local prefix secs=${XCHAN_STRESS_TSAN_SECONDS:-75} log rc supp=""
 	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread >/dev/null || return 1
 	prefix=$(tsan_prefix)
 	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"

@@ -24,11 +24,13 @@
  *    own alternate stacks) and when XCHAN_STACK_GUARD_HANDLER=0 is in the
  *    environment, for hosts that must own SIGSEGV outright.
  *  - No lock: installation is a once-only CAS; the per-thread part touches
- *    only thread-local state.  The handler reads the thread's current task,
+ *    only thread-local state.  A thread's alternate stack is freed when
+ *    the thread exits (a pthread key's destructor).  The handler reads the thread's current task,
  *    which only this thread writes.
  */
 #include "stackguard.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@
 static struct sigaction g_old_segv, g_old_bus;
 static _Atomic int g_state; /* 0 not yet, 1 installing, 2 on, 3 off */
 static _Thread_local int t_altstack;
+static pthread_key_t g_altstack_key; /* frees a thread's stack at its exit */
 
 /* ---- async-signal-safe formatting ------------------------------------- */
 
@@ -132,6 +135,17 @@ wanted(void)
 #endif
 }
 
+/* At thread exit: stop using the alternate stack, then free it. */
+static void
+free_altstack(void *mem)
+{
+	stack_t ss;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
+	free(mem);
+}
+
 static void
 install_once(void)
 {
@@ -153,6 +167,10 @@ install_once(void)
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
+	if (pthread_key_create(&g_altstack_key, free_altstack) != 0) {
+		atomic_store_explicit(&g_state, 3, memory_order_release);
+		return;
+	}
 	sigaction(SIGSEGV, &sa, &g_old_segv);
 	sigaction(SIGBUS, &sa, &g_old_bus);
 	atomic_store_explicit(&g_state, 2, memory_order_release);
@@ -172,10 +190,13 @@ xchan__stackguard_thread_init(void)
 	if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) &&
 	    cur.ss_size >= ALT_STACK_SIZE / 2)
 		return;
-	void *mem = malloc(ALT_STACK_SIZE); /* lives as long as the thread */
+	void *mem = malloc(ALT_STACK_SIZE); /* freed at the thread's exit */
 	if (mem == NULL)
 		return;
 	stack_t ss = {.ss_sp = mem, .ss_size = ALT_STACK_SIZE, .ss_flags = 0};
-	if (sigaltstack(&ss, NULL) != 0)
-		free(mem);
+	if (sigaltstack(&ss, NULL) != 0 ||
+	    pthread_setspecific(g_altstack_key, mem) != 0) {
+		free_altstack(mem);
+		return;
+	}
 }

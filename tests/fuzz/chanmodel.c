@@ -58,6 +58,8 @@ typedef struct m_chan {
 	m_queue puts, takes;
 	int closed, completed;
 	uint64_t take_seen; /* the take transform's count */
+	int64_t part[8];    /* partition_all's batch */
+	int npart;
 } m_chan;
 
 typedef struct model {
@@ -65,6 +67,8 @@ typedef struct model {
 	m_chan ch[SCRIPT_MAX_CHANS];
 	int nch;
 	int32_t rc[VAL_MAX];
+	int64_t arr[VAL_MAPPED][4]; /* items of array VAL_ARRAY + first */
+	int narr[VAL_MAPPED];
 } model;
 
 static void m_release(world *w, int64_t v);
@@ -221,6 +225,19 @@ keep(int64_t v)
 	return v % 3 != 0;
 }
 
+/* partition_all's batch as one array value (the items move into it). */
+static int64_t
+make_array(model *m, m_chan *c)
+{
+	int64_t id = VAL_ARRAY + c->part[0];
+	for (int i = 0; i < c->npart; i++)
+		m->arr[c->part[0]][i] = c->part[i];
+	m->narr[c->part[0]] = c->npart;
+	m->rc[id] = 1;
+	c->npart = 0;
+	return id;
+}
+
 /* Runs the channel's step on v; appends outputs to out (n in *nout).
  * Returns 1 if the transform stopped. */
 static int
@@ -228,6 +245,12 @@ xf_step(model *m, m_chan *c, int64_t v, int64_t *out, int *nout)
 {
 	*nout = 0;
 	uint32_t xf = c->spec.xform;
+	if (xf == XF_PARTITION) {
+		c->part[c->npart++] = v;
+		if ((uint32_t)c->npart >= c->spec.xform_n)
+			out[(*nout)++] = make_array(m, c);
+		return 0;
+	}
 	if (xf == XF_MAP || xf == XF_MAP_FILTER) {
 		int64_t r = v + VAL_MAPPED;
 		m->rc[r] = 1;
@@ -286,20 +309,32 @@ abort_chan(model *m, m_chan *c)
 }
 
 /* The closed transform channel's tail: flush once if no puts are pending
- * (the scripts' transforms flush nothing), feed and release takers. */
+ * (partition_all emits its last batch), feed and release takers. */
 static void
 close_tail(model *m, m_chan *c)
 {
-	if (!c->completed && c->puts.n == 0)
+	if (!c->completed && c->puts.n == 0) {
+		if (c->spec.xform == XF_PARTITION && c->npart > 0)
+			add_value(m, c, make_array(m, c));
 		c->completed = 1;
+	}
 	feed_takers(m, c);
 	if (c->puts.n == 0)
 		release_takers(m, c);
 }
 
-/* Moves pending puts into the buffer's room, through the transform. */
+/* Moves pending puts into the buffer's room, through the transform.
+ * `eager`: a closed channel whose pending puts have now drained completes
+ * at once (xchan.h: the completion runs "at close if no puts are pending,
+ * else when they have drained").  The core does so after a poll, an offer
+ * or an async op (they hand the refill to the step lock's release), but
+ * after a blocking take (xchan_take with a deadline) it leaves the
+ * completion to the next take that finds the channel empty: same values,
+ * later.  The model follows the core; OPSCRIPT_STRICT_COMPLETION=1 expects
+ * the eager rule everywhere (tests/fuzz/known/ has a script that shows the
+ * difference). */
 static void
-refill(model *m, m_chan *c)
+refill(model *m, m_chan *c, int eager)
 {
 	int stopped = 0;
 	m_waiter p;
@@ -317,7 +352,11 @@ refill(model *m, m_chan *c)
 			break;
 		}
 	}
-	if (stopped)
+	/* A closed channel whose pending puts have drained completes now
+	 * (xchan.h: "at close if no puts are pending, else when they have
+	 * drained"). */
+	if (stopped || (eager && c->closed && c->puts.n == 0 && !c->completed &&
+	                   c->spec.xform != XF_NONE))
 		close_tail(m, c);
 }
 
@@ -355,21 +394,30 @@ try_put(model *m, m_chan *c, int64_t v)
 	return XCHAN_OK;
 }
 
-static int32_t
-try_take(model *m, m_chan *c, int64_t *got)
+static int
+strict_completion(void)
 {
+	const char *e = getenv("OPSCRIPT_STRICT_COMPLETION");
+	return e != NULL && e[0] == '1';
+}
+
+/* `blocking`: xchan_take with a deadline (see refill). */
+static int32_t
+try_take(model *m, m_chan *c, int64_t *got, int blocking)
+{
+	int eager = !blocking || strict_completion();
 	*got = 0;
 	for (;;) {
 		if (c->count > 0) {
 			*got = buf_take(m, c);
 			if (c->puts.n > 0 &&
 			    c->spec.buf_kind == XCHAN_BUF_FIXED)
-				refill(m, c);
+				refill(m, c, eager);
 			return XCHAN_OK;
 		}
 		if (c->puts.n > 0) {
 			if (c->spec.xform != XF_NONE) {
-				refill(m, c);
+				refill(m, c, eager);
 				continue;
 			}
 			m_waiter p;
@@ -413,7 +461,7 @@ alts_try(model *m, const clause_spec *cl, int n, int32_t *err, int32_t *index,
 		m_chan *c = &m->ch[cl[i].ch];
 		int64_t v = 0;
 		int32_t e = cl[i].is_put ? try_put(m, c, cl[i].val)
-		                         : try_take(m, c, &v);
+		                         : try_take(m, c, &v, 0);
 		if (e == XCHAN_EAGAIN)
 			continue;
 		*err = e;
@@ -492,7 +540,7 @@ static int32_t
 m_take_now(world *w, int ch, int mode, int64_t *got)
 {
 	model *m = (model *)w;
-	int32_t e = try_take(m, &m->ch[ch], got);
+	int32_t e = try_take(m, &m->ch[ch], got, mode == 2);
 	if (e == XCHAN_EAGAIN && mode == 2)
 		e = XCHAN_ETIMEDOUT;
 	return e;
@@ -542,10 +590,16 @@ m_release(world *w, int64_t v)
 	model *m = (model *)w;
 	if (v <= 0 || v >= VAL_MAX)
 		return;
-	if (--m->rc[v] == 0) {
-		w->released[v]++;
-		world_event(w, (event) {EV_RELEASE, 0, 0, 0, v});
+	if (--m->rc[v] != 0)
+		return;
+	if (v >= VAL_ARRAY) { /* an array: its items go */
+		int64_t first = v - VAL_ARRAY;
+		for (int i = 0; i < m->narr[first]; i++)
+			m_release(w, m->arr[first][i]);
+		return;
 	}
+	w->released[v]++;
+	world_event(w, (event) {EV_RELEASE, 0, 0, 0, v});
 }
 
 static void
@@ -556,6 +610,9 @@ m_teardown(world *w)
 		m_chan *c = &m->ch[i];
 		while (c->count > 0)
 			m_release(w, buf_pop(c));
+		for (int k = 0; k < c->npart;
+		     k++) /* a batch in the transform */
+			m_release(w, c->part[k]);
 	}
 }
 

@@ -62,6 +62,17 @@ num_of(xchan_val v)
 	void *p = NULL;
 	if (v.kind == XCHAN_NIL)
 		return 0;
+	if (v.kind == XCHAN_ARRAY) { /* VAL_ARRAY + its first item's number */
+		const xchan_val *items;
+		size_t n;
+		if (xchan_get_array(v, &items, &n) != XCHAN_OK || n == 0 ||
+		    xchan_get_box(items[0], &p) != XCHAN_OK)
+			return -1;
+		int64_t id = VAL_ARRAY + (int64_t)(uintptr_t)p;
+		if (id < VAL_MAX && g_cw != NULL)
+			g_cw->val[id] = v; /* to release it by number */
+		return id < VAL_MAX ? id : -1;
+	}
 	if (xchan_get_box(v, &p) != XCHAN_OK)
 		return -1;
 	return (int64_t)(uintptr_t)p;
@@ -107,6 +118,8 @@ make_xform(core_world *cw, const chan_spec *s, xchan_xform **out)
 		    xchan_xform_take(&parts[1], s->xform_n) != XCHAN_OK)
 			return XCHAN_ENOMEM;
 		return xchan_xform_comp(out, parts, 2);
+	case XF_PARTITION:
+		return xchan_xform_partition_all(out, s->xform_n);
 	case XF_MAP_FILTER:
 		if (xchan_xform_map(&parts[0], map_fn, cw) != XCHAN_OK ||
 		    xchan_xform_filter(&parts[1], keep_fn, cw) != XCHAN_OK)

@@ -198,7 +198,7 @@ compare(interp *in, const step_out *o)
 static const char *kind_names[] = {"none", "fixed", "dropping", "sliding",
     "promise"};
 static const char *xf_names[] = {"-", "map", "filter", "take", "filter+take",
-    "repeat", "map+filter"};
+    "repeat", "map+filter", "partition_all"};
 
 static int
 decode_clauses(interp *in, reader *r, clause_spec *cl, char *desc, size_t dlen)
@@ -435,7 +435,7 @@ opscript_run(const uint8_t *data, size_t size, int trace)
 		step_out o[2] = {{0}};
 		rc = compare(in, o);
 	}
-	for (int64_t v = 1; rc == 0 && v < VAL_MAX; v++) {
+	for (int64_t v = 1; rc == 0 && v < VAL_ARRAY; v++) {
 		int want = v < in->next_id ? 1 : -1;
 		int a = in->w[0]->released[v], b = in->w[1]->released[v];
 		if (a != b || (want == 1 && b != 1) || b > 1) {

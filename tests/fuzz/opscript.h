@@ -10,7 +10,7 @@
  *
  * Values are boxes numbered 1, 2, ... by the script; the map transform turns
  * value v into v + VAL_MAPPED (a new box; the input is released), the filter
- * keeps values not divisible by 3.  Everything runs on the calling thread:
+ * keeps values not divisible by 3, partition_all makes arrays of boxes.  Everything runs on the calling thread:
  * callbacks run inline, so a step's effects are complete when it returns.
  */
 #ifndef XCHAN_OPSCRIPT_H
@@ -25,7 +25,11 @@
 #define SCRIPT_MAX_OPS 256
 #define SCRIPT_MAX_EVENTS 256 /* per step */
 #define VAL_MAPPED 4096
-#define VAL_MAX (2 * VAL_MAPPED)
+/* partition_all's arrays are numbered VAL_ARRAY + their first item's
+ * number (an item is in one array only); no destructor tells when an array
+ * goes, only its items' do. */
+#define VAL_ARRAY (2 * VAL_MAPPED)
+#define VAL_MAX (3 * VAL_MAPPED)
 
 /* Transforms a script may put on a buffered channel. */
 enum {
@@ -36,6 +40,7 @@ enum {
 	XF_FILTER_TAKE, /* comp(filter, take(n)) */
 	XF_REPEAT,      /* repeat(n): an expanding step */
 	XF_MAP_FILTER,  /* comp(map, filter) */
+	XF_PARTITION,   /* partition_all(n): flushes at close */
 	XF_COUNT
 };
 

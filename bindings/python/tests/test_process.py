@@ -134,3 +134,19 @@ print("bye")
 """)
     assert r.returncode == 0, (r.returncode, r.stderr)
     assert r.stdout.strip() == "bye"
+
+
+def test_dispatch_on_a_python_executor_runs_go_tasks():
+    r = run_python("""
+import concurrent.futures as cf, threading, xchan
+pool = cf.ThreadPoolExecutor(4, thread_name_prefix="pydispatch")
+names = set()
+xchan.set_executor_factory(lambda w: pool if w == "dispatch" else None)
+src = xchan.to_chan(range(300))   # > 100 values: a go task feeds it
+ev, od = xchan.split(lambda x: (names.add(threading.current_thread().name), x % 2 == 0)[1],
+                     src, 10, 10)
+odd = xchan.thread(lambda: sum(1 for _ in od))
+print(sum(1 for _ in ev), odd.take(), all(n.startswith("pydispatch") for n in names))
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["150", "150", "True"]

@@ -3,6 +3,8 @@ from typing import Any, Union
 
 from . import Chan
 
+__all__ = ["go", "thread", "io_thread"]
+
 _Path = Union[str, os.PathLike[str]]
 
 def go(lib: _Path, symbol: str, signature: str, *args: Any) -> Chan[Any]: ...

@@ -1,5 +1,6 @@
 """Process-wide behaviour, each in a fresh interpreter: the executor
 factory, Ctrl-C, fork, exiting with values in flight."""
+import os
 import signal
 import subprocess
 import sys
@@ -150,3 +151,27 @@ print(sum(1 for _ in ev), odd.take(), all(n.startswith("pydispatch") for n in na
 """)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["150", "150", "True"]
+
+
+def test_core_diagnostics_go_to_logging():
+    # go-checking (XCHAN_GO_CHECKING=<ms>) reports a go task that holds its
+    # worker too long: here a split predicate that sleeps.  The report
+    # arrives as a record of logging.getLogger("xchan").
+    r = run_python("""
+import logging, time, xchan
+records = []
+class Keep(logging.Handler):
+    def emit(self, rec):
+        records.append((rec.name, rec.levelname, rec.getMessage()))
+logging.getLogger("xchan").addHandler(Keep())
+src = xchan.to_chan([1, 2])
+a, b = xchan.split(lambda x: time.sleep(0.3) or True, src, 10, 10)
+print(list(a))
+deadline = time.monotonic() + 10
+while not records and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(records[:1])
+""", env={**os.environ, "XCHAN_GO_CHECKING": "50"})
+    assert r.returncode == 0, r.stderr
+    assert "[1, 2]" in r.stdout
+    assert "('xchan', 'WARNING'," in r.stdout, (r.stdout, r.stderr)

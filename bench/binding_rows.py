@@ -243,6 +243,11 @@ def run_lang(lang: str, quick: bool, no_build: bool, timeout: float) -> LangResu
     t0 = time.monotonic()
     res = LangResult(lang, "ok")
     env = dict(os.environ)
+    # --quick reuses a binding already built (its run must stay short)
+    if quick and lang == "python" and (PY_VENV / "bin" / "python").exists():
+        no_build = _run([PY_VENV / "bin" / "python", "-c", "import xchan"], ROOT, log, 60).returncode == 0
+    if quick and lang == "node" and (ROOT / "bindings" / "node" / "build" / "Release" / "xchan.node").exists():
+        no_build = True
     if lang == "python":
         py = PY_VENV / "bin" / "python"
         if no_build:

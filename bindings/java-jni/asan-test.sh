@@ -18,4 +18,4 @@ cd "$here"
 LD_PRELOAD="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)" \
 ASAN_OPTIONS=detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	mvn -B -ntp surefire:test -DargLine="-Dxchan.library.path=$build/libxchanjni.so -Dxchan.test.native=$build -Djdk.virtualThreadScheduler.parallelism=2 -Djdk.virtualThreadScheduler.maxPoolSize=2"
+	mvn -B -ntp surefire:test -DargLine="--enable-native-access=ALL-UNNAMED -Dxchan.library.path=$build/libxchanjni.so -Dxchan.test.native=$build -Djdk.virtualThreadScheduler.parallelism=2 -Djdk.virtualThreadScheduler.maxPoolSize=2"

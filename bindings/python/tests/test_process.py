@@ -1,5 +1,6 @@
 """Process-wide behaviour, each in a fresh interpreter: the executor
 factory, Ctrl-C, fork, exiting with values in flight."""
+import os
 import signal
 import subprocess
 import sys
@@ -134,3 +135,43 @@ print("bye")
 """)
     assert r.returncode == 0, (r.returncode, r.stderr)
     assert r.stdout.strip() == "bye"
+
+
+def test_dispatch_on_a_python_executor_runs_go_tasks():
+    r = run_python("""
+import concurrent.futures as cf, threading, xchan
+pool = cf.ThreadPoolExecutor(4, thread_name_prefix="pydispatch")
+names = set()
+xchan.set_executor_factory(lambda w: pool if w == "dispatch" else None)
+src = xchan.to_chan(range(300))   # > 100 values: a go task feeds it
+ev, od = xchan.split(lambda x: (names.add(threading.current_thread().name), x % 2 == 0)[1],
+                     src, 10, 10)
+odd = xchan.thread(lambda: sum(1 for _ in od))
+print(sum(1 for _ in ev), odd.take(), all(n.startswith("pydispatch") for n in names))
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["150", "150", "True"]
+
+
+def test_core_diagnostics_go_to_logging():
+    # go-checking (XCHAN_GO_CHECKING=<ms>) reports a go task that holds its
+    # worker too long: here a split predicate that sleeps.  The report
+    # arrives as a record of logging.getLogger("xchan").
+    r = run_python("""
+import logging, time, xchan
+records = []
+class Keep(logging.Handler):
+    def emit(self, rec):
+        records.append((rec.name, rec.levelname, rec.getMessage()))
+logging.getLogger("xchan").addHandler(Keep())
+src = xchan.to_chan([1, 2])
+a, b = xchan.split(lambda x: time.sleep(0.3) or True, src, 10, 10)
+print(list(a))
+deadline = time.monotonic() + 10
+while not records and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(records[:1])
+""", env={**os.environ, "XCHAN_GO_CHECKING": "50"})
+    assert r.returncode == 0, r.stderr
+    assert "[1, 2]" in r.stdout
+    assert "('xchan', 'WARNING'," in r.stdout, (r.stdout, r.stderr)

@@ -58,33 +58,39 @@ except TypeError as e:
 
 
 def test_ctrl_c_interrupts_blocked_take_and_value_stays():
+    # "ready" is printed once the main thread is blocked in take (the
+    # channel shows its pending take); then the parent sends SIGINT.
     code = """
 import sys, xchan, threading, time
 ch = xchan.Chan(1)
-print("ready", flush=True)
+def announce():
+    while ch.info()["pending_takes"] == 0:
+        time.sleep(0.005)
+    print("ready", flush=True)
+threading.Thread(target=announce, daemon=True).start()
 try:
     ch.take()
     print("took", flush=True)
 except KeyboardInterrupt:
     # nothing was taken: a value put now is still there to take
     ch.put("kept")
-    print("interrupted", ch.take(), flush=True)
+    print("interrupted", ch.take(), ch.info()["pending_takes"], flush=True)
 """
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"
-    time.sleep(0.3)  # let it block in take (a slow machine only delays)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=20)
-    assert "interrupted kept" in out, (out, err)
+    out, err = p.communicate(timeout=30)
+    assert "interrupted kept 0" in out, (out, err)
 
 
 def test_ctrl_c_leaves_buffered_value_for_next_take():
     code = """
-import xchan, threading, signal, os
+import xchan, threading, signal, os, time
 ch = xchan.Chan(1)
 def later():
-    import time; time.sleep(0.3)
+    while ch.info()["pending_takes"] == 0:   # main is blocked in take
+        time.sleep(0.005)
     os.kill(os.getpid(), signal.SIGINT)
 threading.Thread(target=later).start()
 try:

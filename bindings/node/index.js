@@ -9,6 +9,7 @@ const { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure } = require(
 const xf = require('./lib/xf');
 const flow = require('./lib/flow');
 const pool = require('./lib/pool');
+const nativeWorkers = require('./lib/native-workers');
 const pkg = require('./package.json');
 
 // The addon and this JS must come from the same build, and the core the
@@ -80,6 +81,7 @@ module.exports = {
   ioThread: pool.ioThread,
   WorkerPool: pool.WorkerPool,
   setExecutorFactory: pool.setExecutorFactory,
+  native: nativeWorkers,
   api,
   includeDir,
   version: pkg.version,

@@ -352,4 +352,8 @@ final class Native {
     static native long into(long src, int[] kinds, long[] bits, Object[] refs, byte[][] datas);
     static native long ontoChan(long ch, int[] kinds, long[] bits, Object[] refs, byte[][] datas,
             boolean close);
+
+    // ---- native workers (jx_native_run.c, NativeWorkers) -------------------
+    static native long nativeRun(int workload, String lib, String symbol, String signature,
+            int[] kinds, long[] bits, Object[] refs, byte[][] datas);
 }

@@ -31,6 +31,7 @@
 #              CPython does not free everything at exit)
 #   node       the Node binding: `npm install ./bindings/node` into a scratch
 #              project (builds addon + core, no download), then npm test
+#   node-asan  the Node suite again with the addon and core under ASan+UBSan
 #   java       the Java binding: `mvn install` on JDK 17 (core + JNI library
 #              built by Maven, the JUnit suite, the jar into ~/.m2), the
 #              README example from a scratch project that depends on it,
@@ -52,7 +53,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node java conformance"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node node-asan java conformance"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -396,13 +397,14 @@ st_python_asan() {
 
 # The Node binding, installed as a user would (npm install ./bindings/node
 # from a project of their own builds the addon and the core from this
-# checkout against the running Node's headers), then its node:test suite
-# with its devDependencies (typescript).
+# checkout against the running Node's headers; --offline proves that nothing
+# is downloaded), then its node:test suite with its devDependencies
+# (typescript).
 st_node() {
 	local scratch log rc
 	scratch=$(mktemp -d)
 	(cd "$scratch" && npm init -y >/dev/null &&
-		npm install --no-audit --no-fund "$root/bindings/node" &&
+		npm install --offline --no-audit --no-fund "$root/bindings/node" &&
 		node -e "const x = require('xchan'); if (!new x.Chan(1).offer(1)) process.exit(1); console.log('xchan', x.version, 'loads from a user project')") ||
 		{ rm -rf "$scratch"; stage_note="npm install ./bindings/node failed"; return 1; }
 	rm -rf "$scratch"
@@ -455,6 +457,19 @@ st_java() {
 	return "$rc"
 }
 
+# The same suite with the addon and the core built with ASan+UBSan and
+# preloaded into node (npm run test:asan).
+st_node_asan() {
+	local log rc
+	log=$(mktemp)
+	(cd bindings/node && timeout 1200 npm run test:asan) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(grep -E '^# (pass|fail) ' "$log" | tr '\n' ' ')
+	grep -q 'ERROR: AddressSanitizer\|runtime error:' "$log" && { stage_note="$stage_note sanitizer report"; rc=1; }
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -474,6 +489,7 @@ stage swig st_swig build
 stage python st_python
 stage python-asan st_python_asan
 stage node st_node
+stage node-asan st_node_asan node
 stage java st_java
 # After the bindings' stages: the demo reuses their builds.
 stage demo st_demo build

@@ -102,6 +102,12 @@ napi_value xn_ref_value(napi_env env, xn_ref *r);
 #define XN_OPAQUE_MAGIC 0x78636f70u
 napi_value xn_opaque_new(napi_env env, xchan_val v); /* adopts v */
 
+/* Live native objects of the addon, process-wide (leak tests read them
+ * through liveCounts()). */
+extern atomic_long xn_live_chans, xn_live_refs, xn_live_ops;
+#define XN_COUNT(c, d)                                                         \
+	atomic_fetch_add_explicit(&(c), (d), memory_order_relaxed)
+
 /* env.c */
 xenv *xn_env(napi_env env);
 void xenv_retain(xenv *e);

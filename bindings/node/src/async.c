@@ -66,6 +66,7 @@ op_release(xn_op *r)
 	xenv *e = r->e;
 	free(r);
 	xenv_release(e);
+	XN_COUNT(xn_live_ops, -1);
 }
 
 /* The notifier: any thread, no xchan lock held, never on a go stack. */
@@ -87,6 +88,7 @@ op_new(xenv *e, int kind)
 		return NULL;
 	atomic_init(&r->refs, 2);
 	atomic_init(&r->done, 0);
+	XN_COUNT(xn_live_ops, 1);
 	r->e = e;
 	r->kind = kind;
 	xenv_retain(e);

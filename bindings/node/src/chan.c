@@ -94,6 +94,7 @@ chan_finalize(napi_env env, void *data, void *hint)
 	registry_remove(c);
 	xchan_chan_release(c->ch);
 	free(c);
+	XN_COUNT(xn_live_chans, -1);
 }
 
 static napi_value
@@ -106,6 +107,7 @@ chan_external_js(napi_env env, xchan_chan *ch, uint32_t js_xform)
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return NULL;
 	}
+	XN_COUNT(xn_live_chans, 1);
 	c->magic = XN_CHAN_MAGIC;
 	c->ch = ch;
 	c->js_xform = js_xform;
@@ -412,6 +414,19 @@ js_adopt(napi_env env, napi_callback_info info)
 	return xn_chan_external(env, ch);
 }
 
+/* chanId(h) -> the channel's unique id (xchan_chan_info.id) */
+static napi_value
+js_chan_id(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	napi_value r;
+	napi_create_double(env, (double)c->id, &r);
+	return r;
+}
+
 /* isJsXform(h) -> boolean (the channel runs JS of its creating thread) */
 static napi_value
 js_is_js_xform(napi_env env, napi_callback_info info)
@@ -533,9 +548,10 @@ xn_init_chan(napi_env env, napi_value exports)
 	} fns[] = {{"newChan", js_new_chan}, {"timeout", js_timeout},
 	    {"offer", js_offer}, {"poll", js_poll}, {"close", js_close},
 	    {"info", js_info}, {"token", js_token}, {"adopt", js_adopt},
-	    {"isJsXform", js_is_js_xform}, {"handle", js_handle},
-	    {"fromHandle", js_from_handle}, {"api", js_api},
-	    {"versions", js_versions}, {"errorNames", js_error_names},
+	    {"isJsXform", js_is_js_xform}, {"chanId", js_chan_id},
+	    {"handle", js_handle}, {"fromHandle", js_from_handle},
+	    {"api", js_api}, {"versions", js_versions},
+	    {"errorNames", js_error_names},
 	    {"errorMessages", js_error_messages}};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		napi_status s =

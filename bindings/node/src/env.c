@@ -16,6 +16,8 @@
 
 #include "addon.h"
 
+atomic_long xn_live_chans, xn_live_refs, xn_live_ops;
+
 static void
 cancel_fire(xchan_cancel *c)
 {
@@ -351,6 +353,21 @@ js_interrupt_all(napi_env env, napi_callback_info info)
 	return undef;
 }
 
+/* liveCounts() -> {chans, refs, ops}: the addon's live native objects. */
+static napi_value
+js_live_counts(napi_env env, napi_callback_info info)
+{
+	napi_value o, v;
+	napi_create_object(env, &o);
+	napi_create_int64(env, atomic_load(&xn_live_chans), &v);
+	napi_set_named_property(env, o, "chans", v);
+	napi_create_int64(env, atomic_load(&xn_live_refs), &v);
+	napi_set_named_property(env, o, "refs", v);
+	napi_create_int64(env, atomic_load(&xn_live_ops), &v);
+	napi_set_named_property(env, o, "ops", v);
+	return o;
+}
+
 /* pendingCount(): unsettled promises of this env (tests). */
 static napi_value
 js_pending_count(napi_env env, napi_callback_info info)
@@ -371,6 +388,8 @@ xn_init_env(napi_env env, napi_value exports)
 	        js_interrupt_thread) != napi_ok ||
 	    xn_export_fn(env, exports, "interruptAllThreads",
 	        js_interrupt_all) != napi_ok ||
+	    xn_export_fn(env, exports, "liveCounts", js_live_counts) !=
+	        napi_ok ||
 	    xn_export_fn(env, exports, "pendingCount", js_pending_count) !=
 	        napi_ok)
 		return NULL;

@@ -265,7 +265,7 @@ js_offer(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[0], &c) ||
 	    !xn_to_val(env, xn_env(env), argv[1], &v))
 		return NULL;
-	int32_t rc = xchan_offer(c->ch, v);
+	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
 	xn_drain_local(xn_env(env));
 	if (rc == XCHAN_OK)
 		return boolean(env, true);
@@ -286,7 +286,7 @@ js_poll(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_val v;
 	xenv *e = xn_env(env);
-	int32_t rc = xchan_poll(&v, c->ch);
+	int32_t rc = XN_CORE(xchan_poll(&v, c->ch));
 	xn_drain_local(e);
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
@@ -303,7 +303,7 @@ js_close(napi_env env, napi_callback_info info)
 	xn_chan *c;
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
-	int32_t rc = xchan_chan_close(c->ch);
+	int32_t rc = XN_CORE(xchan_chan_close(c->ch));
 	xn_drain_local(xn_env(env));
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc, NULL);

@@ -245,7 +245,8 @@ def run_lang(lang: str, quick: bool, no_build: bool, timeout: float) -> LangResu
     env = dict(os.environ)
     # --quick reuses a binding already built (its run must stay short)
     if quick and lang == "python" and (PY_VENV / "bin" / "python").exists():
-        no_build = _run([PY_VENV / "bin" / "python", "-c", "import xchan"], ROOT, log, 60).returncode == 0
+        probe = _run([PY_VENV / "bin" / "python", "-c", "import xchan"], ROOT, log, 60)
+        no_build = probe is not None and probe.returncode == 0
     if quick and lang == "node" and (ROOT / "bindings" / "node" / "build" / "Release" / "xchan.node").exists():
         no_build = True
     if lang == "python":

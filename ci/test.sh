@@ -37,6 +37,8 @@
 #              README example from a scratch project that depends on it,
 #              then the suite on the Temurin JDK (21+: virtual threads, JFR
 #              pinning check; skipped with a warning when none is installed)
+#   java-asan  the Java suite (JDK 17) on the JNI library and core built
+#              with ASan+UBSan, libasan preloaded (bindings/java-jni/asan-test.sh)
 #   conformance  tests/conformance/run (every language runner that exists;
 #                the C one on build/, build-tsan/ and build-asan/)
 #
@@ -53,7 +55,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node node-asan java conformance"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node node-asan java java-asan conformance"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -461,6 +463,20 @@ st_java() {
 	return "$rc"
 }
 
+st_java_asan() {
+	local jdk17 log rc
+	jdk17=$(ls -d /usr/lib/jvm/java-17-openjdk-* 2>/dev/null | head -n1)
+	[ -n "$jdk17" ] || { stage_note="no JDK 17 under /usr/lib/jvm"; return 1; }
+	log=$(mktemp)
+	(cd bindings/java-jni && JAVA_HOME=$jdk17 mvn -B -q -ntp test-compile &&
+		JAVA_HOME=$jdk17 timeout 1500 bash asan-test.sh) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note="$(java_tests_run "$log")"
+	grep -q 'ERROR: AddressSanitizer\|runtime error' "$log" && rc=1
+	rm -f "$log"
+	return "$rc"
+}
+
 # The same suite with the addon and the core built with ASan+UBSan and
 # preloaded into node (npm run test:asan).
 st_node_asan() {
@@ -495,6 +511,7 @@ stage python-asan st_python_asan
 stage node st_node
 stage node-asan st_node_asan node
 stage java st_java
+stage java-asan st_java_asan
 # After the bindings' stages: the demo reuses their builds.
 stage demo st_demo build
 stage conformance st_conformance build

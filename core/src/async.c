@@ -620,6 +620,10 @@ start(xchan_op **out, const xchan_clause *cl, size_t n, uint32_t flags,
 	if (notify) {
 		/* The op is how the result is collected: keep it, settled. */
 		op_setup(op, n, flags, cb, user, single_put, 2);
+		/* Already ended: a cancel must lose (EDONE), and cancel_ex
+		 * must take the result as a collect would. */
+		atomic_store_explicit(&op->sel.state, XCHAN__SEL_DONE,
+		    memory_order_relaxed);
 		op->final = res;
 		atomic_store_explicit(&op->dstate, D_RESULT,
 		    memory_order_release);

@@ -96,6 +96,12 @@ run_part() {
 		return
 	fi
 	read -r msgs rate < <(awk '/^@@result /{printf "%d %d\n", $2, $2 / $3}' "$out")
+	# The C demo's ping-pong scene: "N round trips in M ms" = 2N messages.
+	[ -z "${msgs:-}" ] && read -r msgs rate < <(awk '
+		match($0, /[0-9]+ round trips in [0-9]+ ms/) {
+			split(substr($0, RSTART, RLENGTH), w, " ")
+			if (w[5] > 0) printf "%d %d\n", 2 * w[1], 2 * w[1] * 1000 / w[5]
+		}' "$out")
 	record "$part" ok "$secs" "${msgs:--}" "${rate:--}" "$what"
 }
 
@@ -123,7 +129,7 @@ part_c() {
 		skip C "$build/examples/xchan-demo is not built (make build)"
 		return
 	fi
-	run_part C "six core.async scenes in C, go tasks" "$build/examples/xchan-demo"
+	run_part C "six core.async scenes; msg/s: go-task ping-pong" "$build/examples/xchan-demo"
 }
 
 part_ruby() {
@@ -246,14 +252,15 @@ for p in "${parts[@]}"; do
 done
 
 header "summary"
-printf '  %-7s %-8s %7s %10s %10s   %s\n' part result time readings msg/s "what it showed"
+printf '  %-7s %-8s %7s %10s %10s   %s\n' part result time messages msg/s "what it showed"
 for row in "${rows[@]}"; do
 	IFS='|' read -r part result secs msgs rate what <<<"$row"
 	msgs=$(thousands "$msgs")
 	rate=$(thousands "$rate")
 	printf '  %-7s %-8s %6.1fs %10s %10s   %s\n' "$part" "$result" "$secs" "$msgs" "$rate" "$what"
 done
-echo "  (readings: sensor values produced by C pthreads and consumed by the host language;"
-echo "   msg/s counts each reading once, though the mult delivers it to two consumers)"
+echo "  (Python, Node, Java: readings C pthreads produced and the language consumed; msg/s"
+echo "   counts each once, though the mult delivers it to two consumers.  C: the messages"
+echo "   of its go-task ping-pong over unbuffered channels.)"
 printf '  total %d s\n' $((SECONDS - t_all))
 exit "$failed"

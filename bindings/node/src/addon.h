@@ -71,6 +71,8 @@ typedef struct xenv {
 	napi_ref wrap_chan;  /* (external) -> Chan */
 	napi_ref report_xf;  /* (err, onError) -> value|undefined */
 	napi_ref task_fail;  /* TaskFailure class, for instanceof */
+	napi_ref
+	    pending_sentinel; /* what tryPut/tryTake return for "not now" */
 } xenv;
 
 /* A channel as JS sees it: the data of the external a Chan holds. */
@@ -150,6 +152,20 @@ void xn_drain_dead_refs(xenv *e);
 napi_value xn_chan_external(napi_env env, xchan_chan *ch); /* adopts */
 void xn_chan_registry_add(xn_chan *c);
 xn_chan *xn_chan_from_external(napi_env env, napi_value v);
+
+/* > 0 while this thread runs a core call made by the addon: a notifier
+ * running inside it (the op was completed by this JS thread) only records
+ * the completion, and the addon function settles it when the call returns
+ * (xn_drain_local).  Outside (e.g. another addon calling the core on this
+ * thread) the notifier wakes the loop as from any other thread. */
+extern _Thread_local int xn_in_core;
+#define XN_CORE(call) (xn_in_core++, xn__core_done(call))
+static inline int32_t
+xn__core_done(int32_t rc)
+{
+	xn_in_core--;
+	return rc;
+}
 
 /* async.c */
 void xn_drain_ops(xenv *e);

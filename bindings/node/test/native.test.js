@@ -78,6 +78,10 @@ test('return kinds and relative paths', async () => {
   assert.equal(await native.go(rel.includes('/') ? rel : `./${rel}`, 'scale', 'd(dd)', 1.5, 4).take(), 6);
   assert.equal(await native.thread(SENSOR, 'is_even', 'b(i)', 8).take(), true);
   assert.equal(await native.ioThread(SENSOR, 'parity', 's(i)', 7).take(), 'odd');
+  assert.equal(await native.go(SENSOR, 'text_length', 'i(s)', 'héllo').take(), 6);
+  const counter = await native.thread(SENSOR, 'counter', 'c(i)', 3).take();
+  assert.ok(counter instanceof Chan);
+  assert.deepEqual(await drain(counter), [1, 2, 3]);
 });
 
 test('bad calls throw before anything runs', () => {

@@ -71,6 +71,15 @@ def test_path_like_library(sensor):
     assert native.go(pathlib.Path(sensor), "scale", "d(dd)", 1.5, 4).take(timeout=5) == 6.0
 
 
+def test_return_kinds_and_string_arguments(sensor):
+    assert native.thread(sensor, "is_even", "b(i)", 8).take(timeout=5) is True
+    assert native.io_thread(sensor, "parity", "s(i)", 7).take(timeout=5) == "odd"
+    # A str argument travels as the binding's string value (UTF-8 for C).
+    assert native.go(sensor, "text_length", "i(s)", "héllo").take(timeout=5) == 6
+    counter = native.thread(sensor, "counter", "c(i)", 3).take(timeout=5)
+    assert isinstance(counter, Chan) and list(counter) == [1, 2, 3]
+
+
 def test_missing_library(sensor):
     with pytest.raises(xchan.ELOAD, match=r'cannot load library "/nonexistent/libx.so"') as e:
         native.go("/nonexistent/libx.so", "stream", "v(ci)", Chan(), 1)

@@ -118,8 +118,30 @@ final class Native {
     static final class Waiter {
         final long token = TOKENS.incrementAndGet();
         final Thread thread = Thread.currentThread();
+        /** Spin before parking: platform threads only (parking a virtual thread is cheap). */
+        final int spins = SPINS > 0 && !isVirtual(thread) ? SPINS : 0;
         volatile boolean notified;
         volatile boolean parked;
+    }
+
+    private static final java.lang.invoke.MethodHandle IS_VIRTUAL = isVirtualHandle();
+
+    private static java.lang.invoke.MethodHandle isVirtualHandle() {
+        try {
+            return java.lang.invoke.MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
+                    java.lang.invoke.MethodType.methodType(boolean.class));
+        } catch (ReflectiveOperationException e) {
+            return null; // before 21: no virtual threads
+        }
+    }
+
+    static boolean isVirtual(Thread t) {
+        if (IS_VIRTUAL == null) return false;
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(t);
+        } catch (Throwable e) {
+            return false;
+        }
     }
 
     private static final ConcurrentHashMap<Long, Waiter> WAITERS = new ConcurrentHashMap<>();
@@ -142,12 +164,13 @@ final class Native {
     }
 
     /**
-     * How many times a waiter checks for its notification before parking
-     * (0 on one CPU): waking a parked thread costs microseconds, a check a
-     * nanosecond.
+     * How many times a waiting platform thread checks for its notification
+     * before parking (0 on one CPU): waking a parked thread costs
+     * microseconds, but on a loaded machine a spin only delays the
+     * counterpart (measured: bench/java), so the default is 0.
      */
     static final int SPINS = Runtime.getRuntime().availableProcessors() > 1
-            ? Integer.getInteger("xchan.spins", 512) : 0;
+            ? Integer.getInteger("xchan.spins", 0) : 0;
 
     /** How many times put/take retry offer/poll before registering (0 on one CPU). */
     static final int TRY_SPINS = Runtime.getRuntime().availableProcessors() > 1
@@ -168,14 +191,14 @@ final class Native {
         boolean done = false;
         try {
             for (int spins = 0; ; spins++) {
-                if (w.notified || spins >= SPINS) {
+                if (w.notified || spins >= w.spins) {
                     Object o = collect(pending, io);
                     if (io[0] != EAGAIN) {
                         done = true;
                         return o;
                     }
                 }
-                if (spins < SPINS) { // the counterpart is often just about to come
+                if (spins < w.spins) { // the counterpart is often just about to come
                     Thread.onSpinWait();
                     continue;
                 }

@@ -103,6 +103,10 @@ class NativeWorkersTest {
         assertEquals(6.0, NativeWorkers.go(sensor, "scale", "d(dd)", 1.5, 4).take(T));
         assertEquals(true, NativeWorkers.thread(sensor, "is_even", "b(i)", 8).take(T));
         assertEquals("odd", NativeWorkers.ioThread(sensor, "parity", "s(i)", 7).take(T));
+        assertEquals(6L, NativeWorkers.go(sensor, "text_length", "i(s)", "héllo").take(T));
+        Object counter = NativeWorkers.thread(sensor, "counter", "c(i)", 3).take(T);
+        assertInstanceOf(Chan.class, counter);
+        assertEquals(List.of(1L, 2L, 3L), drain((Chan<?>) counter));
     }
 
     static void expect(Class<? extends XchanException> cls, String code, String fragment, Executable call) {

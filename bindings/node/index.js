@@ -5,7 +5,7 @@ const { threadId, isMainThread, Worker } = require('node:worker_threads');
 const native = require('./lib/native');
 const { XchanError, errors, codes, makeError } = require('./lib/errors');
 const { BufferSpec, fixed, dropping, sliding } = require('./lib/buffers');
-const { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure } = require('./lib/chan');
+const { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure, PENDING } = require('./lib/chan');
 const xf = require('./lib/xf');
 const flow = require('./lib/flow');
 const pool = require('./lib/pool');
@@ -33,6 +33,7 @@ native.initEnv({
   wrapChan: Chan._wrap,
   reportXformError,
   TaskFailure,
+  pending: PENDING,
 });
 
 // worker.terminate() cannot interrupt native code by itself: fire the

@@ -15,6 +15,9 @@ const forget = new FinalizationRegistry((id) => {
   if (w !== undefined && w.deref() === undefined) live.delete(id);
 });
 
+// What native.tryPut/tryTake return when the operation would have to wait.
+const PENDING = Object.freeze({ xchan: 'pending' });
+
 // A task's failure travelling as a value: take() of it rejects with its error.
 class TaskFailure {
   constructor(error) {
@@ -82,7 +85,16 @@ class Chan {
 
   /** Puts v; resolves true when delivered, false if the channel is closed. */
   put(v, opts) {
-    if (opts === undefined) return native.put(this.#h, h(v));
+    if (opts === undefined) {
+      // Completes at once when it can, resolving without a Node-API promise.
+      let r;
+      try {
+        r = native.tryPut(this.#h, h(v));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return r === PENDING ? native.put(this.#h, h(v)) : Promise.resolve(r);
+    }
     const [ms, signal] = timeoutOf(opts, 'put');
     if (signal === undefined) return native.put(this.#h, h(v), ms);
     return withSignal(signal, (holder) => native.put(this.#h, h(v), ms, holder));
@@ -90,7 +102,15 @@ class Chan {
 
   /** Takes a value; resolves undefined once the channel is closed and drained. */
   take(opts) {
-    if (opts === undefined) return native.take(this.#h);
+    if (opts === undefined) {
+      let v;
+      try {
+        v = native.tryTake(this.#h);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return v === PENDING ? native.take(this.#h) : Promise.resolve(v);
+    }
     const [ms, signal] = timeoutOf(opts, 'take');
     if (signal === undefined) return native.take(this.#h, ms);
     return withSignal(signal, (holder) => native.take(this.#h, ms, holder));
@@ -302,4 +322,4 @@ function taskFailure(err, name) {
   return new TaskFailure(e);
 }
 
-module.exports = { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure, taskFailure };
+module.exports = { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure, taskFailure, PENDING };

@@ -71,6 +71,8 @@ typedef struct xenv {
 	napi_ref wrap_chan;  /* (external) -> Chan */
 	napi_ref report_xf;  /* (err, onError) -> value|undefined */
 	napi_ref task_fail;  /* TaskFailure class, for instanceof */
+	napi_ref
+	    pending_sentinel; /* what tryPut/tryTake return for "not now" */
 } xenv;
 
 /* A channel as JS sees it: the data of the external a Chan holds. */

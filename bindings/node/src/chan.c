@@ -297,6 +297,61 @@ js_poll(napi_env env, napi_callback_info info)
 }
 
 static napi_value
+pending_sentinel(napi_env env, xenv *e)
+{
+	napi_value v = NULL;
+	napi_get_reference_value(env, e->pending_sentinel, &v);
+	return v;
+}
+
+/* tryPut(h, v) -> true (delivered) | false (closed) | PENDING (it would
+ * wait): the synchronous first half of put(), so that a put that can
+ * complete at once costs no Node-API promise (index.js resolves it). */
+static napi_value
+js_try_put(napi_env env, napi_callback_info info)
+{
+	ARGS(2);
+	xn_chan *c;
+	xchan_val v;
+	xenv *e = xn_env(env);
+	if (!xn_arg_chan(env, argv[0], &c) || !xn_to_val(env, e, argv[1], &v))
+		return NULL;
+	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
+	xn_drain_local(e);
+	if (rc == XCHAN_OK)
+		return boolean(env, true);
+	xchan_val_release(v);
+	if (rc == XCHAN_ECLOSED)
+		return boolean(env, false);
+	if (rc == XCHAN_EAGAIN)
+		return pending_sentinel(env, e);
+	xn_throw(env, rc, NULL);
+	return NULL;
+}
+
+/* tryTake(h) -> value | undefined (closed and drained) | PENDING */
+static napi_value
+js_try_take(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	xchan_val v;
+	xenv *e = xn_env(env);
+	int32_t rc = XN_CORE(xchan_poll(&v, c->ch));
+	xn_drain_local(e);
+	if (rc == XCHAN_OK)
+		return xn_from_val(env, e, v);
+	if (rc == XCHAN_ECLOSED)
+		return undefined(env);
+	if (rc == XCHAN_EAGAIN)
+		return pending_sentinel(env, e);
+	xn_throw(env, rc, NULL);
+	return NULL;
+}
+
+static napi_value
 js_close(napi_env env, napi_callback_info info)
 {
 	ARGS(1);
@@ -547,7 +602,8 @@ xn_init_chan(napi_env env, napi_value exports)
 		napi_callback cb;
 	} fns[] = {{"newChan", js_new_chan}, {"timeout", js_timeout},
 	    {"offer", js_offer}, {"poll", js_poll}, {"close", js_close},
-	    {"info", js_info}, {"token", js_token}, {"adopt", js_adopt},
+	    {"tryPut", js_try_put}, {"tryTake", js_try_take}, {"info", js_info},
+	    {"token", js_token}, {"adopt", js_adopt},
 	    {"isJsXform", js_is_js_xform}, {"chanId", js_chan_id},
 	    {"handle", js_handle}, {"fromHandle", js_from_handle},
 	    {"api", js_api}, {"versions", js_versions},

@@ -220,6 +220,7 @@ env_cleanup(void *arg)
 	delete_ref(e->env, &e->wrap_chan);
 	delete_ref(e->env, &e->report_xf);
 	delete_ref(e->env, &e->task_fail);
+	delete_ref(e->env, &e->pending_sentinel);
 	if (e->cancel != NULL)
 		xchan_cancel_release(e->cancel);
 	e->cancel = NULL;
@@ -307,10 +308,10 @@ js_init_env(napi_env env, napi_callback_info info)
 	NAPI_CALL(env, napi_get_named_property(env, argv[0], "isMain", &v));
 	NAPI_CALL(env, napi_get_value_bool(env, v, &e->is_main));
 	static const char *names[] = {"makeError", "wrapChan",
-	    "reportXformError", "TaskFailure"};
+	    "reportXformError", "TaskFailure", "pending"};
 	napi_ref *refs[] = {&e->make_error, &e->wrap_chan, &e->report_xf,
-	    &e->task_fail};
-	for (size_t i = 0; i < 4; i++) {
+	    &e->task_fail, &e->pending_sentinel};
+	for (size_t i = 0; i < 5; i++) {
 		NAPI_CALL(env,
 		    napi_get_named_property(env, argv[0], names[i], &v));
 		delete_ref(env, refs[i]);

@@ -74,7 +74,7 @@ xn_arg_chan(napi_env env, napi_value v, xn_chan **out)
  * xn_drain_local themselves, on their fast paths too). */
 static const char *const self_draining[] = {"take", "put", "alts", "offer",
     "poll", "close", "takeSync", "putSync", "noop", "token", "chanId", "info",
-    "isJsXform", NULL};
+    "isJsXform", "tryPut", "tryTake", NULL};
 
 /* Every other function runs through this: after it, ops its core calls
  * completed on this thread (their notifiers only pushed them, without

@@ -21,5 +21,5 @@ else
 fi
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for jdk in "${jdks[@]}"; do
-	"$jdk/bin/java" -Xms512m -Xmx512m -cp "$cp" bench.Row16 "$n" "$repeats"
+	"$jdk/bin/java" --enable-native-access=ALL-UNNAMED -Xms512m -Xmx512m -cp "$cp" bench.Row16 "$n" "$repeats"
 done

@@ -35,6 +35,6 @@ PY
 cd "$scratch"
 mvn -B -q -ntp package dependency:build-classpath -Dmdep.outputFile=cp.txt >/dev/null
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
-out=$("$java" -cp "target/classes:$(cat cp.txt)" Example)
+out=$("$java" --enable-native-access=ALL-UNNAMED -cp "target/classes:$(cat cp.txt)" Example)
 echo "$out"
 [ "$out" = "words: 6" ] || { echo "check-readme: expected 'words: 6'" >&2; exit 1; }

@@ -198,3 +198,22 @@ export declare function api(): object;
 export declare const includeDir: string;
 export declare const version: string;
 export declare const coreVersion: string;
+
+// ---- native workers ----
+/**
+ * A function of a plain shared library run through libffi on the core's
+ * executors (xchan_native_run). `signature` is a return letter then the
+ * argument letters in parentheses, e.g. 'v(ci)' = void f(xchan_chan *, int64_t):
+ * i integer (number | bigint), d number, b boolean, s string, p opaque box,
+ * c Chan; v (return only) void. The Chan receives the return value, then
+ * closes. Throws ELOAD (library/symbol), EINVAL (signature, count) or ETYPE
+ * (argument type) before anything runs.
+ */
+export declare namespace native {
+  /** As a go task: parks on channel ops; must not block in the OS. */
+  function go<R = any>(lib: string | URL, symbol: string, signature: string, ...args: any[]): Chan<R>;
+  /** On the core's thread executor (core.async thread). */
+  function thread<R = any>(lib: string | URL, symbol: string, signature: string, ...args: any[]): Chan<R>;
+  /** On the core's IO executor (core.async io-thread). */
+  function ioThread<R = any>(lib: string | URL, symbol: string, signature: string, ...args: any[]): Chan<R>;
+}

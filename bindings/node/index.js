@@ -5,10 +5,11 @@ const { threadId, isMainThread, Worker } = require('node:worker_threads');
 const native = require('./lib/native');
 const { XchanError, errors, codes, makeError } = require('./lib/errors');
 const { BufferSpec, fixed, dropping, sliding } = require('./lib/buffers');
-const { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure } = require('./lib/chan');
+const { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure, PENDING } = require('./lib/chan');
 const xf = require('./lib/xf');
 const flow = require('./lib/flow');
 const pool = require('./lib/pool');
+const nativeWorkers = require('./lib/native-workers');
 const pkg = require('./package.json');
 
 // The addon and this JS must come from the same build, and the core the
@@ -32,6 +33,7 @@ native.initEnv({
   wrapChan: Chan._wrap,
   reportXformError,
   TaskFailure,
+  pending: PENDING,
 });
 
 // worker.terminate() cannot interrupt native code by itself: fire the
@@ -80,6 +82,7 @@ module.exports = {
   ioThread: pool.ioThread,
   WorkerPool: pool.WorkerPool,
   setExecutorFactory: pool.setExecutorFactory,
+  native: nativeWorkers,
   api,
   includeDir,
   version: pkg.version,

@@ -99,8 +99,14 @@ op_size(size_t n)
 static void
 op_unref(struct xchan__op *op)
 {
-	if (atomic_fetch_sub_explicit(&op->refs, 1, memory_order_acq_rel) == 1)
+	if (atomic_fetch_sub_explicit(&op->refs, 1, memory_order_acq_rel) ==
+	    1) {
+		/* A result nobody collected (notify mode, handle released
+		 * first): its value goes with the op instead of leaking.
+		 * Every delivery leaves nil here. */
+		xchan_val_release(op->final.val);
 		xchan__free(op, op_size(op->n));
+	}
 }
 
 /* ---- the pending list (for xchan_shutdown) ------------------------------- */
@@ -620,6 +626,10 @@ start(xchan_op **out, const xchan_clause *cl, size_t n, uint32_t flags,
 	if (notify) {
 		/* The op is how the result is collected: keep it, settled. */
 		op_setup(op, n, flags, cb, user, single_put, 2);
+		/* Already ended: a cancel must lose (EDONE), and cancel_ex
+		 * must take the result as a collect would. */
+		atomic_store_explicit(&op->sel.state, XCHAN__SEL_DONE,
+		    memory_order_relaxed);
 		op->final = res;
 		atomic_store_explicit(&op->dstate, D_RESULT,
 		    memory_order_release);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "comb_common.h"
+#include "comb_user.h"
 
 /* ---- merge ---------------------------------------------------------------- */
 
@@ -149,7 +150,8 @@ split_run(void *arg, xchan_val *result)
 		xchan_val v;
 		if (xchan_take(&v, t->src, XCHAN_DEADLINE_NEVER) != XCHAN_OK)
 			break;
-		xchan_chan *dst = t->pred(t->user, v) ? t->tc : t->fc;
+		xchan_chan *dst =
+		    xchan__comb_call_pred(t->pred, t->user, v) ? t->tc : t->fc;
 		if (xchan_put(dst, v, XCHAN_DEADLINE_NEVER) != XCHAN_OK) {
 			xchan_val_release(v);
 			break;
@@ -251,7 +253,8 @@ map_run(void *arg, xchan_val *result)
 			xchan__comb_release_vals(t->vals, got);
 			break;
 		}
-		xchan_val r = t->fn(t->user, t->vals, t->n);
+		xchan_val r =
+		    xchan__comb_call_map_n(t->fn, t->user, t->vals, t->n);
 		xchan__comb_release_vals(t->vals, t->n);
 		if (r.kind == XCHAN_NIL)
 			continue;

@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "comb_common.h"
+#include "comb_user.h"
 #include "log.h"
 
 enum { PL_COMPUTE, PL_BLOCKING, PL_ASYNC };
@@ -92,7 +93,7 @@ pl_factory_failed(pipeline *p, xchan_chan *res, int32_t err)
 {
 	xchan_val e = xchan_val_int(err), r = xchan_val_nil();
 	if (p->on_error != NULL)
-		r = p->on_error(p->on_error_user, e);
+		r = xchan__comb_call_on_error(p->on_error, p->on_error_user, e);
 	else
 		xchan__log(XCHAN_LOG_ERROR,
 		    "pipeline transform factory failed: %s",
@@ -113,7 +114,8 @@ pl_make_res(pipeline *p, xchan_chan **res, int32_t *factory_err)
 	*factory_err = XCHAN_OK;
 	if (p->kind != PL_ASYNC) {
 		xchan_xform *xf = NULL;
-		*factory_err = p->factory(p->factory_user, &xf);
+		*factory_err =
+		    xchan__comb_call_factory(p->factory, p->factory_user, &xf);
 		if (*factory_err == XCHAN_OK && xf == NULL)
 			*factory_err = XCHAN_EINVAL;
 		if (*factory_err != XCHAN_OK) {
@@ -150,7 +152,8 @@ pl_element(pipeline *p, xchan_val v)
 		return 0; /* cannot happen: results is ours */
 	}
 	if (p->kind == PL_ASYNC) {
-		p->af(p->af_user, v, res); /* res: af's reference now */
+		/* res: af's reference now */
+		xchan__comb_call_async(p->af, p->af_user, v, res);
 		return 1;
 	}
 	if (ferr != XCHAN_OK) {

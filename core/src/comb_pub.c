@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "comb_common.h"
+#include "comb_user.h"
 #include "val.h"
 
 typedef struct pub_topic {
@@ -122,7 +123,8 @@ pub_run(void *arg, xchan_val *result)
 	*result = xchan_val_nil();
 	xchan_val v;
 	while (xchan_take(&v, p->src, XCHAN_DEADLINE_NEVER) == XCHAN_OK) {
-		xchan_val key = p->topic_fn(p->topic_user, v);
+		xchan_val key =
+		    xchan__comb_call_map(p->topic_fn, p->topic_user, v);
 		comb_mutex_lock(&p->mu);
 		pub_topic *t = pub_find_locked(p, key);
 		xchan_chan *ch = t != NULL ? xchan_chan_retain(t->ch) : NULL;
@@ -182,7 +184,8 @@ pub_topic_make(pub_topic *t, xchan_pub *p, xchan_val topic)
 	int32_t err;
 	memset(t, 0, sizeof(*t));
 	if (p->buf_fn != NULL &&
-	    (err = p->buf_fn(p->buf_user, &kind, &capacity, topic)) != XCHAN_OK)
+	    (err = xchan__comb_call_pub_buf(p->buf_fn, p->buf_user, &kind,
+	         &capacity, topic)) != XCHAN_OK)
 		return err;
 	if ((err = xchan_chan_make(&t->ch, kind, capacity)) != XCHAN_OK)
 		return err;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "comb_common.h"
+#include "comb_user.h"
 
 typedef struct reduce_task {
 	xchan_chan *src;
@@ -78,7 +79,7 @@ reduce_step(reduce_task *t, xchan_val v)
 	}
 	xchan_val next = xchan_val_nil(), acc = t->acc;
 	t->acc = xchan_val_nil();
-	int32_t st = t->f(t->user, &next, acc, v);
+	int32_t st = xchan__comb_call_reduce(t->f, t->user, &next, acc, v);
 	if (st == XCHAN_STEP_FAILED) {
 		xchan_val_release(next);
 		t->failed = 1;

@@ -217,6 +217,10 @@ XTEST(nonzero_aux_on_a_non_host_kind_is_einval)
 	XCHECK_ERR(xchan_val_array(&arr, items, 1), XCHAN_EINVAL);
 	XCHECK_EQ(xt_info(ch).count, 0);
 	XCHECK_EQ(atomic_load(&calls), 0);
+	/* a HOST value always carries its runtime id */
+	int obj;
+	xchan_val host0 = {XCHAN_HOST, 0, (uint64_t)(uintptr_t)&obj};
+	XCHECK_ERR(xchan_offer(ch, host0), XCHAN_EINVAL);
 	/* the well-formed value goes through */
 	bad.aux = 0;
 	XCHECK_ERR(xchan_offer(ch, bad), XCHAN_OK);

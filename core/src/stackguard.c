@@ -23,9 +23,10 @@
  *  - Off under sanitizer builds (ASan and TSan handle SIGSEGV and run their
  *    own alternate stacks) and when XCHAN_STACK_GUARD_HANDLER=0 is in the
  *    environment, for hosts that must own SIGSEGV outright.
- *  - No lock: installation is a once-only CAS; the per-thread part touches
- *    only thread-local state.  A thread's alternate stack is freed when
- *    the thread exits (a pthread key's destructor).  The handler reads the thread's current task,
+ *  - Locks: installation is a once-only CAS; `g_alt_mu` (a leaf) guards
+ *    the pool of alternate stacks, taken when a thread first runs a go
+ *    task and when it exits (a pthread key's destructor), never in the
+ *    handler.  The handler reads the thread's current task,
  *    which only this thread writes.
  */
 #include "stackguard.h"
@@ -33,6 +34,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,7 +47,48 @@
 static struct sigaction g_old_segv, g_old_bus;
 static _Atomic int g_state; /* 0 not yet, 1 installing, 2 on, 3 off */
 static _Thread_local int t_altstack;
-static pthread_key_t g_altstack_key; /* frees a thread's stack at its exit */
+static pthread_key_t g_altstack_key; /* returns a thread's stack at exit */
+
+/* Alternate stacks are pooled, never freed: a block goes back to the pool
+ * when its thread exits and serves the next thread, and every block stays
+ * reachable from `g_alt_all` (also in a fork child, where the threads that
+ * held them are gone).  Their number is the peak number of threads that
+ * ran go tasks at once. */
+typedef struct alt_block {
+	struct alt_block *next_all, *next_free;
+	max_align_t align; /* the stack follows */
+} alt_block;
+static pthread_mutex_t g_alt_mu = PTHREAD_MUTEX_INITIALIZER;
+static alt_block *g_alt_all, *g_alt_free;
+
+static alt_block *
+alt_get(void)
+{
+	pthread_mutex_lock(&g_alt_mu);
+	alt_block *b = g_alt_free;
+	if (b != NULL)
+		g_alt_free = b->next_free;
+	pthread_mutex_unlock(&g_alt_mu);
+	if (b != NULL)
+		return b;
+	b = malloc(sizeof(*b) + ALT_STACK_SIZE);
+	if (b == NULL)
+		return NULL;
+	pthread_mutex_lock(&g_alt_mu);
+	b->next_all = g_alt_all;
+	g_alt_all = b;
+	pthread_mutex_unlock(&g_alt_mu);
+	return b;
+}
+
+static void
+alt_put(alt_block *b)
+{
+	pthread_mutex_lock(&g_alt_mu);
+	b->next_free = g_alt_free;
+	g_alt_free = b;
+	pthread_mutex_unlock(&g_alt_mu);
+}
 
 /* ---- async-signal-safe formatting ------------------------------------- */
 
@@ -135,15 +178,15 @@ wanted(void)
 #endif
 }
 
-/* At thread exit: stop using the alternate stack, then free it. */
+/* At thread exit: stop using the alternate stack, then pool it. */
 static void
-free_altstack(void *mem)
+release_altstack(void *block)
 {
 	stack_t ss;
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_flags = SS_DISABLE;
 	sigaltstack(&ss, NULL);
-	free(mem);
+	alt_put(block);
 }
 
 static void
@@ -167,7 +210,7 @@ install_once(void)
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	if (pthread_key_create(&g_altstack_key, free_altstack) != 0) {
+	if (pthread_key_create(&g_altstack_key, release_altstack) != 0) {
 		atomic_store_explicit(&g_state, 3, memory_order_release);
 		return;
 	}
@@ -190,13 +233,11 @@ xchan__stackguard_thread_init(void)
 	if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) &&
 	    cur.ss_size >= ALT_STACK_SIZE / 2)
 		return;
-	void *mem = malloc(ALT_STACK_SIZE); /* freed at the thread's exit */
-	if (mem == NULL)
+	alt_block *b = alt_get(); /* back to the pool at the thread's exit */
+	if (b == NULL)
 		return;
-	stack_t ss = {.ss_sp = mem, .ss_size = ALT_STACK_SIZE, .ss_flags = 0};
+	stack_t ss = {.ss_sp = b + 1, .ss_size = ALT_STACK_SIZE, .ss_flags = 0};
 	if (sigaltstack(&ss, NULL) != 0 ||
-	    pthread_setspecific(g_altstack_key, mem) != 0) {
-		free_altstack(mem);
-		return;
-	}
+	    pthread_setspecific(g_altstack_key, b) != 0)
+		release_altstack(b);
 }

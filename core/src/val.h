@@ -15,11 +15,13 @@ xchan__val_is_ref(xchan_val v)
 }
 
 /* True for a well-formed value: a kind xchan knows, and `aux` zero unless
- * the kind is HOST (puts, offers, alts and arrays check it). */
+ * the kind is HOST, whose aux is its runtime id (never 0).  Puts, offers,
+ * alts, arrays and pub topics check it. */
 static inline bool
 xchan__val_kind_valid(xchan_val v)
 {
-	return v.kind <= XCHAN_ARRAY && (v.aux == 0 || v.kind == XCHAN_HOST);
+	return v.kind <= XCHAN_ARRAY &&
+	       (v.kind == XCHAN_HOST ? v.aux != 0 : v.aux == 0);
 }
 
 /* Releases n values (after locks are dropped). */

@@ -62,8 +62,14 @@ typedef struct m_chan {
 	int npart;
 } m_chan;
 
+typedef struct m_result {
+	int32_t err, index;
+	int64_t val;
+} m_result;
+
 typedef struct model {
 	world w;
+	m_result res[SCRIPT_MAX_SLOTS]; /* notify: the result waiting */
 	m_chan ch[SCRIPT_MAX_CHANS];
 	int nch;
 	int32_t rc[VAL_MAX];
@@ -104,17 +110,25 @@ withdraw(model *m, int slot)
 	}
 }
 
-/* Calls back: a put_async that did not deliver hands its value back. */
+/* The op of `slot` ends with this result: a put_async that did not deliver
+ * hands its value back.  Callback mode: the script reacts now.  Notify
+ * mode: the notifier runs now and the result waits to be collected. */
 static void
 deliver(model *m, int slot, int32_t err, int32_t index, int64_t val)
 {
 	const slot_spec *s = &m->w.slots[slot];
 	if (s->kind == SLOT_PUT && err != XCHAN_OK)
 		val = s->cl[0].val;
+	if (s->notify) {
+		m->w.stored[slot] = 1;
+		m->res[slot] = (m_result) {err, index, val};
+		world_event(&m->w, (event) {EV_NOTIFY, slot, 0, 0, 0});
+		return;
+	}
 	world_on_result(&m->w, slot, err, index, val);
 }
 
-/* The op of `slot` completes: it leaves every queue, and the script reacts. */
+/* The op of `slot` completes: it leaves every queue, and delivers. */
 static void
 complete(model *m, int slot, int32_t err, int32_t index, int64_t val)
 {
@@ -526,6 +540,44 @@ m_cancel(world *w, int slot)
 	return XCHAN_OK;
 }
 
+/* Cancel-or-collect: a pending op is canceled (its callback or notifier
+ * never runs; a put's value comes back); a result waiting in notify mode
+ * is handed over; anything else was delivered already. */
+static int32_t
+m_cancel_ex(world *w, int slot, int32_t *err, int32_t *index, int64_t *val)
+{
+	model *m = (model *)w;
+	const slot_spec *s = &w->slots[slot];
+	if (w->pending[slot]) {
+		w->pending[slot] = 0;
+		withdraw(m, slot);
+		*err = XCHAN_ECANCELED;
+		*index = -1;
+		*val = s->kind == SLOT_PUT ? s->cl[0].val : 0;
+		return XCHAN_OK;
+	}
+	if (w->stored[slot]) {
+		w->stored[slot] = 0;
+		*err = m->res[slot].err;
+		*index = m->res[slot].index;
+		*val = m->res[slot].val;
+		return XCHAN_OK;
+	}
+	return XCHAN_EDONE;
+}
+
+static int32_t
+m_collect(world *w, int slot, int32_t *err, int32_t *index, int64_t *val)
+{
+	if (!w->slots[slot].notify)
+		return XCHAN_EINVAL;
+	if (w->pending[slot])
+		return XCHAN_EAGAIN;
+	if (!w->stored[slot])
+		return XCHAN_EDONE;
+	return m_cancel_ex(w, slot, err, index, val);
+}
+
 static int32_t
 m_put_now(world *w, int ch, int64_t v, int mode)
 {
@@ -618,8 +670,8 @@ m_teardown(world *w)
 
 /* A new value the script made (rc 1); the interpreter numbers them. */
 static const world_vt model_vt = {"model", m_chan_new, m_put_async,
-    m_take_async, m_alts_async, m_cancel, m_put_now, m_take_now, m_alts_now,
-    m_close, m_counts, m_release, m_teardown};
+    m_take_async, m_alts_async, m_cancel, m_cancel_ex, m_collect, m_put_now,
+    m_take_now, m_alts_now, m_close, m_counts, m_release, m_teardown};
 
 world *
 chanmodel_new(void)

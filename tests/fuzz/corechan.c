@@ -156,6 +156,12 @@ on_done(void *user, xchan_result *r)
 {
 	cb_ctx *c = user;
 	core_world *cw = c->cw;
+	if (r == NULL) { /* the notifier: the result waits in the op */
+		cw->w.pending[c->slot] = 0;
+		cw->w.stored[c->slot] = 1;
+		world_event(&cw->w, (event) {EV_NOTIFY, c->slot, 0, 0, 0});
+		return;
+	}
 	int64_t v = num_of(r->val);
 	cw->w.pending[c->slot] = 0;
 	world_on_result(&cw->w, c->slot, r->err, r->index, v);
@@ -170,6 +176,13 @@ new_op(core_world *cw, int slot)
 	}
 	cw->cb[slot] = (cb_ctx) {cw, slot};
 	cw->w.pending[slot] = 1;
+	cw->w.stored[slot] = 0;
+}
+
+static uint32_t
+flags_of(core_world *cw, int slot)
+{
+	return cw->w.slots[slot].notify ? XCHAN_ASYNC_NOTIFY : 0;
 }
 
 /* After a start: pending only if the op did not complete inline. */
@@ -187,7 +200,7 @@ c_put_async(world *w, int slot, int ch, int64_t v)
 	core_world *cw = (core_world *)w;
 	new_op(cw, slot);
 	int32_t err = xchan_put_async(&cw->op[slot], cw->ch[ch],
-	    make_val(cw, v), 0, on_done, &cw->cb[slot]);
+	    make_val(cw, v), flags_of(cw, slot), on_done, &cw->cb[slot]);
 	return started(cw, slot, err);
 }
 
@@ -196,8 +209,8 @@ c_take_async(world *w, int slot, int ch)
 {
 	core_world *cw = (core_world *)w;
 	new_op(cw, slot);
-	int32_t err = xchan_take_async(&cw->op[slot], cw->ch[ch], 0, on_done,
-	    &cw->cb[slot]);
+	int32_t err = xchan_take_async(&cw->op[slot], cw->ch[ch],
+	    flags_of(cw, slot), on_done, &cw->cb[slot]);
 	return started(cw, slot, err);
 }
 
@@ -221,7 +234,8 @@ c_alts_async(world *w, int slot, const clause_spec *cl, int n)
 	to_clauses(cw, cl, n, c);
 	new_op(cw, slot);
 	int32_t err = xchan_alts_async(&cw->op[slot], c, (size_t)n,
-	    XCHAN_ALTS_PRIORITY, XCHAN_DEADLINE_NEVER, on_done, &cw->cb[slot]);
+	    XCHAN_ALTS_PRIORITY | flags_of(cw, slot), XCHAN_DEADLINE_NEVER,
+	    on_done, &cw->cb[slot]);
 	return started(cw, slot, err);
 }
 
@@ -232,6 +246,41 @@ c_cancel(world *w, int slot)
 	if (cw->op[slot] == NULL)
 		return XCHAN_EDONE; /* completed inline: no handle */
 	return xchan_op_cancel(cw->op[slot]);
+}
+
+/* The result handed over by cancel_ex or collect, as numbers. */
+static int32_t
+settled(core_world *cw, int slot, int32_t rc, xchan_result *r, int32_t *err,
+    int32_t *index, int64_t *val)
+{
+	if (rc == XCHAN_OK) {
+		cw->w.pending[slot] = 0;
+		cw->w.stored[slot] = 0;
+		*err = r->err;
+		*index = r->index;
+		*val = num_of(r->val);
+	}
+	return rc;
+}
+
+static int32_t
+c_cancel_ex(world *w, int slot, int32_t *err, int32_t *index, int64_t *val)
+{
+	core_world *cw = (core_world *)w;
+	xchan_result r = {0, -1, {0, 0, 0}};
+	if (cw->op[slot] == NULL)
+		return XCHAN_EDONE; /* completed inline: no handle */
+	return settled(cw, slot, xchan_op_cancel_ex(cw->op[slot], &r), &r, err,
+	    index, val);
+}
+
+static int32_t
+c_collect(world *w, int slot, int32_t *err, int32_t *index, int64_t *val)
+{
+	core_world *cw = (core_world *)w;
+	xchan_result r = {0, -1, {0, 0, 0}};
+	return settled(cw, slot, xchan_op_collect(cw->op[slot], &r), &r, err,
+	    index, val);
 }
 
 static xchan_deadline
@@ -323,8 +372,8 @@ c_teardown(world *w)
 }
 
 static const world_vt core_vt = {"core", c_chan_new, c_put_async, c_take_async,
-    c_alts_async, c_cancel, c_put_now, c_take_now, c_alts_now, c_close,
-    c_counts, c_release, c_teardown};
+    c_alts_async, c_cancel, c_cancel_ex, c_collect, c_put_now, c_take_now,
+    c_alts_now, c_close, c_counts, c_release, c_teardown};
 
 world *
 corechan_new(void)

@@ -22,7 +22,7 @@ static int
 trace_on(void)
 {
 	const char *t = getenv("OPSCRIPT_TRACE");
-	return t != NULL && t[0] == '1';
+	return t != NULL && (t[0] == '1' || t[0] == '2');
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

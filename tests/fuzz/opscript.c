@@ -10,14 +10,17 @@
  *                     b2: max_pending b2 % 4 (0: the default)
  *   then ops, at most SCRIPT_MAX_OPS, each an op byte and its arguments:
  *     op % 16: 0-2 put_async ch | 3-5 take_async ch | 6-7 alts_async n
- *     clauses | 8 cancel slot | 9 put_now ch | 10 take_now ch | 11 alts_now
+ *     clauses | 8 cancel / cancel_ex / collect (slot byte b: slot b % 8,
+ *     which (b / 8) % 3) | 9 put_now ch | 10 take_now ch | 11 alts_now
  *     n clauses | 12 close ch | 13-15 put_async / take_async / alts_async
+ *     in notify mode (XCHAN_ASYNC_NOTIFY)
  *   a channel argument byte b: ch b % nchan; put_now / take_now mode
  *   (b / 4) % 3 (offer-or-poll / POLL deadline / passed deadline); a clause
  *   byte b: ch b % nchan, put if (b / 4) & 1.  n: 1 + b % 3.
- * An async op takes the lowest slot with no pending op (skipped if none).
- * At the end every pending op is canceled and every channel released; each
- * value made must then have been released exactly once in both worlds.
+ * An async op takes the lowest slot with no pending op and no uncollected
+ * result (skipped if none).  At the end every pending op is canceled, every
+ * waiting result collected and every channel released; each value made
+ * must then have been released exactly once in both worlds.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,7 +124,9 @@ print_events(const char *who, world *w)
 	fprintf(stderr, "    %s events:", who);
 	for (int i = 0; i < w->nev; i++) {
 		const event *e = &w->ev[i];
-		if (e->kind == EV_CALLBACK)
+		if (e->kind == EV_NOTIFY)
+			fprintf(stderr, " notify(slot %d)", e->slot);
+		else if (e->kind == EV_CALLBACK)
 			fprintf(stderr, " cb(slot %d %s idx %d val %lld)",
 			    e->slot, xchan_err_name(e->err), e->index,
 			    (long long)e->val);
@@ -167,10 +172,12 @@ compare(interp *in, const step_out *o)
 		return fail(in, "callbacks or releases");
 	}
 	for (int s = 0; s < SCRIPT_MAX_SLOTS; s++)
-		if (m->pending[s] != c->pending[s]) {
+		if (m->pending[s] != c->pending[s] ||
+		    m->stored[s] != c->stored[s]) {
 			snprintf(what, sizeof(what),
-			    "slot %d pending: model %d, core %d", s,
-			    m->pending[s], c->pending[s]);
+			    "slot %d pending/stored: model %d/%d, core %d/%d",
+			    s, m->pending[s], m->stored[s], c->pending[s],
+			    c->stored[s]);
 			return fail(in, what);
 		}
 	for (int i = 0; i < in->nch; i++) {
@@ -191,6 +198,8 @@ compare(interp *in, const step_out *o)
 			return fail(in, what);
 		}
 	}
+	if (in->trace > 1 && c->nev > 0)
+		print_events("step's", c);
 	m->nev = c->nev = 0;
 	return 0;
 }
@@ -223,9 +232,29 @@ static int
 free_slot(interp *in)
 {
 	for (int s = 0; s < SCRIPT_MAX_SLOTS; s++)
-		if (!in->w[0]->pending[s])
+		if (!in->w[0]->pending[s] && !in->w[0]->stored[s])
 			return s;
 	return -1;
+}
+
+/* cancel (0), cancel_ex (1) or collect (2) of a slot; a result handed over
+ * goes through the script's reaction (world_on_result).  o->index and
+ * o->got carry the result's index and value for the comparison. */
+static int32_t
+settle(world *w, int slot, int which, step_out *o)
+{
+	if (which == 0)
+		return w->vt->cancel(w, slot);
+	int32_t err = 0, index = -1;
+	int64_t val = 0;
+	int32_t rc = which == 1 ? w->vt->cancel_ex(w, slot, &err, &index, &val)
+	                        : w->vt->collect(w, slot, &err, &index, &val);
+	if (rc == XCHAN_OK) {
+		o->index = index;
+		o->got = val;
+		world_on_result(w, slot, err, index, val);
+	}
+	return rc;
 }
 
 /* Runs one op on both worlds; returns 0, -1 on a difference, 1 if skipped. */
@@ -237,6 +266,7 @@ run_op(interp *in, reader *r)
 	memset(o, 0, sizeof(o));
 	char desc[80];
 	clause_spec cl[SCRIPT_MAX_CLAUSES];
+	int notify = op >= 13;
 	int kind = op <= 2 || op == 13   ? SLOT_PUT
 	           : op <= 5 || op == 14 ? SLOT_TAKE
 	           : op <= 7 || op == 15 ? SLOT_ALTS
@@ -250,6 +280,7 @@ run_op(interp *in, reader *r)
 			s = &tmp; /* decode anyway, to keep the stream aligned */
 		memset(s, 0, sizeof(*s));
 		s->kind = kind;
+		s->notify = notify;
 		if (kind == SLOT_ALTS) {
 			s->n = decode_clauses(in, r, s->cl, desc, sizeof(desc));
 		} else {
@@ -279,29 +310,37 @@ run_op(interp *in, reader *r)
 					if (s->cl[i].is_put)
 						w->vt->release(w, s->cl[i].val);
 		}
+		if (o[0].rc != XCHAN_OK)
+			s->notify =
+			    0; /* no op, so nothing to collect: EINVAL */
+		const char *nm = notify ? " notify" : "";
 		if (kind == SLOT_PUT)
-			logf_step(in, "slot %d: put_async(c%d, %lld) -> %s",
-			    slot, s->cl[0].ch, (long long)s->cl[0].val,
+			logf_step(in, "slot %d: put_async%s(c%d, %lld) -> %s",
+			    slot, nm, s->cl[0].ch, (long long)s->cl[0].val,
 			    xchan_err_name(o[1].rc));
 		else if (kind == SLOT_TAKE)
-			logf_step(in, "slot %d: take_async(c%d) -> %s", slot,
-			    s->cl[0].ch, xchan_err_name(o[1].rc));
+			logf_step(in, "slot %d: take_async%s(c%d) -> %s", slot,
+			    nm, s->cl[0].ch, xchan_err_name(o[1].rc));
 		else
-			logf_step(in, "slot %d: alts_async%s -> %s", slot, desc,
-			    xchan_err_name(o[1].rc));
+			logf_step(in, "slot %d: alts_async%s%s -> %s", slot, nm,
+			    desc, xchan_err_name(o[1].rc));
 		return compare(in, o);
 	}
 	switch (op) {
 	case 8: {
-		int slot = next(r) % SCRIPT_MAX_SLOTS;
+		uint8_t b = next(r);
+		int slot = b % SCRIPT_MAX_SLOTS, which = (b / 8) % 3;
+		static const char *names[] = {"cancel", "cancel_ex", "collect"};
 		if (in->slots[slot].kind == SLOT_NONE) {
-			logf_step(in, "skip (cancel of an unused slot)");
+			logf_step(in, "skip (%s of an unused slot)",
+			    names[which]);
 			return 1;
 		}
 		for (int k = 0; k < 2; k++)
-			o[k].rc = in->w[k]->vt->cancel(in->w[k], slot);
-		logf_step(in, "cancel slot %d -> %s", slot,
-		    xchan_err_name(o[1].rc));
+			o[k].rc = settle(in->w[k], slot, which, &o[k]);
+		logf_step(in, "%s slot %d -> %s (index %d value %lld)",
+		    names[which], slot, xchan_err_name(o[1].rc), o[1].index,
+		    (long long)o[1].got);
 		break;
 	}
 	case 9: {
@@ -373,6 +412,11 @@ opscript_run(const uint8_t *data, size_t size, int trace)
 	interp *in = &in_storage;
 	memset(in, 0, sizeof(*in));
 	in->trace = trace;
+	{
+		const char *t = getenv("OPSCRIPT_TRACE");
+		if (t != NULL && t[0] == '2')
+			in->trace = 2;
+	}
 	in->next_id = 1;
 	in->w[0] = chanmodel_new();
 	in->w[1] = corechan_new();
@@ -414,7 +458,8 @@ opscript_run(const uint8_t *data, size_t size, int trace)
 	for (int n = 0; rc == 0 && r.i < r.n && n < SCRIPT_MAX_OPS; n++)
 		if (run_op(in, &r) < 0)
 			rc = -1;
-	/* The end: cancel what is pending, then release the channels. */
+	/* The end: cancel what is pending, collect what waits, then release
+	 * the channels. */
 	for (int s = 0; rc == 0 && s < SCRIPT_MAX_SLOTS; s++) {
 		if (!in->w[0]->pending[s])
 			continue;
@@ -422,6 +467,16 @@ opscript_run(const uint8_t *data, size_t size, int trace)
 		for (int k = 0; k < 2; k++)
 			o[k].rc = in->w[k]->vt->cancel(in->w[k], s);
 		logf_step(in, "end: cancel slot %d -> %s", s,
+		    xchan_err_name(o[1].rc));
+		rc = compare(in, o);
+	}
+	for (int s = 0; rc == 0 && s < SCRIPT_MAX_SLOTS; s++) {
+		if (!in->w[0]->stored[s])
+			continue;
+		step_out o[2] = {{0}};
+		for (int k = 0; k < 2; k++)
+			o[k].rc = settle(in->w[k], s, 2, &o[k]);
+		logf_step(in, "end: collect slot %d -> %s", s,
 		    xchan_err_name(o[1].rc));
 		rc = compare(in, o);
 	}

@@ -63,12 +63,13 @@ enum { SLOT_NONE, SLOT_PUT, SLOT_TAKE, SLOT_ALTS };
 
 typedef struct slot_spec {
 	int32_t kind;
+	int32_t notify; /* XCHAN_ASYNC_NOTIFY: results wait to be collected */
 	int32_t n;
 	clause_spec cl[SCRIPT_MAX_CLAUSES];
 } slot_spec;
 
 /* What happened during one step, in either world. */
-enum { EV_CALLBACK = 1, EV_RELEASE = 2 };
+enum { EV_CALLBACK = 1, EV_RELEASE = 2, EV_NOTIFY = 3 };
 typedef struct event {
 	int32_t kind;
 	int32_t slot;  /* EV_CALLBACK */
@@ -96,6 +97,12 @@ typedef struct world_vt {
 	int32_t (*take_async)(world *w, int slot, int ch);
 	int32_t (*alts_async)(world *w, int slot, const clause_spec *cl, int n);
 	int32_t (*cancel)(world *w, int slot);
+	/* xchan_op_cancel_ex / xchan_op_collect: on XCHAN_OK the result is
+	 * in *err, *index, *val (moved to the script). */
+	int32_t (*cancel_ex)(world *w, int slot, int32_t *err, int32_t *index,
+	    int64_t *val);
+	int32_t (*collect)(world *w, int slot, int32_t *err, int32_t *index,
+	    int64_t *val);
 	/* mode 0: offer; 1: put with XCHAN_DEADLINE_POLL; 2: put with a
 	 * deadline that has passed. */
 	int32_t (*put_now)(world *w, int ch, int64_t v, int mode);
@@ -113,8 +120,9 @@ typedef struct world_vt {
 
 struct world {
 	const world_vt *vt;
-	const slot_spec *slots; /* the interpreter's */
-	int pending[SCRIPT_MAX_SLOTS];
+	const slot_spec *slots;        /* the interpreter's */
+	int pending[SCRIPT_MAX_SLOTS]; /* registered, not completed */
+	int stored[SCRIPT_MAX_SLOTS];  /* notify: completed, not collected */
 	event ev[SCRIPT_MAX_EVENTS];
 	int nev;
 	int overflow;

@@ -6,6 +6,18 @@ const { toSpec, PROMISE } = require('./buffers');
 
 const kWrap = Symbol('xchan.wrap');
 
+// One Chan object per native channel in this isolate, so that a Chan put on a
+// channel and taken here is the very same object.  Weak: a Chan nobody holds
+// is collected (its native reference dropped) as usual.
+const live = new Map(); // channel id -> WeakRef<Chan>
+const forget = new FinalizationRegistry((id) => {
+  const w = live.get(id);
+  if (w !== undefined && w.deref() === undefined) live.delete(id);
+});
+
+// What native.tryPut/tryTake return when the operation would have to wait.
+const PENDING = Object.freeze({ xchan: 'pending' });
+
 // A task's failure travelling as a value: take() of it rejects with its error.
 class TaskFailure {
   constructor(error) {
@@ -66,11 +78,23 @@ class Chan {
     // An own enumerable field, so that a Chan copied to a worker (workerData,
     // postMessage) arrives as { $xchan } that Chan.from() adopts there.
     this.$xchan = native.token(this.#h);
+    const id = native.chanId(this.#h);
+    live.set(id, new WeakRef(this));
+    forget.register(this, id);
   }
 
   /** Puts v; resolves true when delivered, false if the channel is closed. */
   put(v, opts) {
-    if (opts === undefined) return native.put(this.#h, h(v));
+    if (opts === undefined) {
+      // Completes at once when it can, resolving without a Node-API promise.
+      let r;
+      try {
+        r = native.tryPut(this.#h, h(v));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return r === PENDING ? native.put(this.#h, h(v)) : Promise.resolve(r);
+    }
     const [ms, signal] = timeoutOf(opts, 'put');
     if (signal === undefined) return native.put(this.#h, h(v), ms);
     return withSignal(signal, (holder) => native.put(this.#h, h(v), ms, holder));
@@ -78,7 +102,15 @@ class Chan {
 
   /** Takes a value; resolves undefined once the channel is closed and drained. */
   take(opts) {
-    if (opts === undefined) return native.take(this.#h);
+    if (opts === undefined) {
+      let v;
+      try {
+        v = native.tryTake(this.#h);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return v === PENDING ? native.take(this.#h) : Promise.resolve(v);
+    }
     const [ms, signal] = timeoutOf(opts, 'take');
     if (signal === undefined) return native.take(this.#h, ms);
     return withSignal(signal, (holder) => native.take(this.#h, ms, holder));
@@ -153,16 +185,20 @@ class Chan {
     if (typeof token !== 'string') {
       throw makeError('EINVAL', 'Chan.from() needs a Chan, or a Chan copied to this thread (workerData, postMessage)');
     }
-    return new Chan(kWrap, native.adopt(token));
+    return Chan._wrap(native.adopt(token));
   }
 
   /** A Chan for a native channel handed out by a C addon (an external of xchan_chan *). */
   static fromHandle(ext) {
-    return new Chan(kWrap, native.fromHandle(ext));
+    return Chan._wrap(native.fromHandle(ext));
   }
 
+  // The Chan of this isolate for a native channel (an external with its own
+  // reference, dropped when it is collected if the Chan already exists).
   static _wrap(ext) {
-    return new Chan(kWrap, ext);
+    const known = live.get(native.chanId(ext));
+    const ch = known === undefined ? undefined : known.deref();
+    return ch !== undefined ? ch : new Chan(kWrap, ext);
   }
 
   // A value for the addon: a Chan travels as its native handle.
@@ -286,4 +322,4 @@ function taskFailure(err, name) {
   return new TaskFailure(e);
 }
 
-module.exports = { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure, taskFailure };
+module.exports = { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure, taskFailure, PENDING };

@@ -71,6 +71,8 @@ typedef struct xenv {
 	napi_ref wrap_chan;  /* (external) -> Chan */
 	napi_ref report_xf;  /* (err, onError) -> value|undefined */
 	napi_ref task_fail;  /* TaskFailure class, for instanceof */
+	napi_ref
+	    pending_sentinel; /* what tryPut/tryTake return for "not now" */
 } xenv;
 
 /* A channel as JS sees it: the data of the external a Chan holds. */
@@ -101,6 +103,12 @@ napi_value xn_ref_value(napi_env env, xn_ref *r);
 /* An opaque value (a BOX from C, or a value this isolate cannot read). */
 #define XN_OPAQUE_MAGIC 0x78636f70u
 napi_value xn_opaque_new(napi_env env, xchan_val v); /* adopts v */
+
+/* Live native objects of the addon, process-wide (leak tests read them
+ * through liveCounts()). */
+extern atomic_long xn_live_chans, xn_live_refs, xn_live_ops;
+#define XN_COUNT(c, d)                                                         \
+	atomic_fetch_add_explicit(&(c), (d), memory_order_relaxed)
 
 /* env.c */
 xenv *xn_env(napi_env env);
@@ -145,6 +153,20 @@ napi_value xn_chan_external(napi_env env, xchan_chan *ch); /* adopts */
 void xn_chan_registry_add(xn_chan *c);
 xn_chan *xn_chan_from_external(napi_env env, napi_value v);
 
+/* > 0 while this thread runs a core call made by the addon: a notifier
+ * running inside it (the op was completed by this JS thread) only records
+ * the completion, and the addon function settles it when the call returns
+ * (xn_drain_local).  Outside (e.g. another addon calling the core on this
+ * thread) the notifier wakes the loop as from any other thread. */
+extern _Thread_local int xn_in_core;
+#define XN_CORE(call) (xn_in_core++, xn__core_done(call))
+static inline int32_t
+xn__core_done(int32_t rc)
+{
+	xn_in_core--;
+	return rc;
+}
+
 /* async.c */
 void xn_drain_ops(xenv *e);
 /* After a core call on the JS thread: settles, now, the ops that call
@@ -164,6 +186,7 @@ napi_status xn_init_async(napi_env env, napi_value exports);
 napi_status xn_init_sync(napi_env env, napi_value exports);
 napi_status xn_init_xform(napi_env env, napi_value exports);
 napi_status xn_init_comb(napi_env env, napi_value exports);
+napi_status xn_init_native_run(napi_env env, napi_value exports);
 
 /* Helper: exports[name] = function(cb). */
 napi_status xn_export_fn(napi_env env, napi_value exports, const char *name,

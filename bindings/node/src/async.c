@@ -66,6 +66,7 @@ op_release(xn_op *r)
 	xenv *e = r->e;
 	free(r);
 	xenv_release(e);
+	XN_COUNT(xn_live_ops, -1);
 }
 
 /* The notifier: any thread, no xchan lock held, never on a go stack. */
@@ -73,9 +74,29 @@ static void
 notified(void *user, xchan_result *result)
 {
 	xn_op *r = user;
+	xenv *e = r->e;
 	(void)result; /* NULL in notify mode: the JS thread collects */
 	atomic_store_explicit(&r->done, 1, memory_order_release);
-	if (!xenv_push(r->e, &r->e->done_ops, &r->node))
+	if (xn_in_core > 0 && pthread_equal(pthread_self(), e->thread)) {
+		/* Completed by a core call this addon makes on its JS thread:
+		 * the calling function drains when the call returns
+		 * (xn_drain_local), so no wake (and no event-loop turn) is
+		 * needed.  `alive` changes only on this thread. */
+		if (e->alive) {
+			xn_node *head = atomic_load_explicit(&e->done_ops,
+			    memory_order_relaxed);
+			do
+				r->node.next = head;
+			while (
+			    !atomic_compare_exchange_weak_explicit(&e->done_ops,
+			        &head, &r->node, memory_order_release,
+			        memory_order_relaxed));
+			return;
+		}
+		op_release(r);
+		return;
+	}
+	if (!xenv_push(e, &e->done_ops, &r->node))
 		op_release(r); /* the env is gone */
 }
 
@@ -87,6 +108,7 @@ op_new(xenv *e, int kind)
 		return NULL;
 	atomic_init(&r->refs, 2);
 	atomic_init(&r->done, 0);
+	XN_COUNT(xn_live_ops, 1);
 	r->e = e;
 	r->kind = kind;
 	xenv_retain(e);
@@ -265,7 +287,7 @@ xn_cancel_all_ops(xenv *e)
 		xn_op *r = e->ops_head;
 		live_unlink(e, r);
 		r->settled = true;
-		xchan_op_cancel(r->op);
+		XN_CORE(xchan_op_cancel(r->op));
 		op_release(r); /* the JS side */
 	}
 	e->pending = 0;
@@ -359,8 +381,8 @@ start_alts(napi_env env, xn_op *r, uint32_t flags, xchan_deadline deadline,
 {
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
-	int32_t rc = xchan_alts_async(&r->op, r->clauses, r->n,
-	    flags | XCHAN_ASYNC_NOTIFY, deadline, notified, r);
+	int32_t rc = XN_CORE(xchan_alts_async(&r->op, r->clauses, r->n,
+	    flags | XCHAN_ASYNC_NOTIFY, deadline, notified, r));
 	if (rc != XCHAN_OK) {
 		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
 		op_release(r);
@@ -383,7 +405,7 @@ js_take(napi_env env, napi_callback_info info)
 	    !opt_ms(env, argv[1], &has_ms, &ms))
 		return rejected_with_pending_exception(env);
 	xchan_result res = {0, -1, {0}};
-	res.err = xchan_poll(&res.val, c->ch);
+	res.err = XN_CORE(xchan_poll(&res.val, c->ch));
 	if (res.err != XCHAN_EAGAIN)
 		return settled_promise(env, e, OP_TAKE, res, NULL);
 	xn_op *r = op_new(e, has_ms ? OP_ALTS : OP_TAKE);
@@ -408,8 +430,8 @@ js_take(napi_env env, napi_callback_info info)
 	}
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
-	int32_t rc =
-	    xchan_take_async(&r->op, c->ch, XCHAN_ASYNC_NOTIFY, notified, r);
+	int32_t rc = XN_CORE(
+	    xchan_take_async(&r->op, c->ch, XCHAN_ASYNC_NOTIFY, notified, r));
 	if (rc != XCHAN_OK) {
 		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
 		op_release(r);
@@ -434,7 +456,7 @@ js_put(napi_env env, napi_callback_info info)
 	    !xn_to_val(env, e, argv[1], &v))
 		return rejected_with_pending_exception(env);
 	xchan_result res = {0, -1, {0}};
-	res.err = xchan_offer(c->ch, v);
+	res.err = XN_CORE(xchan_offer(c->ch, v));
 	if (res.err != XCHAN_EAGAIN) {
 		if (res.err != XCHAN_OK)
 			res.val = v; /* handed back: released by settle */
@@ -463,8 +485,8 @@ js_put(napi_env env, napi_callback_info info)
 	}
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
-	int32_t rc =
-	    xchan_put_async(&r->op, c->ch, v, XCHAN_ASYNC_NOTIFY, notified, r);
+	int32_t rc = XN_CORE(
+	    xchan_put_async(&r->op, c->ch, v, XCHAN_ASYNC_NOTIFY, notified, r));
 	if (rc != XCHAN_OK) {
 		xchan_val_release(v);
 		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
@@ -558,7 +580,8 @@ js_alts(napi_env env, napi_callback_info info)
 		                   : rejected_with_pending_exception(env);
 	uint32_t flags = prio ? XCHAN_ALTS_PRIORITY : 0;
 	xchan_result res = {0, -1, {0}};
-	int32_t rc = xchan_alts(&res, cl, n, flags, XCHAN_DEADLINE_POLL);
+	int32_t rc =
+	    XN_CORE(xchan_alts(&res, cl, n, flags, XCHAN_DEADLINE_POLL));
 	if (rc != XCHAN_EAGAIN) {
 		int32_t won = res.err == XCHAN_OK ? res.index : -1;
 		if (res.index >= 0 && cl[res.index].op == XCHAN_ALT_PUT) {
@@ -621,7 +644,7 @@ js_cancel_op(napi_env env, napi_callback_info info)
 	xn_op *r = data;
 	bool canceled = false;
 	if (!r->settled && r->op != NULL &&
-	    xchan_op_cancel(r->op) == XCHAN_OK) {
+	    XN_CORE(xchan_op_cancel(r->op)) == XCHAN_OK) {
 		/* The notifier ran here and pushed r: settle now; the drain
 		 * drops the core side. */
 		xchan_result res;

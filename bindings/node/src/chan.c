@@ -94,6 +94,7 @@ chan_finalize(napi_env env, void *data, void *hint)
 	registry_remove(c);
 	xchan_chan_release(c->ch);
 	free(c);
+	XN_COUNT(xn_live_chans, -1);
 }
 
 static napi_value
@@ -106,6 +107,7 @@ chan_external_js(napi_env env, xchan_chan *ch, uint32_t js_xform)
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return NULL;
 	}
+	XN_COUNT(xn_live_chans, 1);
 	c->magic = XN_CHAN_MAGIC;
 	c->ch = ch;
 	c->js_xform = js_xform;
@@ -263,7 +265,7 @@ js_offer(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[0], &c) ||
 	    !xn_to_val(env, xn_env(env), argv[1], &v))
 		return NULL;
-	int32_t rc = xchan_offer(c->ch, v);
+	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
 	xn_drain_local(xn_env(env));
 	if (rc == XCHAN_OK)
 		return boolean(env, true);
@@ -284,12 +286,67 @@ js_poll(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_val v;
 	xenv *e = xn_env(env);
-	int32_t rc = xchan_poll(&v, c->ch);
+	int32_t rc = XN_CORE(xchan_poll(&v, c->ch));
 	xn_drain_local(e);
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
 		return undefined(env);
+	xn_throw(env, rc, NULL);
+	return NULL;
+}
+
+static napi_value
+pending_sentinel(napi_env env, xenv *e)
+{
+	napi_value v = NULL;
+	napi_get_reference_value(env, e->pending_sentinel, &v);
+	return v;
+}
+
+/* tryPut(h, v) -> true (delivered) | false (closed) | PENDING (it would
+ * wait): the synchronous first half of put(), so that a put that can
+ * complete at once costs no Node-API promise (index.js resolves it). */
+static napi_value
+js_try_put(napi_env env, napi_callback_info info)
+{
+	ARGS(2);
+	xn_chan *c;
+	xchan_val v;
+	xenv *e = xn_env(env);
+	if (!xn_arg_chan(env, argv[0], &c) || !xn_to_val(env, e, argv[1], &v))
+		return NULL;
+	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
+	xn_drain_local(e);
+	if (rc == XCHAN_OK)
+		return boolean(env, true);
+	xchan_val_release(v);
+	if (rc == XCHAN_ECLOSED)
+		return boolean(env, false);
+	if (rc == XCHAN_EAGAIN)
+		return pending_sentinel(env, e);
+	xn_throw(env, rc, NULL);
+	return NULL;
+}
+
+/* tryTake(h) -> value | undefined (closed and drained) | PENDING */
+static napi_value
+js_try_take(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	xchan_val v;
+	xenv *e = xn_env(env);
+	int32_t rc = XN_CORE(xchan_poll(&v, c->ch));
+	xn_drain_local(e);
+	if (rc == XCHAN_OK)
+		return xn_from_val(env, e, v);
+	if (rc == XCHAN_ECLOSED)
+		return undefined(env);
+	if (rc == XCHAN_EAGAIN)
+		return pending_sentinel(env, e);
 	xn_throw(env, rc, NULL);
 	return NULL;
 }
@@ -301,7 +358,7 @@ js_close(napi_env env, napi_callback_info info)
 	xn_chan *c;
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
-	int32_t rc = xchan_chan_close(c->ch);
+	int32_t rc = XN_CORE(xchan_chan_close(c->ch));
 	xn_drain_local(xn_env(env));
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc, NULL);
@@ -410,6 +467,19 @@ js_adopt(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	return xn_chan_external(env, ch);
+}
+
+/* chanId(h) -> the channel's unique id (xchan_chan_info.id) */
+static napi_value
+js_chan_id(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_chan *c;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	napi_value r;
+	napi_create_double(env, (double)c->id, &r);
+	return r;
 }
 
 /* isJsXform(h) -> boolean (the channel runs JS of its creating thread) */
@@ -532,10 +602,12 @@ xn_init_chan(napi_env env, napi_value exports)
 		napi_callback cb;
 	} fns[] = {{"newChan", js_new_chan}, {"timeout", js_timeout},
 	    {"offer", js_offer}, {"poll", js_poll}, {"close", js_close},
-	    {"info", js_info}, {"token", js_token}, {"adopt", js_adopt},
-	    {"isJsXform", js_is_js_xform}, {"handle", js_handle},
-	    {"fromHandle", js_from_handle}, {"api", js_api},
-	    {"versions", js_versions}, {"errorNames", js_error_names},
+	    {"tryPut", js_try_put}, {"tryTake", js_try_take}, {"info", js_info},
+	    {"token", js_token}, {"adopt", js_adopt},
+	    {"isJsXform", js_is_js_xform}, {"chanId", js_chan_id},
+	    {"handle", js_handle}, {"fromHandle", js_from_handle},
+	    {"api", js_api}, {"versions", js_versions},
+	    {"errorNames", js_error_names},
 	    {"errorMessages", js_error_messages}};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		napi_status s =

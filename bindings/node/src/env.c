@@ -16,6 +16,8 @@
 
 #include "addon.h"
 
+atomic_long xn_live_chans, xn_live_refs, xn_live_ops;
+
 static void
 cancel_fire(xchan_cancel *c)
 {
@@ -218,6 +220,7 @@ env_cleanup(void *arg)
 	delete_ref(e->env, &e->wrap_chan);
 	delete_ref(e->env, &e->report_xf);
 	delete_ref(e->env, &e->task_fail);
+	delete_ref(e->env, &e->pending_sentinel);
 	if (e->cancel != NULL)
 		xchan_cancel_release(e->cancel);
 	e->cancel = NULL;
@@ -305,10 +308,10 @@ js_init_env(napi_env env, napi_callback_info info)
 	NAPI_CALL(env, napi_get_named_property(env, argv[0], "isMain", &v));
 	NAPI_CALL(env, napi_get_value_bool(env, v, &e->is_main));
 	static const char *names[] = {"makeError", "wrapChan",
-	    "reportXformError", "TaskFailure"};
+	    "reportXformError", "TaskFailure", "pending"};
 	napi_ref *refs[] = {&e->make_error, &e->wrap_chan, &e->report_xf,
-	    &e->task_fail};
-	for (size_t i = 0; i < 4; i++) {
+	    &e->task_fail, &e->pending_sentinel};
+	for (size_t i = 0; i < 5; i++) {
 		NAPI_CALL(env,
 		    napi_get_named_property(env, argv[0], names[i], &v));
 		delete_ref(env, refs[i]);
@@ -351,6 +354,21 @@ js_interrupt_all(napi_env env, napi_callback_info info)
 	return undef;
 }
 
+/* liveCounts() -> {chans, refs, ops}: the addon's live native objects. */
+static napi_value
+js_live_counts(napi_env env, napi_callback_info info)
+{
+	napi_value o, v;
+	napi_create_object(env, &o);
+	napi_create_int64(env, atomic_load(&xn_live_chans), &v);
+	napi_set_named_property(env, o, "chans", v);
+	napi_create_int64(env, atomic_load(&xn_live_refs), &v);
+	napi_set_named_property(env, o, "refs", v);
+	napi_create_int64(env, atomic_load(&xn_live_ops), &v);
+	napi_set_named_property(env, o, "ops", v);
+	return o;
+}
+
 /* pendingCount(): unsettled promises of this env (tests). */
 static napi_value
 js_pending_count(napi_env env, napi_callback_info info)
@@ -371,6 +389,8 @@ xn_init_env(napi_env env, napi_value exports)
 	        js_interrupt_thread) != napi_ok ||
 	    xn_export_fn(env, exports, "interruptAllThreads",
 	        js_interrupt_all) != napi_ok ||
+	    xn_export_fn(env, exports, "liveCounts", js_live_counts) !=
+	        napi_ok ||
 	    xn_export_fn(env, exports, "pendingCount", js_pending_count) !=
 	        napi_ok)
 		return NULL;

@@ -4,6 +4,7 @@
  * this file calls the factory index.js registered with initEnv.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "addon.h"
 
@@ -69,13 +70,44 @@ xn_arg_chan(napi_env env, napi_value v, xn_chan **out)
 	return true;
 }
 
+/* Functions that settle what their own core calls completed (they call
+ * xn_drain_local themselves, on their fast paths too). */
+static const char *const self_draining[] = {"take", "put", "alts", "offer",
+    "poll", "close", "takeSync", "putSync", "noop", "token", "chanId", "info",
+    "isJsXform", "tryPut", "tryTake", NULL};
+
+/* Every other function runs through this: after it, ops its core calls
+ * completed on this thread (their notifiers only pushed them, without
+ * waking the loop) are settled. */
+static napi_value
+draining_call(napi_env env, napi_callback_info info)
+{
+	napi_callback cb = NULL;
+	napi_get_cb_info(env, info, NULL, NULL, NULL, (void **)&cb);
+	xn_in_core++;
+	napi_value r = cb(env, info);
+	xn_in_core--;
+	xenv *e = xn_env(env);
+	if (e != NULL)
+		xn_drain_local(e);
+	return r;
+}
+
+_Thread_local int xn_in_core;
+
 napi_status
 xn_export_fn(napi_env env, napi_value exports, const char *name,
     napi_callback cb)
 {
 	napi_value fn;
-	napi_status s =
-	    napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+	bool direct = false;
+	for (size_t i = 0; self_draining[i] != NULL && !direct; i++)
+		direct = strcmp(self_draining[i], name) == 0;
+	napi_status s = direct
+	                    ? napi_create_function(env, name, NAPI_AUTO_LENGTH,
+	                          cb, NULL, &fn)
+	                    : napi_create_function(env, name, NAPI_AUTO_LENGTH,
+	                          draining_call, (void *)cb, &fn);
 	if (s != napi_ok)
 		return s;
 	return napi_set_named_property(env, exports, name, fn);

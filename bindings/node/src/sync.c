@@ -91,7 +91,7 @@ js_take_sync(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_val v;
 	xchan_wait_opts o = wait_opts(e);
-	int32_t rc = xchan_take_ex(&v, c->ch, dl, &o);
+	int32_t rc = XN_CORE(xchan_take_ex(&v, c->ch, dl, &o));
 	xn_drain_local(e);
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
@@ -118,7 +118,7 @@ js_put_sync(napi_env env, napi_callback_info info)
 	    !deadline_arg(env, argv[2], &dl) || !xn_to_val(env, e, argv[1], &v))
 		return NULL;
 	xchan_wait_opts o = wait_opts(e);
-	int32_t rc = xchan_put_ex(c->ch, v, dl, &o);
+	int32_t rc = XN_CORE(xchan_put_ex(c->ch, v, dl, &o));
 	xn_drain_local(e);
 	napi_value r;
 	if (rc == XCHAN_OK || rc == XCHAN_ECLOSED) {

@@ -51,6 +51,7 @@ xn_ref_new(napi_env env, xenv *e, napi_value v)
 	atomic_init(&r->refs, 1);
 	r->e = e;
 	xenv_retain(e);
+	XN_COUNT(xn_live_refs, 1);
 	return r;
 }
 
@@ -67,6 +68,7 @@ ref_free(xn_ref *r, bool delete_ref)
 	if (delete_ref)
 		napi_delete_reference(e->env, r->ref);
 	free(r);
+	XN_COUNT(xn_live_refs, -1);
 	xenv_release(e);
 }
 

@@ -400,3 +400,47 @@ def test_cancellation_storm_on_alts():
     received = run(main(), timeout=120)
     assert len(received) == len(set(received)), "a value was delivered twice"
     assert sorted(received) == list(range(N)), "a value was lost"
+
+
+def test_wait_for_timeouts_racing_values_lose_nothing():
+    """asyncio.wait_for(ch.take(), t) with timeouts racing a producer thread:
+    a value taken just as the timeout fires is returned, never dropped."""
+    N = 3000
+
+    async def main():
+        ch = Chan()
+        got = []
+
+        def producer():
+            for i in range(N):
+                ch.put(i)
+            ch.close()
+        t = threading.Thread(target=producer)
+        t.start()
+        rng = random.Random(5)
+        while True:
+            try:
+                v = await asyncio.wait_for(ch.take(), rng.random() / 5000)
+            except asyncio.TimeoutError:
+                continue
+            if v is None:
+                break
+            got.append(v)
+        t.join()
+        return got
+    got = run(main(), timeout=120)
+    assert sorted(got) == list(range(N)) and len(got) == len(set(got))
+
+
+def test_ensure_future_take_cancelled_after_completion_keeps_value():
+    async def main():
+        ch = Chan()
+        t = asyncio.ensure_future(ch.take())
+        await asyncio.sleep(0.01)
+        assert ch.offer("v")  # completes the take; notify pending
+        t.cancel()            # cancel arrives before the loop drains
+        try:
+            return await t    # the wrapper returns at once: the value wins
+        except asyncio.CancelledError:
+            return "cancelled"
+    assert run(main()) == "v"

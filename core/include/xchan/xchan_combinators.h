@@ -147,16 +147,18 @@ typedef struct xchan_mult xchan_mult;
  * there are no taps is released (dropped).  A tap whose put finds it closed
  * is removed.  A tap whose put cannot even start (its pending-put limit is
  * reached, out of memory) misses that value.  When `src` closes, taps
- * tapped with `close` are closed and the process ends.  `*out` is a handle with one reference.  Errors: common
- * ones. */
+ * tapped with `close` are closed and the process ends.  `*out` is a handle
+ * with one reference.  Errors: common ones. */
 XCHAN_API int32_t xchan_mult_new(xchan_mult **out, xchan_chan **out_done,
     xchan_chan *src);
 
 /* Adds `ch` as a tap (retained until untapped or the mult ends); tapping a
  * channel again only updates its `close` flag.  Tapping after the source
- * closed closes `ch` at once if `close` is set.  Takes effect from the next
- * value taken from the source.  Thread-safety: any thread.  Errors:
- * XCHAN_EINVAL, XCHAN_ENOMEM. */
+ * closed closes `ch` at once if `close` is set.  The mult reads its taps
+ * when it fans out a value it has taken, as core.async does: a value whose
+ * put to the source completed before the tap may still reach the new tap if
+ * the mult had not yet fanned it out; every value taken after the tap does.
+ * Thread-safety: any thread.  Errors: XCHAN_EINVAL, XCHAN_ENOMEM. */
 XCHAN_API int32_t xchan_mult_tap(xchan_mult *m, xchan_chan *ch, int32_t close);
 
 /* Removes `ch` (a put to it already in progress still completes when it is

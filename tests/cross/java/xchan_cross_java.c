@@ -16,6 +16,8 @@
  *   putEveryType(api, ch): bool, int, double, string, bytes, chan (holding
  *       "inner"), array [1, "two"]; then closes ch.
  *   describe(api, ch, n) -> "kind:value,..." of n values taken from ch.
+ *   putForeignHost(api, ch): a host value of another runtime on ch;
+ *       foreignReleased() counts that runtime's releases.
  *
  * Threads: join and describe block in native code; the tests call them
  * from platform threads only.  No locks besides an atomic counter.
@@ -232,4 +234,58 @@ Java_io_xchan_CrossNative_describe(JNIEnv *env, jclass c, jlong apih, jlong chh,
 		api->val_release(v);
 	}
 	return (*env)->NewStringUTF(env, buf);
+}
+
+/* A host value of a runtime other than the JVM's ("cross-other", registered
+ * once): Java must refuse it with ERUNTIME rather than crash.  Its release
+ * hook counts releases, so the test sees the value was not leaked. */
+static atomic_long g_other_released;
+static void
+other_retain(void *user, void *obj)
+{
+}
+static void
+other_release(void *user, void *obj)
+{
+	atomic_fetch_add(&g_other_released, 1);
+}
+
+static const xchan_api *g_api;
+static uint32_t g_other;
+
+static void
+register_other(void)
+{
+	xchan_runtime rt = {0};
+	rt.size = sizeof rt;
+	rt.name = "cross-other";
+	rt.retain = other_retain;
+	rt.release = other_release;
+	if (g_api->runtime_register(&g_other, &rt) != XCHAN_OK)
+		g_other = 0;
+}
+
+/* Puts one host value of the other runtime on ch; 0 or -1. */
+JNIEXPORT jint JNICALL
+Java_io_xchan_CrossNative_putForeignHost(JNIEnv *env, jclass c, jlong apih,
+    jlong chh)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	if (!api_ok(env, PTR(apih)))
+		return -1;
+	g_api = PTR(apih);
+	pthread_once(&once, register_other);
+	xchan_val v;
+	if (g_other == 0 ||
+	    g_api->val_host(&v, g_other, (void *)&g_other) != XCHAN_OK)
+		return -1;
+	return g_api->put(PTR(chh), v, XCHAN_DEADLINE_NEVER) == XCHAN_OK ? 0
+	                                                                 : -1;
+}
+
+/* How many host values of the other runtime were released. */
+JNIEXPORT jlong JNICALL
+Java_io_xchan_CrossNative_foreignReleased(JNIEnv *env, jclass c)
+{
+	return atomic_load(&g_other_released);
 }

@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     if (e instanceof errors.ESTATE || (e instanceof XchanError && e.code === 'ESTATE')) void e;
   }
   const shared = Chan.from<number>({ $xchan: ch.$xchan });
+  const summed: Chan<number> = xchan.native.thread<number>('./libsensor.so', 'sum', 'i(c)', new Chan<number>());
+  void summed;
   void [ok, v, polled, idx, res, merged, done, t, shared, xchan.version];
 }
 void main;

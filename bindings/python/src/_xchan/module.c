@@ -102,6 +102,40 @@ init_core(void)
 	(void)xchan_init(&p);
 }
 
+/* ---- the core's diagnostics -> logging.getLogger("xchan") ---------------
+ * Any thread, no xchan lock held, never a go stack (the hook's contract).
+ * At exit the hook is removed, so late messages go to stderr. */
+static void
+log_hook(void *user, int32_t level, const char *msg)
+{
+	PyGILState_STATE st;
+	if (!xpy_gil_enter(&st)) {
+		fprintf(stderr, "xchan: %s\n", msg);
+		return;
+	}
+	int lvl = level == XCHAN_LOG_ERROR  ? 40
+	          : level == XCHAN_LOG_WARN ? 30
+	                                    : 20;
+	PyObject *t, *v, *tb;
+	PyErr_Fetch(&t, &v, &tb); /* keep an exception in flight intact */
+	PyObject *logging = PyImport_ImportModule("logging");
+	PyObject *logger =
+	    logging ? PyObject_CallMethod(logging, "getLogger", "s", "xchan")
+	            : NULL;
+	PyObject *r =
+	    logger ? PyObject_CallMethod(logger, "log", "iss", lvl, "%s", msg)
+	           : NULL;
+	if (r == NULL) {
+		PyErr_Clear();
+		fprintf(stderr, "xchan: %s\n", msg);
+	}
+	Py_XDECREF(r);
+	Py_XDECREF(logger);
+	Py_XDECREF(logging);
+	PyErr_Restore(t, v, tb);
+	PyGILState_Release(st);
+}
+
 /* ---- exceptions -------------------------------------------------------- */
 PyObject *
 xpy_raise(int32_t err, const char *what)
@@ -213,6 +247,7 @@ mod_at_exit(PyObject *m, PyObject *unused)
 {
 	/* From here on, hooks on foreign threads keep out of Python. */
 	atomic_store_explicit(&g_exiting, 1, memory_order_release);
+	xchan_set_log_hook(NULL, NULL); /* late messages: stderr */
 	if (xpy_runtime_id != 0)
 		xchan_runtime_unregister(xpy_runtime_id);
 	Py_RETURN_NONE;
@@ -264,6 +299,7 @@ PyInit__xchan(void)
 	if (check_version() < 0)
 		return NULL;
 	init_core();
+	xchan_set_log_hook(log_hook, NULL);
 	PyObject *m = PyModule_Create(&module_def);
 	if (m == NULL)
 		return NULL;
@@ -281,7 +317,8 @@ PyInit__xchan(void)
 	if (make_errors(m) < 0 || xpy_values_init(m) < 0 ||
 	    xpy_chan_init(m) < 0 || xpy_aio_init(m) < 0 ||
 	    xpy_alts_init(m) < 0 || xpy_tasks_init(m) < 0 ||
-	    xpy_xform_init(m) < 0 || xpy_comb_init(m) < 0)
+	    xpy_xform_init(m) < 0 || xpy_comb_init(m) < 0 ||
+	    xpy_native_init(m) < 0)
 		goto fail;
 	PyObject *cap =
 	    PyCapsule_New((void *)xchan_get_api(), "xchan._C_API", NULL);

@@ -12,6 +12,7 @@
  *   tasks.c    thread/io_thread, the executor factory
  *   xform.c    transforms whose steps are Python callables
  *   comb.c     the core's combinators
+ *   native.c   native workers (xchan_native_run) for xchan.native
  *
  * GIL rule: every call into the core that can wait, or that can run a
  * transform step (Python code, which needs the GIL) on another thread while
@@ -129,5 +130,9 @@ xchan_val xpy_ex_handler(void *user, xchan_val error);
 xchan_val xpy_default_ex_handler(void *user, xchan_val error);
 /* Drops `obj` (a strong reference) when `done` closes (done: borrowed). */
 int xpy_release_when_closed(xchan_chan *done, PyObject *obj);
+
+/* ---- native.c ---- */
+/* _native_run and the WORKLOAD_* constants (xchan.native). */
+int xpy_native_init(PyObject *m);
 
 #endif

@@ -57,6 +57,7 @@ from ._xchan import map as map  # noqa: A004  (core.async's name)
 from ._xchan import take as take  # noqa: F401
 from . import _aio  # noqa: F401  (installs the asyncio slow path)
 from . import xf  # noqa: F401
+from . import native  # noqa: F401  (xchan.native.go/thread/io_thread)
 
 # One exception class per core error name: xchan.ECLOSED, xchan.ETIMEDOUT, ...
 for _code, _cls in _xchan._errors_by_code.items():

@@ -4,6 +4,7 @@ from concurrent.futures import Executor
 
 
 from . import xf as xf
+from . import native as native
 from .xf import Transducer
 
 _T = TypeVar("_T")

@@ -14,8 +14,9 @@ Cancellation: if the task is cancelled while waiting, the core's
 cancel-or-collect decides.  Either the cancel won (nothing was transferred;
 the CancelledError propagates), or the operation had already completed: then
 the task gets the result and the cancellation is re-armed, so it is raised
-at the task's next await (Task.uncancel() then Task.cancel()).  A value is
-never lost nor delivered twice.
+at the task's next suspension (Task.uncancel(), then Task.cancel() from the
+loop); a task that returns first ends with its result.  A value is never
+lost nor delivered twice.
 """
 from __future__ import annotations
 
@@ -51,10 +52,17 @@ def hub_for(loop):
 
 
 def _recancel():
+    """The task was cancelled but its operation had completed: it gets the
+    result, and the cancellation is re-raised at its next suspension.
+
+    The cancel is re-issued from the loop (call_soon) rather than at once:
+    if the coroutine returns before it awaits again, the task ends with its
+    result instead of ending cancelled with the value thrown away (the case
+    of asyncio.wait_for(ch.take(), t) and ensure_future(ch.take()))."""
     task = asyncio.current_task()
     if task is not None:
         task.uncancel()
-        task.cancel()
+        task.get_loop().call_soon(task.cancel)
 
 
 def _wait(fut, op, stop_on_close):

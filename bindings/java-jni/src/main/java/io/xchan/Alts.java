@@ -91,15 +91,15 @@ public final class Alts {
         if (io[0] == Native.EAGAIN) {
             if (hasDefault) return new Result(null, defaultValue, true, -1);
             if (Thread.interrupted()) throw new InterruptedException();
-            long token = Native.register();
+            Native.Waiter w = Native.register();
             io[0] = Native.EINVAL;
             try {
-                o = Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, token, io);
+                o = Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, w.token, io);
             } finally {
-                if (io[0] != Native.EAGAIN) Native.unregister(token);
+                if (io[0] != Native.EAGAIN) Native.unregister(w);
             }
             if (io[0] == Native.EAGAIN) {
-                o = Native.await(io[2], token, deadline, io);
+                o = Native.await(io[2], w, deadline, io);
                 if (io[0] == Native.ETIMEDOUT) {
                     throw XchanException.of(Native.ETIMEDOUT, "alts timed out");
                 }

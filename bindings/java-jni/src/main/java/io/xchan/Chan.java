@@ -183,17 +183,21 @@ public final class Chan<T> implements AutoCloseable {
         Native.encode(v, e);
         long[] io = new long[4];
         int err = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, 0, io);
+        for (int i = 0; err == Native.EAGAIN && i < Native.TRY_SPINS; i++) {
+            Thread.onSpinWait(); // room is often about to appear: cheaper than registering
+            err = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, 0, io);
+        }
         if (err == Native.OK) return true;
         if (err == Native.ECLOSED) return false;
         if (Thread.interrupted()) throw new InterruptedException();
-        long token = Native.register();
+        Native.Waiter w = Native.register();
         try {
-            err = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, token, io);
+            err = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, w.token, io);
         } finally {
-            if (io[0] != Native.EAGAIN) Native.unregister(token);
+            if (io[0] != Native.EAGAIN) Native.unregister(w);
         }
         if (err != Native.EAGAIN) return err == Native.OK;
-        Native.await(io[2], token, deadline, io);
+        Native.await(io[2], w, deadline, io);
         return putOutcome(io);
     }
 
@@ -221,17 +225,21 @@ public final class Chan<T> implements AutoCloseable {
     private T take(long deadline) throws InterruptedException {
         long[] io = new long[4];
         Object o = Native.takeTry(handle, 0, io);
+        for (int i = 0; io[0] == Native.EAGAIN && i < Native.TRY_SPINS; i++) {
+            Thread.onSpinWait();
+            o = Native.takeTry(handle, 0, io);
+        }
         if (io[0] == Native.EAGAIN) {
             if (Thread.interrupted()) throw new InterruptedException();
-            long token = Native.register();
+            Native.Waiter w = Native.register();
             io[0] = Native.EINVAL;
             try {
-                o = Native.takeTry(handle, token, io);
+                o = Native.takeTry(handle, w.token, io);
             } finally {
-                if (io[0] != Native.EAGAIN) Native.unregister(token);
+                if (io[0] != Native.EAGAIN) Native.unregister(w);
             }
             if (io[0] == Native.EAGAIN) {
-                o = Native.await(io[2], token, deadline, io);
+                o = Native.await(io[2], w, deadline, io);
                 if (io[0] == Native.ETIMEDOUT) {
                     throw XchanException.of(Native.ETIMEDOUT, "take timed out");
                 }

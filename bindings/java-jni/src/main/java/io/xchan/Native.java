@@ -108,66 +108,113 @@ final class Native {
     }
 
     // ---- waiting ------------------------------------------------------------
-    private static final ConcurrentHashMap<Long, Thread> WAITERS = new ConcurrentHashMap<>();
+
+    /**
+     * One wait of one thread. The notifier sets {@code notified} and unparks
+     * the thread only if it announced that it parks ({@code parked}); both
+     * fields are volatile, so either the waiter sees {@code notified} before
+     * parking or the notifier sees {@code parked} and unparks it.
+     */
+    static final class Waiter {
+        final long token = TOKENS.incrementAndGet();
+        final Thread thread = Thread.currentThread();
+        /** Spin before parking: platform threads only (parking a virtual thread is cheap). */
+        final int spins = SPINS > 0 && !isVirtual(thread) ? SPINS : 0;
+        volatile boolean notified;
+        volatile boolean parked;
+    }
+
+    private static final java.lang.invoke.MethodHandle IS_VIRTUAL = isVirtualHandle();
+
+    private static java.lang.invoke.MethodHandle isVirtualHandle() {
+        try {
+            return java.lang.invoke.MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
+                    java.lang.invoke.MethodType.methodType(boolean.class));
+        } catch (ReflectiveOperationException e) {
+            return null; // before 21: no virtual threads
+        }
+    }
+
+    static boolean isVirtual(Thread t) {
+        if (IS_VIRTUAL == null) return false;
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(t);
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    private static final ConcurrentHashMap<Long, Waiter> WAITERS = new ConcurrentHashMap<>();
     private static final AtomicLong TOKENS = new AtomicLong();
 
-    /** A new wait token, registered for the current thread. */
-    static long register() {
-        long t = TOKENS.incrementAndGet();
-        WAITERS.put(t, Thread.currentThread());
-        return t;
+    /** A new wait, registered for the current thread. */
+    static Waiter register() {
+        Waiter w = new Waiter();
+        WAITERS.put(w.token, w);
+        return w;
     }
 
     /** Called by the core's notifier (any thread, attached by the library). */
     static void wake(long token) {
-        Thread t = WAITERS.get(token);
-        if (t != null) LockSupport.unpark(t);
+        Waiter w = WAITERS.get(token);
+        if (w != null) {
+            w.notified = true;
+            if (w.parked) LockSupport.unpark(w.thread);
+        }
     }
 
     /**
-     * How many times a waiter re-checks its op before parking (0 on one
-     * CPU): waking a parked thread costs microseconds, a re-check a few
-     * tens of nanoseconds.
+     * How many times a waiting platform thread checks for its notification
+     * before parking (0 on one CPU): waking a parked thread costs
+     * microseconds, but on a loaded machine a spin only delays the
+     * counterpart (measured: bench/java), so the default is 0.
      */
     static final int SPINS = Runtime.getRuntime().availableProcessors() > 1
-            ? Integer.getInteger("xchan.spins", 100) : 0;
+            ? Integer.getInteger("xchan.spins", 0) : 0;
 
-    /** Outcome of {@link #await} besides the value: io[0] is the error code. */
+    /** How many times put/take retry offer/poll before registering (0 on one CPU). */
+    static final int TRY_SPINS = Runtime.getRuntime().availableProcessors() > 1
+            ? Integer.getInteger("xchan.try-spins", 8) : 0;
+
     static final long NO_DEADLINE = Long.MIN_VALUE;
 
     /**
-     * Parks until the pending op completes, the deadline passes or the thread
+     * Waits until the pending op completes, the deadline passes or the thread
      * is interrupted, and returns its result (io as in jx_chan.c). On a
      * deadline, io[0] is ETIMEDOUT unless the op completed meanwhile. On an
      * interrupt the op is canceled: if the cancel won, InterruptedException
      * (nothing was transferred); if the op had completed, its result is
      * returned and the interrupt flag stays set. Always frees the op.
      */
-    static Object await(long pending, long token, long deadline, long[] io)
+    static Object await(long pending, Waiter w, long deadline, long[] io)
             throws InterruptedException {
         boolean done = false;
         try {
             for (int spins = 0; ; spins++) {
-                Object o = collect(pending, io);
-                if (io[0] != EAGAIN) {
-                    done = true;
-                    return o;
+                if (w.notified || spins >= w.spins) {
+                    Object o = collect(pending, io);
+                    if (io[0] != EAGAIN) {
+                        done = true;
+                        return o;
+                    }
                 }
-                if (spins < SPINS) { // a counterpart on another core is often just about to come
+                if (spins < w.spins) { // the counterpart is often just about to come
                     Thread.onSpinWait();
                     continue;
                 }
                 if (Thread.interrupted()) {
-                    o = cancel(pending, io);
+                    Object o = cancel(pending, io);
                     done = true;
                     if (io[0] == ECANCELED) throw new InterruptedException();
                     Thread.currentThread().interrupt();
                     return o;
                 }
+                w.parked = true;
+                if (w.notified) continue; // collect (the notifier may not unpark)
                 if (deadline != NO_DEADLINE) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
-                        o = cancel(pending, io);
+                        Object o = cancel(pending, io);
                         done = true;
                         if (io[0] == ECANCELED) io[0] = ETIMEDOUT;
                         return o;
@@ -179,13 +226,13 @@ final class Native {
             }
         } finally {
             if (!done) cancel(pending, new long[4]);
-            WAITERS.remove(token);
+            WAITERS.remove(w.token);
             pendingFree(pending);
         }
     }
 
-    static void unregister(long token) {
-        WAITERS.remove(token);
+    static void unregister(Waiter w) {
+        WAITERS.remove(w.token);
     }
 
     // ---- values ---------------------------------------------------------------
@@ -328,4 +375,8 @@ final class Native {
     static native long into(long src, int[] kinds, long[] bits, Object[] refs, byte[][] datas);
     static native long ontoChan(long ch, int[] kinds, long[] bits, Object[] refs, byte[][] datas,
             boolean close);
+
+    // ---- native workers (jx_native_run.c, NativeWorkers) -------------------
+    static native long nativeRun(int workload, String lib, String symbol, String signature,
+            int[] kinds, long[] bits, Object[] refs, byte[][] datas);
 }

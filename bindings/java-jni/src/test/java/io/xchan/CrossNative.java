@@ -11,4 +11,6 @@ final class CrossNative {
     static native int join(long handle, long[] out);
     static native void putEveryType(long api, long ch);
     static native String describe(long api, long ch, int n);
+    static native int putForeignHost(long api, long ch);
+    static native long foreignReleased();
 }

@@ -75,4 +75,16 @@ class CrossTest {
         assertEquals("bool:1,int:7,double:1.5,string:h\u00e9,bytes:2,chan,host,",
                 CrossNative.describe(Xchan.apiHandle(), ch.nativeHandle(), 7));
     }
+
+    @Test
+    void aHostValueOfAnotherRuntimeIsERUNTIMEAndReleased() throws Exception {
+        Chan<Object> ch = Chan.fixed(4);
+        long before = CrossNative.foreignReleased();
+        assertEquals(0, CrossNative.putForeignHost(Xchan.apiHandle(), ch.nativeHandle()));
+        ch.put("after");
+        XchanException e = assertThrows(XchanException.ERUNTIME.class, ch::take);
+        assertEquals("ERUNTIME", e.code());
+        assertEquals(before + 1, CrossNative.foreignReleased(), "the refused value was released, not leaked");
+        assertEquals("after", ch.take(), "the channel goes on");
+    }
 }

@@ -34,9 +34,11 @@ build: deps
 DEMO_STEPS := demo-c demo-ruby demo-python demo-node demo-java
 
 demo: build
+	@bash ci/deps.sh demo
 	@bash examples/demo/run.sh $(DEMO_STEPS:demo-%=%)
 
 $(DEMO_STEPS): build
+	@bash ci/deps.sh demo
 	@bash examples/demo/run.sh $(@:demo-%=%)
 
 test: deps

@@ -3,7 +3,9 @@
 # are missing.  Idempotent and quiet: a machine that has everything does not
 # touch apt at all.  Runs as root (CI) or through sudo (a developer machine).
 #
-#   ci/deps.sh [test]            "test" adds the aarch64 stage's tools
+#   ci/deps.sh [demo|test]       "demo" adds Node, Maven and a JDK for the
+#                                cross-language demo; "test" adds those and
+#                                the aarch64 stage's tools
 #   XCHAN_DEPS_EXTRA="pkg ..."   more Debian packages to make sure of
 set -euo pipefail
 
@@ -35,10 +37,17 @@ declare -A probe=(
 # `ci/deps.sh test` adds what only the test run needs: the aarch64 stage's
 # cross compiler, its libc and the user-mode emulator; Node, npm and the
 # Node-API headers for the node stage.
+# `ci/deps.sh demo` adds what the cross-language demo needs beyond the
+# build: Node, npm and the Node-API headers, Maven and JDK 17 (`test`
+# includes all of it).
+want_demo=""
+case "${1:-}" in test | demo) want_demo=1 ;; esac
 if [ "${1:-}" = test ]; then
 	probe[gcc-aarch64-linux-gnu]=aarch64-linux-gnu-gcc
 	probe[libc6-dev-arm64-cross]=true
 	probe[qemu-user]=qemu-aarch64
+fi
+if [ -n "$want_demo" ]; then
 	probe[nodejs]=node
 	probe[npm]=npm
 	# the java stage: Maven and JDK 17 (the Temurin JDK comes with the
@@ -57,7 +66,7 @@ for pkg in "${!probe[@]}"; do
 done
 # The node stage builds against the running Node's headers (Debian ships
 # them in libnode-dev; NodeSource's nodejs carries them itself).
-if [ "${1:-}" = test ] && ! [ -f /usr/include/node/node_api.h ] &&
+if [ -n "$want_demo" ] && ! [ -f /usr/include/node/node_api.h ] &&
 	! { command -v node >/dev/null 2>&1 &&
 		[ -f "$(dirname "$(readlink -f "$(command -v node)")")/../include/node/node_api.h" ]; }; then
 	missing+=(libnode-dev)

@@ -37,6 +37,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import binding_rows  # noqa: E402  (bench/binding_rows.py: rows 14-16)
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 BUILD = ROOT / "build-bench"
@@ -64,6 +67,14 @@ class Row:
     impls: tuple[str, ...]
     target: str
     conds: list = field(default_factory=list)
+    prog: str | None = None  # the programs' row name, when not `name`
+    unit: str = "ns/msg"
+    max_repeats: int | None = None  # e.g. 1 for a 1M-task memory row
+    full_only: bool = False  # left out of --quick (too slow or too big)
+
+    @property
+    def prog_row(self) -> str:
+        return self.prog or self.name
 
 
 THR = ("xchan", "go", "crossbeam")
@@ -112,6 +123,25 @@ ROWS = [
     Row("-", "spawn_task", "spawn N go tasks / goroutines and wait for each (xchan: its result channel; Go: WaitGroup)",
         100_000, 20_000, 0, TASK, "(no target)", []),
 ]
+# Row 17: w independent producer/consumer pairs (each on its own channel), n
+# messages in all, on go tasks and on threads (Go: goroutines for both).
+for _on in ("task", "thr"):
+    for _cap in (0, 100):
+        for _w in (1, 2, 4, 8, 16):
+            ROWS.append(Row("17", f"scale_{_on}_cap{_cap}_w{_w}",
+                            f"{_w} producer/consumer pair(s) on {'go tasks' if _on == 'task' else 'threads'}, "
+                            f"cap {_cap}, each pair its own channel (Go: goroutines)",
+                            M if _cap else 200_000, 100_000 if _cap else 20_000, _cap, TASK, "<= 1.0x Go",
+                            [("ratio", "go", 1.0)]))
+# Row 18: resident memory per parked go task / idle channel (bytes per item).
+for _what, _desc, _target, _conds in (
+        ("task", "go tasks parked on a take (Go: goroutines parked on a receive); RSS growth / count",
+         "<= 1.0x Go", [("ratio", "go", 1.0)]),
+        ("chan", "idle unbuffered channels; RSS growth / count", "(no target)", [])):
+    for _label, _n in (("1k", 1000), ("100k", 100_000), ("1m", 1_000_000)):
+        ROWS.append(Row("18", f"mem_{_what}_{_label}", f"{_n} {_desc}", _n, _n, 0, TASK, _target, _conds,
+                        prog=f"mem_{_what}", unit="B/item", max_repeats=1 if _n >= 1_000_000 else 3,
+                        full_only=_n >= 1_000_000))
 ROW_BY_NAME = {r.name: r for r in ROWS}
 
 
@@ -190,6 +220,9 @@ def machine() -> dict:
         "cargo": first_line(["cargo", "--version"]),
         "crossbeam-channel": crossbeam,
         "python": sys.version.split()[0],
+        "node": first_line(["node", "--version"]),
+        "java": first_line(["bash", "-c", "ls -d /usr/lib/jvm/temurin-*-jdk-* | sort -V | tail -n1"]),
+        "mvn": first_line(["mvn", "--version"]),
     }
     rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     # core/src is globbed by CMake, so untracked files there are built too
@@ -274,7 +307,7 @@ class Run:
 
 
 def run_one(impl: Impl, row: Row, n: int, cap: int, timeout: float) -> Run:
-    cmd = [str(impl.exe), row.name, "--n", str(n), "--cap", str(cap)]
+    cmd = [str(impl.exe), row.prog_row, "--n", str(n), "--cap", str(cap)]
     env = dict(os.environ)
     if impl.name == "go":
         env["GOMAXPROCS"] = "2"
@@ -310,7 +343,7 @@ def run_one(impl: Impl, row: Row, n: int, cap: int, timeout: float) -> Run:
     try:
         line = [x for x in stdout.splitlines() if x.strip()][-1]
         d = json.loads(line)
-        assert d["row"] == row.name and d["impl"] == impl.name, "row/impl mismatch"
+        assert d["row"] == row.prog_row and d["impl"] == impl.name, "row/impl mismatch"
         assert d["n"] == n and d["cap"] == cap, f"ran n={d['n']} cap={d['cap']}, asked n={n} cap={cap}"
         ns = float(d["ns_per_msg"])
         extra = d.get("extra") or {}
@@ -383,6 +416,9 @@ def summarize(row: Row, runs: dict[str, list[Run]], impls: dict[str, Impl]) -> d
             v = median(vals)
             verdicts.append((f"{c[1]} {fmt_ns(v)} <= {c[2]:g}", None if v is None else v <= c[2]))
     s["verdicts"] = verdicts
+    generic(s, row.unit, x.get("median_ns"),
+            {peer: s["impls"][peer]["median_ns"] for peer in ("go", "crossbeam")
+             if "median_ns" in s["impls"].get(peer, {})})
     if not verdicts:
         s["met"] = "-"
     elif any(v is False for _, v in verdicts):
@@ -392,6 +428,30 @@ def summarize(row: Row, runs: dict[str, list[Run]], impls: dict[str, Impl]) -> d
     else:
         s["met"] = "n/a"
     return s
+
+
+def generic(s: dict, unit: str, xchan_ns, peers: dict, core_ns=None) -> None:
+    """The fields every row has, core or binding: the unit, xchan's figure,
+    each peer's, the best (fastest / smallest) peer and xchan's ratio to it,
+    and for binding rows the C core alone on the same shape."""
+    s["unit"] = unit
+    s["xchan_ns"] = xchan_ns
+    s["peers"] = peers
+    best = min(peers, key=peers.get) if peers else None
+    s["best_peer"] = best
+    s["best_ratio"] = xchan_ns / peers[best] if best and xchan_ns and peers[best] else None
+    s["core_ns"] = core_ns
+    s["added_ns"] = xchan_ns - core_ns if xchan_ns is not None and core_ns is not None else None
+
+
+def verdict_of(verdicts) -> str:
+    if not verdicts:
+        return "-"
+    if any(v is False for _, v in verdicts):
+        return "NO"
+    if all(v is True for _, v in verdicts):
+        return "yes"
+    return "n/a"
 
 
 def fmt_ns(v) -> str:
@@ -436,7 +496,7 @@ def extra_note(row: Row, s: dict) -> list[str]:
 def row_table(row: Row, s: dict, n: int, cap: int, repeats: int) -> list[str]:
     lines = [f"### {row.num} {row.name} — {row.shape}",
              f"n={n} cap={cap} repeats={repeats}; target: {row.target}", "",
-             "| impl | median ns/msg | min ns/msg | CPU s / M msgs | max RSS MiB | status |",
+             f"| impl | median {row.unit} | min {row.unit} | CPU s / M msgs | max RSS MiB | status |",
              "|---|---:|---:|---:|---:|---|"]
     for name in IMPLS:
         if name not in row.impls:
@@ -461,66 +521,138 @@ def row_table(row: Row, s: dict, n: int, cap: int, repeats: int) -> list[str]:
     return lines
 
 
+PEER_SHORT = {"go": "Go", "crossbeam": "crossbeam"}
+
+
 def summary_table(summaries: list[dict]) -> list[str]:
-    lines = ["| # | row | xchan ns/msg | Go ns/msg | crossbeam ns/msg | xchan/Go | xchan/crossbeam | target | met |",
-             "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    """ONE table for every row: core rows (peers Go and crossbeam), scale and
+    memory rows (Go), binding rows (their language's tools) with the C core
+    on the same shape and what the binding adds."""
+    lines = ["| # | row | unit | xchan | peers | best peer | xchan/best | C core | binding adds | target | met |",
+             "|---|---|---|---:|---|---|---:|---:|---:|---|---|"]
     for s in summaries:
-        cells = []
-        for name in IMPLS:
-            d = s["impls"].get(name)
-            if d is None:
-                cells.append("n/a")
-            elif "median_ns" in d:
-                cells.append(fmt_ns(d["median_ns"]))
-            else:
-                cells.append(d["status"])
-        lines.append(f"| {s['num']} | {s['row']} | {' | '.join(cells)} | {fmt_ratio(s['ratios'].get('go'))} | "
-                     f"{fmt_ratio(s['ratios'].get('crossbeam'))} | {s['target']} | {s['met']} |")
+        x = s.get("xchan_ns")
+        xs = fmt_ns(x) if x is not None else \
+            s.get("xchan_status") or s.get("impls", {}).get("xchan", {}).get("status", "missing")
+        peers = "; ".join(f"{PEER_SHORT.get(k, k)} {fmt_ns(v)}" for k, v in s.get("peers", {}).items()) or "-"
+        for k, d in s.get("impls", {}).items():
+            if k != "xchan" and "median_ns" not in d and d.get("status") not in (None, "not-selected"):
+                peers += f"; {PEER_SHORT.get(k, k)} {d['status']}"
+        best = PEER_SHORT.get(s.get("best_peer"), s.get("best_peer")) or "-"
+        core = fmt_ns(s["core_ns"]) if s.get("core_ns") is not None else "-"
+        added = (("+" if s["added_ns"] >= 0 else "") + fmt_ns(s["added_ns"])) if s.get("added_ns") is not None \
+            else "-"
+        lines.append(f"| {s['num']} | {s['row']} | {s.get('unit', 'ns/msg')} | {xs} | {peers} | {best} | "
+                     f"{fmt_ratio(s.get('best_ratio'))} | {core} | {added} | {s['target']} | {s['met']} |")
     return lines
 
 
 def chart(summaries: list[dict], path: Path, title: str) -> str | None:
+    """One bar per row: xchan / its best peer, green where the row meets its
+    target, red where it misses, grey where it has none; log scale."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as e:
         return f"no chart: {e}"
-    labels, go_r, cb_r = [], [], []
+    labels, vals, colors = [], [], []
     for s in summaries:
-        labels.append(f"{s['num']} {s['row']}")
-        go_r.append(s["ratios"].get("go"))
-        cb_r.append(s["ratios"].get("crossbeam"))
-    fig, ax = plt.subplots(figsize=(10, 0.42 * len(labels) + 1.8))
+        best = PEER_SHORT.get(s.get("best_peer"), s.get("best_peer"))
+        labels.append(f"{s['num']} {s['row']}" + (f" (vs {best})" if best else ""))
+        vals.append(s.get("best_ratio"))
+        colors.append({"yes": "#3a9a4a", "NO": "#d0453a"}.get(s.get("met"), "#8c8c8c"))
+    fig, ax = plt.subplots(figsize=(10, 0.26 * len(labels) + 1.8))
     ys = list(range(len(labels)))
-    h = 0.38
-    for off, vals, name, color in ((-h / 2, go_r, "xchan / Go", "#3b7dd8"),
-                                   (h / 2, cb_r, "xchan / crossbeam", "#d8763b")):
-        yy = [y + off for y, v in zip(ys, vals) if v]
-        vv = [v for v in vals if v]
-        ax.barh(yy, vv, height=h, label=name, color=color)
-        for y, v in zip(yy, vv):
-            ax.text(v, y, f" {v:.2f}", va="center", fontsize=7)
-    for y, g, c in zip(ys, go_r, cb_r):
-        if not g and not c:
-            ax.text(1.0, y, "  no xchan result", va="center", fontsize=7, color="#888")
+    for y, v, c in zip(ys, vals, colors):
+        if v:
+            ax.barh(y, v, height=0.7, color=c)
+            ax.text(v, y, f" {v:.2f}", va="center", fontsize=6)
+        else:
+            ax.text(1.0, y, "  no ratio (missing or no peer)", va="center", fontsize=6, color="#888")
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_yticks(ys)
-    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_yticklabels(labels, fontsize=6)
     ax.invert_yaxis()
-    ax.set_xlabel("ratio of median ns/msg (log scale; < 1: xchan faster)")
-    ax.set_title(title, fontsize=9, pad=22)
-    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.04), ncol=2, frameon=False)
-    allv = [v for v in go_r + cb_r if v]
-    if allv:
-        ax.set_xlim(min(0.5, min(allv) / 1.5), max(2.0, max(allv) * 2))
-    else:
-        ax.set_xlim(0.1, 10)
+    ax.set_xlabel("xchan / best peer, median over median (log scale; < 1: xchan better). "
+                  "green: target met, red: missed, grey: no target")
+    ax.set_title(title, fontsize=9)
+    allv = [v for v in vals if v]
+    ax.set_xlim(min(0.5, min(allv) / 1.5) if allv else 0.1, max(2.0, max(allv) * 2) if allv else 10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return None
+
+
+# ---- binding rows (14-16) ----------------------------------------------------------
+LANGS = ("python", "node", "java")
+LANG_NUM = {"python": "14", "node": "15", "java": "16"}
+# The C core alone on the binding rows' shapes (binding_rows.Workload.core_shape).
+CORE_SHAPES = {
+    "pair_put_take": Row("-", "pair_put_take", "1 thread: put then take, cap 1024, n pairs", M, 200_000, 1024,
+                         ("xchan",), "(C core floor)"),
+    "spsc_capN": ROW_BY_NAME["spsc_capN"],
+    "pingpong_cap0": ROW_BY_NAME["pingpong_cap0"],
+}
+
+
+def run_binding_lang(lang: str, xchan: Impl, args, repeats: int) -> tuple[list[dict], list[list[str]], dict, bool]:
+    """The C core on the shared shapes (repeats runs, just before), then the
+    binding's own row program; one summary per workload."""
+    core_runs: dict[str, list[Run]] = {k: [] for k in CORE_SHAPES}
+    if xchan.status == "ok":
+        for _ in range(repeats):
+            for k, row in CORE_SHAPES.items():
+                n = max(1, int((row.n_quick if args.quick else row.n) * args.scale))
+                core_runs[k].append(run_one(xchan, row, n, row.cap, 120.0))
+    core_ns = {k: median([r.ns_per_msg for r in v if r.status == "ok"]) for k, v in core_runs.items()}
+    print(f"[run.py] row {LANG_NUM[lang]} ({lang}): C core on the same shapes: "
+          + ", ".join(f"{k} {fmt_ns(v)} ns" for k, v in core_ns.items()), flush=True)
+    res = binding_rows.run_lang(lang, args.quick, args.no_build, 600.0 if args.quick else 3600.0)
+    print(f"[run.py] row {LANG_NUM[lang]} ({lang}): {res.status} in {res.seconds:.0f} s"
+          + (f": {res.why}" if res.why else ""), flush=True)
+    raw = {"status": res.status, "why": res.why, "output": res.output, "seconds": round(res.seconds, 1),
+           "core_runs": {k: [vars(r) for r in v] for k, v in core_runs.items()}}
+    if res.status != "ok":
+        s = {"row": lang, "num": LANG_NUM[lang], "shape": f"the {lang} binding's rows", "target": "-",
+             "met": "n/a", "verdicts": [], "impls": {}, "xchan_status": res.status, "why": res.why}
+        generic(s, "-", None, {})
+        table = [f"### {LANG_NUM[lang]} {lang} — **{res.status}**", "", res.why]
+        return [s], [table], raw, res.status == "failed"
+    summaries, tables = [], []
+    for w in res.workloads:
+        verdicts = []
+        for c in w.conds:
+            if c[0] == "ratio":
+                p = w.peers.get(c[1])
+                v = w.xchan / p if p and w.xchan is not None else None
+                verdicts.append((f"xchan/{c[1]} {fmt_ratio(v)} <= {c[2]:g}", None if v is None else v <= c[2]))
+            else:
+                verdicts.append((f"{fmt_ns(w.xchan)} ns <= {c[1]:g} ns",
+                                 None if w.xchan is None else w.xchan <= c[1]))
+        core = None
+        if w.core_shape and core_ns.get(w.core_shape[0]) is not None:
+            core = core_ns[w.core_shape[0]] * w.core_shape[1]
+        s = {"row": w.name, "num": w.num, "shape": w.shape, "target": w.target, "verdicts": verdicts,
+             "met": verdict_of(verdicts), "impls": {}, "lang": lang,
+             "core_shape": w.core_shape[0] if w.core_shape else None}
+        generic(s, w.unit, w.xchan, dict(w.peers), core)
+        summaries.append(s)
+        t = [f"### {w.num} {w.name} — {w.shape}", f"through the {lang} binding ({res.version}); target: {w.target}",
+             "", f"| impl | {w.unit} | xchan / impl |", "|---|---:|---:|",
+             f"| xchan ({lang}) | {fmt_ns(w.xchan)} | |"]
+        for pn, pv in w.peers.items():
+            t.append(f"| {pn} | {fmt_ns(pv)} | {fmt_ratio(w.xchan / pv if pv and w.xchan else None)} |")
+        if core is not None:
+            t.append(f"| C core alone ({w.core_shape[0]}{' x2' if w.core_shape[1] == 2 else ''}) | {fmt_ns(core)} | "
+                     f"{fmt_ratio(w.xchan / core if core else None)} |")
+        t += ["", f"binding adds {fmt_ns(s['added_ns'])} {w.unit} over the C core; target met: **{s['met']}**"
+              + (" (" + "; ".join(f"{tt}: {'yes' if v else 'no' if v is False else 'n/a'}"
+                                  for tt, v in verdicts) + ")" if verdicts else "")]
+        tables.append(t)
+    return summaries, tables, raw, False
 
 
 # ---- main ------------------------------------------------------------------------
@@ -528,7 +660,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="3 repeats and smaller N (under 2 minutes)")
-    ap.add_argument("--rows", help="comma-separated row names or prefixes (default: all): "
+    ap.add_argument("--rows", help="comma-separated row names or prefixes (default: all), and "
+                    "python, node, java or bindings for rows 14-16: "
                     + ",".join(r.name for r in ROWS))
     ap.add_argument("--repeats", type=int, help="runs per implementation and row (default 5, --quick 3)")
     ap.add_argument("--impls", default=",".join(IMPLS), help="comma-separated subset of " + ",".join(IMPLS))
@@ -546,15 +679,18 @@ def main() -> int:
     if repeats < 1:
         ap.error("--repeats must be >= 1")
     timeout = args.timeout or (60.0 if args.quick else 300.0)
-    rows = ROWS
+    rows = [r for r in ROWS if not (args.quick and r.full_only)]
+    langs = list(LANGS)
     if args.rows:
         wanted = [x.strip() for x in args.rows.split(",") if x.strip()]
+        langs = [w for w in wanted if w in LANGS] + (list(LANGS) if "bindings" in wanted else [])
+        wanted = [w for w in wanted if w not in LANGS and w != "bindings"]
         rows = []
         for w in wanted:  # an exact name, or a prefix: "mpmc" is mpmc_capN and mpmc_cap0
             hits = [ROW_BY_NAME[w]] if w in ROW_BY_NAME else [r for r in ROWS if r.name.startswith(w)]
             if not hits:
                 ap.error(f"unknown row {w!r}; known: {', '.join(ROW_BY_NAME)}")
-            rows += [r for r in hits if r not in rows]
+            rows += [r for r in hits if r not in rows and not (args.quick and r.full_only)]
     names = [x.strip() for x in args.impls.split(",") if x.strip()]
     if any(x not in IMPLS for x in names):
         ap.error(f"--impls takes a subset of {', '.join(IMPLS)}")
@@ -587,7 +723,10 @@ def main() -> int:
         n = max(1, int((row.n_quick if args.quick else row.n) * args.scale))
         cap = n if row.cap is None else row.cap
         runs: dict[str, list[Run]] = {name: [] for name in row.impls}
-        for rep in range(repeats):
+        row_repeats = min(repeats, row.max_repeats or repeats)
+        if args.quick and row.unit == "B/item":
+            row_repeats = 1  # memory: one sample is enough for a first look
+        for rep in range(row_repeats):
             for name in row.impls:
                 im = impls[name]
                 if im.status != "ok":
@@ -599,12 +738,22 @@ def main() -> int:
                 if r.status in ("failed", "timeout", "error"):
                     any_failure = True
         s = summarize(row, runs, impls)
-        s.update(n=n, cap=cap, repeats=repeats)
+        s.update(n=n, cap=cap, repeats=row_repeats)
         summaries.append(s)
         raw[row.name] = {k: [vars(r) for r in v] for k, v in runs.items()}
-        table = row_table(row, s, n, cap, repeats)
+        table = row_table(row, s, n, cap, row_repeats)
         md_rows.append(table)
         print("\n" + "\n".join(table), flush=True)
+
+    # rows 14-16: each binding's own row program, the C core on the same shapes
+    for lang in langs:
+        ss, tables, r, failed = run_binding_lang(lang, impls["xchan"], args, repeats)
+        summaries += ss
+        md_rows += tables
+        raw[f"binding:{lang}"] = r
+        any_failure = any_failure or failed
+        for t in tables:
+            print("\n" + "\n".join(t), flush=True)
 
     elapsed = time.monotonic() - t_start
     info["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -612,7 +761,7 @@ def main() -> int:
     if args.note:
         info["note"] = args.note
     summ = summary_table(summaries)
-    print("\n## Summary (ratio = xchan / peer, median over median; lower is better)\n")
+    print("\n## Summary (xchan / best peer, median over median; lower is better)\n")
     print("\n".join(summ))
     print(f"\n[run.py] {mode} run took {elapsed:.0f} s", flush=True)
 
@@ -628,10 +777,13 @@ def main() -> int:
         print(f"[run.py] {chart_err}", flush=True)
 
     md = [f"# xchan benchmark results ({mode} run)", "",
-          "Ratios are xchan / peer, median ns/msg over median ns/msg; lower is better. "
-          "Every implementation ran interleaved, each row "
-          f"{repeats} times. CPU is the child's user+sys time (os.wait4) per million messages, "
-          "including process start-up."
+          "Ratios are xchan / peer, median over median; lower is better. The summary gives each row's "
+          "ratio against its best (fastest, or for memory smallest) peer. Rows 1-13, 17 and 18: every "
+          "implementation ran interleaved, each row "
+          f"{repeats} times (the 1M memory rows once). CPU is the child's user+sys time (os.wait4) per "
+          "million messages, including process start-up. Rows 14-16 are the bindings' own row programs "
+          "(bench/python, bench/node, bench/java), which time xchan and their peers in one process; "
+          "'C core' is bench/c on the same shape, run just before, and 'binding adds' the difference."
           + (" Quick run: smaller N and 3 repeats, for a first look, not for publishing." if args.quick else ""),
           ""] + ([f"**Note:** {args.note}", ""] if args.note else []) + [
           "## Machine", "",

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -760,6 +761,179 @@ static void row_spawn_task(int64_t n)
 	free(res);
 }
 
+
+/* ---- rows: binding floors, scale, memory ------------------------------- */
+
+/* One thread, put then take on a fixed(cap) channel, n pairs: the C core
+ * alone on the shape of the bindings' "put+take on one thread" rows. */
+static void row_pair(int64_t n, int64_t cap)
+{
+	NEED(NEED_CORE);
+	xchan_chan *ch = make_chan(XCHAN_BUF_FIXED, cap);
+	int64_t sum = 0, v;
+	for (int64_t i = 0; i < n; i++) {
+		put(ch, i);
+		if (!take(ch, &v))
+			fail("channel closed");
+		sum += v;
+	}
+	if (sum != triangle(n))
+		fail("sum %" PRId64 " want %" PRId64, sum, triangle(n));
+	xchan_chan_release(ch);
+}
+
+/* Scale: w independent producer/consumer pairs, each on its own channel of
+ * capacity cap, on OS threads or go tasks; n messages in all. */
+static void row_scale(int64_t n, int64_t cap, int tasks, int w)
+{
+	if (tasks)
+		NEED(NEED_CORE, F(xchan_go));
+	else
+		NEED(NEED_CORE);
+	pct_arg *pa = calloc((size_t)w, sizeof *pa), *ca = calloc((size_t)w, sizeof *ca);
+	atomic_int *live = calloc((size_t)w, sizeof *live);
+	pthread_t *th = calloc((size_t)(2 * w), sizeof *th);
+	xchan_chan **res = calloc((size_t)(2 * w), sizeof *res);
+	if (!pa || !ca || !live || !th || !res)
+		fail("out of memory");
+	for (int k = 0; k < w; k++) {
+		xchan_chan *ch = make_chan(XCHAN_BUF_FIXED, cap);
+		atomic_init(&live[k], 1);
+		ca[k].pc.ch = ch;
+		pa[k].pc.ch = ch;
+		pa[k].live = &live[k];
+		part(n, k, w, &pa[k].pc.lo, &pa[k].pc.hi);
+		if (tasks) {
+			res[2 * k] = go(consumer_task, &ca[k]);
+			res[2 * k + 1] = go(producer_task, &pa[k]);
+		} else {
+			th[2 * k] = spawn_thread(consumer_main, &ca[k].pc);
+			th[2 * k + 1] = spawn_thread(producer_main, &pa[k].pc);
+		}
+	}
+	for (int k = 0; k < w; k++) {
+		if (tasks) {
+			await_task(res[2 * k + 1]);
+			await_task(res[2 * k]);
+		} else {
+			pthread_join(th[2 * k + 1], NULL);
+			OK(xchan_chan_close(pa[k].pc.ch));
+			pthread_join(th[2 * k], NULL);
+		}
+	}
+	int64_t sum = 0, count = 0;
+	for (int k = 0; k < w; k++) {
+		sum += ca[k].pc.sum;
+		count += ca[k].pc.count;
+		xchan_chan_release(ca[k].pc.ch);
+	}
+	if (count != n)
+		fail("received %" PRId64 " want %" PRId64, count, n);
+	if (sum != triangle(n))
+		fail("sum %" PRId64 " want %" PRId64, sum, triangle(n));
+	extra_add("\"pairs\":%d", w);
+	extra_add("\"on\":\"%s\"", tasks ? "go tasks" : "threads");
+	free(pa);
+	free(ca);
+	free(live);
+	free(th);
+	free(res);
+}
+
+/* Current resident memory, KiB (VmRSS; -1 if unknown). */
+static long vmrss_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* core.async's limit of 1024 pending takes per channel holds here too, so
+ * the tasks park in groups of PARK_GROUP on one channel each. */
+#define PARK_GROUP 1000
+
+typedef struct {
+	xchan_chan *block;
+	atomic_long *started;
+} park_arg;
+
+static int32_t parked_task(void *p, xchan_val *result)
+{
+	park_arg *a = p;
+	xchan_val v;
+	atomic_fetch_add(a->started, 1);
+	int32_t e = xchan_take(&v, a->block, XCHAN_DEADLINE_NEVER);
+	if (e != XCHAN_ECLOSED)
+		fail("a parked task's take returned %s, want ECLOSED", err_name(e));
+	(void)result;
+	return XCHAN_OK;
+}
+
+/* Memory: n go tasks parked on a take of one channel; RSS growth divided by
+ * n (the tasks' stacks, their records and their result channels; the
+ * channels they park on, one per PARK_GROUP tasks, are made before).  Returns
+ * bytes per task; the tasks are then woken by a close and joined. */
+static double row_mem_task(int64_t n)
+{
+	NEED(NEED_CORE, F(xchan_go));
+	int64_t groups = (n + PARK_GROUP - 1) / PARK_GROUP;
+	xchan_chan **res = calloc((size_t)n, sizeof *res);
+	park_arg *a = calloc((size_t)groups, sizeof *a);
+	if (!res || !a)
+		fail("out of memory");
+	atomic_long started = 0;
+	for (int64_t g = 0; g < groups; g++)
+		a[g] = (park_arg){make_chan(XCHAN_BUF_NONE, 0), &started};
+	long before = vmrss_kib();
+	for (int64_t i = 0; i < n; i++)
+		res[i] = go(parked_task, &a[i / PARK_GROUP]);
+	/* every task has started; give the last ones time to reach the park */
+	while (atomic_load(&started) < n)
+		sched_yield();
+	struct timespec ts = {0, 50 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	long after = vmrss_kib();
+	for (int64_t g = 0; g < groups; g++)
+		OK(xchan_chan_close(a[g].block));
+	for (int64_t i = 0; i < n; i++)
+		await_task(res[i]);
+	for (int64_t g = 0; g < groups; g++)
+		xchan_chan_release(a[g].block);
+	free(res);
+	free(a);
+	extra_add("\"rss_before_kib\":%ld", before);
+	extra_add("\"rss_parked_kib\":%ld", after);
+	extra_add("\"unit\":\"bytes per parked task\"");
+	return (double)(after - before) * 1024.0 / (double)n;
+}
+
+/* Memory: n idle channels of capacity cap; RSS growth divided by n. */
+static double row_mem_chan(int64_t n, int64_t cap)
+{
+	NEED(NEED_CORE);
+	xchan_chan **chs = calloc((size_t)n, sizeof *chs);
+	if (!chs)
+		fail("out of memory");
+	long before = vmrss_kib();
+	for (int64_t i = 0; i < n; i++)
+		chs[i] = make_chan(XCHAN_BUF_FIXED, cap);
+	long after = vmrss_kib();
+	for (int64_t i = 0; i < n; i++)
+		xchan_chan_release(chs[i]);
+	free(chs);
+	extra_add("\"rss_before_kib\":%ld", before);
+	extra_add("\"rss_made_kib\":%ld", after);
+	extra_add("\"unit\":\"bytes per idle channel\"");
+	return (double)(after - before) * 1024.0 / (double)n;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static const struct {
@@ -785,6 +959,9 @@ static const struct {
     {"full_sliding", 10000000, 64},
     {"failed_poll", 10000000, 64},
     {"spawn_task", 100000, 0},
+    {"pair_put_take", 1000000, 1024},
+    {"mem_task", 100000, 0},
+    {"mem_chan", 100000, 1},
 };
 
 static void usage(void)
@@ -824,6 +1001,14 @@ int main(int argc, char **argv)
 			n = ROWS[i].n;
 			cap = ROWS[i].cap;
 		}
+	int scale_w = 0;
+	char scale_on[8] = "";
+	long scale_cap = -1;
+	if (n < 0 && sscanf(row, "scale_%4[a-z]_cap%ld_w%d", scale_on, &scale_cap, &scale_w) == 3 &&
+	    (is(scale_on, "thr") || is(scale_on, "task")) && scale_w >= 1 && scale_w <= 1024) {
+		n = 1000000;
+		cap = scale_cap;
+	}
 	if (n < 0) {
 		fprintf(stderr, "xchan-bench: unknown row \"%s\"\n", row);
 		usage();
@@ -852,6 +1037,7 @@ int main(int argc, char **argv)
 		cap = n;
 
 	int64_t msgs = n, elapsed = 0;
+	double per_item = -1; /* the memory rows: bytes per item instead of ns */
 	int64_t t0 = now_ns();
 	if (is(row, "seq_bounded") || is(row, "seq_unbounded"))
 		row_seq(n, cap);
@@ -883,6 +1069,14 @@ int main(int argc, char **argv)
 		row_full(n, cap, XCHAN_BUF_SLIDING);
 	else if (is(row, "failed_poll"))
 		row_failed_poll(n, cap);
+	else if (is(row, "pair_put_take"))
+		row_pair(n, cap);
+	else if (scale_w > 0)
+		row_scale(n, cap, is(scale_on, "task"), scale_w);
+	else if (is(row, "mem_task"))
+		per_item = row_mem_task(n);
+	else if (is(row, "mem_chan"))
+		per_item = row_mem_chan(n, cap);
 	else if (is(row, "spawn_task")) {
 		row_spawn_task(n);
 		extra_add("\"note\":\"each task's result channel is taken\"");
@@ -901,6 +1095,7 @@ int main(int argc, char **argv)
 		extra_add("\"version\":\"%s\"", xchan_version_string());
 	printf("{\"row\":\"%s\",\"impl\":\"xchan\",\"n\":%" PRId64
 	       ",\"cap\":%" PRId64 ",\"ns_per_msg\":%.4f,\"extra\":{%s}}\n",
-	    row, n, cap, (double)elapsed / (double)msgs, g_extra);
+	    row, n, cap, per_item >= 0 ? per_item : (double)elapsed / (double)msgs,
+	    g_extra);
 	return 0;
 }

@@ -406,6 +406,105 @@ func spawn(n int64) {
 	check(sum == triangle(n), "sum %d want %d", sum, triangle(n))
 }
 
+// scale: w independent producer/consumer pairs, each on its own channel of
+// capacity c, n messages in all.  Go has only goroutines, so the "thr" and
+// "task" scale rows run the same code here.
+func scale(n, c int64, w int) {
+	var wg sync.WaitGroup
+	sums := make([]int64, w)
+	counts := make([]int64, w)
+	for k := 0; k < w; k++ {
+		ch := makeChan(c)
+		wg.Add(2)
+		go func(k int) {
+			defer wg.Done()
+			var s, cnt int64
+			for v := range ch {
+				s += v
+				cnt++
+			}
+			sums[k], counts[k] = s, cnt
+		}(k)
+		go func(k int) {
+			defer wg.Done()
+			lo, hi := part(n, k, w)
+			for i := lo; i < hi; i++ {
+				ch <- i
+			}
+			close(ch)
+		}(k)
+	}
+	wg.Wait()
+	var sum, cnt int64
+	for k := range sums {
+		sum += sums[k]
+		cnt += counts[k]
+	}
+	check(cnt == n, "received %d want %d", cnt, n)
+	check(sum == triangle(n), "sum %d want %d", sum, triangle(n))
+}
+
+func vmrssKiB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+// memTask: n goroutines parked on a receive; RSS growth per goroutine, in
+// bytes.  They park in groups of 1000 per channel, as the xchan side does.
+func memTask(n int64) (float64, map[string]any) {
+	groups := (n + 999) / 1000
+	blocks := make([]chan int64, groups)
+	for g := range blocks {
+		blocks[g] = make(chan int64)
+	}
+	var started atomic.Int64
+	var wg sync.WaitGroup
+	before := vmrssKiB()
+	wg.Add(int(n))
+	for i := int64(0); i < n; i++ {
+		go func(b chan int64) {
+			defer wg.Done()
+			started.Add(1)
+			_, ok := <-b
+			check(!ok, "a parked goroutine received a value")
+		}(blocks[i/1000])
+	}
+	for started.Load() < n {
+		runtime.Gosched()
+	}
+	time.Sleep(50 * time.Millisecond)
+	after := vmrssKiB()
+	for _, b := range blocks {
+		close(b)
+	}
+	wg.Wait()
+	return float64(after-before) * 1024 / float64(n),
+		map[string]any{"rss_before_kib": before, "rss_parked_kib": after, "unit": "bytes per parked goroutine"}
+}
+
+// memChan: n idle channels of capacity c; RSS growth per channel, in bytes.
+func memChan(n, c int64) (float64, map[string]any) {
+	before := vmrssKiB()
+	chs := make([]chan int64, n)
+	for i := range chs {
+		chs[i] = make(chan int64, c)
+	}
+	after := vmrssKiB()
+	runtime.KeepAlive(chs)
+	return float64(after-before) * 1024 / float64(n),
+		map[string]any{"rss_before_kib": before, "rss_made_kib": after, "unit": "bytes per idle channel (and its slice slot)"}
+}
+
 // ---- main ------------------------------------------------------------------
 
 var defaults = map[string][2]int64{ // row: {n, cap}; cap -1 means n
@@ -419,6 +518,7 @@ var defaults = map[string][2]int64{ // row: {n, cap}; cap -1 means n
 	"alts_timeout_task": {1000000, 1024},
 	"full_dropping":     {10000000, 64}, "full_sliding": {10000000, 64}, "failed_poll": {10000000, 64},
 	"spawn_task": {100000, 0},
+	"mem_task":   {100000, 0}, "mem_chan": {100000, 1},
 }
 
 func usage() {
@@ -443,6 +543,15 @@ func main() {
 	}
 	row := os.Args[1]
 	d, ok := defaults[row]
+	var scaleOn string
+	var scaleCap int64
+	var scaleW int
+	if !ok {
+		if k, err := fmt.Sscanf(strings.ReplaceAll(row, "_", " "), "scale %s cap%d w%d", &scaleOn, &scaleCap, &scaleW); err == nil && k == 3 &&
+			(scaleOn == "thr" || scaleOn == "task") && scaleW >= 1 && scaleW <= 1024 {
+			d, ok = [2]int64{1000000, scaleCap}, true
+		}
+	}
 	if !ok {
 		fmt.Fprintf(os.Stderr, "xchan-bench-go: unknown row %q\n", row)
 		usage()
@@ -515,6 +624,26 @@ func main() {
 		failedPoll(n, c)
 	case "spawn_task":
 		spawn(n)
+	case "mem_task", "mem_chan":
+		var per float64
+		var x map[string]any
+		if row == "mem_task" {
+			per, x = memTask(n)
+		} else {
+			per, x = memChan(n, c)
+		}
+		for k, v := range x {
+			extra[k] = v
+		}
+		extra["vmhwm_kib"] = vmhwmKiB()
+		extra["msgs"] = n
+		extra["elapsed_s"] = time.Since(t0).Seconds()
+		out, _ := json.Marshal(result{row, "go", n, c, per, extra})
+		fmt.Println(string(out))
+		return
+	default: // scale_{thr,task}_capC_wW
+		scale(n, c, scaleW)
+		extra["pairs"] = scaleW
 	}
 	if elapsed == 0 {
 		elapsed = time.Since(t0)

@@ -99,8 +99,14 @@ op_size(size_t n)
 static void
 op_unref(struct xchan__op *op)
 {
-	if (atomic_fetch_sub_explicit(&op->refs, 1, memory_order_acq_rel) == 1)
+	if (atomic_fetch_sub_explicit(&op->refs, 1, memory_order_acq_rel) ==
+	    1) {
+		/* A result nobody collected (notify mode, handle released
+		 * first): its value goes with the op instead of leaking.
+		 * Every delivery leaves nil here. */
+		xchan_val_release(op->final.val);
 		xchan__free(op, op_size(op->n));
+	}
 }
 
 /* ---- the pending list (for xchan_shutdown) ------------------------------- */

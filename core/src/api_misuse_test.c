@@ -617,18 +617,20 @@ pending_limit(void)
 	if ((e = xchan_put_async(&op2, c, xchan_val_int(2), 0, ignore_cb,
 	         NULL)) != XCHAN_ELIMIT)
 		BAD("second put_async: %s", xchan_err_name(e));
-	if ((e = xchan_put(c, xchan_val_int(2), xchan_deadline_in_ms(50))) !=
+	/* ELIMIT comes at once; a short deadline could pass before the call
+	 * looks at the channel (loaded machine, valgrind) and give ETIMEDOUT. */
+	if ((e = xchan_put(c, xchan_val_int(2), xchan_deadline_in_ms(10000))) !=
 	    XCHAN_ELIMIT)
 		BAD("blocking put over the limit: %s", xchan_err_name(e));
 	xchan_clause cl[1] = {{XCHAN_ALT_PUT, 0, c, xchan_val_int(3)}};
 	xchan_result r;
-	if ((e = xchan_alts(&r, cl, 1, 0, xchan_deadline_in_ms(50))) !=
+	if ((e = xchan_alts(&r, cl, 1, 0, xchan_deadline_in_ms(10000))) !=
 	    XCHAN_ELIMIT)
 		BAD("alts put over the limit: %s", xchan_err_name(e));
 	xchan_op_cancel(op1);
 	xchan_op_release(op1);
 	xchan_take_async(&op1, c, 0, ignore_cb, NULL);
-	e = xchan_take(&v, c, xchan_deadline_in_ms(50));
+	e = xchan_take(&v, c, xchan_deadline_in_ms(10000));
 	xchan_op_cancel(op1);
 	xchan_op_release(op1);
 	xchan_chan_release(c);

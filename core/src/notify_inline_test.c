@@ -2,7 +2,8 @@
  * notify_inline_test.c — a notify-mode op that completes during its start
  * call (found by tests/fuzz): xchan_op_cancel must answer XCHAN_EDONE (the
  * result is there to collect), and once xchan_op_cancel_ex has taken the
- * result, xchan_op_collect must answer XCHAN_EDONE.
+ * result, xchan_op_collect must answer XCHAN_EDONE.  And a result nobody
+ * collected is released with the op's last handle, not leaked.
  */
 #include "testing/xtest.h"
 
@@ -74,6 +75,34 @@ XTEST(collect_after_cancel_ex_took_the_result_is_edone)
 	xchan_op_release(op);
 	xchan_chan_release(c);
 	XCHECK_EQ(g_dtor_runs, 1);
+}
+
+XTEST(uncollected_result_is_released_with_the_handle)
+{
+	xchan_chan *c;
+	g_dtor_runs = g_notified = 0;
+	xchan_op *op = completed_take(&c); /* a value waits in the op */
+	xchan_op_release(op);
+	XCHECK_EQ(g_dtor_runs, 1);
+	/* The same for a put canceled in notify mode: its value comes back
+	 * in the result, which nobody collects. */
+	xchan_val v;
+	XCHECK_ERR(xchan_val_box(&v, &g_dtor_runs, dtor), XCHAN_OK);
+	XCHECK_ERR(xchan_put_async(&op, c, v, XCHAN_ASYNC_NOTIFY, notifier,
+	               NULL),
+	    XCHAN_OK); /* the buffer is empty: completes at once */
+	xchan_val w;
+	XCHECK_ERR(xchan_val_box(&w, &g_dtor_runs, dtor), XCHAN_OK);
+	xchan_op *op2 = NULL;
+	XCHECK_ERR(xchan_put_async(&op2, c, w, XCHAN_ASYNC_NOTIFY, notifier,
+	               NULL),
+	    XCHAN_OK); /* full: pending */
+	XCHECK_ERR(xchan_op_cancel(op2), XCHAN_OK);
+	xchan_op_release(op2);
+	XCHECK_EQ(g_dtor_runs, 2); /* w came back, uncollected, released */
+	xchan_op_release(op);
+	xchan_chan_release(c); /* v was in the buffer */
+	XCHECK_EQ(g_dtor_runs, 3);
 }
 
 XTEST_MAIN()

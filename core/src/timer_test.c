@@ -138,6 +138,9 @@ XTEST(timers_deadline_order_never_early)
 /* 100k pending timers: add, then all fire; report the spread. */
 static _Atomic int g_many;
 static _Atomic int64_t g_max_late;
+enum { MANY = 100000 };
+static xchan__timer *g_many_ts;
+static _Atomic int g_many_fired[MANY]; /* fires per timer */
 
 static void
 on_many(xchan__timer *t)
@@ -147,34 +150,52 @@ on_many(xchan__timer *t)
 	while (late > cur &&
 	       !atomic_compare_exchange_weak(&g_max_late, &cur, late)) {
 	}
+	atomic_fetch_add(&g_many_fired[t - g_many_ts], 1);
 	atomic_fetch_add(&g_many, 1);
 }
 
+/* 100k timers 300 ms out, a tenth canceled: every timer fires exactly once
+ * unless its cancel succeeded, and a canceled one never fires.  The 300 ms
+ * lead is a premise, not a promise: under a sanitizer on a loaded machine
+ * the adds can outlast it, so the exact "all pending" and "every cancel
+ * succeeds" checks apply only when the clock shows the premise held (timers
+ * never fire early), and the per-timer accounting holds either way. */
 XTEST(timers_100k_pending)
 {
-	enum { N = 100000 };
-	xchan__timer *ts = calloc(N, sizeof(*ts));
+	xchan__timer *ts = calloc(MANY, sizeof(*ts));
+	static _Bool cancel_ok[MANY];
+	g_many_ts = ts;
 	int64_t t0 = xchan_now();
 	int64_t base = t0 + 300 * 1000000LL;
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < MANY; i++) {
 		ts[i].deadline = base + (int64_t)(i % 100) * 1000000LL;
 		ts[i].fire = on_many;
-		xchan__timer_add(&ts[i]);
+		XCHECK_ERR(xchan__timer_add(&ts[i]), XCHAN_OK);
 	}
 	int64_t add_ns = xchan_now() - t0;
-	XCHECK(xchan__timer_pending() >= N);
-	/* cancel a tenth: they must never fire */
+	uint32_t pending = xchan__timer_pending();
+	if (xchan_now() < base)
+		XCHECK(pending >= MANY);
+	/* cancel a tenth: those whose cancel succeeds must never fire */
 	int canceled = 0;
-	for (int i = 0; i < N; i += 10)
-		canceled += xchan__timer_cancel(&ts[i]);
-	XCHECK_EQ(canceled, N / 10);
-	int64_t end = xchan_now() + 20000 * 1000000LL;
-	while (atomic_load(&g_many) < N - N / 10 && xchan_now() < end)
+	for (int i = 0; i < MANY; i += 10)
+		canceled += cancel_ok[i] = xchan__timer_cancel(&ts[i]);
+	if (xchan_now() < base)
+		XCHECK_EQ(canceled, MANY / 10);
+	int64_t end = xchan_now() + 60000 * 1000000LL;
+	while (atomic_load(&g_many) < MANY - canceled && xchan_now() < end)
 		xt_sleep_ms(5);
-	XCHECK_EQ(atomic_load(&g_many), N - N / 10);
+	XCHECK_EQ(atomic_load(&g_many), MANY - canceled);
+	int wrong = 0;
+	for (int i = 0; i < MANY; i++)
+		wrong +=
+		    atomic_load(&g_many_fired[i]) != (cancel_ok[i] ? 0 : 1);
+	XCHECK_EQ(wrong, 0);
 	fprintf(stderr,
-	    "  100k timers: %.0f ns per add, max lateness %.2f ms\n",
-	    (double)add_ns / N, (double)atomic_load(&g_max_late) / 1e6);
+	    "  100k timers: %.0f ns per add, %d of %d canceled in time, max "
+	    "lateness %.2f ms\n",
+	    (double)add_ns / MANY, canceled, MANY / 10,
+	    (double)atomic_load(&g_max_late) / 1e6);
 	free(ts);
 }
 

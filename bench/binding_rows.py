@@ -188,15 +188,18 @@ def node_parse(out: str) -> list[Workload]:
 # ---- Java (row 16) ---------------------------------------------------------------
 def java_workload(label: str) -> Workload | None:
     thread = "virtual" if "(virtual)" in label else "platform"
+    # virtual threads are M:N like go tasks: their C core shape runs on go tasks
     if label.startswith("spsc"):
         return Workload("16a" if thread == "platform" else "16c", f"java_spsc_{thread}",
-                        f"spsc cap 1024, {thread} threads", "ns/msg", ("spsc_capN", 1.0),
+                        f"spsc cap 1024, {thread} threads", "ns/msg",
+                        ("spsc_capN", 1.0) if thread == "platform" else ("spsc_task_capN", 1.0),
                         "<= 1.0x ArrayBlockingQueue; <= 1.0x core.async",
                         [("ratio", "ArrayBlockingQueue", 1.0), ("ratio", "core.async", 1.0)])
     if label.startswith("pingpong"):
         return Workload("16b" if thread == "platform" else "16d", f"java_pingpong_{thread}",
                         f"rendezvous ping-pong, {thread} threads, one-way", "ns/msg (one-way)",
-                        ("pingpong_cap0", 1.0), "<= 0.5x SynchronousQueue; <= 1.0x core.async",
+                        ("pingpong_cap0", 1.0) if thread == "platform" else ("pingpong_task", 1.0),
+                        "<= 0.5x SynchronousQueue; <= 1.0x core.async",
                         [("ratio", "SynchronousQueue", 0.5), ("ratio", "core.async", 1.0)])
     return None
 
@@ -274,7 +277,7 @@ def run_lang(lang: str, quick: bool, no_build: bool, timeout: float) -> LangResu
         why = java_check()
         if why:
             return LangResult(lang, "missing", why)
-        cmd = ["bash", BENCH / "java" / "run.sh"] + (["100000", "2"] if quick else ["1000000", "5"])
+        cmd = ["bash", BENCH / "java" / "run.sh"] + (["50000", "1"] if quick else ["1000000", "5"])
         parse = java_parse
     else:
         raise ValueError(lang)

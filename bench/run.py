@@ -132,7 +132,7 @@ for _on in ("task", "thr"):
                             f"{_w} producer/consumer pair(s) on {'go tasks' if _on == 'task' else 'threads'}, "
                             f"cap {_cap}, each pair its own channel (Go: goroutines)",
                             M if _cap else 200_000, 100_000 if _cap else 20_000, _cap, TASK, "<= 1.0x Go",
-                            [("ratio", "go", 1.0)]))
+                            [("ratio", "go", 1.0)], full_only=_w in (2, 8)))
 # Row 18: resident memory per parked go task / idle channel (bytes per item).
 for _what, _desc, _target, _conds in (
         ("task", "go tasks parked on a take (Go: goroutines parked on a receive); RSS growth / count",
@@ -222,7 +222,7 @@ def machine() -> dict:
         "python": sys.version.split()[0],
         "node": first_line(["node", "--version"]),
         "java": first_line(["bash", "-c", "ls -d /usr/lib/jvm/temurin-*-jdk-* | sort -V | tail -n1"]),
-        "mvn": first_line(["mvn", "--version"]),
+        "mvn": first_line(["mvn", "-B", "--version"]),
     }
     rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     # core/src is globbed by CMake, so untracked files there are built too
@@ -457,6 +457,8 @@ def verdict_of(verdicts) -> str:
 def fmt_ns(v) -> str:
     if v is None:
         return "-"
+    if v < 0:
+        return "-" + fmt_ns(-v)
     if v >= 100:
         return f"{v:.0f}"
     if v >= 10:
@@ -595,6 +597,10 @@ CORE_SHAPES = {
                          ("xchan",), "(C core floor)"),
     "spsc_capN": ROW_BY_NAME["spsc_capN"],
     "pingpong_cap0": ROW_BY_NAME["pingpong_cap0"],
+    # the same shapes on go tasks, for Java's virtual threads
+    "spsc_task_capN": Row("-", "spsc_task_capN", "1 producer + 1 consumer go task, cap 1024", M, 200_000, 1024,
+                          ("xchan",), "(C core floor)", prog="scale_task_cap1024_w1"),
+    "pingpong_task": ROW_BY_NAME["pingpong_task"],
 }
 
 

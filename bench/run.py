@@ -577,8 +577,8 @@ def chart(summaries: list[dict], path: Path, title: str) -> str | None:
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontsize=6)
     ax.invert_yaxis()
-    ax.set_xlabel("xchan / best peer, median over median (log scale; < 1: xchan better). "
-                  "green: target met, red: missed, grey: no target")
+    ax.set_xlabel("xchan / best peer, median over median (log scale; < 1: xchan better)\n"
+                  "green: target met, red: missed, grey: no target", fontsize=8)
     ax.set_title(title, fontsize=9)
     allv = [v for v in vals if v]
     ax.set_xlim(min(0.5, min(allv) / 1.5) if allv else 0.1, max(2.0, max(allv) * 2) if allv else 10)

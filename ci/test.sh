@@ -289,11 +289,13 @@ st_fuzz() {
 	return "$rc"
 }
 
-# The conformance matrix: the driver runs every language runner that exists
-# (the C runner over build/), then the C runner again on the TSan build and
-# on the ASan+UBSan build.
-# Languages whose runner is not written yet are listed as missing and do not
-# fail the stage (tests/conformance/run --strict makes them fail).
+# The conformance matrix: the driver runs every language runner over the
+# builds of the stages before it (the C runner over build/, Python in
+# build-python/venv from the python stage, Node in bindings/node from the node
+# stage, Java from the java stage's mvn install), then the C runner again on
+# the TSan build and on the ASan+UBSan build.  Any mismatch, hang or binding
+# gap fails the stage; a language whose binding was not built is listed as
+# missing and fails only with tests/conformance/run --strict.
 st_conformance() {
 	local log rc=0 prefix supp=""
 	log=$(mktemp)
@@ -304,6 +306,8 @@ st_conformance() {
 	python3 tests/conformance/run --build build -q 2>&1 | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	stage_note=$(grep -Eo '^conformance: [0-9]+ cases' "$log" | tail -n1)
+	stage_note="$stage_note; $(grep -E '^  [a-z]+/(thread|task)' "$log" |
+		sed -E 's/ \([^)]*\)//; s/^ +//; s/ +/ /g' | tr '\n' ';')"
 	bash ci/build.sh tsan -DXCHAN_SANITIZER=thread || return 1
 	prefix=$(tsan_prefix)
 	[ -f ci/tsan.supp ] && supp=":suppressions=$root/ci/tsan.supp"

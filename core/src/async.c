@@ -157,6 +157,14 @@ release_chans(struct xchan__op *op)
 		xchan_chan_release(op->cl[i].chan);
 }
 
+/* The notify bit a cancel_ex sets: it suppresses a notifier that has not
+ * started, unless the op asked for XCHAN_ASYNC_NOTIFY_ALWAYS. */
+static uint32_t
+suppressed_notify(const struct xchan__op *op)
+{
+	return (op->flags & XCHAN_ASYNC_NOTIFY_ALWAYS) ? 0u : D_NOTIFIED;
+}
+
 /* Moves the result to the callback unless cancel_ex took it first. */
 static void
 run_callback(struct xchan__op *op)
@@ -255,7 +263,7 @@ settle(struct xchan__op *op)
 	if (op->canceled)
 		bits |= D_CANCELED;
 	if (op->cancel_ex)
-		bits |= D_TAKEN | D_NOTIFIED;
+		bits |= D_TAKEN | suppressed_notify(op);
 	atomic_fetch_or_explicit(&op->dstate, bits, memory_order_release);
 }
 
@@ -384,8 +392,8 @@ xchan_op_cancel_ex(xchan_op *handle, xchan_result *out)
 	uint32_t st = atomic_load_explicit(&op->dstate, memory_order_acquire);
 	while (!(st & D_TAKEN)) {
 		if (atomic_compare_exchange_weak_explicit(&op->dstate, &st,
-		        st | D_TAKEN | D_NOTIFIED, memory_order_acq_rel,
-		        memory_order_acquire)) {
+		        st | D_TAKEN | suppressed_notify(op),
+		        memory_order_acq_rel, memory_order_acquire)) {
 			*out = op->final;
 			op->final.val = xchan_val_nil();
 			return XCHAN_OK;

@@ -7,7 +7,10 @@
  * Otherwise an xn_op record is registered with the core in notify mode
  * (XCHAN_ASYNC_NOTIFY): whichever thread completes the operation calls
  * `notified`, which only pushes the record on the env's done stack and, for
- * the first push of a burst, calls the env's threadsafe function.  On the JS
+ * the first push of a burst, calls the env's threadsafe function (not at all
+ * when the completer is this JS thread inside one of the addon's core calls:
+ * every exported function settles such ops before it returns, see
+ * xn_in_core and xn_drain_local).  On the JS
  * thread, xn_drain_ops collects each result (xchan_op_collect) and settles
  *
  * Abandoning (an AbortSignal): xchan_op_cancel either cancels (the promise

@@ -103,3 +103,17 @@ test('a channel handle keeps the channel alive for C; Chan.fromHandle adopts one
   assert.equal(await Chan.fromHandle(h).take(), 1);
   assert.throws(() => Chan.fromHandle({}), x.errors.EINVAL);
 });
+
+test('a C thread adding to a channel with a JS transform: ERUNTIME on stderr, the value dropped, no crash', () => {
+  const r = spawnSync(process.execPath, ['-e', `
+    const x = require(${JSON.stringify(root)});
+    const cross = require(${JSON.stringify(addonPath)});
+    cross.init(x.api());
+    const ch = new x.Chan(4, { xform: x.xf.map((v) => v * 2) });
+    cross.join(cross.startProducers(ch.handle(), 3, 1, true));
+    ch.take().then((v) => console.log('took', v));
+  `], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'took undefined');
+  assert.equal((r.stderr.match(/ERUNTIME: this channel's transform is JavaScript/g) || []).length, 3);
+});

@@ -636,6 +636,15 @@ typedef struct xchan_op xchan_op;
  * the hand-off.  The notifier is suppressed only by a winning
  * xchan_op_cancel_ex; xchan_op_collect before it runs does not stop it.) */
 
+/* With XCHAN_ASYNC_NOTIFY: the notifier runs exactly once in EVERY case,
+ * even after xchan_op_cancel_ex took the result or the cancel won (then on
+ * the cancelling thread, or later on the completing one).  A binding that
+ * keeps a per-operation record can then free it in one place, the
+ * notification, without knowing whether a notifier had already started when
+ * it cancelled; xchan_op_collect there answers XCHAN_EDONE for a result that
+ * cancel_ex took. */
+#define XCHAN_ASYNC_NOTIFY_ALWAYS 0x400u
+
 /* Starts an asynchronous put.  If `out` is not NULL it receives a handle
  * (release it with xchan_op_release), or NULL when the operation already
  * completed during the call (in notify mode, always the handle).  Returns XCHAN_OK when the callback will run

@@ -1,0 +1,1148 @@
+'use strict';
+// The Node runner of the conformance suite (tests/conformance/README.md, "The
+// runner contract"), over the public API of the `xchan` package built in
+// bindings/node (by ci/test.sh's node stage), the way a Node user calls it.
+//
+//   node runner.js --cases DIR [--json] [--case NAME] [--kind thread|task]
+//
+// Kinds: "task" runs each proc as an async function on the main thread with
+// the Promise ops (ch.put, ch.take, xchan.alts); "thread" runs each proc in
+// its own worker_threads Worker with the blocking ops (putSync, takeSync,
+// altsSync).  Spawned bodies: "go" is xchan.go(asyncFn) on the spawning
+// thread; "thread"/"io_thread" are xchan.thread/ioThread jobs (a worker pool)
+// running this module's `spawnBody` export with blocking ops.
+//
+// Named objects: channels cross threads as their `$xchan` token.  A worker
+// proc binds and looks up names through the main thread (a MessagePort plus
+// an Atomics.wait on a SharedArrayBuffer, so a lookup is synchronous); other
+// objects (mults, async ops) stay on the thread that made them.
+//
+// An op the binding's public API cannot express is a binding gap: its result
+// is {"err": "GAP", "msg": "binding gap: ..."}, which fails the case.  Exit:
+// 0 all passed, 1 otherwise, 3 when the binding is not built.
+const fs = require('fs');
+const path = require('path');
+const wt = require('worker_threads');
+
+const ROOT = path.resolve(__dirname, '../../../..');
+let xchan;
+try {
+  xchan = require(process.env.XCHAN_NODE_MODULE || path.join(ROOT, 'bindings/node'));
+  new xchan.Chan(1);
+} catch (e) {
+  if (wt.isMainThread && require.main === module) {
+    process.stderr.write(`conformance/node: the xchan binding is not built (${e.message.split('\n')[0]})\n`);
+    process.exit(3);
+  }
+  throw e;
+}
+const { Chan } = xchan;
+const KINDS = ['thread', 'task'];
+
+class Gap extends Error {}
+class RunnerError extends Error {}
+class StepFailure extends Error {}
+const gap = (msg) => {
+  throw new Gap(msg);
+};
+
+class Host {
+  constructor(tag) {
+    this.tag = tag;
+  }
+}
+
+const res = (err = 'OK', extra = {}) => Object.assign({ err }, extra);
+
+function excResult(e) {
+  if (e instanceof Gap) return { err: 'GAP', msg: 'binding gap: ' + e.message };
+  if (e instanceof RunnerError) return { err: 'RUNNER', msg: e.message };
+  if (e instanceof xchan.XchanError) return { err: e.code };
+  return { err: (e && e.constructor && e.constructor.name) || 'Error', msg: String(e && e.message).slice(0, 200) };
+}
+
+// ---- names: a world per case, per thread ----
+
+class World {
+  constructor(kind, deadline, port, flag) {
+    this.kind = kind;
+    this.deadline = deadline;
+    this.objs = new Map();
+    this.hosts = new Map();
+    this.trace = [];
+    this.marks = new Map();
+    this.spawns = 0;
+    this.failedAt = null;
+    this.port = port; // a worker's link to the main thread's names
+    this.flag = flag;
+    this.shared = null; // main thread: name -> $xchan token bound by workers
+    this.extraTraces = []; // trace channels of spawned thread bodies
+  }
+
+  put(name, obj) {
+    this.objs.set(name, obj);
+    if (this.port && obj instanceof Chan) this.port.postMessage({ bind: name, token: obj.$xchan });
+    if (this.shared && obj instanceof Chan) this.shared.set(name, obj.$xchan);
+  }
+
+  get(name, type, what = 'object') {
+    let o = this.objs.get(name);
+    if (o === undefined && this.port) {
+      for (let tries = 0; tries < 50 && o === undefined; tries++) {
+        Atomics.store(this.flag, 0, 0);
+        this.port.postMessage({ lookup: name });
+        Atomics.wait(this.flag, 0, 0, 1000);
+        const m = wt.receiveMessageOnPort(this.port);
+        if (m && m.message.token) {
+          o = Chan.from(m.message.token);
+          this.objs.set(name, o);
+        } else if (tries < 49) {
+          Atomics.wait(this.flag, 1, 0, 2);
+        }
+      }
+    }
+    if (o === undefined && this.shared && this.shared.has(name)) o = Chan.from(this.shared.get(name));
+    if (o === undefined || (type && !(o instanceof type))) throw new RunnerError(`unknown ${what} ${JSON.stringify(name)}`);
+    return o;
+  }
+
+  chan(op, key = 'ch') {
+    const n = op[key];
+    if (n === null || n === undefined) gap('a null channel cannot be expressed (no Chan object to call)');
+    return this.get(n, Chan, 'channel');
+  }
+
+  chanName(ch) {
+    for (const [k, v] of this.objs) if (v instanceof Chan && v.$xchan === ch.$xchan) return k;
+    if (this.shared) for (const [k, v] of this.shared) if (v === ch.$xchan) return k;
+    return '?';
+  }
+
+  host(tag) {
+    if (!this.hosts.has(tag)) this.hosts.set(tag, new Host(tag));
+    return this.hosts.get(tag);
+  }
+
+  toJs(j) {
+    if (j === null) return null;
+    if (typeof j === 'boolean' || typeof j === 'string') return j;
+    if (typeof j === 'number') {
+      if (!Number.isInteger(j)) throw new RunnerError('a plain float value');
+      return j;
+    }
+    if (Array.isArray(j)) return j.map((x) => this.toJs(x));
+    const keys = Object.keys(j);
+    if (keys.length === 1) {
+      const [k] = keys;
+      const v = j[k];
+      if (k === 'int') return BigInt(v);
+      if (k === 'double') {
+        if (typeof v === 'string') return { nan: NaN, inf: Infinity, '-inf': -Infinity }[v];
+        // JS numbers: 2.0 is the int 2, so an integral double cannot be made.
+        if (Number.isInteger(v)) gap('a double with an integral value (e.g. 2.0) cannot be told from an int in JS');
+        return v;
+      }
+      if (k === 'bytes') return new Uint8Array(Buffer.from(v, 'hex'));
+      if (k === 'chan') return this.get(v, Chan, 'channel');
+      if (k === 'host') return this.host(v);
+      if (k === 'foreign_host') gap('no public way to make a host value of another runtime');
+      if (k === 'box') gap('no public way to make a Box (native pointer with a destructor)');
+    }
+    throw new RunnerError(`bad value ${JSON.stringify(j)}`);
+  }
+
+  toJson(v) {
+    if (v === null || v === undefined || typeof v === 'boolean' || typeof v === 'string') return v;
+    if (typeof v === 'bigint') {
+      return v > 2n ** 53n || v < -(2n ** 53n) ? { int: v.toString() } : Number(v);
+    }
+    if (typeof v === 'number') {
+      if (Number.isNaN(v)) return { double: 'nan' };
+      if (!Number.isFinite(v)) return { double: v > 0 ? 'inf' : '-inf' };
+      return Number.isInteger(v) ? v : { double: v };
+    }
+    if (v instanceof Uint8Array) return { bytes: Buffer.from(v).toString('hex') };
+    if (Array.isArray(v)) return v.map((x) => this.toJson(x));
+    if (v instanceof Chan) return { chan: this.chanName(v) };
+    if (v instanceof Host) return { host: v.tag };
+    return { unknown_kind: (v && v.constructor && v.constructor.name) || typeof v };
+  }
+}
+
+// ---- the vocabulary ----
+
+const ival = (v) => (typeof v === 'number' && Number.isInteger(v) ? v : typeof v === 'bigint' ? Number(v) : 0);
+const MAP_FNS = {
+  inc: (v) => ival(v) + 1,
+  double: (v) => ival(v) * 2,
+  str: (v) => String(ival(v)),
+  parity: (v) => (ival(v) % 2 ? 'odd' : 'even'),
+  identity: (v) => v,
+  nil: () => null,
+};
+const isInt = (v) => typeof v === 'number' && Number.isInteger(v);
+const PREDS = { even: (v) => isInt(v) && v % 2 === 0, odd: (v) => isInt(v) && v % 2 !== 0 };
+const MAPCATS = { dup: (v) => [v, v], range: (v) => Array.from({ length: ival(v) }, (_, i) => i), none: () => [] };
+const failOn = (k) => (v) => {
+  if (isInt(v) && v === k) throw new StepFailure('boom');
+  return v;
+};
+
+function oneXform(spec) {
+  const keys = Object.keys(spec || {});
+  if (keys.length !== 1) throw new RunnerError(`bad transform ${JSON.stringify(spec)}`);
+  const [k] = keys;
+  const a = spec[k];
+  const { xf } = xchan;
+  if (k === 'map' && MAP_FNS[a]) return xf.map(MAP_FNS[a]);
+  if (k === 'filter' && PREDS[a]) return xf.filter(PREDS[a]);
+  if (k === 'mapcat' && MAPCATS[a]) return xf.mapcat(MAPCATS[a]);
+  if (k === 'take') return xf.take(a);
+  if (k === 'partition_all') return xf.partitionAll(a);
+  if (k === 'repeat') return xf.mapcat((v) => Array(a).fill(v));
+  if (k === 'fail_on') return xf.map(failOn(a));
+  throw new RunnerError(`bad transform ${JSON.stringify(spec)}`);
+}
+const makeXform = (spec) =>
+  spec === undefined ? undefined : Array.isArray(spec) ? xchan.xf.comp(...spec.map(oneXform)) : oneXform(spec);
+const errValue = (e) => (e instanceof StepFailure ? e.message : e && e.cause instanceof StepFailure ? e.cause.message : String(e && e.message));
+const HANDLERS = { inject: () => 'err', drop: () => null, echo: errValue };
+function handler(name) {
+  if (name === undefined) return undefined;
+  if (!HANDLERS[name]) throw new RunnerError(`bad on_error ${name}`);
+  return HANDLERS[name];
+}
+const REDUCERS = {
+  sum: (a, v) => ival(a) + ival(v),
+  count: (a) => ival(a) + 1,
+  sum_to_10: (a, v) => {
+    const s = ival(a) + ival(v);
+    return s >= 10 ? xchan.reduced(s) : s;
+  },
+  fail: () => {
+    throw new StepFailure('boom');
+  },
+};
+const MAP_N = { sum: (...vs) => vs.reduce((s, v) => s + ival(v), 0), vec: (...vs) => vs };
+const ASYNC_FNS = {
+  dup: (v, result) => {
+    result.put(v).then(() => result.put(v)).then(() => result.close());
+  },
+  inc: (v, result) => {
+    result.put(ival(v) + 1).then(() => result.close());
+  },
+};
+
+function bufArg(spec) {
+  const kind = spec.buf || 'none';
+  const n = spec.n || 0;
+  if (kind === 'none') {
+    if (n) gap('an unbuffered channel with a capacity cannot be expressed (new Chan(n) is a fixed buffer)');
+    return undefined;
+  }
+  if (kind === 'fixed') return xchan.buffer(n);
+  if (kind === 'dropping') return xchan.dropping(n);
+  if (kind === 'sliding') return xchan.sliding(n);
+  if (kind === 'promise') gap('promise buffers exist only as promiseChan()');
+  gap(`an unknown buffer kind ${JSON.stringify(kind)} cannot be expressed`);
+}
+
+function chanOpts(spec) {
+  const o = {};
+  if (spec.xform !== undefined) o.xform = makeXform(spec.xform);
+  if (spec.on_error !== undefined) o.onError = handler(spec.on_error);
+  if (spec.max_pending !== undefined) o.maxPending = spec.max_pending;
+  return o;
+}
+
+function makeChan(spec) {
+  const kind = spec.buf || 'none';
+  if (kind === 'promise') {
+    if (spec.n) gap('a promise channel with a capacity cannot be expressed');
+    return xchan.promiseChan(chanOpts(spec));
+  }
+  return new Chan(bufArg(spec), chanOpts(spec));
+}
+
+function outBuf(op) {
+  const s = op.out;
+  if (s === undefined) return undefined;
+  if (s.xform !== undefined || s.on_error !== undefined || s.max_pending !== undefined)
+    gap("a combinator's output channel takes only a buffer");
+  return bufArg(s);
+}
+
+// ---- primitives: Promises on a task proc, blocking calls on a thread proc ----
+
+const DEFAULT = Symbol('default');
+const nap = (ms = 1) => new Promise((r) => setTimeout(r, ms));
+const napSync = (ms = 1) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+class Proc {
+  constructor(w, path, task) {
+    this.w = w;
+    this.path = path;
+    this.task = task;
+  }
+
+  async put(ch, v, t) {
+    if (t === 0) {
+      const closed = ch.closed;
+      return ch.offer(v) ? res() : res(closed ? 'ECLOSED' : 'EAGAIN');
+    }
+    const ok = this.task ? await ch.put(v, t === undefined ? undefined : t) : ch.putSync(v, t);
+    return ok ? res() : res('ECLOSED');
+  }
+
+  async take(ch, t) {
+    if (t === 0) {
+      const closed = ch.closed;
+      const v = ch.poll();
+      return v === undefined ? res(closed ? 'ECLOSED' : 'EAGAIN') : res('OK', { val: v });
+    }
+    const v = this.task ? await ch.take(t === undefined ? undefined : t) : ch.takeSync(t);
+    return v === undefined ? res('ECLOSED') : res('OK', { val: v });
+  }
+
+  async alts(clauses, priority, t) {
+    const o = { priority };
+    if (t === 0) o.default = DEFAULT;
+    else if (t !== undefined) o.timeout = t;
+    return this.task ? await xchan.alts(clauses, o) : xchan.altsSync(clauses, o);
+  }
+
+  async nap() {
+    if (this.task) await nap();
+    else napSync();
+  }
+}
+
+const ms = (op) => (op.timeout_ms === undefined ? undefined : Math.max(op.timeout_ms, 0));
+
+function valRes(w, r) {
+  if ('val' in r) r.val = w.toJson(r.val);
+  return r;
+}
+
+function altsClauses(w, op) {
+  const cl = [];
+  const kinds = [];
+  for (const c of op.clauses || []) {
+    if ('take' in c) {
+      if (c.take === null) gap('a null channel in alts cannot be expressed');
+      cl.push(w.get(c.take, Chan, 'channel'));
+      kinds.push('take');
+    } else if ('put' in c) {
+      if (c.put === null) gap('a null channel in alts cannot be expressed');
+      cl.push([w.get(c.put, Chan, 'channel'), w.toJs(c.val)]);
+      kinds.push('put');
+    } else gap(`an alts clause of unknown kind ${JSON.stringify(c)} cannot be expressed`);
+  }
+  return [cl, kinds];
+}
+
+function altsResult(kinds, r) {
+  if (r.index < 0 || r.value === DEFAULT) return res('EAGAIN', { index: -1 });
+  if (kinds[r.index] === 'put') return res(r.value ? 'OK' : 'ECLOSED', { index: r.index });
+  return r.value === undefined ? res('ECLOSED', { index: r.index }) : res('OK', { index: r.index, val: r.value });
+}
+
+async function opAlts(p, op) {
+  if (op.cancel) gap('no cancel tokens for blocking alts (an AbortSignal is per Promise op, not a token for altsSync)');
+  const [cl, kinds] = altsClauses(p.w, op);
+  try {
+    return valRes(p.w, altsResult(kinds, await p.alts(cl, !!op.priority, ms(op))));
+  } catch (e) {
+    if (e instanceof xchan.XchanError) return res(e.code, { index: -1 });
+    throw e;
+  }
+}
+
+async function opAltsRepeat(p, op) {
+  const [cl, kinds] = altsClauses(p.w, op);
+  const n = op.n || 1000;
+  const counts = cl.map(() => 0);
+  for (let k = 0; k < n; k++) {
+    cl.forEach((c, i) => c.offer(i));
+    const r = await p.alts(cl, !!op.priority, 0);
+    if (r.index >= 0 && r.value !== DEFAULT) counts[r.index]++;
+    for (const c of cl) while (c.poll() !== undefined);
+  }
+  if (op.min_share !== undefined && counts.every((c) => c >= op.min_share * n)) return res('OK', { val: 'fair' });
+  return res('OK', { val: counts });
+}
+
+// ---- async ops: Promises (with an AbortController for cancel) ----
+
+class AsyncOp {
+  constructor() {
+    this.result = null;
+    this.done = false;
+    this.ac = new AbortController();
+    this.promise = null;
+  }
+}
+
+function startAsync(p, op, name) {
+  const w = p.w;
+  if (op.dispatch) gap(`${name} with dispatch: no dispatch placement of completions`);
+  if (op.notify) gap(`${name} with notify: no notify mode (the binding uses it inside)`);
+  if (op.handle === false) gap(`${name} without a handle: every Promise is a handle`);
+  const a = new AsyncOp();
+  const signal = a.ac.signal;
+  let pr;
+  let onOk;
+  let onErr;
+  if (name === 'alts_async') {
+    const [cl, kinds] = altsClauses(w, op);
+    const t = ms(op);
+    const o = { priority: !!op.priority, signal };
+    if (t === 0) o.default = DEFAULT;
+    else if (t !== undefined) o.timeout = t;
+    pr = xchan.alts(cl, o);
+    onOk = (r) => altsResult(kinds, r);
+    onErr = (e) => Object.assign(excResult(e), { index: -1 });
+  } else if (name === 'put_async') {
+    const ch = w.chan(op);
+    const v = w.toJs(op.val);
+    if (v === null) return ch.put(v).then(() => res(), excResult); // the binding's own error
+    pr = ch.put(v, { signal });
+    onOk = (ok) => (ok ? res() : res('ECLOSED', { val: v }));
+    onErr = (e) => Object.assign(excResult(e), { val: v });
+  } else {
+    const ch = w.chan(op);
+    pr = ch.take({ signal });
+    onOk = (v) => (v === undefined ? res('ECLOSED') : res('OK', { val: v }));
+    onErr = excResult;
+  }
+  // A start error (ENIL, ELIMIT, EINVAL...) rejects the Promise at once: it
+  // is the start call's result, as in C; anything later is the completion's.
+  const PENDING = Symbol('pending');
+  const early = Promise.race([pr, Promise.resolve(PENDING)]).then(
+    (v) => null,
+    (e) => excResult(e),
+  );
+  a.promise = pr.then(
+    (v) => {
+      a.result = valRes(w, onOk(v));
+      a.done = true;
+    },
+    (e) => {
+      a.result = valRes(w, onErr(e));
+      a.done = true;
+    },
+  );
+  w.put(op.as || '_', a);
+  return early.then((startErr) => startErr || res());
+}
+
+async function settle(p, a, within) {
+  if (p.task) {
+    await Promise.race([a.promise, nap(within)]);
+  } else {
+    // A worker proc: the Promise settles on this thread's event loop, which
+    // runs only between ops; let it turn.
+    const end = Date.now() + within;
+    while (!a.done && Date.now() < end) await nap(1);
+  }
+}
+
+async function opAwait(p, op) {
+  const a = p.w.get(op.of, AsyncOp, 'async op');
+  if (op.placement) gap('no callback placement: completions settle Promises on the event loop');
+  if (op.in_go) gap('no callbacks, so no "callback ran in a go task" to observe');
+  await settle(p, a, op.within_ms === undefined ? 5000 : op.within_ms);
+  return a.done ? Object.assign({}, a.result) : res('ETIMEDOUT');
+}
+
+async function opCancel(p, op) {
+  const a = p.w.get(op.of, AsyncOp, 'async op');
+  await Promise.resolve();
+  if (a.done) return res('EDONE');
+  a.ac.abort();
+  await settle(p, a, 5000);
+  return a.result && a.result.err === 'ECANCELED' ? res('OK') : res('EDONE');
+}
+
+// ---- spawn ----
+
+function errClass(name) {
+  const c = xchan.errors[name];
+  if (!c) throw new RunnerError(`unknown error name ${name}`);
+  return c;
+}
+
+// The body of a spawned thread/io_thread (a job of the binding's worker pool).
+function spawnBody(spec) {
+  const w = new World('thread', Date.now() + 60000, null, null);
+  for (const [k, tok] of Object.entries(spec.chans)) w.objs.set(k, Chan.from(tok));
+  const traceCh = Chan.from(spec.trace);
+  const p = new Proc(w, spec.path, false);
+  return runOps(p, spec.op.ops || []).then(() => {
+    for (const e of w.trace) traceCh.putSync(JSON.stringify(e));
+    traceCh.close();
+    if (spec.op.fail) {
+      const E = errClass(spec.op.fail);
+      throw new E(`spawned body fails with ${spec.op.fail}`);
+    }
+    return 'result' in spec.op ? w.toJs(spec.op.result) : undefined;
+  });
+}
+
+function namesIn(o, out) {
+  if (Array.isArray(o)) o.forEach((x) => namesIn(x, out));
+  else if (o && typeof o === 'object') {
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v === 'string' && ['ch', 'chan', 'take', 'put', 'src', 'from', 'to', 'out'].includes(k)) out.add(v);
+      else namesIn(v, out);
+    }
+  }
+  return out;
+}
+
+function opSpawn(p, op) {
+  const w = p.w;
+  const kind = op.kind || 'go';
+  const as = op.as || 'task';
+  const path = `${p.path}/${as}`;
+  if (op.name && op.name !== as) gap('tasks cannot be named');
+  let ch;
+  if (kind === 'go') {
+    w.spawns++;
+    const body = async () => {
+      try {
+        await runOps(new Proc(w, path, true), op.ops || []);
+        if (op.fail) {
+          const E = errClass(op.fail);
+          throw new E(`spawned body fails with ${op.fail}`);
+        }
+        return 'result' in op ? w.toJs(op.result) : undefined;
+      } finally {
+        w.spawns--;
+      }
+    };
+    if (!p.task) gap('go tasks run on the calling thread\'s event loop, which a blocking proc does not turn');
+    ch = xchan.go(body);
+  } else if (kind === 'thread' || kind === 'io_thread') {
+    noJsFnOnBlockingThread(p, `${kind} (its worker pool is driven by the spawning thread's event loop)`);
+    const chans = {};
+    for (const n of namesIn(op.ops || [], new Set())) {
+      try {
+        chans[n] = w.get(n, Chan, 'channel').$xchan;
+      } catch (e) {
+        /* bound later: the body cannot see it */
+      }
+    }
+    const trace = new Chan(1024);
+    w.extraTraces.push(trace);
+    const fn = kind === 'thread' ? xchan.thread : xchan.ioThread;
+    ch = fn(__filename, 'spawnBody', { op, path, chans, trace: trace.$xchan });
+  } else gap(`spawn kind ${kind} cannot be expressed`);
+  w.put(as, ch);
+  return res();
+}
+
+// ---- combinators ----
+
+// Combinators that call JS functions run them on the event loop of the
+// thread that made them; a worker proc blocks that loop in takeSync/putSync/
+// altsSync, so the functions never run and the case deadlocks (seen: every
+// such case hung to its deadline).  Reported as the binding's gap.
+const JS_FN_COMBS = new Set(['pipeline', 'pub', 'map', 'split', 'reduce', 'transduce']);
+function noJsFnOnBlockingThread(p, what) {
+  if (!p.task)
+    gap(`${what} calls JS functions on the event loop of the worker that made it, which the worker's blocking ops stop (deadlock); no way to run them elsewhere`);
+}
+
+function combOp(p, op, name) {
+  const w = p.w;
+  if (JS_FN_COMBS.has(name)) noJsFnOnBlockingThread(p, name);
+  const close = op.close === undefined ? true : op.close;
+  const bindDone = (d) => {
+    if (op.done) w.put(op.done, d);
+  };
+  switch (name) {
+    case 'pipe':
+      bindDone(xchan.pipe(w.chan(op, 'from'), w.chan(op, 'to'), close));
+      return res();
+    case 'pipeline': {
+      const mode = op.mode || 'compute';
+      const from = w.chan(op, 'from');
+      const to = w.chan(op, 'to');
+      const n = op.n === undefined ? 1 : op.n;
+      let d;
+      if (mode === 'async') {
+        if (!ASYNC_FNS[op.af]) throw new RunnerError('bad af');
+        if (op.on_error) gap('pipelineAsync takes no exHandler');
+        d = xchan.pipelineAsync(n, to, ASYNC_FNS[op.af], from, close);
+      } else {
+        const fn = mode === 'blocking' ? xchan.pipelineBlocking : xchan.pipeline;
+        d = fn(n, to, makeXform(op.xform), from, close, handler(op.on_error));
+      }
+      bindDone(d);
+      return res();
+    }
+    case 'mult': {
+      const m = xchan.mult(w.chan(op, 'src'));
+      w.put(op.as || '_', m);
+      bindDone(m.done);
+      return res();
+    }
+    case 'tap':
+    case 'untap':
+    case 'untap_all': {
+      const m = w.get(op.mult, xchan.Mult, 'mult');
+      if (name === 'tap') m.tap(w.chan(op), close);
+      else if (name === 'untap') m.untap(w.chan(op));
+      else m.untapAll();
+      return res();
+    }
+    case 'pub': {
+      const tf = MAP_FNS[op.topic];
+      if (!tf) throw new RunnerError('bad topic fn');
+      let bufFn;
+      if (op.topic_buf !== undefined) {
+        const b = bufArg(op.topic_buf);
+        bufFn = () => b;
+      }
+      const pb = xchan.pub(w.chan(op, 'src'), tf, bufFn);
+      w.put(op.as || '_', pb);
+      bindDone(pb.done);
+      return res();
+    }
+    case 'sub':
+    case 'unsub':
+    case 'unsub_topic':
+    case 'unsub_all': {
+      const pb = w.get(op.pub, xchan.Pub, 'pub');
+      const topic = op.topic === undefined ? undefined : w.toJs(op.topic);
+      if (name === 'sub') pb.sub(topic, w.chan(op), close);
+      else if (name === 'unsub') pb.unsub(topic, w.chan(op));
+      else if (name === 'unsub_topic') pb.unsubAll(topic);
+      else pb.unsubAll();
+      return res();
+    }
+    case 'mix': {
+      const m = xchan.mix(w.chan(op, 'out'));
+      w.put(op.as || '_', m);
+      bindDone(m.done);
+      return res();
+    }
+    case 'admix':
+    case 'unmix':
+    case 'unmix_all':
+    case 'toggle':
+    case 'solo_mode':
+    case 'mix_get': {
+      const m = w.get(op.mix, xchan.Mix, 'mix');
+      if (name === 'admix') m.admix(w.chan(op));
+      else if (name === 'unmix') m.unmix(w.chan(op));
+      else if (name === 'unmix_all') m.unmixAll();
+      else if (name === 'solo_mode') m.soloMode(op.mode || 'mute');
+      else if (name === 'mix_get') {
+        const st = m.state(w.chan(op));
+        return res('OK', { val: ['mute', 'pause', 'solo'].filter((k) => st[k]) });
+      } else {
+        const entries = (op.entries || []).map((e) => {
+          const s = {};
+          for (const k of ['mute', 'pause', 'solo']) if (k in e) s[k] = e[k];
+          return [w.chan(e), s];
+        });
+        m.toggle(entries);
+      }
+      return res();
+    }
+    case 'merge':
+    case 'map': {
+      if (op.done) gap(`${name} has no done channel`);
+      if (op.chans === null) gap(`a null channel list for ${name} cannot be expressed`);
+      const cs = (op.chans || []).map((c) => (c === null ? gap('a null channel in a list cannot be expressed') : w.get(c, Chan, 'channel')));
+      let out;
+      if (name === 'merge') out = xchan.merge(cs, outBuf(op));
+      else {
+        if (!MAP_N[op.fn]) gap(`a map function ${op.fn} outside the vocabulary cannot be passed`);
+        out = xchan.map(MAP_N[op.fn], cs, outBuf(op));
+      }
+      w.put(op.as || '_', out);
+      return res();
+    }
+    case 'split': {
+      const pred = PREDS[op.pred];
+      if (!pred || !Array.isArray(op.as) || op.as.length !== 2) throw new RunnerError('split needs pred and as: [t, f]');
+      if (op.done) gap('split has no done channel');
+      const [t, f] = xchan.split(pred, w.chan(op, 'src'));
+      w.put(op.as[0], t);
+      w.put(op.as[1], f);
+      return res();
+    }
+    case 'take_n':
+      if (op.done) gap('take has no done channel');
+      w.put(op.as || '_', xchan.take(op.n || 0, w.chan(op, 'src'), outBuf(op)));
+      return res();
+    case 'reduce':
+    case 'transduce':
+    case 'into': {
+      const init = op.init === undefined ? undefined : w.toJs(op.init);
+      const src = w.chan(op, 'src');
+      let out;
+      if (name === 'into') out = init === null ? xchan.into(src) : xchan.into(init, src);
+      else {
+        const f = REDUCERS[op.fn];
+        if (!f) throw new RunnerError('bad fn');
+        out = name === 'reduce' ? xchan.reduce(f, init, src) : xchan.transduce(makeXform(op.xform), f, init, src);
+      }
+      w.put(op.as || '_', out);
+      return res();
+    }
+    case 'onto_chan':
+      bindDone(xchan.ontoChan(w.chan(op), (op.vals || []).map((v) => w.toJs(v)), close));
+      return res();
+    case 'to_chan':
+      w.put(op.as || '_', xchan.toChan((op.vals || []).map((v) => w.toJs(v))));
+      return res();
+    default:
+      return null;
+  }
+}
+
+// ---- channel state ----
+
+const BUFS = { none: 'none', unbuffered: 'none', fixed: 'fixed', dropping: 'dropping', sliding: 'sliding', promise: 'promise' };
+function infoOf(ch) {
+  const i = ch.info();
+  return {
+    buf: BUFS[i.buffer] || i.buffer,
+    capacity: i.capacity,
+    count: i.count,
+    closed: i.closed,
+    pending_puts: i.pendingPuts,
+    pending_takes: i.pendingTakes,
+    max_pending: i.maxPending,
+  };
+}
+
+async function opWait(p, op) {
+  const ch = p.w.chan(op);
+  const end = Date.now() + (op.within_ms === undefined ? 5000 : op.within_ms);
+  for (;;) {
+    const now = infoOf(ch);
+    if (Object.entries(op.until || {}).every(([k, v]) => now[k] === v)) return res();
+    if (Date.now() > end) return res('ETIMEDOUT');
+    await p.nap();
+  }
+}
+
+async function opDrain(p, op) {
+  const ch = p.w.chan(op);
+  const end = Date.now() + (op.within_ms === undefined ? 5000 : op.within_ms);
+  const vals = [];
+  for (;;) {
+    const left = end - Date.now();
+    if (left <= 0) return res('ETIMEDOUT', { val: vals });
+    let r;
+    try {
+      r = await p.take(ch, left);
+    } catch (e) {
+      if (e instanceof xchan.XchanError && e.code === 'ETIMEDOUT') return res('ETIMEDOUT', { val: vals });
+      throw e;
+    }
+    if (r.err !== 'OK') return r.err === 'ECLOSED' ? res('OK', { val: vals }) : res(r.err, { val: vals });
+    vals.push(p.w.toJson(r.val));
+  }
+}
+
+// ---- executors ----
+const COUNTERS = {};
+function opExecutorFactory(op) {
+  for (const wl of op.counting || []) {
+    if (!COUNTERS[wl]) {
+      const pool = new xchan.WorkerPool({ size: 2, name: `counting-${wl}` });
+      const run = pool.run.bind(pool);
+      pool.count = 0;
+      pool.run = (...a) => {
+        pool.count++;
+        return run(...a);
+      };
+      COUNTERS[wl] = pool;
+    }
+  }
+  xchan.setExecutorFactory((wl) => COUNTERS[wl] || null);
+  return res();
+}
+
+// ---- dispatch ----
+
+async function execOp(p, op) {
+  const w = p.w;
+  const name = op.op;
+  switch (name) {
+    case 'chan':
+      if (op.xform !== undefined || op.on_error !== undefined) noJsFnOnBlockingThread(p, 'a channel with a transform or handler');
+      w.put(op.as || '?', makeChan(op));
+      return res();
+    case 'put':
+    case 'offer': {
+      if (op.cancel) gap('no cancel tokens for blocking put');
+      const ch = w.chan(op);
+      return p.put(ch, w.toJs(op.val), name === 'offer' ? 0 : ms(op));
+    }
+    case 'take':
+    case 'poll': {
+      if (op.cancel) gap('no cancel tokens for blocking take');
+      const ch = w.chan(op);
+      return valRes(w, await p.take(ch, name === 'poll' ? 0 : ms(op)));
+    }
+    case 'close':
+      w.chan(op).close();
+      return res();
+    case 'info': {
+      const i = infoOf(w.chan(op));
+      if (!op.fields) return res('OK', { val: i });
+      const o = {};
+      for (const f of op.fields) o[f] = i[f] === undefined ? null : i[f];
+      return res('OK', { val: o });
+    }
+    case 'wait':
+      return opWait(p, op);
+    case 'timeout':
+      w.put(op.as || '?', xchan.timeout(op.ms || 0));
+      return res();
+    case 'alts':
+      return opAlts(p, op);
+    case 'alts_repeat':
+      return opAltsRepeat(p, op);
+    case 'put_async':
+    case 'take_async':
+    case 'alts_async':
+      return startAsync(p, op, name);
+    case 'await':
+      return opAwait(p, op);
+    case 'completed': {
+      const a = w.get(op.of, AsyncOp, 'async op');
+      await Promise.resolve();
+      return res('OK', { val: a.done });
+    }
+    case 'cancel':
+      return opCancel(p, op);
+    case 'cancel_ex':
+    case 'collect':
+    case 'op_state':
+      gap(`${name}: the op's raw state is internal to the binding's Promises`);
+      break;
+    case 'token':
+    case 'fire':
+    case 'reset':
+      gap('no cancel tokens (xchan_cancel_*) for the blocking ops');
+      break;
+    case 'spawn':
+      return opSpawn(p, op);
+    case 'task_errors':
+      gap('no task error hook in the Node API (a failing task rejects its taker with ETASK)');
+      break;
+    case 'in_go':
+      gap('no way to ask whether code runs as a go task');
+      break;
+    case 'executor_factory':
+      return opExecutorFactory(op);
+    case 'executor_count':
+      return res('OK', { val: COUNTERS[op.workload] ? COUNTERS[op.workload].count : 0 });
+    case 'execute':
+      gap("no public way to run a job on a workload's executor");
+      break;
+    case 'shutdown':
+      gap('no shutdown() in the Node API');
+      break;
+    case 'seed':
+      gap("no way to seed alts' random generator");
+      break;
+    case 'check_version':
+      gap('no checkVersion() in the Node API');
+      break;
+    case 'repeat': {
+      const counts = {};
+      for (let i = 0; i < (op.n === undefined ? 1 : op.n); i++) {
+        let r;
+        try {
+          r = await execOp(p, op.do || {});
+        } catch (e) {
+          if (e instanceof Gap) throw e;
+          r = excResult(e);
+        }
+        counts[r.err] = (counts[r.err] || 0) + 1;
+      }
+      return res('OK', { val: counts });
+    }
+    case 'drain':
+      return opDrain(p, op);
+    default: {
+      const r = combOp(p, op, name);
+      if (r) return r;
+      throw new RunnerError(`unknown op ${name}`);
+    }
+  }
+  return null;
+}
+
+// ---- comparing ----
+
+function canon(x) {
+  if (Array.isArray(x)) return x.map(canon);
+  if (x && typeof x === 'object') {
+    const o = {};
+    for (const k of Object.keys(x).sort()) o[k] = canon(x[k]);
+    return o;
+  }
+  return x;
+}
+const same = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+const sortVals = (r) => {
+  if (Array.isArray(r.val)) r.val = r.val.slice().sort((a, b) => (JSON.stringify(canon(a)) < JSON.stringify(canon(b)) ? -1 : 1));
+};
+function normalizeExpect(op, e) {
+  let x;
+  if (e === undefined) x = res();
+  else if (typeof e === 'string') x = { err: e };
+  else x = Object.assign({ err: 'OK' }, e);
+  if (op.elapsed_ms) x.time = 'ok';
+  if (op.unordered) sortVals(x);
+  return x;
+}
+
+async function runOps(p, ops) {
+  const w = p.w;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    const t0 = performance.now();
+    if (op.mark) w.marks.set(op.mark, t0);
+    let actual;
+    try {
+      actual = await execOp(p, op);
+    } catch (e) {
+      actual = excResult(e);
+    }
+    if (op.elapsed_ms) {
+      const start = op.since && w.marks.has(op.since) ? w.marks.get(op.since) : t0;
+      const got = performance.now() - start;
+      const [lo, hi] = op.elapsed_ms;
+      actual.time = got >= lo && got <= hi ? 'ok' : `${got.toFixed(1)} ms, outside [${lo}, ${hi}]`;
+    }
+    const e = op.expect;
+    const expect = normalizeExpect(op, e);
+    if (op.unordered) sortVals(actual);
+    let ok = e === 'any' || ((e !== undefined || !op.expect_one_of) && same(expect, actual));
+    for (const alt of op.expect_one_of || []) if (same(normalizeExpect(op, alt), actual)) ok = true;
+    if (actual.err === 'GAP') ok = false;
+    w.trace.push({ proc: p.path, i, op: op.op || '?', expect, actual, ok });
+    if (!ok) {
+      if (w.failedAt === null) w.failedAt = Date.now();
+      if (w.port) w.port.postMessage({ failed: true });
+      break;
+    }
+  }
+}
+
+// ---- a worker proc ----
+
+if (!wt.isMainThread && wt.workerData && wt.workerData.conformanceProc) {
+  const { ops, path: pth, flag, port } = wt.workerData;
+  const w = new World('thread', Infinity, port, new Int32Array(flag));
+  runOps(new Proc(w, pth, false), ops).then(
+    () => port.postMessage({ trace: w.trace }),
+    (e) => port.postMessage({ trace: w.trace.concat([String(e && e.stack)]) }),
+  );
+}
+
+// ---- one case under one kind ----
+
+async function rescue(w) {
+  const chans = [...w.objs.values()].filter((o) => o instanceof Chan);
+  if (w.shared) for (const t of w.shared.values()) chans.push(Chan.from(t));
+  for (const c of chans) c.close();
+  const end = Date.now() + 1000;
+  while (Date.now() < end) {
+    for (const c of chans) while (c.poll() !== undefined);
+    await nap(2);
+  }
+}
+
+const waitDeadline = (w) => (w.failedAt === null ? w.deadline : Math.min(w.deadline, w.failedAt + 1000));
+
+async function runThreads(w, c) {
+  w.shared = new Map();
+  const procs = c.procs.map((pr) => {
+    const flag = new SharedArrayBuffer(8);
+    const { port1, port2 } = new wt.MessageChannel();
+    const fl = new Int32Array(flag);
+    const st = { done: false, trace: null, worker: null };
+    port1.on('message', (m) => {
+      if (m.bind) w.shared.set(m.bind, m.token);
+      else if (m.lookup !== undefined) {
+        port1.postMessage({ token: w.shared.get(m.lookup) || (w.objs.get(m.lookup) || {}).$xchan });
+        Atomics.store(fl, 0, 1);
+        Atomics.notify(fl, 0);
+      } else if (m.failed) {
+        if (w.failedAt === null) w.failedAt = Date.now();
+      } else if (m.trace) {
+        st.trace = m.trace;
+        st.done = true;
+      }
+    });
+    st.worker = new wt.Worker(__filename, {
+      workerData: { conformanceProc: true, ops: pr.ops || [], path: pr.name || 'main', flag, port: port2 },
+      transferList: [port2],
+    });
+    st.worker.on('error', (e) => {
+      st.trace = [String(e && e.stack)];
+      st.done = true;
+    });
+    st.port = port1;
+    return st;
+  });
+  while (procs.some((s) => !s.done) && Date.now() < waitDeadline(w)) await nap(2);
+  let timedOut = procs.some((s) => !s.done);
+  let stuck = false;
+  if (timedOut) {
+    await rescue(w);
+    const end = Date.now() + 2000;
+    while (procs.some((s) => !s.done) && Date.now() < end) await nap(2);
+    stuck = procs.some((s) => !s.done);
+  }
+  for (const s of procs) {
+    for (const e of s.trace || []) {
+      if (typeof e === 'string') w.trace.push({ proc: '?', i: -1, op: 'worker', expect: null, actual: { err: 'WORKER', msg: e }, ok: false });
+      else w.trace.push(e);
+    }
+    s.port.close();
+    await s.worker.terminate();
+  }
+  return [timedOut, stuck];
+}
+
+async function runTasks(w, c) {
+  let left = c.procs.length;
+  c.procs.forEach((pr) => runOps(new Proc(w, pr.name || 'main', true), pr.ops || []).finally(() => left--));
+  while ((left > 0 || w.spawns > 0) && Date.now() < waitDeadline(w)) await nap(1);
+  const timedOut = left > 0 || w.spawns > 0;
+  let stuck = false;
+  if (timedOut) {
+    await rescue(w);
+    const end = Date.now() + 2000;
+    while (left > 0 && Date.now() < end) await nap(2);
+    stuck = left > 0;
+  }
+  return [timedOut, stuck];
+}
+
+async function runCase(fname, c, kind) {
+  const t0 = Date.now();
+  const w = new World(kind, t0 + (c.timeout_ms || 20000), null, null);
+  const diff = [];
+  let timedOut = false;
+  let stuck = false;
+  let ok = true;
+  for (const [name, spec] of Object.entries(c.chans || {})) {
+    try {
+      w.put(name, makeChan(spec));
+    } catch (e) {
+      const r = excResult(e);
+      diff.push(`channel ${name}: ${r.msg || r.err}`);
+      ok = false;
+      break;
+    }
+  }
+  if (ok) [timedOut, stuck] = await (kind === 'thread' ? runThreads : runTasks)(w, c);
+  // spawned thread bodies' traces
+  for (const t of w.extraTraces) {
+    let s;
+    while ((s = t.poll()) !== undefined) w.trace.push(JSON.parse(s));
+  }
+  let failed = !ok || timedOut;
+  for (const e of w.trace) {
+    if (timedOut || !e.ok) {
+      failed = true;
+      diff.push(e);
+    }
+  }
+  const mismatchFirst = w.failedAt !== null && w.trace.some((e) => !e.ok);
+  if (timedOut) {
+    diff.push(
+      mismatchFirst
+        ? stuck
+          ? 'after the first mismatch, procs stayed blocked'
+          : 'after the first mismatch, procs still blocked were freed by closing and draining the case\'s channels'
+        : "a proc or task did not finish before the case's deadline" + (stuck ? ', not even once its channels were closed and drained' : ''),
+    );
+  }
+  const status = timedOut ? (mismatchFirst ? 'fail' : 'hang') : failed ? 'fail' : 'pass';
+  return [{ case: c.name, file: fname, lang: 'node', kind, status, diff, ms: Date.now() - t0 }, stuck];
+}
+
+function runIsolated(args, fname, c, kind) {
+  const cp = require('child_process');
+  const env = Object.assign({}, process.env);
+  for (const [k, v] of Object.entries(c.env || {})) env[k] = String(v);
+  const p = cp.spawnSync(process.execPath, [__filename, '--cases', args.cases, '--case', c.name, '--kind', kind, '--json', '--in-process'], {
+    env,
+    encoding: 'utf8',
+    timeout: (c.timeout_ms || 20000) + 30000,
+  });
+  try {
+    return JSON.parse(p.stdout)[0];
+  } catch (e) {
+    return { case: c.name, file: fname, lang: 'node', kind, status: 'error', diff: [`isolated run gave no result (${p.status})`], ms: 0 };
+  }
+}
+
+function printHuman(r) {
+  process.stdout.write(`${r.status.padEnd(12)} ${r.kind.padEnd(6)} ${r.case} (${r.ms} ms)\n`);
+  if (r.status === 'pass') return;
+  for (const d of r.diff) {
+    if (typeof d === 'string') process.stdout.write(`    ${d}\n`);
+    else process.stdout.write(`    ${d.proc} #${d.i} ${d.op}\n      expected ${JSON.stringify(d.expect)}\n      actual   ${JSON.stringify(d.actual)}\n`);
+  }
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const args = { json: false };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--cases') args.cases = argv[++i];
+    else if (argv[i] === '--case') args.case = argv[++i];
+    else if (argv[i] === '--kind') args.kind = argv[++i];
+    else if (argv[i] === '--json') args.json = true;
+    else if (argv[i] === '--in-process') args.inProcess = true;
+    else {
+      process.stderr.write('usage: runner.js --cases DIR [--json] [--case NAME] [--kind thread|task]\n');
+      process.exit(2);
+    }
+  }
+  const results = [];
+  let allOk = true;
+  let stuck = false;
+  const files = fs.readdirSync(args.cases).filter((f) => f.endsWith('.json')).sort();
+  outer: for (const fname of files) {
+    let data = JSON.parse(fs.readFileSync(path.join(args.cases, fname), 'utf8'));
+    if (!Array.isArray(data)) data = data.cases || [];
+    for (const c of data) {
+      if (args.case && c.name !== args.case) continue;
+      for (const kind of KINDS) {
+        if (!(c.kinds || KINDS).includes(kind) || (args.kind && args.kind !== kind)) continue;
+        let r;
+        if (c.isolated && !args.inProcess) r = runIsolated(args, fname, c, kind);
+        else [r, stuck] = await runCase(fname, c, kind);
+        if (r.status !== 'pass') allOk = false;
+        if (!args.json) printHuman(r);
+        results.push(r);
+        if (stuck) break outer;
+      }
+    }
+  }
+  const out = args.json ? JSON.stringify(results, null, 1) + '\n' : '';
+  process.stdout.write(out, () => process.exit(stuck ? 1 : allOk ? 0 : 1));
+}
+
+// A Promise an op dropped must not end the run: it is reported on stderr.
+process.on('unhandledRejection', (e) => process.stderr.write(`conformance/node: unhandled rejection: ${e && e.message}\n`));
+
+module.exports = { spawnBody };
+if (wt.isMainThread && require.main === module) main();

@@ -1,0 +1,1452 @@
+"""The Python runner of the conformance suite (tests/conformance/README.md,
+"The runner contract"), over the public API of the `xchan` package only, the
+way a Python user calls it.
+
+    python runner.py --cases DIR [--json] [--case NAME] [--kind thread|task]
+
+Kinds: "thread" runs each proc on its own threading.Thread with the blocking
+calls (ch.put, ch.take, xchan.alts); "task" runs each proc as an asyncio task
+on one event loop with the awaitable calls (ch.put_async, ch.take_async,
+xchan.alts_async).  Every op is written once as a coroutine over a small set
+of primitives that either block (thread kind: the coroutine never suspends
+and is driven to its end with one send) or await (task kind).
+
+Async ops (put_async/take_async/alts_async) are asyncio tasks: on a task proc
+on the case's own loop, on a thread proc on a background loop shared by the
+runner (a Python thread uses asyncio through run_coroutine_threadsafe).
+
+An op the binding has no public way to express is a *binding gap*: its result
+is {"err": "GAP", "msg": "binding gap: ..."}, which fails the case (the gap is
+the binding's to close, never skipped).  A non-xchan Python exception from the
+binding is reported by its class name (e.g. "TypeError"), also a failure.
+
+Concurrency design: one case runs at a time.  Its procs share one World: the
+named objects, the trace and the marks, guarded by World.lock (a plain
+threading.Lock, never held across a binding call that can block).  Exit
+status: 0 when every result passed, 1 otherwise, 3 when xchan is not
+importable.
+"""
+import argparse
+import asyncio
+import concurrent.futures
+import glob
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+
+try:
+    import xchan
+    from xchan import xf
+except ImportError as e:  # the contract: 3 = cannot run at all
+    print(f"conformance/python: the xchan package is not importable ({e})",
+          file=sys.stderr)
+    sys.exit(3)
+
+KINDS = ["thread", "task"]
+
+
+class Gap(Exception):
+    """An op or value the binding's public API cannot express."""
+
+
+class RunnerError(Exception):
+    """A problem of the case or the runner (an unknown name)."""
+
+
+class StepFailure(Exception):
+    """The error a vocabulary step fails with (fail_on, the reducing fn
+    "fail"); args[0] is the error value ("boom")."""
+
+
+class Host:
+    """A host object of this runtime, identified by its tag."""
+    __slots__ = ("tag",)
+
+    def __init__(self, tag):
+        self.tag = tag
+
+    def __repr__(self):
+        return f"Host({self.tag!r})"
+
+
+# ---- the background loop: asyncio for thread procs ----
+
+_bg_loop = asyncio.new_event_loop()
+threading.Thread(target=_bg_loop.run_forever, name="conformance-bg",
+                 daemon=True).start()
+
+
+def bg_call(fn, *args):
+    """Runs fn(*args) on the background loop's thread; returns its result."""
+    fut = concurrent.futures.Future()
+
+    def run():
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as e:  # noqa: BLE001
+            fut.set_exception(e)
+    _bg_loop.call_soon_threadsafe(run)
+    return fut.result(10)
+
+
+def run_sync(coro):
+    """Drives a coroutine that never suspends (thread kind) to its end."""
+    try:
+        coro.send(None)
+    except StopIteration as e:
+        return e.value
+    coro.close()
+    raise RuntimeError("a thread op suspended (runner bug)")
+
+
+# ---- results ----
+
+def res(err="OK", **kw):
+    r = {"err": err}
+    r.update(kw)
+    return r
+
+
+def gap(msg):
+    raise Gap(msg)
+
+
+def exc_result(e):
+    if isinstance(e, Gap):
+        return {"err": "GAP", "msg": "binding gap: " + str(e)}
+    if isinstance(e, RunnerError):
+        return {"err": "RUNNER", "msg": str(e)}
+    if isinstance(e, xchan.XchanError):
+        return {"err": e.name or type(e).__name__}
+    if isinstance(e, (asyncio.TimeoutError, TimeoutError)):
+        return {"err": "ETIMEDOUT"}
+    if isinstance(e, asyncio.CancelledError):
+        return {"err": "ECANCELED"}
+    return {"err": type(e).__name__, "msg": str(e)[:200]}
+
+
+# ---- the world of one case ----
+
+class World:
+    def __init__(self, kind, deadline):
+        self.kind = kind
+        self.deadline = deadline
+        self.lock = threading.Lock()
+        self.objs = {}
+        self.hosts = {}
+        self.trace = []
+        self.marks = {}
+        self.spawns = 0
+        self.loop = None  # the task kind's loop
+        self.failed_at = None  # time of the first mismatch
+
+    def put(self, name, obj):
+        with self.lock:
+            self.objs[name] = obj
+
+    def get(self, name, typ=None, what="object"):
+        with self.lock:
+            o = self.objs.get(name)
+        if o is None or (typ is not None and not isinstance(o, typ)):
+            raise RunnerError(f"unknown {what} {name!r}")
+        return o
+
+    def chan(self, op, key="ch"):
+        name = op.get(key)
+        if name is None:
+            gap("a null channel cannot be expressed (no Chan object to "
+                "call; Python has no NULL channel)")
+        return self.get(name, xchan.Chan, "channel")
+
+    def chan_name(self, ch):
+        with self.lock:
+            for k, v in self.objs.items():
+                if isinstance(v, xchan.Chan) and v == ch:
+                    return k
+        return "?"
+
+    def host(self, tag):
+        with self.lock:
+            return self.hosts.setdefault(tag, Host(tag))
+
+    # values (README "Values")
+    def to_py(self, j):
+        if j is None:
+            return None
+        if isinstance(j, (bool, int, str)):
+            return j
+        if isinstance(j, float):
+            raise RunnerError("a plain float value (use {\"double\": x})")
+        if isinstance(j, list):
+            return [self.to_py(x) for x in j]
+        if isinstance(j, dict) and len(j) == 1:
+            k, v = next(iter(j.items()))
+            if k == "int":
+                return int(v)
+            if k == "double":
+                return {"nan": math.nan, "inf": math.inf,
+                        "-inf": -math.inf}.get(v, v) if isinstance(v, str) \
+                    else float(v)
+            if k == "bytes":
+                return bytes.fromhex(v)
+            if k == "chan":
+                return self.get(v, xchan.Chan, "channel")
+            if k == "host":
+                return self.host(v)
+            if k == "foreign_host":
+                gap("no public way to make a host value of another runtime "
+                    "(needs the cross-test extension)")
+            if k == "box":
+                gap("no public way to make a Box (a native pointer with a "
+                    "destructor) from Python")
+        raise RunnerError(f"bad value {j!r}")
+
+    def to_json(self, v):
+        if v is None or isinstance(v, bool):
+            return v
+        if isinstance(v, int):
+            return {"int": str(v)} if abs(v) > 2 ** 53 else v
+        if isinstance(v, float):
+            if math.isnan(v):
+                return {"double": "nan"}
+            if math.isinf(v):
+                return {"double": "inf" if v > 0 else "-inf"}
+            return {"double": v}
+        if isinstance(v, str):
+            return v
+        if isinstance(v, (bytes, bytearray)):
+            return {"bytes": bytes(v).hex()}
+        if isinstance(v, (list, tuple)):
+            return [self.to_json(x) for x in v]
+        if isinstance(v, xchan.Chan):
+            return {"chan": self.chan_name(v)}
+        if isinstance(v, Host):
+            return {"host": v.tag}
+        return {"unknown_kind": type(v).__name__}
+
+
+# ---- the vocabulary (README "Vocabulary") ----
+
+def _ival(v):
+    return v if isinstance(v, int) and not isinstance(v, bool) else 0
+
+
+MAP_FNS = {
+    "inc": lambda v: _ival(v) + 1,
+    "double": lambda v: _ival(v) * 2,
+    "str": lambda v: str(_ival(v)),
+    "parity": lambda v: "odd" if _ival(v) % 2 else "even",
+    "identity": lambda v: v,
+    "nil": lambda v: None,
+}
+PREDS = {
+    "even": lambda v: type(v) is int and v % 2 == 0,
+    "odd": lambda v: type(v) is int and v % 2 != 0,
+}
+MAPCATS = {
+    "dup": lambda v: [v, v],
+    "range": lambda v: list(range(_ival(v))),
+    "none": lambda v: [],
+}
+
+
+def _fail_on(k):
+    def step(v):
+        if type(v) is int and v == k:
+            raise StepFailure("boom")
+        return v
+    return step
+
+
+def _one_xform(spec):
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise RunnerError(f"bad transform {spec!r}")
+    k, a = next(iter(spec.items()))
+    if k == "map" and a in MAP_FNS:
+        return xf.map(MAP_FNS[a])
+    if k == "filter" and a in PREDS:
+        return xf.filter(PREDS[a])
+    if k == "mapcat" and a in MAPCATS:
+        return xf.mapcat(MAPCATS[a])
+    if k == "take":
+        return xf.take(a)
+    if k == "partition_all":
+        return xf.partition_all(a)
+    if k == "repeat":
+        return xf.mapcat(lambda v, n=a: [v] * n)
+    if k == "fail_on":
+        return xf.map(_fail_on(a))
+    raise RunnerError(f"bad transform {spec!r}")
+
+
+def make_xform(spec):
+    if spec is None:
+        return None
+    if isinstance(spec, list):
+        return xf.comp(*[_one_xform(s) for s in spec])
+    return _one_xform(spec)
+
+
+def _err_value(e):
+    return e.args[0] if isinstance(e, StepFailure) and e.args else str(e)
+
+
+ERROR_HANDLERS = {
+    "inject": lambda e: "err",
+    "drop": lambda e: None,
+    "echo": _err_value,
+}
+
+
+def error_handler(name):
+    if name is None:
+        return None
+    if name not in ERROR_HANDLERS:
+        raise RunnerError(f"bad on_error {name!r}")
+    return ERROR_HANDLERS[name]
+
+
+def _r_sum_to_10(acc, v):
+    s = _ival(acc) + _ival(v)
+    return xf.reduced(s) if s >= 10 else s
+
+
+def _r_fail(acc, v):
+    raise StepFailure("boom")
+
+
+REDUCERS = {
+    "sum": lambda acc, v: _ival(acc) + _ival(v),
+    "count": lambda acc, v: _ival(acc) + 1,
+    "sum_to_10": _r_sum_to_10,
+    "fail": _r_fail,
+}
+MAP_N = {"sum": lambda *vs: sum(_ival(v) for v in vs),
+         "vec": lambda *vs: list(vs)}
+
+
+def _af_dup(v, result):
+    def run():
+        result.put(v)
+        result.put(v)
+        result.close()
+    threading.Thread(target=run, daemon=True).start()
+
+
+def _af_inc(v, result):
+    def run():
+        result.put(_ival(v) + 1)
+        result.close()
+    threading.Thread(target=run, daemon=True).start()
+
+
+ASYNC_FNS = {"dup": _af_dup, "inc": _af_inc}
+
+BUF_NAMES = {"none": "none", "fixed": "fixed", "buffer": "fixed",
+             "dropping": "dropping", "sliding": "sliding",
+             "promise": "promise"}
+
+
+def buf_arg(spec):
+    """A channel spec's buffer as the binding's `buf` argument."""
+    kind = spec.get("buf", "none")
+    n = spec.get("n", 0)
+    if kind == "none":
+        if n:
+            gap("an unbuffered channel with a capacity cannot be expressed "
+                "(Chan(n) is a fixed buffer)")
+        return None
+    if kind == "fixed":
+        return xchan.buffer(n)
+    if kind == "dropping":
+        return xchan.dropping(n)
+    if kind == "sliding":
+        return xchan.sliding(n)
+    if kind == "promise":
+        gap("promise buffers exist only as promise_chan(), not as a buf "
+            "argument")
+    gap(f"an unknown buffer kind {kind!r} cannot be expressed")
+
+
+def make_chan(spec):
+    kind = spec.get("buf", "none")
+    x = make_xform(spec.get("xform"))
+    eh = error_handler(spec.get("on_error"))
+    kw = {}
+    if "max_pending" in spec:
+        kw["max_pending"] = spec["max_pending"]
+    if kind == "promise":
+        if spec.get("n"):
+            gap("a promise channel with a capacity cannot be expressed")
+        if kw:
+            gap("promise_chan() takes no max_pending")
+        return xchan.promise_chan(x, eh)
+    if kind not in ("none", "fixed", "dropping", "sliding"):
+        gap(f"an unknown buffer kind {kind!r} cannot be expressed")
+    return xchan.Chan(buf_arg(spec), x, eh, **kw)
+
+
+def out_buf(op):
+    spec = op.get("out")
+    if spec is None:
+        return None
+    if "xform" in spec or "on_error" in spec or "max_pending" in spec:
+        gap("a combinator's output channel takes only a buffer (no "
+            "transform, handler or max_pending)")
+    return buf_arg(spec)
+
+
+# ---- primitives: block on a thread proc, await on a task proc ----
+
+def secs(op):
+    ms = op.get("timeout_ms")
+    return None if ms is None else max(ms, 0) / 1000.0
+
+
+class Proc:
+    def __init__(self, w, path, task):
+        self.w = w
+        self.path = path
+        self.task = task  # True: asyncio task; False: OS thread
+
+    async def nap(self):
+        if self.task:
+            await asyncio.sleep(0.001)
+        else:
+            time.sleep(0.001)
+
+    async def put(self, ch, v, t):
+        if t == 0:
+            closed = ch.closed
+            ok = ch.offer(v)
+            return res() if ok else res("ECLOSED" if closed else "EAGAIN")
+        if self.task:
+            aw = ch.put_async(v)
+            ok = await (aw if t is None else asyncio.wait_for(aw, t))
+        else:
+            ok = ch.put(v, t)
+        return res() if ok else res("ECLOSED")
+
+    async def take(self, ch, t):
+        if t == 0:
+            closed = ch.closed
+            v = ch.poll()
+            if v is None:
+                return res("ECLOSED" if closed else "EAGAIN")
+            return res(val=v)
+        if self.task:
+            aw = ch.take_async()
+            v = await (aw if t is None else asyncio.wait_for(aw, t))
+        else:
+            v = ch.take(t)
+        return res("ECLOSED") if v is None else res(val=v)
+
+    async def alts(self, ops, priority, t):
+        kw = {"priority": priority}
+        if t == 0:
+            kw["default"] = _DEFAULT
+        elif t is not None:
+            kw["timeout"] = t
+        if self.task and t != 0:
+            return await xchan.alts_async(ops, **kw)
+        return xchan.alts(ops, **kw)
+
+
+_DEFAULT = object()
+
+
+# ---- async ops ----
+
+class AsyncOp:
+    """put_async/take_async/alts_async: an asyncio task on the proc's loop
+    (task kind) or on the background loop (thread kind)."""
+
+    def __init__(self, fut, is_alts, on_loop):
+        self.fut = fut          # asyncio.Task or concurrent Future
+        self.is_alts = is_alts
+        self.on_loop = on_loop  # fut is an asyncio future of this loop
+        self.result = None
+        self.started = False
+        self.cancel_unstarted = None
+
+
+# ---- ops ----
+
+def val_res(w, r):
+    """Encodes a result's Python value (r["val"]) to JSON."""
+    if "val" in r:
+        r["val"] = w.to_json(r["val"])
+    return r
+
+
+def alts_ops(w, op):
+    ops, kinds = [], []
+    for c in op.get("clauses", []):
+        if "take" in c:
+            if c["take"] is None:
+                gap("a null channel in alts cannot be expressed")
+            ops.append(w.get(c["take"], xchan.Chan, "channel"))
+            kinds.append("take")
+        elif "put" in c:
+            if c["put"] is None:
+                gap("a null channel in alts cannot be expressed")
+            ops.append((w.get(c["put"], xchan.Chan, "channel"),
+                        w.to_py(c.get("val"))))
+            kinds.append("put")
+        else:
+            gap(f"an alts clause of unknown kind {c!r} cannot be expressed")
+    return ops, kinds
+
+
+def alts_result(ops, kinds, got):
+    v, ch = got
+    if ch is None:
+        return res("EAGAIN", index=-1)
+    for i, o in enumerate(ops):
+        c = o if kinds[i] == "take" else o[0]
+        if c == ch and (kinds[i] == "put") == (v is True or v is False) \
+                and not (kinds[i] == "take" and isinstance(v, bool)
+                         and any(k == "put" and oo[0] == ch
+                                 for k, oo in zip(kinds, ops))):
+            break
+    else:
+        for i, o in enumerate(ops):
+            if (o if kinds[i] == "take" else o[0]) == ch:
+                break
+        else:
+            return {"err": "RUNNER", "msg": "alts returned an unknown chan"}
+    if kinds[i] == "put":
+        return res("OK" if v else "ECLOSED", index=i)
+    return res("ECLOSED", index=i) if v is None else res(index=i, val=v)
+
+
+async def op_alts(p, op):
+    w = p.w
+    if op.get("cancel"):
+        gap("no cancel tokens for blocking alts")
+    ops, kinds = alts_ops(w, op)
+    t = secs(op)
+    try:
+        got = await p.alts(ops, bool(op.get("priority")), t)
+    except (xchan.ETIMEDOUT, asyncio.TimeoutError):
+        return res("ETIMEDOUT", index=-1)
+    except xchan.XchanError as e:
+        return res(e.name, index=-1)
+    return val_res(w, alts_result(ops, kinds, got))
+
+
+def op_alts_repeat(p, op):
+    w = p.w
+    ops, kinds = alts_ops(w, op)
+    n = op.get("n", 1000)
+    counts = [0] * len(ops)
+    for _ in range(n):
+        for i, c in enumerate(ops):
+            c.offer(i)
+        v, ch = xchan.alts(ops, priority=bool(op.get("priority")),
+                           default=_DEFAULT)
+        r = alts_result(ops, kinds, (v, ch))
+        if r.get("index", -1) >= 0:
+            counts[r["index"]] += 1
+        for c in ops:
+            while c.poll() is not None:
+                pass
+    ms = op.get("min_share")
+    if ms is not None and all(k >= ms * n for k in counts):
+        return res(val="fair")
+    return res(val=counts)
+
+
+def start_async(p, op, name):
+    w = p.w
+    for flag, why in (("dispatch", "no dispatch placement of completions"),
+                      ("notify", "no notify mode (the binding uses it "
+                                 "inside; users cannot ask for it)")):
+        if op.get(flag):
+            gap(f"{name} with {flag}: {why}")
+    if op.get("handle") is False:
+        gap(f"{name} without a handle: every awaitable is a handle")
+    is_alts = name == "alts_async"
+    if is_alts:
+        ops, kinds = alts_ops(w, op)
+        t = secs(op)
+        kw = {"priority": bool(op.get("priority"))}
+        if t == 0:
+            kw["default"] = _DEFAULT
+        elif t is not None:
+            kw["timeout"] = t
+
+        def make():
+            return xchan.alts_async(ops, **kw)
+
+        def done(got):
+            return alts_result(ops, kinds, got)
+
+        def failed(e):
+            if isinstance(e, (xchan.ETIMEDOUT, asyncio.TimeoutError)):
+                return res("ETIMEDOUT", index=-1)
+            if isinstance(e, asyncio.CancelledError):
+                return res("ECANCELED", index=-1)
+            r = exc_result(e)
+            r["index"] = -1
+            return r
+    elif name == "put_async":
+        ch = w.chan(op)
+        v = w.to_py(op.get("val"))
+
+        def make():
+            return ch.put_async(v)
+
+        def done(ok):
+            return res() if ok else res("ECLOSED", val=v)
+
+        def failed(e):
+            # A put that did not happen: the value is still the caller's.
+            r = exc_result(e)
+            r["val"] = v
+            return r
+    else:
+        ch = w.chan(op)
+
+        def make():
+            return ch.take_async()
+
+        def done(v):
+            return res("ECLOSED") if v is None else res(val=v)
+
+        failed = exc_result
+
+    def start():
+        """Runs on the loop that will own the op: makes the awaitable and
+        takes its first step at once (the op registers, completes, or fails
+        to start now, as the C call does), then wraps the rest in a task."""
+        gen = make().__await__()
+        try:
+            first = gen.send(None)
+        except StopIteration as e:
+            return None, done(e.value)
+
+        async def rest():
+            if a.result is not None:  # canceled before this task ran
+                return a.result
+            a.started = True
+            try:
+                return done(await _Resume(gen, first))
+            except BaseException as e:  # noqa: BLE001
+                return failed(e)
+
+        def cancel_unstarted():
+            """Task.cancel() before the task took a step would never reach
+            the binding's awaitable: hand the cancellation to it here, the
+            way an await would (cancel-or-collect inside the binding)."""
+            try:
+                gen.throw(asyncio.CancelledError())
+            except StopIteration as s:
+                return done(s.value)
+            except BaseException as e:  # noqa: BLE001
+                return failed(e)
+            return {"err": "RUNNER", "msg": "awaitable ignored a cancel"}
+        a.cancel_unstarted = cancel_unstarted
+        return asyncio.get_running_loop().create_task(rest()), None
+
+    a = AsyncOp(None, is_alts, p.task)
+    if p.task:
+        task, now = start()
+    else:
+        task, now = bg_call(start)
+    a.fut = task
+    if now is not None:
+        a.result = val_res(w, now)
+    w.put(op.get("as", "_"), a)
+    return res()
+
+
+class _Resume:
+    """Awaits the rest of an awaitable whose first step already ran."""
+
+    def __init__(self, gen, first):
+        self.gen, self.first = gen, first
+
+    def __await__(self):
+        gen, y = self.gen, self.first
+        while True:
+            try:
+                x = yield y
+            except GeneratorExit:
+                gen.close()
+                raise
+            except BaseException as e:  # noqa: BLE001
+                try:
+                    y = gen.throw(e)
+                except StopIteration as s:
+                    return s.value
+            else:
+                try:
+                    y = gen.send(x)
+                except StopIteration as s:
+                    return s.value
+
+
+def finish_async(w, a):
+    """The op's result once its future is done."""
+    if a.result is not None:
+        return dict(a.result)
+    try:
+        r = a.fut.result()
+    except BaseException as e:  # noqa: BLE001
+        r = exc_result(e)
+    a.result = val_res(w, r)
+    return dict(a.result)
+
+
+async def op_await(p, op):
+    w = p.w
+    a = w.get(op.get("of"), AsyncOp, "async op")
+    if op.get("placement"):
+        gap("no callback placement: completions are delivered to the "
+            "awaiting task, not run as callbacks")
+    if op.get("in_go"):
+        gap("no callbacks, so no 'callback ran in a go task' to observe")
+    within = op.get("within_ms", 5000) / 1000.0
+    if a.fut is None:  # completed when it started
+        return finish_async(w, a)
+    try:
+        if a.on_loop:
+            await asyncio.wait_for(asyncio.shield(a.fut), within)
+        else:
+            fut = asyncio.run_coroutine_threadsafe(_settle(a.fut), _bg_loop)
+            if p.task:
+                await asyncio.wait_for(asyncio.wrap_future(fut), within)
+            else:
+                fut.result(within)
+            if not a.fut.done():
+                return res("ETIMEDOUT")
+    except (asyncio.TimeoutError, TimeoutError):
+        return res("ETIMEDOUT")
+    except (asyncio.CancelledError, concurrent.futures.CancelledError):
+        pass
+    except BaseException:  # noqa: BLE001  (reported by finish_async)
+        pass
+    return finish_async(w, a)
+
+
+async def op_cancel(p, op):
+    w = p.w
+    a = w.get(op.get("of"), AsyncOp, "async op")
+    if a.fut is None or a.fut.done():
+        return res("EDONE")
+
+    def unstarted():
+        if not a.started and a.result is None:
+            a.result = val_res(w, a.cancel_unstarted())
+    if a.on_loop:
+        unstarted()
+    else:
+        bg_call(unstarted)
+    if a.result is not None:
+        return res("OK") if a.result["err"] == "ECANCELED" else res("EDONE")
+    if a.on_loop:
+        a.fut.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(a.fut), 5)
+        except BaseException:  # noqa: BLE001
+            pass
+    else:
+        _bg_loop.call_soon_threadsafe(a.fut.cancel)
+        fut = asyncio.run_coroutine_threadsafe(_settle(a.fut), _bg_loop)
+        fut.result(5)
+    r = finish_async(w, a)
+    return res("OK") if r["err"] == "ECANCELED" else res("EDONE")
+
+
+async def _settle(fut):
+    try:
+        await asyncio.wait_for(asyncio.shield(fut), 5)
+    except BaseException:  # noqa: BLE001
+        pass
+
+
+# ---- spawn: go (an asyncio task), thread, io_thread ----
+
+def _err_class(name):
+    cls = getattr(xchan, name, None)
+    if isinstance(cls, type) and issubclass(cls, xchan.XchanError):
+        return cls
+    raise RunnerError(f"unknown error name {name!r}")
+
+
+def op_spawn_start(p, op):
+    w = p.w
+    kind = op.get("kind", "go")
+    as_ = op.get("as", "task")
+    path = f"{p.path}/{as_}"
+    if op.get("name") and op.get("name") != as_:
+        gap("tasks cannot be named (xchan.go/thread/io_thread take no name)")
+    result = w.to_py(op.get("result")) if "result" in op else None
+    fail = _err_class(op["fail"]) if op.get("fail") else None
+    body_ops = op.get("ops", [])
+
+    def outcome():
+        if fail:
+            raise fail(f"spawned body fails with {op['fail']}")
+        return result
+
+    with w.lock:
+        w.spawns += 1
+
+    def done():
+        with w.lock:
+            w.spawns -= 1
+
+    if kind == "go":
+        async def go_body():
+            try:
+                await run_ops(Proc(w, path, True), body_ops)
+                return outcome()
+            finally:
+                done()
+        try:
+            if p.task:
+                ch = xchan.go(go_body())
+            else:
+                ch = bg_call(lambda: xchan.go(go_body()))
+        except BaseException:
+            done()
+            raise
+    elif kind in ("thread", "io_thread"):
+        def th_body():
+            try:
+                run_sync(run_ops(Proc(w, path, False), body_ops))
+                return outcome()
+            finally:
+                done()
+        try:
+            ch = (xchan.thread if kind == "thread" else xchan.io_thread)(
+                th_body)
+        except BaseException:
+            done()
+            raise
+    else:
+        done()
+        gap(f"spawn kind {kind!r} cannot be expressed")
+    w.put(as_, ch)
+    return res()
+
+
+# ---- executors ----
+
+class CountingExecutor(concurrent.futures.ThreadPoolExecutor):
+    def __init__(self):
+        super().__init__(max_workers=4)
+        self.count = 0
+        self._lk = threading.Lock()
+
+    def submit(self, fn, *a, **kw):
+        with self._lk:
+            self.count += 1
+        return super().submit(fn, *a, **kw)
+
+
+COUNTERS = {}
+
+
+def op_executor_factory(op):
+    for wl in op.get("counting", []):
+        COUNTERS.setdefault(wl, CountingExecutor())
+    xchan.set_executor_factory(lambda workload: COUNTERS.get(workload))
+    return res()
+
+
+# ---- combinators ----
+
+def comb_op(p, op, name):
+    w = p.w
+    close = op.get("close", True)
+
+    def bind_done(d):
+        if op.get("done"):
+            w.put(op["done"], d)
+
+    if name == "pipe":
+        if op.get("done"):
+            gap("pipe returns `to`, not a done channel")
+        xchan.pipe(w.chan(op, "from"), w.chan(op, "to"), close)
+        return res()
+    if name == "pipeline":
+        mode = op.get("mode", "compute")
+        frm, to, n = w.chan(op, "from"), w.chan(op, "to"), op.get("n", 1)
+        if mode == "async":
+            af = ASYNC_FNS.get(op.get("af"))
+            if af is None:
+                raise RunnerError("bad af")
+            if op.get("on_error"):
+                gap("pipeline_async takes no ex_handler")
+            d = xchan.pipeline_async(n, to, af, frm, close)
+        else:
+            fn = xchan.pipeline_blocking if mode == "blocking" \
+                else xchan.pipeline
+            d = fn(n, to, make_xform(op.get("xform")), frm, close,
+                   error_handler(op.get("on_error")))
+        bind_done(d)
+        return res()
+    if name == "mult":
+        if op.get("done"):
+            gap("a mult has no done channel")
+        w.put(op.get("as", "_"), xchan.mult(w.chan(op, "src")))
+        return res()
+    if name in ("tap", "untap", "untap_all"):
+        m = w.get(op.get("mult"), xchan.Mult, "mult")
+        if name == "tap":
+            m.tap(w.chan(op), close)
+        elif name == "untap":
+            m.untap(w.chan(op))
+        else:
+            m.untap_all()
+        return res()
+    if name == "pub":
+        tf = MAP_FNS.get(op.get("topic"))
+        if tf is None:
+            raise RunnerError("bad topic fn")
+        if op.get("done"):
+            gap("a pub has no done channel")
+        tb = op.get("topic_buf")
+        buf_fn = None
+        if tb is not None:
+            b = buf_arg(tb)
+            buf_fn = lambda topic, b=b: b  # noqa: E731
+        w.put(op.get("as", "_"), xchan.pub(w.chan(op, "src"), tf, buf_fn))
+        return res()
+    if name in ("sub", "unsub", "unsub_topic", "unsub_all"):
+        pb = w.get(op.get("pub"), xchan.Pub, "pub")
+        topic = w.to_py(op.get("topic"))
+        if name == "sub":
+            pb.sub(topic, w.chan(op), close)
+        elif name == "unsub":
+            pb.unsub(topic, w.chan(op))
+        elif name == "unsub_topic":
+            pb.unsub_all(topic)
+        else:
+            pb.unsub_all()
+        return res()
+    if name == "mix":
+        if op.get("done"):
+            gap("a mix has no done channel")
+        w.put(op.get("as", "_"), xchan.mix(w.chan(op, "out")))
+        return res()
+    if name in ("admix", "unmix", "unmix_all", "toggle", "solo_mode",
+                "mix_get"):
+        m = w.get(op.get("mix"), xchan.Mix, "mix")
+        if name == "admix":
+            m.admix(w.chan(op))
+        elif name == "unmix":
+            m.unmix(w.chan(op))
+        elif name == "unmix_all":
+            m.unmix_all()
+        elif name == "solo_mode":
+            m.solo_mode(op.get("mode", "mute"))
+        elif name == "mix_get":
+            st = m.state(w.chan(op))
+            return res(val=[k for k in ("mute", "pause", "solo")
+                            if st.get(k)])
+        else:
+            state = {}
+            for e in op.get("entries", []):
+                state[w.chan(e)] = {k: e[k] for k in ("mute", "pause", "solo")
+                                    if k in e}
+            m.toggle(state)
+        return res()
+    if name in ("merge", "map"):
+        if op.get("done"):
+            gap(f"{name} has no done channel")
+        if op.get("chans") is None:
+            gap(f"a null channel list for {name} cannot be expressed")
+        cs = [w.get(c, xchan.Chan, "channel") if c is not None
+              else gap("a null channel in a list cannot be expressed")
+              for c in op["chans"]]
+        if name == "merge":
+            out = xchan.merge(cs, out_buf(op))
+        else:
+            f = MAP_N.get(op.get("fn"))
+            if f is None:
+                gap(f"a map function {op.get('fn')!r} outside the "
+                    "vocabulary cannot be passed")
+            out = xchan.map(f, cs, out_buf(op))
+        w.put(op.get("as", "_"), out)
+        return res()
+    if name == "split":
+        pred = PREDS.get(op.get("pred"))
+        as_ = op.get("as")
+        if pred is None or not isinstance(as_, list) or len(as_) != 2:
+            raise RunnerError("split needs pred and as: [t, f]")
+        if op.get("done"):
+            gap("split has no done channel")
+        t, f = xchan.split(pred, w.chan(op, "src"))
+        w.put(as_[0], t)
+        w.put(as_[1], f)
+        return res()
+    if name == "take_n":
+        if op.get("done"):
+            gap("take has no done channel")
+        w.put(op.get("as", "_"), xchan.take(op.get("n", 0),
+                                            w.chan(op, "src"), out_buf(op)))
+        return res()
+    if name in ("reduce", "transduce", "into"):
+        init = w.to_py(op.get("init"))
+        src = w.chan(op, "src")
+        if name == "into":
+            out = xchan.into(init, src)
+        else:
+            f = REDUCERS.get(op.get("fn"))
+            if f is None:
+                raise RunnerError("bad fn")
+            out = xchan.reduce(f, init, src) if name == "reduce" else \
+                xchan.transduce(make_xform(op.get("xform")), f, init, src)
+        w.put(op.get("as", "_"), out)
+        return res()
+    if name == "onto_chan":
+        vals = [w.to_py(v) for v in op.get("vals", [])]
+        bind_done(xchan.onto_chan(w.chan(op), vals, close))
+        return res()
+    if name == "to_chan":
+        vals = [w.to_py(v) for v in op.get("vals", [])]
+        w.put(op.get("as", "_"), xchan.to_chan(vals))
+        return res()
+    return None
+
+
+# ---- channel-state ops ----
+
+INFO_FIELDS = ("buf", "capacity", "count", "closed", "pending_puts",
+               "pending_takes", "max_pending")
+
+
+def info_of(ch):
+    i = ch.info()
+    out = {}
+    # The binding names the field "buffer" and the kind "unbuffered".
+    i.setdefault("buf", i.get("buffer"))
+    if i["buf"] == "unbuffered":
+        i["buf"] = "none"
+    for k in INFO_FIELDS:
+        if k not in i:
+            gap(f"Chan.info() has no {k!r}")
+        v = i[k]
+        if k == "buf":
+            v = BUF_NAMES.get(v, v) if isinstance(v, str) else v
+        out[k] = v
+    return out
+
+
+async def op_wait(p, op):
+    ch = p.w.chan(op)
+    until = op.get("until", {})
+    end = time.monotonic() + op.get("within_ms", 5000) / 1000.0
+    while True:
+        now = info_of(ch)
+        if all(now.get(k) == v for k, v in until.items()):
+            return res()
+        if time.monotonic() > end:
+            return res("ETIMEDOUT")
+        await p.nap()
+
+
+async def op_drain(p, op):
+    ch = p.w.chan(op)
+    end = time.monotonic() + op.get("within_ms", 5000) / 1000.0
+    vals = []
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return res("ETIMEDOUT", val=vals)
+        try:
+            r = await p.take(ch, left)
+        except (xchan.ETIMEDOUT, asyncio.TimeoutError):
+            return res("ETIMEDOUT", val=vals)
+        if r["err"] != "OK":
+            return res(val=vals) if r["err"] == "ECLOSED" else \
+                res(r["err"], val=vals)
+        vals.append(p.w.to_json(r["val"]))
+
+
+async def op_task_errors(p, op):
+    gap("no task error hook in the Python API (a failing task's exception "
+        "goes to its result channel's taker)")
+
+
+# ---- dispatch ----
+
+async def exec_op(p, op):
+    w = p.w
+    name = op.get("op")
+    if name == "chan":
+        w.put(op.get("as", "?"), make_chan(op))
+        return res()
+    if name in ("put", "offer"):
+        if op.get("cancel"):
+            gap("no cancel tokens for blocking put")
+        ch = w.chan(op)
+        v = w.to_py(op.get("val"))
+        return await p.put(ch, v, 0 if name == "offer" else secs(op))
+    if name in ("take", "poll"):
+        if op.get("cancel"):
+            gap("no cancel tokens for blocking take")
+        ch = w.chan(op)
+        return val_res(w, await p.take(ch, 0 if name == "poll" else
+                                       secs(op)))
+    if name == "close":
+        w.chan(op).close()
+        return res()
+    if name == "info":
+        i = info_of(w.chan(op))
+        f = op.get("fields")
+        return res(val={k: i.get(k) for k in f} if f else i)
+    if name == "wait":
+        return await op_wait(p, op)
+    if name == "timeout":
+        w.put(op.get("as", "?"), xchan.timeout(op.get("ms", 0)))
+        return res()
+    if name == "alts":
+        return await op_alts(p, op)
+    if name == "alts_repeat":
+        return op_alts_repeat(p, op)
+    if name in ("put_async", "take_async", "alts_async"):
+        return start_async(p, op, name)
+    if name == "await":
+        return await op_await(p, op)
+    if name == "completed":
+        a = w.get(op.get("of"), AsyncOp, "async op")
+        return res(val=a.fut is None or a.fut.done())
+    if name == "cancel":
+        return await op_cancel(p, op)
+    if name in ("cancel_ex", "collect", "op_state"):
+        gap(f"{name}: the op's raw state is internal to the binding's "
+            "awaitables (cancel-or-collect happens inside Task.cancel)")
+    if name in ("token", "fire", "reset"):
+        gap("no cancel tokens (xchan_cancel_*) in the Python API")
+    if name == "spawn":
+        return op_spawn_start(p, op)
+    if name == "task_errors":
+        return await op_task_errors(p, op)
+    if name == "in_go":
+        try:
+            in_task = asyncio.current_task() is not None
+        except RuntimeError:
+            in_task = False
+        return res(val=in_task)
+    if name == "executor_factory":
+        return op_executor_factory(op)
+    if name == "executor_count":
+        ex = COUNTERS.get(op.get("workload"))
+        return res(val=ex.count if ex else 0)
+    if name == "execute":
+        gap("no public way to run a job on a workload's executor")
+    if name == "shutdown":
+        gap("no xchan.shutdown() in the Python API")
+    if name == "seed":
+        gap("no way to seed alts' random generator from Python")
+    if name == "check_version":
+        gap("no check_version() in the Python API (the import checks it)")
+    if name == "repeat":
+        body = op.get("do", {})
+        counts = {}
+        for _ in range(op.get("n", 1)):
+            try:
+                r = await exec_op(p, body)
+            except BaseException as e:  # noqa: BLE001
+                if isinstance(e, Gap):
+                    raise
+                r = exc_result(e)
+            counts[r["err"]] = counts.get(r["err"], 0) + 1
+        return res(val=counts)
+    if name == "drain":
+        return await op_drain(p, op)
+    r = comb_op(p, op, name)
+    if r is not None:
+        return r
+    raise RunnerError(f"unknown op {name!r}")
+
+
+def _sorted_vals(r):
+    v = r.get("val")
+    if isinstance(v, list):
+        r["val"] = sorted(v, key=lambda x: json.dumps(x, sort_keys=True))
+
+
+def normalize_expect(op, e):
+    if e is None:
+        x = res()
+    elif isinstance(e, str):
+        x = {"err": e}
+    else:
+        x = dict(e)
+        x.setdefault("err", "OK")
+    if "elapsed_ms" in op:
+        x["time"] = "ok"
+    if op.get("unordered"):
+        _sorted_vals(x)
+    return x
+
+
+async def run_ops(p, ops):
+    w = p.w
+    for i, op in enumerate(ops):
+        t0 = time.monotonic()
+        if op.get("mark"):
+            with w.lock:
+                w.marks[op["mark"]] = t0
+        try:
+            actual = await exec_op(p, op)
+        except (xchan.ETIMEDOUT, asyncio.TimeoutError, TimeoutError):
+            actual = res("ETIMEDOUT")
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # noqa: BLE001
+            actual = exc_result(e)
+        # elapsed_ms
+        if "elapsed_ms" in op:
+            start = t0
+            if op.get("since"):
+                with w.lock:
+                    start = w.marks.get(op["since"], t0)
+            got = (time.monotonic() - start) * 1000.0
+            lo, hi = op["elapsed_ms"]
+            actual["time"] = "ok" if lo <= got <= hi else \
+                f"{got:.1f} ms, outside [{lo:g}, {hi:g}]"
+        e = op.get("expect")
+        expect = normalize_expect(op, e)
+        if op.get("unordered"):
+            _sorted_vals(actual)
+        ok = e == "any" or ((e is not None or "expect_one_of" not in op)
+                            and expect == actual)
+        for alt in op.get("expect_one_of", []):
+            if normalize_expect(op, alt) == actual:
+                ok = True
+        if actual.get("err") == "GAP":
+            ok = False
+        with w.lock:
+            w.trace.append({"proc": p.path, "i": i, "op": op.get("op", "?"),
+                            "expect": expect, "actual": actual, "ok": ok})
+            if not ok and w.failed_at is None:
+                w.failed_at = time.monotonic()
+        if not ok:
+            break
+
+
+# ---- one case under one kind ----
+
+def rescue(w):
+    """Closes and drains the case's channels so blocked procs go free."""
+    with w.lock:
+        chans = [o for o in w.objs.values() if isinstance(o, xchan.Chan)]
+    for c in chans:
+        try:
+            c.close()
+        except BaseException:  # noqa: BLE001
+            pass
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        for c in chans:
+            try:
+                while c.poll() is not None:
+                    pass
+            except BaseException:  # noqa: BLE001
+                pass
+        time.sleep(0.002)
+
+
+def setup(w, c, diff):
+    for name, spec in (c.get("chans") or {}).items():
+        try:
+            w.put(name, make_chan(spec))
+        except BaseException as e:  # noqa: BLE001
+            r = exc_result(e)
+            diff.append(f"channel {name}: {r.get('msg') or r['err']}"
+                        if r["err"] != "GAP" else
+                        f"channel {name}: {r['msg']}")
+            return False
+    return True
+
+
+def failed_since(w):
+    """The time of the case's first mismatch, or None."""
+    with w.lock:
+        return w.failed_at
+
+
+def wait_deadline(w):
+    """The case's deadline, or a second after its first mismatch: a proc that
+    stopped early leaves its counterparts blocked, and the case has failed
+    anyway (its channels are then closed and drained to free them)."""
+    f = failed_since(w)
+    return w.deadline if f is None else min(w.deadline, f + 1.0)
+
+
+def run_threads(w, c, diff):
+    threads = []
+    for pr in c["procs"]:
+        p = Proc(w, pr.get("name", "main"), False)
+        t = threading.Thread(target=lambda p=p, ops=pr.get("ops", []):
+                             run_sync(run_ops(p, ops)), daemon=True)
+        t.start()
+        threads.append(t)
+    while any(t.is_alive() for t in threads) or w.spawns > 0:
+        if time.monotonic() > wait_deadline(w):
+            break
+        time.sleep(0.001)
+    timed_out = any(t.is_alive() for t in threads) or w.spawns > 0
+    stuck = False
+    if timed_out:
+        rescue(w)
+        for t in threads:
+            t.join(2.0)
+        stuck = any(t.is_alive() for t in threads)
+    return timed_out, stuck
+
+
+def run_tasks(w, c, diff):
+    async def main():
+        w.loop = asyncio.get_running_loop()
+        tasks = [asyncio.create_task(run_ops(Proc(w, pr.get("name", "main"),
+                                                  True), pr.get("ops", [])))
+                 for pr in c["procs"]]
+        while not all(t.done() for t in tasks) or w.spawns > 0:
+            if time.monotonic() > wait_deadline(w):
+                break
+            await asyncio.sleep(0.001)
+        pending = {t for t in tasks if not t.done()}
+        timed_out = bool(pending) or w.spawns > 0
+        stuck = False
+        if timed_out:
+            await asyncio.get_running_loop().run_in_executor(None, rescue, w)
+            _, pending = await asyncio.wait(tasks, timeout=2.0) if pending \
+                else (None, set())
+            stuck = bool(pending)
+            for t in pending:
+                t.cancel()
+        return timed_out, stuck
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        try:
+            loop.run_until_complete(asyncio.sleep(0))
+            loop.close()
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+def run_case(fname, c, kind):
+    t0 = time.monotonic()
+    w = World(kind, t0 + c.get("timeout_ms", 20000) / 1000.0)
+    diff = []
+    timed_out = stuck = False
+    if setup(w, c, diff):
+        timed_out, stuck = (run_threads if kind == "thread" else
+                            run_tasks)(w, c, diff)
+    failed = bool(diff) or timed_out
+    with w.lock:
+        for e in w.trace:
+            if timed_out or not e["ok"]:
+                failed = True
+                diff.append(e)
+    if timed_out:
+        diff.append("a proc or task did not finish before the case's "
+                    "deadline" + (", not even once its channels were closed "
+                                  "and drained" if stuck else
+                                  " (closing and draining its channels "
+                                  "freed it)"))
+    mismatch_first = w.failed_at is not None and w.failed_at < w.deadline
+    if timed_out and mismatch_first:
+        diff[-1] = ("after the first mismatch, procs still blocked were freed "
+                    "by closing and draining the case's channels")
+        if stuck:
+            diff[-1] = "after the first mismatch, procs stayed blocked"
+    status = ("fail" if mismatch_first else "hang") if timed_out else \
+        "fail" if failed else "pass"
+    return {"case": c["name"], "file": fname, "lang": "python", "kind": kind,
+            "status": status, "diff": diff,
+            "ms": int((time.monotonic() - t0) * 1000)}, stuck
+
+
+def run_isolated(args, fname, c, kind):
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in (c.get("env") or {}).items()})
+    cmd = [sys.executable, os.path.abspath(__file__), "--cases", args.cases,
+           "--case", c["name"], "--kind", kind, "--json", "--in-process"]
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env,
+                           timeout=c.get("timeout_ms", 20000) / 1000.0 + 30)
+        r = json.loads(p.stdout)[0]
+    except (subprocess.TimeoutExpired, ValueError, IndexError) as e:
+        r = {"case": c["name"], "file": fname, "lang": "python",
+             "kind": kind, "status": "error",
+             "diff": [f"isolated run gave no result ({e})"], "ms": 0}
+    return r
+
+
+def print_human(r):
+    print(f"{r['status']:<12} {r['kind']:<6} {r['case']} ({r['ms']} ms)")
+    if r["status"] == "pass":
+        return
+    for d in r["diff"]:
+        if isinstance(d, str):
+            print("    " + d)
+        else:
+            print(f"    {d['proc']} #{d['i']} {d['op']}\n"
+                  f"      expected {json.dumps(d['expect'])}\n"
+                  f"      actual   {json.dumps(d['actual'])}")
+    sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", required=True)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--case")
+    ap.add_argument("--kind", choices=KINDS)
+    ap.add_argument("--in-process", action="store_true")
+    args = ap.parse_args()
+    results, all_ok, stuck = [], True, False
+    for path in sorted(glob.glob(os.path.join(args.cases, "*.json"))):
+        fname = os.path.basename(path)
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if isinstance(data, dict):
+            data = data.get("cases", [])
+        for c in data:
+            if args.case and c["name"] != args.case:
+                continue
+            for kind in KINDS:
+                if kind not in c.get("kinds", KINDS) or \
+                        (args.kind and args.kind != kind):
+                    continue
+                if c.get("isolated") and not args.in_process:
+                    r = run_isolated(args, fname, c, kind)
+                else:
+                    r, stuck = run_case(fname, c, kind)
+                if r["status"] != "pass":
+                    all_ok = False
+                if not args.json:
+                    print_human(r)
+                results.append(r)
+                if stuck:
+                    break
+            if stuck:
+                break
+        if stuck:
+            break
+    if args.json:
+        print(json.dumps(results, indent=1))
+    sys.stdout.flush()
+    if stuck:
+        print("conformance/python: a case hung; stopping", file=sys.stderr)
+        os._exit(1)
+    os._exit(0 if all_ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -61,9 +61,9 @@ xchan_native_onload(const xchan_api *api)
 }
 
 static const char utf8_text[] = "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x99\x82";
-static const char nul_text[] = { 'a', '\0', 'b' };
-static const unsigned char some_bytes[] = { 0x00, 0xff, 0x00, 0x7f };
-static const unsigned char zero_byte[] = { 0x00 };
+static const char nul_text[] = {'a', '\0', 'b'};
+static const unsigned char some_bytes[] = {0x00, 0xff, 0x00, 0x7f};
+static const unsigned char zero_byte[] = {0x00};
 
 enum { SCALARS = 16, RETURNED = 17, PRODUCED = 19 };
 
@@ -73,22 +73,44 @@ scalar(int i)
 {
 	xchan_val v = X->val_nil();
 	switch (i) {
-	case 0: return X->val_bool(1);
-	case 1: return X->val_bool(0);
-	case 2: return X->val_int(0);
-	case 3: return X->val_int(-1);
-	case 4: return X->val_int(INT64_MIN);
-	case 5: return X->val_int(INT64_MAX);
-	case 6: return X->val_double(1.5);
-	case 7: return X->val_double(-0.0);
-	case 8: return X->val_double(1e308);
-	case 9: return X->val_double(NAN);
-	case 10: X->val_string(&v, "hello", 5); break;
-	case 11: X->val_string(&v, utf8_text, sizeof(utf8_text) - 1); break;
-	case 12: X->val_string(&v, "", 0); break;
-	case 13: X->val_string(&v, nul_text, sizeof(nul_text)); break;
-	case 14: X->val_bytes(&v, some_bytes, sizeof(some_bytes)); break;
-	case 15: X->val_bytes(&v, "", 0); break;
+	case 0:
+		return X->val_bool(1);
+	case 1:
+		return X->val_bool(0);
+	case 2:
+		return X->val_int(0);
+	case 3:
+		return X->val_int(-1);
+	case 4:
+		return X->val_int(INT64_MIN);
+	case 5:
+		return X->val_int(INT64_MAX);
+	case 6:
+		return X->val_double(1.5);
+	case 7:
+		return X->val_double(-0.0);
+	case 8:
+		return X->val_double(1e308);
+	case 9:
+		return X->val_double(NAN);
+	case 10:
+		X->val_string(&v, "hello", 5);
+		break;
+	case 11:
+		X->val_string(&v, utf8_text, sizeof(utf8_text) - 1);
+		break;
+	case 12:
+		X->val_string(&v, "", 0);
+		break;
+	case 13:
+		X->val_string(&v, nul_text, sizeof(nul_text));
+		break;
+	case 14:
+		X->val_bytes(&v, some_bytes, sizeof(some_bytes));
+		break;
+	case 15:
+		X->val_bytes(&v, "", 0);
+		break;
 	}
 	return v; /* nil when out of memory: the put then fails with ENIL */
 }
@@ -119,8 +141,8 @@ chan_item(void)
 static xchan_val
 nested_array(void)
 {
-	xchan_val inner[1] = { X->val_bool(1) };
-	xchan_val middle[2] = { X->val_double(3.5), array_of(inner, 1) };
+	xchan_val inner[1] = {X->val_bool(1)};
+	xchan_val middle[2] = {X->val_double(3.5), array_of(inner, 1)};
 	xchan_val outer[4];
 	outer[0] = X->val_int(1);
 	outer[1] = X->val_nil();
@@ -136,9 +158,9 @@ produce(xchan_chan *out)
 {
 	for (int i = 0; i < PRODUCED; i++) {
 		xchan_val v = i < SCALARS ? scalar(i)
-		    : i == 16	      ? chan_item()
-		    : i == 17	      ? nested_array()
-				      : array_of(NULL, 0);
+		              : i == 16   ? chan_item()
+		              : i == 17   ? nested_array()
+		                          : array_of(NULL, 0);
 		if (X->put(out, v, XCHAN_DEADLINE_NEVER) != XCHAN_OK) {
 			X->val_release(v);
 			break;
@@ -166,14 +188,16 @@ check(int i, xchan_val got)
 	uint32_t want_kind = i < SCALARS ? want.kind : XCHAN_CHAN;
 	const char *bad = NULL;
 	if (got.kind != want_kind) {
-		snprintf(verdict, sizeof(verdict), "item %d: expected %s, got %s",
-		    i, X->kind_name(want_kind), name);
+		snprintf(verdict, sizeof(verdict),
+		    "item %d: expected %s, got %s", i, X->kind_name(want_kind),
+		    name);
 		bad = verdict;
 	} else if (want_kind == XCHAN_DOUBLE) {
 		double g, w;
 		X->get_double(got, &g);
 		X->get_double(want, &w);
-		bool ok = isnan(w) ? isnan(g) : g == w && signbit(g) == signbit(w);
+		bool ok =
+		    isnan(w) ? isnan(g) : g == w && signbit(g) == signbit(w);
 		if (!ok) {
 			snprintf(verdict, sizeof(verdict),
 			    "item %d: expected double %g, got %g", i, w, g);
@@ -211,6 +235,24 @@ check(int i, xchan_val got)
 			bad = verdict;
 		}
 		X->val_release(inside);
+	} else if (want_kind == XCHAN_INT || want_kind == XCHAN_BOOL) {
+		int64_t g = 0, w = 0;
+		int32_t gb = 0, wb = 0;
+		if (want_kind == XCHAN_INT) {
+			X->get_int(got, &g);
+			X->get_int(want, &w);
+		} else {
+			X->get_bool(got, &gb);
+			X->get_bool(want, &wb);
+			g = gb;
+			w = wb;
+		}
+		if (g != w) {
+			snprintf(verdict, sizeof(verdict),
+			    "item %d: expected %s %lld, got %lld", i, name,
+			    (long long)w, (long long)g);
+			bad = verdict;
+		}
 	} else if (X->val_equal(got, want) != 1) {
 		snprintf(verdict, sizeof(verdict), "item %d: %s differs", i,
 		    name);

@@ -358,14 +358,14 @@ async function opAlts(p, op) {
   }
 }
 
-function opAltsRepeat(p, op) {
+async function opAltsRepeat(p, op) {
   const [cl, kinds] = altsClauses(p.w, op);
   const n = op.n || 1000;
   const counts = cl.map(() => 0);
   for (let k = 0; k < n; k++) {
     cl.forEach((c, i) => c.offer(i));
-    const r = xchan.altsSync(cl, { priority: !!op.priority, default: DEFAULT });
-    if (r.index >= 0) counts[r.index]++;
+    const r = await p.alts(cl, !!op.priority, 0);
+    if (r.index >= 0 && r.value !== DEFAULT) counts[r.index]++;
     for (const c of cl) while (c.poll() !== undefined);
   }
   if (op.min_share !== undefined && counts.every((c) => c >= op.min_share * n)) return res('OK', { val: 'fair' });
@@ -415,6 +415,13 @@ function startAsync(p, op, name) {
     onOk = (v) => (v === undefined ? res('ECLOSED') : res('OK', { val: v }));
     onErr = excResult;
   }
+  // A start error (ENIL, ELIMIT, EINVAL...) rejects the Promise at once: it
+  // is the start call's result, as in C; anything later is the completion's.
+  const PENDING = Symbol('pending');
+  const early = Promise.race([pr, Promise.resolve(PENDING)]).then(
+    (v) => null,
+    (e) => excResult(e),
+  );
   a.promise = pr.then(
     (v) => {
       a.result = valRes(w, onOk(v));
@@ -426,7 +433,7 @@ function startAsync(p, op, name) {
     },
   );
   w.put(op.as || '_', a);
-  return res();
+  return early.then((startErr) => startErr || res());
 }
 
 async function settle(p, a, within) {
@@ -517,6 +524,7 @@ function opSpawn(p, op) {
     if (!p.task) gap('go tasks run on the calling thread\'s event loop, which a blocking proc does not turn');
     ch = xchan.go(body);
   } else if (kind === 'thread' || kind === 'io_thread') {
+    noJsFnOnBlockingThread(p, `${kind} (its worker pool is driven by the spawning thread's event loop)`);
     const chans = {};
     for (const n of namesIn(op.ops || [], new Set())) {
       try {

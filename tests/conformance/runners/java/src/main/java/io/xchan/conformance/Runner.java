@@ -1,0 +1,736 @@
+package io.xchan.conformance;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import io.xchan.Alts;
+import io.xchan.Chan;
+import io.xchan.Flow;
+import io.xchan.Xchan;
+import io.xchan.XchanException;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * The Java runner of the conformance suite (tests/conformance/README.md, "The
+ * runner contract"), over the public API of the io.xchan jar (the java stage's
+ * mvn install), the way a Java user calls it.
+ *
+ * <p>Kinds: "thread" runs each proc on a platform Thread; "task" on a virtual
+ * thread (Java 21+; on older JDKs the task kind runs on platform threads and
+ * every task result says so in its diff). Both use the blocking API.
+ *
+ * <p>Scope of this first version: channels (put/offer/take/poll/close/info/
+ * wait/drain), timeouts, alts, repeat, spawn (go/thread/ioThread) and the
+ * value-only combinators (pipe, merge, take, into, ontoChan, toChan, mult).
+ * An op the binding's public API cannot express is reported as a binding gap;
+ * an op this runner does not implement yet is a RUNNER error. Both fail.
+ *
+ * <p>Concurrency: one case at a time; its procs share a World whose maps are
+ * concurrent and whose trace is a synchronized list.
+ */
+public final class Runner {
+    static final String[] KINDS = {"thread", "task"};
+    static final Gson GSON = new GsonBuilder().serializeNulls().setPrettyPrinting().create();
+
+    static final class Gap extends RuntimeException {
+        Gap(String m) { super(m); }
+    }
+
+    static final class RunnerError extends RuntimeException {
+        RunnerError(String m) { super(m); }
+    }
+
+    static final class Host {
+        final String tag;
+        Host(String tag) { this.tag = tag; }
+    }
+
+    static JsonObject res(String err) {
+        JsonObject o = new JsonObject();
+        o.addProperty("err", err);
+        return o;
+    }
+
+    static JsonObject exc(Throwable e) {
+        if (e instanceof Gap) {
+            JsonObject o = res("GAP");
+            o.addProperty("msg", "binding gap: " + e.getMessage());
+            return o;
+        }
+        if (e instanceof RunnerError) {
+            JsonObject o = res("RUNNER");
+            o.addProperty("msg", e.getMessage());
+            return o;
+        }
+        if (e instanceof XchanException x) return res(x.code());
+        // The binding's documented mapping of ENIL: a null put throws NullPointerException.
+        if (e instanceof NullPointerException && String.valueOf(e.getMessage()).startsWith("xchan:")) return res("ENIL");
+        JsonObject o = res(e.getClass().getSimpleName());
+        o.addProperty("msg", String.valueOf(e.getMessage()));
+        return o;
+    }
+
+    // ---- the world of one case ----
+
+    static final class World {
+        final Map<String, Object> objs = new ConcurrentHashMap<>();
+        final Map<String, Host> hosts = new ConcurrentHashMap<>();
+        final List<JsonObject> trace = java.util.Collections.synchronizedList(new ArrayList<>());
+        final Map<String, Long> marks = new ConcurrentHashMap<>();
+        final AtomicInteger spawns = new AtomicInteger();
+        final AtomicLong failedAt = new AtomicLong(0);
+        final long deadline;
+
+        World(long deadline) { this.deadline = deadline; }
+
+        Chan<Object> chan(JsonObject op, String key) {
+            JsonElement n = op.get(key);
+            if (n == null || n.isJsonNull()) throw new Gap("a null channel cannot be expressed (no Chan object to call)");
+            return chanNamed(n.getAsString());
+        }
+
+        @SuppressWarnings("unchecked")
+        Chan<Object> chanNamed(String name) {
+            Object o = objs.get(name);
+            if (!(o instanceof Chan)) throw new RunnerError("unknown channel " + name);
+            return (Chan<Object>) o;
+        }
+
+        String nameOf(Chan<?> ch) {
+            for (Map.Entry<String, Object> e : objs.entrySet()) if (ch.equals(e.getValue())) return e.getKey();
+            return "?";
+        }
+
+        Object toJava(JsonElement j) {
+            if (j == null || j.isJsonNull()) return null;
+            if (j.isJsonPrimitive()) {
+                JsonPrimitive p = j.getAsJsonPrimitive();
+                if (p.isBoolean()) return p.getAsBoolean();
+                if (p.isString()) return p.getAsString();
+                return p.getAsLong();
+            }
+            if (j.isJsonArray()) {
+                List<Object> l = new ArrayList<>();
+                for (JsonElement e : j.getAsJsonArray()) l.add(toJava(e));
+                return l;
+            }
+            JsonObject o = j.getAsJsonObject();
+            if (o.size() == 1) {
+                String k = o.keySet().iterator().next();
+                JsonElement v = o.get(k);
+                switch (k) {
+                    case "int": return new BigInteger(v.getAsString()).longValue();
+                    case "double":
+                        if (v.getAsJsonPrimitive().isString()) {
+                            switch (v.getAsString()) {
+                                case "nan": return Double.NaN;
+                                case "inf": return Double.POSITIVE_INFINITY;
+                                default: return Double.NEGATIVE_INFINITY;
+                            }
+                        }
+                        return v.getAsDouble();
+                    case "bytes": return HexFormat.of().parseHex(v.getAsString());
+                    case "chan": return chanNamed(v.getAsString());
+                    case "host": return hosts.computeIfAbsent(v.getAsString(), Host::new);
+                    case "foreign_host": throw new Gap("no public way to make a host value of another runtime");
+                    case "box": throw new Gap("no public way to make a Box from Java");
+                    default: break;
+                }
+            }
+            throw new RunnerError("bad value " + j);
+        }
+
+        JsonElement toJson(Object v) {
+            if (v == null) return JsonNull.INSTANCE;
+            if (v instanceof Boolean b) return new JsonPrimitive(b);
+            if (v instanceof Long || v instanceof Integer) {
+                long l = ((Number) v).longValue();
+                if (Math.abs((double) l) > 9007199254740992.0) {
+                    JsonObject o = new JsonObject();
+                    o.addProperty("int", Long.toString(l));
+                    return o;
+                }
+                return new JsonPrimitive(l);
+            }
+            if (v instanceof Double d) {
+                JsonObject o = new JsonObject();
+                if (d.isNaN()) o.addProperty("double", "nan");
+                else if (d.isInfinite()) o.addProperty("double", d > 0 ? "inf" : "-inf");
+                else o.addProperty("double", d);
+                return o;
+            }
+            if (v instanceof String s) return new JsonPrimitive(s);
+            if (v instanceof byte[] b) {
+                JsonObject o = new JsonObject();
+                o.addProperty("bytes", HexFormat.of().formatHex(b));
+                return o;
+            }
+            if (v instanceof List<?> l) {
+                JsonArray a = new JsonArray();
+                for (Object x : l) a.add(toJson(x));
+                return a;
+            }
+            if (v instanceof Object[] arr) return toJson(java.util.Arrays.asList(arr));
+            if (v instanceof Chan<?> c) {
+                JsonObject o = new JsonObject();
+                o.addProperty("chan", nameOf(c));
+                return o;
+            }
+            if (v instanceof Host h) {
+                JsonObject o = new JsonObject();
+                o.addProperty("host", h.tag);
+                return o;
+            }
+            JsonObject o = new JsonObject();
+            o.addProperty("unknown_kind", v.getClass().getName());
+            return o;
+        }
+    }
+
+    // ---- ops ----
+
+    static String str(JsonObject op, String k, String d) {
+        JsonElement e = op.get(k);
+        return e == null || e.isJsonNull() ? d : e.getAsString();
+    }
+
+    static long num(JsonObject op, String k, long d) {
+        JsonElement e = op.get(k);
+        return e == null || e.isJsonNull() ? d : e.getAsLong();
+    }
+
+    static boolean bool(JsonObject op, String k, boolean d) {
+        JsonElement e = op.get(k);
+        return e == null || e.isJsonNull() ? d : e.getAsBoolean();
+    }
+
+    static Chan<Object> makeChan(JsonObject spec) {
+        String kind = str(spec, "buf", "none");
+        long n = num(spec, "n", 0);
+        if (spec.has("xform") || spec.has("on_error")) throw new RunnerError("transforms are not implemented by the Java runner yet");
+        Chan.Builder<Object> b = Chan.builder();
+        switch (kind) {
+            case "none":
+                if (n != 0) throw new Gap("an unbuffered channel with a capacity cannot be expressed");
+                break;
+            case "fixed": b.fixed(n); break;
+            case "dropping": b.dropping(n); break;
+            case "sliding": b.sliding(n); break;
+            case "promise":
+                if (n != 0) throw new Gap("a promise channel with a capacity cannot be expressed");
+                b.promise();
+                break;
+            default: throw new Gap("an unknown buffer kind " + kind + " cannot be expressed");
+        }
+        if (spec.has("max_pending")) b.maxPending((int) num(spec, "max_pending", 0));
+        return b.build();
+    }
+
+    static final String[] BUF_NAMES = {"none", "fixed", "dropping", "sliding", "promise"};
+
+    static JsonObject info(Chan<?> ch) {
+        Chan.Info i = ch.info();
+        JsonObject o = new JsonObject();
+        o.addProperty("buf", i.bufKind >= 0 && i.bufKind < 5 ? BUF_NAMES[i.bufKind] : "?");
+        o.addProperty("capacity", i.capacity);
+        o.addProperty("count", i.count);
+        o.addProperty("closed", i.closed);
+        o.addProperty("pending_puts", i.pendingPuts);
+        o.addProperty("pending_takes", i.pendingTakes);
+        o.addProperty("max_pending", i.maxPending);
+        return o;
+    }
+
+    static JsonObject withVal(World w, JsonObject r, Object v) {
+        r.add("val", w.toJson(v));
+        return r;
+    }
+
+    static JsonObject put(Chan<Object> ch, Object v, JsonElement tms) throws InterruptedException {
+        if (tms != null && tms.getAsLong() <= 0) {
+            boolean closed = ch.isClosed();
+            return ch.offer(v) ? res("OK") : res(closed ? "ECLOSED" : "EAGAIN");
+        }
+        boolean ok = tms == null ? ch.put(v) : ch.put(v, Duration.ofMillis(tms.getAsLong()));
+        return res(ok ? "OK" : "ECLOSED");
+    }
+
+    static JsonObject take(World w, Chan<Object> ch, JsonElement tms) throws InterruptedException {
+        if (tms != null && tms.getAsLong() <= 0) {
+            boolean closed = ch.isClosed();
+            Object v = ch.poll();
+            return v == null ? res(closed ? "ECLOSED" : "EAGAIN") : withVal(w, res("OK"), v);
+        }
+        Object v = tms == null ? ch.take() : ch.take(Duration.ofMillis(tms.getAsLong()));
+        return v == null ? res("ECLOSED") : withVal(w, res("OK"), v);
+    }
+
+    static final Object DEFAULT = new Object();
+
+    static JsonObject alts(World w, JsonObject op, JsonElement tms) throws InterruptedException {
+        Alts a = new Alts();
+        List<Boolean> isPut = new ArrayList<>();
+        for (JsonElement ce : op.getAsJsonArray("clauses")) {
+            JsonObject c = ce.getAsJsonObject();
+            if (c.has("take")) {
+                a.take(w.chan(c, "take"));
+                isPut.add(false);
+            } else if (c.has("put")) {
+                a.put(w.chan(c, "put"), w.toJava(c.get("val")));
+                isPut.add(true);
+            } else throw new Gap("an alts clause of unknown kind cannot be expressed");
+        }
+        if (bool(op, "priority", false)) a.priority();
+        Alts.Result r;
+        try {
+            if (tms != null && tms.getAsLong() <= 0) {
+                a.orElse(DEFAULT);
+                r = a.select();
+            } else r = tms == null ? a.select() : a.select(Duration.ofMillis(tms.getAsLong()));
+        } catch (XchanException e) {
+            JsonObject o = res(e.code());
+            o.addProperty("index", -1);
+            return o;
+        }
+        JsonObject o;
+        if (r.isDefault()) {
+            o = res("EAGAIN");
+            o.addProperty("index", -1);
+            return o;
+        }
+        o = res(r.ok() ? "OK" : "ECLOSED");
+        o.addProperty("index", r.index());
+        if (!isPut.get(r.index()) && r.ok()) o.add("val", w.toJson(r.value()));
+        return o;
+    }
+
+    static Object nothing() { return null; }
+
+    static JsonObject exec(World w, String path, JsonObject op, boolean virtual) throws Exception {
+        String name = str(op, "op", "?");
+        switch (name) {
+            case "chan":
+                w.objs.put(str(op, "as", "?"), makeChan(op));
+                return res("OK");
+            case "put":
+            case "offer": {
+                if (op.has("cancel")) throw new Gap("no cancel tokens for blocking put (Thread.interrupt is the Java way)");
+                Chan<Object> ch = w.chan(op, "ch");
+                Object v = w.toJava(op.get("val"));
+                return put(ch, v, name.equals("offer") ? new JsonPrimitive(0) : op.get("timeout_ms"));
+            }
+            case "take":
+            case "poll": {
+                if (op.has("cancel")) throw new Gap("no cancel tokens for blocking take (Thread.interrupt is the Java way)");
+                return take(w, w.chan(op, "ch"), name.equals("poll") ? new JsonPrimitive(0) : op.get("timeout_ms"));
+            }
+            case "close":
+                w.chan(op, "ch").close();
+                return res("OK");
+            case "info": {
+                JsonObject i = info(w.chan(op, "ch"));
+                JsonObject r = res("OK");
+                if (op.has("fields")) {
+                    JsonObject some = new JsonObject();
+                    for (JsonElement f : op.getAsJsonArray("fields")) {
+                        JsonElement x = i.get(f.getAsString());
+                        some.add(f.getAsString(), x == null ? JsonNull.INSTANCE : x);
+                    }
+                    r.add("val", some);
+                } else r.add("val", i);
+                return r;
+            }
+            case "wait": {
+                Chan<Object> ch = w.chan(op, "ch");
+                long end = System.nanoTime() + num(op, "within_ms", 5000) * 1_000_000L;
+                JsonObject until = op.getAsJsonObject("until");
+                for (;;) {
+                    JsonObject now = info(ch);
+                    boolean ok = true;
+                    for (String k : until.keySet()) if (!until.get(k).equals(now.get(k))) ok = false;
+                    if (ok) return res("OK");
+                    if (System.nanoTime() > end) return res("ETIMEDOUT");
+                    Thread.sleep(1);
+                }
+            }
+            case "drain": {
+                Chan<Object> ch = w.chan(op, "ch");
+                long end = System.nanoTime() + num(op, "within_ms", 5000) * 1_000_000L;
+                JsonArray vals = new JsonArray();
+                for (;;) {
+                    long left = end - System.nanoTime();
+                    JsonObject r;
+                    try {
+                        r = left <= 0 ? res("ETIMEDOUT") : take(w, ch, new JsonPrimitive(Math.max(1, left / 1_000_000L)));
+                    } catch (XchanException e) {
+                        r = res(e.code());
+                    }
+                    if (!r.get("err").getAsString().equals("OK")) {
+                        String err = r.get("err").getAsString();
+                        JsonObject o = res(err.equals("ECLOSED") ? "OK" : err);
+                        o.add("val", vals);
+                        return o;
+                    }
+                    vals.add(r.get("val"));
+                }
+            }
+            case "timeout":
+                w.objs.put(str(op, "as", "?"), Chan.timeout(Duration.ofMillis(num(op, "ms", 0))));
+                return res("OK");
+            case "alts":
+                if (op.has("cancel")) throw new Gap("no cancel tokens for blocking alts");
+                return alts(w, op, op.get("timeout_ms"));
+            case "repeat": {
+                JsonObject counts = new JsonObject();
+                long n = num(op, "n", 1);
+                for (long i = 0; i < n; i++) {
+                    JsonObject r;
+                    try {
+                        r = exec(w, path, op.getAsJsonObject("do"), virtual);
+                    } catch (Gap g) {
+                        throw g;
+                    } catch (Exception e) {
+                        r = exc(e);
+                    }
+                    String e = r.get("err").getAsString();
+                    counts.addProperty(e, (counts.has(e) ? counts.get(e).getAsLong() : 0) + 1);
+                }
+                JsonObject o = res("OK");
+                o.add("val", counts);
+                return o;
+            }
+            case "spawn": {
+                String kind = str(op, "kind", "go");
+                String as = str(op, "as", "task");
+                if (op.has("name") && !str(op, "name", as).equals(as)) throw new Gap("tasks cannot be named");
+                JsonArray ops = op.has("ops") ? op.getAsJsonArray("ops") : new JsonArray();
+                String sub = path + "/" + as;
+                w.spawns.incrementAndGet();
+                java.util.concurrent.Callable<Object> body = () -> {
+                    try {
+                        runOps(w, sub, ops, kind.equals("go") || virtual);
+                        if (op.has("fail")) throw new RunnerError("spawned body fails with " + str(op, "fail", "?"));
+                        return op.has("result") ? w.toJava(op.get("result")) : null;
+                    } finally {
+                        w.spawns.decrementAndGet();
+                    }
+                };
+                Chan<Object> ch;
+                switch (kind) {
+                    case "go": ch = Xchan.go(body); break;
+                    case "thread": ch = Xchan.thread(body); break;
+                    case "io_thread": ch = Xchan.ioThread(body); break;
+                    default:
+                        w.spawns.decrementAndGet();
+                        throw new Gap("spawn kind " + kind + " cannot be expressed");
+                }
+                w.objs.put(as, ch);
+                return res("OK");
+            }
+            case "onto_chan": {
+                List<Object> vals = new ArrayList<>();
+                for (JsonElement e : op.getAsJsonArray("vals")) vals.add(w.toJava(e));
+                Chan<Void> d = Flow.ontoChan(w.chan(op, "ch"), vals, bool(op, "close", true));
+                if (op.has("done")) w.objs.put(str(op, "done", "_"), d);
+                return res("OK");
+            }
+            case "to_chan": {
+                List<Object> vals = new ArrayList<>();
+                for (JsonElement e : op.getAsJsonArray("vals")) vals.add(w.toJava(e));
+                w.objs.put(str(op, "as", "_"), Flow.toChan(vals));
+                return res("OK");
+            }
+            case "pipe": {
+                Chan<Void> d = Flow.pipe(w.chan(op, "from"), w.chan(op, "to"), bool(op, "close", true));
+                if (op.has("done")) w.objs.put(str(op, "done", "_"), d);
+                return res("OK");
+            }
+            case "put_async":
+            case "take_async":
+            case "alts_async":
+            case "await":
+            case "completed":
+            case "cancel":
+            case "cancel_ex":
+            case "collect":
+            case "op_state":
+                throw new Gap(name + ": no asynchronous put/take/alts in the Java API (blocking calls on virtual threads instead)");
+            case "token":
+            case "fire":
+            case "reset":
+                throw new Gap("no cancel tokens in the Java API (Thread.interrupt is the Java way)");
+            case "shutdown":
+                throw new Gap("no Xchan.shutdown() in the Java API");
+            case "seed":
+                throw new Gap("no way to seed alts' random generator from Java");
+            default:
+                throw new RunnerError("op " + name + " is not implemented by the Java runner yet");
+        }
+    }
+
+    static boolean sameJson(JsonElement a, JsonElement b) {
+        return canon(a).equals(canon(b));
+    }
+
+    static JsonElement canon(JsonElement e) {
+        if (e == null) return JsonNull.INSTANCE;
+        if (e.isJsonObject()) {
+            JsonObject o = new JsonObject();
+            e.getAsJsonObject().keySet().stream().sorted().forEach(k -> o.add(k, canon(e.getAsJsonObject().get(k))));
+            return o;
+        }
+        if (e.isJsonArray()) {
+            JsonArray a = new JsonArray();
+            for (JsonElement x : e.getAsJsonArray()) a.add(canon(x));
+            return a;
+        }
+        if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+            double d = e.getAsDouble();
+            return d == Math.rint(d) && Math.abs(d) < 9e15 ? new JsonPrimitive((long) d) : new JsonPrimitive(d);
+        }
+        return e;
+    }
+
+    static void sortVals(JsonObject r) {
+        JsonElement v = r.get("val");
+        if (v == null || !v.isJsonArray()) return;
+        List<JsonElement> l = new ArrayList<>();
+        v.getAsJsonArray().forEach(x -> l.add(canon(x)));
+        l.sort((x, y) -> x.toString().compareTo(y.toString()));
+        JsonArray a = new JsonArray();
+        l.forEach(a::add);
+        r.add("val", a);
+    }
+
+    static JsonObject normalize(JsonObject op, JsonElement e) {
+        JsonObject x;
+        if (e == null) x = res("OK");
+        else if (e.isJsonPrimitive()) x = res(e.getAsString());
+        else {
+            x = e.getAsJsonObject().deepCopy();
+            if (!x.has("err")) x.addProperty("err", "OK");
+        }
+        if (op.has("elapsed_ms")) x.addProperty("time", "ok");
+        if (bool(op, "unordered", false)) sortVals(x);
+        return x;
+    }
+
+    static void runOps(World w, String path, JsonArray ops, boolean virtual) {
+        for (int i = 0; i < ops.size(); i++) {
+            JsonObject op = ops.get(i).getAsJsonObject();
+            long t0 = System.nanoTime();
+            if (op.has("mark")) w.marks.put(str(op, "mark", "?"), t0);
+            JsonObject actual;
+            try {
+                actual = exec(w, path, op, virtual);
+            } catch (Throwable e) {
+                actual = exc(e);
+            }
+            if (op.has("elapsed_ms")) {
+                long start = op.has("since") ? w.marks.getOrDefault(str(op, "since", "?"), t0) : t0;
+                double got = (System.nanoTime() - start) / 1e6;
+                JsonArray win = op.getAsJsonArray("elapsed_ms");
+                double lo = win.get(0).getAsDouble(), hi = win.get(1).getAsDouble();
+                actual.addProperty("time", got >= lo && got <= hi ? "ok" : String.format("%.1f ms, outside [%s, %s]", got, lo, hi));
+            }
+            JsonElement e = op.get("expect");
+            JsonObject expect = normalize(op, e);
+            if (bool(op, "unordered", false)) sortVals(actual);
+            boolean ok = (e != null && e.isJsonPrimitive() && e.getAsString().equals("any"))
+                    || ((e != null || !op.has("expect_one_of")) && sameJson(expect, actual));
+            if (op.has("expect_one_of"))
+                for (JsonElement alt : op.getAsJsonArray("expect_one_of")) if (sameJson(normalize(op, alt), actual)) ok = true;
+            if (actual.get("err").getAsString().equals("GAP")) ok = false;
+            JsonObject entry = new JsonObject();
+            entry.addProperty("proc", path);
+            entry.addProperty("i", i);
+            entry.addProperty("op", str(op, "op", "?"));
+            entry.add("expect", expect);
+            entry.add("actual", actual);
+            entry.addProperty("ok", ok);
+            w.trace.add(entry);
+            if (!ok) {
+                w.failedAt.compareAndSet(0, System.nanoTime());
+                break;
+            }
+        }
+    }
+
+    // ---- one case ----
+
+    static boolean stuck;
+
+    static Thread startProc(boolean virtual, Runnable r) {
+        if (virtual && Xchan.hasVirtualThreads()) {
+            try {
+                Object b = Thread.class.getMethod("ofVirtual").invoke(null);
+                return (Thread) Class.forName("java.lang.Thread$Builder").getMethod("start", Runnable.class).invoke(b, r);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        Thread t = new Thread(r);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    static void rescue(World w) throws InterruptedException {
+        List<Chan<?>> chans = new ArrayList<>();
+        for (Object o : w.objs.values()) if (o instanceof Chan<?> c) chans.add(c);
+        for (Chan<?> c : chans) c.close();
+        long end = System.nanoTime() + 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            for (Chan<?> c : chans) while (c.poll() != null) { }
+            Thread.sleep(2);
+        }
+    }
+
+    static JsonObject runCase(String file, JsonObject c, String kind) throws InterruptedException {
+        long t0 = System.nanoTime();
+        World w = new World(t0 + num(c, "timeout_ms", 20000) * 1_000_000L);
+        JsonArray diff = new JsonArray();
+        boolean setupOk = true;
+        if (c.has("chans")) {
+            for (String n : c.getAsJsonObject("chans").keySet()) {
+                try {
+                    w.objs.put(n, makeChan(c.getAsJsonObject("chans").getAsJsonObject(n)));
+                } catch (RuntimeException e) {
+                    JsonObject r = exc(e);
+                    diff.add("channel " + n + ": " + (r.has("msg") ? r.get("msg").getAsString() : r.get("err").getAsString()));
+                    setupOk = false;
+                    break;
+                }
+            }
+        }
+        boolean virtual = kind.equals("task");
+        boolean timedOut = false;
+        if (setupOk) {
+            List<Thread> ts = new ArrayList<>();
+            for (JsonElement pe : c.getAsJsonArray("procs")) {
+                JsonObject p = pe.getAsJsonObject();
+                String pname = str(p, "name", "main");
+                JsonArray ops = p.has("ops") ? p.getAsJsonArray("ops") : new JsonArray();
+                ts.add(startProc(virtual, () -> runOps(w, pname, ops, virtual)));
+            }
+            for (;;) {
+                boolean alive = ts.stream().anyMatch(Thread::isAlive) || w.spawns.get() > 0;
+                if (!alive) break;
+                long f = w.failedAt.get();
+                long dl = f == 0 ? w.deadline : Math.min(w.deadline, f + 1_000_000_000L);
+                if (System.nanoTime() > dl) {
+                    timedOut = true;
+                    break;
+                }
+                Thread.sleep(1);
+            }
+            if (timedOut) {
+                rescue(w);
+                for (Thread t : ts) t.join(2000);
+                stuck = ts.stream().anyMatch(Thread::isAlive);
+            }
+        }
+        boolean failed = !setupOk || timedOut;
+        boolean mismatch = false;
+        synchronized (w.trace) {
+            for (JsonObject e : w.trace) {
+                if (!e.get("ok").getAsBoolean()) mismatch = true;
+                if (timedOut || !e.get("ok").getAsBoolean()) {
+                    failed = true;
+                    diff.add(e);
+                }
+            }
+        }
+        if (timedOut)
+            diff.add(mismatch ? "after the first mismatch, procs still blocked were " + (stuck ? "not freed" : "freed by closing and draining the case's channels")
+                    : "a proc or task did not finish before the case's deadline");
+        if (virtual && !Xchan.hasVirtualThreads()) diff.add("note: no virtual threads on this JDK; the task kind ran on platform threads");
+        JsonObject r = new JsonObject();
+        r.addProperty("case", str(c, "name", "?"));
+        r.addProperty("file", file);
+        r.addProperty("lang", "java");
+        r.addProperty("kind", kind);
+        r.addProperty("status", timedOut ? (mismatch ? "fail" : "hang") : failed ? "fail" : "pass");
+        r.add("diff", diff);
+        r.addProperty("ms", (System.nanoTime() - t0) / 1_000_000L);
+        return r;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String dir = null, only = null, kindOnly = null;
+        boolean json = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--cases": dir = args[++i]; break;
+                case "--case": only = args[++i]; break;
+                case "--kind": kindOnly = args[++i]; break;
+                case "--json": json = true; break;
+                default:
+                    System.err.println("usage: runner --cases DIR [--json] [--case NAME] [--kind thread|task]");
+                    System.exit(2);
+            }
+        }
+        List<Path> files = new ArrayList<>();
+        try (var s = Files.list(Path.of(dir))) {
+            s.filter(p -> p.toString().endsWith(".json")).sorted().forEach(files::add);
+        }
+        JsonArray results = new JsonArray();
+        boolean allOk = true;
+        outer:
+        for (Path f : files) {
+            JsonElement root = JsonParser.parseString(Files.readString(f));
+            JsonArray cases = root.isJsonArray() ? root.getAsJsonArray() : root.getAsJsonObject().getAsJsonArray("cases");
+            for (JsonElement ce : cases) {
+                JsonObject c = ce.getAsJsonObject();
+                if (only != null && !only.equals(str(c, "name", ""))) continue;
+                for (String kind : KINDS) {
+                    boolean allowed = !c.has("kinds");
+                    if (c.has("kinds")) for (JsonElement k : c.getAsJsonArray("kinds")) if (k.getAsString().equals(kind)) allowed = true;
+                    if (!allowed || (kindOnly != null && !kindOnly.equals(kind))) continue;
+                    JsonObject r;
+                    if (bool(c, "isolated", false)) {
+                        r = new JsonObject();
+                        r.addProperty("case", str(c, "name", "?"));
+                        r.addProperty("file", f.getFileName().toString());
+                        r.addProperty("lang", "java");
+                        r.addProperty("kind", kind);
+                        r.addProperty("status", "error");
+                        JsonArray d = new JsonArray();
+                        d.add("isolated cases (a fresh process each) are not implemented by the Java runner yet");
+                        r.add("diff", d);
+                        r.addProperty("ms", 0);
+                    } else r = runCase(f.getFileName().toString(), c, kind);
+                    if (!r.get("status").getAsString().equals("pass")) allOk = false;
+                    if (!json) {
+                        System.out.printf("%-12s %-6s %s (%d ms)%n", r.get("status").getAsString(), kind, str(c, "name", "?"), r.get("ms").getAsLong());
+                        if (!r.get("status").getAsString().equals("pass"))
+                            for (JsonElement d : r.getAsJsonArray("diff")) System.out.println("    " + d);
+                    }
+                    results.add(r);
+                    if (stuck) break outer;
+                }
+            }
+        }
+        if (json) System.out.println(GSON.toJson(results));
+        System.out.flush();
+        Runtime.getRuntime().halt(stuck || !allOk ? 1 : 0);
+    }
+}

@@ -4,7 +4,9 @@
 //
 // Starts interop.c's `produce` on a native thread (native.thread) into a
 // Chan made here, takes the 19 values with `await` and checks each one's JS
-// type and content, in order (the sequence is in interop.c); then sends the
+// type and content, in order (the sequence is in interop.c); does it again
+// with a worker_thread taking them with `takeSync` (so every value also
+// crosses into another isolate); then sends the
 // returned sequence (items 0-16) to interop.c's `consume` on another native
 // thread and prints its verdict.  JS has one number type, so an INT that fits
 // 53 bits and a DOUBLE both arrive as `number`: the check is on the value
@@ -13,8 +15,11 @@
 'use strict';
 const path = require('node:path');
 const assert = require('node:assert');
+const { Worker, isMainThread, workerData, parentPort } = require('node:worker_threads');
 
-const modulePath = path.resolve(process.env.XCHAN_NODE_MODULE || path.join(__dirname, '../../../bindings/node'));
+const modulePath = isMainThread
+  ? path.resolve(process.env.XCHAN_NODE_MODULE || path.join(__dirname, '../../../bindings/node'))
+  : workerData.modulePath;
 const xchan = require(modulePath);
 const { Chan, native } = xchan;
 
@@ -43,8 +48,8 @@ const EXPECTED = [
   ["string 'a\\0b'", same('a\0b')],
   ['bytes 00 ff 00 7f', buf([0, 0xff, 0, 0x7f])],
   ["bytes ''", buf([])],
-  ['chan holding 42, then closed', async (v) =>
-    v instanceof Chan && (await v.take(TIMEOUT)) === 42 && (await v.take(TIMEOUT)) === undefined],
+  ['chan holding 42, then closed', async (v, take) =>
+    v instanceof Chan && (await take(v)) === 42 && (await take(v)) === undefined],
   ["array [1, 'two', [3.5, [true]], <00>]", (v) => {
     try {
       assert.ok(Array.isArray(v) && v.length === 4);
@@ -68,23 +73,50 @@ function returned() {
 const show = (v) => (typeof v === 'bigint' ? `${v}n` : Buffer.isBuffer(v) ? `<Buffer ${v.toString('hex')}>` :
   v instanceof Chan ? 'Chan' : JSON.stringify(v) ?? String(v));
 
-async function main(lib) {
+// Takes the produced sequence from `out` with `take` (a Promise or a value)
+// and returns what was wrong.
+async function checkAll(out, take, who) {
   const failures = [];
-  const out = new Chan();
-  const done = native.thread(lib, 'produce', 'v(c)', out);
   let i = 0;
   for (; i < EXPECTED.length; i++) {
     const [what, ok] = EXPECTED[i];
-    const v = await out.take(TIMEOUT);
-    if (v === undefined) { failures.push(`C->node item ${i} (${what}): channel closed early`); break; }
-    if (!(await ok(v))) failures.push(`C->node item ${i} (${what}): got ${show(v)} (${typeof v})`);
+    const v = await take(out);
+    if (v === undefined) { failures.push(`C->${who} item ${i} (${what}): channel closed early`); break; }
+    if (!(await ok(v, take))) failures.push(`C->${who} item ${i} (${what}): got ${show(v)} (${typeof v})`);
   }
   if (i === EXPECTED.length) {
-    const extra = await out.take(TIMEOUT);
-    if (extra !== undefined) failures.push(`C->node: extra value after the sequence: ${show(extra)}`);
+    const extra = await take(out);
+    if (extra !== undefined) failures.push(`C->${who}: extra value after the sequence: ${show(extra)}`);
   }
+  return failures;
+}
+
+// The worker's side: takeSync (blocking, as a worker may) on the Chan it
+// was handed.
+async function workerMain() {
+  const failures = await checkAll(Chan.from(workerData.out), (ch) => ch.takeSync(TIMEOUT), 'node worker');
+  parentPort.postMessage(failures);
+}
+
+async function main(lib) {
+  const out = new Chan();
+  const done = native.thread(lib, 'produce', 'v(c)', out);
+  const failures = await checkAll(out, (ch) => ch.take(TIMEOUT), 'node');
   await done.take(TIMEOUT);
-  console.log(`  C->node: ${EXPECTED.length} values checked`);
+  console.log(`  C->node (await on the main thread): ${EXPECTED.length} values checked`);
+
+  const toWorker = new Chan();
+  const worker = new Worker(__filename, { workerData: { modulePath, out: toWorker } });
+  const reported = new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the worker exited (${code}) without a report`)));
+  });
+  const done2 = native.thread(lib, 'produce', 'v(c)', toWorker);
+  failures.push(...(await reported));
+  toWorker.close(); // lets the producer finish even if the worker stopped early
+  await done2.take(TIMEOUT);
+  console.log(`  C->node worker (takeSync): ${EXPECTED.length} values checked`);
 
   const back = new Chan();
   const verdict = native.thread(lib, 'consume', 's(c)', back);
@@ -98,12 +130,15 @@ async function main(lib) {
   return failures.length ? 1 : 0;
 }
 
-if (process.argv.length !== 3) {
+if (!isMainThread) {
+  workerMain().catch((e) => parentPort.postMessage([`worker: ${e && e.stack || e}`]));
+} else if (process.argv.length !== 3) {
   console.error('usage: node interop.js LIBINTEROP.so');
   process.exit(2);
+} else {
+  main(process.argv[2]).then((rc) => { process.exitCode = rc; }, (e) => {
+    console.log(`  error: ${e && e.stack || e}`);
+    console.log('node: FAIL');
+    process.exitCode = 1;
+  });
 }
-main(process.argv[2]).then((rc) => { process.exitCode = rc; }, (e) => {
-  console.log(`  error: ${e && e.stack || e}`);
-  console.log('node: FAIL');
-  process.exitCode = 1;
-});

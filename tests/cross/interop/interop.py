@@ -4,10 +4,12 @@
 
 Starts interop.c's `produce` on a native thread (xchan.native.thread) into a
 channel made here, takes the 19 values and checks each one's Python type and
-content, in order (see the sequence in interop.c); then sends the returned
+content, in order (see the sequence in interop.c), once with blocking takes
+and once with asyncio (`await take_async()`); then sends the returned
 sequence (items 0-16) to interop.c's `consume` on another native thread and
 prints its verdict.  Exit status 0 only when both directions match.
 """
+import asyncio
 import math
 import sys
 
@@ -66,23 +68,42 @@ def returned():
             b"\x00\xff\x00\x7f", b"", inner]
 
 
-def main(lib):
+async def check_all(out, take, who):
+    """Takes the produced sequence from `out` with `take` (awaited) and
+    returns what was wrong."""
     failures = []
-    out = Chan()
-    done = native.thread(lib, "produce", "v(c)", out)
     for i, (what, ok) in enumerate(expected()):
-        v = out.take(TIMEOUT)
+        v = await take(out)
         if v is None:
-            failures.append(f"C->py item {i} ({what}): channel closed early")
+            failures.append(f"C->{who} item {i} ({what}): channel closed early")
             break
         if not ok(v):
-            failures.append(f"C->py item {i} ({what}): got {v!r} ({type(v).__name__})")
+            failures.append(f"C->{who} item {i} ({what}): got {v!r} ({type(v).__name__})")
     else:
-        extra = out.take(TIMEOUT)
+        extra = await take(out)
         if extra is not None:
-            failures.append(f"C->py: extra value after the sequence: {extra!r}")
-    done.take(TIMEOUT)  # produce's result channel closes when it returns
-    print(f"  C->python: {len(expected())} values checked")
+            failures.append(f"C->{who}: extra value after the sequence: {extra!r}")
+    return failures
+
+
+async def take_blocking(ch):
+    return ch.take(TIMEOUT)
+
+
+async def take_asyncio(ch):
+    return await asyncio.wait_for(ch.take_async(), TIMEOUT)
+
+
+def main(lib):
+    failures = []
+    for take, who, how in [(take_blocking, "py", "blocking take"),
+                           (take_asyncio, "py asyncio", "await take_async")]:
+        out = Chan()
+        done = native.thread(lib, "produce", "v(c)", out)
+        failures += asyncio.run(check_all(out, take, who))
+        out.close()  # lets the producer finish even if the check stopped early
+        done.take(TIMEOUT)  # produce's result channel closes when it returns
+        print(f"  C->python ({how}): {len(expected())} values checked")
 
     back = Chan()
     verdict = native.thread(lib, "consume", "s(c)", back)

@@ -71,6 +71,13 @@ if [ -n "$want_demo" ] && ! [ -f /usr/include/node/node_api.h ] &&
 		[ -f "$(dirname "$(readlink -f "$(command -v node)")")/../include/node/node_api.h" ]; }; then
 	missing+=(libnode-dev)
 fi
+# The fuzz stage links clang's libFuzzer and sanitizer runtimes: Debian 12's
+# clang only recommends them (libclang-rt-dev), which --no-install-recommends
+# skips.
+if ! command -v clang >/dev/null 2>&1 ||
+	! [ -f "$(clang -print-file-name="libclang_rt.fuzzer-$(uname -m).a")" ]; then
+	missing+=(libclang-rt-dev)
+fi
 for pkg in ${XCHAN_DEPS_EXTRA:-}; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done

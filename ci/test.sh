@@ -41,6 +41,12 @@
 #              with ASan+UBSan, libasan preloaded (bindings/java-jni/asan-test.sh)
 #   conformance  tests/conformance/run (every language runner that exists;
 #                the C one on build/, build-tsan/ and build-asan/)
+#   cross      tests/cross/run: the interop test (C produces every interop type
+#              from a pthread into Python, Node, Java and Ruby channels and
+#              verifies what they send back) and each binding's own
+#              tests/cross tests, reusing the bindings' stage builds (the
+#              python venv, node's addon, java's jar and test classes, the
+#              build stage's Ruby extension); none may be skipped
 #
 # Environment:
 #   XCHAN_STAGES="build test ..."  run only these stages (default: all)
@@ -55,7 +61,7 @@ cd "$root"
 jobs=${XCHAN_JOBS:-2}
 export XCHAN_JOBS=$jobs
 export CTEST_OUTPUT_ON_FAILURE=1
-all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node node-asan java java-asan conformance"
+all_stages="build test demo headers symbols asan tsan ucontext aarch64 valgrind stress-tsan fuzz format swig python python-asan node node-asan java java-asan conformance cross"
 stages=${XCHAN_STAGES:-$all_stages}
 
 declare -a names=() results=() times=() notes=()
@@ -494,6 +500,18 @@ st_node_asan() {
 	return "$rc"
 }
 
+# The cross-language tests (tests/cross/run), after the bindings' stages
+# whose builds they reuse, as the demo does; on CI nothing may be skipped.
+st_cross() {
+	local log rc
+	log=$(mktemp)
+	XCHAN_CROSS_STRICT=1 timeout 1200 bash tests/cross/run 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	stage_note=$(awk '/^── summary/{s=1; next} s && $3 ~ /^(PASS|FAIL|SKIP)$/{printf "%s%s %s %s", sep, $1, $2, $3; sep=", "}' "$log")
+	rm -f "$log"
+	return "$rc"
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "xchan ci/test.sh: $(nproc) cores, $(uname -sm), $(cc --version | head -n1)"
@@ -519,6 +537,7 @@ stage java-asan st_java_asan
 # After the bindings' stages: the demo reuses their builds.
 stage demo st_demo build
 stage conformance st_conformance build
+stage cross st_cross build
 
 passed=0
 failed=0

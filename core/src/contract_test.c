@@ -306,6 +306,53 @@ XTEST(task_put_runs_step_off_go_stack)
 	xchan_chan_release(ch);
 }
 
+/* ---- §1: a transform freed by a go task is destroyed off its stack ------- */
+
+static _Atomic int g_destroy_in_go = -1;
+
+static int32_t
+pass_step(void *state, xchan_val in, xchan_emit *out)
+{
+	(void)state;
+	return xchan_emit_push(out, in);
+}
+
+static void
+record_destroy(void *state)
+{
+	(void)state;
+	atomic_store(&g_destroy_in_go, xchan_in_go());
+}
+
+static int32_t
+release_chan(void *arg, xchan_val *result)
+{
+	*result = xchan_val_nil();
+	xchan_chan_release(arg);
+	return XCHAN_OK;
+}
+
+XTEST(task_release_destroys_xform_off_go_stack)
+{
+	static const xchan_xform_vtbl vt = {sizeof(xchan_xform_vtbl), 0,
+	    pass_step, NULL, record_destroy};
+	xchan_xform *xf = NULL;
+	XREQUIRE(xchan_xform_new(&xf, &vt, NULL) == XCHAN_OK);
+	xchan_chan_opts o = {.size = sizeof(o),
+	    .buf_kind = XCHAN_BUF_FIXED,
+	    .capacity = 1,
+	    .xform = xf};
+	xchan_chan *ch = NULL;
+	XREQUIRE(xchan_chan_new(&ch, &o) == XCHAN_OK);
+	xchan_chan *r = NULL;
+	/* The task drops the only reference: it frees ch and its transform. */
+	XREQUIRE(xchan_go(&r, release_chan, ch, NULL) == XCHAN_OK);
+	xchan_val v;
+	XCHECK_ERR(xchan_take(&v, r, xt_deadline_s(5)), XCHAN_ECLOSED);
+	XCHECK_EQ(atomic_load(&g_destroy_in_go), 0);
+	xchan_chan_release(r);
+}
+
 /* ---- §1: the log hook of an unhandled transform failure: no lock held ---- */
 
 static xchan_chan *g_log_ch;

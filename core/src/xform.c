@@ -9,6 +9,7 @@
 
 #include "chan.h"
 #include "log.h"
+#include "task.h"
 #include "val.h"
 
 struct xchan_xform {
@@ -165,13 +166,23 @@ xchan_xform_new(xchan_xform **out, const xchan_xform_vtbl *vt, void *state)
 	return XCHAN_OK;
 }
 
+static void
+run_destroy(void *arg)
+{
+	xchan_xform *xf = arg;
+	xf->vt.destroy(xf->state);
+}
+
 void
 xchan_xform_free(xchan_xform *xf)
 {
 	if (xf == NULL)
 		return;
+	/* A go task dropping a channel's last reference frees its transform:
+	 * destroy is user code (a host runtime's), so it runs on the worker's
+	 * own stack, like the steps (chan_xform.c). */
 	if (xf->vt.destroy)
-		xf->vt.destroy(xf->state);
+		xchan__on_thread_stack(run_destroy, xf);
 	xchan__free(xf, sizeof(*xf));
 }
 

@@ -438,7 +438,8 @@ typedef struct xchan_xform_vtbl {
 	 * it on every take from a closed empty channel).  A transform reused
 	 * by a combinator may see it again, so tolerate repeats.  Optional. */
 	int32_t (*complete)(void *state, xchan_emit *out);
-	/* Frees `state` when the transform is destroyed.  Optional. */
+	/* Frees `state` when the transform is destroyed, on the freeing
+	 * thread's own stack (never a go task's).  Optional. */
 	void (*destroy)(void *state);
 } xchan_xform_vtbl;
 

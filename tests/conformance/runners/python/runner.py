@@ -737,7 +737,7 @@ async def op_await(p, op):
 async def op_cancel(p, op):
     w = p.w
     a = w.get(op.get("of"), AsyncOp, "async op")
-    if a.fut is None or a.fut.done():
+    if a.fut is None or a.fut.done() or a.result is not None:
         return res("EDONE")
 
     def unstarted():

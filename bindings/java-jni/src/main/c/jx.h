@@ -8,11 +8,13 @@
  * the notifier (jx_notify), host-value release, transform steps and
  * combinator callbacks.  Those threads are attached to the JVM on first use
  * (as daemons, cached per thread, detached when the thread exits), or by the
- * core's thread_start hook for xchan's own threads.  Nothing here calls Java
- * on a go task's stack: jx_run_java() hands such calls to a Java service
- * thread (jx_upcall.c), and releases found on a go stack are deferred.
+ * core's thread_start hook for xchan's own threads.  The core never calls
+ * any of these on a go task's stack (docs/threading.md: steps, completions,
+ * error handlers, transform destroy, value releases, notifiers and every
+ * combinator callback run on the worker thread's own stack), so Java is
+ * called directly on the calling thread.
  *
- * Locks: none of our own except the upcall service's channel (the core's).
+ * Locks: none of our own.
  */
 #ifndef JX_H
 #define JX_H
@@ -68,17 +70,16 @@ int32_t jx_val_from_java(JNIEnv *env, xchan_val *out, jint kind, jlong bits,
  * also gives NULL. */
 jobject jx_val_to_java(JNIEnv *env, xchan_val v, int32_t *err);
 
-/* Calls fn(env, arg) on a thread where Java may run: directly when the
- * caller is not on a go task's stack, else on the upcall service thread while
- * the go task parks.  Returns fn's result, or XCHAN_ESHUTDOWN. */
+/* Calls fn(env, arg) on the calling thread (attached if needed) in a local
+ * frame of its own, reporting a pending exception.  Returns fn's result,
+ * XCHAN_ESHUTDOWN (the JVM is exiting or refused to attach), or
+ * XCHAN_EINTERNAL if called on a go task's stack (the core's contract
+ * broken: the JVM must not run there). */
 typedef int32_t (*jx_java_fn)(JNIEnv *env, void *arg);
 int32_t jx_run_java(jx_java_fn fn, void *arg);
 
-/* Deletes a global ref from any thread (deferred when on a go stack). */
+/* Deletes a global ref on the calling thread (attached if needed). */
 void jx_delete_global(jobject ref);
-
-/* Runs deferred deletes; called from Java-thread entry points. */
-void jx_drain_deferred(JNIEnv *env);
 
 #define JX_PTR(l) ((void *)(intptr_t)(l))
 #define JX_LONG(p) ((jlong)(intptr_t)(p))

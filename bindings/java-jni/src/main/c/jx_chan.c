@@ -112,7 +112,6 @@ JNIEXPORT void JNICALL
 Java_io_xchan_Native_chanRelease(JNIEnv *env, jclass cls, jlong ch)
 {
 	xchan_chan_release(JX_PTR(ch));
-	jx_drain_deferred(env);
 }
 
 JNIEXPORT void JNICALL
@@ -142,7 +141,6 @@ Java_io_xchan_Native_takeTry(JNIEnv *env, jclass cls, jlong ch, jlong token,
     jlongArray io)
 {
 	xchan_val v;
-	jx_drain_deferred(env);
 	int32_t err = xchan_poll(&v, JX_PTR(ch));
 	if (err == XCHAN_OK)
 		return give(env, v, io, XCHAN_OK, -1);
@@ -172,7 +170,6 @@ Java_io_xchan_Native_putTry(JNIEnv *env, jclass cls, jlong ch, jint kind,
     jlong bits, jobject ref, jbyteArray data, jlong token, jlongArray io)
 {
 	xchan_val v;
-	jx_drain_deferred(env);
 	int32_t err = jx_val_from_java(env, &v, kind, bits, ref, data);
 	if (err != XCHAN_OK) {
 		jx_throw(env, err, "put: cannot convert the value");

@@ -4,11 +4,11 @@
  * Channel-only combinators (pipe, mult, mix, merge, take, into, onto, to)
  * are thin wrappers.  Those that call Java functions (pipeline*, pub's
  * topic, split, map, reduce, transduce) pass a jx_fn: a reference-counted
- * global ref to the Java function.  The core calls it from a go task, so
- * every call goes through jx_run_java (the upcall service).  The core uses
- * the function until the combinator's done channel closes; a callback
- * registered on that channel then drops our reference (its release is
- * deferred if it lands on a go stack).  No locks.
+ * global ref to the Java function.  The core calls it from a go task's
+ * worker, on the worker thread's own stack (comb_user.c), so jx_run_java
+ * calls Java directly there.  The core uses the function until the
+ * combinator's done channel closes; a callback registered on that channel
+ * then drops our reference.  No locks.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,8 @@
  * Attach cache: a pthread key whose value is non-NULL on threads this
  * library attached; its destructor detaches them when they exit.  Host
  * release: the wrapper's count is atomic; the last release deletes the
- * global ref (on a go stack the delete is deferred to a lock-free list that
- * the next Java-thread entry point drains).
+ * global ref at once, on the releasing thread (the core runs release hooks
+ * and transform destroys off go stacks).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -95,46 +95,53 @@ jx_throw(JNIEnv *env, int32_t err, const char *what)
 		(*env)->Throw(env, (jthrowable)exc);
 }
 
-/* ---- deferred global-ref deletes ------------------------------------------ */
+/* ---- calling Java from the core's callbacks ------------------------------ */
 
-typedef struct deferred {
-	struct deferred *next;
-	jobject ref;
-} deferred;
-static _Atomic(deferred *) g_deferred;
+/* The core calls us on ordinary thread stacks only; a go task's stack is
+ * too small for the JVM and unknown to it.  Checked rather than trusted:
+ * a broken contract fails the call instead of corrupting the JVM. */
+static int
+on_go_stack(const char *what)
+{
+	if (!xchan_in_go())
+		return 0;
+	fprintf(stderr,
+	    "xchan-jni: %s on a go task's stack (core contract "
+	    "broken, docs/threading.md)\n",
+	    what);
+	return 1;
+}
+
+int32_t
+jx_run_java(jx_java_fn fn, void *arg)
+{
+	if (on_go_stack("Java call"))
+		return XCHAN_EINTERNAL;
+	/* Lazily attached: a C thread of the user's calling the core (say, a
+	 * pthread closing a channel with a Java transducer) has no JNIEnv
+	 * yet; xchan's own threads were attached by the thread_start hook. */
+	JNIEnv *env = jx_env();
+	if (env == NULL)
+		return XCHAN_ESHUTDOWN;
+	/* A thread attached for good frees local refs only at detach: scope
+	 * them. */
+	if ((*env)->PushLocalFrame(env, 16) != 0)
+		return XCHAN_ENOMEM;
+	int32_t r = fn(env, arg);
+	if ((*env)->ExceptionCheck(env))
+		(*env)->ExceptionDescribe(env);
+	(*env)->PopLocalFrame(env, NULL);
+	return r;
+}
 
 void
 jx_delete_global(jobject ref)
 {
-	if (ref == NULL)
-		return;
-	if (!xchan_in_go()) {
-		JNIEnv *env = jx_env();
-		if (env != NULL)
-			(*env)->DeleteGlobalRef(env, ref);
-		return;
-	}
-	deferred *d = malloc(sizeof *d);
-	if (d == NULL)
-		return; /* leaked: no memory to remember it */
-	d->ref = ref;
-	d->next = atomic_load(&g_deferred);
-	while (!atomic_compare_exchange_weak(&g_deferred, &d->next, d)) {
-	}
-}
-
-void
-jx_drain_deferred(JNIEnv *env)
-{
-	if (atomic_load_explicit(&g_deferred, memory_order_relaxed) == NULL)
-		return;
-	deferred *d = atomic_exchange(&g_deferred, NULL);
-	while (d != NULL) {
-		deferred *next = d->next;
-		(*env)->DeleteGlobalRef(env, d->ref);
-		free(d);
-		d = next;
-	}
+	if (ref == NULL || on_go_stack("global ref delete"))
+		return; /* leaked rather than touch the JVM from a go stack */
+	JNIEnv *env = jx_env(); /* attaches a C thread not attached yet */
+	if (env != NULL)
+		(*env)->DeleteGlobalRef(env, ref);
 }
 
 /* ---- host values ----------------------------------------------------------- */

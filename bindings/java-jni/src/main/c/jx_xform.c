@@ -3,9 +3,9 @@
  *
  * The transform's state holds a shared, reference-counted global ref to the
  * recipe (XfRuntime.Spec) and, once the first step ran, its own XfRuntime.Instance (live
- * step state).  Steps run wherever the core runs them; jx_run_java moves a
- * step reached on a go task's stack to the upcall service thread.  The
- * pipeline's factory (jx_xform_from_spec) only copies the shared ref, so it
+ * step state).  Steps run wherever the core runs them, which is never on a
+ * go task's stack (a go task's put runs them on its worker's own stack), so
+ * jx_run_java calls Java directly on that thread.  The pipeline's factory (jx_xform_from_spec) only copies the shared ref, so it
  * needs no JVM call on the coordinator task.  No locks: the core serializes
  * one transform's steps.
  */

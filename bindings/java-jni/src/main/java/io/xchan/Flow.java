@@ -13,9 +13,10 @@ import java.util.function.Predicate;
  * split, map, take, reduce, transduce, into, ontoChan, toChan.
  *
  * <p>Processes run in the core (go tasks and executor jobs). The Java
- * functions given to them run on xchan service threads while the core's
- * task waits (the JVM cannot run on a go task's stack), or, for pipeline
- * transducers, on the core's executor threads; they should not block.
+ * functions given to them run on the core's worker threads ({@code
+ * xchan-disp-N}, or for pipeline transducers the executor threads), on
+ * the thread's own stack, never a go task's; they should not block (a
+ * blocked function holds up its worker).
  * A function that throws is reported to the thread's uncaught-exception
  * handler: for split it counts as false, for map and pipelineAsync the
  * element yields nothing, for reduce the result channel closes empty.

@@ -49,7 +49,6 @@ final class Native {
                     + lib + " but this jar (" + VERSION + ") needs " + expected
                     + " (same major, minor at least)");
         }
-        Upcalls.start();
         // From the JVM's exit on, xchan's threads must not enter or leave it.
         Runtime.getRuntime().addShutdownHook(new Thread(Native::vmExiting, "xchan-exit"));
     }
@@ -348,7 +347,6 @@ final class Native {
 
     static native long xformNew(Object instanceFactory);
     static native int emitPush(long emit, int kind, long bits, Object ref, byte[] data);
-    static native void upcallServe();
 
     // combinators (jx_comb.c)
     static native long pipe(long from, long to, boolean close);

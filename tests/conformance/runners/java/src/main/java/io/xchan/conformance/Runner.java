@@ -205,6 +205,336 @@ public final class Runner {
         }
     }
 
+
+    // ---- the vocabulary (README "Vocabulary") ----
+
+    static final class StepFailure extends RuntimeException {
+        StepFailure(String m) { super(m); }
+    }
+
+    static long ival(Object v) {
+        return v instanceof Long l ? l : v instanceof Integer i ? i : 0;
+    }
+
+    static boolean isInt(Object v) { return v instanceof Long || v instanceof Integer; }
+
+    static Function<Object, Object> mapFn(String n) {
+        if (n == null) return null;
+        switch (n) {
+            case "inc": return v -> ival(v) + 1;
+            case "double": return v -> ival(v) * 2;
+            case "str": return v -> Long.toString(ival(v));
+            case "parity": return v -> ival(v) % 2 != 0 ? "odd" : "even";
+            case "identity": return v -> v;
+            case "nil": return v -> null;
+            default: return null;
+        }
+    }
+
+    static java.util.function.Predicate<Object> pred(String n) {
+        if ("even".equals(n)) return v -> isInt(v) && ival(v) % 2 == 0;
+        if ("odd".equals(n)) return v -> isInt(v) && ival(v) % 2 != 0;
+        return null;
+    }
+
+    static io.xchan.Xf oneXf(JsonElement spec) {
+        JsonObject o = spec.getAsJsonObject();
+        if (o.size() != 1) throw new RunnerError("bad transform " + spec);
+        String k = o.keySet().iterator().next();
+        JsonElement a = o.get(k);
+        switch (k) {
+            case "map": {
+                Function<Object, Object> f = mapFn(a.getAsString());
+                if (f == null) break;
+                return io.xchan.Xf.map(f);
+            }
+            case "filter": {
+                java.util.function.Predicate<Object> p = pred(a.getAsString());
+                if (p == null) break;
+                return io.xchan.Xf.filter(p);
+            }
+            case "mapcat":
+                switch (a.getAsString()) {
+                    case "dup": return io.xchan.Xf.mapcat(v -> List.of(v, v));
+                    case "range": return io.xchan.Xf.mapcat(v -> {
+                        List<Object> l = new ArrayList<>();
+                        for (long i = 0; i < ival(v); i++) l.add(i);
+                        return l;
+                    });
+                    case "none": return io.xchan.Xf.mapcat(v -> List.of());
+                    default: break;
+                }
+                break;
+            case "take": return io.xchan.Xf.take(a.getAsLong());
+            case "partition_all": return io.xchan.Xf.partitionAll(a.getAsInt());
+            case "repeat": {
+                int n = a.getAsInt();
+                return io.xchan.Xf.mapcat(v -> java.util.Collections.nCopies(n, v));
+            }
+            case "fail_on": {
+                long kk = a.getAsLong();
+                return io.xchan.Xf.map(v -> {
+                    if (isInt(v) && ival(v) == kk) throw new StepFailure("boom");
+                    return v;
+                });
+            }
+            default: break;
+        }
+        throw new RunnerError("bad transform " + spec);
+    }
+
+    static io.xchan.Xf xf(JsonElement spec) {
+        if (spec == null || spec.isJsonNull()) return null;
+        if (spec.isJsonArray()) {
+            List<io.xchan.Xf> l = new ArrayList<>();
+            for (JsonElement e : spec.getAsJsonArray()) l.add(oneXf(e));
+            return io.xchan.Xf.comp(l.toArray(new io.xchan.Xf[0]));
+        }
+        return oneXf(spec);
+    }
+
+    static Object errValue(Throwable e) {
+        Throwable t = e;
+        while (t != null && !(t instanceof StepFailure)) t = t.getCause();
+        return t != null ? t.getMessage() : String.valueOf(e.getMessage());
+    }
+
+    static Function<Throwable, Object> handler(String n) {
+        if (n == null) return null;
+        switch (n) {
+            case "inject": return e -> "err";
+            case "drop": return e -> null;
+            case "echo": return Runner::errValue;
+            default: throw new RunnerError("bad on_error " + n);
+        }
+    }
+
+    static java.util.function.BiFunction<Object, Object, Object> reducer(String n) {
+        if (n == null) return null;
+        switch (n) {
+            case "sum": return (a, v) -> ival(a) + ival(v);
+            case "count": return (a, v) -> ival(a) + 1;
+            case "sum_to_10": return (a, v) -> {
+                long s = ival(a) + ival(v);
+                return s >= 10 ? Flow.reduced(s) : (Object) s;
+            };
+            case "fail": return (a, v) -> { throw new StepFailure("boom"); };
+            default: return null;
+        }
+    }
+
+    static Function<List<Object>, Object> mapN(String n) {
+        if ("sum".equals(n)) return vs -> vs.stream().mapToLong(Runner::ival).sum();
+        if ("vec".equals(n)) return vs -> new ArrayList<>(vs);
+        return null;
+    }
+
+    static java.util.function.BiConsumer<Object, Chan<Object>> asyncFn(String n) {
+        if ("dup".equals(n)) return (v, out) -> Xchan.thread(() -> { out.put(v); out.put(v); out.close(); return null; });
+        if ("inc".equals(n)) return (v, out) -> Xchan.thread(() -> { out.put(ival(v) + 1); out.close(); return null; });
+        return null;
+    }
+
+    static long outBuf(JsonObject op) {
+        if (!op.has("out")) return 0;
+        JsonObject s = op.getAsJsonObject("out");
+        String k = str(s, "buf", "none");
+        if (s.has("xform") || s.has("on_error") || s.has("max_pending") || !(k.equals("fixed") || k.equals("none")))
+            throw new Gap("a combinator's output channel takes only a fixed buffer size");
+        return num(s, "n", 0);
+    }
+
+    static List<Object> vals(World w, JsonObject op, String key) {
+        List<Object> l = new ArrayList<>();
+        for (JsonElement e : op.getAsJsonArray(key)) l.add(w.toJava(e));
+        return l;
+    }
+
+    static final Map<String, java.util.concurrent.atomic.AtomicInteger> COUNTS = new ConcurrentHashMap<>();
+    static final Map<String, java.util.concurrent.Executor> EXECUTORS = new ConcurrentHashMap<>();
+
+    static io.xchan.Workload workload(String s) {
+        if (s == null) return null;
+        switch (s) {
+            case "dispatch": return io.xchan.Workload.DISPATCH;
+            case "mixed": return io.xchan.Workload.MIXED;
+            case "io": return io.xchan.Workload.IO;
+            case "compute": return io.xchan.Workload.COMPUTE;
+            default: return null;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static <T> T obj(World w, JsonObject op, String key, Class<T> type, String what) {
+        Object o = w.objs.get(str(op, key, "?"));
+        if (!type.isInstance(o)) throw new RunnerError("unknown " + what + " " + str(op, key, "?"));
+        return (T) o;
+    }
+
+    static JsonObject comb(World w, String name, JsonObject op) throws Exception {
+        boolean close = bool(op, "close", true);
+        switch (name) {
+            case "pipeline": {
+                String mode = str(op, "mode", "compute");
+                int n = (int) num(op, "n", 1);
+                Chan<Object> to = w.chan(op, "to"), from = w.chan(op, "from");
+                Chan<Void> d;
+                if (mode.equals("async")) {
+                    if (op.has("on_error")) throw new Gap("pipelineAsync takes no exHandler");
+                    var af = asyncFn(str(op, "af", null));
+                    if (af == null) throw new RunnerError("bad af");
+                    d = Flow.pipelineAsync(n, to, af, from, close);
+                } else if (mode.equals("blocking")) {
+                    d = Flow.pipelineBlocking(n, to, xf(op.get("xform")), from, close, handler(str(op, "on_error", null)));
+                } else {
+                    d = Flow.pipeline(n, to, xf(op.get("xform")), from, close, handler(str(op, "on_error", null)));
+                }
+                if (op.has("done")) w.objs.put(str(op, "done", "_"), d);
+                return res("OK");
+            }
+            case "mult": {
+                if (op.has("done")) throw new Gap("a Mult has no done channel");
+                w.objs.put(str(op, "as", "_"), Flow.mult(w.chan(op, "src")));
+                return res("OK");
+            }
+            case "tap":
+            case "untap":
+            case "untap_all": {
+                Flow.Mult<Object> m = obj(w, op, "mult", Flow.Mult.class, "mult");
+                if (name.equals("tap")) m.tap(w.chan(op, "ch"), close);
+                else if (name.equals("untap")) m.untap(w.chan(op, "ch"));
+                else m.untapAll();
+                return res("OK");
+            }
+            case "pub": {
+                Function<Object, Object> tf = mapFn(str(op, "topic", null));
+                if (tf == null) throw new RunnerError("bad topic fn");
+                if (op.has("done")) throw new Gap("a Pub has no done channel");
+                if (op.has("topic_buf")) throw new Gap("pub takes no per-topic buffer function (only sub(topic, ch, close, buf))");
+                w.objs.put(str(op, "as", "_"), Flow.pub(w.chan(op, "src"), tf));
+                return res("OK");
+            }
+            case "sub":
+            case "unsub":
+            case "unsub_topic":
+            case "unsub_all": {
+                Flow.Pub<Object> p = obj(w, op, "pub", Flow.Pub.class, "pub");
+                Object topic = op.has("topic") ? w.toJava(op.get("topic")) : null;
+                if (name.equals("sub")) p.sub(topic, w.chan(op, "ch"), close, 0);
+                else if (name.equals("unsub")) p.unsub(topic, w.chan(op, "ch"));
+                else if (name.equals("unsub_topic")) p.unsubAll(topic);
+                else p.unsubAll();
+                return res("OK");
+            }
+            case "mix": {
+                if (op.has("done")) throw new Gap("a Mix has no done channel");
+                w.objs.put(str(op, "as", "_"), Flow.mix(w.chan(op, "out")));
+                return res("OK");
+            }
+            case "admix":
+            case "unmix":
+            case "unmix_all":
+            case "toggle":
+            case "solo_mode":
+            case "mix_get": {
+                Flow.Mix<Object> m = obj(w, op, "mix", Flow.Mix.class, "mix");
+                switch (name) {
+                    case "admix": m.admix(w.chan(op, "ch")); break;
+                    case "unmix": m.unmix(w.chan(op, "ch")); break;
+                    case "unmix_all": m.unmixAll(); break;
+                    case "solo_mode": {
+                        String mode = str(op, "mode", "mute");
+                        if (!mode.equals("mute") && !mode.equals("pause"))
+                            throw new Gap("soloPause(boolean) cannot express a solo mode other than mute or pause");
+                        m.soloPause(mode.equals("pause"));
+                        break;
+                    }
+                    case "mix_get": {
+                        int f = m.get(w.chan(op, "ch"));
+                        JsonArray a = new JsonArray();
+                        if ((f & Flow.Mix.MUTE) != 0) a.add("mute");
+                        if ((f & Flow.Mix.PAUSE) != 0) a.add("pause");
+                        if ((f & Flow.Mix.SOLO) != 0) a.add("solo");
+                        JsonObject r = res("OK");
+                        r.add("val", a);
+                        return r;
+                    }
+                    default: {
+                        for (JsonElement ee : op.getAsJsonArray("entries")) {
+                            JsonObject e = ee.getAsJsonObject();
+                            int mask = 0, flags = 0;
+                            String[] ks = {"mute", "pause", "solo"};
+                            int[] bits = {Flow.Mix.MUTE, Flow.Mix.PAUSE, Flow.Mix.SOLO};
+                            for (int i = 0; i < 3; i++) {
+                                if (e.has(ks[i])) {
+                                    mask |= bits[i];
+                                    if (e.get(ks[i]).getAsBoolean()) flags |= bits[i];
+                                }
+                            }
+                            m.toggle(w.chan(e, "ch"), mask, flags);
+                        }
+                    }
+                }
+                return res("OK");
+            }
+            case "merge":
+            case "map": {
+                if (op.has("done")) throw new Gap(name + " has no done channel");
+                if (!op.has("chans") || op.get("chans").isJsonNull()) throw new Gap("a null channel list cannot be expressed");
+                List<Chan<Object>> cs = new ArrayList<>();
+                for (JsonElement e : op.getAsJsonArray("chans")) {
+                    if (e.isJsonNull()) throw new Gap("a null channel in a list cannot be expressed");
+                    cs.add(w.chanNamed(e.getAsString()));
+                }
+                Chan<?> out;
+                if (name.equals("merge")) out = Flow.merge(cs, outBuf(op));
+                else {
+                    var f = mapN(str(op, "fn", null));
+                    if (f == null) throw new Gap("a map function outside the vocabulary cannot be passed");
+                    if (op.has("out")) throw new Gap("Flow.map takes no output buffer");
+                    out = Flow.map(f, cs);
+                }
+                w.objs.put(str(op, "as", "_"), out);
+                return res("OK");
+            }
+            case "split": {
+                var p = pred(str(op, "pred", null));
+                JsonArray as = op.getAsJsonArray("as");
+                if (p == null || as == null || as.size() != 2) throw new RunnerError("split needs pred and as: [t, f]");
+                if (op.has("done")) throw new Gap("split has no done channel");
+                Chan<Object>[] tf = Flow.split(p, w.chan(op, "src"));
+                w.objs.put(as.get(0).getAsString(), tf[0]);
+                w.objs.put(as.get(1).getAsString(), tf[1]);
+                return res("OK");
+            }
+            case "take_n": {
+                if (op.has("done")) throw new Gap("take has no done channel");
+                if (op.has("out")) throw new Gap("Flow.take takes no output buffer");
+                w.objs.put(str(op, "as", "_"), Flow.take(num(op, "n", 0), w.chan(op, "src")));
+                return res("OK");
+            }
+            case "reduce":
+            case "transduce":
+            case "into": {
+                Object init = op.has("init") ? w.toJava(op.get("init")) : null;
+                Chan<Object> src = w.chan(op, "src");
+                Chan<?> out;
+                if (name.equals("into")) {
+                    if (init != null && !(init instanceof java.util.Collection)) throw new Gap("into takes a Collection init; a non-array cannot be passed");
+                    out = Flow.into((java.util.Collection<?>) init, src);
+                } else {
+                    var f = reducer(str(op, "fn", null));
+                    if (f == null) throw new RunnerError("bad fn");
+                    out = name.equals("reduce") ? Flow.reduce(f, init, src) : Flow.transduce(xf(op.get("xform")), f, init, src);
+                }
+                w.objs.put(str(op, "as", "_"), out);
+                return res("OK");
+            }
+            default:
+                return null;
+        }
+    }
+
     // ---- ops ----
 
     static String str(JsonObject op, String k, String d) {
@@ -225,8 +555,9 @@ public final class Runner {
     static Chan<Object> makeChan(JsonObject spec) {
         String kind = str(spec, "buf", "none");
         long n = num(spec, "n", 0);
-        if (spec.has("xform") || spec.has("on_error")) throw new RunnerError("transforms are not implemented by the Java runner yet");
         Chan.Builder<Object> b = Chan.builder();
+        if (spec.has("xform")) b.xf(xf(spec.get("xform")));
+        if (spec.has("on_error")) b.exHandler(handler(str(spec, "on_error", null)));
         switch (kind) {
             case "none":
                 if (n != 0) throw new Gap("an unbuffered channel with a capacity cannot be expressed");
@@ -305,8 +636,8 @@ public final class Runner {
                 a.orElse(DEFAULT);
                 r = a.select();
             } else r = tms == null ? a.select() : a.select(Duration.ofMillis(tms.getAsLong()));
-        } catch (XchanException e) {
-            JsonObject o = res(e.code());
+        } catch (XchanException | NullPointerException e) {
+            JsonObject o = exc(e);
             o.addProperty("index", -1);
             return o;
         }
@@ -322,7 +653,13 @@ public final class Runner {
         return o;
     }
 
-    static Object nothing() { return null; }
+    static boolean isVirtual() {
+        try {
+            return (Boolean) Thread.class.getMethod("isVirtual").invoke(Thread.currentThread());
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
+    }
 
     static JsonObject exec(World w, String path, JsonObject op, boolean virtual) throws Exception {
         String name = str(op, "op", "?");
@@ -397,7 +734,13 @@ public final class Runner {
                 return res("OK");
             case "alts":
                 if (op.has("cancel")) throw new Gap("no cancel tokens for blocking alts");
-                return alts(w, op, op.get("timeout_ms"));
+                try {
+                    return alts(w, op, op.get("timeout_ms"));
+                } catch (XchanException | NullPointerException e) {
+                    JsonObject o = exc(e);
+                    o.addProperty("index", -1);
+                    return o;
+                }
             case "repeat": {
                 JsonObject counts = new JsonObject();
                 long n = num(op, "n", 1);
@@ -481,8 +824,83 @@ public final class Runner {
                 throw new Gap("no Xchan.shutdown() in the Java API");
             case "seed":
                 throw new Gap("no way to seed alts' random generator from Java");
-            default:
-                throw new RunnerError("op " + name + " is not implemented by the Java runner yet");
+            case "alts_repeat": {
+                List<Chan<Object>> cs = new ArrayList<>();
+                for (JsonElement ce : op.getAsJsonArray("clauses")) cs.add(w.chan(ce.getAsJsonObject(), "take"));
+                long n = num(op, "n", 1000);
+                long[] counts = new long[cs.size()];
+                for (long k = 0; k < n; k++) {
+                    for (int i = 0; i < cs.size(); i++) cs.get(i).offer((long) i);
+                    Alts a = new Alts();
+                    for (Chan<Object> c2 : cs) a.take(c2);
+                    if (bool(op, "priority", false)) a.priority();
+                    Alts.Result r = a.orElse(DEFAULT).select();
+                    if (!r.isDefault()) counts[r.index()]++;
+                    for (Chan<Object> c2 : cs) while (c2.poll() != null) { }
+                }
+                JsonObject o = res("OK");
+                boolean fair = op.has("min_share");
+                for (long k : counts) if (fair && k < op.get("min_share").getAsDouble() * n) fair = false;
+                if (fair) o.addProperty("val", "fair");
+                else {
+                    JsonArray a = new JsonArray();
+                    for (long k : counts) a.add(k);
+                    o.add("val", a);
+                }
+                return o;
+            }
+            case "in_go": {
+                // Java's own concurrency: a virtual thread (go bodies run on them).
+                JsonObject o = res("OK");
+                o.addProperty("val", isVirtual());
+                return o;
+            }
+            case "executor_factory": {
+                for (JsonElement e : op.getAsJsonArray("counting")) {
+                    String wl = e.getAsString();
+                    COUNTS.putIfAbsent(wl, new AtomicInteger());
+                    EXECUTORS.putIfAbsent(wl, r -> {
+                        COUNTS.get(wl).incrementAndGet();
+                        Thread t = new Thread(r);
+                        t.setDaemon(true);
+                        t.start();
+                    });
+                }
+                Xchan.setExecutorFactory(wl -> EXECUTORS.get(wl.name().toLowerCase()));
+                return res("OK");
+            }
+            case "executor_count": {
+                JsonObject o = res("OK");
+                AtomicInteger c2 = COUNTS.get(str(op, "workload", "?"));
+                o.addProperty("val", c2 == null ? 0 : c2.get());
+                return o;
+            }
+            case "execute": {
+                io.xchan.Workload wl = workload(str(op, "workload", null));
+                if (wl == null) throw new Gap("an unknown workload cannot be expressed (Workload is an enum)");
+                java.util.concurrent.Executor ex = Xchan.executorFor(wl);
+                if (op.has("ch")) {
+                    Chan<Object> ch = w.chan(op, "ch");
+                    Object v = w.toJava(op.get("val"));
+                    ex.execute(() -> {
+                        try {
+                            ch.put(v);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+                }
+                return res("OK");
+            }
+            case "task_errors":
+                throw new Gap("no task error hook in the Java API (a failing body's exception goes to its result channel's taker)");
+            case "check_version":
+                throw new Gap("no checkVersion(int) in the Java API (Xchan.libraryVersion() reports the number)");
+            default: {
+                JsonObject r = comb(w, name, op);
+                if (r != null) return r;
+                throw new RunnerError("unknown op " + name);
+            }
         }
     }
 
@@ -674,15 +1092,45 @@ public final class Runner {
         return r;
     }
 
+    /** An isolated case: this program again, in a fresh JVM, with the case's env. */
+    static JsonObject runIsolated(String dir, String file, JsonObject c, String kind) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java));
+        if (Runtime.version().feature() >= 22) cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Runner.class.getName(), "--cases", dir, "--case", str(c, "name", "?"), "--kind", kind, "--json", "--in-process"));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        if (c.has("env")) for (String k : c.getAsJsonObject("env").keySet()) pb.environment().put(k, str(c.getAsJsonObject("env"), k, ""));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        try {
+            return JsonParser.parseString(out).getAsJsonArray().get(0).getAsJsonObject();
+        } catch (RuntimeException e) {
+            JsonObject r = new JsonObject();
+            r.addProperty("case", str(c, "name", "?"));
+            r.addProperty("file", file);
+            r.addProperty("lang", "java");
+            r.addProperty("kind", kind);
+            r.addProperty("status", "error");
+            JsonArray d = new JsonArray();
+            d.add("isolated run gave no result (exit " + p.exitValue() + ")");
+            r.add("diff", d);
+            r.addProperty("ms", 0);
+            return r;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         String dir = null, only = null, kindOnly = null;
-        boolean json = false;
+        boolean json = false, inProcess = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cases": dir = args[++i]; break;
                 case "--case": only = args[++i]; break;
                 case "--kind": kindOnly = args[++i]; break;
                 case "--json": json = true; break;
+                case "--in-process": inProcess = true; break;
                 default:
                     System.err.println("usage: runner --cases DIR [--json] [--case NAME] [--kind thread|task]");
                     System.exit(2);
@@ -706,7 +1154,9 @@ public final class Runner {
                     if (c.has("kinds")) for (JsonElement k : c.getAsJsonArray("kinds")) if (k.getAsString().equals(kind)) allowed = true;
                     if (!allowed || (kindOnly != null && !kindOnly.equals(kind))) continue;
                     JsonObject r;
-                    if (bool(c, "isolated", false)) {
+                    if (bool(c, "isolated", false) && !inProcess) {
+                        r = runIsolated(dir, f.getFileName().toString(), c, kind);
+                    } else if (false) {
                         r = new JsonObject();
                         r.addProperty("case", str(c, "name", "?"));
                         r.addProperty("file", f.getFileName().toString());

@@ -298,11 +298,10 @@ mod_random_seed(PyObject *m, PyObject *arg)
 static PyObject *
 mod_shutdown(PyObject *m, PyObject *unused)
 {
-	int32_t rc;
 	/* Joins the core's threads, whose hooks take the GIL: release it. */
-	Py_BEGIN_ALLOW_THREADS
-	rc = xchan_shutdown();
-	Py_END_ALLOW_THREADS
+	PyThreadState *ts = PyEval_SaveThread();
+	int32_t rc = xchan_shutdown();
+	PyEval_RestoreThread(ts);
 	if (rc != XCHAN_OK)
 		return xpy_raise(rc, "shutdown");
 	Py_RETURN_NONE;

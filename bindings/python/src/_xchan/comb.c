@@ -256,9 +256,39 @@ mod_pipeline_async(PyObject *m, PyObject *args, PyObject *kw)
 	return done_result(done, af);
 }
 
+/* ---- done channels of mult, pub, mix ------------------------------------
+ * Each object keeps the core's done channel (closed when its process ends)
+ * as a Chan in `done`, right after PyObject_HEAD, so one getter serves all. */
+typedef struct {
+	PyObject_HEAD
+	PyObject *done;
+} XpyWithDone;
+
+static PyObject *
+get_done(XpyWithDone *self, void *unused)
+{
+	return Py_NewRef(self->done ? self->done : Py_None);
+}
+
+static PyGetSetDef with_done_getset[] = {
+    {"done", (getter)get_done, NULL,
+        "A channel that closes when the combinator's process has ended.", NULL},
+    {NULL}};
+
+/* Wraps the core's done channel into self->done (taking it over). */
+static int
+keep_done(PyObject **slot, xchan_chan *done)
+{
+	if (done == NULL)
+		return 0;
+	*slot = xpy_chan_wrap(done, 0);
+	return *slot ? 0 : -1;
+}
+
 /* ---- mult -------------------------------------------------------------- */
 typedef struct {
 	PyObject_HEAD
+	PyObject *done;
 	xchan_mult *m;
 	PyObject *src;
 } XpyMult;
@@ -269,6 +299,7 @@ mult_dealloc(XpyMult *self)
 	if (self->m != NULL)
 		xchan_mult_release(self->m);
 	Py_CLEAR(self->src);
+	Py_CLEAR(self->done);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -323,6 +354,7 @@ static PyTypeObject XpyMult_Type = {
     .tp_doc = "mult(ch): every value taken from ch goes to every tap.  Each "
               "tap must accept a value before the next one is taken.",
     .tp_methods = mult_methods,
+    .tp_getset = with_done_getset,
 };
 
 static PyObject *
@@ -335,11 +367,17 @@ mod_mult(PyObject *m, PyObject *cho)
 	if (self == NULL)
 		return NULL;
 	self->m = NULL;
+	self->done = NULL;
 	self->src = Py_NewRef(cho);
-	int32_t rc = xchan_mult_new(&self->m, NULL, ch);
+	xchan_chan *done = NULL;
+	int32_t rc = xchan_mult_new(&self->m, &done, ch);
 	if (rc != XCHAN_OK) {
 		Py_DECREF(self);
 		return err(rc, "mult");
+	}
+	if (keep_done(&self->done, done) < 0) {
+		Py_DECREF(self);
+		return NULL;
 	}
 	return (PyObject *)self;
 }
@@ -347,6 +385,7 @@ mod_mult(PyObject *m, PyObject *cho)
 /* ---- pub --------------------------------------------------------------- */
 typedef struct {
 	PyObject_HEAD
+	PyObject *done;
 	xchan_pub *p;
 	PyObject *fns; /* (topic_fn, buf_fn) */
 } XpyPub;
@@ -406,6 +445,7 @@ pub_dealloc(XpyPub *self)
 	if (self->p != NULL)
 		xchan_pub_release(self->p);
 	Py_CLEAR(self->fns);
+	Py_CLEAR(self->done);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -482,6 +522,7 @@ static PyTypeObject XpyPub_Type = {
     .tp_doc = "pub(ch, topic_fn, buf_fn=None): routes each value of ch to "
               "the subscribers of topic_fn(value).",
     .tp_methods = pub_methods,
+    .tp_getset = with_done_getset,
 };
 
 static PyObject *
@@ -501,6 +542,7 @@ mod_pub(PyObject *m, PyObject *args, PyObject *kw)
 	if (self == NULL)
 		return NULL;
 	self->p = NULL;
+	self->done = NULL;
 	self->fns = PyTuple_Pack(2, tf, bf);
 	if (self->fns == NULL) {
 		Py_DECREF(self);
@@ -514,13 +556,17 @@ mod_pub(PyObject *m, PyObject *args, PyObject *kw)
 		return err(rc, "pub");
 	}
 	xpy_release_when_closed(done, self->fns);
-	xchan_chan_release(done);
+	if (keep_done(&self->done, done) < 0) {
+		Py_DECREF(self);
+		return NULL;
+	}
 	return (PyObject *)self;
 }
 
 /* ---- mix --------------------------------------------------------------- */
 typedef struct {
 	PyObject_HEAD
+	PyObject *done;
 	xchan_mix *m;
 	PyObject *out;
 } XpyMix;
@@ -531,6 +577,7 @@ mix_dealloc(XpyMix *self)
 	if (self->m != NULL)
 		xchan_mix_release(self->m);
 	Py_CLEAR(self->out);
+	Py_CLEAR(self->done);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -683,6 +730,7 @@ static PyTypeObject XpyMix_Type = {
     .tp_doc = "mix(out): values of its inputs go to out, with per-input "
               "mute/pause/solo.",
     .tp_methods = mix_methods,
+    .tp_getset = with_done_getset,
 };
 
 static PyObject *
@@ -695,11 +743,17 @@ mod_mix(PyObject *m, PyObject *cho)
 	if (self == NULL)
 		return NULL;
 	self->m = NULL;
+	self->done = NULL;
 	self->out = Py_NewRef(cho);
-	int32_t rc = xchan_mix_new(&self->m, NULL, ch);
+	xchan_chan *done = NULL;
+	int32_t rc = xchan_mix_new(&self->m, &done, ch);
 	if (rc != XCHAN_OK) {
 		Py_DECREF(self);
 		return err(rc, "mix");
+	}
+	if (keep_done(&self->done, done) < 0) {
+		Py_DECREF(self);
+		return NULL;
 	}
 	return (PyObject *)self;
 }

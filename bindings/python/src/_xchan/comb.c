@@ -155,7 +155,7 @@ pipeline_common(PyObject *args, PyObject *kw, int blocking)
 	        &n, chan_arg, &to, &xf, chan_arg, &from, &close, &exh))
 		return NULL;
 	if (n == 0) {
-		PyErr_SetString(PyExc_ValueError, "pipeline needs n > 0");
+		xpy_raise(XCHAN_EINVAL, "pipeline needs n > 0");
 		return NULL;
 	}
 	if (!PyObject_HasAttrString(xf, "_xchan_xform")) {
@@ -245,7 +245,7 @@ mod_pipeline_async(PyObject *m, PyObject *args, PyObject *kw)
 	        &close))
 		return NULL;
 	if (n == 0) {
-		PyErr_SetString(PyExc_ValueError, "pipeline needs n > 0");
+		xpy_raise(XCHAN_EINVAL, "pipeline needs n > 0");
 		return NULL;
 	}
 	xchan_chan *done = NULL;
@@ -599,7 +599,7 @@ mix_toggle(XpyMix *self, PyObject *state)
 				        mix_keys[j].key) == 0)
 					bit = mix_keys[j].bit;
 			if (bit == 0) {
-				PyErr_Format(PyExc_ValueError,
+				PyErr_Format(xpy_error_class(XCHAN_EINVAL),
 				    "toggle: unknown attribute %R (mute, "
 				    "pause, solo)",
 				    ak);
@@ -633,7 +633,7 @@ mix_solo_mode(XpyMix *self, PyObject *mode)
 	         PyUnicode_CompareWithASCIIString(mode, "pause") == 0)
 		md = XCHAN_MIX_SOLO_PAUSE;
 	else {
-		PyErr_Format(PyExc_ValueError,
+		PyErr_Format(xpy_error_class(XCHAN_EINVAL),
 		    "solo_mode must be 'mute' or 'pause', not %R", mode);
 		return NULL;
 	}
@@ -1033,15 +1033,28 @@ mod_into(PyObject *m, PyObject *args)
 	xchan_chan *ch;
 	if (!PyArg_ParseTuple(args, "OO&:into", &coll, chan_arg, &ch))
 		return NULL;
-	size_t n = 0;
-	xchan_val *vals = vals_of(coll, &n);
-	if (vals == NULL)
-		return NULL;
-	xchan_val init;
-	int32_t rc = xchan_val_array(&init, vals, n); /* takes the items */
-	PyMem_Free(vals);
-	if (rc != XCHAN_OK)
-		return err(rc, "into");
+	/* As xchan_into: init None starts from an empty list; else a
+	 * sequence (the core's ARRAY), anything else is ETYPE. */
+	xchan_val init = xchan_val_nil();
+	int32_t rc;
+	if (coll != Py_None) {
+		if (!PySequence_Check(coll) || PyUnicode_Check(coll) ||
+		    PyBytes_Check(coll) || PyDict_Check(coll)) {
+			xpy_raise_fmt(XCHAN_ETYPE,
+			    "into needs None or a list to start from, not "
+			    "%.100s",
+			    Py_TYPE(coll)->tp_name);
+			return NULL;
+		}
+		size_t n = 0;
+		xchan_val *vals = vals_of(coll, &n);
+		if (vals == NULL)
+			return NULL;
+		rc = xchan_val_array(&init, vals, n); /* takes the items */
+		PyMem_Free(vals);
+		if (rc != XCHAN_OK)
+			return err(rc, "into");
+	}
 	xchan_chan *out = NULL;
 	rc = xchan_into(&out, ch, init);
 	return rc == XCHAN_OK ? xpy_chan_wrap(out, 0) : err(rc, "into");

@@ -1145,11 +1145,17 @@ async def exec_op(p, op):
     if name == "execute":
         gap("no public way to run a job on a workload's executor")
     if name == "shutdown":
-        gap("no xchan.shutdown() in the Python API")
+        xchan.shutdown()
+        return res()
     if name == "seed":
-        gap("no way to seed alts' random generator from Python")
+        xchan.random_seed(op["seed"])
+        return res()
     if name == "check_version":
-        gap("no check_version() in the Python API (the import checks it)")
+        if "number" in op:
+            xchan.check_version(op["number"])
+        else:
+            xchan.check_version()
+        return res()
     if name == "repeat":
         body = op.get("do", {})
         counts = {}

@@ -197,6 +197,10 @@ export declare function api(): object;
 /** Directory with xchan/xchan.h, xchan/xchan_ext.h and xchan_node.h. */
 export declare const includeDir: string;
 export declare const version: string;
+/** Throws EVERSION unless the loaded core serves header version headerNumber (default: the addon's). */
+export declare function checkVersion(headerNumber?: number): void;
+/** Seeds the calling thread's generator that alts uses to pick among ready clauses. */
+export declare function randomSeed(seed: number | bigint): void;
 export declare const coreVersion: string;
 
 // ---- native workers ----

@@ -59,6 +59,27 @@ function api() {
   return native.api();
 }
 
+/**
+ * Throws EVERSION unless code written against core version headerNumber
+ * (MAJOR*10000 + MINOR*100 + PATCH; default: the header this addon was built
+ * with) may use the loaded core: same major, core minor >= its minor.
+ */
+function checkVersion(headerNumber = versions.header) {
+  if (!Number.isInteger(headerNumber)) throw makeError('EINVAL', 'checkVersion(headerNumber): an integer');
+  const rc = native.checkVersion(headerNumber);
+  if (rc !== 0) throw makeError(Object.keys(codes).find((k) => codes[k] === rc) || 'EUNKNOWN', `xchan: core ${versions.string} cannot serve version ${headerNumber}`);
+}
+
+/**
+ * Seeds the calling thread's random generator, which alts uses to pick
+ * among ready clauses: the same seed gives the same choices on this thread.
+ */
+function randomSeed(seed) {
+  if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) seed = BigInt(seed);
+  if (typeof seed !== 'bigint') throw makeError('EINVAL', 'randomSeed(seed): a non-negative integer or BigInt');
+  native.randomSeed(seed);
+}
+
 /** The directory holding xchan/xchan.h, xchan/xchan_ext.h and xchan_node.h. */
 const includeDir = require('node:path').join(__dirname, 'include');
 
@@ -84,6 +105,8 @@ module.exports = {
   setExecutorFactory: pool.setExecutorFactory,
   native: nativeWorkers,
   api,
+  checkVersion,
+  randomSeed,
   includeDir,
   version: pkg.version,
   coreVersion: versions.string,

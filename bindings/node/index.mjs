@@ -7,5 +7,5 @@ export const {
   XchanError, errors, codes, pipe, mult, tap, untap, untapAll, Mult, mix, Mix, merge, take, into,
   ontoChan, toChan, map, split, reduce, reduced, transduce, pub, sub, unsub, unsubAll, Pub,
   pipeline, pipelineBlocking, pipelineAsync, thread, ioThread, WorkerPool, setExecutorFactory,
-  api, includeDir, version, coreVersion, native,
+  api, checkVersion, randomSeed, includeDir, version, coreVersion, native,
 } = xchan;

@@ -20,7 +20,11 @@ function num(n, name) {
 const map = (f) => ({ type: 'map', fn: fn(f, 'map') });
 const filter = (p) => ({ type: 'filter', fn: fn(p, 'filter') });
 const remove = (p) => { fn(p, 'remove'); return filter((v) => !p(v)); };
-const take = (n) => (num(n, 'take') === 0 ? custom(() => ({ step: () => true })) : { type: 'take', n });
+const take = (n) => {
+  // The core's take transform: n == 0 is EINVAL there, so it is here too.
+  if (num(n, 'take') === 0) throw makeError('EINVAL', 'xf.take(n): n must be >= 1');
+  return { type: 'take', n };
+};
 const partitionAll = (n) => {
   if (num(n, 'partitionAll') === 0) throw makeError('EINVAL', 'xf.partitionAll(n): n must be >= 1');
   return { type: 'partitionAll', n };

@@ -567,6 +567,39 @@ js_versions(napi_env env, napi_callback_info info)
 	return o;
 }
 
+/* checkVersion(headerNumber) -> the core's xchan_check_version code */
+static napi_value
+js_check_version(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	int32_t n;
+	if (napi_get_value_int32(env, argv[0], &n) != napi_ok) {
+		xn_throw(env, XCHAN_EINVAL, "checkVersion needs an integer");
+		return NULL;
+	}
+	napi_value v;
+	napi_create_int32(env, xchan_check_version(n), &v);
+	return v;
+}
+
+/* randomSeed(bigint) seeds the calling thread's alts generator */
+static napi_value
+js_random_seed(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	uint64_t seed;
+	bool lossless;
+	if (napi_get_value_bigint_uint64(env, argv[0], &seed, &lossless) !=
+	        napi_ok ||
+	    !lossless) {
+		xn_throw(env, XCHAN_EINVAL,
+		    "randomSeed needs an integer in [0, 2^64)");
+		return NULL;
+	}
+	xchan_random_seed(seed);
+	return NULL;
+}
+
 /* errorNames() -> ["OK", "EINVAL", ...] indexed by code */
 static napi_value
 js_error_names(napi_env env, napi_callback_info info)
@@ -607,6 +640,7 @@ xn_init_chan(napi_env env, napi_value exports)
 	    {"isJsXform", js_is_js_xform}, {"chanId", js_chan_id},
 	    {"handle", js_handle}, {"fromHandle", js_from_handle},
 	    {"api", js_api}, {"versions", js_versions},
+	    {"checkVersion", js_check_version}, {"randomSeed", js_random_seed},
 	    {"errorNames", js_error_names},
 	    {"errorMessages", js_error_messages}};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -405,7 +405,13 @@ js_into(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[0], &src))
 		return NULL;
 	xchan_val init = xchan_val_nil();
-	if (!nullish(env, argv[1])) {
+	bool is_arr = false;
+	napi_is_array(env, argv[1], &is_arr);
+	if (!nullish(env, argv[1]) && !is_arr) {
+		/* Not an array: the core judges the value (XCHAN_ETYPE). */
+		if (!xn_to_val(env, e, argv[1], &init))
+			return NULL;
+	} else if (!nullish(env, argv[1])) {
 		size_t n = 0;
 		xchan_val *vals = val_array(env, e, argv[1], &n);
 		if (vals == NULL)

@@ -175,3 +175,30 @@ def test_onto_chan_and_to_chan():
     assert done.take(timeout=10) is None
     assert drain(ch) == ["a", "b"]
     assert drain(xchan.to_chan(range(150))) == list(range(150))
+
+
+def test_mult_pub_mix_done_channels_close_when_their_process_ends():
+    src = xchan.Chan(4)
+    m = xchan.mult(src)
+    tap = m.tap(xchan.Chan(4))
+    src2 = xchan.Chan(4)
+    p = xchan.pub(src2, lambda v: v % 2)
+    odd = p.sub(1, xchan.Chan(4))
+    out = xchan.Chan(4)
+    mx = xchan.mix(out)
+    for d in (m.done, p.done, mx.done):
+        assert isinstance(d, xchan.Chan)
+        assert d.poll() is None and not d.closed
+    src.put(1)
+    src.close()
+    assert tap.take(timeout=5) == 1
+    assert m.done.take(timeout=5) is None and m.done.closed
+    src2.put(3)
+    src2.close()
+    assert odd.take(timeout=5) == 3
+    assert p.done.take(timeout=5) is None and p.done.closed
+    a = xchan.Chan()
+    mx.admix(a)
+    out.close()  # a mix ends when a put to its out fails
+    a.put(1, timeout=5)
+    assert mx.done.take(timeout=5) is None and mx.done.closed

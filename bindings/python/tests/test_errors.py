@@ -50,8 +50,50 @@ def test_bad_timeouts():
         ch.take(timeout=-1)
     with pytest.raises(TypeError):
         ch.take(timeout="soon")
-    with pytest.raises(ValueError):
-        xchan.timeout(-5)
+
+def test_timeout_at_or_below_zero_closes_at_once():
+    # As the core: ms <= 0 closes on the timer's next pass.
+    for ms in (0, -5):
+        assert xchan.timeout(ms).take(timeout=5) is None
+
+
+def test_size_errors_are_typed_and_builtin():
+    # EINVAL is a ValueError and ETYPE a TypeError: both excepts work.
+    for make in (lambda: Chan(-1), lambda: xchan.buffer(0),
+                 lambda: xchan.dropping(0), lambda: xchan.sliding(-3),
+                 lambda: xchan.xf.take(0), lambda: xchan.xf.partition_all(0),
+                 lambda: xchan.xf.take_nth(0), lambda: xchan.alts([]),
+                 lambda: Chan(None, xchan.xf.map(str)),
+                 lambda: xchan.mix(Chan()).solo_mode("loud")):
+        with pytest.raises(xchan.EINVAL):
+            make()
+        with pytest.raises(ValueError):
+            make()
+    with pytest.raises(xchan.ETYPE):
+        xchan.buffer(1.5)
+    with pytest.raises(xchan.ETYPE):
+        xchan.xf.take("2")
+    assert issubclass(xchan.ETYPE, TypeError)
+
+
+def test_list_holding_none_is_einval():
+    ch = Chan(1)
+    with pytest.raises(xchan.EINVAL):
+        ch.put([1, None])
+    assert ch.offer([1, 2]) is True
+    assert ch.take() == [1, 2]
+
+
+def test_into_start():
+    src = Chan(3)
+    src.put(1)
+    src.put(2)
+    src.close()
+    assert xchan.into(None, src).take(timeout=5) == [1, 2]
+    with pytest.raises(xchan.ETYPE):
+        xchan.into(5, Chan())
+    with pytest.raises(TypeError):
+        xchan.into("ab", Chan())
 
 
 def test_bad_alts():

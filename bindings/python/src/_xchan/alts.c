@@ -27,7 +27,7 @@ xpy_clauses_parse(PyObject *ops, xpy_clauses *out)
 	Py_ssize_t n = PyList_GET_SIZE(list);
 	if (n == 0) {
 		Py_DECREF(list);
-		PyErr_SetString(PyExc_ValueError, "alts needs at least one op");
+		xpy_raise(XCHAN_EINVAL, "alts needs at least one op");
 		return -1;
 	}
 	out->clauses = PyMem_Calloc((size_t)n, sizeof(xchan_clause));

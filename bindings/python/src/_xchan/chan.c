@@ -158,7 +158,7 @@ xpy_chan_opts(PyObject *buf, PyObject *xform, PyObject *ex_handler,
 		if (n == -1 && PyErr_Occurred())
 			return -1;
 		if (n < 0) {
-			PyErr_Format(PyExc_ValueError,
+			xpy_raise_fmt(XCHAN_EINVAL,
 			    "buffer size must be >= 0, got %lld", n);
 			return -1;
 		}
@@ -189,7 +189,7 @@ xpy_chan_opts(PyObject *buf, PyObject *xform, PyObject *ex_handler,
 			return -1;
 		}
 		if (xform == NULL || xform == Py_None) {
-			PyErr_SetString(PyExc_ValueError,
+			xpy_raise(XCHAN_EINVAL,
 			    "ex_handler needs an xform (it handles the "
 			    "transform's exceptions)");
 			return -1;
@@ -197,7 +197,7 @@ xpy_chan_opts(PyObject *buf, PyObject *xform, PyObject *ex_handler,
 	}
 	if (xform != NULL && xform != Py_None) {
 		if (opts->buf_kind == XCHAN_BUF_NONE) {
-			PyErr_SetString(PyExc_ValueError,
+			xpy_raise(XCHAN_EINVAL,
 			    "a channel with an xform needs a buffer (as in "
 			    "core.async)");
 			return -1;
@@ -706,11 +706,7 @@ mod_timeout(PyObject *m, PyObject *arg)
 	long long ms = PyLong_AsLongLong(arg);
 	if (ms == -1 && PyErr_Occurred())
 		return NULL;
-	if (ms < 0) {
-		PyErr_Format(PyExc_ValueError,
-		    "timeout(ms) needs ms >= 0, got %lld", ms);
-		return NULL;
-	}
+	/* ms <= 0 is the core's: the channel closes on the timer's next pass. */
 	xchan_chan *ch = NULL;
 	int32_t rc = xchan_timeout(&ch, ms);
 	if (rc != XCHAN_OK)

@@ -155,7 +155,7 @@ pipeline_common(PyObject *args, PyObject *kw, int blocking)
 	        &n, chan_arg, &to, &xf, chan_arg, &from, &close, &exh))
 		return NULL;
 	if (n == 0) {
-		PyErr_SetString(PyExc_ValueError, "pipeline needs n > 0");
+		xpy_raise(XCHAN_EINVAL, "pipeline needs n > 0");
 		return NULL;
 	}
 	if (!PyObject_HasAttrString(xf, "_xchan_xform")) {
@@ -245,7 +245,7 @@ mod_pipeline_async(PyObject *m, PyObject *args, PyObject *kw)
 	        &close))
 		return NULL;
 	if (n == 0) {
-		PyErr_SetString(PyExc_ValueError, "pipeline needs n > 0");
+		xpy_raise(XCHAN_EINVAL, "pipeline needs n > 0");
 		return NULL;
 	}
 	xchan_chan *done = NULL;
@@ -256,9 +256,39 @@ mod_pipeline_async(PyObject *m, PyObject *args, PyObject *kw)
 	return done_result(done, af);
 }
 
+/* ---- done channels of mult, pub, mix ------------------------------------
+ * Each object keeps the core's done channel (closed when its process ends)
+ * as a Chan in `done`, right after PyObject_HEAD, so one getter serves all. */
+typedef struct {
+	PyObject_HEAD
+	PyObject *done;
+} XpyWithDone;
+
+static PyObject *
+get_done(XpyWithDone *self, void *unused)
+{
+	return Py_NewRef(self->done ? self->done : Py_None);
+}
+
+static PyGetSetDef with_done_getset[] = {
+    {"done", (getter)get_done, NULL,
+        "A channel that closes when the combinator's process has ended.", NULL},
+    {NULL}};
+
+/* Wraps the core's done channel into self->done (taking it over). */
+static int
+keep_done(PyObject **slot, xchan_chan *done)
+{
+	if (done == NULL)
+		return 0;
+	*slot = xpy_chan_wrap(done, 0);
+	return *slot ? 0 : -1;
+}
+
 /* ---- mult -------------------------------------------------------------- */
 typedef struct {
 	PyObject_HEAD
+	PyObject *done;
 	xchan_mult *m;
 	PyObject *src;
 } XpyMult;
@@ -269,6 +299,7 @@ mult_dealloc(XpyMult *self)
 	if (self->m != NULL)
 		xchan_mult_release(self->m);
 	Py_CLEAR(self->src);
+	Py_CLEAR(self->done);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -323,6 +354,7 @@ static PyTypeObject XpyMult_Type = {
     .tp_doc = "mult(ch): every value taken from ch goes to every tap.  Each "
               "tap must accept a value before the next one is taken.",
     .tp_methods = mult_methods,
+    .tp_getset = with_done_getset,
 };
 
 static PyObject *
@@ -335,11 +367,17 @@ mod_mult(PyObject *m, PyObject *cho)
 	if (self == NULL)
 		return NULL;
 	self->m = NULL;
+	self->done = NULL;
 	self->src = Py_NewRef(cho);
-	int32_t rc = xchan_mult_new(&self->m, NULL, ch);
+	xchan_chan *done = NULL;
+	int32_t rc = xchan_mult_new(&self->m, &done, ch);
 	if (rc != XCHAN_OK) {
 		Py_DECREF(self);
 		return err(rc, "mult");
+	}
+	if (keep_done(&self->done, done) < 0) {
+		Py_DECREF(self);
+		return NULL;
 	}
 	return (PyObject *)self;
 }
@@ -347,6 +385,7 @@ mod_mult(PyObject *m, PyObject *cho)
 /* ---- pub --------------------------------------------------------------- */
 typedef struct {
 	PyObject_HEAD
+	PyObject *done;
 	xchan_pub *p;
 	PyObject *fns; /* (topic_fn, buf_fn) */
 } XpyPub;
@@ -406,6 +445,7 @@ pub_dealloc(XpyPub *self)
 	if (self->p != NULL)
 		xchan_pub_release(self->p);
 	Py_CLEAR(self->fns);
+	Py_CLEAR(self->done);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -482,6 +522,7 @@ static PyTypeObject XpyPub_Type = {
     .tp_doc = "pub(ch, topic_fn, buf_fn=None): routes each value of ch to "
               "the subscribers of topic_fn(value).",
     .tp_methods = pub_methods,
+    .tp_getset = with_done_getset,
 };
 
 static PyObject *
@@ -501,6 +542,7 @@ mod_pub(PyObject *m, PyObject *args, PyObject *kw)
 	if (self == NULL)
 		return NULL;
 	self->p = NULL;
+	self->done = NULL;
 	self->fns = PyTuple_Pack(2, tf, bf);
 	if (self->fns == NULL) {
 		Py_DECREF(self);
@@ -514,13 +556,17 @@ mod_pub(PyObject *m, PyObject *args, PyObject *kw)
 		return err(rc, "pub");
 	}
 	xpy_release_when_closed(done, self->fns);
-	xchan_chan_release(done);
+	if (keep_done(&self->done, done) < 0) {
+		Py_DECREF(self);
+		return NULL;
+	}
 	return (PyObject *)self;
 }
 
 /* ---- mix --------------------------------------------------------------- */
 typedef struct {
 	PyObject_HEAD
+	PyObject *done;
 	xchan_mix *m;
 	PyObject *out;
 } XpyMix;
@@ -531,6 +577,7 @@ mix_dealloc(XpyMix *self)
 	if (self->m != NULL)
 		xchan_mix_release(self->m);
 	Py_CLEAR(self->out);
+	Py_CLEAR(self->done);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -599,7 +646,7 @@ mix_toggle(XpyMix *self, PyObject *state)
 				        mix_keys[j].key) == 0)
 					bit = mix_keys[j].bit;
 			if (bit == 0) {
-				PyErr_Format(PyExc_ValueError,
+				PyErr_Format(xpy_error_class(XCHAN_EINVAL),
 				    "toggle: unknown attribute %R (mute, "
 				    "pause, solo)",
 				    ak);
@@ -633,7 +680,7 @@ mix_solo_mode(XpyMix *self, PyObject *mode)
 	         PyUnicode_CompareWithASCIIString(mode, "pause") == 0)
 		md = XCHAN_MIX_SOLO_PAUSE;
 	else {
-		PyErr_Format(PyExc_ValueError,
+		PyErr_Format(xpy_error_class(XCHAN_EINVAL),
 		    "solo_mode must be 'mute' or 'pause', not %R", mode);
 		return NULL;
 	}
@@ -683,6 +730,7 @@ static PyTypeObject XpyMix_Type = {
     .tp_doc = "mix(out): values of its inputs go to out, with per-input "
               "mute/pause/solo.",
     .tp_methods = mix_methods,
+    .tp_getset = with_done_getset,
 };
 
 static PyObject *
@@ -695,11 +743,17 @@ mod_mix(PyObject *m, PyObject *cho)
 	if (self == NULL)
 		return NULL;
 	self->m = NULL;
+	self->done = NULL;
 	self->out = Py_NewRef(cho);
-	int32_t rc = xchan_mix_new(&self->m, NULL, ch);
+	xchan_chan *done = NULL;
+	int32_t rc = xchan_mix_new(&self->m, &done, ch);
 	if (rc != XCHAN_OK) {
 		Py_DECREF(self);
 		return err(rc, "mix");
+	}
+	if (keep_done(&self->done, done) < 0) {
+		Py_DECREF(self);
+		return NULL;
 	}
 	return (PyObject *)self;
 }
@@ -1033,15 +1087,28 @@ mod_into(PyObject *m, PyObject *args)
 	xchan_chan *ch;
 	if (!PyArg_ParseTuple(args, "OO&:into", &coll, chan_arg, &ch))
 		return NULL;
-	size_t n = 0;
-	xchan_val *vals = vals_of(coll, &n);
-	if (vals == NULL)
-		return NULL;
-	xchan_val init;
-	int32_t rc = xchan_val_array(&init, vals, n); /* takes the items */
-	PyMem_Free(vals);
-	if (rc != XCHAN_OK)
-		return err(rc, "into");
+	/* As xchan_into: init None starts from an empty list; else a
+	 * sequence (the core's ARRAY), anything else is ETYPE. */
+	xchan_val init = xchan_val_nil();
+	int32_t rc;
+	if (coll != Py_None) {
+		if (!PySequence_Check(coll) || PyUnicode_Check(coll) ||
+		    PyBytes_Check(coll) || PyDict_Check(coll)) {
+			xpy_raise_fmt(XCHAN_ETYPE,
+			    "into needs None or a list to start from, not "
+			    "%.100s",
+			    Py_TYPE(coll)->tp_name);
+			return NULL;
+		}
+		size_t n = 0;
+		xchan_val *vals = vals_of(coll, &n);
+		if (vals == NULL)
+			return NULL;
+		rc = xchan_val_array(&init, vals, n); /* takes the items */
+		PyMem_Free(vals);
+		if (rc != XCHAN_OK)
+			return err(rc, "into");
+	}
 	xchan_chan *out = NULL;
 	rc = xchan_into(&out, ch, init);
 	return rc == XCHAN_OK ? xpy_chan_wrap(out, 0) : err(rc, "into");

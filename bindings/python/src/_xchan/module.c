@@ -138,6 +138,14 @@ log_hook(void *user, int32_t level, const char *msg)
 
 /* ---- exceptions -------------------------------------------------------- */
 PyObject *
+xpy_error_class(int32_t err)
+{
+	return (err > 0 && err < XCHAN_ERR_COUNT_ && g_errors[err])
+	           ? g_errors[err]
+	           : xpy_error_base;
+}
+
+PyObject *
 xpy_raise(int32_t err, const char *what)
 {
 	PyObject *cls = (err > 0 && err < XCHAN_ERR_COUNT_ && g_errors[err])
@@ -263,7 +271,53 @@ mod_strerror(PyObject *m, PyObject *arg)
 	    xchan_strerror((int32_t)e));
 }
 
+static PyObject *
+mod_check_version(PyObject *m, PyObject *args)
+{
+	int number = XCHAN_VERSION_NUMBER;
+	if (!PyArg_ParseTuple(args, "|i:check_version", &number))
+		return NULL;
+	int32_t rc = xchan_check_version(number);
+	if (rc != XCHAN_OK)
+		return xpy_raise_fmt(rc,
+		    "the loaded core %s cannot serve version number %d",
+		    xchan_version_string(), number);
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+mod_random_seed(PyObject *m, PyObject *arg)
+{
+	unsigned long long seed = PyLong_AsUnsignedLongLongMask(arg);
+	if (seed == (unsigned long long)-1 && PyErr_Occurred())
+		return NULL;
+	xchan_random_seed(seed);
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+mod_shutdown(PyObject *m, PyObject *unused)
+{
+	/* Joins the core's threads, whose hooks take the GIL: release it. */
+	PyThreadState *ts = PyEval_SaveThread();
+	int32_t rc = xchan_shutdown();
+	PyEval_RestoreThread(ts);
+	if (rc != XCHAN_OK)
+		return xpy_raise(rc, "shutdown");
+	Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"check_version", mod_check_version, METH_VARARGS,
+        "check_version(number=this binding's) -> None; raises EVERSION "
+        "unless the loaded core can serve a program built for `number`."},
+    {"random_seed", mod_random_seed, METH_O,
+        "random_seed(seed): seeds the calling thread's generator of alts' "
+        "order (for tests: the same seed gives the same choices)."},
+    {"shutdown", mod_shutdown, METH_NOARGS,
+        "shutdown(): stops the core's executors and timer and completes "
+        "what still waits with ESHUTDOWN; new tasks, timeouts and deadlines "
+        "then raise ESHUTDOWN.  Raises ESTATE on an xchan thread."},
     {"_at_exit", mod_at_exit, METH_NOARGS,
         "Called by atexit: stop calling into Python from foreign threads."},
     {"_strerror", mod_strerror, METH_O,

@@ -183,6 +183,17 @@ xpy_to_val(PyObject *o, xchan_val *out)
 		*out = xchan_val_retain(((XpyBox *)o)->v);
 		return 0;
 	}
+	if (t == &PyList_Type) {
+		/* A list is the core's ARRAY, which cannot hold nil. */
+		for (Py_ssize_t i = 0; i < PyList_GET_SIZE(o); i++)
+			if (PyList_GET_ITEM(o, i) == Py_None) {
+				xpy_raise_fmt(XCHAN_EINVAL,
+				    "a list put on a channel cannot hold None "
+				    "(item %zd)",
+				    i);
+				return -1;
+			}
+	}
 	return host_val(o, out);
 }
 

@@ -335,7 +335,7 @@ positive(PyObject *arg, uint64_t *n, const char *what)
 	if (v == -1 && PyErr_Occurred())
 		return -1;
 	if (v <= 0) {
-		PyErr_Format(PyExc_ValueError, "%s needs n > 0, got %lld", what,
+		xpy_raise_fmt(XCHAN_EINVAL, "%s needs n > 0, got %lld", what,
 		    v);
 		return -1;
 	}

@@ -40,6 +40,8 @@ int xpy_exiting(void);
 /* Raises the exception of core error `err` (a subclass of XchanError);
  * returns NULL. `what` (may be NULL) prefixes the message. */
 PyObject *xpy_raise(int32_t err, const char *what);
+/* The exception class of core error `err` (XchanError if unknown). */
+PyObject *xpy_error_class(int32_t err);
 PyObject *xpy_raise_fmt(int32_t err, const char *fmt, ...);
 /* Takes the GIL on any thread; 0 if Python is exiting (nothing taken). */
 int xpy_gil_enter(PyGILState_STATE *st);

@@ -34,6 +34,7 @@ from ._xchan import (  # noqa: F401  (re-exported)
     XchanError,
     alts,
     alts_async,
+    check_version,
     into,
     io_thread,
     merge,
@@ -45,8 +46,10 @@ from ._xchan import (  # noqa: F401  (re-exported)
     pipeline_async,
     pipeline_blocking,
     pub,
+    random_seed,
     reduce,
     set_executor_factory,
+    shutdown,
     split,
     thread,
     timeout,
@@ -78,7 +81,7 @@ __all__ = [
     "thread", "io_thread", "set_executor_factory", "pipe", "pipeline",
     "pipeline_blocking", "pipeline_async", "mult", "pub", "mix", "merge",
     "split", "reduce", "transduce", "into", "onto_chan", "to_chan",
-    "get_include", "xf",
+    "get_include", "xf", "check_version", "random_seed", "shutdown",
 ]
 
 _FIXED, _DROPPING, _SLIDING, _PROMISE = 1, 2, 3, 4
@@ -92,8 +95,12 @@ class Buffer:
               _PROMISE: "promise"}
 
     def __init__(self, kind: int, n: int):
-        if kind != _PROMISE and (not isinstance(n, int) or isinstance(n, bool) or n <= 0):
-            raise ValueError(f"{self._names[kind]}(n) needs an int n > 0, got {n!r}")
+        if kind != _PROMISE:
+            if not isinstance(n, int) or isinstance(n, bool):
+                raise _xchan.ETYPE(f"{self._names[kind]}(n) needs an int n, "
+                                   f"not {type(n).__name__}")
+            if n <= 0:
+                raise _xchan.EINVAL(f"{self._names[kind]}(n) needs n > 0, got {n}")
         self._xchan_kind = kind
         self.n = n
 

@@ -77,9 +77,11 @@ def _callable(f, what):
         raise TypeError(f"xf.{what} needs a callable, not {type(f).__name__}")
 
 
-def _count(n, what):
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"xf.{what} needs an int >= 0, got {n!r}")
+def _count(n, what, least=0):
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise _xchan.ETYPE(f"xf.{what} needs an int, not {type(n).__name__}")
+    if n < least:
+        raise _xchan.EINVAL(f"xf.{what} needs n >= {least}, got {n}")
 
 
 def comp(*xforms: Transducer) -> Transducer:
@@ -139,9 +141,7 @@ cat = _step("cat", _cat_factory)
 
 def take(n: int) -> Transducer:
     """The first n values, then the channel closes (the core's take)."""
-    _count(n, "take")
-    if n == 0:
-        return _step("take(0)", lambda: ((lambda v: Reduced()), None))
+    _count(n, "take", 1)  # the core's take: n == 0 is EINVAL
     return Transducer(lambda: _xchan._xf_take(n), f"take({n})")
 
 
@@ -186,8 +186,7 @@ def drop_while(pred: Callable[[Any], Any]) -> Transducer:
 
 def take_nth(n: int) -> Transducer:
     """Every n-th value, starting with the first."""
-    if not isinstance(n, int) or n <= 0:
-        raise ValueError(f"xf.take_nth needs an int > 0, got {n!r}")
+    _count(n, "take_nth", 1)
 
     def factory():
         i = [-1]
@@ -201,8 +200,7 @@ def take_nth(n: int) -> Transducer:
 
 def partition_all(n: int) -> Transducer:
     """Lists of n values; the last, shorter one at close (the core's)."""
-    if not isinstance(n, int) or n <= 0:
-        raise ValueError(f"xf.partition_all needs an int > 0, got {n!r}")
+    _count(n, "partition_all", 1)
     return Transducer(lambda: _xchan._xf_partition_all(n), f"partition_all({n})")
 
 

@@ -853,11 +853,12 @@ async function execOp(p, op) {
       gap('no shutdown() in the Node API');
       break;
     case 'seed':
-      gap("no way to seed alts' random generator");
-      break;
+      xchan.randomSeed(BigInt(op.seed));
+      return res();
     case 'check_version':
-      gap('no checkVersion() in the Node API');
-      break;
+      if (op.number === undefined) xchan.checkVersion();
+      else xchan.checkVersion(op.number);
+      return res();
     case 'repeat': {
       const counts = {};
       for (let i = 0; i < (op.n === undefined ? 1 : op.n); i++) {

@@ -894,9 +894,9 @@ def comb_op(p, op, name):
         bind_done(d)
         return res()
     if name == "mult":
-        if op.get("done"):
-            gap("a mult has no done channel")
-        w.put(op.get("as", "_"), xchan.mult(w.chan(op, "src")))
+        m = xchan.mult(w.chan(op, "src"))
+        bind_done(m.done)
+        w.put(op.get("as", "_"), m)
         return res()
     if name in ("tap", "untap", "untap_all"):
         m = w.get(op.get("mult"), xchan.Mult, "mult")
@@ -911,14 +911,14 @@ def comb_op(p, op, name):
         tf = MAP_FNS.get(op.get("topic"))
         if tf is None:
             raise RunnerError("bad topic fn")
-        if op.get("done"):
-            gap("a pub has no done channel")
         tb = op.get("topic_buf")
         buf_fn = None
         if tb is not None:
             b = buf_arg(tb)
             buf_fn = lambda topic, b=b: b  # noqa: E731
-        w.put(op.get("as", "_"), xchan.pub(w.chan(op, "src"), tf, buf_fn))
+        pb = xchan.pub(w.chan(op, "src"), tf, buf_fn)
+        bind_done(pb.done)
+        w.put(op.get("as", "_"), pb)
         return res()
     if name in ("sub", "unsub", "unsub_topic", "unsub_all"):
         pb = w.get(op.get("pub"), xchan.Pub, "pub")
@@ -933,9 +933,9 @@ def comb_op(p, op, name):
             pb.unsub_all()
         return res()
     if name == "mix":
-        if op.get("done"):
-            gap("a mix has no done channel")
-        w.put(op.get("as", "_"), xchan.mix(w.chan(op, "out")))
+        m = xchan.mix(w.chan(op, "out"))
+        bind_done(m.done)
+        w.put(op.get("as", "_"), m)
         return res()
     if name in ("admix", "unmix", "unmix_all", "toggle", "solo_mode",
                 "mix_get"):
@@ -1145,11 +1145,17 @@ async def exec_op(p, op):
     if name == "execute":
         gap("no public way to run a job on a workload's executor")
     if name == "shutdown":
-        gap("no xchan.shutdown() in the Python API")
+        xchan.shutdown()
+        return res()
     if name == "seed":
-        gap("no way to seed alts' random generator from Python")
+        xchan.random_seed(op["seed"])
+        return res()
     if name == "check_version":
-        gap("no check_version() in the Python API (the import checks it)")
+        if "number" in op:
+            xchan.check_version(op["number"])
+        else:
+            xchan.check_version()
+        return res()
     if name == "repeat":
         body = op.get("do", {})
         counts = {}

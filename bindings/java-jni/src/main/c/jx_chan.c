@@ -268,11 +268,14 @@ Java_io_xchan_Native_pendingFree(JNIEnv *env, jclass cls, jlong pending)
 
 /* alts: chans[i], ops[i] (1 take, 2 put), put values as (kinds, bits, refs,
  * datas).  flags: XCHAN_ALTS_PRIORITY.  token == 0: poll only (default).
+ * timeout_ns >= 0: the registered op's deadline, kept by the core's timer
+ * (its result is then ETIMEDOUT, index -1); < 0: none.
  * Returns the taken value; io as for collect (io[3] the index). */
 JNIEXPORT jobject JNICALL
 Java_io_xchan_Native_altsTry(JNIEnv *env, jclass cls, jlongArray chans,
     jintArray ops, jintArray kinds, jlongArray bitss, jobjectArray refs,
-    jobjectArray datas, jint flags, jlong token, jlongArray io)
+    jobjectArray datas, jint flags, jlong token, jlong timeout_ns,
+    jlongArray io)
 {
 	jsize n = (*env)->GetArrayLength(env, chans);
 	jx_pending *p = calloc(1, sizeof *p + (size_t)n * sizeof(xchan_clause));
@@ -314,7 +317,9 @@ Java_io_xchan_Native_altsTry(JNIEnv *env, jclass cls, jlongArray chans,
 	}
 	if (err == XCHAN_EAGAIN && token != 0)
 		err = xchan_alts_async(&p->op, p->cl, p->n,
-		    (uint32_t)flags | XCHAN_ASYNC_NOTIFY, XCHAN_DEADLINE_NEVER,
+		    (uint32_t)flags | XCHAN_ASYNC_NOTIFY,
+		    timeout_ns < 0 ? XCHAN_DEADLINE_NEVER
+		                   : xchan_deadline_in_ns(timeout_ns),
 		    jx_notify, JX_PTR(token));
 	if (err == XCHAN_OK) {
 		set_io(env, io, XCHAN_EAGAIN, 0, JX_LONG(p), -1);

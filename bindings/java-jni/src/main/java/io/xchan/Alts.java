@@ -94,7 +94,11 @@ public final class Alts {
         }
 
         Object attempt(long token, long[] io) {
-            return Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, token, io);
+            return attempt(token, -1, io);
+        }
+
+        Object attempt(long token, long timeoutNanos, long[] io) {
+            return Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, token, timeoutNanos, io);
         }
 
         Result result(Object o, long[] io) {
@@ -141,6 +145,26 @@ public final class Alts {
      * clauses are read now; changing this Alts later does not affect the op.
      */
     public CompletableFuture<Result> selectAsync() {
+        return selectAsync(-1);
+    }
+
+    /**
+     * As {@link #selectAsync()}, with a deadline kept by the core's timer:
+     * when no clause completed within {@code timeout}, the future completes
+     * exceptionally with {@link XchanException.ETIMEDOUT}, nothing
+     * transferred.
+     */
+    public CompletableFuture<Result> selectAsync(Duration timeout) {
+        long ns;
+        try {
+            ns = Math.max(0, timeout.toNanos());
+        } catch (ArithmeticException e) {
+            ns = -1; // beyond the clock: no deadline
+        }
+        return selectAsync(ns);
+    }
+
+    private CompletableFuture<Result> selectAsync(long timeoutNanos) {
         Clauses c = new Clauses();
         long[] io = new long[4];
         Object o = c.attempt(0, io);
@@ -149,7 +173,7 @@ public final class Alts {
         OpFuture<Result> f = OpFuture.open(c::result, c);
         try {
             io[0] = Native.EINVAL;
-            o = c.attempt(f.token, io);
+            o = c.attempt(f.token, timeoutNanos, io);
         } catch (RuntimeException | Error x) {
             f.abandon();
             throw x;

@@ -347,7 +347,7 @@ final class Native {
     static native Object cancel(long pending, long[] io);
     static native void pendingFree(long pending);
     static native Object altsTry(long[] chans, int[] ops, int[] kinds, long[] bits,
-            Object[] refs, byte[][] datas, int flags, long token, long[] io);
+            Object[] refs, byte[][] datas, int flags, long token, long timeoutNanos, long[] io);
     static native void boxFree(long ptr);
     static native long liveHostValues();
     static native long mallocInUse();

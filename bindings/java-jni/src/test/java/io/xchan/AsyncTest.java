@@ -83,6 +83,22 @@ class AsyncTest {
     }
 
     @Test
+    void selectAsyncDeadlineFiresWithEtimedoutAndLeavesNoHandler() throws Exception {
+        Chan<Long> a = Chan.unbuffered();
+        long t0 = System.nanoTime();
+        CompletableFuture<Alts.Result> f = new Alts().take(a).selectAsync(Duration.ofMillis(40));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(XchanException.ETIMEDOUT.class, e.getCause());
+        assertTrue(System.nanoTime() - t0 >= 40_000_000L, "not before the deadline");
+        assertEquals(0, a.info().pendingTakes, "the timed-out take left no handler");
+        assertFalse(a.offer(1L), "nobody is taking");
+
+        CompletableFuture<Alts.Result> g = new Alts().take(a).selectAsync(Duration.ofSeconds(30));
+        assertTrue(a.put(2L), "a clause completes before the deadline");
+        assertEquals(2L, get(g).value());
+    }
+
+    @Test
     void cancelOfAPendingOpWinsAndTransfersNothing() throws Exception {
         Chan<Long> c = Chan.unbuffered();
         CompletableFuture<Boolean> p = c.putAsync(1L);

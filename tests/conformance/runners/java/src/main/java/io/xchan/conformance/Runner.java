@@ -659,9 +659,11 @@ public final class Runner {
         final CompletableFuture<?> future;
         final Function<Object, JsonObject> onValue;
         final JsonObject onCancel;
+        final boolean alts;
 
         AsyncOp(CompletableFuture<?> future, Function<Object, JsonObject> onValue, JsonObject onCancel) {
             this.future = future;
+            this.alts = onCancel.has("index");
             this.onValue = onValue;
             this.onCancel = onCancel;
         }
@@ -674,7 +676,9 @@ public final class Runner {
             } catch (java.util.concurrent.CancellationException e) {
                 return onCancel.deepCopy();
             } catch (java.util.concurrent.ExecutionException e) {
-                return exc(e.getCause());
+                JsonObject o = exc(e.getCause());
+                if (alts) o.addProperty("index", -1); // a completion without a clause (the deadline)
+                return o;
             }
         }
     }
@@ -705,8 +709,6 @@ public final class Runner {
                 Chan<Object> ch = w.chan(op, "ch");
                 a = new AsyncOp(ch.takeAsync(), v -> v == null ? res("ECLOSED") : withVal(w, res("OK"), v), res("ECANCELED"));
             } else {
-                if (op.has("timeout_ms") && num(op, "timeout_ms", 0) > 0)
-                    throw new Gap("alts_async with a deadline: selectAsync has none (add a timeout channel clause)");
                 Alts alts = new Alts();
                 List<Boolean> isPut = new ArrayList<>();
                 for (JsonElement ce : op.getAsJsonArray("clauses")) {
@@ -720,10 +722,12 @@ public final class Runner {
                     } else throw new Gap("an alts clause of unknown kind cannot be expressed");
                 }
                 if (bool(op, "priority", false)) alts.priority();
-                if (op.has("timeout_ms")) alts.orElse(DEFAULT);
+                long tms = num(op, "timeout_ms", -1);
+                if (op.has("timeout_ms") && tms <= 0) alts.orElse(DEFAULT);
                 JsonObject cancelled = res("ECANCELED");
                 cancelled.addProperty("index", -1);
-                a = new AsyncOp(alts.selectAsync(), x -> {
+                CompletableFuture<Alts.Result> sel = tms > 0 ? alts.selectAsync(Duration.ofMillis(tms)) : alts.selectAsync();
+                a = new AsyncOp(sel, x -> {
                     Alts.Result r = (Alts.Result) x;
                     JsonObject o;
                     if (r.isDefault()) {

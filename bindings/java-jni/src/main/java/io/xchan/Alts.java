@@ -3,6 +3,7 @@ package io.xchan;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * core.async alts!!: waits on several takes and puts, exactly one of which
@@ -64,37 +65,59 @@ public final class Alts {
         return select(System.nanoTime() + Math.max(0, timeout.toNanos()));
     }
 
-    private Result select(long deadline) throws InterruptedException {
-        int n = chans.size();
-        if (n == 0) throw XchanException.of(Native.EINVAL, "alts needs at least one clause");
-        long[] handles = new long[n];
-        int[] ops = new int[n], kinds = new int[n];
-        long[] bits = new long[n];
-        Object[] refs = new Object[n];
-        byte[][] datas = new byte[n][];
-        Native.Enc e = new Native.Enc();
-        for (int i = 0; i < n; i++) {
-            handles[i] = chans.get(i).handle();
-            Object v = puts.get(i);
-            ops[i] = v == null ? 1 : 2;
-            if (v != null) {
-                Native.encode(v, e);
-                kinds[i] = e.kind;
-                bits[i] = e.bits;
-                refs[i] = e.ref;
-                datas[i] = e.data;
+    /** The clauses as the altsTry native takes them. */
+    private final class Clauses {
+        final List<Chan<?>> cs = List.copyOf(chans);
+        final int n = cs.size();
+        final long[] handles = new long[n];
+        final int[] ops = new int[n], kinds = new int[n];
+        final long[] bits = new long[n];
+        final Object[] refs = new Object[n];
+        final byte[][] datas = new byte[n][];
+        final int flags = priority ? 1 : 0;
+
+        Clauses() {
+            if (n == 0) throw XchanException.of(Native.EINVAL, "alts needs at least one clause");
+            Native.Enc e = new Native.Enc();
+            for (int i = 0; i < n; i++) {
+                handles[i] = cs.get(i).handle();
+                Object v = puts.get(i);
+                ops[i] = v == null ? 1 : 2;
+                if (v != null) {
+                    Native.encode(v, e);
+                    kinds[i] = e.kind;
+                    bits[i] = e.bits;
+                    refs[i] = e.ref;
+                    datas[i] = e.data;
+                }
             }
         }
-        int flags = priority ? 1 : 0;
+
+        Object attempt(long token, long[] io) {
+            return Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, token, io);
+        }
+
+        Result result(Object o, long[] io) {
+            Native.check(io);
+            int idx = (int) io[3];
+            boolean isPut = ops[idx] == 2;
+            Object val = isPut ? null : Native.result(o, io);
+            boolean ok = isPut ? io[0] == Native.OK : val != null;
+            return new Result(cs.get(idx), val, ok, idx);
+        }
+    }
+
+    private Result select(long deadline) throws InterruptedException {
+        Clauses c = new Clauses();
         long[] io = new long[4];
-        Object o = Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, 0, io);
+        Object o = c.attempt(0, io);
         if (io[0] == Native.EAGAIN) {
             if (hasDefault) return new Result(null, defaultValue, true, -1);
             if (Thread.interrupted()) throw new InterruptedException();
             Native.Waiter w = Native.register();
             io[0] = Native.EINVAL;
             try {
-                o = Native.altsTry(handles, ops, kinds, bits, refs, datas, flags, w.token, io);
+                o = c.attempt(w.token, io);
             } finally {
                 if (io[0] != Native.EAGAIN) Native.unregister(w);
             }
@@ -105,13 +128,34 @@ public final class Alts {
                 }
             }
         }
-        Native.check(io);
-        int idx = (int) io[3];
-        Chan<?> ch = chans.get(idx);
-        boolean isPut = ops[idx] == 2;
-        Object val = isPut ? null : Native.result(o, io);
-        boolean ok = isPut ? io[0] == Native.OK : val != null;
-        return new Result(ch, val, ok, idx);
+        return c.result(o, io);
+    }
+
+    /**
+     * Starts the alts without waiting (core.async alts!): the future
+     * completes with the {@link Result} of the one clause that completed, or
+     * at once with the default's when {@link #orElse} was given and nothing
+     * is ready. {@code cancel} works as for {@link Chan#putAsync}: true when
+     * no clause completed (no put value was delivered, no value taken);
+     * false when one had, and the future then completes with its result. The
+     * clauses are read now; changing this Alts later does not affect the op.
+     */
+    public CompletableFuture<Result> selectAsync() {
+        Clauses c = new Clauses();
+        long[] io = new long[4];
+        Object o = c.attempt(0, io);
+        if (io[0] != Native.EAGAIN) return CompletableFuture.completedFuture(c.result(o, io));
+        if (hasDefault) return CompletableFuture.completedFuture(new Result(null, defaultValue, true, -1));
+        OpFuture<Result> f = OpFuture.open(c::result, c);
+        try {
+            io[0] = Native.EINVAL;
+            o = c.attempt(f.token, io);
+        } catch (RuntimeException | Error x) {
+            f.abandon();
+            throw x;
+        }
+        f.started(o, io);
+        return f;
     }
 
     /** What completed: the channel, the value taken, and whether it succeeded. */

@@ -2,6 +2,7 @@ package io.xchan;
 
 import java.lang.ref.Cleaner;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A core.async channel backed by an xchan native channel.
@@ -247,6 +248,64 @@ public final class Chan<T> implements AutoCloseable {
         }
         Native.check(io);
         return (T) Native.result(o, io);
+    }
+
+    /**
+     * Starts a put of {@code v} without waiting (core.async put!): the future
+     * completes with true when the channel accepted the value, false when it
+     * was closed. Completions run on the future's default executor, never on
+     * an xchan thread.
+     *
+     * <p>{@code cancel(true)} (or false) withdraws a pending put: it returns
+     * true when nothing was transferred (the future is then cancelled), and
+     * false when the put had already completed, in which case the future
+     * completes with that result instead of being cancelled. No value is lost
+     * or delivered twice either way.
+     *
+     * <p>Start errors are thrown here, nothing registered:
+     * {@link NullPointerException} for null, {@link XchanException.ELIMIT}
+     * when the channel already has its maximum of pending puts.
+     */
+    public CompletableFuture<Boolean> putAsync(T v) {
+        Native.Enc e = new Native.Enc();
+        Native.encode(v, e);
+        OpFuture<Boolean> f = OpFuture.open((o, io) -> putOutcome(io), this);
+        long[] io = new long[4];
+        try {
+            io[0] = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, f.token, io);
+        } catch (RuntimeException | Error x) {
+            f.abandon();
+            throw x;
+        }
+        f.started(null, io);
+        return f;
+    }
+
+    /**
+     * Starts a take without waiting (core.async take!): the future completes
+     * with the value, or null when the channel is closed and drained.
+     * Cancelling works as for {@link #putAsync}: a take that already got its
+     * value completes with it (the value is never dropped).
+     * {@link XchanException.ELIMIT} when the channel already has its maximum
+     * of pending takes.
+     */
+    @SuppressWarnings("unchecked")
+    public CompletableFuture<T> takeAsync() {
+        OpFuture<T> f = OpFuture.open((o, io) -> {
+            Native.check(io);
+            return (T) Native.result(o, io);
+        }, this);
+        long[] io = new long[4];
+        Object o;
+        try {
+            io[0] = Native.EINVAL;
+            o = Native.takeTry(handle, f.token, io);
+        } catch (RuntimeException | Error x) {
+            f.abandon();
+            throw x;
+        }
+        f.started(o, io);
+        return f;
     }
 
     /** Puts only if it can complete now (core.async offer!). */

@@ -115,7 +115,7 @@ final class Native {
      * parking or the notifier sees {@code parked} and unparks it.
      */
     static final class Waiter {
-        final long token = TOKENS.incrementAndGet();
+        final long token = newToken();
         final Thread thread = Thread.currentThread();
         /** Spin before parking: platform threads only (parking a virtual thread is cheap). */
         final int spins = SPINS > 0 && !isVirtual(thread) ? SPINS : 0;
@@ -159,7 +159,14 @@ final class Native {
         if (w != null) {
             w.notified = true;
             if (w.parked) LockSupport.unpark(w.thread);
+        } else {
+            OpFuture.notified(token); // an async op's, or a late wake of a finished wait
         }
+    }
+
+    /** A fresh token for a wait or an async op (never 0: 0 means "do not register"). */
+    static long newToken() {
+        return TOKENS.incrementAndGet();
     }
 
     /**

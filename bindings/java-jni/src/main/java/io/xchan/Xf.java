@@ -111,7 +111,9 @@ public interface Xf {
         return mapcat(v -> (Iterable<?>) v);
     }
 
+    /** The first {@code n} inputs, then stop; {@code n} must be &gt; 0 (EINVAL otherwise, as the core's take). */
     static Xf take(long n) {
+        if (n <= 0) throw XchanException.of(Native.EINVAL, "take needs n > 0");
         return d -> new Rf(d) {
             long left = n;
             @Override public boolean step(Object v) {

@@ -37,6 +37,14 @@ class XfTest {
     }
 
     @Test
+    void takeAndPartitionAllOfZeroOrLessAreEinval() {
+        XchanException e = assertThrows(XchanException.EINVAL.class, () -> Xf.take(0));
+        assertTrue(e.getMessage().contains("take"), e.getMessage());
+        assertThrows(XchanException.EINVAL.class, () -> Xf.take(-1));
+        assertThrows(XchanException.EINVAL.class, () -> Xf.partitionAll(0));
+    }
+
+    @Test
     void mapcatExpandsAndDedupeDistinctInterpose() throws Exception {
         Chan<Object> c = Chan.builder().fixed(1)
                 .xf(Xf.mapcat((Long x) -> List.of(x, x)).andThen(Xf.dedupe())).build();

@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -653,6 +654,96 @@ public final class Runner {
         return o;
     }
 
+    /** An asynchronous op started by put_async/take_async/alts_async: its future and how its value reads. */
+    static final class AsyncOp {
+        final CompletableFuture<?> future;
+        final Function<Object, JsonObject> onValue;
+        final JsonObject onCancel;
+
+        AsyncOp(CompletableFuture<?> future, Function<Object, JsonObject> onValue, JsonObject onCancel) {
+            this.future = future;
+            this.onValue = onValue;
+            this.onCancel = onCancel;
+        }
+
+        JsonObject await(long withinMs) throws InterruptedException {
+            try {
+                return onValue.apply(future.get(withinMs, java.util.concurrent.TimeUnit.MILLISECONDS));
+            } catch (java.util.concurrent.TimeoutException e) {
+                return res("ETIMEDOUT");
+            } catch (java.util.concurrent.CancellationException e) {
+                return onCancel.deepCopy();
+            } catch (java.util.concurrent.ExecutionException e) {
+                return exc(e.getCause());
+            }
+        }
+    }
+
+    static AsyncOp asyncOp(World w, JsonObject op) {
+        Object o = w.objs.get(str(op, "of", "?"));
+        if (!(o instanceof AsyncOp a)) throw new RunnerError("no async op named " + str(op, "of", "?"));
+        return a;
+    }
+
+    /** put_async/take_async/alts_async: a start error is the op's result; the completion is await's. */
+    static JsonObject startAsync(World w, JsonObject op, String name) {
+        if (bool(op, "dispatch", false)) throw new Gap(name + " with dispatch: no dispatch placement of completions");
+        if (bool(op, "notify", false)) throw new Gap(name + " with notify: no notify mode (the binding uses it inside)");
+        if (op.has("handle") && !bool(op, "handle", true)) throw new Gap(name + " without a handle: every future is a handle");
+        AsyncOp a;
+        try {
+            if (name.equals("put_async")) {
+                Chan<Object> ch = w.chan(op, "ch");
+                Object v = w.toJava(op.get("val"));
+                JsonElement vj = op.get("val");
+                JsonObject closed = res("ECLOSED");
+                closed.add("val", vj);
+                JsonObject cancelled = res("ECANCELED");
+                cancelled.add("val", vj);
+                a = new AsyncOp(ch.putAsync(v), ok -> (Boolean) ok ? res("OK") : closed.deepCopy(), cancelled);
+            } else if (name.equals("take_async")) {
+                Chan<Object> ch = w.chan(op, "ch");
+                a = new AsyncOp(ch.takeAsync(), v -> v == null ? res("ECLOSED") : withVal(w, res("OK"), v), res("ECANCELED"));
+            } else {
+                if (op.has("timeout_ms") && num(op, "timeout_ms", 0) > 0)
+                    throw new Gap("alts_async with a deadline: selectAsync has none (add a timeout channel clause)");
+                Alts alts = new Alts();
+                List<Boolean> isPut = new ArrayList<>();
+                for (JsonElement ce : op.getAsJsonArray("clauses")) {
+                    JsonObject c = ce.getAsJsonObject();
+                    if (c.has("take")) {
+                        alts.take(w.chan(c, "take"));
+                        isPut.add(false);
+                    } else if (c.has("put")) {
+                        alts.put(w.chan(c, "put"), w.toJava(c.get("val")));
+                        isPut.add(true);
+                    } else throw new Gap("an alts clause of unknown kind cannot be expressed");
+                }
+                if (bool(op, "priority", false)) alts.priority();
+                if (op.has("timeout_ms")) alts.orElse(DEFAULT);
+                JsonObject cancelled = res("ECANCELED");
+                cancelled.addProperty("index", -1);
+                a = new AsyncOp(alts.selectAsync(), x -> {
+                    Alts.Result r = (Alts.Result) x;
+                    JsonObject o;
+                    if (r.isDefault()) {
+                        o = res("EAGAIN");
+                        o.addProperty("index", -1);
+                        return o;
+                    }
+                    o = res(r.ok() ? "OK" : "ECLOSED");
+                    o.addProperty("index", r.index());
+                    if (!isPut.get(r.index()) && r.ok()) o.add("val", w.toJson(r.value()));
+                    return o;
+                }, cancelled);
+            }
+        } catch (XchanException | NullPointerException e) {
+            return exc(e); // the start call's error, as in C (no callback, so no index)
+        }
+        w.objs.put(str(op, "as", "_"), a);
+        return res("OK");
+    }
+
     static boolean isVirtual() {
         try {
             return (Boolean) Thread.class.getMethod("isVirtual").invoke(Thread.currentThread());
@@ -809,13 +900,27 @@ public final class Runner {
             case "put_async":
             case "take_async":
             case "alts_async":
-            case "await":
-            case "completed":
-            case "cancel":
+                return startAsync(w, op, name);
+            case "await": {
+                AsyncOp a = asyncOp(w, op);
+                if (bool(op, "placement", false)) throw new Gap("no callback placement: completions run on the future's default executor");
+                if (bool(op, "in_go", false)) throw new Gap("no callbacks, so no \"callback ran in a go task\" to observe");
+                return a.await(num(op, "within_ms", 5000));
+            }
+            case "completed": {
+                JsonObject r = res("OK");
+                r.addProperty("val", asyncOp(w, op).future.isDone());
+                return r;
+            }
+            case "cancel": {
+                AsyncOp a = asyncOp(w, op);
+                if (a.future.isDone()) return res("EDONE");
+                return res(a.future.cancel(true) ? "OK" : "EDONE");
+            }
             case "cancel_ex":
             case "collect":
             case "op_state":
-                throw new Gap(name + ": no asynchronous put/take/alts in the Java API (blocking calls on virtual threads instead)");
+                throw new Gap(name + ": the op's raw state is internal to the binding's futures (cancel(true) is cancel-or-collect)");
             case "token":
             case "fire":
             case "reset":

@@ -128,3 +128,37 @@ def test_core_threads_keep_one_python_thread_state():
         return seen == threading.get_ident()
     results = [xchan.thread(task).take() for _ in range(50)]
     assert any(results)
+
+
+def test_cancel_token_stops_a_blocked_take_and_later_calls():
+    import xchan
+    ch = xchan.Chan()
+    tok = xchan.Cancel()
+    assert not tok.fired
+    got = []
+
+    def waiter():
+        try:
+            ch.take(cancel=tok)
+            got.append("took")
+        except xchan.ECANCELED:
+            got.append("canceled")
+    t = threading.Thread(target=waiter)
+    t.start()
+    deadline = time.monotonic() + 10
+    while ch.info()["pending_takes"] != 1:
+        assert time.monotonic() < deadline, "the take never waited"
+        time.sleep(0.001)
+    tok.fire()
+    t.join(10)
+    assert got == ["canceled"] and tok.fired
+    assert ch.info()["pending_takes"] == 0
+    with pytest.raises(xchan.ECANCELED):  # a fired token: at once
+        ch.put(1, cancel=tok)
+    with pytest.raises(xchan.ECANCELED):
+        xchan.alts([ch], cancel=tok)
+    tok.reset()
+    with pytest.raises(xchan.ETIMEDOUT):
+        ch.put(1, 0.01, cancel=tok)
+    with pytest.raises(xchan.ETYPE):
+        ch.take(cancel="soon")

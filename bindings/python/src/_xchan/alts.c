@@ -131,14 +131,17 @@ winner_of(xpy_clauses *c, xchan_result *r)
 static PyObject *
 mod_alts(PyObject *m, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = {"ops", "priority", "default", "timeout", NULL};
-	PyObject *ops, *dflt = NULL, *timeout = Py_None;
+	static char *kwlist[] = {"ops", "priority", "default", "timeout",
+	    "cancel", NULL};
+	PyObject *ops, *dflt = NULL, *timeout = Py_None, *cancelo = Py_None;
 	int priority = 0;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$pOO:alts", kwlist, &ops,
-	        &priority, &dflt, &timeout))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$pOOO:alts", kwlist, &ops,
+	        &priority, &dflt, &timeout, &cancelo))
 		return NULL;
 	xchan_deadline dl;
-	if (xpy_deadline(timeout, &dl) < 0)
+	xchan_cancel *cancel;
+	if (xpy_deadline(timeout, &dl) < 0 ||
+	    xpy_cancel_arg(cancelo, &cancel) < 0)
 		return NULL;
 	if (dflt != NULL)
 		dl = XCHAN_DEADLINE_POLL;
@@ -148,8 +151,9 @@ mod_alts(PyObject *m, PyObject *args, PyObject *kw)
 	uint32_t flags = priority ? XCHAN_ALTS_PRIORITY : 0;
 	xchan_result r = {0, -1, {0, 0, 0}};
 	int32_t rc;
-	int eintr = dl != XCHAN_DEADLINE_POLL && xpy_on_main_thread();
-	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
+	int sig = dl != XCHAN_DEADLINE_POLL && xpy_on_main_thread();
+	int eintr = sig || cancel != NULL;
+	xchan_wait_opts o = {sizeof o, sig ? XCHAN_WAIT_EINTR : 0u, cancel};
 	for (;;) {
 		Py_BEGIN_ALLOW_THREADS rc =
 		    eintr ? xchan_alts_ex(&r, c.clauses, c.n, flags, dl, &o)
@@ -182,14 +186,16 @@ xpy_alts_winner(xpy_clauses *c, xchan_result *r)
 static PyMethodDef alts_methods[] = {
     {"alts", (PyCFunction)(void (*)(void))mod_alts,
         METH_VARARGS | METH_KEYWORDS,
-        "alts(ops, *, priority=False, default=..., timeout=None)\n--\n\n"
+        "alts(ops, *, priority=False, default=..., timeout=None, "
+        "cancel=None)\n--\n\n"
         "Wait (GIL released) until exactly one of `ops` completes.\n\n"
         "ops: items are a Chan (take from it) or (Chan, value) (put value).\n"
         "Returns (value, chan): the value taken (None: that channel is\n"
         "closed) or, for a put, True (False: the channel was closed).\n"
         "priority: try ops in order instead of a random order.  default:\n"
         "if nothing is ready at once, return (default, None) without\n"
-        "waiting.  timeout: seconds, then xchan.ETIMEDOUT."},
+        "waiting.  timeout: seconds, then xchan.ETIMEDOUT.  cancel: an\n"
+        "xchan.Cancel whose fire() makes it raise xchan.ECANCELED."},
     {NULL}};
 
 int

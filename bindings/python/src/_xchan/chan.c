@@ -100,10 +100,12 @@ xpy_on_main_thread(void)
 }
 
 int32_t
-xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
+xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl,
+    xchan_cancel *cancel)
 {
-	int eintr = xpy_on_main_thread();
-	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
+	int eintr = xpy_on_main_thread() || cancel != NULL;
+	xchan_wait_opts o = {sizeof o,
+	    xpy_on_main_thread() ? XCHAN_WAIT_EINTR : 0u, cancel};
 	for (;;) {
 		int32_t rc;
 		Py_BEGIN_ALLOW_THREADS rc = eintr
@@ -116,10 +118,12 @@ xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl)
 }
 
 int32_t
-xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl)
+xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl,
+    xchan_cancel *cancel)
 {
-	int eintr = xpy_on_main_thread();
-	xchan_wait_opts o = {sizeof o, XCHAN_WAIT_EINTR, NULL};
+	int eintr = xpy_on_main_thread() || cancel != NULL;
+	xchan_wait_opts o = {sizeof o,
+	    xpy_on_main_thread() ? XCHAN_WAIT_EINTR : 0u, cancel};
 	for (;;) {
 		int32_t rc;
 		Py_BEGIN_ALLOW_THREADS rc =
@@ -279,11 +283,13 @@ chan_dealloc(XpyChan *self)
  * positional forms without the generic parser. */
 static int
 parse_args(const char *fn, PyObject *const *args, Py_ssize_t nargs,
-    PyObject *kwnames, int nvalue, PyObject **value, PyObject **timeout)
+    PyObject *kwnames, int nvalue, PyObject **value, PyObject **timeout,
+    PyObject **cancel)
 {
 	*timeout = Py_None;
+	*cancel = Py_None;
 	Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-	if (nargs + nkw > nvalue + 1 || nargs < (nkw ? 0 : nvalue))
+	if (nargs > nvalue + 1 || nargs < (nkw ? 0 : nvalue))
 		goto bad;
 	if (nvalue && nargs >= 1)
 		*value = args[0];
@@ -295,6 +301,8 @@ parse_args(const char *fn, PyObject *const *args, Py_ssize_t nargs,
 		if (PyUnicode_CompareWithASCIIString(k, "timeout") == 0 &&
 		    nargs <= nvalue)
 			*timeout = v;
+		else if (PyUnicode_CompareWithASCIIString(k, "cancel") == 0)
+			*cancel = v;
 		else if (nvalue &&
 		         PyUnicode_CompareWithASCIIString(k, "value") == 0 &&
 		         nargs == 0)
@@ -307,7 +315,8 @@ parse_args(const char *fn, PyObject *const *args, Py_ssize_t nargs,
 	return 0;
 bad:
 	PyErr_Format(PyExc_TypeError, "%s() takes %s", fn,
-	    nvalue ? "(value, timeout=None)" : "(timeout=None)");
+	    nvalue ? "(value, timeout=None, *, cancel=None)"
+	           : "(timeout=None, *, cancel=None)");
 	return -1;
 }
 
@@ -315,19 +324,26 @@ static PyObject *
 chan_put(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
     PyObject *kwnames)
 {
-	PyObject *o = NULL, *timeout;
-	if (parse_args("put", args, nargs, kwnames, 1, &o, &timeout) < 0)
+	PyObject *o = NULL, *timeout, *cancelo;
+	if (parse_args("put", args, nargs, kwnames, 1, &o, &timeout, &cancelo) <
+	    0)
 		return NULL;
 	xchan_deadline dl;
-	if (xpy_deadline(timeout, &dl) < 0)
+	xchan_cancel *cancel;
+	if (xpy_deadline(timeout, &dl) < 0 ||
+	    xpy_cancel_arg(cancelo, &cancel) < 0)
 		return NULL;
+	if (cancel != NULL && timeout == Py_None && xpy_loop_running())
+		return xpy_raise(XCHAN_EINVAL,
+		    "put(cancel=...) blocks: in a coroutine cancel the task");
 	xchan_val v;
 	if (xpy_to_val(o, &v) < 0)
 		return NULL;
 	if (timeout == Py_None && xpy_loop_running())
 		return xpy_put_awaitable(self, v);
 	int32_t rc;
-	if (!self->may_xform && !xpy_python_executors) {
+	/* With a token the core must see the call (a fired token wins). */
+	if (cancel == NULL && !self->may_xform && !xpy_python_executors) {
 		/* Without a transform no Python step can run: try at once
 		 * with the GIL held, and release it only to wait. */
 		rc = xchan_offer(self->ch, v);
@@ -338,7 +354,7 @@ chan_put(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
 			Py_RETURN_FALSE;
 		}
 	}
-	rc = xpy_wait_put(self->ch, v, dl);
+	rc = xpy_wait_put(self->ch, v, dl, cancel);
 	if (rc == XCHAN_OK)
 		Py_RETURN_TRUE;
 	xchan_val_release(v); /* the put failed: still ours */
@@ -355,24 +371,30 @@ static PyObject *
 chan_take(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
     PyObject *kwnames)
 {
-	PyObject *timeout;
-	if (parse_args("take", args, nargs, kwnames, 0, NULL, &timeout) < 0)
+	PyObject *timeout, *cancelo;
+	if (parse_args("take", args, nargs, kwnames, 0, NULL, &timeout,
+	        &cancelo) < 0)
 		return NULL;
 	xchan_deadline dl;
-	if (xpy_deadline(timeout, &dl) < 0)
+	xchan_cancel *cancel;
+	if (xpy_deadline(timeout, &dl) < 0 ||
+	    xpy_cancel_arg(cancelo, &cancel) < 0)
 		return NULL;
+	if (cancel != NULL && timeout == Py_None && xpy_loop_running())
+		return xpy_raise(XCHAN_EINVAL,
+		    "take(cancel=...) blocks: in a coroutine cancel the task");
 	if (timeout == Py_None && xpy_loop_running())
 		return xpy_take_awaitable(self, 0);
 	xchan_val v;
 	int32_t rc;
-	if (!self->may_xform && !xpy_python_executors) {
+	if (cancel == NULL && !self->may_xform && !xpy_python_executors) {
 		rc = xchan_poll(&v, self->ch);
 		if (rc == XCHAN_OK)
 			return xpy_from_val(v);
 		if (rc == XCHAN_ECLOSED)
 			Py_RETURN_NONE;
 	}
-	rc = xpy_wait_take(&v, self->ch, dl);
+	rc = xpy_wait_take(&v, self->ch, dl, cancel);
 	if (rc == XCHAN_OK)
 		return xpy_from_val(v);
 	if (rc == XCHAN_ECLOSED)
@@ -580,7 +602,7 @@ static PyObject *
 chan_next(XpyChan *self)
 {
 	xchan_val v;
-	int32_t rc = xpy_wait_take(&v, self->ch, XCHAN_DEADLINE_NEVER);
+	int32_t rc = xpy_wait_take(&v, self->ch, XCHAN_DEADLINE_NEVER, NULL);
 	if (rc == XCHAN_OK)
 		return xpy_from_val(v);
 	if (rc == XCHAN_ECLOSED)
@@ -599,22 +621,24 @@ chan_anext(XpyChan *self)
 static PyMethodDef chan_methods[] = {
     {"put", (PyCFunction)(void (*)(void))chan_put,
         METH_FASTCALL | METH_KEYWORDS,
-        "put($self, value, timeout=None)\n--\n\n"
+        "put($self, value, timeout=None, *, cancel=None)\n--\n\n"
         "Returns bool.\n"
         "Put `value` on the channel, waiting (GIL released) for room or a\n"
         "taker.  True once delivered, False if the channel is closed.\n"
         "`timeout` in seconds raises xchan.ETIMEDOUT when it passes (nothing\n"
-        "was put).  None raises xchan.ENIL.\n\n"
+        "was put).  None raises xchan.ENIL.  `cancel`: an xchan.Cancel\n"
+        "whose fire() makes the wait raise xchan.ECANCELED.\n\n"
         "On a thread running an asyncio loop (and no timeout), returns an\n"
         "awaitable instead: `await ch.put(v)`."},
     {"take", (PyCFunction)(void (*)(void))chan_take,
         METH_FASTCALL | METH_KEYWORDS,
-        "take($self, timeout=None)\n--\n\n"
+        "take($self, timeout=None, *, cancel=None)\n--\n\n"
         "Returns value or None.\n"
         "Take a value, waiting (GIL released) until one is there.  None when\n"
         "the channel is closed and drained.  Ctrl-C interrupts the wait on\n"
         "the main thread (KeyboardInterrupt; nothing is taken).  `timeout`\n"
-        "in seconds raises xchan.ETIMEDOUT.\n\n"
+        "in seconds raises xchan.ETIMEDOUT; a fired `cancel` token\n"
+        "(xchan.Cancel) xchan.ECANCELED.\n\n"
         "On a thread running an asyncio loop (and no timeout), returns an\n"
         "awaitable instead: `await ch.take()`."},
     {"put_async", (PyCFunction)chan_put_async, METH_O,

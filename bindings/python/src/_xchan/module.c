@@ -372,7 +372,7 @@ PyInit__xchan(void)
 	    xpy_chan_init(m) < 0 || xpy_aio_init(m) < 0 ||
 	    xpy_alts_init(m) < 0 || xpy_tasks_init(m) < 0 ||
 	    xpy_xform_init(m) < 0 || xpy_comb_init(m) < 0 ||
-	    xpy_native_init(m) < 0)
+	    xpy_native_init(m) < 0 || xpy_cancel_init(m) < 0)
 		goto fail;
 	PyObject *cap =
 	    PyCapsule_New((void *)xchan_get_api(), "xchan._C_API", NULL);

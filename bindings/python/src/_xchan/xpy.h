@@ -84,8 +84,17 @@ int xpy_chan_init(PyObject *m);
 int xpy_loop_running(void);
 int xpy_on_main_thread(void);
 /* Blocking wait helpers (GIL released, Ctrl-C aware). */
-int32_t xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl);
-int32_t xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl);
+/* `cancel` may be NULL; a fired token makes them return XCHAN_ECANCELED. */
+int32_t xpy_wait_take(xchan_val *out, xchan_chan *ch, xchan_deadline dl,
+    xchan_cancel *cancel);
+int32_t xpy_wait_put(xchan_chan *ch, xchan_val v, xchan_deadline dl,
+    xchan_cancel *cancel);
+
+/* ---- cancel.c ---- */
+/* The token of an xchan.Cancel `o` (NULL for None or NULL); -1 with ETYPE
+ * for anything else. */
+int xpy_cancel_arg(PyObject *o, xchan_cancel **out);
+int xpy_cancel_init(PyObject *m);
 /* seconds (None: never) -> deadline; -1 on a bad argument. */
 int xpy_deadline(PyObject *timeout, xchan_deadline *out);
 

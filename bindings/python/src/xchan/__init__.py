@@ -27,6 +27,7 @@ from typing import Any, Awaitable, Callable, Optional
 from . import _xchan
 from ._xchan import (  # noqa: F401  (re-exported)
     Box,
+    Cancel,
     Chan,
     Mix,
     Mult,
@@ -81,7 +82,7 @@ __all__ = [
     "thread", "io_thread", "set_executor_factory", "pipe", "pipeline",
     "pipeline_blocking", "pipeline_async", "mult", "pub", "mix", "merge",
     "split", "reduce", "transduce", "into", "onto_chan", "to_chan",
-    "get_include", "xf", "check_version", "random_seed", "shutdown",
+    "get_include", "xf", "Cancel", "check_version", "random_seed", "shutdown",
 ]
 
 _FIXED, _DROPPING, _SLIDING, _PROMISE = 1, 2, 3, 4

@@ -419,7 +419,10 @@ class Proc:
         else:
             time.sleep(0.001)
 
-    async def put(self, ch, v, t):
+    async def put(self, ch, v, t, cancel=None):
+        if cancel is not None:
+            self.no_task_cancel("put")
+            return res() if ch.put(v, t, cancel=cancel) else res("ECLOSED")
         if t == 0:
             closed = ch.closed
             ok = ch.offer(v)
@@ -431,7 +434,11 @@ class Proc:
             ok = ch.put(v, t)
         return res() if ok else res("ECLOSED")
 
-    async def take(self, ch, t):
+    async def take(self, ch, t, cancel=None):
+        if cancel is not None:
+            self.no_task_cancel("take")
+            v = ch.take(t, cancel=cancel)
+            return res("ECLOSED") if v is None else res(val=v)
         if t == 0:
             closed = ch.closed
             v = ch.poll()
@@ -445,8 +452,16 @@ class Proc:
             v = ch.take(t)
         return res("ECLOSED") if v is None else res(val=v)
 
-    async def alts(self, ops, priority, t):
+    def no_task_cancel(self, what):
+        if self.task:
+            gap(f"cancel tokens are for blocking calls; a task's {what} is "
+                "an awaitable, cancelled with Task.cancel")
+
+    async def alts(self, ops, priority, t, cancel=None):
         kw = {"priority": priority}
+        if cancel is not None:
+            self.no_task_cancel("alts")
+            kw["cancel"] = cancel
         if t == 0:
             kw["default"] = _DEFAULT
         elif t is not None:
@@ -524,14 +539,19 @@ def alts_result(ops, kinds, got):
     return res("ECLOSED", index=i) if v is None else res(index=i, val=v)
 
 
+def token_of(w, op):
+    """The xchan.Cancel an op names in "cancel", or None."""
+    return w.get(op["cancel"], xchan.Cancel, "token") if op.get("cancel") \
+        else None
+
+
 async def op_alts(p, op):
     w = p.w
-    if op.get("cancel"):
-        gap("no cancel tokens for blocking alts")
+    tok = token_of(w, op)
     ops, kinds = alts_ops(w, op)
     t = secs(op)
     try:
-        got = await p.alts(ops, bool(op.get("priority")), t)
+        got = await p.alts(ops, bool(op.get("priority")), t, tok)
     except (xchan.ETIMEDOUT, asyncio.TimeoutError):
         return res("ETIMEDOUT", index=-1)
     except xchan.XchanError as e:
@@ -1086,17 +1106,15 @@ async def exec_op(p, op):
         w.put(op.get("as", "?"), make_chan(op))
         return res()
     if name in ("put", "offer"):
-        if op.get("cancel"):
-            gap("no cancel tokens for blocking put")
+        tok = token_of(w, op)
         ch = w.chan(op)
         v = w.to_py(op.get("val"))
-        return await p.put(ch, v, 0 if name == "offer" else secs(op))
+        return await p.put(ch, v, 0 if name == "offer" else secs(op), tok)
     if name in ("take", "poll"):
-        if op.get("cancel"):
-            gap("no cancel tokens for blocking take")
+        tok = token_of(w, op)
         ch = w.chan(op)
         return val_res(w, await p.take(ch, 0 if name == "poll" else
-                                       secs(op)))
+                                       secs(op), tok))
     if name == "close":
         w.chan(op).close()
         return res()
@@ -1125,8 +1143,13 @@ async def exec_op(p, op):
     if name in ("cancel_ex", "collect", "op_state"):
         gap(f"{name}: the op's raw state is internal to the binding's "
             "awaitables (cancel-or-collect happens inside Task.cancel)")
-    if name in ("token", "fire", "reset"):
-        gap("no cancel tokens (xchan_cancel_*) in the Python API")
+    if name == "token":
+        w.put(op.get("as", "_"), xchan.Cancel())
+        return res()
+    if name in ("fire", "reset"):
+        tok = w.get(op.get("token"), xchan.Cancel, "token")
+        tok.fire() if name == "fire" else tok.reset()
+        return res()
     if name == "spawn":
         return op_spawn_start(p, op)
     if name == "task_errors":

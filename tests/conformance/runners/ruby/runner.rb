@@ -296,10 +296,13 @@ module Conformance
   end
 
   def self.run_ops(world, path, ops)
+    marks = {} # "mark" names an op's start time; "since" measures from it
     ops.each_with_index do |op, i|
       t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      marks[op["mark"]] = t0 if op["mark"]
       actual = world.exec(op)
-      ms = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - t0) * 1000
+      from = op["since"] ? marks.fetch(op["since"], t0) : t0
+      ms = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - from) * 1000
       if (win = op["elapsed_ms"]).is_a?(Array) && win.size == 2
         actual["time"] = ms.between?(win[0], win[1]) ? "ok" : format("%.1f ms, outside [%g, %g]", ms, *win)
       end

@@ -68,7 +68,7 @@ for _code, _cls in _xchan._errors_by_code.items():
     globals()[_cls.__name__] = _cls
 del _code, _cls
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 core_version: str = _xchan.core_version
 
 if hasattr(_xchan, "_C_API"):

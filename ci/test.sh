@@ -404,8 +404,15 @@ st_python_asan() {
 		-Cbuild-dir=build-python/asan ./bindings/python ||
 		{ stage_note="pip install (ASan core) failed"; return 1; }
 	log=$(mktemp)
+	# use_sigaltstack=0: CPython ends threads that still hold a thread
+	# state at finalization with pthread_exit, which skips ASan's stack
+	# unpoisoning; ASan's own thread teardown then writes its sigaltstack
+	# record into the stale redzones and reports a stack-buffer-overflow
+	# in __interceptor_sigaltstack (1 exit in ~10 of
+	# test_exit_with_values_in_flight_does_not_crash; 0 in 30 without the
+	# ASan alternate stack).  Not an xchan access: no xchan frame is involved.
 	(cd bindings/python && LD_PRELOAD=$asan XCHAN_PY_SANITIZED=1 \
-		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ASAN_OPTIONS=detect_leaks=0:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		timeout 1200 "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider tests) 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	stage_note=$(grep -Eo '[0-9]+ (passed|failed)[^=]*' "$log" | tail -n1)

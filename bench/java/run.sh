@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/java/run.sh [N] [REPEATS] — BENCHMARKS row 16.
+# bench/java/run.sh [N] [REPEATS] — row 16 of bench/README.md.
 # Installs the binding (bindings/java-jni, tests skipped) into ~/.m2, builds
 # this harness, and runs it on the Temurin JDK (virtual-thread rows) and, if
 # XCHAN_BENCH_JDK17=1, on JDK 17 too.  JAVA_HOME picks another JDK.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// BENCHMARKS row 15 (Node): xchan against what a Node user has today.
+// row 15 of bench/README.md (Node): xchan against what a Node user has today.
 //
 //   node bench/node/bench.js [--quick] [--json]
 //

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/python/bench.py — BENCHMARKS row 14: the Python binding against the
+"""bench/python/bench.py — row 14 of bench/README.md (The rows): the Python binding against the
 standard library's queues, one run, printed as a table.
 
     build-python/venv/bin/python bench/python/bench.py [--n 200000] [--repeats 3]
@@ -23,7 +23,7 @@ of --repeats runs):
 One-thread cases ((a), (d)) are timed in the thread's CPU time
 (time.thread_time_ns), so that other processes on a loaded machine do not
 count; the others in wall time.
-Targets (BENCHMARKS.md): (a) <= 1.5x SimpleQueue, (b),(c) <= 0.25x
+Targets (bench/README.md, "The rows"): (a) <= 1.5x SimpleQueue, (b),(c) <= 0.25x
 queue.Queue, (d) <= 1.0x asyncio.Queue, (e) <= 0.2x call_soon_threadsafe.
 """
 from __future__ import annotations

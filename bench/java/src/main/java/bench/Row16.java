@@ -16,7 +16,7 @@ import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.SynchronousQueue;
 
 /**
- * BENCHMARKS row 16: xchan's Java binding against the JDK's blocking queues
+ * row 16 of bench/README.md: xchan's Java binding against the JDK's blocking queues
  * and real core.async, in one run, interleaved (A B C A B C ...), after a
  * warm-up round of each, reporting median and min ns per message.
  *

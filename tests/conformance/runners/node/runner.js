@@ -777,7 +777,6 @@ async function execOp(p, op) {
   const name = op.op;
   switch (name) {
     case 'chan':
-      if (op.xform !== undefined || op.on_error !== undefined) noJsFnOnBlockingThread(p, 'a channel with a transform or handler');
       w.put(op.as || '?', makeChan(op));
       return res();
     case 'put':

@@ -181,3 +181,56 @@ test('terminating a worker blocked in takeSync still interrupts it (nothing take
   await w.terminate();
   assert.equal(ch.offer(1), false); // no taker is left behind
 });
+
+// The combinators with JS callbacks are core processes whose callbacks are
+// JS calls to the thread that made them: a worker blocked on their output
+// still runs them.
+test('a worker blocked in takeSync feeds its own reduce, transduce, map, split, pub and pipeline', async () => {
+  const w = worker(`
+    const { xf } = xchan;
+    const out = {};
+    const src = () => { const c = new Chan(16); for (let i = 1; i <= 6; i++) c.putSync(i); c.close(); return c; };
+    out.reduce = xchan.reduce((a, v) => a + v, 0, src()).takeSync();
+    out.reduced = xchan.reduce((a, v) => (a + v >= 6 ? xchan.reduced(a + v) : a + v), 0, src()).takeSync();
+    out.transduce = xchan.transduce(xf.comp(xf.filter((v) => v % 2 === 0), xf.map((v) => v * 10)), (a, v) => a.concat([v]), [], src()).takeSync();
+    const m = xchan.map((a, b) => a * b, [src(), src()]);
+    out.map = [...m.sync()];
+    const [evens, odds] = xchan.split((v) => v % 2 === 0, src(), 8, 8);
+    out.split = [[...evens.sync()], [...odds.sync()]];
+    const p = xchan.pub(src(), (v) => (v % 3 === 0 ? 'three' : 'other'), () => 8);
+    const threes = new Chan(8);
+    p.sub('three', threes);
+    out.pub = [...threes.sync()];
+    const to = new Chan(16);
+    xchan.pipeline(2, to, xf.mapcat((v) => [v, -v]), src());
+    out.pipeline = [...to.sync()];
+    parentPort.postMessage(out);
+  `, {});
+  try {
+    const got = await within(w, 15000, 'combinators');
+    assert.equal(got.reduce, 21);
+    assert.equal(got.reduced, 6);
+    assert.deepEqual(got.transduce, [20, 40, 60]);
+    assert.deepEqual(got.map, [1, 4, 9, 16, 25, 36]);
+    assert.deepEqual(got.split, [[2, 4, 6], [1, 3, 5]]);
+    assert.deepEqual(got.pub, [3, 6]);
+    assert.deepEqual(got.pipeline, [1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6]);
+  } finally {
+    await stop(w);
+  }
+});
+
+test('callbacks of the main thread\'s combinators run on the main thread, values from a worker', async () => {
+  const { threadId } = require('node:worker_threads');
+  const ran = new Set();
+  const ch = new Chan(4);
+  const sum = require('..').reduce((a, v) => { ran.add(threadId); return a + v; }, 0, ch);
+  const w = worker(`
+    const ch = Chan.from(data.ch);
+    for (let i = 1; i <= 100; i++) ch.putSync(i);
+    ch.close();
+  `, { ch });
+  assert.equal(await sum.take(), 5050);
+  assert.deepEqual([...ran], [threadId]);
+  assert.equal(await exited(w), 0);
+});

@@ -120,21 +120,7 @@ function into(init, ch) {
 
 /** Puts the values on ch, then closes it (unless close is false). Returns a done Chan. */
 function ontoChan(ch, values, close = true) {
-  const h = H(chanArg(ch, 'ontoChan'));
-  const vals = Array.from(values);
-  // The core runs a channel's transform step on the thread that adds the
-  // value; a JS transform can only run here, so the puts are made from this
-  // thread (an async loop) instead of the core's process, which would lose
-  // them.
-  if (!native.isJsXform(h)) return W(native.ontoChan(h, vals, close));
-  if (vals.some((v) => v === undefined || v === null)) throw makeError('EINVAL', 'ontoChan: a value is null or undefined');
-  const done = new Chan();
-  (async () => {
-    for (const v of vals) if (!(await ch.put(v))) break;
-    if (close) ch.close();
-    done.close();
-  })().catch((e) => failed(done, e));
-  return done;
+  return W(native.ontoChan(H(chanArg(ch, 'ontoChan')), Array.from(values), close));
 }
 
 /** A channel holding the values, then closed. */

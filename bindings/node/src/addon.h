@@ -187,7 +187,7 @@ int32_t xn_close_serving(xenv *e, xchan_chan *ch);
 
 /* xform.c */
 typedef struct xn_errh xn_errh;
-/* A transform's error handler state (on_error: a function or nullish),
+/* A transform's error handler state (on_error: a function, nullish or NULL),
  * with one reference for the caller; NULL (thrown) on bad input. */
 xn_errh *xn_errh_new(napi_env env, xenv *e, napi_value on_error);
 void xn_errh_release(xn_errh *h);

@@ -523,8 +523,9 @@ on_error_js(xn_errh *h, xchan_val error)
 xn_errh *
 xn_errh_new(napi_env env, xenv *e, napi_value on_error)
 {
-	napi_valuetype t;
-	napi_typeof(env, on_error, &t);
+	napi_valuetype t = napi_undefined;
+	if (on_error != NULL)
+		napi_typeof(env, on_error, &t);
 	if (t != napi_undefined && t != napi_null && t != napi_function) {
 		xn_throw(env, XCHAN_EINVAL, "onError must be a function");
 		return NULL;

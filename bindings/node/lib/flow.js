@@ -10,30 +10,44 @@
 // the result of its own reduce still feeds it.  pipelineAsync alone is an
 // async loop here: its function continues in this thread's promises.
 const native = require('./native');
-const { makeError } = require('./errors');
+const { makeError, invalidArg } = require('./errors');
 const { toSpec } = require('./buffers');
 const { Chan, go } = require('./chan');
 
-const H = (ch) => Chan._h(ch);
+const H = (ch, what) => Chan._h(ch, what);
 const W = (ext) => (ext === undefined ? undefined : Chan._wrap(ext));
 const spec = (buf) => (buf === undefined ? undefined : toSpec(buf));
 const isFn = (f, what) => {
   if (typeof f !== 'function') throw makeError('EINVAL', `${what} needs a function`);
 };
 const chanArg = (ch, what) => {
-  if (!(ch instanceof Chan)) throw makeError('EINVAL', `${what} needs a Chan`);
+  Chan._h(ch, what);
   return ch;
 };
+// The options object a combinator takes last: { done: true } asks for its
+// done channel as well ({ result, done } instead of core.async's result).
+const wantsDone = (opts, what) => {
+  if (opts === undefined || opts === null) return false;
+  if (typeof opts !== 'object') throw makeError('EINVAL', `${what}: options are { done: boolean }`);
+  return !!opts.done;
+};
+const withDone = (want, result, done) => (want ? { result, done } : result);
 
-/** Copies every value of from to to; closes to when from closes (unless close is false). Returns a done Chan. */
-function pipe(from, to, close = true) {
-  return W(native.pipe(H(from), H(to), close));
+/**
+ * Copies every value of from to to; closes to when from closes (unless close
+ * is false).  Returns to, as core.async; with { done: true }, { result: to,
+ * done } where done closes when the copying has ended.
+ */
+function pipe(from, to, close = true, opts) {
+  const want = wantsDone(opts, 'pipe');
+  const done = W(native.pipe(H(from, 'pipe(from)'), H(to, 'pipe(to)'), close));
+  return withDone(want, to, done);
 }
 
 class Mult {
   #m;
   constructor(src) {
-    const [m, done] = native.mult(H(src));
+    const [m, done] = native.mult(H(src, 'mult(src)'));
     this.#m = m;
     /** Closes when the mult's process has ended. */
     this.done = W(done);
@@ -59,7 +73,7 @@ const MIX = Object.freeze({ mute: 1, pause: 2, solo: 4 });
 class Mix {
   #m;
   constructor(out) {
-    const [m, done] = native.mix(H(out));
+    const [m, done] = native.mix(H(out, 'mix(out)'));
     this.#m = m;
     this.done = W(done);
   }
@@ -88,7 +102,7 @@ class Mix {
         mask |= MIX[k];
         if (st[k]) flags |= MIX[k];
       }
-      entries.push([H(ch), mask, flags]);
+      entries.push([H(ch, 'mix toggle: each channel'), mask, flags]);
     }
     native.mixOp(this.#m, 5, entries);
   }
@@ -100,22 +114,27 @@ class Mix {
 }
 const mix = (out) => new Mix(out);
 
-/** One channel with every value of chans; closes when all have closed. */
-function merge(chans, buf) {
-  const [out] = native.merge(chans.map(H), spec(buf));
-  return W(out);
+/**
+ * One channel with every value of chans; closes when all have closed.  With
+ * { done: true }: { result, done }, done closing when the merge has ended.
+ */
+function merge(chans, buf, opts) {
+  const want = wantsDone(opts, 'merge');
+  if (!Array.isArray(chans)) throw invalidArg('merge(chans): chans must be an array of Chans');
+  const [out, done] = native.merge(chans.map((c, i) => H(c, `merge: chans[${i}]`)), spec(buf));
+  return withDone(want, W(out), W(done));
 }
 
 /** A channel with at most n values of ch. */
 function take(n, ch, buf) {
-  const [out] = native.takeN(H(ch), n, spec(buf));
+  const [out] = native.takeN(H(ch, 'take(n, ch)'), n, spec(buf));
   return W(out);
 }
 
 /** A channel that receives one array: init's items then every value of ch. */
 function into(init, ch) {
   if (ch === undefined && init instanceof Chan) [init, ch] = [[], init];
-  return W(native.into(H(ch), init));
+  return W(native.into(H(ch, 'into(init, ch)'), init));
 }
 
 /** Puts the values on ch, then closes it (unless close is false). Returns a done Chan. */
@@ -146,7 +165,7 @@ function map(f, chans, buf) {
       return undefined;
     }
   };
-  const [o] = native.mapJs(guarded, chans.map(H), spec(buf));
+  const [o] = native.mapJs(guarded, chans.map((c, i) => H(c, `map: chans[${i}]`)), spec(buf));
   out = W(o);
   return out;
 }
@@ -156,10 +175,17 @@ function failed(out, err) {
   process.emitWarning(`xchan combinator failed: ${err && err.stack ? err.stack : err}`, { type: 'XchanWarning' });
 }
 
-/** split(pred, ch, tBuf, fBuf) -> [trueChan, falseChan]; both close when ch closes. */
-function split(pred, ch, tBuf, fBuf) {
+/**
+ * split(pred, ch, tBuf, fBuf) -> [trueChan, falseChan].  Both close when ch
+ * closes or when a put to either fails (the core's split does the same).
+ * With { done: true } (a 5th argument): { result: [t, f], done }, done
+ * closing when the split's loop has ended.  A throwing pred closes both,
+ * with a process warning.
+ */
+function split(pred, ch, tBuf, fBuf, opts) {
+  const want = wantsDone(opts, 'split');
   isFn(pred, 'split');
-  chanArg(ch, 'split');
+  chanArg(ch, 'split(pred, ch)');
   let t;
   let f;
   const guarded = (v) => {
@@ -171,10 +197,10 @@ function split(pred, ch, tBuf, fBuf) {
       return false;
     }
   };
-  const [th, fh] = native.splitJs(guarded, H(ch), spec(tBuf), spec(fBuf));
+  const [th, fh, dh] = native.splitJs(guarded, H(ch), spec(tBuf), spec(fBuf));
   t = W(th);
   f = W(fh);
-  return [t, f];
+  return withDone(want, [t, f], W(dh));
 }
 
 /** Marks a reduction as finished early (core.async's reduced). */
@@ -232,7 +258,10 @@ class Pub {
   unsub(topic, ch) {
     native.pubOp(this.#p, 1, topic, H(chanArg(ch, 'unsub')));
   }
-  /** unsubAll(): every topic; unsubAll(topic): that topic's subscribers. */
+  /**
+   * unsubAll(): every topic; unsubAll(topic): that topic's subscriptions.
+   * The subscribers stay open (core.async's unsub-all).
+   */
   unsubAll(...topic) {
     if (topic.length === 0) native.pubOp(this.#p, 3);
     else native.pubOp(this.#p, 2, topic[0]);

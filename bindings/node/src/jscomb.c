@@ -35,8 +35,8 @@
 typedef struct jsfn {
 	atomic_int refs;
 	xenv *e;
-	xn_ref *fn;   /* the callback */
-	xn_ref *aux;  /* reduce: the Reduced class; pub: the buffer function;
+	xn_ref *fn;    /* the callback */
+	xn_ref *aux;   /* reduce: the Reduced class; pub: the buffer function;
 	                 pipeline: the transform descriptor */
 	xn_errh *errh; /* pipeline: the exHandler state */
 } jsfn;
@@ -90,8 +90,8 @@ jsfn_new(napi_env env, xenv *e, napi_value fn, napi_value aux)
 	h->fn = xn_ref_new(env, e, fn);
 	if (aux != NULL && !nullish(env, aux))
 		h->aux = xn_ref_new(env, e, aux);
-	if (h->fn == NULL || (aux != NULL && !nullish(env, aux) &&
-	                         h->aux == NULL)) {
+	if (h->fn == NULL ||
+	    (aux != NULL && !nullish(env, aux) && h->aux == NULL)) {
 		jsfn_release(h);
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return NULL;
@@ -112,7 +112,8 @@ static void
 release_when_done(jsfn *h, xchan_chan *done)
 {
 	if (xchan_take_async(NULL, done, 0, done_cb, h) != XCHAN_OK)
-		jsfn_release(h); /* cannot happen but for ENOMEM: leak nothing */
+		jsfn_release(
+		    h); /* cannot happen but for ENOMEM: leak nothing */
 }
 
 /* ---- the calls ------------------------------------------------------------ */
@@ -162,8 +163,7 @@ call_fn(napi_env env, jsfn *h, size_t argc, napi_value *argv,
 {
 	napi_value undef, fn = xn_ref_value(env, h->fn);
 	napi_get_undefined(env, &undef);
-	if (napi_call_function(env, undef, fn, argc, argv, result) ==
-	    napi_ok)
+	if (napi_call_function(env, undef, fn, argc, argv, result) == napi_ok)
 		return true;
 	napi_value exc;
 	napi_get_and_clear_last_exception(env, &exc);
@@ -571,8 +571,8 @@ js_pub(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_pub *p = NULL;
 	xchan_chan *done = NULL;
-	int32_t rc = xchan_pub_new(&p, &done, src->ch, topic_cb, h, pub_buf_cb,
-	    h);
+	int32_t rc =
+	    xchan_pub_new(&p, &done, src->ch, topic_cb, h, pub_buf_cb, h);
 	if (rc != XCHAN_OK) {
 		jsfn_release(h);
 		xn_throw(env, rc, NULL);
@@ -598,8 +598,7 @@ js_pub_op(napi_env env, napi_callback_info info)
 	xenv *e = xn_env(env);
 	void *p = NULL;
 	uint32_t op = 0;
-	if (napi_get_value_external(env, argv[0], &p) != napi_ok ||
-	    p == NULL) {
+	if (napi_get_value_external(env, argv[0], &p) != napi_ok || p == NULL) {
 		xn_throw(env, XCHAN_EINVAL, "expected a pub handle");
 		return NULL;
 	}
@@ -643,7 +642,8 @@ js_pipeline_js(napi_env env, napi_callback_info info)
 		xn_throw(env, XCHAN_EINVAL, "pipeline: n must be >= 1");
 		return NULL;
 	}
-	if (!xn_arg_chan(env, argv[1], &to) || !xn_arg_chan(env, argv[3], &from))
+	if (!xn_arg_chan(env, argv[1], &to) ||
+	    !xn_arg_chan(env, argv[3], &from))
 		return NULL;
 	if (!nullish(env, argv[4]))
 		napi_get_value_bool(env, argv[4], &close);
@@ -680,8 +680,9 @@ js_pipeline_js(napi_env env, napi_callback_info info)
 	    .on_error = xn_on_error,
 	    .on_error_user = eh};
 	xchan_chan *done = NULL;
-	int32_t rc = (blocking ? xchan_pipeline_blocking : xchan_pipeline)(
-	    &done, n, to->ch, from->ch, close, factory_cb, h, &o);
+	int32_t rc =
+	    (blocking ? xchan_pipeline_blocking : xchan_pipeline)(&done, n,
+	        to->ch, from->ch, close, factory_cb, h, &o);
 	if (rc != XCHAN_OK) {
 		jsfn_release(h);
 		xn_throw(env, rc, NULL);

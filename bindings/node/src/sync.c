@@ -89,8 +89,8 @@ sync_notified(void *user, xchan_result *result)
 }
 
 int32_t
-xn_alts_serving(xenv *e, xchan_result *res, const xchan_clause *cl,
-    size_t n, uint32_t flags, xchan_deadline deadline, bool interruptible)
+xn_alts_serving(xenv *e, xchan_result *res, const xchan_clause *cl, size_t n,
+    uint32_t flags, xchan_deadline deadline, bool interruptible)
 {
 	sync_wait w = {e, 0};
 	xchan_op *op = NULL;
@@ -125,8 +125,8 @@ static int32_t
 wait_one(xenv *e, xchan_clause *cl, xchan_deadline dl, xchan_val *out)
 {
 	xchan_result res;
-	int32_t rc = xn_alts_serving(e, &res, cl, 1, XCHAN_ALTS_PRIORITY, dl,
-	    true);
+	int32_t rc =
+	    xn_alts_serving(e, &res, cl, 1, XCHAN_ALTS_PRIORITY, dl, true);
 	if (rc != XCHAN_OK)
 		return rc;
 	if (res.index < 0 && res.err == XCHAN_OK)
@@ -259,7 +259,8 @@ js_alts_sync(napi_env env, napi_callback_info info)
 	uint32_t flags = prio ? XCHAN_ALTS_PRIORITY : 0;
 	int32_t rc;
 	if (has_default) {
-		rc = XN_CORE(xchan_alts(&res, cl, n, flags, XCHAN_DEADLINE_POLL));
+		rc = XN_CORE(
+		    xchan_alts(&res, cl, n, flags, XCHAN_DEADLINE_POLL));
 		xn_drain_local(e);
 	} else {
 		rc = xn_alts_serving(e, &res, cl, n, flags, dl, true);

@@ -18,6 +18,12 @@
  *   describe(api, ch, n) -> "kind:value,..." of n values taken from ch.
  *   putForeignHost(api, ch): a host value of another runtime on ch;
  *       foreignReleased() counts that runtime's releases.
+ *   boxNew(api, tag) / foreignHostNew(api) -> a malloc'd xchan_val: a BOX
+ *       of a tagged string (boxesFreed() counts its destructor's runs) /
+ *       a host value of the other runtime; the caller wraps it with
+ *       Box.fromNativeValue and frees it with valueFree(api, v).
+ *       boxTag(ptr) reads a box's tag back.  The same natives are also
+ *       bound for the conformance runner (io.xchan.conformance.CrossExt).
  *
  * Threads: join and describe block in native code; the tests call them
  * from platform threads only.  No locks besides an atomic counter.

@@ -36,15 +36,12 @@ import java.util.function.Function;
  * runner contract"), over the public API of the io.xchan jar (the java stage's
  * mvn install), the way a Java user calls it.
  *
- * <p>Kinds: "thread" runs each proc on a platform Thread; "task" on a virtual
- * thread (Java 21+; on older JDKs the task kind runs on platform threads and
- * every task result says so in its diff). Both use the blocking API.
- *
- * <p>Scope of this first version: channels (put/offer/take/poll/close/info/
- * wait/drain), timeouts, alts, repeat, spawn (go/thread/ioThread) and the
- * value-only combinators (pipe, merge, take, into, ontoChan, toChan, mult).
- * An op the binding's public API cannot express is reported as a binding gap;
- * an op this runner does not implement yet is a RUNNER error. Both fail.
+ * <p>Kinds: "thread" runs each proc on a platform Thread; "task" as a go
+ * body (Xchan.go: a virtual thread, in go context). On a JDK without
+ * virtual threads (17) every task result is "n/a", said in its diff. Both
+ * use the blocking API. Async ops use the binding's callback and notify
+ * forms; Boxes and foreign host values come from tests/cross/java's library
+ * (CrossExt). Every op of the vocabulary is expressed through the public API.
  *
  * <p>Concurrency: one case at a time; its procs share a World whose maps are
  * concurrent and whose trace is a synchronized list.

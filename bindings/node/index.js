@@ -4,8 +4,8 @@
 const { threadId, isMainThread, Worker } = require('node:worker_threads');
 const native = require('./lib/native');
 const { XchanError, errors, codes, makeError } = require('./lib/errors');
-const { BufferSpec, fixed, dropping, sliding } = require('./lib/buffers');
-const { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure, PENDING } = require('./lib/chan');
+const { BufferSpec, buffer, dropping, sliding } = require('./lib/buffers');
+const { Chan, promiseChan, timeout, alts, altsSync, altsAsync, Op, go, TaskFailure, PENDING, setTaskErrorHook, inGo, shutdown } = require('./lib/chan');
 const xf = require('./lib/xf');
 const flow = require('./lib/flow');
 const pool = require('./lib/pool');
@@ -89,9 +89,11 @@ module.exports = {
   timeout,
   alts,
   altsSync,
+  altsAsync,
+  Op,
   go,
   xf,
-  buffer: fixed,
+  buffer,
   dropping,
   sliding,
   BufferSpec,
@@ -103,6 +105,10 @@ module.exports = {
   ioThread: pool.ioThread,
   WorkerPool: pool.WorkerPool,
   setExecutorFactory: pool.setExecutorFactory,
+  execute: pool.execute,
+  setTaskErrorHook,
+  inGo,
+  shutdown,
   native: nativeWorkers,
   api,
   checkVersion,

@@ -205,6 +205,11 @@ class World {
     throw new RunnerError(`bad value ${JSON.stringify(j)}`);
   }
 
+  // As toJs, but an array is a JS array (of toJs values), not an ARRAY value.
+  toJsList(j) {
+    return Array.isArray(j) ? j.map((x) => this.toJs(x)) : this.toJs(j);
+  }
+
   toJson(v) {
     if (v === null || v === undefined || typeof v === 'boolean' || typeof v === 'string') return v;
     if (typeof v === 'bigint') {
@@ -568,7 +573,9 @@ function spawnBody(spec) {
       const E = errClass(spec.op.fail);
       throw new E(`spawned body fails with ${spec.op.fail}`);
     }
-    return 'result' in spec.op ? w.toJs(spec.op.result) : undefined;
+    // A thread body's result is copied to the spawner as postMessage copies
+    // (the binding's rule): an array is a JS array there.
+    return 'result' in spec.op ? w.toJsList(spec.op.result) : undefined;
   });
 }
 
@@ -767,7 +774,8 @@ function combOp(p, op, name) {
     case 'reduce':
     case 'transduce':
     case 'into': {
-      const init = op.init === undefined ? undefined : w.toJs(op.init);
+      // into's init is a JS array (its items are what the result starts with).
+      const init = op.init === undefined ? undefined : w.toJsList(op.init);
       const src = w.chan(op, 'src');
       let out;
       if (name === 'into') out = init === null ? xchan.into(src) : xchan.into(init, src);

@@ -38,6 +38,7 @@ from ._xchan import (  # noqa: F401  (re-exported)
     alts,
     alts_async,
     check_version,
+    execute,
     in_go,
     into,
     io_thread,
@@ -88,7 +89,7 @@ __all__ = [
     "split", "reduce", "transduce", "into", "onto_chan", "to_chan",
     "get_include", "xf", "Cancel", "check_version", "random_seed", "shutdown",
     "Buffer", "InvalidArgumentType", "set_task_error_hook", "AsyncOp",
-    "in_go",
+    "in_go", "execute",
 ]
 
 _NONE, _FIXED, _DROPPING, _SLIDING, _PROMISE = 0, 1, 2, 3, 4

@@ -47,6 +47,50 @@ const gap = (msg) => {
   throw new Gap(msg);
 };
 
+// Boxes and host values of another runtime are made by C code: the
+// cross-test addon (tests/cross/node), through the binding's function table,
+// as a user's C addon would.  The main thread brings it up to date
+// (bindings/node/build/cross, as cross.test.js builds it) before the cases.
+const CROSS_OUT = path.join(ROOT, 'bindings', 'node', 'build', 'cross');
+const CROSS_FILE = path.join(CROSS_OUT, 'xchan_cross_node.node');
+function buildCross() {
+  const { findHeaders } = require(path.join(ROOT, 'bindings', 'node', 'scripts', 'node-headers'));
+  const { spawnSync } = require('child_process');
+  const steps = [['--build', CROSS_OUT]];
+  if (!fs.existsSync(path.join(CROSS_OUT, 'CMakeCache.txt'))) {
+    steps.unshift(['-S', path.join(ROOT, 'tests', 'cross', 'node'), '-B', CROSS_OUT, `-DNODE_API_INCLUDE=${findHeaders()}`,
+      `-DXCHAN_NODE_INCLUDE=${xchan.includeDir}`, '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${CROSS_OUT}`]);
+  }
+  for (const a of steps) {
+    const r = spawnSync('cmake', a, { encoding: 'utf8' });
+    if (r.status !== 0) return `building the cross-test addon failed: ${r.stderr || r.stdout}`;
+  }
+  return null;
+}
+let crossAddon = null;
+let crossProblem = null;
+function cross() {
+  if (crossProblem !== null) throw new RunnerError(crossProblem);
+  if (crossAddon !== null) return crossAddon;
+  crossAddon = require(CROSS_FILE);
+  crossAddon.init(xchan.api());
+  return crossAddon;
+}
+
+// A value C code puts on a fresh channel, as this isolate takes it.
+function fromC(put, tag) {
+  const tmp = new Chan(1);
+  if (!put(tmp.handle(), tag)) throw new RunnerError('the addon could not put its value');
+  try {
+    return tmp.poll();
+  } catch (e) {
+    // A host value of another runtime: ERUNTIME, whose .value holds it
+    // (the binding's way to keep it: it can be put again).
+    if (e instanceof xchan.XchanError && e.code === 'ERUNTIME') return e.value;
+    throw e;
+  }
+}
+
 class Host {
   constructor(tag) {
     this.tag = tag;
@@ -137,7 +181,9 @@ class World {
       if (!Number.isInteger(j)) throw new RunnerError('a plain float value');
       return j;
     }
-    if (Array.isArray(j)) return j.map((x) => this.toJs(x));
+    // An ARRAY value (C-readable): xchan.tuple; a JS array put as it is would
+    // be a host object of this isolate.
+    if (Array.isArray(j)) return xchan.tuple(j.map((x) => this.toJs(x)));
     const keys = Object.keys(j);
     if (keys.length === 1) {
       const [k] = keys;
@@ -153,10 +199,15 @@ class World {
       if (k === 'bytes') return new Uint8Array(Buffer.from(v, 'hex'));
       if (k === 'chan') return this.get(v, Chan, 'channel');
       if (k === 'host') return this.host(v);
-      if (k === 'foreign_host') gap('no public way to make a host value of another runtime');
-      if (k === 'box') gap('no public way to make a Box (native pointer with a destructor)');
+      if (k === 'foreign_host') return fromC(cross().putForeign, v);
+      if (k === 'box') return fromC(cross().putBox, v);
     }
     throw new RunnerError(`bad value ${JSON.stringify(j)}`);
+  }
+
+  // As toJs, but an array is a JS array (of toJs values), not an ARRAY value.
+  toJsList(j) {
+    return Array.isArray(j) ? j.map((x) => this.toJs(x)) : this.toJs(j);
   }
 
   toJson(v) {
@@ -172,6 +223,14 @@ class World {
     if (v instanceof Uint8Array) return { bytes: Buffer.from(v).toString('hex') };
     if (Array.isArray(v)) return v.map((x) => this.toJson(x));
     if (v instanceof Chan) return { chan: this.chanName(v) };
+    if (v instanceof xchan.Box) {
+      // C reads the box's tag (the addon's struct) from a channel.
+      const tmp = new Chan(1);
+      tmp.offer(v);
+      const tag = cross().boxTag(tmp.handle());
+      tmp.poll();
+      return { box: tag === undefined ? '?' : tag };
+    }
     if (v instanceof Host) return { host: v.tag };
     return { unknown_kind: (v && v.constructor && v.constructor.name) || typeof v };
   }
@@ -517,7 +576,9 @@ function spawnBody(spec) {
       const E = errClass(spec.op.fail);
       throw new E(`spawned body fails with ${spec.op.fail}`);
     }
-    return 'result' in spec.op ? w.toJs(spec.op.result) : undefined;
+    // A thread body's result is copied to the spawner as postMessage copies
+    // (the binding's rule): an array is a JS array there.
+    return 'result' in spec.op ? w.toJsList(spec.op.result) : undefined;
   });
 }
 
@@ -717,7 +778,8 @@ function combOp(p, op, name) {
     case 'reduce':
     case 'transduce':
     case 'into': {
-      const init = op.init === undefined ? undefined : w.toJs(op.init);
+      // into's init is a JS array (its items are what the result starts with).
+      const init = op.init === undefined ? undefined : w.toJsList(op.init);
       const src = w.chan(op, 'src');
       let out;
       if (name === 'into') out = init === null ? xchan.into(src) : xchan.into(init, src);
@@ -1172,6 +1234,11 @@ async function main() {
       process.exit(2);
     }
   }
+  crossProblem = buildCross();
+  // Loaded here too: Node unloads an addon a worker loaded when that worker
+  // exits, and a box's destructor (the addon's code) may run later, on any
+  // thread; an addon that hands out destructors stays loaded while they live.
+  if (crossProblem === null) cross();
   const results = [];
   let allOk = true;
   let stuck = false;

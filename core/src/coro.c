@@ -10,15 +10,25 @@
  *    unpoisoned (ASan) and is linked through a pointer stored in its top
  *    bytes; at most POOL_MAX stacks wait in the pool, the rest are unmapped.
  *    `mapped` counts guarded stacks in use plus pooled ones.
- *  - Guard pages cost two VMAs per stack and Linux caps VMAs per process
- *    (vm.max_map_count, 65530: about 32k guarded stacks).  Beyond a budget
- *    (a quarter of the cap) default-size stacks are carved from slabs of
- *    SLAB_STACKS stacks in one mapping, without guard pages: their lowest
- *    page holds a canary that the scheduler checks whenever a task switches
- *    out, so an overflow is reported (and aborts) instead of going unseen.
- *    Slab stacks are never unmapped; freed ones go to `slab_free` and give
- *    their pages back (madvise) once more than POOL_MAX wait there.
- *    Guarded stacks carry the same canary, so the check is uniform.
+ *  - Where the kernel has guard regions (Linux 6.13+, MADV_GUARD_INSTALL:
+ *    a page-table marker that faults like PROT_NONE but splits no VMA),
+ *    every default-size stack is carved from a slab of SLAB_STACKS stacks
+ *    in one mapping, each with a guard region as its lowest page: one VMA
+ *    per 64 stacks, no budget, and a parked task's stack costs only the
+ *    pages it touched (its top page).  Support is probed once and checked
+ *    to be effective (platform: an emulator may accept and ignore it);
+ *    XCHAN_STACK_GUARD_REGIONS=0 and valgrind turn it off.
+ *  - Otherwise guard pages are mprotect'ed and cost two VMAs per stack,
+ *    and Linux caps VMAs per process (vm.max_map_count, 65530: about 32k
+ *    guarded stacks).  Beyond a budget (a quarter of the cap) default-size
+ *    stacks are carved from slabs without guard pages: their lowest usable
+ *    word holds a canary that the scheduler checks whenever a task
+ *    switches out, so an overflow is reported (and aborts) instead of
+ *    going unseen.  Stacks with a guard page carry no canary: writing it
+ *    would make every parked task resident in a second page.
+ *  - Slab stacks are never unmapped; freed ones go to `slab_free` (links
+ *    tagged with the stack's guard) and give their pages back (madvise)
+ *    once more than POOL_MAX wait there.
  *  - A switch saves the callee-saved registers on the old stack and its
  *    stack pointer in `from->sp` (assembly), or uses swapcontext (fallback).
  *    The sanitizer annotations bracket the raw switch: start_switch_fiber
@@ -28,6 +38,7 @@
 #include "coro.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -56,9 +67,11 @@ static struct {
 	uint64_t mapped;
 	uint64_t map_calls;
 	uint64_t budget; /* guarded stacks allowed; 0 until computed */
-	void *slab_free; /* free slab stacks, same links */
+	void *slab_free; /* free slab stacks: tagged links (slab_tag) */
 	uint64_t slab_nfree;
 	uint64_t slab_total;
+	uint64_t slab_unguarded;
+	int regions; /* 0 unknown, 1 guard regions in use, -1 not */
 } g_pool;
 
 static void
@@ -113,13 +126,57 @@ pool_link(void *map, size_t map_size)
 	return (void **)((char *)map + map_size - sizeof(void *));
 }
 
-/* A default-size stack without a guard page (see the design notes). */
+/* Slab free-list links carry the stack's guard in their low bit (stacks
+ * are page-aligned): 1 guarded by a guard region, 0 canary only. */
 static void *
-slab_get(size_t map_size)
+slab_tag(void *map, int guarded)
+{
+	return (void *)((uintptr_t)map | (uintptr_t)(guarded != 0));
+}
+
+static void *
+slab_untag(void *link, int *guarded)
+{
+	*guarded = (int)((uintptr_t)link & 1u);
+	return (void *)((uintptr_t)link & ~(uintptr_t)1u);
+}
+
+/* Whether default stacks come from slabs guarded by guard regions: once
+ * per process, unless XCHAN_STACK_GUARD_REGIONS=0 or under valgrind (it
+ * reads syscall buffers itself and would fault on a guard page). */
+static int
+regions_enabled(void)
 {
 	pool_lock();
-	void *m = g_pool.slab_free;
-	if (m != NULL) {
+	int r = g_pool.regions;
+	pool_unlock();
+	if (r != 0)
+		return r > 0;
+	const char *e = getenv("XCHAN_STACK_GUARD_REGIONS");
+	int on = !(e != NULL && e[0] == '0');
+#if defined(XCHAN_CORO_VALGRIND)
+	if (RUNNING_ON_VALGRIND)
+		on = 0;
+#endif
+	if (on)
+		on = xchan__stack_guard_probe();
+	pool_lock();
+	if (g_pool.regions == 0)
+		g_pool.regions = on ? 1 : -1;
+	r = g_pool.regions;
+	pool_unlock();
+	return r > 0;
+}
+
+/* A default-size stack carved from a slab of SLAB_STACKS (see the design
+ * notes); `*guarded` says whether its lowest page is a guard region. */
+static void *
+slab_get(size_t map_size, int want_guard, int *guarded)
+{
+	pool_lock();
+	void *m = NULL;
+	if (g_pool.slab_free != NULL) {
+		m = slab_untag(g_pool.slab_free, guarded);
 		g_pool.slab_free = *pool_link(m, map_size);
 		g_pool.slab_nfree--;
 	}
@@ -129,23 +186,37 @@ slab_get(size_t map_size)
 	char *slab = xchan__stack_map(map_size * SLAB_STACKS, 0);
 	if (slab == NULL)
 		return NULL;
+	/* One mapping, one VMA: the guard regions live in the page tables.
+	 * A slot whose region could not be installed keeps a canary. */
+	uint64_t guards = 0;
+	for (int i = 0; want_guard && i < SLAB_STACKS; i++)
+		if (xchan__stack_guard_region(slab + (size_t)i * map_size,
+		        xchan__page_size()) == 0)
+			guards |= (uint64_t)1 << i;
 #if defined(XCHAN_CORO_ASAN)
-	__lsan_register_root_region(slab, map_size * SLAB_STACKS);
+	/* Only the usable parts: LSan must never read a guard region. */
+	for (int i = 0; i < SLAB_STACKS; i++)
+		__lsan_register_root_region(slab + (size_t)i * map_size +
+		                                xchan__page_size(),
+		    map_size - xchan__page_size());
 #endif
 	pool_lock();
 	for (int i = 1; i < SLAB_STACKS; i++) {
 		char *s = slab + (size_t)i * map_size;
 		*pool_link(s, map_size) = g_pool.slab_free;
-		g_pool.slab_free = s;
+		g_pool.slab_free = slab_tag(s, (int)((guards >> i) & 1u));
 		g_pool.slab_nfree++;
 	}
 	g_pool.slab_total += SLAB_STACKS;
+	for (int i = 0; i < SLAB_STACKS; i++)
+		g_pool.slab_unguarded += !((guards >> i) & 1u);
 	pool_unlock();
+	*guarded = (int)(guards & 1u);
 	return slab;
 }
 
 static void
-slab_put(void *map, size_t map_size)
+slab_put(void *map, size_t map_size, int guarded)
 {
 	size_t page = xchan__page_size();
 	pool_lock();
@@ -156,17 +227,23 @@ slab_put(void *map, size_t map_size)
 		    map_size - 2 * page);
 	pool_lock();
 	*pool_link(map, map_size) = g_pool.slab_free;
-	g_pool.slab_free = map;
+	g_pool.slab_free = slab_tag(map, guarded);
 	g_pool.slab_nfree++;
 	pool_unlock();
 }
 
-/* Returns the stack and whether it has a guard page. */
+/* Returns the stack, whether its lowest page faults, and whether it is a
+ * slab stack. */
 static void *
-stack_get(size_t map_size, int *guarded)
+stack_get(size_t map_size, int *guarded, int *slab)
 {
 	*guarded = 1;
+	*slab = 0;
 	if (map_size == default_map_size()) {
+		if (regions_enabled()) {
+			*slab = 1;
+			return slab_get(map_size, 1, guarded);
+		}
 		pool_lock();
 		if (g_pool.budget == 0) {
 			pool_unlock();
@@ -184,8 +261,8 @@ stack_get(size_t map_size, int *guarded)
 		if (m != NULL)
 			return m;
 		if (over) {
-			*guarded = 0;
-			return slab_get(map_size);
+			*slab = 1;
+			return slab_get(map_size, 0, guarded);
 		}
 	}
 	void *m = xchan__stack_map(map_size, xchan__page_size());
@@ -215,7 +292,7 @@ stack_unmap(void *map, size_t map_size)
 }
 
 static void
-stack_put(void *map, size_t map_size, int guarded)
+stack_put(void *map, size_t map_size, int guarded, int slab)
 {
 #if defined(XCHAN_CORO_ASAN)
 	/* Frames of a coroutine that never returned leave redzones poisoned;
@@ -223,8 +300,8 @@ stack_put(void *map, size_t map_size, int guarded)
 	size_t guard = xchan__page_size();
 	ASAN_UNPOISON_MEMORY_REGION((char *)map + guard, map_size - guard);
 #endif
-	if (!guarded) {
-		slab_put(map, map_size);
+	if (slab) {
+		slab_put(map, map_size, guarded);
 		return;
 	}
 	pool_lock();
@@ -266,6 +343,8 @@ xchan__coro_get_stats(xchan__coro_stats *out)
 	out->pooled = g_pool.pooled;
 	out->map_calls = g_pool.map_calls;
 	out->slab = g_pool.slab_total;
+	out->slab_unguarded = g_pool.slab_unguarded;
+	out->guard_regions = g_pool.regions > 0;
 	pool_unlock();
 	out->stack_size = XCHAN_CORO_DEFAULT_STACK;
 }
@@ -401,19 +480,23 @@ xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
 	size_t ms = map_size_for(stack_size);
 	if (ms == 0)
 		return XCHAN_ENOMEM;
-	int guarded;
-	char *m = stack_get(ms, &guarded);
+	int guarded, slab;
+	char *m = stack_get(ms, &guarded, &slab);
 	if (m == NULL)
 		return XCHAN_ENOMEM;
 	size_t guard = xchan__page_size();
 	c->map = m;
 	c->map_size = ms;
-	c->guarded = guarded;
-	*(uint64_t *)(m + guard) = CANARY;
+	c->guarded = (uint8_t)guarded;
+	c->slab = (uint8_t)slab;
+	/* Only a stack without a guard page needs the canary: writing it
+	 * would cost a second resident page per task for nothing. */
+	if (!guarded)
+		*(uint64_t *)(m + guard) = CANARY;
 	c->fn = fn;
 	c->arg = arg;
 	if (ctx_prepare(c, m + guard, ms - guard) != 0) {
-		stack_put(m, ms, guarded);
+		stack_put(m, ms, guarded, slab);
 		c->map = NULL;
 		return XCHAN_ENOMEM;
 	}
@@ -445,14 +528,14 @@ xchan__coro_fini(xchan__coro *c)
 	c->tsan_fiber = NULL;
 #endif
 	if (c->map != NULL)
-		stack_put(c->map, c->map_size, c->guarded);
+		stack_put(c->map, c->map_size, c->guarded, c->slab);
 	c->map = NULL;
 }
 
 int
 xchan__coro_overflowed(const xchan__coro *c)
 {
-	return c->map != NULL &&
+	return c->map != NULL && !c->guarded &&
 	       *(const uint64_t *)(c->map + xchan__page_size()) != CANARY;
 }
 

@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "coro.h"
+#include "testing/xchild.h"
 #include "testing/xtest.h"
 
 static xchan__coro g_main, g_co;
@@ -177,27 +178,58 @@ XTEST(stack_pool_reuses)
 	xchan__coro_pool_drain();
 	xchan__coro_stats s0, s1;
 	xchan__coro_get_stats(&s0);
+	char *first = NULL;
+	int same = 1;
 	for (int i = 0; i < 100; i++) {
 		XREQUIRE(
 		    xchan__coro_init(&g_co, 0, noop_body, NULL) == XCHAN_OK);
+		XCHECK(g_co.guarded); /* a default stack always faults below */
+		if (first == NULL)
+			first = g_co.map;
+		same &= g_co.map == first;
 		xchan__coro_switch(&g_main, &g_co);
 		xchan__coro_fini(&g_co);
 	}
+	XCHECK(same); /* the one stack, reused */
 	xchan__coro_get_stats(&s1);
-	XCHECK_EQ(s1.map_calls - s0.map_calls, 1); /* one mapping, reused */
-	XCHECK_EQ(s1.pooled, 1);
+	if (s1.guard_regions) {
+		/* Slab stacks guarded by guard regions: at most one slab
+		 * carved, no mprotect-guarded stack mapped. */
+		XCHECK(s1.slab - s0.slab <= 64);
+		XCHECK_EQ(s1.map_calls - s0.map_calls, 0);
+		XCHECK_EQ(s1.slab_unguarded, 0);
+	} else {
+		XCHECK_EQ(s1.map_calls - s0.map_calls, 1); /* one mapping */
+		XCHECK_EQ(s1.pooled, 1);
+	}
+	uint64_t pooled = s1.pooled, mapped = s1.mapped;
 	/* A non-default size is mapped and unmapped, not pooled. */
 	XREQUIRE(
 	    xchan__coro_init(&g_co, 256 * 1024, noop_body, NULL) == XCHAN_OK);
 	XCHECK(g_co.map_size >= 256 * 1024);
+	XCHECK(g_co.guarded && !g_co.slab);
 	xchan__coro_switch(&g_main, &g_co);
 	xchan__coro_fini(&g_co);
 	xchan__coro_get_stats(&s1);
-	XCHECK_EQ(s1.pooled, 1);
-	XCHECK_EQ(s1.mapped, 1);
+	XCHECK_EQ(s1.pooled, pooled);
+	XCHECK_EQ(s1.mapped, mapped);
 	xchan__coro_pool_drain();
 	xchan__coro_get_stats(&s1);
 	XCHECK_EQ(s1.mapped, 0);
+}
+
+/* The same, on the path for kernels without guard regions (mprotect-guarded
+ * stacks up to the budget), in a child process: the mode is chosen once. */
+XTEST(stack_pool_reuses_without_guard_regions)
+{
+	if (getenv("XTEST_CHILD"))
+		return;
+	char out[4096];
+	int st = xchild_run("stack_pool_reuses", "XCHAN_STACK_GUARD_REGIONS=0",
+	    NULL, out, sizeof(out));
+	XCHECK(xchild_ok(st));
+	if (!xchild_ok(st))
+		fprintf(stderr, "  child's stderr:\n%s\n", out);
 }
 
 /* Many coroutines alive at once, resumed round-robin. */

@@ -134,6 +134,83 @@ XTEST(other_faults_reach_the_previous_handler)
 	XCHECK(!xchild_ok(st));
 }
 
+/* A bounded overflow: a 66 KiB frame on a default (64 KiB) stack, written
+ * from its low end, after which the task would return normally.  Whatever
+ * guards the stack must name the task: a guard region or an mprotect guard
+ * page (the fault handler), or a slab stack's canary (checked when the task
+ * switches out, then abort). */
+static __attribute__((noinline)) int
+big_frame(void)
+{
+	volatile char buf[66 * 1024];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)i;
+	return buf[0] + buf[sizeof(buf) - 1];
+}
+
+static int32_t
+big_frame_body(void *arg, xchan_val *res)
+{
+	(void)arg;
+	*res = xchan_val_int(big_frame());
+	return XCHAN_OK;
+}
+
+XTEST(child_bounded_overflow)
+{
+	XCHILD_ONLY();
+	xchan_go_opts o = {sizeof(o), 0, "big-frame", 0};
+	xchan_chan *r = NULL;
+	xchan_val v;
+	XCHECK_ERR(xchan_go(&r, big_frame_body, NULL, &o), XCHAN_OK);
+	xchan_take(&v, r, xt_deadline_s(10)); /* never: the process dies */
+}
+
+static void
+check_bounded_overflow(const char *env1, const char *env2, int sig,
+    const char *want)
+{
+	char out[4096];
+	int st =
+	    xchild_run("child_bounded_overflow", env1, env2, out, sizeof(out));
+	XCHECK(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == sig);
+	XCHECK(strstr(out, want) != NULL);
+	if (strstr(out, want) == NULL)
+		fprintf(stderr, "  child's stderr:\n%s\n", out);
+}
+
+/* Default stacks: slab stacks behind guard regions where the kernel has
+ * them (Linux 6.13+), else mprotect-guarded stacks. */
+XTEST(bounded_overflow_default_stack_is_named)
+{
+	if (getenv("XTEST_CHILD") || skip())
+		return;
+	check_bounded_overflow(NULL, NULL, SIGSEGV,
+	    "xchan: go task big-frame overflowed its 64 KiB stack (guard "
+	    "page hit at 0x");
+}
+
+XTEST(bounded_overflow_mprotect_guard_is_named)
+{
+	if (getenv("XTEST_CHILD") || skip())
+		return;
+	check_bounded_overflow("XCHAN_STACK_GUARD_REGIONS=0", NULL, SIGSEGV,
+	    "xchan: go task big-frame overflowed its 64 KiB stack (guard "
+	    "page hit at 0x");
+}
+
+/* No guard regions and no guard budget: every stack is an unguarded slab
+ * stack, and its canary reports the overflow when the task switches out. */
+XTEST(bounded_overflow_canary_is_named)
+{
+	if (getenv("XTEST_CHILD") || skip())
+		return;
+	check_bounded_overflow("XCHAN_STACK_GUARD_REGIONS=0",
+	    "XCHAN_STACK_GUARD_BUDGET=0", SIGABRT,
+	    "go task big-frame overflowed its 64 KiB stack (raise "
+	    "xchan_go_opts.stack_size)");
+}
+
 /* ---- memory per parked go task ----------------------------------------- */
 
 static long

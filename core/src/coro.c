@@ -472,37 +472,70 @@ ctx_jump(xchan__coro *to)
 
 /* ---- public (internal) API --------------------------------------------------- */
 
+/* Bytes kept free at the very top of a stack: the pool link (slab and pool
+ * free lists) lives there, so a record never overlaps it. */
+#define TOP_KEEP 64
+
 int32_t
-xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
-    void *arg)
+xchan__coro_stack_get(xchan__coro_stack *s, size_t stack_size, size_t reserve,
+    void **record)
 {
-	memset(c, 0, sizeof(*c));
+	memset(s, 0, sizeof(*s));
+	if (record != NULL)
+		*record = NULL;
 	size_t ms = map_size_for(stack_size);
-	if (ms == 0)
+	if (ms == 0 || reserve > XCHAN_CORO_MIN_STACK / 4)
 		return XCHAN_ENOMEM;
 	int guarded, slab;
 	char *m = stack_get(ms, &guarded, &slab);
 	if (m == NULL)
 		return XCHAN_ENOMEM;
+	s->map = m;
+	s->map_size = ms;
+	s->guarded = (uint8_t)guarded;
+	s->slab = (uint8_t)slab;
+	/* The record sits just below the kept top bytes, 64-aligned; the
+	 * first frame starts below it, in the same page. */
+	uintptr_t hi = (uintptr_t)m + ms - TOP_KEEP;
+	s->top =
+	    reserve ? (char *)((hi - reserve) & ~(uintptr_t)63) : (char *)hi;
+	if (record != NULL && reserve)
+		*record = s->top;
+	return XCHAN_OK;
+}
+
+void
+xchan__coro_stack_put(const xchan__coro_stack *s)
+{
+	if (s->map != NULL)
+		stack_put(s->map, s->map_size, s->guarded, s->slab);
+}
+
+int32_t
+xchan__coro_init_on(xchan__coro *c, const xchan__coro_stack *s,
+    void (*fn)(void *), void *arg)
+{
+	memset(c, 0, sizeof(*c));
 	size_t guard = xchan__page_size();
+	char *m = s->map;
 	c->map = m;
-	c->map_size = ms;
-	c->guarded = (uint8_t)guarded;
-	c->slab = (uint8_t)slab;
+	c->map_size = s->map_size;
+	c->guarded = s->guarded;
+	c->slab = s->slab;
 	/* Only a stack without a guard page needs the canary: writing it
 	 * would cost a second resident page per task for nothing. */
-	if (!guarded)
+	if (!s->guarded)
 		*(uint64_t *)(m + guard) = CANARY;
 	c->fn = fn;
 	c->arg = arg;
-	if (ctx_prepare(c, m + guard, ms - guard) != 0) {
-		stack_put(m, ms, guarded, slab);
+	size_t len = (size_t)(s->top - (m + guard));
+	if (ctx_prepare(c, m + guard, len) != 0) {
 		c->map = NULL;
 		return XCHAN_ENOMEM;
 	}
 #if defined(XCHAN_CORO_ASAN)
 	c->stack_lo = m + guard;
-	c->stack_len = ms - guard;
+	c->stack_len = len;
 #endif
 #if defined(XCHAN_CORO_TSAN)
 	c->tsan_fiber = __tsan_create_fiber(0);
@@ -510,9 +543,24 @@ xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
 #endif
 #if defined(XCHAN_CORO_VALGRIND)
 	/* Tells memcheck that jumps onto this range are stack switches. */
-	c->vg_stack = VALGRIND_STACK_REGISTER(m + guard, m + ms);
+	c->vg_stack = VALGRIND_STACK_REGISTER(m + guard, s->top);
 #endif
 	return XCHAN_OK;
+}
+
+int32_t
+xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
+    void *arg)
+{
+	xchan__coro_stack s;
+	memset(c, 0, sizeof(*c));
+	int32_t err = xchan__coro_stack_get(&s, stack_size, 0, NULL);
+	if (err != XCHAN_OK)
+		return err;
+	err = xchan__coro_init_on(c, &s, fn, arg);
+	if (err != XCHAN_OK)
+		xchan__coro_stack_put(&s);
+	return err;
 }
 
 void
@@ -527,9 +575,15 @@ xchan__coro_fini(xchan__coro *c)
 		__tsan_destroy_fiber(c->tsan_fiber);
 	c->tsan_fiber = NULL;
 #endif
-	if (c->map != NULL)
-		stack_put(c->map, c->map_size, c->guarded, c->slab);
+	/* `c` may live in the stack it describes (a record reserved at its
+	 * top): read it, forget it, and only then give the stack back, after
+	 * which another thread may reuse that memory at once. */
+	xchan__coro_stack s = {.map = c->map,
+	    .map_size = c->map_size,
+	    .guarded = c->guarded,
+	    .slab = c->slab};
 	c->map = NULL;
+	xchan__coro_stack_put(&s);
 }
 
 int

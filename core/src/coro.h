@@ -83,8 +83,36 @@ struct xchan__coro {
 int32_t xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
     void *arg);
 
+/* A stack taken by xchan__coro_stack_get, not yet given to a coroutine. */
+typedef struct xchan__coro_stack {
+	char *map;
+	size_t map_size;
+	char *top; /* the first frame starts below: the record, or the top */
+	uint8_t guarded, slab;
+} xchan__coro_stack;
+
+/* Takes a stack of at least `stack_size` usable bytes (0: the default) and
+ * reserves `reserve` bytes (at most a quarter of XCHAN_CORO_MIN_STACK) at
+ * its top for a record that lives exactly as long as the stack: typically
+ * the struct that holds the coroutine itself, which then shares the page
+ * of the coroutine's first frames instead of costing an allocation.
+ * *record gets its address (64-aligned; NULL when reserve is 0).
+ * Errors: XCHAN_ENOMEM. */
+int32_t xchan__coro_stack_get(xchan__coro_stack *s, size_t stack_size,
+    size_t reserve, void **record);
+
+/* Gives back a stack that no coroutine was prepared on. */
+void xchan__coro_stack_put(const xchan__coro_stack *s);
+
+/* Prepares `c` (which may live in the stack's record) to run fn(arg) on
+ * the stack `s`, below its record.  On error the stack still belongs to
+ * the caller (xchan__coro_stack_put).  Errors: XCHAN_ENOMEM. */
+int32_t xchan__coro_init_on(xchan__coro *c, const xchan__coro_stack *s,
+    void (*fn)(void *), void *arg);
+
 /* Gives the stack back (to the pool, or to the OS).  `c` must not be
- * running, and must have exited or never have started. */
+ * running, and must have exited or never have started.  `c` may live in
+ * the stack's own record: it is not touched once the stack is given back. */
 void xchan__coro_fini(xchan__coro *c);
 
 /* Describes the calling thread's own stack as a coroutine, so that it can

@@ -8,6 +8,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#include "gosched.h"
 
 #include "testing/xchild.h"
 #include "testing/xtest.h"
@@ -289,6 +292,105 @@ XTEST(memory_per_parked_go_task)
 	}
 	free(done);
 	xchan_chan_release(c);
+}
+
+/* What a parked go task holds resident, read from the page tables (mincore)
+ * rather than RSS: its stack has exactly one resident page (its first
+ * frames), its record lives in that stack (no allocation of its own), and
+ * with a guard page no canary is written at the stack's bottom. */
+static xchan__task *_Atomic g_parked_self;
+
+static int32_t
+park_self_body(void *arg, xchan_val *res)
+{
+	xchan_val v;
+	atomic_store(&g_parked_self, xchan__task_current());
+	xchan_take(&v, arg, XCHAN_DEADLINE_NEVER);
+	*res = xchan_val_nil();
+	return XCHAN_OK;
+}
+
+static int
+resident_pages(const char *lo, size_t len, long *lowest)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = len / page;
+	unsigned char *vec = calloc(n, 1);
+	int count = 0;
+	*lowest = -1;
+	if (vec == NULL || mincore((void *)lo, len, vec) != 0) {
+		free(vec);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (vec[i] & 1) {
+			if (*lowest < 0)
+				*lowest = (long)i;
+			count++;
+		}
+	free(vec);
+	return count;
+}
+
+/* In a child: a fresh process, whose stack pool holds no stack that an
+ * earlier test used deeply. */
+XTEST(child_parked_task_pages)
+{
+	XCHILD_ONLY();
+	xchan_chan *c = NULL, *done = NULL;
+	xchan_val v;
+	XCHECK_ERR(xchan_chan_make(&c, XCHAN_BUF_NONE, 0), XCHAN_OK);
+	atomic_store(&g_parked_self, NULL);
+	XCHECK_ERR(xchan_go(&done, park_self_body, c, NULL), XCHAN_OK);
+	XCHECK(xt_wait_pending(c, 1, 0, 10000));
+	xchan__task *t = atomic_load(&g_parked_self);
+	XREQUIRE(t != NULL);
+	const char *map = t->coro.map;
+	size_t len = t->coro.map_size;
+	XCHECK((const char *)t > map && (const char *)t < map + len);
+	XCHECK(t->coro.guarded);
+	long lowest;
+	int pages = resident_pages(map, len, &lowest);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	fprintf(stderr,
+	    "  parked task: %d resident stack page(s) of %zu, "
+	    "lowest %ld; record at top - %zu B\n",
+	    pages, len / page, lowest, (size_t)(map + len - (const char *)t));
+#if defined(XCHAN_SANITIZER_BUILD)
+	/* Instrumented frames are larger: a bound, not the exact count. */
+	XCHECK(pages >= 1 && pages <= 2);
+#else
+	XCHECK_EQ(pages, 1);
+#endif
+	XCHECK(lowest > 1); /* neither the guard nor a canary page */
+	XCHECK_ERR(xchan_put(c, xchan_val_int(1), xt_deadline_s(10)), XCHAN_OK);
+	XCHECK_ERR(xchan_take(&v, done, xt_deadline_s(10)), XCHAN_ECLOSED);
+	xchan_chan_release(done);
+	xchan_chan_release(c);
+}
+
+static void
+check_parked_pages(const char *env)
+{
+	char out[4096];
+	int st =
+	    xchild_run("child_parked_task_pages", env, NULL, out, sizeof(out));
+	XCHECK(xchild_ok(st));
+	fprintf(stderr, "%s", out);
+}
+
+XTEST(parked_task_is_one_resident_page)
+{
+	if (getenv("XTEST_CHILD"))
+		return;
+	check_parked_pages(NULL);
+}
+
+/* The same on mprotect-guarded stacks (kernels without guard regions). */
+XTEST(parked_task_is_one_resident_page_mprotect)
+{
+	if (getenv("XTEST_CHILD"))
+		return;
+	check_parked_pages("XCHAN_STACK_GUARD_REGIONS=0");
 }
 
 XTEST_MAIN()

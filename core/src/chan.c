@@ -941,9 +941,17 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	bool inline_ring = slots == CHAN_INLINE_SLOTS;
 	size_t inline_bytes =
 	    inline_ring ? CHAN_INLINE_SLOTS * sizeof(xchan_val) : 0;
-	xchan_chan *ch = xchan__zalloc(sizeof(*ch) + extra + inline_bytes);
+	size_t step_bytes = xf ? sizeof(xchan__chan_step) : 0;
+	xchan_chan *ch =
+	    xchan__zalloc(sizeof(*ch) + extra + inline_bytes + step_bytes);
 	if (ch == NULL)
 		goto fail;
+	if (xf) {
+		ch->step = (xchan__chan_step *)((char *)ch + sizeof(*ch) +
+		                                extra + inline_bytes);
+		ch->step->on_error = opts->on_error;
+		ch->step->on_error_user = opts->on_error_user;
+	}
 	ch->buf_kind = opts->buf_kind;
 	ch->cap = cap;
 	if (inline_ring) {
@@ -953,7 +961,7 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	} else if (slots > 0) {
 		ch->ring = xchan__alloc(slots * sizeof(xchan_val));
 		if (ch->ring == NULL) {
-			xchan__free(ch, sizeof(*ch) + extra);
+			xchan__free(ch, sizeof(*ch) + extra + step_bytes);
 			goto fail;
 		}
 	}
@@ -963,8 +971,6 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	    opts->max_pending ? opts->max_pending : XCHAN_DEFAULT_MAX_PENDING;
 	atomic_init(&ch->refs, 1);
 	ch->xf = xf;
-	ch->on_error = opts->on_error;
-	ch->on_error_user = opts->on_error_user;
 	ch->id =
 	    atomic_fetch_add_explicit(&g_chan_ids, 1, memory_order_relaxed) + 1;
 	*out = ch;
@@ -1037,10 +1043,12 @@ xchan_chan_release(xchan_chan *ch)
 		xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
 	if (ch->xf)
 		xchan_xform_free(ch->xf);
-	/* The allocation: the channel, its timer entry, then the inline ring
-	 * area (kept even after the ring grew out of it). */
+	/* The allocation: the channel, its timer entry, the inline ring area
+	 * (kept even after the ring grew out of it), then the step state. */
 	if (ch->ring_allocated_inline)
 		extra += CHAN_INLINE_SLOTS * sizeof(xchan_val);
+	if (ch->step)
+		extra += sizeof(xchan__chan_step);
 	xchan__free(ch, sizeof(*ch) + extra);
 }
 

@@ -26,9 +26,11 @@
  *    switches out, so an overflow is reported (and aborts) instead of
  *    going unseen.  Stacks with a guard page carry no canary: writing it
  *    would make every parked task resident in a second page.
- *  - Slab stacks are never unmapped; freed ones go to `slab_free` (links
- *    tagged with the stack's guard) and give their pages back (madvise)
- *    once more than POOL_MAX wait there.
+ *  - Slab stacks are never unmapped.  Freed ones go to `slab_free` (links
+ *    in their top word, tagged with the stack's guard) while fewer than
+ *    POOL_MAX wait there; beyond that they give every page back (madvise)
+ *    and are noted in the `cold` array instead, so no page of theirs stays
+ *    resident.  The array grows outside the lock (cold_reserve).
  *  - A switch saves the callee-saved registers on the old stack and its
  *    stack pointer in `from->sp` (assembly), or uses swapcontext (fallback).
  *    The sanitizer annotations bracket the raw switch: start_switch_fiber
@@ -69,6 +71,10 @@ static struct {
 	uint64_t budget; /* guarded stacks allowed; 0 until computed */
 	void *slab_free; /* free slab stacks: tagged links (slab_tag) */
 	uint64_t slab_nfree;
+	/* Free slab stacks beyond POOL_MAX, every page given back (the top
+	 * one too: their links live here, not in them); tagged pointers. */
+	void **cold;
+	uint64_t ncold, cold_cap;
 	uint64_t slab_total;
 	uint64_t slab_unguarded;
 	int regions; /* 0 unknown, 1 guard regions in use, -1 not */
@@ -179,6 +185,8 @@ slab_get(size_t map_size, int want_guard, int *guarded)
 		m = slab_untag(g_pool.slab_free, guarded);
 		g_pool.slab_free = *pool_link(m, map_size);
 		g_pool.slab_nfree--;
+	} else if (g_pool.ncold > 0) {
+		m = slab_untag(g_pool.cold[--g_pool.ncold], guarded);
 	}
 	pool_unlock();
 	if (m != NULL)
@@ -215,20 +223,65 @@ slab_get(size_t map_size, int want_guard, int *guarded)
 	return slab;
 }
 
+/* Room for one more cold stack; the lock is held on entry and on return
+ * (dropped while allocating).  0 if there is none (out of memory). */
+static int
+cold_reserve(void)
+{
+	while (g_pool.ncold == g_pool.cold_cap) {
+		uint64_t cap = g_pool.cold_cap ? g_pool.cold_cap * 2 : POOL_MAX;
+		pool_unlock();
+		void **a = xchan__alloc(cap * sizeof(void *));
+		pool_lock();
+		if (a == NULL)
+			return 0;
+		if (g_pool.cold_cap >= cap) { /* another thread grew it */
+			pool_unlock();
+			xchan__free(a, cap * sizeof(void *));
+			pool_lock();
+			continue;
+		}
+		if (g_pool.ncold > 0)
+			memcpy(a, g_pool.cold, g_pool.ncold * sizeof(void *));
+		void **old = g_pool.cold;
+		uint64_t old_cap = g_pool.cold_cap;
+		g_pool.cold = a;
+		g_pool.cold_cap = cap;
+		if (old != NULL) {
+			pool_unlock();
+			xchan__free(old, old_cap * sizeof(void *));
+			pool_lock();
+		}
+	}
+	return 1;
+}
+
 static void
 slab_put(void *map, size_t map_size, int guarded)
 {
 	size_t page = xchan__page_size();
 	pool_lock();
-	int release = g_pool.slab_nfree >= POOL_MAX;
+	if (g_pool.slab_nfree < POOL_MAX) {
+		*pool_link(map, map_size) = g_pool.slab_free;
+		g_pool.slab_free = slab_tag(map, guarded);
+		g_pool.slab_nfree++;
+		pool_unlock();
+		return;
+	}
 	pool_unlock();
-	if (release)
-		xchan__stack_release_pages((char *)map + page,
-		    map_size - 2 * page);
+	/* Enough kept warm: this one gives every page back, so a burst of
+	 * tasks leaves no resident memory behind once they end. */
+	xchan__stack_release_pages((char *)map + page, map_size - page);
 	pool_lock();
-	*pool_link(map, map_size) = g_pool.slab_free;
-	g_pool.slab_free = slab_tag(map, guarded);
-	g_pool.slab_nfree++;
+	if (cold_reserve()) {
+		g_pool.cold[g_pool.ncold++] = slab_tag(map, guarded);
+	} else {
+		/* No room to note it: keep it on the warm list (its link
+		 * makes its top page resident again). */
+		*pool_link(map, map_size) = g_pool.slab_free;
+		g_pool.slab_free = slab_tag(map, guarded);
+		g_pool.slab_nfree++;
+	}
 	pool_unlock();
 }
 
@@ -344,6 +397,8 @@ xchan__coro_get_stats(xchan__coro_stats *out)
 	out->map_calls = g_pool.map_calls;
 	out->slab = g_pool.slab_total;
 	out->slab_unguarded = g_pool.slab_unguarded;
+	out->slab_warm = g_pool.slab_nfree;
+	out->slab_cold = g_pool.ncold;
 	out->guard_regions = g_pool.regions > 0;
 	pool_unlock();
 	out->stack_size = XCHAN_CORO_DEFAULT_STACK;

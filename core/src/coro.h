@@ -138,6 +138,8 @@ typedef struct xchan__coro_stats {
 	uint64_t mapped;         /* mprotect-guarded stacks (in use + pooled) */
 	uint64_t slab;           /* slab stacks carved so far */
 	uint64_t slab_unguarded; /* of which without a guard page (canary) */
+	uint64_t slab_warm;      /* free slab stacks keeping their pages */
+	uint64_t slab_cold;      /* free slab stacks with no page resident */
 	int guard_regions;       /* 1: default stacks are slab stacks guarded by
 	                      * guard regions; 0: not (yet) */
 	uint64_t pooled;         /* stacks waiting in the pool */

@@ -7,6 +7,8 @@
 
 #include "common.h"
 #include "coro.h"
+#include <sys/mman.h>
+
 #include "testing/xchild.h"
 #include "testing/xtest.h"
 
@@ -227,6 +229,72 @@ XTEST(stack_pool_reuses_without_guard_regions)
 	char out[4096];
 	int st = xchild_run("stack_pool_reuses", "XCHAN_STACK_GUARD_REGIONS=0",
 	    NULL, out, sizeof(out));
+	XCHECK(xchild_ok(st));
+	if (!xchild_ok(st))
+		fprintf(stderr, "  child's stderr:\n%s\n", out);
+}
+
+/* Free slab stacks beyond the warm pool (1,024) give every page back: a
+ * burst of tasks leaves nothing resident once it ends.  In a child with
+ * no mprotect budget, so default stacks are slab stacks whatever the
+ * kernel (with or without guard regions). */
+#define NCOLD 1224
+
+static void
+exit_body(void *arg)
+{
+	xchan__coro_exit((xchan__coro *)arg, &g_main);
+}
+
+XTEST(child_cold_slab_stacks)
+{
+	if (getenv("XTEST_CHILD") == NULL)
+		return;
+	xchan__coro_init_thread(&g_main);
+	xchan__coro *co = calloc(NCOLD, sizeof(*co));
+	char **maps = calloc(NCOLD, sizeof(*maps));
+	XREQUIRE(co != NULL && maps != NULL);
+	for (int i = 0; i < NCOLD; i++) {
+		XREQUIRE(
+		    xchan__coro_init(&co[i], 0, exit_body, &co[i]) == XCHAN_OK);
+		XREQUIRE(co[i].slab);
+		maps[i] = co[i].map;
+		xchan__coro_switch(&g_main, &co[i]); /* touches its top */
+	}
+	size_t len = co[0].map_size;
+	for (int i = 0; i < NCOLD; i++)
+		xchan__coro_fini(&co[i]);
+	xchan__coro_stats st;
+	xchan__coro_get_stats(&st);
+	XCHECK(st.slab_warm <= 1024);
+	XCHECK(st.slab_cold >= NCOLD - 1024);
+	/* The last ones freed went cold: no page of theirs is resident. */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *vec = calloc(len / page, 1);
+	XREQUIRE(vec != NULL);
+	long resident = 0;
+	for (int i = NCOLD - 100; i < NCOLD; i++) {
+		XREQUIRE(mincore(maps[i], len, vec) == 0);
+		for (size_t k = 0; k < len / page; k++)
+			resident += vec[k] & 1;
+	}
+	XCHECK_EQ(resident, 0);
+	/* And they are reused: a new coroutine takes a warm one first. */
+	XREQUIRE(xchan__coro_init(&co[0], 0, exit_body, &co[0]) == XCHAN_OK);
+	xchan__coro_switch(&g_main, &co[0]);
+	xchan__coro_fini(&co[0]);
+	free(vec);
+	free(maps);
+	free(co);
+}
+
+XTEST(cold_slab_stacks_hold_no_pages)
+{
+	if (getenv("XTEST_CHILD"))
+		return;
+	char out[4096];
+	int st = xchild_run("child_cold_slab_stacks",
+	    "XCHAN_STACK_GUARD_BUDGET=0", NULL, out, sizeof(out));
 	XCHECK(xchild_ok(st));
 	if (!xchild_ok(st))
 		fprintf(stderr, "  child's stderr:\n%s\n", out);

@@ -147,6 +147,31 @@ slab_untag(void *link, int *guarded)
 	return (void *)((uintptr_t)link & ~(uintptr_t)1u);
 }
 
+/* Bytes kept free at the very top of a stack (before any record): the
+ * pool link in the top word, and the canary of the unguarded slab stack
+ * just above (canary_at) in the word below it. */
+#define TOP_KEEP 64
+
+/* The lowest usable byte.  A stack with a guard page starts one page up;
+ * an unguarded slab stack uses its whole slot, the page a guard would take
+ * included (no slack below it: an overflow reaches the canary at once). */
+static char *
+usable_lo(char *map, int guarded, int slab)
+{
+	return (slab && !guarded) ? map : map + xchan__page_size();
+}
+
+/* An unguarded slab stack's canary: the second-highest word of the slot
+ * below it (in a slab's leading page for the first slot), right under
+ * its own lowest byte.  That page is the neighbour's top page, resident
+ * anyway while the neighbour runs or waits, so the canary costs no page
+ * of its own; the neighbour's frames and record stay below TOP_KEEP. */
+static uint64_t *
+canary_at(char *map)
+{
+	return (uint64_t *)(map - 2 * sizeof(uint64_t));
+}
+
 /* Whether default stacks come from slabs guarded by guard regions: once
  * per process, unless XCHAN_STACK_GUARD_REGIONS=0 or under valgrind (it
  * reads syscall buffers itself and would fault on a guard page). */
@@ -191,9 +216,12 @@ slab_get(size_t map_size, int want_guard, int *guarded)
 	pool_unlock();
 	if (m != NULL)
 		return m;
-	char *slab = xchan__stack_map(map_size * SLAB_STACKS, 0);
-	if (slab == NULL)
+	/* A leading page holds the first slot's canary (unguarded slabs). */
+	size_t page = xchan__page_size();
+	char *lead = xchan__stack_map(page + map_size * SLAB_STACKS, 0);
+	if (lead == NULL)
 		return NULL;
+	char *slab = lead + page;
 	/* One mapping, one VMA: the guard regions live in the page tables.
 	 * A slot whose region could not be installed keeps a canary. */
 	uint64_t guards = 0;
@@ -203,10 +231,11 @@ slab_get(size_t map_size, int want_guard, int *guarded)
 			guards |= (uint64_t)1 << i;
 #if defined(XCHAN_CORO_ASAN)
 	/* Only the usable parts: LSan must never read a guard region. */
-	for (int i = 0; i < SLAB_STACKS; i++)
-		__lsan_register_root_region(slab + (size_t)i * map_size +
-		                                xchan__page_size(),
-		    map_size - xchan__page_size());
+	for (int i = 0; i < SLAB_STACKS; i++) {
+		int g = (int)((guards >> i) & 1u);
+		char *s = slab + (size_t)i * map_size, *lo = usable_lo(s, g, 1);
+		__lsan_register_root_region(lo, (size_t)(s + map_size - lo));
+	}
 #endif
 	pool_lock();
 	for (int i = 1; i < SLAB_STACKS; i++) {
@@ -270,8 +299,13 @@ slab_put(void *map, size_t map_size, int guarded)
 	}
 	pool_unlock();
 	/* Enough kept warm: this one gives every page back, so a burst of
-	 * tasks leaves no resident memory behind once they end. */
-	xchan__stack_release_pages((char *)map + page, map_size - page);
+	 * tasks leaves no resident memory behind once they end.  Except, on
+	 * an unguarded slab, its top page: the canary of the stack above,
+	 * which may be in use, lives there. */
+	char *lo = usable_lo(map, guarded, 1);
+	size_t keep = guarded ? 0 : page;
+	xchan__stack_release_pages(lo,
+	    (size_t)((char *)map + map_size - lo) - keep);
 	pool_lock();
 	if (cold_reserve()) {
 		g_pool.cold[g_pool.ncold++] = slab_tag(map, guarded);
@@ -350,8 +384,8 @@ stack_put(void *map, size_t map_size, int guarded, int slab)
 #if defined(XCHAN_CORO_ASAN)
 	/* Frames of a coroutine that never returned leave redzones poisoned;
 	 * the next user of the stack must start clean. */
-	size_t guard = xchan__page_size();
-	ASAN_UNPOISON_MEMORY_REGION((char *)map + guard, map_size - guard);
+	char *lo = usable_lo(map, guarded, slab);
+	ASAN_UNPOISON_MEMORY_REGION(lo, (size_t)((char *)map + map_size - lo));
 #endif
 	if (slab) {
 		slab_put(map, map_size, guarded);
@@ -527,10 +561,6 @@ ctx_jump(xchan__coro *to)
 
 /* ---- public (internal) API --------------------------------------------------- */
 
-/* Bytes kept free at the very top of a stack: the pool link (slab and pool
- * free lists) lives there, so a record never overlaps it. */
-#define TOP_KEEP 64
-
 int32_t
 xchan__coro_stack_get(xchan__coro_stack *s, size_t stack_size, size_t reserve,
     void **record)
@@ -571,25 +601,26 @@ xchan__coro_init_on(xchan__coro *c, const xchan__coro_stack *s,
     void (*fn)(void *), void *arg)
 {
 	memset(c, 0, sizeof(*c));
-	size_t guard = xchan__page_size();
 	char *m = s->map;
+	char *lo = usable_lo(m, s->guarded, s->slab);
 	c->map = m;
 	c->map_size = s->map_size;
 	c->guarded = s->guarded;
 	c->slab = s->slab;
-	/* Only a stack without a guard page needs the canary: writing it
-	 * would cost a second resident page per task for nothing. */
+	/* Only a stack without a guard page needs the canary (only slab
+	 * stacks lack one); a guarded stack gets none, so nothing is written
+	 * at its bottom and a parked task keeps one resident page. */
 	if (!s->guarded)
-		*(uint64_t *)(m + guard) = CANARY;
+		*canary_at(m) = CANARY;
 	c->fn = fn;
 	c->arg = arg;
-	size_t len = (size_t)(s->top - (m + guard));
-	if (ctx_prepare(c, m + guard, len) != 0) {
+	size_t len = (size_t)(s->top - lo);
+	if (ctx_prepare(c, lo, len) != 0) {
 		c->map = NULL;
 		return XCHAN_ENOMEM;
 	}
 #if defined(XCHAN_CORO_ASAN)
-	c->stack_lo = m + guard;
+	c->stack_lo = lo;
 	c->stack_len = len;
 #endif
 #if defined(XCHAN_CORO_TSAN)
@@ -598,7 +629,7 @@ xchan__coro_init_on(xchan__coro *c, const xchan__coro_stack *s,
 #endif
 #if defined(XCHAN_CORO_VALGRIND)
 	/* Tells memcheck that jumps onto this range are stack switches. */
-	c->vg_stack = VALGRIND_STACK_REGISTER(m + guard, s->top);
+	c->vg_stack = VALGRIND_STACK_REGISTER(lo, s->top);
 #endif
 	return XCHAN_OK;
 }
@@ -644,8 +675,7 @@ xchan__coro_fini(xchan__coro *c)
 int
 xchan__coro_overflowed(const xchan__coro *c)
 {
-	return c->map != NULL && !c->guarded &&
-	       *(const uint64_t *)(c->map + xchan__page_size()) != CANARY;
+	return c->map != NULL && !c->guarded && *canary_at(c->map) != CANARY;
 }
 
 void

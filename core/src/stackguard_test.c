@@ -137,16 +137,17 @@ XTEST(other_faults_reach_the_previous_handler)
 	XCHECK(!xchild_ok(st));
 }
 
-/* A bounded overflow: a 66 KiB frame on a default (64 KiB) stack, written
- * from its low end, after which the task would return normally.  Whatever
- * guards the stack must name the task: a guard region or an mprotect guard
- * page (the fault handler), or a slab stack's canary (checked when the task
- * switches out, then abort). */
+/* A bounded overflow: a 70 KiB frame on a default (64 KiB) stack, written
+ * downwards as a stack grows, after which the task would return normally.
+ * Whatever guards the stack must name the task: a guard region or an
+ * mprotect guard page (the fault handler), or an unguarded slab stack's
+ * canary (checked when the task switches out, then abort).  70 KiB: an
+ * unguarded slab stack may use its whole 68 KiB slot. */
 static __attribute__((noinline)) int
 big_frame(void)
 {
-	volatile char buf[66 * 1024];
-	for (size_t i = 0; i < sizeof(buf); i++)
+	volatile char buf[70 * 1024];
+	for (size_t i = sizeof(buf); i-- > 0;)
 		buf[i] = (char)i;
 	return buf[0] + buf[sizeof(buf) - 1];
 }

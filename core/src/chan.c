@@ -929,7 +929,9 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	 * or a go task's result channel). */
 	uint64_t slots = 0;
 	if (cap > 0) {
-		slots = cap <= CHAN_INLINE_SLOTS ? CHAN_INLINE_SLOTS : 8;
+		/* 1 or 2 inline slots: exactly the capacity (a go task's
+		 * result channel and a promise take one, 16 bytes). */
+		slots = cap <= CHAN_INLINE_SLOTS ? cap : 8;
 		while (slots < cap && slots < 1024)
 			slots *= 2;
 	}
@@ -938,9 +940,8 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	 * and promises, never contended enough to matter). */
 	bool lf_eligible = opts->buf_kind == XCHAN_BUF_FIXED && xf == NULL &&
 	                   cap >= 4 && cap <= XCHAN__LFRING_MAX_CAP;
-	bool inline_ring = slots == CHAN_INLINE_SLOTS;
-	size_t inline_bytes =
-	    inline_ring ? CHAN_INLINE_SLOTS * sizeof(xchan_val) : 0;
+	bool inline_ring = slots > 0 && slots <= CHAN_INLINE_SLOTS;
+	size_t inline_bytes = inline_ring ? slots * sizeof(xchan_val) : 0;
 	size_t step_bytes = xf ? sizeof(xchan__chan_step) : 0;
 	xchan_chan *ch =
 	    xchan__zalloc(sizeof(*ch) + extra + inline_bytes + step_bytes);
@@ -957,7 +958,7 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	if (inline_ring) {
 		ch->ring = (xchan_val *)((char *)ch + sizeof(*ch) + extra);
 		ch->ring_inline = 1;
-		ch->ring_allocated_inline = 1;
+		ch->ring_allocated_inline = (uint8_t)slots;
 	} else if (slots > 0) {
 		ch->ring = xchan__alloc(slots * sizeof(xchan_val));
 		if (ch->ring == NULL) {
@@ -1046,7 +1047,7 @@ xchan_chan_release(xchan_chan *ch)
 	/* The allocation: the channel, its timer entry, the inline ring area
 	 * (kept even after the ring grew out of it), then the step state. */
 	if (ch->ring_allocated_inline)
-		extra += CHAN_INLINE_SLOTS * sizeof(xchan_val);
+		extra += ch->ring_allocated_inline * sizeof(xchan_val);
 	if (ch->step)
 		extra += sizeof(xchan__chan_step);
 	xchan__free(ch, sizeof(*ch) + extra);

@@ -65,8 +65,9 @@ struct xchan_chan {
 	uint64_t cap;        /* constant */
 	xchan_val *ring;     /* slots entries, power of two; under lock */
 	uint64_t slots, head, count;
-	uint8_t ring_allocated_inline; /* the allocation has the inline area */
-	uint8_t lf_eligible;           /* may move to a lock-free ring (lf) */
+	uint8_t
+	    ring_allocated_inline; /* slots of the allocation's inline area */
+	uint8_t lf_eligible;       /* may move to a lock-free ring (lf) */
 	uint32_t max_pending;
 	xchan__waitq puts, takes;
 	_Atomic uint32_t refs;

@@ -333,7 +333,10 @@ function outBuf(op) {
 
 const DEFAULT = Symbol('default');
 const nap = (ms = 1) => new Promise((r) => setTimeout(r, ms));
-const napSync = (ms = 1) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+// A worker proc sleeps in a blocking take on a timeout channel: like every
+// blocking op it keeps running the JS callbacks of the worker's own channels
+// and combinators (an Atomics.wait would stop them).
+const napSync = (ms = 1) => xchan.timeout(ms).takeSync();
 
 class Proc {
   constructor(w, path, task) {
@@ -634,11 +637,11 @@ function opSpawn(p, op) {
 
 // ---- combinators ----
 
-// Combinators that call JS functions run them on the event loop of the
-// thread that made them; a worker proc blocks that loop in takeSync/putSync/
-// altsSync, so the functions never run and the case deadlocks (seen: every
-// such case hung to its deadline).  Reported as the binding's gap.
-const JS_FN_COMBS = new Set(['pipeline', 'pub', 'map', 'split', 'reduce', 'transduce']);
+// Combinators that call JS functions (map, split, reduce, transduce, pub,
+// pipelines of JS transforms) are core processes whose callbacks the thread
+// that made them runs, also while it is blocked in takeSync/putSync/altsSync.
+// pipelineAsync's function continues in promises of that thread, which a
+// blocked worker does not run: reported as the binding's gap.
 function noJsFnOnBlockingThread(p, what) {
   if (!p.task)
     gap(`${what} calls JS functions on the event loop of the worker that made it, which the worker's blocking ops stop (deadlock); no way to run them elsewhere`);
@@ -646,7 +649,6 @@ function noJsFnOnBlockingThread(p, what) {
 
 function combOp(p, op, name) {
   const w = p.w;
-  if (JS_FN_COMBS.has(name)) noJsFnOnBlockingThread(p, name);
   const close = op.close === undefined ? true : op.close;
   const bindDone = (d) => {
     if (op.done) w.put(op.done, d);
@@ -662,6 +664,8 @@ function combOp(p, op, name) {
       const n = op.n === undefined ? 1 : op.n;
       let d;
       if (mode === 'async') {
+        // An n the binding rejects runs nothing: only a started pipeline needs af to run.
+        if (Number.isSafeInteger(n) && n >= 1) noJsFnOnBlockingThread(p, 'pipelineAsync (its function continues in promises of this thread)');
         if (!ASYNC_FNS[op.af]) throw new RunnerError('bad af');
         if (op.on_error) gap('pipelineAsync takes no exHandler');
         d = xchan.pipelineAsync(n, to, ASYNC_FNS[op.af], from, close);
@@ -888,7 +892,6 @@ async function execOp(p, op) {
   const name = op.op;
   switch (name) {
     case 'chan':
-      if (op.xform !== undefined || op.on_error !== undefined) noJsFnOnBlockingThread(p, 'a channel with a transform or handler');
       w.put(op.as || '?', makeChan(op));
       return res();
     case 'put':

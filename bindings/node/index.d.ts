@@ -134,6 +134,16 @@ export declare class Op {
 }
 export declare function altsAsync(clauses: Clause<any>[], opts?: OpCallback | AltsLowOptions): Op | undefined;
 
+/** A BOX from C (a native pointer with its destructor), opaque to JS; putting it hands C the same pointer. */
+export declare class Box {
+  private constructor();
+}
+/** An ARRAY value C can read, made by tuple(items); it comes back from a channel as a new Array. */
+export declare class Tuple {
+  private constructor();
+}
+export declare function tuple(items: any[]): Tuple;
+
 export declare function promiseChan<T = any>(opts?: ChanOptions): Chan<T>;
 export declare function timeout(ms: number): Chan<never>;
 

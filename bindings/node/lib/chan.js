@@ -4,6 +4,7 @@ const native = require('./native');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { makeError, invalidArg, notChan, codes } = require('./errors');
 const { toSpec, PROMISE } = require('./buffers');
+const { opaqueOf } = require('./values');
 
 const kWrap = Symbol('xchan.wrap');
 
@@ -232,7 +233,7 @@ class Chan {
 
   // A value for the addon: a Chan travels as its native handle.
   static _v(v) {
-    return v instanceof Chan ? v.#h : v;
+    return v instanceof Chan ? v.#h : opaqueOf(v);
   }
 
   // The native handle of channel argument `what` (TypeError EINVAL otherwise).

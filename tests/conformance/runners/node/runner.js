@@ -47,6 +47,50 @@ const gap = (msg) => {
   throw new Gap(msg);
 };
 
+// Boxes and host values of another runtime are made by C code: the
+// cross-test addon (tests/cross/node), through the binding's function table,
+// as a user's C addon would.  The main thread brings it up to date
+// (bindings/node/build/cross, as cross.test.js builds it) before the cases.
+const CROSS_OUT = path.join(ROOT, 'bindings', 'node', 'build', 'cross');
+const CROSS_FILE = path.join(CROSS_OUT, 'xchan_cross_node.node');
+function buildCross() {
+  const { findHeaders } = require(path.join(ROOT, 'bindings', 'node', 'scripts', 'node-headers'));
+  const { spawnSync } = require('child_process');
+  const steps = [['--build', CROSS_OUT]];
+  if (!fs.existsSync(path.join(CROSS_OUT, 'CMakeCache.txt'))) {
+    steps.unshift(['-S', path.join(ROOT, 'tests', 'cross', 'node'), '-B', CROSS_OUT, `-DNODE_API_INCLUDE=${findHeaders()}`,
+      `-DXCHAN_NODE_INCLUDE=${xchan.includeDir}`, '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${CROSS_OUT}`]);
+  }
+  for (const a of steps) {
+    const r = spawnSync('cmake', a, { encoding: 'utf8' });
+    if (r.status !== 0) return `building the cross-test addon failed: ${r.stderr || r.stdout}`;
+  }
+  return null;
+}
+let crossAddon = null;
+let crossProblem = null;
+function cross() {
+  if (crossProblem !== null) throw new RunnerError(crossProblem);
+  if (crossAddon !== null) return crossAddon;
+  crossAddon = require(CROSS_FILE);
+  crossAddon.init(xchan.api());
+  return crossAddon;
+}
+
+// A value C code puts on a fresh channel, as this isolate takes it.
+function fromC(put, tag) {
+  const tmp = new Chan(1);
+  if (!put(tmp.handle(), tag)) throw new RunnerError('the addon could not put its value');
+  try {
+    return tmp.poll();
+  } catch (e) {
+    // A host value of another runtime: ERUNTIME, whose .value holds it
+    // (the binding's way to keep it: it can be put again).
+    if (e instanceof xchan.XchanError && e.code === 'ERUNTIME') return e.value;
+    throw e;
+  }
+}
+
 class Host {
   constructor(tag) {
     this.tag = tag;
@@ -137,7 +181,9 @@ class World {
       if (!Number.isInteger(j)) throw new RunnerError('a plain float value');
       return j;
     }
-    if (Array.isArray(j)) return j.map((x) => this.toJs(x));
+    // An ARRAY value (C-readable): xchan.tuple; a JS array put as it is would
+    // be a host object of this isolate.
+    if (Array.isArray(j)) return xchan.tuple(j.map((x) => this.toJs(x)));
     const keys = Object.keys(j);
     if (keys.length === 1) {
       const [k] = keys;
@@ -153,10 +199,15 @@ class World {
       if (k === 'bytes') return new Uint8Array(Buffer.from(v, 'hex'));
       if (k === 'chan') return this.get(v, Chan, 'channel');
       if (k === 'host') return this.host(v);
-      if (k === 'foreign_host') gap('no public way to make a host value of another runtime');
-      if (k === 'box') gap('no public way to make a Box (native pointer with a destructor)');
+      if (k === 'foreign_host') return fromC(cross().putForeign, v);
+      if (k === 'box') return fromC(cross().putBox, v);
     }
     throw new RunnerError(`bad value ${JSON.stringify(j)}`);
+  }
+
+  // As toJs, but an array is a JS array (of toJs values), not an ARRAY value.
+  toJsList(j) {
+    return Array.isArray(j) ? j.map((x) => this.toJs(x)) : this.toJs(j);
   }
 
   toJson(v) {
@@ -172,6 +223,14 @@ class World {
     if (v instanceof Uint8Array) return { bytes: Buffer.from(v).toString('hex') };
     if (Array.isArray(v)) return v.map((x) => this.toJson(x));
     if (v instanceof Chan) return { chan: this.chanName(v) };
+    if (v instanceof xchan.Box) {
+      // C reads the box's tag (the addon's struct) from a channel.
+      const tmp = new Chan(1);
+      tmp.offer(v);
+      const tag = cross().boxTag(tmp.handle());
+      tmp.poll();
+      return { box: tag === undefined ? '?' : tag };
+    }
     if (v instanceof Host) return { host: v.tag };
     return { unknown_kind: (v && v.constructor && v.constructor.name) || typeof v };
   }
@@ -274,7 +333,10 @@ function outBuf(op) {
 
 const DEFAULT = Symbol('default');
 const nap = (ms = 1) => new Promise((r) => setTimeout(r, ms));
-const napSync = (ms = 1) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+// A worker proc sleeps in a blocking take on a timeout channel: like every
+// blocking op it keeps running the JS callbacks of the worker's own channels
+// and combinators (an Atomics.wait would stop them).
+const napSync = (ms = 1) => xchan.timeout(ms).takeSync();
 
 class Proc {
   constructor(w, path, task) {
@@ -514,7 +576,9 @@ function spawnBody(spec) {
       const E = errClass(spec.op.fail);
       throw new E(`spawned body fails with ${spec.op.fail}`);
     }
-    return 'result' in spec.op ? w.toJs(spec.op.result) : undefined;
+    // A thread body's result is copied to the spawner as postMessage copies
+    // (the binding's rule): an array is a JS array there.
+    return 'result' in spec.op ? w.toJsList(spec.op.result) : undefined;
   });
 }
 
@@ -573,11 +637,11 @@ function opSpawn(p, op) {
 
 // ---- combinators ----
 
-// Combinators that call JS functions run them on the event loop of the
-// thread that made them; a worker proc blocks that loop in takeSync/putSync/
-// altsSync, so the functions never run and the case deadlocks (seen: every
-// such case hung to its deadline).  Reported as the binding's gap.
-const JS_FN_COMBS = new Set(['pipeline', 'pub', 'map', 'split', 'reduce', 'transduce']);
+// Combinators that call JS functions (map, split, reduce, transduce, pub,
+// pipelines of JS transforms) are core processes whose callbacks the thread
+// that made them runs, also while it is blocked in takeSync/putSync/altsSync.
+// pipelineAsync's function continues in promises of that thread, which a
+// blocked worker does not run: reported as the binding's gap.
 function noJsFnOnBlockingThread(p, what) {
   if (!p.task)
     gap(`${what} calls JS functions on the event loop of the worker that made it, which the worker's blocking ops stop (deadlock); no way to run them elsewhere`);
@@ -585,7 +649,6 @@ function noJsFnOnBlockingThread(p, what) {
 
 function combOp(p, op, name) {
   const w = p.w;
-  if (JS_FN_COMBS.has(name)) noJsFnOnBlockingThread(p, name);
   const close = op.close === undefined ? true : op.close;
   const bindDone = (d) => {
     if (op.done) w.put(op.done, d);
@@ -601,6 +664,8 @@ function combOp(p, op, name) {
       const n = op.n === undefined ? 1 : op.n;
       let d;
       if (mode === 'async') {
+        // An n the binding rejects runs nothing: only a started pipeline needs af to run.
+        if (Number.isSafeInteger(n) && n >= 1) noJsFnOnBlockingThread(p, 'pipelineAsync (its function continues in promises of this thread)');
         if (!ASYNC_FNS[op.af]) throw new RunnerError('bad af');
         if (op.on_error) gap('pipelineAsync takes no exHandler');
         d = xchan.pipelineAsync(n, to, ASYNC_FNS[op.af], from, close);
@@ -713,7 +778,8 @@ function combOp(p, op, name) {
     case 'reduce':
     case 'transduce':
     case 'into': {
-      const init = op.init === undefined ? undefined : w.toJs(op.init);
+      // into's init is a JS array (its items are what the result starts with).
+      const init = op.init === undefined ? undefined : w.toJsList(op.init);
       const src = w.chan(op, 'src');
       let out;
       if (name === 'into') out = init === null ? xchan.into(src) : xchan.into(init, src);
@@ -826,7 +892,6 @@ async function execOp(p, op) {
   const name = op.op;
   switch (name) {
     case 'chan':
-      if (op.xform !== undefined || op.on_error !== undefined) noJsFnOnBlockingThread(p, 'a channel with a transform or handler');
       w.put(op.as || '?', makeChan(op));
       return res();
     case 'put':
@@ -1169,6 +1234,11 @@ async function main() {
       process.exit(2);
     }
   }
+  crossProblem = buildCross();
+  // Loaded here too: Node unloads an addon a worker loaded when that worker
+  // exits, and a box's destructor (the addon's code) may run later, on any
+  // thread; an addon that hands out destructors stays loaded while they live.
+  if (crossProblem === null) cross();
   const results = [];
   let allOk = true;
   let stuck = false;

@@ -212,7 +212,11 @@ public final class OpFuture<R> extends CompletableFuture<R> {
                 settle(o, io);
                 break;
             case DISPATCH:
-                Xchan.executorFor(Workload.DISPATCH).execute(() -> settle(o, io));
+                try {
+                    Xchan.executorFor(Workload.DISPATCH).execute(() -> settle(o, io));
+                } catch (RuntimeException refused) {
+                    settle(o, io); // shut down (or a refusing executor): here, rather than never
+                }
                 break;
             default:
                 defaultExecutor().execute(() -> settle(o, io));

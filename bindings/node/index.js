@@ -7,6 +7,8 @@ const { XchanError, errors, codes, makeError } = require('./lib/errors');
 const { BufferSpec, buffer, dropping, sliding } = require('./lib/buffers');
 const { Chan, promiseChan, timeout, alts, altsSync, altsAsync, Op, go, TaskFailure, PENDING, setTaskErrorHook, inGo, shutdown } = require('./lib/chan');
 const xf = require('./lib/xf');
+const { Box, Tuple, tuple } = require('./lib/values');
+const { CancelToken } = require('./lib/cancel');
 const flow = require('./lib/flow');
 const pool = require('./lib/pool');
 const nativeWorkers = require('./lib/native-workers');
@@ -30,7 +32,8 @@ native.initEnv({
   threadId,
   isMain: isMainThread,
   makeError,
-  wrapChan: Chan._wrap,
+  // A native channel, or with a second argument true a BOX, as JS sees it.
+  wrapChan: (ext, box) => (box === true ? Box._wrap(ext) : Chan._wrap(ext)),
   reportXformError,
   TaskFailure,
   pending: PENDING,
@@ -97,6 +100,10 @@ module.exports = {
   dropping,
   sliding,
   BufferSpec,
+  Box,
+  Tuple,
+  tuple,
+  CancelToken,
   XchanError,
   errors,
   codes,

@@ -38,6 +38,7 @@ from ._xchan import (  # noqa: F401  (re-exported)
     alts,
     alts_async,
     check_version,
+    execute,
     in_go,
     into,
     io_thread,
@@ -88,7 +89,7 @@ __all__ = [
     "split", "reduce", "transduce", "into", "onto_chan", "to_chan",
     "get_include", "xf", "Cancel", "check_version", "random_seed", "shutdown",
     "Buffer", "InvalidArgumentType", "set_task_error_hook", "AsyncOp",
-    "in_go",
+    "in_go", "execute",
 ]
 
 _NONE, _FIXED, _DROPPING, _SLIDING, _PROMISE = 0, 1, 2, 3, 4
@@ -168,8 +169,11 @@ def go(coro: Awaitable[Any], *, name: Optional[str] = None) -> Chan:
     If the coroutine raises, the channel closes without a value and the task
     error hook (set_task_error_hook) gets (name, exception), as for the
     core's tasks.  name defaults to the coroutine's __qualname__.  A
-    cancelled task's channel just closes."""
+    cancelled task's channel just closes.  After xchan.shutdown() it raises
+    xchan.ESHUTDOWN, as the core's tasks do."""
     loop = _asyncio.get_running_loop()
+    if _xchan._is_shut_down():
+        raise _xchan.ESHUTDOWN("go: xchan is shut down")
     if name is None:
         name = getattr(coro, "__qualname__", None) or repr(coro)
     task = loop.create_task(coro, name=name)

@@ -19,7 +19,7 @@ __all__ = [
     "split", "reduce", "transduce", "into", "onto_chan", "to_chan",
     "get_include", "xf", "Cancel", "check_version", "random_seed", "shutdown",
     "Buffer", "InvalidArgumentType", "set_task_error_hook", "AsyncOp",
-    "in_go",]
+    "in_go", "execute",]
 __version__: str
 core_version: str
 _C_API: Any
@@ -99,7 +99,9 @@ class Chan(Generic[_T]):
     def __anext__(self) -> Awaitable[_T]: ...
 
 @final
-class Box: ...
+class Box:
+    @property
+    def address(self) -> int: ...
 
 @final
 class AsyncOp:
@@ -136,6 +138,7 @@ def check_version(number: int = ...) -> None: ...
 def random_seed(seed: int) -> None: ...
 def shutdown() -> None: ...
 def in_go() -> bool: ...
+def execute(workload: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None: ...
 
 @overload
 def pipe(frm: Chan[_T], to: Chan[_T], close: bool = True, *,

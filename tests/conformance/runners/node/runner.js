@@ -47,6 +47,55 @@ const gap = (msg) => {
   throw new Gap(msg);
 };
 
+// Boxes and host values of another runtime are made by C code: the
+// cross-test addon (tests/cross/node), through the binding's function table,
+// as a user's C addon would.  The main thread brings it up to date
+// (bindings/node/build/cross, as cross.test.js builds it) before the cases.
+const CROSS_OUT = path.join(ROOT, 'bindings', 'node', 'build', 'cross');
+const CROSS_FILE = path.join(CROSS_OUT, 'xchan_cross_node.node');
+function buildCross() {
+  const { findHeaders } = require(path.join(ROOT, 'bindings', 'node', 'scripts', 'node-headers'));
+  const { spawnSync } = require('child_process');
+  const steps = [['--build', CROSS_OUT]];
+  if (!fs.existsSync(path.join(CROSS_OUT, 'CMakeCache.txt'))) {
+    steps.unshift(['-S', path.join(ROOT, 'tests', 'cross', 'node'), '-B', CROSS_OUT, `-DNODE_API_INCLUDE=${findHeaders()}`,
+      `-DXCHAN_NODE_INCLUDE=${xchan.includeDir}`, '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${CROSS_OUT}`]);
+  }
+  for (const a of steps) {
+    const r = spawnSync('cmake', a, { encoding: 'utf8' });
+    if (r.status !== 0) return `building the cross-test addon failed: ${r.stderr || r.stdout}`;
+  }
+  return null;
+}
+let crossAddon = null;
+let crossProblem = null;
+function cross() {
+  if (crossProblem !== null) throw new RunnerError(crossProblem);
+  if (crossAddon !== null) return crossAddon;
+  crossAddon = require(CROSS_FILE);
+  crossAddon.init(xchan.api());
+  return crossAddon;
+}
+
+// A value C code puts on a fresh channel, as this isolate takes it.
+function fromC(put, tag) {
+  const tmp = new Chan(1);
+  if (!put(tmp.handle(), tag)) throw new RunnerError('the addon could not put its value');
+  try {
+    return tmp.poll();
+  } catch (e) {
+    // A host value of another runtime: ERUNTIME, whose .value holds it
+    // (the binding's way to keep it: it can be put again).
+    if (e instanceof xchan.XchanError && e.code === 'ERUNTIME') return e.value;
+    throw e;
+  }
+}
+
+// Objects other threads can adopt: Chans and CancelTokens, by the fields
+// the binding gives them for copies ($xchan, $xchanCancel).
+const shareToken = (obj) => (obj instanceof Chan ? obj.$xchan : obj instanceof xchan.CancelToken ? obj.$xchanCancel : undefined);
+const adoptToken = (t) => (t.startsWith('xcancel:') ? xchan.CancelToken.from(t) : Chan.from(t));
+
 class Host {
   constructor(tag) {
     this.tag = tag;
@@ -85,8 +134,9 @@ class World {
 
   put(name, obj) {
     this.objs.set(name, obj);
-    if (this.port && obj instanceof Chan) this.port.postMessage({ bind: name, token: obj.$xchan });
-    if (this.shared && obj instanceof Chan) this.shared.set(name, obj.$xchan);
+    const token = shareToken(obj);
+    if (this.port && token) this.port.postMessage({ bind: name, token });
+    if (this.shared && token) this.shared.set(name, token);
   }
 
   get(name, type, what = 'object') {
@@ -98,14 +148,14 @@ class World {
         Atomics.wait(this.flag, 0, 0, 1000);
         const m = wt.receiveMessageOnPort(this.port);
         if (m && m.message.token) {
-          o = Chan.from(m.message.token);
+          o = adoptToken(m.message.token);
           this.objs.set(name, o);
         } else if (tries < 49) {
           Atomics.wait(this.flag, 1, 0, 2);
         }
       }
     }
-    if (o === undefined && this.shared && this.shared.has(name)) o = Chan.from(this.shared.get(name));
+    if (o === undefined && this.shared && this.shared.has(name)) o = adoptToken(this.shared.get(name));
     if (o === undefined || (type && !(o instanceof type))) throw new RunnerError(`unknown ${what} ${JSON.stringify(name)}`);
     return o;
   }
@@ -137,7 +187,9 @@ class World {
       if (!Number.isInteger(j)) throw new RunnerError('a plain float value');
       return j;
     }
-    if (Array.isArray(j)) return j.map((x) => this.toJs(x));
+    // An ARRAY value (C-readable): xchan.tuple; a JS array put as it is would
+    // be a host object of this isolate.
+    if (Array.isArray(j)) return xchan.tuple(j.map((x) => this.toJs(x)));
     const keys = Object.keys(j);
     if (keys.length === 1) {
       const [k] = keys;
@@ -153,10 +205,15 @@ class World {
       if (k === 'bytes') return new Uint8Array(Buffer.from(v, 'hex'));
       if (k === 'chan') return this.get(v, Chan, 'channel');
       if (k === 'host') return this.host(v);
-      if (k === 'foreign_host') gap('no public way to make a host value of another runtime');
-      if (k === 'box') gap('no public way to make a Box (native pointer with a destructor)');
+      if (k === 'foreign_host') return fromC(cross().putForeign, v);
+      if (k === 'box') return fromC(cross().putBox, v);
     }
     throw new RunnerError(`bad value ${JSON.stringify(j)}`);
+  }
+
+  // As toJs, but an array is a JS array (of toJs values), not an ARRAY value.
+  toJsList(j) {
+    return Array.isArray(j) ? j.map((x) => this.toJs(x)) : this.toJs(j);
   }
 
   toJson(v) {
@@ -172,6 +229,14 @@ class World {
     if (v instanceof Uint8Array) return { bytes: Buffer.from(v).toString('hex') };
     if (Array.isArray(v)) return v.map((x) => this.toJson(x));
     if (v instanceof Chan) return { chan: this.chanName(v) };
+    if (v instanceof xchan.Box) {
+      // C reads the box's tag (the addon's struct) from a channel.
+      const tmp = new Chan(1);
+      tmp.offer(v);
+      const tag = cross().boxTag(tmp.handle());
+      tmp.poll();
+      return { box: tag === undefined ? '?' : tag };
+    }
     if (v instanceof Host) return { host: v.tag };
     return { unknown_kind: (v && v.constructor && v.constructor.name) || typeof v };
   }
@@ -274,7 +339,10 @@ function outBuf(op) {
 
 const DEFAULT = Symbol('default');
 const nap = (ms = 1) => new Promise((r) => setTimeout(r, ms));
-const napSync = (ms = 1) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+// A worker proc sleeps in a blocking take on a timeout channel: like every
+// blocking op it keeps running the JS callbacks of the worker's own channels
+// and combinators (an Atomics.wait would stop them).
+const napSync = (ms = 1) => xchan.timeout(ms).takeSync();
 
 class Proc {
   constructor(w, path, task) {
@@ -285,29 +353,33 @@ class Proc {
 
   // ch may be null: the methods are called unbound on it, as a user would
   // pass a null channel, and the binding rejects it.
-  async put(ch, v, t) {
+  // cancel: a CancelToken, or undefined ({ timeout, cancel } options).
+  async put(ch, v, t, cancel) {
     if (t === 0) {
       const closed = ch !== null && ch.closed;
       return C.offer.call(ch, v) ? res() : res(closed ? 'ECLOSED' : 'EAGAIN');
     }
-    const ok = this.task ? await C.put.call(ch, v, t === undefined ? undefined : t) : C.putSync.call(ch, v, t);
+    const o = cancel === undefined ? t : { timeout: t, cancel };
+    const ok = this.task ? await C.put.call(ch, v, o) : C.putSync.call(ch, v, o);
     return ok ? res() : res('ECLOSED');
   }
 
-  async take(ch, t) {
+  async take(ch, t, cancel) {
     if (t === 0) {
       const closed = ch !== null && ch.closed;
       const v = C.poll.call(ch);
       return v === undefined ? res(closed ? 'ECLOSED' : 'EAGAIN') : res('OK', { val: v });
     }
-    const v = this.task ? await C.take.call(ch, t === undefined ? undefined : t) : C.takeSync.call(ch, t);
+    const o = cancel === undefined ? t : { timeout: t, cancel };
+    const v = this.task ? await C.take.call(ch, o) : C.takeSync.call(ch, o);
     return v === undefined ? res('ECLOSED') : res('OK', { val: v });
   }
 
-  async alts(clauses, priority, t) {
+  async alts(clauses, priority, t, cancel) {
     const o = { priority };
     if (t === 0) o.default = DEFAULT;
     else if (t !== undefined) o.timeout = t;
+    if (cancel !== undefined) o.cancel = cancel;
     return this.task ? await xchan.alts(clauses, o) : xchan.altsSync(clauses, o);
   }
 
@@ -352,10 +424,10 @@ function altsResult(kinds, r) {
 }
 
 async function opAlts(p, op) {
-  if (op.cancel) gap('no cancel tokens for blocking alts (an AbortSignal is per Promise op, not a token for altsSync)');
   const [cl, kinds] = altsClauses(p.w, op);
+  const cancel = op.cancel === undefined ? undefined : p.w.get(op.cancel, xchan.CancelToken, 'token');
   try {
-    return valRes(p.w, altsResult(kinds, await p.alts(cl, !!op.priority, ms(op))));
+    return valRes(p.w, altsResult(kinds, await p.alts(cl, !!op.priority, ms(op), cancel)));
   } catch (e) {
     const r = excResult(e);
     if (r.err === 'GAP' || r.err === 'RUNNER') throw e;
@@ -504,7 +576,7 @@ function errClass(name) {
 // The body of a spawned thread/io_thread (a job of the binding's worker pool).
 function spawnBody(spec) {
   const w = new World('thread', Date.now() + 60000, null, null);
-  for (const [k, tok] of Object.entries(spec.chans)) w.objs.set(k, Chan.from(tok));
+  for (const [k, tok] of Object.entries(spec.chans)) w.objs.set(k, adoptToken(tok));
   const traceCh = Chan.from(spec.trace);
   const p = new Proc(w, spec.path, false);
   return runOps(p, spec.op.ops || []).then(() => {
@@ -514,7 +586,9 @@ function spawnBody(spec) {
       const E = errClass(spec.op.fail);
       throw new E(`spawned body fails with ${spec.op.fail}`);
     }
-    return 'result' in spec.op ? w.toJs(spec.op.result) : undefined;
+    // A thread body's result is copied to the spawner as postMessage copies
+    // (the binding's rule): an array is a JS array there.
+    return 'result' in spec.op ? w.toJsList(spec.op.result) : undefined;
   });
 }
 
@@ -522,7 +596,7 @@ function namesIn(o, out) {
   if (Array.isArray(o)) o.forEach((x) => namesIn(x, out));
   else if (o && typeof o === 'object') {
     for (const [k, v] of Object.entries(o)) {
-      if (typeof v === 'string' && ['ch', 'chan', 'take', 'put', 'src', 'from', 'to', 'out'].includes(k)) out.add(v);
+      if (typeof v === 'string' && ['ch', 'chan', 'take', 'put', 'src', 'from', 'to', 'out', 'cancel', 'token'].includes(k)) out.add(v);
       else namesIn(v, out);
     }
   }
@@ -557,7 +631,7 @@ function opSpawn(p, op) {
     const chans = {};
     for (const n of namesIn(op.ops || [], new Set())) {
       try {
-        chans[n] = w.get(n, Chan, 'channel').$xchan;
+        chans[n] = shareToken(w.get(n));
       } catch (e) {
         /* bound later: the body cannot see it */
       }
@@ -573,11 +647,11 @@ function opSpawn(p, op) {
 
 // ---- combinators ----
 
-// Combinators that call JS functions run them on the event loop of the
-// thread that made them; a worker proc blocks that loop in takeSync/putSync/
-// altsSync, so the functions never run and the case deadlocks (seen: every
-// such case hung to its deadline).  Reported as the binding's gap.
-const JS_FN_COMBS = new Set(['pipeline', 'pub', 'map', 'split', 'reduce', 'transduce']);
+// Combinators that call JS functions (map, split, reduce, transduce, pub,
+// pipelines of JS transforms) are core processes whose callbacks the thread
+// that made them runs, also while it is blocked in takeSync/putSync/altsSync.
+// pipelineAsync's function continues in promises of that thread, which a
+// blocked worker does not run: reported as the binding's gap.
 function noJsFnOnBlockingThread(p, what) {
   if (!p.task)
     gap(`${what} calls JS functions on the event loop of the worker that made it, which the worker's blocking ops stop (deadlock); no way to run them elsewhere`);
@@ -585,7 +659,6 @@ function noJsFnOnBlockingThread(p, what) {
 
 function combOp(p, op, name) {
   const w = p.w;
-  if (JS_FN_COMBS.has(name)) noJsFnOnBlockingThread(p, name);
   const close = op.close === undefined ? true : op.close;
   const bindDone = (d) => {
     if (op.done) w.put(op.done, d);
@@ -601,6 +674,8 @@ function combOp(p, op, name) {
       const n = op.n === undefined ? 1 : op.n;
       let d;
       if (mode === 'async') {
+        // An n the binding rejects runs nothing: only a started pipeline needs af to run.
+        if (Number.isSafeInteger(n) && n >= 1) noJsFnOnBlockingThread(p, 'pipelineAsync (its function continues in promises of this thread)');
         if (!ASYNC_FNS[op.af]) throw new RunnerError('bad af');
         if (op.on_error) gap('pipelineAsync takes no exHandler');
         d = xchan.pipelineAsync(n, to, ASYNC_FNS[op.af], from, close);
@@ -713,7 +788,8 @@ function combOp(p, op, name) {
     case 'reduce':
     case 'transduce':
     case 'into': {
-      const init = op.init === undefined ? undefined : w.toJs(op.init);
+      // into's init is a JS array (its items are what the result starts with).
+      const init = op.init === undefined ? undefined : w.toJsList(op.init);
       const src = w.chan(op, 'src');
       let out;
       if (name === 'into') out = init === null ? xchan.into(src) : xchan.into(init, src);
@@ -826,20 +902,19 @@ async function execOp(p, op) {
   const name = op.op;
   switch (name) {
     case 'chan':
-      if (op.xform !== undefined || op.on_error !== undefined) noJsFnOnBlockingThread(p, 'a channel with a transform or handler');
       w.put(op.as || '?', makeChan(op));
       return res();
     case 'put':
     case 'offer': {
-      if (op.cancel) gap('no cancel tokens for blocking put');
       const ch = w.chan(op);
-      return p.put(ch, w.toJs(op.val), name === 'offer' ? 0 : ms(op));
+      const cancel = op.cancel === undefined ? undefined : w.get(op.cancel, xchan.CancelToken, 'token');
+      return p.put(ch, w.toJs(op.val), name === 'offer' ? 0 : ms(op), cancel);
     }
     case 'take':
     case 'poll': {
-      if (op.cancel) gap('no cancel tokens for blocking take');
       const ch = w.chan(op);
-      return valRes(w, await p.take(ch, name === 'poll' ? 0 : ms(op)));
+      const cancel = op.cancel === undefined ? undefined : w.get(op.cancel, xchan.CancelToken, 'token');
+      return valRes(w, await p.take(ch, name === 'poll' ? 0 : ms(op), cancel));
     }
     case 'close':
       C.close.call(w.chan(op));
@@ -878,10 +953,14 @@ async function execOp(p, op) {
     case 'op_state':
       return res('OK', { val: Reflect.get(xchan.Op.prototype, 'state', w.get(op.of, AsyncOp, 'async op').op).toUpperCase() });
     case 'token':
+      w.put(op.as || '?', new xchan.CancelToken());
+      return res();
     case 'fire':
+      w.get(op.token, xchan.CancelToken, 'token').fire();
+      return res();
     case 'reset':
-      gap('no cancel tokens (xchan_cancel_*) for the blocking ops');
-      break;
+      w.get(op.token, xchan.CancelToken, 'token').reset();
+      return res();
     case 'spawn':
       return opSpawn(p, op);
     case 'task_errors':
@@ -1007,7 +1086,7 @@ if (!wt.isMainThread && wt.workerData && wt.workerData.conformanceProc) {
 
 async function rescue(w) {
   const chans = [...w.objs.values()].filter((o) => o instanceof Chan);
-  if (w.shared) for (const t of w.shared.values()) chans.push(Chan.from(t));
+  if (w.shared) for (const t of w.shared.values()) if (!t.startsWith('xcancel:')) chans.push(Chan.from(t));
   for (const c of chans) c.close();
   const end = Date.now() + 1000;
   while (Date.now() < end) {
@@ -1028,7 +1107,7 @@ async function runThreads(w, c) {
     port1.on('message', (m) => {
       if (m.bind) w.shared.set(m.bind, m.token);
       else if (m.lookup !== undefined) {
-        port1.postMessage({ token: w.shared.get(m.lookup) || (w.objs.get(m.lookup) || {}).$xchan });
+        port1.postMessage({ token: w.shared.get(m.lookup) || shareToken(w.objs.get(m.lookup)) });
         Atomics.store(fl, 0, 1);
         Atomics.notify(fl, 0);
       } else if (m.failed) {
@@ -1169,6 +1248,11 @@ async function main() {
       process.exit(2);
     }
   }
+  crossProblem = buildCross();
+  // Loaded here too: Node unloads an addon a worker loaded when that worker
+  // exits, and a box's destructor (the addon's code) may run later, on any
+  // thread; an addon that hands out destructors stays loaded while they live.
+  if (crossProblem === null) cross();
   const results = [];
   let allOk = true;
   let stuck = false;

@@ -174,7 +174,7 @@ export interface AltsResult<T = any> {
 export declare function alts<T = any>(clauses: Clause<T>[], opts?: AltsOptions<any>): Promise<AltsResult<T>>;
 export declare function altsSync<T = any>(clauses: Clause<T>[], opts?: AltsOptions<any>): AltsResult<T>;
 
-/** Runs fn on this thread; a Chan of its result (take() rejects with ETASK if it threw). */
+/** Runs fn on this thread; a Chan of its result (closed without a value if it threw: the error goes to the task error hook). */
 export declare function go<R>(fn: (...args: any[]) => R | Promise<R>, ...args: any[]): Chan<R>;
 export declare function go<R>(opts: { name?: string }, fn: (...args: any[]) => R | Promise<R>, ...args: any[]): Chan<R>;
 /** fn(name, error) for every failed go/thread/ioThread body; null: the default (a process warning). */

@@ -250,3 +250,39 @@ test('CancelToken: a fired token stops Promise and blocking ops (nothing transfe
   assert.equal(c.offer(1), false); // no taker left waiting: nothing was taken
   await exited;
 });
+
+test('cancelEx storm against a producing worker: every value received exactly once', async () => {
+  const N = 3000;
+  const c = new Chan();
+  const w = new Worker(`const { Chan } = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const c = Chan.from(require('node:worker_threads').workerData);
+    for (let i = 0; i < ${N}; i++) c.putSync(i);
+    c.close();`, { eval: true, workerData: c });
+  const exited = new Promise((resolve) => w.on('exit', resolve));
+  const seen = new Uint8Array(N);
+  let got = 0;
+  let closed = false;
+  const record = (r) => {
+    if (r.code === 'OK') {
+      seen[r.value]++;
+      got++;
+    } else if (r.code === 'ECLOSED') {
+      closed = true;
+    } else {
+      assert.equal(r.code, 'ECANCELED');
+    }
+  };
+  for (let round = 0; !closed; round++) {
+    const op = c.takeAsync();
+    if (round % 3 !== 0) await new Promise((r) => (round % 3 === 1 ? setImmediate(r) : queueMicrotask(r)));
+    try {
+      record(op.cancelEx());
+    } catch (e) {
+      assert.equal(e.code, 'EDONE');
+      assert.fail('nobody else collects this op');
+    }
+  }
+  await exited;
+  assert.equal(got, N);
+  assert.ok(seen.every((n) => n === 1));
+});

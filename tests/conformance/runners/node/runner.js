@@ -1253,6 +1253,13 @@ async function main() {
   // exits, and a box's destructor (the addon's code) may run later, on any
   // thread; an addon that hands out destructors stays loaded while they live.
   if (crossProblem === null) cross();
+  // Warm the MIXED pool, as a long-running program's is: thread() bodies run
+  // on pool workers, and a cold worker start (a new isolate loading the
+  // binding: ~100-150 ms, several at once on a loaded 2-core machine more
+  // than 500 ms) is not what the cases time (timeouts_fire_in_deadline_order
+  // starts four blocking bodies against a 500 ms timeout).  Not in an
+  // isolated case's process: those install executor factories first.
+  if (!args.inProcess) await Promise.all(Array.from({ length: 4 }, () => xchan.thread(__filename, 'executeBody').take()));
   const results = [];
   let allOk = true;
   let stuck = false;

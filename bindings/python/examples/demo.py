@@ -26,13 +26,12 @@ async def main() -> None:
     quiet = Chan()
     v, ch = await xchan.alts_async([quiet, xchan.timeout(50)])
     print("timeout won:", v is None and ch is not quiet)
-    # A failing task: its exception reaches the taker.
+    # A failing task: its result channel closes empty and the task error
+    # hook gets the exception (the hook runs before the channel closes).
+    xchan.set_task_error_hook(lambda name, e: print(f"task {name} failed: {e}"))
+
     def fails() -> None:
         raise ValueError("sensor offline")
-    try:
-        await xchan.thread(fails).take()
-    except ValueError as e:
-        print("thread raised:", e)
-
+    print("failed task's result:", await xchan.thread(fails).take())
 
 asyncio.run(main())

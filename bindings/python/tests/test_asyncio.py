@@ -156,12 +156,19 @@ def test_go_returns_result_channel():
     async def boom():
         raise KeyError("k")
 
+    failures = []
+
     async def main():
         r = await xchan.go(work(21)).take()
-        with pytest.raises(KeyError):
-            await xchan.go(boom()).take()
+        # A failing body: the channel closes empty, the hook gets the error.
+        assert await xchan.go(boom(), name="boomer").take() is None
         return r
-    assert run(main()) == 42
+    xchan.set_task_error_hook(lambda name, e: failures.append((name, e)))
+    try:
+        assert run(main()) == 42
+    finally:
+        xchan.set_task_error_hook(None)
+    assert [(n, type(e)) for n, e in failures] == [("boomer", KeyError)]
 
 
 def test_go_needs_running_loop():

@@ -202,3 +202,38 @@ def test_mult_pub_mix_done_channels_close_when_their_process_ends():
     out.close()  # a mix ends when a put to its out fails
     a.put(1, timeout=5)
     assert mx.done.take(timeout=5) is None and mx.done.closed
+
+
+def test_done_channels_on_request():
+    a, b = Chan(5), Chan(5)
+    to, done = xchan.pipe(a, b, done=True)
+    assert to is b
+    a.put(1)
+    a.close()
+    assert done.take(5) is None  # closes once the copying has ended
+    assert drain(b) == [1]
+
+    c1, c2 = Chan(2), Chan(2)
+    out, done = xchan.merge([c1, c2], done=True)
+    c1.put(1), c2.put(2), c1.close(), c2.close()
+    assert sorted(drain(out)) == [1, 2]
+    assert done.take(5) is None
+
+    src = Chan(4)
+    (evens, odds), done = xchan.split(lambda v: v % 2 == 0, src, done=True)
+    evens.close()  # a failed put ends the split: both outputs close
+    src.put(2)
+    assert done.take(5) is None
+    assert odds.take(5) is None
+
+    s = Chan(3)
+    out, done = xchan.take(1, s, done=True)
+    s.put(7)
+    assert out.take(5) == 7 and done.take(5) is None
+
+    x, y = Chan(1), Chan(1)
+    out, done = xchan.map(lambda p, q: p + q, [x, y], done=True)
+    x.put(1), y.put(2)
+    assert out.take(5) == 3
+    x.close()
+    assert done.take(5) is None

@@ -121,3 +121,42 @@ def test_combinator_type_errors():
         xchan.split(None, Chan())
     with pytest.raises(ValueError):
         xchan.mix(Chan()).solo_mode("loud")
+
+
+def test_buffer_by_kind_name():
+    for kind, n in [("unbuffered", 0), ("fixed", 2), ("dropping", 1),
+                    ("sliding", 3), ("promise", 0)]:
+        b = xchan.Buffer(kind, n)
+        assert b.kind == kind and b.n == n
+        assert Chan(b).info()["buffer"] == kind
+        assert Chan(b).info()["capacity"] == n
+    assert xchan.Buffer("unbuffered").n == 0
+    # As the core: an unknown kind, a capacity on unbuffered or promise, no
+    # capacity on the others: EINVAL (a ValueError).
+    for kind, n in [("bottomless", 1), ("unbuffered", 3), ("promise", 1),
+                    ("fixed", 0), ("sliding", -1), (3, 1)]:
+        with pytest.raises(xchan.EINVAL) as ei:
+            xchan.Buffer(kind, n)
+        assert isinstance(ei.value, ValueError)
+        assert str(kind) in str(ei.value) or str(n) in str(ei.value)
+    with pytest.raises(xchan.ETYPE):
+        xchan.Buffer("fixed", 1.5)
+
+
+def test_a_channel_argument_that_is_not_a_chan_is_einval_and_typeerror():
+    a = Chan()
+    calls = [lambda: xchan.pipe(None, a), lambda: xchan.pipe(a, None),
+             lambda: xchan.mult(None), lambda: xchan.take(1, None),
+             lambda: xchan.reduce(lambda acc, v: acc, 0, None),
+             lambda: xchan.merge([a, None]), lambda: xchan.merge(None),
+             lambda: xchan.alts([None]), lambda: xchan.alts([(None, 1)]),
+             lambda: xchan.alts([{"peek": a}]),
+             lambda: xchan.mix(a).toggle({None: {"mute": True}}),
+             lambda: xchan.onto_chan(None, [1])]
+    for call in calls:
+        with pytest.raises(xchan.InvalidArgumentType) as ei:
+            call()
+        e = ei.value
+        assert isinstance(e, xchan.EINVAL) and isinstance(e, TypeError)
+        assert e.code == xchan.EINVAL.code and e.name == "EINVAL"
+        assert "None" in str(e) or "dict" in str(e), str(e)

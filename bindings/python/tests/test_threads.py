@@ -83,17 +83,51 @@ def test_thread_none_result_just_closes():
     assert xchan.thread(lambda: None).take() is None
 
 
-def test_thread_exception_raised_at_taker():
+def test_thread_failure_closes_and_reports_to_hook():
     class Boom(Exception):
         pass
     err = Boom("x")
+    got = []
 
-    def f():
+    def failing_body():
         raise err
-    ch = xchan.io_thread(f)
-    with pytest.raises(Boom) as ei:
-        ch.take()
-    assert ei.value is err  # the very exception object
+    xchan.set_task_error_hook(lambda name, e: got.append((name, e)))
+    try:
+        # The hook runs before the result channel closes.
+        assert xchan.io_thread(failing_body).take(5) is None
+        assert xchan.thread(failing_body).take(5) is None
+    finally:
+        xchan.set_task_error_hook(None)
+    name = failing_body.__qualname__
+    assert got == [(name, err), (name, err)]
+    assert got[0][1] is err  # the very exception object
+
+
+def test_thread_failure_with_xchan_error_keeps_its_code():
+    got = []
+    xchan.set_task_error_hook(lambda name, e: got.append(e))
+    try:
+        def fails():
+            raise xchan.ETIMEDOUT("late")
+        assert xchan.thread(fails).take(5) is None
+    finally:
+        xchan.set_task_error_hook(None)
+    assert isinstance(got[0], xchan.ETIMEDOUT)
+
+
+def test_task_failure_default_hook_logs(caplog):
+    def quietly_failing():
+        raise KeyError("logged")
+    with caplog.at_level("ERROR", logger="xchan"):
+        assert xchan.thread(quietly_failing).take(5) is None
+    assert any("quietly_failing" in r.getMessage() and r.exc_info
+               for r in caplog.records)
+
+
+def test_set_task_error_hook_rejects_non_callable():
+    with pytest.raises(xchan.EINVAL) as ei:
+        xchan.set_task_error_hook(5)
+    assert isinstance(ei.value, TypeError)
 
 
 def test_thread_runs_on_core_thread():

@@ -19,9 +19,10 @@ xpy_clauses_parse(PyObject *ops, xpy_clauses *out)
 	memset(out, 0, sizeof *out);
 	PyObject *list = PySequence_List(ops);
 	if (list == NULL) {
-		PyErr_SetString(PyExc_TypeError,
-		    "alts needs a sequence of Chan (take) or (Chan, value) "
-		    "(put) items");
+		PyErr_Clear();
+		xpy_raise_arg_type("alts needs a sequence of Chan (take) or "
+		                   "(Chan, value) (put) items, got %.100s",
+		    xpy_type_name(ops));
 		return -1;
 	}
 	Py_ssize_t n = PyList_GET_SIZE(list);
@@ -56,13 +57,20 @@ xpy_clauses_parse(PyObject *ops, xpy_clauses *out)
 			c->op = XCHAN_ALT_PUT;
 			c->chan = ((XpyChan *)ch)->ch;
 			out->chans[i] = ch;
+		} else if (PyTuple_Check(it) && PyTuple_GET_SIZE(it) == 2) {
+			out->n = (size_t)i;
+			xpy_clauses_free(out, -1);
+			xpy_raise_arg_type("alts op %zd: a put's channel must "
+			                   "be a Chan, got %.100s",
+			    i, xpy_type_name(PyTuple_GET_ITEM(it, 0)));
+			return -1;
 		} else {
 			out->n = (size_t)i;
 			xpy_clauses_free(out, -1);
-			PyErr_Format(PyExc_TypeError,
-			    "alts op %zd must be a Chan (take) or a (Chan, "
-			    "value) tuple (put), not %.100s",
-			    i, Py_TYPE(it)->tp_name);
+			xpy_raise_arg_type("alts op %zd must be a Chan (take) "
+			                   "or a (Chan, value) tuple (put), "
+			                   "got %.100s",
+			    i, xpy_type_name(it));
 			return -1;
 		}
 	}

@@ -51,12 +51,32 @@ done_result(xchan_chan *done, PyObject *keep)
 	return xpy_chan_wrap(done, 0);
 }
 
+/* `done=True` results: (result, done channel).  Steals `result` and takes
+ * over the reference to `done`. */
+static PyObject *
+with_done(PyObject *result, xchan_chan *done)
+{
+	if (result == NULL) {
+		xchan_chan_release(done);
+		return NULL;
+	}
+	PyObject *d = xpy_chan_wrap(done, 0);
+	if (d == NULL) {
+		Py_DECREF(result);
+		return NULL;
+	}
+	PyObject *r = PyTuple_Pack(2, result, d);
+	Py_DECREF(result);
+	Py_DECREF(d);
+	return r;
+}
+
 static int
 chan_arg(PyObject *o, void *out)
 {
 	if (!XpyChan_Check(o)) {
-		PyErr_Format(PyExc_TypeError, "expected a Chan, not %.100s",
-		    Py_TYPE(o)->tp_name);
+		xpy_raise_arg_type("channel must be a Chan, got %.100s",
+		    xpy_type_name(o));
 		return 0;
 	}
 	*(xchan_chan **)out = ((XpyChan *)o)->ch;
@@ -79,6 +99,13 @@ callable_arg(PyObject *o, void *out)
 static xchan_chan **
 chan_list(PyObject *seq, size_t *n, PyObject **keep)
 {
+	if (!PyList_Check(seq) && !PyTuple_Check(seq) &&
+	    !PySequence_Check(seq)) {
+		xpy_raise_arg_type("channels must be a sequence of Chan, got "
+		                   "%.100s",
+		    xpy_type_name(seq));
+		return NULL;
+	}
 	PyObject *fast = PySequence_Fast(seq, "expected a sequence of Chan");
 	if (fast == NULL)
 		return NULL;
@@ -110,17 +137,19 @@ err(int32_t rc, const char *what)
 static PyObject *
 mod_pipe(PyObject *m, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = {"frm", "to", "close", NULL};
+	static char *kwlist[] = {"frm", "to", "close", "done", NULL};
 	PyObject *to_o;
-	xchan_chan *from, *to;
-	int close = 1;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O|p:pipe", kwlist,
-	        chan_arg, &from, &to_o, &close) ||
+	xchan_chan *from, *to, *done = NULL;
+	int close = 1, want_done = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O|p$p:pipe", kwlist,
+	        chan_arg, &from, &to_o, &close, &want_done) ||
 	    !chan_arg(to_o, &to))
 		return NULL;
-	int32_t rc = xchan_pipe(NULL, from, to, close);
+	int32_t rc = xchan_pipe(want_done ? &done : NULL, from, to, close);
 	if (rc != XCHAN_OK)
 		return err(rc, "pipe");
+	if (want_done)
+		return with_done(Py_NewRef(to_o), done);
 	return Py_NewRef(to_o);
 }
 
@@ -762,10 +791,11 @@ mod_mix(PyObject *m, PyObject *cho)
 static PyObject *
 mod_merge(PyObject *m, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = {"chans", "buf", NULL};
+	static char *kwlist[] = {"chans", "buf", "done", NULL};
 	PyObject *chans, *buf = Py_None, *keep = NULL;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:merge", kwlist, &chans,
-	        &buf))
+	int want_done = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$p:merge", kwlist,
+	        &chans, &buf, &want_done))
 		return NULL;
 	xchan_chan_opts o;
 	if (xpy_chan_opts(buf, NULL, NULL, &o) < 0)
@@ -774,11 +804,15 @@ mod_merge(PyObject *m, PyObject *args, PyObject *kw)
 	xchan_chan **arr = chan_list(chans, &n, &keep);
 	if (arr == NULL)
 		return NULL;
-	xchan_chan *out = NULL;
-	int32_t rc = xchan_merge(&out, NULL, arr, n, &o);
+	xchan_chan *out = NULL, *done = NULL;
+	int32_t rc = xchan_merge(&out, want_done ? &done : NULL, arr, n, &o);
 	PyMem_Free(arr);
 	Py_DECREF(keep);
-	return rc == XCHAN_OK ? xpy_chan_wrap(out, 0) : err(rc, "merge");
+	if (rc != XCHAN_OK)
+		return err(rc, "merge");
+	if (want_done)
+		return with_done(xpy_chan_wrap(out, 0), done);
+	return xpy_chan_wrap(out, 0);
 }
 
 static int32_t
@@ -803,11 +837,13 @@ split_pred(void *user, xchan_val v)
 static PyObject *
 mod_split(PyObject *m, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = {"pred", "ch", "true_buf", "false_buf", NULL};
+	static char *kwlist[] = {"pred", "ch", "true_buf", "false_buf", "done",
+	    NULL};
 	PyObject *pred, *tb = Py_None, *fb = Py_None;
 	xchan_chan *ch;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|OO:split", kwlist,
-	        callable_arg, &pred, chan_arg, &ch, &tb, &fb))
+	int want_done = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|OO$p:split", kwlist,
+	        callable_arg, &pred, chan_arg, &ch, &tb, &fb, &want_done))
 		return NULL;
 	xchan_chan_opts to, fo;
 	if (xpy_chan_opts(tb, NULL, NULL, &to) < 0 ||
@@ -818,17 +854,16 @@ mod_split(PyObject *m, PyObject *args, PyObject *kw)
 	if (rc != XCHAN_OK)
 		return err(rc, "split");
 	xpy_release_when_closed(done, pred);
-	xchan_chan_release(done);
 	PyObject *pt = xpy_chan_wrap(t, 0);
 	PyObject *pf = xpy_chan_wrap(f, 0);
-	if (pt == NULL || pf == NULL) {
-		Py_XDECREF(pt);
-		Py_XDECREF(pf);
-		return NULL;
-	}
-	PyObject *r = PyTuple_Pack(2, pt, pf);
-	Py_DECREF(pt);
-	Py_DECREF(pf);
+	PyObject *r = NULL;
+	if (pt != NULL && pf != NULL)
+		r = PyTuple_Pack(2, pt, pf);
+	Py_XDECREF(pt);
+	Py_XDECREF(pf);
+	if (want_done)
+		return with_done(r, done);
+	xchan_chan_release(done);
 	return r;
 }
 
@@ -862,10 +897,11 @@ map_fn(void *user, const xchan_val *vals, size_t n)
 static PyObject *
 mod_map(PyObject *m, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = {"f", "chans", "buf", NULL};
+	static char *kwlist[] = {"f", "chans", "buf", "done", NULL};
 	PyObject *f, *chans, *buf = Py_None, *keep = NULL;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O|O:map", kwlist,
-	        callable_arg, &f, &chans, &buf))
+	int want_done = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O|O$p:map", kwlist,
+	        callable_arg, &f, &chans, &buf, &want_done))
 		return NULL;
 	xchan_chan_opts o;
 	if (xpy_chan_opts(buf, NULL, NULL, &o) < 0)
@@ -882,6 +918,8 @@ mod_map(PyObject *m, PyObject *args, PyObject *kw)
 		return err(rc, "map");
 	if (done != NULL) {
 		xpy_release_when_closed(done, f);
+		if (want_done)
+			return with_done(xpy_chan_wrap(out, 0), done);
 		xchan_chan_release(done);
 	}
 	return xpy_chan_wrap(out, 0);
@@ -890,19 +928,24 @@ mod_map(PyObject *m, PyObject *args, PyObject *kw)
 static PyObject *
 mod_take(PyObject *m, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = {"n", "ch", "buf", NULL};
+	static char *kwlist[] = {"n", "ch", "buf", "done", NULL};
 	unsigned long long n;
 	xchan_chan *ch;
 	PyObject *buf = Py_None;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "KO&|O:take", kwlist, &n,
-	        chan_arg, &ch, &buf))
+	int want_done = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "KO&|O$p:take", kwlist, &n,
+	        chan_arg, &ch, &buf, &want_done))
 		return NULL;
 	xchan_chan_opts o;
 	if (xpy_chan_opts(buf, NULL, NULL, &o) < 0)
 		return NULL;
-	xchan_chan *out = NULL;
-	int32_t rc = xchan_take_n(&out, NULL, ch, n, &o);
-	return rc == XCHAN_OK ? xpy_chan_wrap(out, 0) : err(rc, "take");
+	xchan_chan *out = NULL, *done = NULL;
+	int32_t rc = xchan_take_n(&out, want_done ? &done : NULL, ch, n, &o);
+	if (rc != XCHAN_OK)
+		return err(rc, "take");
+	if (want_done)
+		return with_done(xpy_chan_wrap(out, 0), done);
+	return xpy_chan_wrap(out, 0);
 }
 
 /* ---- reduce, transduce, into ------------------------------------------- */
@@ -1152,9 +1195,11 @@ mod_to_chan(PyObject *m, PyObject *coll)
 #define F(fn) (PyCFunction)(void (*)(void))(fn)
 static PyMethodDef comb_methods[] = {
     {"pipe", F(mod_pipe), KW,
-        "pipe(frm, to, close=True)\n--\n\n"
-        "Returns to.\n"
-        "Copy every value of frm to to; close to when frm closes if close."},
+        "pipe(frm, to, close=True, *, done=False)\n--\n\n"
+        "Returns to, or (to, done) with done=True.\n"
+        "Copy every value of frm to to; close to when frm closes if close.\n"
+        "done: a channel that closes when the copying has ended (frm closed\n"
+        "and drained, or to closed)."},
     {"pipeline", F(mod_pipeline), KW,
         "pipeline(n, to, xf, frm, close=True, ex_handler=None)\n--\n\n"
         "Returns Chan.\n"
@@ -1180,23 +1225,27 @@ static PyMethodDef comb_methods[] = {
         "mix(out)\n--\n\n"
         "Returns Mix.  A mix writing to out: .admix(ch), .toggle()."},
     {"merge", F(mod_merge), KW,
-        "merge(chans, buf=None)\n--\n\n"
-        "Returns Chan.\n"
-        "A channel with every value of chans; closes when all have closed."},
+        "merge(chans, buf=None, *, done=False)\n--\n\n"
+        "Returns Chan, or (Chan, done) with done=True.\n"
+        "A channel with every value of chans; closes when all have closed.\n"
+        "done: a channel that closes when the merging process has ended."},
     {"split", F(mod_split), KW,
-        "split(pred, ch, true_buf=None, false_buf=None)\n--\n\n"
-        "Returns (Chan, Chan).\n"
+        "split(pred, ch, true_buf=None, false_buf=None, *, done=False)\n"
+        "--\n\n"
+        "Returns (Chan, Chan), or ((Chan, Chan), done) with done=True.\n"
         "Values of ch for which pred is true go to the first channel, the\n"
-        "others to the second."},
+        "others to the second.  done: a channel that closes when the\n"
+        "splitting process has ended (both outputs are then closed)."},
     {"map", F(mod_map), KW,
-        "map(f, chans, buf=None)\n--\n\n"
-        "Returns Chan.\n"
+        "map(f, chans, buf=None, *, done=False)\n--\n\n"
+        "Returns Chan, or (Chan, done) with done=True.\n"
         "Take one value of each channel, put f(*values); closes as soon as\n"
-        "any input closes."},
+        "any input closes.  done closes when the process has ended."},
     {"take", F(mod_take), KW,
-        "take(n, ch, buf=None)\n--\n\n"
-        "Returns Chan.\n"
-        "At most n values of ch, then the channel closes."},
+        "take(n, ch, buf=None, *, done=False)\n--\n\n"
+        "Returns Chan, or (Chan, done) with done=True.\n"
+        "At most n values of ch, then the channel closes.  done closes when\n"
+        "the process has ended."},
     {"reduce", mod_reduce, METH_VARARGS,
         "reduce(f, init, ch)\n--\n\n"
         "Returns Chan.\n"

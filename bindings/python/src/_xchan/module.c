@@ -15,6 +15,7 @@
 
 uint32_t xpy_runtime_id;
 PyObject *xpy_error_base;
+PyObject *xpy_bad_arg_type;
 static PyObject *g_errors[XCHAN_ERR_COUNT_];
 static atomic_int g_exiting;
 
@@ -159,6 +160,24 @@ xpy_raise(int32_t err, const char *what)
 }
 
 PyObject *
+xpy_raise_arg_type(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	PyOS_vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	PyErr_SetString(xpy_bad_arg_type, buf);
+	return NULL;
+}
+
+const char *
+xpy_type_name(PyObject *o)
+{
+	return o == Py_None ? "None" : Py_TYPE(o)->tp_name;
+}
+
+PyObject *
 xpy_raise_fmt(int32_t err, const char *fmt, ...)
 {
 	char buf[256];
@@ -246,7 +265,28 @@ make_errors(PyObject *m)
 		}
 		Py_DECREF(code);
 	}
-	return PyModule_AddObject(m, "_errors_by_code", all);
+	if (PyModule_AddObject(m, "_errors_by_code", all) < 0)
+		return -1;
+	/* EINVAL for an argument of the wrong type: also a TypeError. */
+	PyObject *bases =
+	    PyTuple_Pack(2, g_errors[XCHAN_EINVAL], PyExc_TypeError);
+	PyObject *dict = Py_BuildValue("{s:s}", "__doc__",
+	    "An argument of the wrong type (a channel that is not a Chan, an "
+	    "alts op that is neither a Chan nor a (Chan, value) pair): the "
+	    "core's EINVAL, also a TypeError.");
+	if (bases == NULL || dict == NULL) {
+		Py_XDECREF(bases);
+		Py_XDECREF(dict);
+		return -1;
+	}
+	xpy_bad_arg_type =
+	    PyErr_NewException("xchan.InvalidArgumentType", bases, dict);
+	Py_DECREF(bases);
+	Py_DECREF(dict);
+	if (xpy_bad_arg_type == NULL)
+		return -1;
+	Py_INCREF(xpy_bad_arg_type);
+	return PyModule_AddObject(m, "InvalidArgumentType", xpy_bad_arg_type);
 }
 
 /* ---- module functions -------------------------------------------------- */

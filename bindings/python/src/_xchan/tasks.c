@@ -5,8 +5,19 @@
  * thread(fn, *args, **kw) runs fn on the core's MIXED executor (io_thread:
  * IO) and returns the task's result channel: it receives fn's return value
  * (None: no value; the channel just closes) and closes.  If fn raises, the
- * exception travels as a value (a _Failure) and taking it raises that same
- * exception object on the taker's side.
+ * task fails as the core's tasks fail: its result channel closes without a
+ * value and the task error hook gets (task name, exception).
+ *
+ * The task error hook: the binding installs its own core hook
+ * (xchan_set_task_error_hook) at import.  The core calls it on the failing
+ * task's thread right after the body returned its error; run_task leaves
+ * the body's exception in a thread-local for it (tl_failure), so the
+ * Python hook gets the very exception object.  A task of C code (native
+ * workers, C extensions) has no Python exception: the hook gets the core
+ * error's exception class instantiated with a message.  The Python hook is
+ * set_task_error_hook(fn) (None: the default, which logs the failure with
+ * its traceback on the "xchan" logger).  xchan.go (asyncio tasks) reports
+ * through the same hook with _task_failed.
  *
  * The executor factory: set_executor_factory(f) makes the core ask f(name)
  * ("dispatch", "mixed", "io", "compute") once per workload; f returns a
@@ -36,9 +47,34 @@ task_arg_free(task_arg *t)
 	free(t);
 }
 
-/* The current exception as a _Failure host value. */
+/* The Python task error hook (NULL: the default, logging). */
+static PyObject *g_task_hook;
+/* The exception of the task that just failed on this thread, for the core
+ * hook the core calls next on the same thread (owned; GIL). */
+static _Thread_local PyObject *tl_failure;
+
+/* The error code a failing body's exception stands for: an XchanError's
+ * own code (a body may fail with ECLOSED, ETIMEDOUT, ...), else ETASK. */
 static int32_t
-failure_val(xchan_val *out)
+failure_code(PyObject *exc)
+{
+	int32_t code = XCHAN_ETASK;
+	if (exc != NULL && PyObject_IsInstance(exc, xpy_error_base) == 1) {
+		PyObject *c = PyObject_GetAttrString(exc, "code");
+		if (c != NULL && PyLong_Check(c)) {
+			long v = PyLong_AsLong(c);
+			if (v > 0 && v < XCHAN_ERR_COUNT_)
+				code = (int32_t)v;
+		}
+		Py_XDECREF(c);
+		PyErr_Clear();
+	}
+	return code;
+}
+
+/* The current exception: kept for the core's hook call; returns its code. */
+static int32_t
+stash_failure(void)
 {
 	PyObject *t, *v, *tb;
 	PyErr_Fetch(&t, &v, &tb);
@@ -47,19 +83,68 @@ failure_val(xchan_val *out)
 		PyException_SetTraceback(v, tb);
 	Py_XDECREF(t);
 	Py_XDECREF(tb);
-	if (v == NULL)
-		return XCHAN_ETASK;
-	PyObject *f = xpy_failure_new(v);
-	Py_DECREF(v);
-	if (f == NULL) {
-		PyErr_Clear();
-		return XCHAN_ETASK;
+	int32_t code = failure_code(v);
+	Py_XSETREF(tl_failure, v);
+	return code;
+}
+
+/* Calls the Python hook (or the default) with (name, exc); GIL held. */
+static void
+report_failure(PyObject *name, PyObject *exc)
+{
+	PyObject *r;
+	if (g_task_hook != NULL) {
+		r = PyObject_CallFunctionObjArgs(g_task_hook, name, exc, NULL);
+	} else {
+		PyObject *logging = PyImport_ImportModule("logging");
+		PyObject *logger = logging ? PyObject_CallMethod(logging,
+		                                 "getLogger", "s", "xchan")
+		                           : NULL;
+		PyObject *meth =
+		    logger ? PyObject_GetAttrString(logger, "error") : NULL;
+		PyObject *args =
+		    meth ? Py_BuildValue("(sO)", "task %r failed", name) : NULL;
+		PyObject *kw =
+		    args ? Py_BuildValue("{s:O}", "exc_info", exc) : NULL;
+		r = kw ? PyObject_Call(meth, args, kw) : NULL;
+		Py_XDECREF(kw);
+		Py_XDECREF(args);
+		Py_XDECREF(meth);
+		Py_XDECREF(logger);
+		Py_XDECREF(logging);
 	}
-	if (xchan_val_host(out, xpy_runtime_id, f) != XCHAN_OK) {
-		Py_DECREF(f);
-		return XCHAN_ETASK;
+	if (r == NULL)
+		PyErr_WriteUnraisable(g_task_hook ? g_task_hook : Py_None);
+	Py_XDECREF(r);
+}
+
+/* The core's task error hook: the task's thread, no xchan lock held. */
+static void
+core_task_failed(void *user, const char *task_name, int32_t err)
+{
+	PyGILState_STATE st;
+	if (!xpy_gil_enter(&st)) {
+		fprintf(stderr, "xchan: task '%s' failed: %s\n",
+		    task_name ? task_name : "?", xchan_err_name(err));
+		return;
 	}
-	return XCHAN_OK;
+	PyObject *t, *v, *tb;
+	PyErr_Fetch(&t, &v, &tb);
+	PyObject *exc = tl_failure;
+	tl_failure = NULL;
+	if (exc == NULL) /* a task of C code */
+		exc = PyObject_CallFunction(xpy_error_class(err), "s",
+		    xchan_strerror(err));
+	PyObject *name = PyUnicode_DecodeUTF8(task_name ? task_name : "?",
+	    (Py_ssize_t)strlen(task_name ? task_name : "?"), "replace");
+	if (exc != NULL && name != NULL)
+		report_failure(name, exc);
+	else
+		PyErr_WriteUnraisable(Py_None);
+	Py_XDECREF(name);
+	Py_XDECREF(exc);
+	PyErr_Restore(t, v, tb);
+	PyGILState_Release(st);
 }
 
 static int32_t
@@ -73,10 +158,10 @@ run_task(void *arg, xchan_val *result)
 	int32_t rc = XCHAN_OK;
 	PyObject *r = PyObject_Call(t->fn, t->args, t->kw);
 	if (r == NULL) {
-		rc = failure_val(result);
+		rc = stash_failure();
 	} else {
 		if (r != Py_None && xpy_to_val(r, result) < 0)
-			rc = failure_val(result);
+			rc = stash_failure();
 		Py_DECREF(r);
 	}
 	task_arg_free(t);
@@ -281,15 +366,52 @@ mod_set_executor_factory(PyObject *m, PyObject *fn)
 	Py_RETURN_NONE;
 }
 
+static PyObject *
+mod_set_task_error_hook(PyObject *m, PyObject *fn)
+{
+	if (fn != Py_None && !PyCallable_Check(fn))
+		return xpy_raise_arg_type(
+		    "set_task_error_hook needs a callable "
+		    "(name, exception) or None, got %.100s",
+		    xpy_type_name(fn));
+	Py_XSETREF(g_task_hook, fn == Py_None ? NULL : Py_NewRef(fn));
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+mod_task_failed(PyObject *m, PyObject *args)
+{
+	PyObject *name, *exc;
+	if (!PyArg_ParseTuple(args, "OO:_task_failed", &name, &exc))
+		return NULL;
+	report_failure(name, exc);
+	Py_RETURN_NONE;
+}
+
 static PyMethodDef task_methods[] = {
+    {"set_task_error_hook", mod_set_task_error_hook, METH_O,
+        "set_task_error_hook(hook)\n--\n\n"
+        "Returns None.\n"
+        "hook(name, exception) is called when the body of a go, thread or\n"
+        "io_thread task (or of a C task, e.g. xchan.native) fails; the\n"
+        "task's result channel then closes without a value.  name is the\n"
+        "task's name (thread/io_thread: fn.__qualname__; go: name= or the\n"
+        "coroutine's __qualname__); exception is what the body raised (for a\n"
+        "C task, the core error's exception).  It runs on the failing\n"
+        "task's thread (go: the loop's), with the GIL.  None restores the\n"
+        "default: the failure is logged with its traceback on the 'xchan'\n"
+        "logger.  An exception in the hook is reported as unraisable."},
+    {"_task_failed", mod_task_failed, METH_VARARGS,
+        "_task_failed(name, exc): report a failed task to the hook."},
     {"thread", (PyCFunction)(void (*)(void))mod_thread,
         METH_VARARGS | METH_KEYWORDS,
         "thread(fn, *args, **kwargs)\n--\n\n"
         "Returns Chan.\n"
         "Run fn(*args, **kwargs) on the core's MIXED executor (an OS thread,\n"
         "blocking is fine).  Returns a channel that receives the result\n"
-        "(nothing if it is None) and closes.  If fn raises, taking from the\n"
-        "channel raises that exception."},
+        "(nothing if it is None) and closes.  If fn raises, the channel\n"
+        "closes without a value and the task error hook gets\n"
+        "(fn.__qualname__, the exception): see set_task_error_hook."},
     {"io_thread", (PyCFunction)(void (*)(void))mod_io_thread,
         METH_VARARGS | METH_KEYWORDS,
         "io_thread(fn, *args, **kwargs)\n--\n\n"
@@ -309,5 +431,6 @@ xpy_tasks_init(PyObject *m)
 {
 	if (PyType_Ready(&XpyNativeTask_Type) < 0)
 		return -1;
+	xchan_set_task_error_hook(core_task_failed, NULL);
 	return PyModule_AddFunctions(m, task_methods);
 }

@@ -43,6 +43,12 @@ PyObject *xpy_raise(int32_t err, const char *what);
 /* The exception class of core error `err` (XchanError if unknown). */
 PyObject *xpy_error_class(int32_t err);
 PyObject *xpy_raise_fmt(int32_t err, const char *fmt, ...);
+/* xchan.InvalidArgumentType: EINVAL that is also a TypeError, for an
+ * argument of the wrong type (a channel that is not a Chan). */
+extern PyObject *xpy_bad_arg_type;
+PyObject *xpy_raise_arg_type(const char *fmt, ...);
+/* "None" or the type's name, for messages. */
+const char *xpy_type_name(PyObject *o);
 /* Takes the GIL on any thread; 0 if Python is exiting (nothing taken). */
 int xpy_gil_enter(PyGILState_STATE *st);
 

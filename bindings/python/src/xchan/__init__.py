@@ -29,6 +29,7 @@ from ._xchan import (  # noqa: F401  (re-exported)
     Box,
     Cancel,
     Chan,
+    InvalidArgumentType,
     Mix,
     Mult,
     Pub,
@@ -50,6 +51,7 @@ from ._xchan import (  # noqa: F401  (re-exported)
     random_seed,
     reduce,
     set_executor_factory,
+    set_task_error_hook,
     shutdown,
     split,
     thread,
@@ -83,74 +85,105 @@ __all__ = [
     "pipeline_blocking", "pipeline_async", "mult", "pub", "mix", "merge",
     "split", "reduce", "transduce", "into", "onto_chan", "to_chan",
     "get_include", "xf", "Cancel", "check_version", "random_seed", "shutdown",
+    "Buffer", "InvalidArgumentType", "set_task_error_hook",
 ]
 
-_FIXED, _DROPPING, _SLIDING, _PROMISE = 1, 2, 3, 4
+_NONE, _FIXED, _DROPPING, _SLIDING, _PROMISE = 0, 1, 2, 3, 4
 
 
 class Buffer:
-    """A buffer for Chan(): made by buffer(n), dropping(n), sliding(n)."""
+    """A channel's buffer by kind name and capacity, for Chan(buf).
+
+    ``Buffer(kind, n=0)``: kind is one of the names Chan.info() reports:
+    "unbuffered" (n must be 0), "fixed", "dropping", "sliding" (n > 0),
+    "promise" (n must be 0: it keeps the first value).  An unknown kind or
+    a capacity the kind does not take raises ``xchan.EINVAL`` (a
+    ValueError); a non-int n ``xchan.ETYPE``.  buffer(n), dropping(n) and
+    sliding(n) are the short forms.
+    """
 
     __slots__ = ("_xchan_kind", "n")
-    _names = {_FIXED: "buffer", _DROPPING: "dropping", _SLIDING: "sliding",
-              _PROMISE: "promise"}
+    _kinds = {"unbuffered": _NONE, "fixed": _FIXED, "dropping": _DROPPING,
+              "sliding": _SLIDING, "promise": _PROMISE}
+    _names = {v: k for k, v in _kinds.items()}
 
-    def __init__(self, kind: int, n: int):
-        if kind != _PROMISE:
-            if not isinstance(n, int) or isinstance(n, bool):
-                raise _xchan.ETYPE(f"{self._names[kind]}(n) needs an int n, "
-                                   f"not {type(n).__name__}")
-            if n <= 0:
-                raise _xchan.EINVAL(f"{self._names[kind]}(n) needs n > 0, got {n}")
-        self._xchan_kind = kind
+    def __init__(self, kind: str, n: int = 0):
+        code = self._kinds.get(kind) if isinstance(kind, str) else None
+        if code is None:
+            raise _xchan.EINVAL(f"unknown buffer kind {kind!r} (one of "
+                                f"{', '.join(self._kinds)})")
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise _xchan.ETYPE(f"Buffer({kind!r}, n) needs an int n, "
+                               f"not {type(n).__name__}")
+        if code in (_NONE, _PROMISE):
+            if n != 0:
+                raise _xchan.EINVAL(f"a {kind} buffer takes no capacity, "
+                                    f"got {n}")
+        elif n <= 0:
+            raise _xchan.EINVAL(f"a {kind} buffer needs n > 0, got {n}")
+        self._xchan_kind = code
         self.n = n
 
+    @property
+    def kind(self) -> str:
+        """The kind's name ("fixed", "sliding", ...)."""
+        return self._names[self._xchan_kind]
+
     def __repr__(self) -> str:
-        return f"xchan.{self._names[self._xchan_kind]}({self.n})"
+        return f"xchan.Buffer({self.kind!r}, {self.n})"
 
 
 def buffer(n: int) -> Buffer:
     """A fixed buffer of n: puts wait while it is full (same as Chan(n))."""
-    return Buffer(_FIXED, n)
+    return Buffer("fixed", n)
 
 
 def dropping(n: int) -> Buffer:
     """A buffer of n that drops new values while it is full; puts never wait."""
-    return Buffer(_DROPPING, n)
+    return Buffer("dropping", n)
 
 
 def sliding(n: int) -> Buffer:
     """A buffer of n that drops the oldest value when full; puts never wait."""
-    return Buffer(_SLIDING, n)
+    return Buffer("sliding", n)
 
 
 def promise_chan(xform: Optional["xf.Transducer"] = None,
                  ex_handler: Optional[Callable[[BaseException], Any]] = None) -> Chan:
     """A channel that keeps the first value put and gives it to every taker
     (core.async promise-chan).  Later puts are accepted and dropped."""
-    return Chan(Buffer(_PROMISE, 0), xform, ex_handler)
+    return Chan(Buffer("promise"), xform, ex_handler)
 
 
 _running_go = set()
 
 
-def go(coro: Awaitable[Any]) -> Chan:
+def go(coro: Awaitable[Any], *, name: Optional[str] = None) -> Chan:
     """Run the coroutine as a task on the running asyncio loop; returns a
     channel that receives its result (nothing if it is None) and then closes.
-    If the coroutine raises, taking from the channel raises that exception."""
+
+    If the coroutine raises, the channel closes without a value and the task
+    error hook (set_task_error_hook) gets (name, exception), as for the
+    core's tasks.  name defaults to the coroutine's __qualname__.  A
+    cancelled task's channel just closes."""
     loop = _asyncio.get_running_loop()
-    task = loop.create_task(coro)
+    if name is None:
+        name = getattr(coro, "__qualname__", None) or repr(coro)
+    task = loop.create_task(coro, name=name)
     out = Chan(1)
     _running_go.add(task)
 
     def done(t: "_asyncio.Task") -> None:
         _running_go.discard(t)
-        try:
+        if not t.cancelled():
+            e = t.exception()
+            if e is not None:
+                out.close()
+                _xchan._task_failed(name, e)
+                return
             r = t.result()
-        except BaseException as e:  # noqa: BLE001 (carried to the taker)
-            r = _xchan._failure(e)
-        if r is not None:
-            out.offer(r)
+            if r is not None:
+                out.offer(r)
         out.close()
 
     task.add_done_callback(done)

@@ -156,10 +156,11 @@ class World:
         return o
 
     def chan(self, op, key="ch"):
+        """The named channel; a null channel is None (the binding rejects
+        it with xchan.InvalidArgumentType, an EINVAL)."""
         name = op.get(key)
         if name is None:
-            gap("a null channel cannot be expressed (no Chan object to "
-                "call; Python has no NULL channel)")
+            return None
         return self.get(name, xchan.Chan, "channel")
 
     def chan_name(self, ch):
@@ -346,47 +347,25 @@ def _af_inc(v, result):
 
 ASYNC_FNS = {"dup": _af_dup, "inc": _af_inc}
 
-BUF_NAMES = {"none": "none", "fixed": "fixed", "buffer": "fixed",
-             "dropping": "dropping", "sliding": "sliding",
-             "promise": "promise"}
+# The case's buffer kinds by the binding's names (Chan.info()'s "buffer");
+# any other name goes to xchan.Buffer as it is (which rejects it: EINVAL).
+BUF_NAMES = {"none": "unbuffered", "buffer": "fixed"}
+INFO_BUF_NAMES = {"unbuffered": "none"}
 
 
 def buf_arg(spec):
-    """A channel spec's buffer as the binding's `buf` argument."""
+    """A channel spec's buffer as the binding's `buf` argument:
+    xchan.Buffer(kind, n), the kind by name."""
     kind = spec.get("buf", "none")
-    n = spec.get("n", 0)
-    if kind == "none":
-        if n:
-            gap("an unbuffered channel with a capacity cannot be expressed "
-                "(Chan(n) is a fixed buffer)")
-        return None
-    if kind == "fixed":
-        return xchan.buffer(n)
-    if kind == "dropping":
-        return xchan.dropping(n)
-    if kind == "sliding":
-        return xchan.sliding(n)
-    if kind == "promise":
-        gap("promise buffers exist only as promise_chan(), not as a buf "
-            "argument")
-    gap(f"an unknown buffer kind {kind!r} cannot be expressed")
+    return xchan.Buffer(BUF_NAMES.get(kind, kind), spec.get("n", 0))
 
 
 def make_chan(spec):
-    kind = spec.get("buf", "none")
     x = make_xform(spec.get("xform"))
     eh = error_handler(spec.get("on_error"))
     kw = {}
     if "max_pending" in spec:
         kw["max_pending"] = spec["max_pending"]
-    if kind == "promise":
-        if spec.get("n"):
-            gap("a promise channel with a capacity cannot be expressed")
-        if kw:
-            gap("promise_chan() takes no max_pending")
-        return xchan.promise_chan(x, eh)
-    if kind not in ("none", "fixed", "dropping", "sliding"):
-        gap(f"an unknown buffer kind {kind!r} cannot be expressed")
     return xchan.Chan(buf_arg(spec), x, eh, **kw)
 
 
@@ -419,10 +398,21 @@ class Proc:
         else:
             time.sleep(0.001)
 
+    async def blocking(self, fn, *args, **kw):
+        """A blocking call (one with a cancel token): on a task, through
+        asyncio.to_thread, as an asyncio user runs blocking calls."""
+        if self.task:
+            return await asyncio.to_thread(fn, *args, **kw)
+        return fn(*args, **kw)
+
     async def put(self, ch, v, t, cancel=None):
+        if ch is None:  # the null channel: the method, unbound, on None
+            ok = xchan.Chan.offer(None, v) if t == 0 else \
+                xchan.Chan.put(None, v, t)
+            return res() if ok else res("ECLOSED")
         if cancel is not None:
-            self.no_task_cancel("put")
-            return res() if ch.put(v, t, cancel=cancel) else res("ECLOSED")
+            ok = await self.blocking(ch.put, v, t, cancel=cancel)
+            return res() if ok else res("ECLOSED")
         if t == 0:
             closed = ch.closed
             ok = ch.offer(v)
@@ -435,9 +425,11 @@ class Proc:
         return res() if ok else res("ECLOSED")
 
     async def take(self, ch, t, cancel=None):
+        if ch is None:  # the null channel: the method, unbound, on None
+            v = xchan.Chan.poll(None) if t == 0 else xchan.Chan.take(None, t)
+            return res("ECLOSED") if v is None else res(val=v)
         if cancel is not None:
-            self.no_task_cancel("take")
-            v = ch.take(t, cancel=cancel)
+            v = await self.blocking(ch.take, t, cancel=cancel)
             return res("ECLOSED") if v is None else res(val=v)
         if t == 0:
             closed = ch.closed
@@ -452,20 +444,15 @@ class Proc:
             v = ch.take(t)
         return res("ECLOSED") if v is None else res(val=v)
 
-    def no_task_cancel(self, what):
-        if self.task:
-            gap(f"cancel tokens are for blocking calls; a task's {what} is "
-                "an awaitable, cancelled with Task.cancel")
-
     async def alts(self, ops, priority, t, cancel=None):
         kw = {"priority": priority}
-        if cancel is not None:
-            self.no_task_cancel("alts")
-            kw["cancel"] = cancel
         if t == 0:
             kw["default"] = _DEFAULT
         elif t is not None:
             kw["timeout"] = t
+        if cancel is not None:
+            kw["cancel"] = cancel
+            return await self.blocking(xchan.alts, ops, **kw)
         if self.task and t != 0:
             return await xchan.alts_async(ops, **kw)
         return xchan.alts(ops, **kw)
@@ -502,18 +489,18 @@ def alts_ops(w, op):
     ops, kinds = [], []
     for c in op.get("clauses", []):
         if "take" in c:
-            if c["take"] is None:
-                gap("a null channel in alts cannot be expressed")
-            ops.append(w.get(c["take"], xchan.Chan, "channel"))
+            ops.append(w.chan(c, "take"))
             kinds.append("take")
         elif "put" in c:
-            if c["put"] is None:
-                gap("a null channel in alts cannot be expressed")
-            ops.append((w.get(c["put"], xchan.Chan, "channel"),
-                        w.to_py(c.get("val"))))
+            ops.append((w.chan(c, "put"), w.to_py(c.get("val"))))
             kinds.append("put")
         else:
-            gap(f"an alts clause of unknown kind {c!r} cannot be expressed")
+            # A clause of another kind: passed as it is, a {kind: Chan}
+            # mapping, which is neither alts op form (the binding rejects
+            # it: EINVAL).
+            k, name = next(iter(c.items()))
+            ops.append({k: w.get(name, xchan.Chan, "channel")})
+            kinds.append(k)
     return ops, kinds
 
 
@@ -804,8 +791,7 @@ def op_spawn_start(p, op):
     kind = op.get("kind", "go")
     as_ = op.get("as", "task")
     path = f"{p.path}/{as_}"
-    if op.get("name") and op.get("name") != as_:
-        gap("tasks cannot be named (xchan.go/thread/io_thread take no name)")
+    task_name = op.get("name") or as_
     result = w.to_py(op.get("result")) if "result" in op else None
     fail = _err_class(op["fail"]) if op.get("fail") else None
     body_ops = op.get("ops", [])
@@ -831,9 +817,9 @@ def op_spawn_start(p, op):
                 done()
         try:
             if p.task:
-                ch = xchan.go(go_body())
+                ch = xchan.go(go_body(), name=task_name)
             else:
-                ch = bg_call(lambda: xchan.go(go_body()))
+                ch = bg_call(lambda: xchan.go(go_body(), name=task_name))
         except BaseException:
             done()
             raise
@@ -844,6 +830,8 @@ def op_spawn_start(p, op):
                 return outcome()
             finally:
                 done()
+        # The task's name is its function's __qualname__.
+        th_body.__qualname__ = task_name
         try:
             ch = (xchan.thread if kind == "thread" else xchan.io_thread)(
                 th_body)
@@ -891,10 +879,18 @@ def comb_op(p, op, name):
         if op.get("done"):
             w.put(op["done"], d)
 
+    want_done = bool(op.get("done"))
+
+    def result_and_done(r):
+        """With done=True the binding returns (result, done channel)."""
+        if want_done:
+            r, d = r
+            bind_done(d)
+        return r
+
     if name == "pipe":
-        if op.get("done"):
-            gap("pipe returns `to`, not a done channel")
-        xchan.pipe(w.chan(op, "from"), w.chan(op, "to"), close)
+        result_and_done(xchan.pipe(w.chan(op, "from"), w.chan(op, "to"),
+                                   close, done=want_done))
         return res()
     if name == "pipeline":
         mode = op.get("mode", "compute")
@@ -980,39 +976,33 @@ def comb_op(p, op, name):
             m.toggle(state)
         return res()
     if name in ("merge", "map"):
-        if op.get("done"):
-            gap(f"{name} has no done channel")
-        if op.get("chans") is None:
-            gap(f"a null channel list for {name} cannot be expressed")
-        cs = [w.get(c, xchan.Chan, "channel") if c is not None
-              else gap("a null channel in a list cannot be expressed")
-              for c in op["chans"]]
+        chans = op.get("chans")
+        cs = None if chans is None else \
+            [w.chan({"ch": c}) for c in chans]
         if name == "merge":
-            out = xchan.merge(cs, out_buf(op))
+            out = xchan.merge(cs, out_buf(op), done=want_done)
         else:
             f = MAP_N.get(op.get("fn"))
             if f is None:
                 gap(f"a map function {op.get('fn')!r} outside the "
                     "vocabulary cannot be passed")
-            out = xchan.map(f, cs, out_buf(op))
-        w.put(op.get("as", "_"), out)
+            out = xchan.map(f, cs, out_buf(op), done=want_done)
+        w.put(op.get("as", "_"), result_and_done(out))
         return res()
     if name == "split":
         pred = PREDS.get(op.get("pred"))
         as_ = op.get("as")
         if pred is None or not isinstance(as_, list) or len(as_) != 2:
             raise RunnerError("split needs pred and as: [t, f]")
-        if op.get("done"):
-            gap("split has no done channel")
-        t, f = xchan.split(pred, w.chan(op, "src"))
+        t, f = result_and_done(xchan.split(pred, w.chan(op, "src"),
+                                           done=want_done))
         w.put(as_[0], t)
         w.put(as_[1], f)
         return res()
     if name == "take_n":
-        if op.get("done"):
-            gap("take has no done channel")
-        w.put(op.get("as", "_"), xchan.take(op.get("n", 0),
-                                            w.chan(op, "src"), out_buf(op)))
+        w.put(op.get("as", "_"), result_and_done(
+            xchan.take(op.get("n", 0), w.chan(op, "src"), out_buf(op),
+                       done=want_done)))
         return res()
     if name in ("reduce", "transduce", "into"):
         init = w.to_py(op.get("init"))
@@ -1045,18 +1035,16 @@ INFO_FIELDS = ("buf", "capacity", "count", "closed", "pending_puts",
 
 
 def info_of(ch):
-    i = ch.info()
+    i = xchan.Chan.info(ch)  # unbound: a null channel is None
     out = {}
     # The binding names the field "buffer" and the kind "unbuffered".
     i.setdefault("buf", i.get("buffer"))
-    if i["buf"] == "unbuffered":
-        i["buf"] = "none"
     for k in INFO_FIELDS:
         if k not in i:
             gap(f"Chan.info() has no {k!r}")
         v = i[k]
         if k == "buf":
-            v = BUF_NAMES.get(v, v) if isinstance(v, str) else v
+            v = INFO_BUF_NAMES.get(v, v)
         out[k] = v
     return out
 
@@ -1092,9 +1080,46 @@ async def op_drain(p, op):
         vals.append(p.w.to_json(r["val"]))
 
 
+class TaskErrors:
+    """What xchan.set_task_error_hook reports: [(task name, exception)]."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.got = []
+
+    def hook(self, name, exc):
+        with self.lock:
+            self.got.append((name, exc))
+
+    def reset(self):
+        with self.lock:
+            self.got = []
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.got)
+
+
+TASK_ERRORS = TaskErrors()
+xchan.set_task_error_hook(TASK_ERRORS.hook)
+
+
+def error_name(e):
+    return e.name if isinstance(e, xchan.XchanError) and e.name else \
+        type(e).__name__
+
+
 async def op_task_errors(p, op):
-    gap("no task error hook in the Python API (a failing task's exception "
-        "goes to its result channel's taker)")
+    n = op.get("n", 1)
+    end = time.monotonic() + op.get("within_ms", 5000) / 1000.0
+    while True:
+        got = TASK_ERRORS.snapshot()
+        if len(got) >= n:
+            return res(val=[[name, error_name(e)] for name, e in got])
+        if time.monotonic() > end:
+            return res("ETIMEDOUT", val=[[name, error_name(e)]
+                                         for name, e in got])
+        await p.nap()
 
 
 # ---- dispatch ----
@@ -1116,7 +1141,7 @@ async def exec_op(p, op):
         return val_res(w, await p.take(ch, 0 if name == "poll" else
                                        secs(op), tok))
     if name == "close":
-        w.chan(op).close()
+        xchan.Chan.close(w.chan(op))  # unbound: a null channel is None
         return res()
     if name == "info":
         i = info_of(w.chan(op))
@@ -1369,6 +1394,7 @@ def run_tasks(w, c, diff):
 
 
 def run_case(fname, c, kind):
+    TASK_ERRORS.reset()
     t0 = time.monotonic()
     w = World(kind, t0 + c.get("timeout_ms", 20000) / 1000.0)
     diff = []

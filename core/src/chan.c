@@ -26,6 +26,9 @@
 
 static _Atomic uint64_t g_chan_ids;
 
+/* Slow paths kept out of line, so the lock-free fast paths stay small. */
+#define XCHAN_NOINLINE __attribute__((noinline))
+
 /* Rings of up to this many slots live inside the channel's allocation. */
 #define CHAN_INLINE_SLOTS 2
 
@@ -518,14 +521,59 @@ lf_op(xchan_chan *ch, bool is_put, xchan_val *v, xchan_deadline deadline)
 	return res;
 }
 
-/* After a lock-free push (pop) succeeded: wake one plain taker (putter).
+/* A pop made room and a plain putter sleeps: complete the first one by
+ * pushing its value for it (core.async moves the oldest waiting put into
+ * the room a take makes).  If a newcomer filled the room first, or a lock
+ * holder closed the gate, it tries again itself.  The push added a value:
+ * a sleeping taker is woken to try (a plain wake, so this never chains). */
+static XCHAN_NOINLINE void
+lf_serve_putter(xchan__lfring *r)
+{
+	xchan__waiter *w = xchan__lfwait_claim(&r->putw);
+	if (w == NULL)
+		return;
+	xchan__sel *s = w->sel;
+	bool done = xchan__lfring_push(r, w->val) == XCHAN__LF_OK;
+	s->result.err = done ? XCHAN_OK : XCHAN__LF_RETRY;
+	s->result.index = 0;
+	s->result.val = xchan_val_nil();
+	xchan__sel_finish(s); /* w may be gone from here on */
+	if (done)
+		xchan__lfwait_wake_one(&r->takew);
+}
+
+/* A push added a value and a plain taker sleeps: hand the first one a
+ * value popped for it, or have it try again. */
+static XCHAN_NOINLINE void
+lf_serve_taker(xchan__lfring *r)
+{
+	xchan__waiter *w = xchan__lfwait_claim(&r->takew);
+	if (w == NULL)
+		return;
+	xchan__sel *s = w->sel;
+	xchan_val v = xchan_val_nil();
+	bool done = xchan__lfring_pop(r, &v) == XCHAN__LF_OK;
+	s->result.err = done ? XCHAN_OK : XCHAN__LF_RETRY;
+	s->result.index = 0;
+	s->result.val = v;
+	xchan__sel_finish(s);
+	if (done)
+		xchan__lfwait_wake_one(&r->putw);
+}
+
+/* After a lock-free push (pop) succeeded: serve one plain taker (putter).
  * The counterpart's half of lfwait.h's Dekker pair: the push's seq_cst CAS
  * on the index word, then this seq_cst load; one load when nobody waits. */
 static inline void
-lf_wake_other(xchan_chan *ch, bool is_put)
+lf_wake_other(xchan__lfring *r, bool is_put)
 {
-	xchan__lfring *r = ch->lf;
-	xchan__lfwait_wake_one(is_put ? &r->takew : &r->putw);
+	xchan__lfwaitq *q = is_put ? &r->takew : &r->putw;
+	if (XCHAN_LIKELY(atomic_load(&q->n) == 0))
+		return;
+	if (is_put)
+		lf_serve_taker(r);
+	else
+		lf_serve_putter(r);
 }
 
 void
@@ -589,7 +637,7 @@ lf_withdraw(xchan__lfwaitq *q, xchan__waiter *w)
  * (takes) are not served strictly in arrival order (docs/core-design.md).
  * `v`: the value to put (the caller's again unless XCHAN_OK), or where a
  * take stores its value (nil on failure). */
-static int32_t
+static XCHAN_NOINLINE int32_t
 lf_run(xchan_chan *ch, bool is_put, xchan_val *v, xchan_deadline deadline,
     const xchan_wait_opts *opts)
 {
@@ -599,7 +647,7 @@ lf_run(xchan_chan *ch, bool is_put, xchan_val *v, xchan_deadline deadline,
 	for (;;) {
 		int res = lf_op(ch, is_put, v, deadline);
 		if (res == XCHAN__LF_OK) {
-			lf_wake_other(ch, is_put);
+			lf_wake_other(r, is_put);
 			return XCHAN_OK;
 		}
 		if (res == XCHAN__LF_GATED) {
@@ -761,8 +809,16 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 	int32_t err = check_put_args(ch, v);
 	if (err != XCHAN_OK)
 		return err;
-	if (ch->lf)
+	xchan__lfring *r = ch->lf;
+	if (r != NULL) {
+		/* The fast path inline: one push, one load of the takers'
+		 * count; everything else in lf_run. */
+		if (XCHAN_LIKELY(xchan__lfring_push(r, v) == XCHAN__LF_OK)) {
+			lf_wake_other(r, true);
+			return XCHAN_OK;
+		}
 		return lf_run(ch, true, &v, deadline, opts);
+	}
 	bool xf = ch->xf != NULL;
 	if (xf) {
 		/* Non-blocking calls never wait for another thread's step. */
@@ -929,8 +985,14 @@ take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 		*out = xchan_val_nil();
 		return XCHAN_EFORK;
 	}
-	if (ch->lf)
+	xchan__lfring *r = ch->lf;
+	if (r != NULL) {
+		if (XCHAN_LIKELY(xchan__lfring_pop(r, out) == XCHAN__LF_OK)) {
+			lf_wake_other(r, false);
+			return XCHAN_OK;
+		}
 		return lf_run(ch, false, out, deadline, opts);
+	}
 	chan_lock_counting(ch);
 	if (XCHAN_UNLIKELY(ch->lf)) {
 		xchan__chan_unlock(ch);

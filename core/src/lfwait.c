@@ -96,10 +96,10 @@ xchan__lfwait_cancel(xchan__lfwaitq *q, xchan__waiter *w)
 	return back;
 }
 
-bool
-xchan__lfwait_wake_one_slow(xchan__lfwaitq *q)
+xchan__waiter *
+xchan__lfwait_claim_slow(xchan__lfwaitq *q)
 {
-	xchan__sel *won = NULL;
+	xchan__waiter *won = NULL;
 	xchan__lock_acquire(&q->lock);
 	while (q->head) {
 		xchan__waiter *w = q->head;
@@ -107,13 +107,21 @@ xchan__lfwait_wake_one_slow(xchan__lfwaitq *q)
 		/* A dead one (its deadline or cancel won) is dropped and the
 		 * wake goes to the next. */
 		if (xchan__sel_claim(w->sel)) {
-			won = w->sel;
+			won = w;
 			break;
 		}
 	}
 	xchan__lock_release(&q->lock);
-	if (won == NULL)
+	return won;
+}
+
+bool
+xchan__lfwait_wake_one_slow(xchan__lfwaitq *q)
+{
+	xchan__waiter *w = xchan__lfwait_claim_slow(q);
+	if (w == NULL)
 		return false;
+	xchan__sel *won = w->sel;
 	won->result.err = XCHAN__LF_RETRY;
 	won->result.index = 0;
 	won->result.val = xchan_val_nil();

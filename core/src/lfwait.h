@@ -26,11 +26,16 @@
  * A counterpart that loads `n == 0` pays exactly that one load.
  *
  * A wake claims the first live waiter's sel (the usual CAS out of
- * WAITING/PARKED) with the result XCHAN__LF_RETRY; the woken operation
- * tries again from the start and, if it loses the race to a newcomer,
- * registers again.  A waiter whose deadline or cancel won the CAS was not
- * claimed, so the wake passes to the next one: no wake is ever spent on an
- * operation that does not try again.
+ * WAITING/PARKED).  The lock-free paths (chan.c) then try to complete its
+ * operation for it, in the room (with the value) their own operation just
+ * made: a pop pushes the first waiting put's value, a push pops a value
+ * for the first waiting take, as core.async moves the oldest waiting put
+ * into the buffer.  If a newcomer got there first, or in any other wake
+ * (a lock holder's), the waiter gets XCHAN__LF_RETRY and tries again from
+ * the start, registering again if it loses.  A waiter whose deadline or
+ * cancel won the CAS was not claimed, so the wake passes to the next one:
+ * no wake is ever spent on an operation that neither completes nor tries
+ * again.
  *
  * Close moves the plain putters into the channel's queue of waiting puts
  * (core.async: puts waiting at close survive it) and wakes every plain
@@ -81,6 +86,20 @@ bool xchan__lfwait_remove(xchan__lfwaitq *q, xchan__waiter *w);
  * (then the owner waits as usual: for the wake's DONE, or, moved by close,
  * as a waiting put that survives the close).  True if taken back. */
 bool xchan__lfwait_cancel(xchan__lfwaitq *q, xchan__waiter *w);
+
+/* Unlinks the first live waiter and claims its sel (dead ones met on the
+ * way are dropped); NULL if none.  The caller completes it: fills the
+ * sel's result (XCHAN__LF_RETRY, or the completed operation) and calls
+ * xchan__sel_finish, with no lock held. */
+xchan__waiter *xchan__lfwait_claim_slow(xchan__lfwaitq *q);
+
+static inline xchan__waiter *
+xchan__lfwait_claim(xchan__lfwaitq *q)
+{
+	if (XCHAN_LIKELY(atomic_load(&q->n) == 0))
+		return NULL;
+	return xchan__lfwait_claim_slow(q);
+}
 
 /* Wakes one live waiter to try again.  False if there was none.  No lock
  * may be held but the caller's own channel lock... none at all is best. */

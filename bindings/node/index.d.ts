@@ -9,6 +9,8 @@ export declare class BufferSpec {
 }
 /** A fixed buffer of n (the same as passing n). */
 export declare function buffer(n: number): BufferSpec;
+/** A buffer by name, capacity n (absent/0 for unbuffered and promise); an unknown kind is EINVAL. */
+export declare function buffer(kind: 'unbuffered' | 'none' | 'fixed' | 'dropping' | 'sliding' | 'promise', n?: number): BufferSpec;
 /** When full, new values are dropped. */
 export declare function dropping(n: number): BufferSpec;
 /** When full, the oldest value is dropped. */
@@ -86,9 +88,61 @@ export declare class Chan<T = any> implements AsyncIterable<T>, SharedChan {
   /** The native channel (xchan_chan *) as an external, for C addons. */
   handle(): object;
   [Symbol.asyncIterator](): AsyncIterator<T>;
+  /** The low-level put (xchan_put_async): an Op, or undefined (callback mode: completed during the call, or handle: false). */
+  putAsync(v: T, opts?: OpCallback<boolean> | LowOptions<boolean>): Op | undefined;
+  /** The low-level take (xchan_take_async); as putAsync. */
+  takeAsync(opts?: OpCallback<T> | LowOptions<T>): Op | undefined;
   static from<T = any>(x: Chan<T> | SharedChan | string): Chan<T>;
   static fromHandle<T = any>(external: object): Chan<T>;
 }
+
+/** A result of the low-level API: the core's error name, the alts clause (-1 none), the value taken or a put's value handed back. */
+export interface OpResult<T = any> {
+  code: string;
+  index: number;
+  value: T | undefined;
+  /** code ERUNTIME: the error holding a value this isolate cannot read. */
+  error?: Error;
+}
+export type OpCallback<T = any> = (result: OpResult<T>) => void;
+export interface LowOptions<T = any> {
+  /** Callback mode (xchan's callback); without it the op is in notify mode. */
+  callback?: OpCallback<T>;
+  /** Notify mode: called on this thread once the op has completed (then collect()). */
+  notify?: () => void;
+  /** Callback mode: hand the result over on the core's dispatch executor (never inside the call). */
+  dispatch?: boolean;
+  /** false: no handle is returned (callback mode only). */
+  handle?: boolean;
+}
+export interface AltsLowOptions<T = any> extends LowOptions<T> {
+  priority?: boolean;
+  timeout?: number;
+  /** Present: XCHAN_DEADLINE_POLL (EAGAIN at once when nothing is ready). */
+  default?: unknown;
+}
+/** A pending asynchronous operation (xchan_op). */
+export declare class Op {
+  private constructor();
+  readonly state: 'pending' | 'completed' | 'delivered' | 'canceled';
+  /** Notify mode: the result; throws EAGAIN (pending), EDONE (collected), EINVAL (callback mode). */
+  collect(): OpResult;
+  /** true: the cancel won; false: it had completed. */
+  cancel(): boolean;
+  /** Cancel-or-collect; throws EDONE when the result was already delivered. */
+  cancelEx(): OpResult;
+}
+export declare function altsAsync(clauses: Clause<any>[], opts?: OpCallback | AltsLowOptions): Op | undefined;
+
+/** A BOX from C (a native pointer with its destructor), opaque to JS; putting it hands C the same pointer. */
+export declare class Box {
+  private constructor();
+}
+/** An ARRAY value C can read, made by tuple(items); it comes back from a channel as a new Array. */
+export declare class Tuple {
+  private constructor();
+}
+export declare function tuple(items: any[]): Tuple;
 
 export declare function promiseChan<T = any>(opts?: ChanOptions): Chan<T>;
 export declare function timeout(ms: number): Chan<never>;
@@ -112,6 +166,13 @@ export declare function altsSync<T = any>(clauses: Clause<T>[], opts?: AltsOptio
 
 /** Runs fn on this thread; a Chan of its result (take() rejects with ETASK if it threw). */
 export declare function go<R>(fn: (...args: any[]) => R | Promise<R>, ...args: any[]): Chan<R>;
+export declare function go<R>(opts: { name?: string }, fn: (...args: any[]) => R | Promise<R>, ...args: any[]): Chan<R>;
+/** fn(name, error) for every failed go/thread/ioThread body; null: the default (a process warning). */
+export declare function setTaskErrorHook(fn: ((name: string, error: unknown) => void) | null): void;
+/** true inside a go body. */
+export declare function inGo(): boolean;
+/** xchan_shutdown (ESTATE inside a go body). */
+export declare function shutdown(): void;
 
 export declare class XchanError extends Error {
   code: string;
@@ -125,7 +186,8 @@ export declare const errors: Readonly<Record<ErrorCode, typeof XchanError>>;
 export declare const codes: Readonly<Record<ErrorCode, number>>;
 
 // ---- combinators ----
-export declare function pipe<T>(from: Chan<T>, to: Chan<T>, close?: boolean): Chan<never>;
+export declare function pipe<T>(from: Chan<T>, to: Chan<T>, close?: boolean): Chan<T>;
+export declare function pipe<T>(from: Chan<T>, to: Chan<T>, close: boolean | undefined, opts: { done: true }): { result: Chan<T>; done: Chan<never> };
 export declare class Mult<T = any> {
   readonly done: Chan<never>;
   tap(ch: Chan<T>, close?: boolean): Chan<T>;
@@ -152,6 +214,7 @@ export declare class Mix<T = any> {
 }
 export declare function mix<T>(out: Chan<T>): Mix<T>;
 export declare function merge<T>(chans: Chan<T>[], buf?: number | BufferSpec): Chan<T>;
+export declare function merge<T>(chans: Chan<T>[], buf: number | BufferSpec | undefined, opts: { done: true }): { result: Chan<T>; done: Chan<never> };
 export declare function take<T>(n: number, ch: Chan<T>, buf?: number | BufferSpec): Chan<T>;
 export declare function into<T>(init: T[], ch: Chan<T>): Chan<T[]>;
 export declare function into<T>(ch: Chan<T>): Chan<T[]>;
@@ -159,6 +222,7 @@ export declare function ontoChan<T>(ch: Chan<T>, values: Iterable<T>, close?: bo
 export declare function toChan<T>(values: Iterable<T>): Chan<T>;
 export declare function map<R>(f: (...vals: any[]) => R, chans: Chan[], buf?: number | BufferSpec): Chan<R>;
 export declare function split<T>(pred: (v: T) => unknown, ch: Chan<T>, tBuf?: number | BufferSpec, fBuf?: number | BufferSpec): [Chan<T>, Chan<T>];
+export declare function split<T>(pred: (v: T) => unknown, ch: Chan<T>, tBuf: number | BufferSpec | undefined, fBuf: number | BufferSpec | undefined, opts: { done: true }): { result: [Chan<T>, Chan<T>]; done: Chan<never> };
 export declare class Reduced<A> {
   readonly value: A;
 }
@@ -184,11 +248,15 @@ export declare class WorkerPool {
   constructor(opts?: { size?: number; name?: string });
   readonly size: number;
   run<R = any>(file: string | URL, exportName?: string, ...args: any[]): Chan<R>;
+  run<R = any>(opts: { name?: string }, file: string | URL, exportName?: string, ...args: any[]): Chan<R>;
   close(): Promise<void>;
 }
-export type Workload = 'mixed' | 'io' | 'compute';
+export type Workload = 'dispatch' | 'mixed' | 'io' | 'compute';
+/** Runs a module's export on a workload's pool with no result (xchan_execute). */
+export declare function execute(workload: Workload, file: string | URL, exportName?: string, ...args: any[]): void;
 export declare function setExecutorFactory(f: ((workload: Workload) => WorkerPool | number | null | undefined) | null): void;
 export declare function thread<R = any>(file: string | URL, exportName?: string, ...args: any[]): Chan<R>;
+export declare function thread<R = any>(opts: { name?: string }, file: string | URL, exportName?: string, ...args: any[]): Chan<R>;
 export declare function ioThread<R = any>(file: string | URL, exportName?: string, ...args: any[]): Chan<R>;
 
 // ---- C addons ----

@@ -4,9 +4,10 @@
 const { threadId, isMainThread, Worker } = require('node:worker_threads');
 const native = require('./lib/native');
 const { XchanError, errors, codes, makeError } = require('./lib/errors');
-const { BufferSpec, fixed, dropping, sliding } = require('./lib/buffers');
-const { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure, PENDING } = require('./lib/chan');
+const { BufferSpec, buffer, dropping, sliding } = require('./lib/buffers');
+const { Chan, promiseChan, timeout, alts, altsSync, altsAsync, Op, go, TaskFailure, PENDING, setTaskErrorHook, inGo, shutdown } = require('./lib/chan');
 const xf = require('./lib/xf');
+const { Box, Tuple, tuple } = require('./lib/values');
 const flow = require('./lib/flow');
 const pool = require('./lib/pool');
 const nativeWorkers = require('./lib/native-workers');
@@ -30,7 +31,8 @@ native.initEnv({
   threadId,
   isMain: isMainThread,
   makeError,
-  wrapChan: Chan._wrap,
+  // A native channel, or with a second argument true a BOX, as JS sees it.
+  wrapChan: (ext, box) => (box === true ? Box._wrap(ext) : Chan._wrap(ext)),
   reportXformError,
   TaskFailure,
   pending: PENDING,
@@ -89,12 +91,17 @@ module.exports = {
   timeout,
   alts,
   altsSync,
+  altsAsync,
+  Op,
   go,
   xf,
-  buffer: fixed,
+  buffer,
   dropping,
   sliding,
   BufferSpec,
+  Box,
+  Tuple,
+  tuple,
   XchanError,
   errors,
   codes,
@@ -103,6 +110,10 @@ module.exports = {
   ioThread: pool.ioThread,
   WorkerPool: pool.WorkerPool,
   setExecutorFactory: pool.setExecutorFactory,
+  execute: pool.execute,
+  setTaskErrorHook,
+  inGo,
+  shutdown,
   native: nativeWorkers,
   api,
   checkVersion,

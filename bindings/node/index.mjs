@@ -3,9 +3,10 @@ import xchan from './index.js';
 
 export default xchan;
 export const {
-  Chan, promiseChan, timeout, alts, altsSync, go, xf, buffer, dropping, sliding, BufferSpec,
-  XchanError, errors, codes, pipe, mult, tap, untap, untapAll, Mult, mix, Mix, merge, take, into,
+  Chan, promiseChan, timeout, alts, altsSync, altsAsync, Op, go, xf, buffer, dropping, sliding, BufferSpec,
+  Box, Tuple, tuple, XchanError, errors, codes, pipe, mult, tap, untap, untapAll, Mult, mix, Mix, merge, take, into,
   ontoChan, toChan, map, split, reduce, reduced, transduce, pub, sub, unsub, unsubAll, Pub,
   pipeline, pipelineBlocking, pipelineAsync, thread, ioThread, WorkerPool, setExecutorFactory,
+  execute, setTaskErrorHook, inGo, shutdown,
   api, checkVersion, randomSeed, includeDir, version, coreVersion, native,
 } = xchan;

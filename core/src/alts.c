@@ -10,11 +10,19 @@
  * cannot deadlock.  Losing registrations are withdrawn before the call
  * returns (eagerly, unlike core.async).
  *
+ * Livelock: a round is abandoned when registration finds a clause ready.
+ * Two alts crossing the same channels in opposite orders can each find the
+ * other's fresh waiter and abandon together, round after round; after the
+ * first immediate retry, xchan__alts_backoff waits a random, growing number
+ * of pauses (then yields) so that the two fall out of step.  Its counters
+ * are global relaxed atomics, touched only on abandoned rounds.
+ *
  * Random order: a per-thread xorshift64* generator seeded from the OS, or
  * by xchan_random_seed for tests; Fisher-Yates gives a uniform permutation.
  */
 #include "alts.h"
 
+#include "gosched.h"
 #include "val.h"
 
 static _Thread_local uint64_t t_rng;
@@ -36,6 +44,48 @@ rng_next(void)
 	x ^= x >> 27;
 	t_rng = x;
 	return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* ---- backoff between abandoned rounds ---------------------------------------- */
+
+#define BACKOFF_SPIN_ROUNDS 6 /* rounds 2..7 spin up to 2, 4 ... 64 pauses */
+
+static _Atomic uint64_t g_abandoned, g_max_in_a_row;
+
+void
+xchan__alts_backoff(unsigned round)
+{
+	atomic_fetch_add_explicit(&g_abandoned, 1, memory_order_relaxed);
+	uint64_t max =
+	    atomic_load_explicit(&g_max_in_a_row, memory_order_relaxed);
+	while (round > max &&
+	       !atomic_compare_exchange_weak_explicit(&g_max_in_a_row, &max,
+	           round, memory_order_relaxed, memory_order_relaxed))
+		;
+	if (round <= 1)
+		return;
+	if (round <= BACKOFF_SPIN_ROUNDS + 1) {
+		/* Random in [1, 2^(round-1)]: two parties backing off from
+		 * each other leave at different times. */
+		uint64_t span = 1ull << (round - 1);
+		uint64_t n = 1 + (rng_next() >> 11) % span;
+		for (uint64_t i = 0; i < n; i++)
+			xchan__cpu_relax();
+		return;
+	}
+	if (xchan__task_current() != NULL)
+		xchan__task_yield();
+	else
+		xchan__thread_yield();
+}
+
+void
+xchan__alts_get_stats(xchan__alts_stats *out)
+{
+	out->abandoned =
+	    atomic_load_explicit(&g_abandoned, memory_order_relaxed);
+	out->max_in_a_row =
+	    atomic_load_explicit(&g_max_in_a_row, memory_order_relaxed);
 }
 
 int32_t
@@ -222,7 +272,7 @@ alts_impl(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
 		}
 	}
 	xchan__alts_order(order, n, flags);
-	for (;;) {
+	for (unsigned round = 0;;) {
 		if (xchan__alts_try(cl, order, n, out)) {
 			err = out->err;
 			goto done;
@@ -251,7 +301,10 @@ alts_impl(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
 				err = XCHAN_ELIMIT;
 				goto done;
 			}
-			continue; /* something became ready: try again */
+			/* Something became ready: try again (after a
+			 * random wait if this keeps happening). */
+			xchan__alts_backoff(++round);
+			continue;
 		}
 		/* Registered (or already claimed by a counterpart).  The
 		 * options apply only to a real wait. */

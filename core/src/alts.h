@@ -36,6 +36,22 @@ enum { XCHAN__REG_OK = 0, XCHAN__REG_READY = 1, XCHAN__REG_LIMIT = 2 };
 int xchan__alts_register(xchan__sel *s, xchan__waiter *w,
     const xchan_clause *cl, const uint32_t *order, size_t n, size_t *nreg);
 
+/* Called after the `round`-th (1, 2, ...) abandoned registration round of
+ * one operation, before it tries again: the first retry is immediate (the
+ * channel that was found ready usually completes it); later ones wait a
+ * random, growing number of pauses, and from the 7th on yield (a go task
+ * yields its worker, a thread its core).  Two alts crossing the same
+ * channels in opposite orders each find the other's waiter and abandon
+ * together; the random wait breaks that lockstep.  Also counts rounds
+ * (xchan__alts_get_stats). */
+void xchan__alts_backoff(unsigned round);
+
+typedef struct xchan__alts_stats {
+	uint64_t abandoned;    /* abandoned registration rounds */
+	uint64_t max_in_a_row; /* most abandoned rounds of one operation */
+} xchan__alts_stats;
+void xchan__alts_get_stats(xchan__alts_stats *out);
+
 /* Withdraws the registered waiters (all but the one that fired, which its
  * claimer already unlinked). */
 void xchan__alts_withdraw(xchan__waiter *w, const uint32_t *order, size_t nreg,

@@ -569,7 +569,7 @@ start(xchan_op **out, const xchan_clause *cl, size_t n, uint32_t flags,
 	memcpy(op->cl, cl, n * sizeof(*cl));
 	xchan__alts_order(op->order, n, flags);
 	xchan_result res;
-	for (;;) {
+	for (unsigned round = 0;;) {
 		if (xchan__alts_try(op->cl, op->order, n, &res))
 			break;
 		if (deadline == XCHAN_DEADLINE_POLL ||
@@ -620,6 +620,7 @@ start(xchan_op **out, const xchan_clause *cl, size_t n, uint32_t flags,
 				xchan__free(op, op_size(n));
 				return XCHAN_ELIMIT;
 			}
+			xchan__alts_backoff(++round);
 			continue;
 		}
 		/* Pending, or already ended by a counterpart or the timer. */

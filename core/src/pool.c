@@ -21,9 +21,28 @@
  *    thief only steals from a worker whose item counter (`ticks`) did not
  *    move for a whole spin interval: the owner is stuck in a long item, and
  *    stealing then costs no locality.
- *  - Shutdown: `stopping` is set, idle workers are woken; workers drain the
- *    queue until `drain_deadline`, then exit; `nalive` counts live workers
- *    (futex word for the stopper).  After all exit, `dead` makes pushes fail.
+ *  - The monitor (Go's sysmon; pools of two or more workers): a thread that
+ *    looks at every worker every `delay` (MON_MIN_NS, doubling up to
+ *    MON_MAX_NS while it finds nothing to do).  A worker whose `ticks` did
+ *    not move since the previous look while its run-next slot or local
+ *    queue holds work is stuck in a long item (a long step, a blocking C
+ *    call, a slow callback): the monitor moves that work to the front of
+ *    the shared queue (in the order the owner would have run it, behind
+ *    earlier woken nodes) and wakes an idle worker for it.  So a task
+ *    readied by a worker never waits for that worker's current item, even
+ *    when every other worker sleeps (a spinning thief, steal_stale, only
+ *    exists while some worker spins).  Locks: a worker's `local_lock`,
+ *    released before `p->lock` is taken (never nested).  The monitor parks
+ *    (futex `mon_state`) while every worker sleeps (no worker can hold
+ *    work then: only a running worker fills its own slots); the first
+ *    worker woken after that unparks it.  Dekker pair: monitor stores
+ *    mon_state = PARKED then loads nsleeping; a waker decrements
+ *    nsleeping before the woken worker loads mon_state (all seq_cst).
+ *  - Shutdown: `stopping` is set, idle workers and the monitor are woken;
+ *    the monitor exits at once, workers drain the queue until
+ *    `drain_deadline`, then exit; `nalive` counts live threads, the
+ *    monitor included (futex word for the stopper).  After all exit,
+ *    `dead` makes pushes fail.
  */
 #include "pool.h"
 
@@ -32,12 +51,19 @@
 
 #include "common.h"
 #include "lock.h"
+#include "log.h"
 #include "platform/platform.h"
 
 #define FAIR_TICKS 61   /* check the shared queue first this often */
 #define SPIN_NS 20000   /* how long an idle worker looks for work */
 #define LOCAL_BACKLOG 4 /* local items other workers may take (steal_backlog) */
 #define NODE_CACHE_MAX 1024 /* free nodes kept for execute() */
+/* The monitor looks at the workers this often: MON_MIN_NS after it woke or
+ * retook work, doubling while it finds nothing, up to MON_MAX_NS.  A task
+ * stranded behind a stuck worker so waits at most ~2 * MON_MAX_NS. */
+#define MON_MIN_NS 100000LL
+#define MON_MAX_NS 5000000LL
+enum { MON_RUNNING = 0, MON_PARKED = 1 };
 
 typedef struct worker worker;
 struct worker {
@@ -75,9 +101,15 @@ struct xchan__pool {
 	_Atomic uint32_t nalive;
 	_Atomic int64_t drain_deadline;
 	_Atomic uint64_t executed, futex_wakes, steals;
-	int nworkers; /* started */
-	int nalloc;   /* allocated worker slots */
+	_Atomic uint64_t retakes;   /* items the monitor moved */
+	_Atomic uint64_t mon_looks; /* monitor rounds */
+	_Atomic uint32_t mon_state; /* MON_RUNNING / MON_PARKED; futex word */
+	xchan__thread *monitor;     /* NULL: one worker, or it did not start */
+	uint64_t *mon_ticks; /* monitor-private: ticks at its last look */
+	int nworkers;        /* started */
+	int nalloc;          /* allocated worker slots */
 	worker *workers;
+	char mon_name[16];
 };
 
 /* The worker running on this thread.  Read through a non-inlinable call
@@ -472,8 +504,13 @@ sleep_until_woken(worker *w)
 	uint32_t how;
 	while ((how = atomic_load(&w->wake)) == 0)
 		xchan__futex_wait(&w->wake, 0, -1);
-	if (how == 1)
+	if (how == 1) {
 		w->spinning = 1; /* the waker counted us as spinning */
+		/* The pool was all asleep: the monitor may be parked. */
+		if (atomic_load(&p->mon_state) == MON_PARKED &&
+		    atomic_exchange(&p->mon_state, MON_RUNNING) == MON_PARKED)
+			xchan__futex_wake(&p->mon_state, 1);
+	}
 	return NULL;
 }
 
@@ -545,6 +582,126 @@ worker_main(void *arg)
 		xchan__futex_wake(&p->nalive, INT32_MAX);
 }
 
+/* ---- the monitor --------------------------------------------------------------------- */
+
+/* Moves the run-next item and the local queue of stuck worker `o` to the
+ * front of the shared queue; returns how many items moved.  The owner may
+ * finish its item meanwhile and race us for them: the exchange and the
+ * local lock give each item to one side. */
+static uint64_t
+retake(xchan__pool *p, worker *o)
+{
+	xchan__lock_acquire(&o->local_lock);
+	xchan__node_fifo moved = o->local;
+	o->local.head = o->local.tail = NULL;
+	atomic_store_explicit(&o->nlocal, 0, memory_order_relaxed);
+	xchan__lock_release(&o->local_lock);
+	/* The owner runs run-next before its local queue, but those waited
+	 * longer; on another worker, oldest first. */
+	xchan__pool_node *rn = atomic_exchange(&o->runnext, NULL);
+	if (rn != NULL)
+		xchan__fifo_push(&moved, rn);
+	if (moved.head == NULL)
+		return 0;
+	uint64_t n = 0;
+	for (xchan__pool_node *x = moved.head; x != NULL; x = x->next)
+		n++;
+	xchan__lock_acquire(&p->lock);
+	/* Like push_front: behind the woken nodes, ahead of the rest. */
+	xchan__pool_node *after = p->woken_last;
+	if (after != NULL) {
+		moved.tail->next = after->next;
+		after->next = moved.head;
+	} else {
+		moved.tail->next = p->q.head;
+		p->q.head = moved.head;
+	}
+	if (p->q.tail == after)
+		p->q.tail = moved.tail;
+	p->woken_last = moved.tail;
+	atomic_fetch_add(&p->qlen, n);
+	xchan__lock_release(&p->lock);
+	maybe_wake(p);
+	return n;
+}
+
+/* One look at every worker; returns the number of items retaken. */
+static uint64_t
+monitor_look(xchan__pool *p)
+{
+	uint64_t moved = 0;
+	for (int i = 0; i < p->nworkers; i++) {
+		worker *o = &p->workers[i];
+		uint64_t t =
+		    atomic_load_explicit(&o->ticks, memory_order_relaxed);
+		uint64_t seen = p->mon_ticks[i];
+		p->mon_ticks[i] = t;
+		if (t != seen)
+			continue; /* it started an item since the last look */
+		if (atomic_load_explicit(&o->runnext, memory_order_relaxed) ==
+		        NULL &&
+		    atomic_load_explicit(&o->nlocal, memory_order_relaxed) == 0)
+			continue;
+		moved += retake(p, o);
+	}
+	return moved;
+}
+
+/* Parks while every worker sleeps; false when the pool is stopping. */
+static bool
+monitor_park_if_idle(xchan__pool *p)
+{
+	if (atomic_load(&p->nsleeping) < p->nworkers)
+		return true;
+	atomic_store(&p->mon_state, MON_PARKED);
+	if (atomic_load(&p->nsleeping) < p->nworkers) {
+		/* A worker woke between the two loads; it may already have
+		 * found mon_state RUNNING, so nobody else will unpark us. */
+		atomic_store(&p->mon_state, MON_RUNNING);
+		return true;
+	}
+	while (atomic_load(&p->mon_state) == MON_PARKED &&
+	       !atomic_load(&p->stopping))
+		xchan__futex_wait(&p->mon_state, MON_PARKED, -1);
+	atomic_store(&p->mon_state, MON_RUNNING);
+	return !atomic_load(&p->stopping);
+}
+
+static void
+monitor_main(void *arg)
+{
+	xchan__pool *p = arg;
+	int64_t delay = MON_MIN_NS;
+	/* A futex word nobody wakes: the monitor's timed sleep (it is woken
+	 * early only at shutdown, through mon_state). */
+	while (!atomic_load(&p->stopping)) {
+		xchan__futex_wait(&p->mon_state, MON_RUNNING,
+		    xchan__clock_ns() + delay);
+		if (atomic_load(&p->stopping))
+			break;
+		atomic_fetch_add_explicit(&p->mon_looks, 1,
+		    memory_order_relaxed);
+		uint64_t moved = monitor_look(p);
+		if (moved != 0) {
+			atomic_fetch_add_explicit(&p->retakes, moved,
+			    memory_order_relaxed);
+			atomic_fetch_add_explicit(&p->steals, moved,
+			    memory_order_relaxed);
+			delay = MON_MIN_NS;
+			continue;
+		}
+		if (delay < MON_MAX_NS)
+			delay *= 2;
+		if (atomic_load(&p->nsleeping) == p->nworkers) {
+			if (!monitor_park_if_idle(p))
+				break;
+			delay = MON_MIN_NS;
+		}
+	}
+	if (atomic_fetch_sub(&p->nalive, 1) == 1)
+		xchan__futex_wake(&p->nalive, INT32_MAX);
+}
+
 /* ---- life cycle ---------------------------------------------------------------------- */
 
 int32_t
@@ -584,6 +741,25 @@ xchan__pool_new(xchan__pool **out, int nworkers, const char *prefix)
 			break;
 		}
 	}
+	/* The monitor, when another worker could take a stuck one's work.
+	 * Without it (no memory, no thread) the pool still works; stranded
+	 * run-next items then wait for a spinning thief or their owner. */
+	if (p->nworkers >= 2) {
+		p->mon_ticks =
+		    xchan__zalloc(sizeof(uint64_t) * (size_t)p->nworkers);
+		snprintf(p->mon_name, sizeof(p->mon_name), "%s-mon", prefix);
+		atomic_fetch_add(&p->nalive, 1);
+		if (p->mon_ticks == NULL ||
+		    xchan__thread_start(&p->monitor, monitor_main, p,
+		        p->mon_name) != XCHAN_OK) {
+			atomic_fetch_sub(&p->nalive, 1);
+			p->monitor = NULL;
+			xchan__log(XCHAN_LOG_WARN,
+			    "%s: no monitor thread; a task readied by a worker "
+			    "stuck in a long item may wait for it",
+			    prefix);
+		}
+	}
 	*out = p;
 	return XCHAN_OK;
 fail:
@@ -612,6 +788,10 @@ xchan__pool_stop_begin(xchan__pool *p, int64_t drain_deadline)
 		w = next;
 	}
 	xchan__lock_release(&p->lock);
+	/* Unpark the monitor; it sees `stopping` (RUNNING first, so a park
+	 * that checked `stopping` just before cannot go to sleep). */
+	atomic_store(&p->mon_state, MON_RUNNING);
+	xchan__futex_wake(&p->mon_state, 1);
 }
 
 int
@@ -627,6 +807,9 @@ xchan__pool_stop_wait(xchan__pool *p, int64_t join_deadline)
 			xchan__thread_join(p->workers[i].thread);
 		p->workers[i].thread = NULL;
 	}
+	if (p->monitor != NULL)
+		xchan__thread_join(p->monitor);
+	p->monitor = NULL;
 	return 1;
 }
 
@@ -642,6 +825,9 @@ xchan__pool_free(xchan__pool *p)
 			xchan__free(n, sizeof(*n));
 	}
 	xchan__node_cache_free(&p->nodes);
+	if (p->mon_ticks != NULL)
+		xchan__free(p->mon_ticks,
+		    sizeof(uint64_t) * (size_t)p->nworkers);
 	int nw = p->nalloc;
 	for (int i = 0; i < nw; i++)
 		xchan__free(p->workers[i].seen_ticks,
@@ -659,6 +845,10 @@ xchan__pool_get_stats(const xchan__pool *p, xchan__pool_stats *out)
 	out->futex_wakes =
 	    atomic_load_explicit(&q->futex_wakes, memory_order_relaxed);
 	out->steals = atomic_load_explicit(&q->steals, memory_order_relaxed);
+	out->retakes = atomic_load_explicit(&q->retakes, memory_order_relaxed);
+	out->monitor_looks =
+	    atomic_load_explicit(&q->mon_looks, memory_order_relaxed);
+	out->has_monitor = p->monitor != NULL;
 	out->nworkers = (uint32_t)p->nworkers;
 	out->sleeping = (uint32_t)atomic_load(&q->nsleeping);
 }

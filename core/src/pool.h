@@ -8,9 +8,14 @@
  * running on a worker goes there and runs as soon as the current item ends,
  * on the same core, so a ping-pong between two tasks never leaves it and
  * never costs a kernel wake.  The slot's previous occupant moves to the
- * shared queue.  Idle workers spin briefly, then sleep on a futex; a push
- * wakes a sleeper only when no worker is spinning (Go's wakep), and a woken
- * worker counts as spinning, so a burst of pushes costs one wake.
+ * worker's local queue.  Idle workers spin briefly, then sleep on a futex;
+ * a push wakes a sleeper only when no worker is spinning (Go's wakep), and
+ * a woken worker counts as spinning, so a burst of pushes costs one wake.
+ *
+ * Nothing is stranded: a pool of two or more workers has a monitor thread
+ * (Go's sysmon) that moves the run-next item and local queue of a worker
+ * stuck in one item for a monitor period (100 us .. 5 ms) to the shared
+ * queue and wakes an idle worker for them.
  */
 #ifndef XCHAN_POOL_H
 #define XCHAN_POOL_H
@@ -121,11 +126,15 @@ int xchan__pool_stop_wait(xchan__pool *p, int64_t join_deadline);
 void xchan__pool_free(xchan__pool *p);
 
 typedef struct xchan__pool_stats {
-	uint64_t executed;    /* items run */
-	uint64_t futex_wakes; /* sleeping workers woken by pushes */
-	uint64_t steals;      /* run-next slots taken by another worker */
+	uint64_t executed;      /* items run */
+	uint64_t futex_wakes;   /* sleeping workers woken by pushes */
+	uint64_t steals;        /* run-next/local items taken by another worker
+	                         or moved by the monitor */
+	uint64_t retakes;       /* items the monitor moved off stuck workers */
+	uint64_t monitor_looks; /* monitor rounds (it parks when all sleep) */
 	uint32_t nworkers;
 	uint32_t sleeping;
+	uint32_t has_monitor;
 } xchan__pool_stats;
 void xchan__pool_get_stats(const xchan__pool *p, xchan__pool_stats *out);
 

@@ -197,8 +197,15 @@ install_once(void)
 		return;
 	int expect = 0;
 	if (!atomic_compare_exchange_strong(&g_state, &expect, 1)) {
-		while (atomic_load_explicit(&g_state, memory_order_acquire) < 2)
-			xchan__cpu_relax();
+		/* Bounded spin: the installer may be preempted. */
+		for (unsigned i = 0;
+		     atomic_load_explicit(&g_state, memory_order_acquire) < 2;
+		     i++) {
+			if (i < 64)
+				xchan__cpu_relax();
+			else
+				xchan__thread_yield();
+		}
 		return;
 	}
 	if (!wanted()) {

@@ -1,8 +1,10 @@
 'use strict';
 // Chan: a channel of the xchan core, as a JS object.
 const native = require('./native');
-const { makeError } = require('./errors');
+const { AsyncLocalStorage } = require('node:async_hooks');
+const { makeError, invalidArg, notChan, codes } = require('./errors');
 const { toSpec, PROMISE } = require('./buffers');
+const { opaqueOf } = require('./values');
 
 const kWrap = Symbol('xchan.wrap');
 
@@ -56,6 +58,14 @@ function withSignal(signal, start) {
 class Chan {
   #h;
 
+  // The native handle of `self`, the receiver of Chan.prototype[method]; a
+  // null or non-Chan receiver (Chan.prototype.take.call(null)) is a
+  // TypeError with code EINVAL, as the core answers a NULL channel.
+  static #of(self, method) {
+    if (self === null || typeof self !== 'object' || !(#h in self)) throw notChan(`the channel (this of Chan.prototype.${method})`, self);
+    return self.#h;
+  }
+
   /**
    * new Chan()               unbuffered
    * new Chan(n)              fixed buffer of n
@@ -85,73 +95,93 @@ class Chan {
 
   /** Puts v; resolves true when delivered, false if the channel is closed. */
   put(v, opts) {
-    if (opts === undefined) {
-      // Completes at once when it can, resolving without a Node-API promise.
-      let r;
-      try {
-        r = native.tryPut(this.#h, h(v));
-      } catch (e) {
-        return Promise.reject(e);
+    let hd, ms, signal;
+    try {
+      hd = Chan.#of(this, 'put');
+      if (opts === undefined) {
+        // Completes at once when it can, resolving without a Node-API promise.
+        const r = native.tryPut(hd, h(v));
+        return r === PENDING ? native.put(hd, h(v)) : Promise.resolve(r);
       }
-      return r === PENDING ? native.put(this.#h, h(v)) : Promise.resolve(r);
+      [ms, signal] = timeoutOf(opts, 'put');
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const [ms, signal] = timeoutOf(opts, 'put');
-    if (signal === undefined) return native.put(this.#h, h(v), ms);
-    return withSignal(signal, (holder) => native.put(this.#h, h(v), ms, holder));
+    if (signal === undefined) return native.put(hd, h(v), ms);
+    return withSignal(signal, (holder) => native.put(hd, h(v), ms, holder));
   }
 
   /** Takes a value; resolves undefined once the channel is closed and drained. */
   take(opts) {
-    if (opts === undefined) {
-      let v;
-      try {
-        v = native.tryTake(this.#h);
-      } catch (e) {
-        return Promise.reject(e);
+    let hd, ms, signal;
+    try {
+      hd = Chan.#of(this, 'take');
+      if (opts === undefined) {
+        const v = native.tryTake(hd);
+        return v === PENDING ? native.take(hd) : Promise.resolve(v);
       }
-      return v === PENDING ? native.take(this.#h) : Promise.resolve(v);
+      [ms, signal] = timeoutOf(opts, 'take');
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const [ms, signal] = timeoutOf(opts, 'take');
-    if (signal === undefined) return native.take(this.#h, ms);
-    return withSignal(signal, (holder) => native.take(this.#h, ms, holder));
+    if (signal === undefined) return native.take(hd, ms);
+    return withSignal(signal, (holder) => native.take(hd, ms, holder));
+  }
+
+  /**
+   * The low-level put (xchan_put_async), for code that runs its own
+   * completion loop: putAsync(v, callback) or putAsync(v, { callback,
+   * notify, dispatch, handle }).  See Op and README "Op handles".  Returns
+   * an Op, or undefined (callback mode: the put completed during the call,
+   * and the callback has already run; or { handle: false }).
+   */
+  putAsync(v, opts) {
+    const hd = Chan.#of(this, 'putAsync');
+    return startLow(opts, 'putAsync', (mode, fn, dispatch, want) => native.putAsync(hd, h(v), mode, fn, dispatch, want));
+  }
+
+  /** The low-level take (xchan_take_async); as putAsync. */
+  takeAsync(opts) {
+    const hd = Chan.#of(this, 'takeAsync');
+    return startLow(opts, 'takeAsync', (mode, fn, dispatch, want) => native.takeAsync(hd, mode, fn, dispatch, want));
   }
 
   /** Puts only if that can happen now; true if it did. */
   offer(v) {
-    return native.offer(this.#h, h(v));
+    return native.offer(Chan.#of(this, 'offer'), h(v));
   }
 
   /** Takes only if a value is ready now; undefined otherwise (or closed). */
   poll() {
-    return native.poll(this.#h);
+    return native.poll(Chan.#of(this, 'poll'));
   }
 
   close() {
-    native.close(this.#h);
+    native.close(Chan.#of(this, 'close'));
   }
 
   /** Blocking take, for worker threads (throws on the main thread). */
   takeSync(timeoutMs) {
-    return native.takeSync(this.#h, timeoutMs);
+    return native.takeSync(Chan.#of(this, 'takeSync'), timeoutMs);
   }
 
   /** Blocking put, for worker threads (throws on the main thread). */
   putSync(v, timeoutMs) {
-    return native.putSync(this.#h, h(v), timeoutMs);
+    return native.putSync(Chan.#of(this, 'putSync'), h(v), timeoutMs);
   }
 
   /** A snapshot: { buffer, capacity, count, closed, pendingPuts, pendingTakes, maxPending, id }. */
   info() {
-    return native.info(this.#h);
+    return native.info(Chan.#of(this, 'info'));
   }
 
   get closed() {
-    return native.info(this.#h).closed;
+    return native.info(Chan.#of(this, 'closed')).closed;
   }
 
   /** The native channel (an external holding an xchan_chan *) for C addons. */
   handle() {
-    return native.handle(this.#h);
+    return native.handle(Chan.#of(this, 'handle'));
   }
 
   [Symbol.asyncIterator]() {
@@ -203,11 +233,12 @@ class Chan {
 
   // A value for the addon: a Chan travels as its native handle.
   static _v(v) {
-    return v instanceof Chan ? v.#h : v;
+    return v instanceof Chan ? v.#h : opaqueOf(v);
   }
 
-  static _h(ch) {
-    if (!(ch instanceof Chan)) throw makeError('EINVAL', 'expected a Chan');
+  // The native handle of channel argument `what` (TypeError EINVAL otherwise).
+  static _h(ch, what = 'the channel') {
+    if (ch === null || typeof ch !== 'object' || !(#h in ch)) throw notChan(what, ch);
     return ch.#h;
   }
 }
@@ -237,13 +268,15 @@ function clausesOf(clauses, what) {
       chans[i] = c;
       exts[i] = Chan._h(c);
       vals[i] = undefined;
-    } else if (Array.isArray(c) && c.length === 2 && c[0] instanceof Chan) {
+    } else if (Array.isArray(c) && c.length === 2) {
+      exts[i] = Chan._h(c[0], `${what}: the channel of put clause ${i}`);
       if (c[1] === undefined || c[1] === null) throw makeError('ENIL', `${what}: a put clause needs a value (null and undefined cannot be put)`);
       chans[i] = c[0];
-      exts[i] = Chan._h(c[0]);
       vals[i] = h(c[1]);
+    } else if (c === null || c === undefined) {
+      throw notChan(`${what}: clause ${i}`, c);
     } else {
-      throw makeError('EINVAL', `${what}: clause ${i} is neither a Chan (take) nor [chan, value] (put)`);
+      throw invalidArg(`${what}: clause ${i} is neither a Chan (take) nor [chan, value] (put)`);
     }
   }
   return [exts, vals, chans];
@@ -284,6 +317,118 @@ function alts(clauses, opts) {
   return withSignal(signal, (holder) => native.alts(exts, vals, chans, prio, ms, false, holder));
 }
 
+/**
+ * The low-level alts (xchan_alts_async): altsAsync(clauses, callback) or
+ * altsAsync(clauses, { callback, notify, dispatch, handle, priority,
+ * timeout, default }); as Chan.prototype.putAsync.  The result's index is
+ * the clause that completed (-1: none, e.g. ETIMEDOUT, or EAGAIN when a
+ * `default` key is given and no clause was ready: XCHAN_DEADLINE_POLL); a
+ * put clause's value is undefined.
+ */
+function altsAsync(clauses, opts) {
+  const [exts, vals, chans] = clausesOf(clauses, 'altsAsync');
+  const o = opts !== null && typeof opts === 'object' ? opts : {};
+  if (o.timeout !== undefined && typeof o.timeout !== 'number') throw makeError('EINVAL', 'altsAsync: timeout must be a number of ms');
+  const poll = Object.prototype.hasOwnProperty.call(o, 'default');
+  return startLow(opts, 'altsAsync', (mode, fn, dispatch, want) => native.altsAsync(exts, vals, chans, !!o.priority, o.timeout, mode, fn, dispatch, want, poll));
+}
+
+// ---- the low-level API: op handles ----
+
+const MODE_CALLBACK = 1;
+const MODE_NOTIFY = 2;
+
+// A callback or notifier runs outside any go task (inGo() is false in it),
+// as the core never runs one on a go task's stack.
+const outsideGo = (fn) => (fn === undefined ? undefined : (...a) => goContext.run(undefined, fn, ...a));
+
+// (fn | { callback, notify, dispatch, handle }) -> [mode, fn, dispatch, wantHandle]
+function lowOpts(opts, what) {
+  if (typeof opts === 'function') return [MODE_CALLBACK, outsideGo(opts), false, true];
+  if (opts === undefined || opts === null) return [MODE_NOTIFY, undefined, false, true];
+  if (typeof opts !== 'object') throw invalidArg(`${what}: the last argument is a callback or { callback, notify, dispatch, handle }`);
+  const { callback, notify, dispatch = false, handle = true } = opts;
+  if (callback !== undefined && typeof callback !== 'function') throw invalidArg(`${what}: callback must be a function`);
+  if (notify !== undefined && typeof notify !== 'function') throw invalidArg(`${what}: notify must be a function`);
+  if (callback !== undefined && notify !== undefined) throw makeError('EINVAL', `${what}: give a callback (callback mode) or a notifier (notify mode), not both`);
+  if (callback === undefined && !handle) throw makeError('EINVAL', `${what}: a notify-mode op needs its handle (collect() is how its result is read)`);
+  if (callback === undefined && dispatch) throw makeError('EINVAL', `${what}: dispatch places a callback; notify mode has none`);
+  return callback !== undefined
+    ? [MODE_CALLBACK, outsideGo(callback), !!dispatch, !!handle]
+    : [MODE_NOTIFY, outsideGo(notify), false, true];
+}
+
+// Starts a low-level op.  With dispatch, the core hands the result over on
+// its dispatch executor; the callback then never runs inside the start call,
+// even when the dispatch thread is quicker than the call's return.
+function startLow(opts, what, start) {
+  const [mode, fn, dispatch, want] = lowOpts(opts, what);
+  let inCall = true;
+  const cb = dispatch ? (r) => (inCall ? setImmediate(fn, r) : fn(r)) : fn;
+  try {
+    return Op._wrap(start(mode, cb, dispatch, want));
+  } finally {
+    inCall = false;
+  }
+}
+
+const kOp = Symbol('xchan.op');
+
+/**
+ * A pending asynchronous operation of the low-level API (putAsync,
+ * takeAsync, altsAsync), mirroring the core's xchan_op.  A result is
+ * { code, index, value }: code is the core's name ('OK', 'ECLOSED',
+ * 'ECANCELED', 'ETIMEDOUT', 'ESHUTDOWN', ...), value the value taken or a
+ * put's value handed back (undefined otherwise), index the alts clause (-1
+ * none).  In callback mode the callback gets it on this thread; in notify
+ * mode the optional notifier is called on this thread once the op has
+ * completed and collect() returns it.
+ */
+class Op {
+  #x;
+
+  constructor(key, x) {
+    if (key !== kOp) throw new TypeError('Op handles come from putAsync, takeAsync and altsAsync');
+    this.#x = x;
+  }
+
+  static _wrap(x) {
+    return x === undefined ? undefined : new Op(kOp, x);
+  }
+
+  static #of(self, method) {
+    if (self === null || typeof self !== 'object' || !(#x in self)) {
+      throw invalidArg(`the op (this of Op.prototype.${method}) must be an Op, got ${self === null ? 'null' : typeof self}`);
+    }
+    return self.#x;
+  }
+
+  /** 'pending' | 'completed' (not yet delivered) | 'delivered' | 'canceled' */
+  get state() {
+    return native.opState(Op.#of(this, 'state'));
+  }
+
+  /** Notify mode: the completed result; throws EAGAIN (not completed yet), EDONE (already collected), EINVAL (a callback-mode op). */
+  collect() {
+    return native.opCollect(Op.#of(this, 'collect'));
+  }
+
+  /** true: the cancel won (the callback gets ECANCELED; nothing was transferred); false: it had completed. */
+  cancel() {
+    return native.opCancel(Op.#of(this, 'cancel'));
+  }
+
+  /**
+   * Cancel-or-collect: the result now, { code: 'ECANCELED', value: <a put's
+   * value> } when the cancel won, or the completed result not yet
+   * delivered; the callback/notifier then does not run.  Throws EDONE when
+   * the result was already delivered.
+   */
+  cancelEx() {
+    return native.opCancelEx(Op.#of(this, 'cancelEx'));
+  }
+}
+
 /** Blocking alts for worker threads; same clauses and options as alts(). */
 function altsSync(clauses, opts) {
   const [exts, vals, chans] = clausesOf(clauses, 'altsSync');
@@ -292,34 +437,105 @@ function altsSync(clauses, opts) {
   return r === undefined ? { value: dflt, chan: undefined, index: -1 } : r;
 }
 
+// ---- tasks: go, the task error hook, inGo ----
+
+// The go body running now (its name), across its awaits.
+const goContext = new AsyncLocalStorage();
+let taskErrorHook = null;
+let goCount = 0;
+let shutDown = false;
+
 /**
- * go(asyncFn, ...args): runs asyncFn(...args) on this thread (starting after the
- * current job, as a go block) and returns a Chan that receives its result, then
- * closes.  A result of undefined/null just closes it; a thrown error makes
- * take() of it reject with ETASK (error.cause is the original).
+ * setTaskErrorHook(fn): fn(name, error) is called when a go/thread/ioThread
+ * body fails (throws or rejects), on the thread that started the task, after
+ * the task's result channel has closed without a value (the core's rule).
+ * null restores the default: a process warning (code 'ETASK').  A hook that
+ * throws is reported as a warning too.
+ */
+function setTaskErrorHook(fn) {
+  if (fn !== null && typeof fn !== 'function') throw invalidArg('setTaskErrorHook(fn): fn must be a function or null');
+  taskErrorHook = fn;
+}
+
+function reportTaskError(name, err) {
+  const warn = (what, e) =>
+    process.emitWarning(`xchan: ${what}: ${e && e.stack ? e.stack : String(e)}`, { type: 'XchanWarning', code: 'ETASK' });
+  if (taskErrorHook === null) return warn(`task ${name} failed`, err);
+  try {
+    taskErrorHook(name, err);
+  } catch (e) {
+    warn(`the task error hook threw (task ${name})`, e);
+  }
+}
+
+/** true inside the body of a go(asyncFn) task (also after its awaits). */
+function inGo() {
+  return goContext.getStore() !== undefined;
+}
+
+function checkNotShutDown(what) {
+  if (shutDown) throw makeError('ESHUTDOWN', `${what}: xchan is shut down`);
+}
+
+/**
+ * go(asyncFn, ...args), or go({ name }, asyncFn, ...args): runs asyncFn(...args)
+ * on this thread (starting after the current job, as a go block) and returns
+ * a Chan that receives its result, then closes.  A result of
+ * undefined/null just closes it.  A body that throws closes the Chan without
+ * a value and its error goes to the task error hook (setTaskErrorHook) with
+ * the task's name (default: the function's name, or "go-N").
  */
 function go(fn, ...args) {
-  if (typeof fn !== 'function') throw makeError('EINVAL', 'go(fn) needs a function');
+  let name;
+  if (fn !== null && typeof fn === 'object') {
+    ({ name } = fn);
+    if (name !== undefined && typeof name !== 'string') throw invalidArg('go({ name }, fn): name must be a string');
+    fn = args.shift();
+  }
+  if (typeof fn !== 'function') throw invalidArg('go(fn) needs a function');
+  checkNotShutDown('go');
+  goCount++;
+  if (name === undefined) name = fn.name || `go-${goCount}`;
   const out = new Chan(1);
-  Promise.resolve()
-    .then(() => fn(...args))
-    .then(
-      (v) => {
-        if (v !== undefined && v !== null) out.offer(v);
-        out.close();
-      },
-      (err) => {
-        out.offer(taskFailure(err, fn.name || 'go'));
-        out.close();
-      },
-    );
+  goContext.run(name, () =>
+    Promise.resolve()
+      .then(() => fn(...args))
+      .then(
+        (v) => {
+          if (v !== undefined && v !== null) out.offer(v);
+          out.close();
+        },
+        (err) => {
+          out.close();
+          reportTaskError(name, err);
+        },
+      ),
+  );
   return out;
 }
 
-function taskFailure(err, name) {
-  const e = makeError('ETASK', `task ${name} failed: ${err && err.message ? err.message : String(err)}`);
-  e.cause = err;
-  return new TaskFailure(e);
+// What the binding does at shutdown() (lib/pool.js closes its pools).
+const onShutdown = [];
+
+/**
+ * shutdown(): xchan_shutdown.  Pending timers fire (timeout channels close),
+ * every async operation still pending completes with ESHUTDOWN (a put's
+ * value handed back), the worker pools of thread/ioThread stop, and starting
+ * new tasks or timeouts afterwards throws ESHUTDOWN.  Channels stay usable.
+ * Calling it again does nothing.  Inside a go body it throws ESTATE (a task
+ * cannot shut down what runs it, as the core answers from its own threads).
+ */
+function shutdown() {
+  if (inGo()) throw makeError('ESTATE', 'shutdown() cannot be called inside a go task');
+  const rc = native.shutdown();
+  if (rc !== 0) throw makeError(Object.keys(codes).find((k) => codes[k] === rc) || 'EUNKNOWN', 'xchan_shutdown failed');
+  if (!shutDown) {
+    shutDown = true;
+    for (const f of onShutdown) f();
+  }
 }
 
-module.exports = { Chan, promiseChan, timeout, alts, altsSync, go, TaskFailure, taskFailure, PENDING };
+module.exports = {
+  Chan, promiseChan, timeout, alts, altsSync, altsAsync, Op, go, TaskFailure, PENDING,
+  setTaskErrorHook, reportTaskError, inGo, shutdown, onShutdown, checkNotShutDown,
+};

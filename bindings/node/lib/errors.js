@@ -39,4 +39,26 @@ function makeError(code, message) {
   return e;
 }
 
-module.exports = { XchanError, errors, codes: Object.freeze(codes), makeError };
+// What an argument is, for messages: "null", "undefined", "a number", "Foo".
+function describe(x) {
+  if (x === null) return 'null';
+  if (typeof x === 'object' || typeof x === 'function') return (x.constructor && x.constructor.name) || 'an object';
+  return typeof x === 'undefined' ? 'undefined' : `a ${typeof x}`;
+}
+
+/**
+ * An argument of the wrong type (a null or non-Chan channel, a clause that is
+ * neither a Chan nor [chan, value]): Node's idiom, a TypeError, whose .code
+ * is the core's 'EINVAL' (as Node's own errors carry a code).
+ */
+function invalidArg(message) {
+  const e = new TypeError(message);
+  e.code = 'EINVAL';
+  e.errno = codes.EINVAL;
+  return e;
+}
+
+/** "<what> must be a Chan, got <x>" as invalidArg. */
+const notChan = (what, x) => invalidArg(`${what} must be a Chan, got ${describe(x)}`);
+
+module.exports = { XchanError, errors, codes: Object.freeze(codes), makeError, invalidArg, notChan, describe };

@@ -9,30 +9,44 @@
 // loops on this JS thread with the same semantics, because JS code can only
 // run on its own thread.  Every one returns what core.async returns.
 const native = require('./native');
-const { makeError } = require('./errors');
+const { makeError, invalidArg } = require('./errors');
 const { toSpec } = require('./buffers');
 const { Chan, go } = require('./chan');
 
-const H = (ch) => Chan._h(ch);
+const H = (ch, what) => Chan._h(ch, what);
 const W = (ext) => (ext === undefined ? undefined : Chan._wrap(ext));
 const spec = (buf) => (buf === undefined ? undefined : toSpec(buf));
 const isFn = (f, what) => {
   if (typeof f !== 'function') throw makeError('EINVAL', `${what} needs a function`);
 };
 const chanArg = (ch, what) => {
-  if (!(ch instanceof Chan)) throw makeError('EINVAL', `${what} needs a Chan`);
+  Chan._h(ch, what);
   return ch;
 };
+// The options object a combinator takes last: { done: true } asks for its
+// done channel as well ({ result, done } instead of core.async's result).
+const wantsDone = (opts, what) => {
+  if (opts === undefined || opts === null) return false;
+  if (typeof opts !== 'object') throw makeError('EINVAL', `${what}: options are { done: boolean }`);
+  return !!opts.done;
+};
+const withDone = (want, result, done) => (want ? { result, done } : result);
 
-/** Copies every value of from to to; closes to when from closes (unless close is false). Returns a done Chan. */
-function pipe(from, to, close = true) {
-  return W(native.pipe(H(from), H(to), close));
+/**
+ * Copies every value of from to to; closes to when from closes (unless close
+ * is false).  Returns to, as core.async; with { done: true }, { result: to,
+ * done } where done closes when the copying has ended.
+ */
+function pipe(from, to, close = true, opts) {
+  const want = wantsDone(opts, 'pipe');
+  const done = W(native.pipe(H(from, 'pipe(from)'), H(to, 'pipe(to)'), close));
+  return withDone(want, to, done);
 }
 
 class Mult {
   #m;
   constructor(src) {
-    const [m, done] = native.mult(H(src));
+    const [m, done] = native.mult(H(src, 'mult(src)'));
     this.#m = m;
     /** Closes when the mult's process has ended. */
     this.done = W(done);
@@ -58,7 +72,7 @@ const MIX = Object.freeze({ mute: 1, pause: 2, solo: 4 });
 class Mix {
   #m;
   constructor(out) {
-    const [m, done] = native.mix(H(out));
+    const [m, done] = native.mix(H(out, 'mix(out)'));
     this.#m = m;
     this.done = W(done);
   }
@@ -87,7 +101,7 @@ class Mix {
         mask |= MIX[k];
         if (st[k]) flags |= MIX[k];
       }
-      entries.push([H(ch), mask, flags]);
+      entries.push([H(ch, 'mix toggle: each channel'), mask, flags]);
     }
     native.mixOp(this.#m, 5, entries);
   }
@@ -99,22 +113,27 @@ class Mix {
 }
 const mix = (out) => new Mix(out);
 
-/** One channel with every value of chans; closes when all have closed. */
-function merge(chans, buf) {
-  const [out] = native.merge(chans.map(H), spec(buf));
-  return W(out);
+/**
+ * One channel with every value of chans; closes when all have closed.  With
+ * { done: true }: { result, done }, done closing when the merge has ended.
+ */
+function merge(chans, buf, opts) {
+  const want = wantsDone(opts, 'merge');
+  if (!Array.isArray(chans)) throw invalidArg('merge(chans): chans must be an array of Chans');
+  const [out, done] = native.merge(chans.map((c, i) => H(c, `merge: chans[${i}]`)), spec(buf));
+  return withDone(want, W(out), W(done));
 }
 
 /** A channel with at most n values of ch. */
 function take(n, ch, buf) {
-  const [out] = native.takeN(H(ch), n, spec(buf));
+  const [out] = native.takeN(H(ch, 'take(n, ch)'), n, spec(buf));
   return W(out);
 }
 
 /** A channel that receives one array: init's items then every value of ch. */
 function into(init, ch) {
   if (ch === undefined && init instanceof Chan) [init, ch] = [[], init];
-  return W(native.into(H(ch), init));
+  return W(native.into(H(ch, 'into(init, ch)'), init));
 }
 
 /** Puts the values on ch, then closes it (unless close is false). Returns a done Chan. */
@@ -167,23 +186,32 @@ function failed(out, err) {
   process.emitWarning(`xchan combinator failed: ${err && err.stack ? err.stack : err}`, { type: 'XchanWarning' });
 }
 
-/** split(pred, ch, tBuf, fBuf) -> [trueChan, falseChan]. */
-function split(pred, ch, tBuf, fBuf) {
+/**
+ * split(pred, ch, tBuf, fBuf) -> [trueChan, falseChan].  Both close when ch
+ * closes or when a put to either fails (the core's split does the same).
+ * With { done: true } (a 5th argument): { result: [t, f], done }, done
+ * closing when the split's loop has ended.
+ */
+function split(pred, ch, tBuf, fBuf, opts) {
+  const want = wantsDone(opts, 'split');
   isFn(pred, 'split');
-  chanArg(ch, 'split');
+  chanArg(ch, 'split(pred, ch)');
   const t = new Chan(tBuf);
   const f = new Chan(fBuf);
+  const done = new Chan();
   (async () => {
     for await (const v of ch) {
       if (!(await (pred(v) ? t : f).put(v))) break;
     }
     t.close();
     f.close();
+    done.close();
   })().catch((e) => {
     f.close();
+    done.close();
     failed(t, e);
   });
-  return [t, f];
+  return withDone(want, [t, f], done);
 }
 
 /** Marks a reduction as finished early (core.async's reduced). */
@@ -241,7 +269,7 @@ class Pub {
         const v = await src.take();
         if (v === undefined) break;
         const t = this.#topics.get(this.#topicFn(v));
-        if (t !== undefined && !(await t.ch.put(v))) this.#topics.delete(t.topic);
+        if (t !== undefined && !(await t.ch.put(v)) && this.#topics.get(t.topic) === t) this.#topics.delete(t.topic);
       }
       this.#closed = true;
       for (const t of this.#topics.values()) t.ch.close();
@@ -267,15 +295,22 @@ class Pub {
   }
   unsubAll(topic) {
     if (arguments.length === 0) {
-      for (const t of this.#topics.values()) t.ch.close();
+      for (const t of this.#topics.values()) Pub.#drop(t);
       this.#topics.clear();
       return;
     }
     const t = this.#topics.get(topic);
     if (t) {
-      t.ch.close();
+      Pub.#drop(t);
       this.#topics.delete(topic);
     }
+  }
+  // Forgets a topic: its subscribers are untapped first, so that closing the
+  // topic's channel does not close them (core.async's unsub-all leaves the
+  // subscribed channels open).
+  static #drop(t) {
+    t.mult.untapAll();
+    t.ch.close();
   }
 }
 const pub = (src, topicFn, bufFn) => new Pub(src, topicFn, bufFn);

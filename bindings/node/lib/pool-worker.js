@@ -26,6 +26,8 @@ parentPort.on('message', async ({ id, url, fn, args }) => {
     if (recent.length > 16) recent.shift();
     parentPort.postMessage({ id, ok: true, value: value instanceof Chan ? { $xchan: value.$xchan } : value });
   } catch (error) {
-    parentPort.postMessage({ id, ok: false, error });
+    // postMessage copies an Error as a plain Error: its code (an XchanError's
+    // core name, or Node's own) travels beside it.
+    parentPort.postMessage({ id, ok: false, error, code: error && typeof error.code === 'string' ? error.code : undefined });
   }
 });

@@ -6,16 +6,19 @@
 // on a worker of the MIXED pool (ioThread: the IO pool) and returns a Chan that
 // receives its (awaited) result and then closes, as core.async's thread does.
 // Arguments and results are copied as postMessage copies them; a Chan crosses
-// as the same native channel.  A thrown error arrives as a rejection of take()
-// with ETASK (error.cause is the original).  setExecutorFactory(f) chooses the
-// pool of each workload ('mixed', 'io', 'compute'): f returns a WorkerPool, a
-// size, or null for the default (os.availableParallelism() workers).
+// as the same native channel.  A thrown error closes the result Chan without
+// a value and goes to the task error hook (setTaskErrorHook), as the core's
+// failed tasks do.  setExecutorFactory(f) chooses the pool of each workload
+// ('dispatch', 'mixed', 'io', 'compute'): f returns a WorkerPool, a size, or
+// null for the default (os.availableParallelism() workers; for 'dispatch',
+// the 'mixed' pool, as the core falls back).  execute(workload, file,
+// exportName, ...args) runs a job on a workload's pool without a result.
 const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { Worker } = require('node:worker_threads');
-const { makeError } = require('./errors');
-const { Chan, taskFailure } = require('./chan');
+const { makeError, invalidArg, errors } = require('./errors');
+const { Chan, reportTaskError, checkNotShutDown, onShutdown } = require('./chan');
 
 const WORKER = path.join(__dirname, 'pool-worker.js');
 
@@ -24,6 +27,19 @@ function moduleUrl(file) {
   if (typeof file !== 'string' || file === '') throw makeError('EINVAL', 'thread(file, exportName, ...args): file is a module path or URL');
   if (/^(file|data):/.test(file)) return file;
   return pathToFileURL(path.resolve(file)).href;
+}
+
+// A task's error as the worker posted it: an XchanError of the core's code
+// again (its class and code are lost in the copy), or the copy with its code.
+function revivedError({ error, code }) {
+  if (typeof code !== 'string') return error;
+  if (code in errors && error instanceof Error) {
+    const e = makeError(code, error.message);
+    e.stack = error.stack;
+    return e;
+  }
+  if (error !== null && typeof error === 'object') error.code = code;
+  return error;
 }
 
 class WorkerPool {
@@ -36,9 +52,12 @@ class WorkerPool {
   #nextId = 1;
   #closed = false;
 
-  /** A pool of at most `size` workers (started on demand, unref'd while idle). */
+  /**
+   * A pool of at most `size` workers (started on demand, unref'd while
+   * idle); size Infinity makes a cached pool that grows with demand.
+   */
   constructor({ size = os.availableParallelism(), name = 'xchan-pool' } = {}) {
-    if (!Number.isSafeInteger(size) || size < 1) throw makeError('EINVAL', 'WorkerPool: size must be an integer >= 1');
+    if (!(Number.isSafeInteger(size) || size === Infinity) || size < 1) throw makeError('EINVAL', 'WorkerPool: size must be an integer >= 1 or Infinity');
     this.#size = size;
     this.#name = name;
   }
@@ -47,12 +66,23 @@ class WorkerPool {
     return this.#size;
   }
 
-  /** Runs exportName of module `file` with args on a worker; a Chan of the result. */
+  /**
+   * Runs exportName of module file with args on a worker; a Chan of the
+   * result.  run({ name }, file, exportName, ...args) names the task (for the
+   * task error hook; default "<file URL>#<exportName>").
+   */
   run(file, exportName = 'default', ...args) {
+    let name;
+    if (file !== null && typeof file === 'object' && !(file instanceof URL)) {
+      ({ name } = file);
+      if (name !== undefined && typeof name !== 'string') throw invalidArg('thread({ name }, ...): name must be a string');
+      [file, exportName = 'default', ...args] = [exportName, ...args];
+    }
     if (this.#closed) throw makeError('ESHUTDOWN', 'this WorkerPool is closed');
     if (typeof exportName !== 'string') throw makeError('EINVAL', 'thread(file, exportName, ...args): exportName is a string');
     const out = new Chan(1);
-    const job = { id: this.#nextId++, url: moduleUrl(file), fn: exportName, args, out };
+    const url = moduleUrl(file);
+    const job = { id: this.#nextId++, url, fn: exportName, args, out, name: name === undefined ? `${url}#${exportName}` : name };
     this.#queue.push(job);
     this.#dispatch();
     return out;
@@ -110,10 +140,11 @@ class WorkerPool {
       let v = msg.value;
       if (v && typeof v === 'object' && typeof v.$xchan === 'string') v = Chan.from(v);
       if (v !== undefined && v !== null) job.out.offer(v);
+      job.out.close();
     } else {
-      job.out.offer(taskFailure(msg.error, `${job.url}#${job.fn}`));
+      job.out.close();
+      reportTaskError(job.name, revivedError(msg));
     }
-    job.out.close();
     if (!dead) {
       w.unref();
       this.#idle.push(w);
@@ -122,7 +153,7 @@ class WorkerPool {
   }
 }
 
-const WORKLOADS = ['mixed', 'io', 'compute'];
+const WORKLOADS = ['dispatch', 'mixed', 'io', 'compute'];
 let factory = null;
 const pools = new Map();
 
@@ -134,7 +165,8 @@ function setExecutorFactory(f) {
 }
 
 function poolFor(workload) {
-  if (!WORKLOADS.includes(workload)) throw makeError('EINVAL', `unknown workload ${workload}`);
+  if (!WORKLOADS.includes(workload)) throw makeError('EINVAL', `unknown workload ${JSON.stringify(workload)} (one of ${WORKLOADS.join(', ')})`);
+  checkNotShutDown(workload);
   let p = pools.get(workload);
   if (p) return p;
   let r = factory ? factory(workload) : null;
@@ -142,14 +174,32 @@ function poolFor(workload) {
   if (r !== null && r !== undefined && !(r instanceof WorkerPool)) {
     throw makeError('EINVAL', 'the executor factory returns a WorkerPool, a size, or null');
   }
-  p = r || new WorkerPool({ name: `xchan-${workload}` });
+  // The defaults are the core's: MIXED and IO are cached pools that grow on
+  // demand (a blocked body never holds back another), COMPUTE a fixed pool
+  // of one worker per CPU, DISPATCH what MIXED resolves to.
+  if (!r && workload === 'dispatch') p = poolFor('mixed');
+  else p = r || new WorkerPool({ name: `xchan-${workload}`, size: workload === 'compute' ? os.availableParallelism() : Infinity });
   pools.set(workload, p);
   return p;
 }
+
+/**
+ * execute(workload, file, exportName, ...args): runs exportName of module
+ * file on the pool of workload ('dispatch', 'mixed', 'io', 'compute'), as
+ * xchan_execute does, with no result channel (a failure goes to the task
+ * error hook).  An unknown workload is EINVAL; after shutdown() ESHUTDOWN.
+ */
+function execute(workload, file, exportName, ...args) {
+  poolFor(workload).run(file, exportName, ...args);
+}
+
+onShutdown.push(() => {
+  for (const p of new Set(pools.values())) p.close();
+});
 
 /** Runs exportName of module file on the MIXED pool; a Chan of the result. */
 const thread = (file, exportName, ...args) => poolFor('mixed').run(file, exportName, ...args);
 /** The same on the IO pool. */
 const ioThread = (file, exportName, ...args) => poolFor('io').run(file, exportName, ...args);
 
-module.exports = { WorkerPool, setExecutorFactory, thread, ioThread, poolFor };
+module.exports = { WorkerPool, setExecutorFactory, thread, ioThread, poolFor, execute };

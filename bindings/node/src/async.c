@@ -19,6 +19,19 @@
  * promise: a value taken is never swallowed (see js_cancel_op for why not
  * xchan_op_cancel_ex).
  *
+ * The low-level API (putAsync/takeAsync/altsAsync, lib/chan.js's Op) uses
+ * the same records in two more modes.  Callback mode starts the core op with
+ * a C callback (`called`) that stores the result in the record and pushes it
+ * like a notifier; the drain then calls the JS callback with it (at once,
+ * before the start call returns, when the op completed during it: the
+ * caller ran the callback, as in C).  Notify mode starts it with
+ * XCHAN_ASYNC_NOTIFY | XCHAN_ASYNC_NOTIFY_ALWAYS: the drain only calls the
+ * optional JS notifier; the user collects (xchan_op_collect) or cancels
+ * (xchan_op_cancel_ex) through the handle.  ALWAYS makes the notifier run
+ * once in every case, so the core side of the record is dropped in one
+ * place; in callback mode a winning cancel_ex means the callback never
+ * runs, so js_op_cancel_ex drops both sides itself.
+ *
  * Record lifetime: refs = 1 for the JS side (dropped when settled, or at
  * teardown) + 1 for the core side (dropped by the drain after the notifier
  * pushed it, or at once when a cancel won, since then the notifier never
@@ -33,6 +46,13 @@
 
 enum { OP_PUT = 1, OP_TAKE = 2, OP_ALTS = 3 };
 
+/* How a record reaches JS: a Promise the binding settles (put/take/alts),
+ * or an op handle of the low-level API (putAsync/takeAsync/altsAsync): the
+ * core's callback mode (the result is handed to the record by the core's
+ * callback, then to the JS callback on this thread), or notify mode (the
+ * user collects with op.collect(); an optional JS notifier is told). */
+enum { MODE_PROMISE = 0, MODE_CALLBACK = 1, MODE_NOTIFY = 2 };
+
 struct xn_op {
 	xn_node node; /* first: the done stack links through it */
 	atomic_int refs;
@@ -46,7 +66,23 @@ struct xn_op {
 	napi_ref chans;     /* alts: the clauses' Chan objects */
 	xchan_clause *clauses;
 	size_t n;
+	int mode;
+	napi_ref fn;      /* callback, or notifier (may be NULL) */
+	bool has_res;     /* callback mode: res holds the core's result */
+	bool taken;       /* notify mode: cancelEx took the result */
+	xchan_result res; /* written by the callback before the push */
 };
+
+/* A put clause that completed moved its value into the channel: it is no
+ * longer the record's to release. */
+static void
+mark_moved(xn_op *r, const xchan_result *res)
+{
+	if (r->clauses != NULL && res->err == XCHAN_OK && res->index >= 0 &&
+	    (size_t)res->index < r->n &&
+	    r->clauses[res->index].op == XCHAN_ALT_PUT)
+		r->clauses[res->index].val = xchan_val_nil();
+}
 
 static void
 op_release(xn_op *r)
@@ -54,11 +90,18 @@ op_release(xn_op *r)
 	if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	if (r->op != NULL) {
-		/* A result nobody collected (the env died). */
+		/* A result nobody collected (the env died, or a notify op's
+		 * owner never collected it). */
 		xchan_result res;
-		if (xchan_op_collect(r->op, &res) == XCHAN_OK)
+		if (xchan_op_collect(r->op, &res) == XCHAN_OK) {
+			mark_moved(r, &res);
 			xchan_val_release(res.val);
+		}
 		xchan_op_release(r->op);
+	}
+	if (r->has_res) { /* a callback never called */
+		mark_moved(r, &r->res);
+		xchan_val_release(r->res.val);
 	}
 	if (r->clauses != NULL) {
 		for (size_t i = 0; i < r->n; i++)
@@ -101,6 +144,17 @@ notified(void *user, xchan_result *result)
 	}
 	if (!xenv_push(e, &e->done_ops, &r->node))
 		op_release(r); /* the env is gone */
+}
+
+/* Callback mode's callback: any thread, no xchan lock held, never on a go
+ * stack.  Keeps the result for the JS thread, then wakes it as notified. */
+static void
+called(void *user, xchan_result *result)
+{
+	xn_op *r = user;
+	r->res = *result; /* moved; published by the push (release) */
+	r->has_res = true;
+	notified(user, NULL);
 }
 
 static xn_op *
@@ -207,9 +261,8 @@ clause_result(xn_op *r, xchan_result res)
 	if (r->clauses == NULL || res.index < 0 || (size_t)res.index >= r->n ||
 	    r->clauses[res.index].op != XCHAN_ALT_PUT)
 		return res;
-	if (res.err == XCHAN_OK)
-		r->clauses[res.index].val = xchan_val_nil(); /* moved */
-	if (r->kind == OP_ALTS &&
+	mark_moved(r, &res);
+	if (r->kind == OP_ALTS && r->mode == MODE_PROMISE &&
 	    (res.err == XCHAN_OK || res.err == XCHAN_ECLOSED)) {
 		xchan_val_release(res.val);
 		res.val = xchan_val_bool(res.err == XCHAN_OK);
@@ -257,6 +310,95 @@ op_take_result(xn_op *r, xchan_result *out)
 	return r->op != NULL && xchan_op_collect(r->op, out) == XCHAN_OK;
 }
 
+/* {code, index, value} for a result of the low-level API (moved).  A value
+ * this isolate cannot read (a host object of another runtime) gives code
+ * ERUNTIME and the error (holding the value) as `error`. */
+static napi_value
+result_object(napi_env env, xenv *e, xchan_result res)
+{
+	napi_value o, v, err = NULL;
+	napi_create_object(env, &o);
+	if (res.val.kind != XCHAN_NIL) {
+		v = xn_from_val_or_error(env, e, res.val, &err);
+		if (v == NULL && err == NULL) {
+			/* A pending exception (out of memory): report it as
+			 * the result's error instead. */
+			napi_get_and_clear_last_exception(env, &err);
+		}
+	}
+	if (err != NULL) {
+		napi_get_undefined(env, &v);
+		set_prop(env, o, "error", err);
+		res.err = XCHAN_ERUNTIME;
+	} else if (res.val.kind == XCHAN_NIL) {
+		napi_get_undefined(env, &v);
+	}
+	napi_value code, idx;
+	const char *name = xchan_err_name(res.err);
+	napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+	napi_create_int32(env, res.index, &idx);
+	set_prop(env, o, "code", code);
+	set_prop(env, o, "index", idx);
+	set_prop(env, o, "value", v);
+	return o;
+}
+
+/* Calls fn(arg?) on the JS thread; an exception it throws is an uncaught
+ * exception, as in any other callback the event loop runs. */
+static void
+call_user(napi_env env, napi_ref fn_ref, napi_value arg)
+{
+	napi_value fn, undef, ret;
+	if (fn_ref == NULL ||
+	    napi_get_reference_value(env, fn_ref, &fn) != napi_ok || fn == NULL)
+		return;
+	napi_get_undefined(env, &undef);
+	if (napi_call_function(env, undef, fn, arg != NULL ? 1 : 0, &arg,
+	        &ret) != napi_ok) {
+		napi_value exc;
+		if (napi_get_and_clear_last_exception(env, &exc) == napi_ok)
+			napi_fatal_exception(env, exc);
+	}
+}
+
+/* A low-level op's completion reached this JS thread: callback mode calls
+ * the JS callback with the result; notify mode calls the notifier (unless
+ * cancelEx took the result); the user collects.  JS thread. */
+static void
+op_deliver(xn_op *r)
+{
+	xenv *e = r->e;
+	napi_env env = e->env;
+	r->settled = true;
+	live_unlink(e, r);
+	bool alive;
+	pthread_mutex_lock(&e->lock);
+	alive = e->alive;
+	pthread_mutex_unlock(&e->lock);
+	if (alive) {
+		napi_handle_scope scope;
+		napi_open_handle_scope(env, &scope);
+		xn_pending_dec(e);
+		if (r->mode == MODE_CALLBACK && r->has_res) {
+			r->has_res = false;
+			xchan_result res = clause_result(r, r->res);
+			call_user(env, r->fn, result_object(env, e, res));
+		} else if (r->mode == MODE_NOTIFY && !r->taken) {
+			call_user(env, r->fn, NULL);
+		}
+		napi_close_handle_scope(env, scope);
+	} else {
+		e->pending--;
+	}
+	if (r->fn != NULL)
+		napi_delete_reference(env, r->fn);
+	r->fn = NULL;
+	if (r->chans != NULL)
+		napi_delete_reference(env, r->chans);
+	r->chans = NULL;
+	op_release(r); /* the JS side */
+}
+
 void
 xn_drain_ops(xenv *e)
 {
@@ -274,8 +416,12 @@ xn_drain_ops(xenv *e)
 		xn_op *r = (xn_op *)fifo;
 		fifo = fifo->next;
 		xchan_result res;
-		if (!r->settled && op_take_result(r, &res))
+		if (r->mode != MODE_PROMISE) {
+			if (!r->settled)
+				op_deliver(r);
+		} else if (!r->settled && op_take_result(r, &res)) {
 			op_settle(r, res);
+		}
 		op_release(r); /* the core side */
 	}
 }
@@ -290,7 +436,8 @@ xn_cancel_all_ops(xenv *e)
 		xn_op *r = e->ops_head;
 		live_unlink(e, r);
 		r->settled = true;
-		XN_CORE(xchan_op_cancel(r->op));
+		if (r->op != NULL)
+			XN_CORE(xchan_op_cancel(r->op));
 		op_release(r); /* the JS side */
 	}
 	e->pending = 0;
@@ -659,6 +806,317 @@ js_cancel_op(napi_env env, napi_callback_info info)
 	return ret;
 }
 
+/* ---- the low-level API: op handles (putAsync/takeAsync/altsAsync) -------- */
+
+/* Reads (mode, fn, dispatch): mode 1 callback (fn required), 2 notify (fn
+ * optional: the notifier).  Sets r->mode/r->fn and returns the core flags;
+ * throws and returns UINT32_MAX on bad input. */
+static uint32_t
+low_mode(napi_env env, xn_op *r, napi_value mode_v, napi_value fn_v,
+    napi_value dispatch_v)
+{
+	int32_t mode = 0;
+	bool dispatch = false;
+	napi_valuetype t;
+	napi_get_value_int32(env, mode_v, &mode);
+	napi_get_value_bool(env, dispatch_v, &dispatch);
+	napi_typeof(env, fn_v, &t);
+	if ((mode != MODE_CALLBACK && mode != MODE_NOTIFY) ||
+	    (mode == MODE_CALLBACK && t != napi_function) ||
+	    (t != napi_function && t != napi_undefined && t != napi_null)) {
+		xn_throw(env, XCHAN_EINVAL,
+		    "an async op takes a callback (callback mode) or a "
+		    "notifier function (notify mode)");
+		return UINT32_MAX;
+	}
+	r->mode = mode;
+	if (t == napi_function &&
+	    napi_create_reference(env, fn_v, 1, &r->fn) != napi_ok) {
+		xn_throw_last(env);
+		return UINT32_MAX;
+	}
+	if (mode == MODE_NOTIFY)
+		return XCHAN_ASYNC_NOTIFY | XCHAN_ASYNC_NOTIFY_ALWAYS;
+	return dispatch ? XCHAN_ASYNC_DISPATCH : 0;
+}
+
+/* Drops a record whose start failed (never linked, no completion). */
+static void
+low_abandon(napi_env env, xn_op *r)
+{
+	if (r->fn != NULL)
+		napi_delete_reference(env, r->fn);
+	r->fn = NULL;
+	if (r->chans != NULL)
+		napi_delete_reference(env, r->chans);
+	r->chans = NULL;
+	op_release(r);
+	op_release(r);
+}
+
+/* After a successful start: settles what the start completed on this
+ * thread (a callback mode op that completed at once runs its callback
+ * before the call returns, on the caller, as in C) and returns the op
+ * handle, or undefined when there is none (callback mode: completed during
+ * the call, or no handle asked for). */
+static napi_value
+low_finish(napi_env env, xn_op *r, bool want)
+{
+	xenv *e = r->e;
+	napi_value ext;
+	bool has = want && r->op != NULL;
+	if (has) {
+		atomic_fetch_add(&r->refs, 1);
+		if (napi_create_external(env, r, holder_finalize, NULL, &ext) !=
+		    napi_ok) {
+			op_release(r);
+			has = false;
+		}
+	}
+	xn_drain_local(e);
+	if (!has)
+		napi_get_undefined(env, &ext);
+	return ext;
+}
+
+/* Links r and starts it with `start`'s result rc; the failure path. */
+static bool
+low_started(napi_env env, xn_op *r, int32_t rc)
+{
+	if (rc == XCHAN_OK)
+		return true;
+	live_unlink(r->e, r);
+	xn_pending_dec(r->e);
+	low_abandon(env, r);
+	xn_throw(env, rc, NULL);
+	return false;
+}
+
+/* takeAsync(h, mode, fn, dispatch, wantHandle) -> external | undefined */
+static napi_value
+js_take_async(napi_env env, napi_callback_info info)
+{
+	ARGS(5);
+	xenv *e = xn_env(env);
+	xn_chan *c;
+	bool want = true;
+	if (!xn_arg_chan(env, argv[0], &c))
+		return NULL;
+	napi_get_value_bool(env, argv[4], &want);
+	xn_op *r = op_new(e, OP_TAKE);
+	if (r == NULL) {
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return NULL;
+	}
+	uint32_t flags = low_mode(env, r, argv[1], argv[2], argv[3]);
+	if (flags == UINT32_MAX) {
+		low_abandon(env, r);
+		return NULL;
+	}
+	live_link(e, r);
+	bool out = want || r->mode == MODE_NOTIFY;
+	int32_t rc = XN_CORE(xchan_take_async(out ? &r->op : NULL, c->ch, flags,
+	    r->mode == MODE_NOTIFY ? notified : called, r));
+	if (!low_started(env, r, rc))
+		return NULL;
+	return low_finish(env, r, want);
+}
+
+/* putAsync(h, v, mode, fn, dispatch, wantHandle) -> external | undefined */
+static napi_value
+js_put_async(napi_env env, napi_callback_info info)
+{
+	ARGS(6);
+	xenv *e = xn_env(env);
+	xn_chan *c;
+	bool want = true;
+	xchan_val v;
+	if (!xn_arg_chan(env, argv[0], &c) || !xn_to_val(env, e, argv[1], &v))
+		return NULL;
+	napi_get_value_bool(env, argv[5], &want);
+	xn_op *r = op_new(e, OP_PUT);
+	if (r == NULL) {
+		xchan_val_release(v);
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return NULL;
+	}
+	uint32_t flags = low_mode(env, r, argv[2], argv[3], argv[4]);
+	if (flags == UINT32_MAX) {
+		xchan_val_release(v);
+		low_abandon(env, r);
+		return NULL;
+	}
+	live_link(e, r);
+	bool out = want || r->mode == MODE_NOTIFY;
+	int32_t rc = XN_CORE(xchan_put_async(out ? &r->op : NULL, c->ch, v,
+	    flags, r->mode == MODE_NOTIFY ? notified : called, r));
+	if (rc != XCHAN_OK)
+		xchan_val_release(v); /* stays the caller's on error */
+	if (!low_started(env, r, rc))
+		return NULL;
+	return low_finish(env, r, want);
+}
+
+/* altsAsync(exts, vals, chans, priority, timeoutMs?, mode, fn, dispatch,
+ * wantHandle, poll) -> external | undefined.  poll: XCHAN_DEADLINE_POLL
+ * (the default clause: EAGAIN when nothing is ready). */
+static napi_value
+js_alts_async(napi_env env, napi_callback_info info)
+{
+	ARGS(10);
+	xenv *e = xn_env(env);
+	bool prio = false, has_ms, want = true, poll = false;
+	napi_get_value_bool(env, argv[9], &poll);
+	int64_t ms = 0;
+	size_t n = 0;
+	napi_get_value_bool(env, argv[3], &prio);
+	napi_get_value_bool(env, argv[8], &want);
+	if (!opt_ms(env, argv[4], &has_ms, &ms))
+		return NULL;
+	xchan_clause *cl = build_clauses(env, e, argv[0], argv[1], &n);
+	if (cl == NULL)
+		return NULL;
+	xn_op *r = op_new(e, OP_ALTS);
+	if (r == NULL) {
+		release_put_vals(cl, n, -1);
+		free(cl);
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return NULL;
+	}
+	r->clauses = cl;
+	r->n = n;
+	uint32_t flags = low_mode(env, r, argv[5], argv[6], argv[7]);
+	if (flags == UINT32_MAX) {
+		low_abandon(env, r);
+		return NULL;
+	}
+	napi_create_reference(env, argv[2], 1, &r->chans);
+	live_link(e, r);
+	bool out = want || r->mode == MODE_NOTIFY;
+	int32_t rc = XN_CORE(xchan_alts_async(out ? &r->op : NULL, cl, n,
+	    flags | (prio ? XCHAN_ALTS_PRIORITY : 0),
+	    poll     ? XCHAN_DEADLINE_POLL
+	    : has_ms ? xchan_deadline_in_ms(ms)
+	             : XCHAN_DEADLINE_NEVER,
+	    r->mode == MODE_NOTIFY ? notified : called, r));
+	if (!low_started(env, r, rc))
+		return NULL;
+	return low_finish(env, r, want);
+}
+
+static xn_op *
+op_arg(napi_env env, napi_value v)
+{
+	void *data = NULL;
+	if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL ||
+	    ((xn_op *)data)->op == NULL) {
+		xn_throw(env, XCHAN_EINVAL, "expected an op handle");
+		return NULL;
+	}
+	return data;
+}
+
+/* opState(op) -> "pending" | "completed" | "delivered" | "canceled" */
+static napi_value
+js_op_state(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_op *r = op_arg(env, argv[0]);
+	if (r == NULL)
+		return NULL;
+	static const char *const names[] = {"pending", "completed", "delivered",
+	    "canceled"};
+	int32_t st = xchan_op_state_get(r->op);
+	if (st < 0 || st > 3) {
+		xn_throw(env, -st, NULL);
+		return NULL;
+	}
+	napi_value s;
+	napi_create_string_utf8(env, names[st], NAPI_AUTO_LENGTH, &s);
+	return s;
+}
+
+/* opCollect(op) -> {code, index, value}; throws EAGAIN, EDONE, EINVAL. */
+static napi_value
+js_op_collect(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_op *r = op_arg(env, argv[0]);
+	if (r == NULL)
+		return NULL;
+	xchan_result res;
+	int32_t rc = xchan_op_collect(r->op, &res);
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc,
+		    rc == XCHAN_EAGAIN ? "the operation has not completed yet"
+		    : rc == XCHAN_EDONE
+		        ? "the result was already collected (or taken by "
+		          "cancelEx)"
+		    : rc == XCHAN_EINVAL
+		        ? "collect() is for notify-mode ops (started without "
+		          "a callback); this op delivers to its callback"
+		        : NULL);
+		return NULL;
+	}
+	mark_moved(r, &res);
+	return result_object(env, r->e, res);
+}
+
+/* opCancel(op) -> true (the cancel won) | false (it had completed) */
+static napi_value
+js_op_cancel(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_op *r = op_arg(env, argv[0]);
+	if (r == NULL)
+		return NULL;
+	int32_t rc = XN_CORE(xchan_op_cancel(r->op));
+	if (rc != XCHAN_OK && rc != XCHAN_EDONE) {
+		xn_throw(env, rc, NULL);
+		return NULL;
+	}
+	napi_value b;
+	napi_get_boolean(env, rc == XCHAN_OK, &b);
+	return b;
+}
+
+/* opCancelEx(op) -> {code, index, value}: the cancel won (ECANCELED, a put's
+ * value handed back) or the completed, undelivered result; throws EDONE
+ * when it was already delivered.  The callback / notifier then does not
+ * run. */
+static napi_value
+js_op_cancel_ex(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	xn_op *r = op_arg(env, argv[0]);
+	if (r == NULL)
+		return NULL;
+	xchan_result res;
+	int32_t rc = XN_CORE(xchan_op_cancel_ex(r->op, &res));
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc,
+		    rc == XCHAN_EDONE ? "the result was already delivered"
+		                      : NULL);
+		return NULL;
+	}
+	mark_moved(r, &res);
+	napi_value o = result_object(env, r->e, res);
+	if (r->mode == MODE_NOTIFY) {
+		r->taken = true; /* its notifier still runs (ALWAYS): silent */
+	} else if (r->mode == MODE_CALLBACK && !r->settled) {
+		/* The core will not call back: finish both sides here. */
+		r->settled = true;
+		live_unlink(r->e, r);
+		xn_pending_dec(r->e);
+		if (r->fn != NULL)
+			napi_delete_reference(env, r->fn);
+		r->fn = NULL;
+		op_release(r); /* the JS side */
+		op_release(r); /* the core side */
+	}
+	return o;
+}
+
 napi_status
 xn_init_async(napi_env env, napi_value exports)
 {
@@ -667,6 +1125,20 @@ xn_init_async(napi_env env, napi_value exports)
 	    (s = xn_export_fn(env, exports, "put", js_put)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "alts", js_alts)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "cancelOp", js_cancel_op)) !=
+	        napi_ok ||
+	    (s = xn_export_fn(env, exports, "takeAsync", js_take_async)) !=
+	        napi_ok ||
+	    (s = xn_export_fn(env, exports, "putAsync", js_put_async)) !=
+	        napi_ok ||
+	    (s = xn_export_fn(env, exports, "altsAsync", js_alts_async)) !=
+	        napi_ok ||
+	    (s = xn_export_fn(env, exports, "opState", js_op_state)) !=
+	        napi_ok ||
+	    (s = xn_export_fn(env, exports, "opCollect", js_op_collect)) !=
+	        napi_ok ||
+	    (s = xn_export_fn(env, exports, "opCancel", js_op_cancel)) !=
+	        napi_ok ||
+	    (s = xn_export_fn(env, exports, "opCancelEx", js_op_cancel_ex)) !=
 	        napi_ok)
 		return s;
 	return napi_ok;

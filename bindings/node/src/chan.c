@@ -225,8 +225,9 @@ js_new_chan(napi_env env, napi_callback_info info)
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc,
 		    rc == XCHAN_EINVAL
-		        ? "invalid channel options (a dropping "
-		          "or sliding buffer needs a capacity > 0)"
+		        ? "invalid channel options: unbuffered and "
+		          "promise channels take no capacity; fixed, "
+		          "dropping and sliding buffers need one > 0"
 		        : NULL);
 		return NULL;
 	}
@@ -600,6 +601,17 @@ js_random_seed(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
+/* shutdown() -> the core's code: xchan_shutdown.  The async ops it completes
+ * (ESHUTDOWN) were pushed by their notifiers on this thread and settle when
+ * the call returns (draining_call). */
+static napi_value
+js_shutdown(napi_env env, napi_callback_info info)
+{
+	napi_value r;
+	napi_create_int32(env, xchan_shutdown(), &r);
+	return r;
+}
+
 /* errorNames() -> ["OK", "EINVAL", ...] indexed by code */
 static napi_value
 js_error_names(napi_env env, napi_callback_info info)
@@ -641,7 +653,7 @@ xn_init_chan(napi_env env, napi_value exports)
 	    {"handle", js_handle}, {"fromHandle", js_from_handle},
 	    {"api", js_api}, {"versions", js_versions},
 	    {"checkVersion", js_check_version}, {"randomSeed", js_random_seed},
-	    {"errorNames", js_error_names},
+	    {"errorNames", js_error_names}, {"shutdown", js_shutdown},
 	    {"errorMessages", js_error_messages}};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		napi_status s =

@@ -462,17 +462,42 @@ js_to_chan(napi_env env, napi_callback_info info)
 	return chan_or_throw(env, rc, out);
 }
 
-/* makeArray(values[]) -> opaque ARRAY value (a tuple C reads as an array) */
+/* makeArray(values[]) -> opaque ARRAY value (a tuple C reads as an array).
+ * A null/undefined item is passed to the core as nil: xchan_val_array
+ * answers EINVAL (an array may not hold nil). */
 static napi_value
 js_make_array(napi_env env, napi_callback_info info)
 {
 	ARGS(1);
-	size_t n = 0;
-	xchan_val *vals = val_array(env, xn_env(env), argv[0], &n);
-	if (vals == NULL)
+	xenv *e = xn_env(env);
+	uint32_t n = 0;
+	bool is_arr = false;
+	napi_is_array(env, argv[0], &is_arr);
+	if (!is_arr || napi_get_array_length(env, argv[0], &n) != napi_ok) {
+		xn_throw(env, XCHAN_EINVAL, "tuple(items): items is an array");
 		return NULL;
+	}
+	xchan_val *vals = calloc(n ? n : 1, sizeof *vals);
+	if (vals == NULL) {
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		napi_value x;
+		napi_valuetype t;
+		napi_get_element(env, argv[0], i, &x);
+		napi_typeof(env, x, &t);
+		if (t == napi_null || t == napi_undefined) {
+			vals[i] = xchan_val_nil();
+		} else if (!xn_to_val(env, e, x, &vals[i])) {
+			for (uint32_t j = 0; j < i; j++)
+				xchan_val_release(vals[j]);
+			free(vals);
+			return NULL;
+		}
+	}
 	xchan_val arr;
-	int32_t rc = xchan_val_array(&arr, vals, n);
+	int32_t rc = xchan_val_array(&arr, vals, n); /* takes the items */
 	free(vals);
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc, NULL);

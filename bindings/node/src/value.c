@@ -9,7 +9,7 @@
  * its value; null/undefined -> ENIL; anything else -> HOST of this env.
  * xchan -> JS: INT -> number (bigint beyond 2^53); STRING/BYTES -> the
  * carried object when it is ours, else a new string/Buffer; CHAN -> a Chan;
- * ARRAY -> a new Array; BOX -> an opaque handle; HOST of this env -> the
+ * ARRAY -> a new Array; BOX -> a Box (lib/values.js); HOST of this env -> the
  * object; HOST of another env -> an ERUNTIME error whose .value is an opaque
  * handle holding it (nothing is lost: put it back on a channel).
  *
@@ -326,6 +326,22 @@ xn_wrap_chan(napi_env env, xenv *e, xchan_chan *ch)
 	return res;
 }
 
+/* A BOX as a JS Box: the opaque handle (adopting v) passed to the env's
+ * wrapper with a second argument, true (index.js: Box._wrap). */
+static napi_value
+wrap_box(napi_env env, xenv *e, xchan_val v)
+{
+	napi_value args[2], fn, undef, res = NULL;
+	if ((args[0] = xn_opaque_new(env, v)) == NULL)
+		return NULL;
+	napi_get_boolean(env, true, &args[1]);
+	napi_get_undefined(env, &undef);
+	if (napi_get_reference_value(env, e->wrap_chan, &fn) != napi_ok ||
+	    napi_call_function(env, undef, fn, 2, args, &res) != napi_ok)
+		return NULL;
+	return res;
+}
+
 /* Returns the JS value, or NULL with *err set to an error (v kept in it) or
  * an exception pending (err NULL). */
 static napi_value
@@ -434,7 +450,7 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 		break;
 	}
 	case XCHAN_BOX:
-		return xn_opaque_new(env, v);
+		return wrap_box(env, e, v);
 	default:
 		break;
 	}

@@ -242,14 +242,23 @@ test('takeSync/putSync/altsSync throw on the main thread, saying why', () => {
   assert.equal(ch.info().count, 0);
 });
 
-test('go runs an async function and delivers its result; a throw rejects with ETASK', async () => {
+test('go runs an async function and delivers its result; a throw closes it and reaches the task error hook', async () => {
   const r = x.go(async (a, b) => a + b, 2, 3);
   assert.equal(await r.take(), 5);
   assert.equal(await r.take(), undefined);
   const n = x.go(async () => undefined);
   assert.equal(await n.take(), undefined);
-  const f = x.go(async function boom() { throw new Error('boom'); });
-  await assert.rejects(f.take(), (e) => e.code === 'ETASK' && e.cause.message === 'boom');
+  const failed = [];
+  x.setTaskErrorHook((name, e) => failed.push([name, e.message]));
+  try {
+    const f = x.go(async function boom() { throw new Error('boom'); });
+    assert.equal(await f.take(), undefined);
+    const g = x.go({ name: 'named' }, async () => { throw new RangeError('bad'); });
+    assert.equal(await g.take(), undefined);
+    assert.deepEqual(failed, [['boom', 'boom'], ['named', 'bad']]);
+  } finally {
+    x.setTaskErrorHook(null);
+  }
 });
 
 test('many producers and consumers: every value exactly once', async () => {

@@ -15,10 +15,12 @@ const closed = async (done) => assert.equal(await done.take(), undefined);
 test('pipe copies and closes; close=false keeps the destination open', async () => {
   const from = x.toChan([1, 2, 3]);
   const to = new Chan(10);
-  await closed(x.pipe(from, to));
+  assert.equal(x.pipe(from, to), to); // core.async's return value
   assert.deepEqual(await drain(to), [1, 2, 3]);
   const to2 = new Chan(10);
-  await closed(x.pipe(x.toChan(['a']), to2, false));
+  const { result, done } = x.pipe(x.toChan(['a']), to2, false, { done: true });
+  assert.equal(result, to2);
+  await closed(done);
   assert.equal(to2.closed, false);
   assert.equal(await to2.take(), 'a');
 });

@@ -117,3 +117,43 @@ test('a C thread adding to a channel with a JS transform: ERUNTIME on stderr, th
   assert.equal(r.stdout.trim(), 'took undefined');
   assert.equal((r.stderr.match(/ERUNTIME: this channel's transform is JavaScript/g) || []).length, 3);
 });
+
+test('a Box from C: the same native pointer each time it is put; its destructor runs once', async () => {
+  const before = cross.boxCounts();
+  const ch = new Chan(2);
+  assert.equal(cross.putBox(ch.handle(), 'b1'), true);
+  let b = ch.poll();
+  assert.ok(b instanceof x.Box);
+  const tmp = new Chan(2);
+  tmp.offer(b);
+  tmp.offer(b);
+  assert.equal(cross.boxTag(tmp.handle()), 'b1'); // C reads the box JS put back
+  assert.ok(tmp.poll() instanceof x.Box);
+  assert.ok(tmp.poll() instanceof x.Box);
+  assert.throws(() => new x.Box(), TypeError);
+  b = undefined;
+  for (let i = 0; i < 100 && cross.boxCounts().released === before.released; i++) {
+    global.gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.deepEqual(cross.boxCounts(), { made: before.made + 1, released: before.released + 1 });
+});
+
+test('tuple(items) is an ARRAY C reads; nil items are EINVAL; a host value of another runtime is ERUNTIME', async () => {
+  const ch = new Chan(2);
+  const t = x.tuple([1, 'two', x.tuple([true])]);
+  ch.offer(t);
+  const job = cross.startConsumers(ch.handle(), 1);
+  ch.close();
+  assert.deepEqual(cross.join(job), { ints: 0, sum: 0, strings: 0, stringBytes: 0, others: 1 });
+  const back = new Chan(1);
+  back.offer(t);
+  assert.deepEqual(await back.take(), [1, 'two', [true]]); // a new Array: ARRAY, not a host object
+  assert.throws(() => x.tuple([1, null]), x.errors.EINVAL);
+  const f = new Chan(2);
+  assert.equal(cross.putForeign(f.handle(), 'theirs'), true);
+  let held;
+  assert.throws(() => f.poll(), (e) => e.code === 'ERUNTIME' && (held = e.value) !== undefined);
+  assert.equal(f.offer(held), true); // not lost: it can be put again
+  assert.throws(() => f.poll(), (e) => e.code === 'ERUNTIME');
+});

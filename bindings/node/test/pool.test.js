@@ -25,10 +25,19 @@ test('setExecutorFactory sizes the pools; thread and ioThread run module functio
   assert.ok(new Set(ids).size <= 2);
 });
 
-test('a task failure arrives as a rejection with ETASK and the original error', async () => {
-  const r = x.thread(tasks, 'fail');
-  await assert.rejects(r.take(), (e) => e.code === 'ETASK' && e.cause instanceof RangeError && /on purpose/.test(e.cause.message));
-  await assert.rejects(x.thread(tasks, 'nope').take(), (e) => e.code === 'ETASK' && /no function "nope"/.test(e.cause.message));
+test('a task failure closes its result channel and reaches the task error hook with its name', async () => {
+  const failed = [];
+  x.setTaskErrorHook((name, e) => failed.push([name, e]));
+  try {
+    assert.equal(await x.thread({ name: 'failing' }, tasks, 'fail').take(), undefined);
+    assert.equal(await x.thread(tasks, 'nope').take(), undefined);
+    assert.equal(failed[0][0], 'failing');
+    assert.match(failed[0][1].message, /on purpose/);
+    assert.match(failed[1][0], /tasks\.js#nope$/);
+    assert.match(failed[1][1].message, /no function "nope"/);
+  } finally {
+    x.setTaskErrorHook(null);
+  }
 });
 
 test('channels as task arguments and results are the same native channels', async () => {

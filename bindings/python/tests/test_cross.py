@@ -136,3 +136,47 @@ def test_channel_outlives_python_wrapper(cross):
     cross.join(h)
     again = Chan.from_capsule(cap)
     assert got == list(range(100)) and again.closed
+
+
+def test_box_made_in_c_round_trips_and_is_freed_once(cross):
+    ch = Chan(2)
+    freed = cross.boxes_freed()
+    cross.put_box(ch.capsule(), "native thing")
+    box = ch.take(5)
+    assert isinstance(box, xchan.Box)
+    assert cross.box_tag(box.address) == "native thing"
+    # Put back and taken again: a new Box object, the same native pointer.
+    assert ch.put(box, 5)
+    again = ch.take(5)
+    assert again == box and hash(again) == hash(box)
+    assert again.address == box.address
+    assert cross.box_tag(again.address) == "native thing"
+    assert cross.boxes_freed() == freed
+    del box
+    assert cross.boxes_freed() == freed  # `again` still holds it
+    del again
+    assert cross.boxes_freed() == freed + 1  # the destructor ran once
+    # Dropped by a sliding buffer: released there, once.
+    s = Chan(xchan.sliding(1))
+    cross.put_box(s.capsule(), "old")
+    cross.put_box(s.capsule(), "new")
+    assert cross.boxes_freed() == freed + 2
+    assert cross.box_tag(s.take(5).address) == "new"
+    assert cross.boxes_freed() == freed + 3
+
+
+def test_value_of_another_runtime_is_eruntime_and_released(cross):
+    ch = Chan(2)
+    released = cross.foreign_released()
+    cross.put_foreign(ch.capsule(), "theirs")
+    with pytest.raises(xchan.ERUNTIME):
+        ch.take(5)
+    assert ch.put(1, 5) and ch.take(5) == 1
+    assert cross.foreign_released() == released + 1  # not lost, not leaked
+
+    async def main():
+        cross.put_foreign(ch.capsule(), "theirs too")
+        with pytest.raises(xchan.ERUNTIME):
+            await ch.take()
+    asyncio.run(main())
+    assert cross.foreign_released() == released + 2

@@ -235,3 +235,47 @@ print("ok")
 """)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
+
+
+def test_execute_runs_a_job_on_the_workloads_executor():
+    r = run_python("""
+import threading, concurrent.futures as cf, xchan
+class Counting(cf.ThreadPoolExecutor):
+    n = 0
+    def submit(self, fn, *a, **kw):
+        Counting.n += 1
+        return super().submit(fn, *a, **kw)
+pool = Counting(2, thread_name_prefix="counted")
+xchan.set_executor_factory(lambda w: pool if w == "compute" else None)
+ch = xchan.Chan(2)
+assert xchan.execute("compute", lambda v: ch.put((v, threading.current_thread().name)), 7) is None
+v, name = ch.take(5)
+assert v == 7 and name.startswith("counted") and Counting.n == 1
+xchan.execute("io", ch.put, "default")   # no executor from the factory: the core's
+assert ch.take(5) == "default" and Counting.n == 1
+for bad in ("nonsense", 3):
+    try:
+        xchan.execute(bad, print)
+    except xchan.EINVAL as e:
+        print("EINVAL", e)
+xchan.shutdown()
+try:
+    xchan.execute("mixed", print)
+except xchan.ESHUTDOWN:
+    print("ESHUTDOWN")
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("EINVAL") == 2 and "'nonsense'" in r.stdout
+    assert "ESHUTDOWN" in r.stdout
+
+
+def test_execute_with_an_unloadable_factory_is_eload():
+    r = run_python("""
+import xchan
+try:
+    xchan.execute("mixed", print)
+except xchan.ELOAD as e:
+    print("ELOAD", isinstance(e, ImportError))
+""", env={**os.environ, "XCHAN_EXECUTOR_FACTORY": "/nonexistent/libnope.so:f"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ELOAD True"

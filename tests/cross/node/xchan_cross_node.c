@@ -16,6 +16,14 @@
  *       waits for the job's threads (briefly blocks the calling thread).
  *   putSamples(handle)  puts one value of each kind C makes: int, double,
  *       bool, string, bytes, array [1, "two"], and a channel holding "inner".
+ *   putBox(handle, tag) -> bool   offers a BOX: a native struct holding
+ *       `tag` with a destructor that counts (how JS gets a Box).
+ *   boxTag(handle) -> tag | undefined   polls one value; if it is one of
+ *       our boxes, reads its tag; offers the same value back either way.
+ *   boxCounts() -> {made, released}   boxes made and destroyed so far.
+ *   putForeign(handle, tag) -> bool   offers a HOST value of this addon's
+ *       own runtime ("cross"), which the binding cannot read (ERUNTIME).
+ *   foreignCounts() -> {made, released}
  *
  * Concurrency: a job's counters are written by its threads with atomics and
  * read by join after pthread_join.  No lock.
@@ -214,6 +222,170 @@ js_join(napi_env env, napi_callback_info info)
 	return o;
 }
 
+/* ---- boxes and foreign host values (the conformance runner's values) ---- */
+
+#define BOX_MAGIC 0x786f6278u
+typedef struct box {
+	uint32_t magic;
+	char tag[];
+} box;
+static atomic_long boxes_made, boxes_released, foreign_made, foreign_released;
+static atomic_uint foreign_rt; /* the "cross" runtime id, 0 until made */
+
+static void
+box_free(void *p)
+{
+	((box *)p)->magic = 0;
+	free(p);
+	atomic_fetch_add(&boxes_released, 1);
+}
+
+static void
+foreign_release(void *user, void *obj)
+{
+	free(obj);
+	atomic_fetch_add(&foreign_released, 1);
+}
+
+/* (handle, tag) -> the channel and a malloc'd copy of tag, or NULL. */
+static xchan_chan *
+chan_and_tag(napi_env env, napi_callback_info info, char **tag, size_t want)
+{
+	size_t argc = 2, len = 0;
+	napi_value argv[2];
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	xchan_chan *ch = argc ? xchan_node_chan(env, argv[0]) : NULL;
+	if (api == NULL || ch == NULL || argc < want)
+		return NULL;
+	if (tag != NULL) {
+		if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &len) !=
+		    napi_ok)
+			return NULL;
+		*tag = malloc(len + 1);
+		if (*tag == NULL)
+			return NULL;
+		napi_get_value_string_utf8(env, argv[1], *tag, len + 1, &len);
+	}
+	return ch;
+}
+
+static napi_value
+boolean(napi_env env, bool b)
+{
+	napi_value r;
+	napi_get_boolean(env, b, &r);
+	return r;
+}
+
+static napi_value
+js_put_box(napi_env env, napi_callback_info info)
+{
+	char *tag = NULL;
+	xchan_chan *ch = chan_and_tag(env, info, &tag, 2);
+	if (ch == NULL)
+		return throw_msg(env, "putBox(ch.handle(), tag) after init");
+	size_t len = strlen(tag);
+	box *b = malloc(sizeof *b + len + 1);
+	if (b == NULL) {
+		free(tag);
+		return throw_msg(env, "out of memory");
+	}
+	b->magic = BOX_MAGIC;
+	memcpy(b->tag, tag, len + 1);
+	free(tag);
+	xchan_val v;
+	if (api->val_box(&v, b, box_free) != XCHAN_OK) {
+		free(b);
+		return throw_msg(env, "val_box failed");
+	}
+	atomic_fetch_add(&boxes_made, 1);
+	if (api->offer(ch, v) != XCHAN_OK) {
+		api->val_release(v);
+		return boolean(env, false);
+	}
+	return boolean(env, true);
+}
+
+static napi_value
+js_box_tag(napi_env env, napi_callback_info info)
+{
+	xchan_chan *ch = chan_and_tag(env, info, NULL, 1);
+	if (ch == NULL)
+		return throw_msg(env, "boxTag(ch.handle()) after init");
+	xchan_val v;
+	napi_value r;
+	napi_get_undefined(env, &r);
+	if (api->poll(&v, ch) != XCHAN_OK)
+		return r;
+	void *p = NULL;
+	if (api->get_box(v, &p) == XCHAN_OK && p != NULL &&
+	    ((box *)p)->magic == BOX_MAGIC)
+		napi_create_string_utf8(env, ((box *)p)->tag, NAPI_AUTO_LENGTH,
+		    &r);
+	if (api->offer(ch, v) != XCHAN_OK)
+		api->val_release(v);
+	return r;
+}
+
+static napi_value
+counts(napi_env env, long made, long released)
+{
+	napi_value o, a, b;
+	napi_create_object(env, &o);
+	napi_create_int64(env, made, &a);
+	napi_create_int64(env, released, &b);
+	napi_set_named_property(env, o, "made", a);
+	napi_set_named_property(env, o, "released", b);
+	return o;
+}
+
+static napi_value
+js_box_counts(napi_env env, napi_callback_info info)
+{
+	return counts(env, atomic_load(&boxes_made),
+	    atomic_load(&boxes_released));
+}
+
+static napi_value
+js_foreign_counts(napi_env env, napi_callback_info info)
+{
+	return counts(env, atomic_load(&foreign_made),
+	    atomic_load(&foreign_released));
+}
+
+static napi_value
+js_put_foreign(napi_env env, napi_callback_info info)
+{
+	char *tag = NULL;
+	xchan_chan *ch = chan_and_tag(env, info, &tag, 2);
+	if (ch == NULL)
+		return throw_msg(env,
+		    "putForeign(ch.handle(), tag) after init");
+	unsigned rt = atomic_load(&foreign_rt);
+	if (rt == 0) {
+		static const xchan_runtime hooks = {sizeof hooks, 0, "cross",
+		    NULL, foreign_release, NULL};
+		uint32_t id;
+		if (api->runtime_register(&id, &hooks) != XCHAN_OK) {
+			free(tag);
+			return throw_msg(env, "runtime_register failed");
+		}
+		unsigned none = 0;
+		if (!atomic_compare_exchange_strong(&foreign_rt, &none, id))
+			api->runtime_unregister(id); /* another thread won */
+		rt = atomic_load(&foreign_rt);
+	}
+	xchan_val v;
+	if (api->val_host(&v, rt, tag) != XCHAN_OK)
+		return throw_msg(env, "val_host failed"); /* it took tag */
+	atomic_fetch_add(&foreign_made, 1);
+	if (api->offer(ch, v) != XCHAN_OK) {
+		api->val_release(v);
+		return boolean(env, false);
+	}
+	return boolean(env, true);
+}
+
 static napi_value
 js_put_samples(napi_env env, napi_callback_info info)
 {
@@ -252,7 +424,10 @@ NAPI_MODULE_INIT()
 		napi_callback cb;
 	} fns[] = {{"init", js_init}, {"startProducers", js_start_producers},
 	    {"startConsumers", js_start_consumers}, {"join", js_join},
-	    {"putSamples", js_put_samples}};
+	    {"putSamples", js_put_samples}, {"putBox", js_put_box},
+	    {"boxTag", js_box_tag}, {"boxCounts", js_box_counts},
+	    {"putForeign", js_put_foreign},
+	    {"foreignCounts", js_foreign_counts}};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		napi_value fn;
 		napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH,

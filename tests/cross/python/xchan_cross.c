@@ -16,9 +16,21 @@
  *   put_samples(chan_capsule) -> None
  *       puts one value of each kind C can make: int, double, bool, string,
  *       bytes, an array [1, "two"] and a nested channel.
+ *   put_box(chan_capsule, tag, timeout_ms=-1) -> None
+ *       puts a BOX: a malloc'd copy of `tag` whose destructor frees it and
+ *       counts (boxes_freed()).  Python takes it as an xchan.Box.
+ *   box_tag(address) -> str
+ *       the tag of a box this extension made (Box.address).
+ *   put_foreign(chan_capsule, tag, timeout_ms=-1) -> None
+ *       puts a HOST value of this extension's own runtime ("xchan_cross",
+ *       registered on first use): Python taking it gets xchan.ERUNTIME.
+ *       Its release hook counts (foreign_released()).
+ *   boxes_freed() -> int, foreign_released() -> int
  *
  * Concurrency: each handle's counters are written only by its own threads
- * with atomics; join reads them after pthread_join.
+ * with atomics; join reads them after pthread_join.  The box and foreign
+ * counters are atomics (destructors and release hooks run on any thread);
+ * the runtime id is set once under the GIL.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -221,8 +233,128 @@ put_samples(PyObject *m, PyObject *cap)
 	Py_RETURN_NONE;
 }
 
-static PyMethodDef methods[] = {{"start_producers", start_producers,
-                                    METH_VARARGS, NULL},
+/* ---- boxes and foreign host values ------------------------------------- */
+static atomic_long boxes_freed_n, foreign_released_n;
+static uint32_t foreign_rt;
+
+static void
+box_dtor(void *p)
+{
+	free(p);
+	atomic_fetch_add(&boxes_freed_n, 1);
+}
+
+static void
+foreign_release(void *user, void *obj)
+{
+	free(obj);
+	atomic_fetch_add(&foreign_released_n, 1);
+}
+
+/* Puts `v` (consumed) with a deadline of timeout_ms (< 0: none). */
+static PyObject *
+put_val(PyObject *cap, xchan_val v, long long timeout_ms)
+{
+	xchan_chan *ch = chan_of(cap);
+	if (ch == NULL) {
+		api->val_release(v);
+		return NULL;
+	}
+	xchan_deadline dl = timeout_ms < 0 ? XCHAN_DEADLINE_NEVER
+	                                   : api->deadline_in_ms(timeout_ms);
+	int32_t rc;
+	Py_BEGIN_ALLOW_THREADS rc = api->put(ch, v, dl);
+	Py_END_ALLOW_THREADS api->chan_release(ch);
+	if (rc != XCHAN_OK) {
+		api->val_release(v);
+		PyErr_Format(PyExc_RuntimeError, "put failed: %s",
+		    api->err_name(rc));
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+put_box(PyObject *m, PyObject *args)
+{
+	PyObject *cap;
+	const char *tag;
+	long long timeout_ms = -1;
+	if (!PyArg_ParseTuple(args, "Os|L", &cap, &tag, &timeout_ms))
+		return NULL;
+	char *p = strdup(tag);
+	xchan_val v;
+	if (p == NULL || api->val_box(&v, p, box_dtor) != XCHAN_OK) {
+		free(p);
+		return PyErr_NoMemory();
+	}
+	return put_val(cap, v, timeout_ms);
+}
+
+static PyObject *
+box_tag(PyObject *m, PyObject *addr)
+{
+	void *p = PyLong_AsVoidPtr(addr);
+	if (p == NULL) {
+		if (!PyErr_Occurred())
+			PyErr_SetString(PyExc_ValueError, "a NULL box");
+		return NULL;
+	}
+	return PyUnicode_FromString(p);
+}
+
+static PyObject *
+put_foreign(PyObject *m, PyObject *args)
+{
+	PyObject *cap;
+	const char *tag;
+	long long timeout_ms = -1;
+	if (!PyArg_ParseTuple(args, "Os|L", &cap, &tag, &timeout_ms))
+		return NULL;
+	if (foreign_rt == 0) {
+		static const xchan_runtime rt = {
+		    .size = sizeof(xchan_runtime),
+		    .name = "xchan_cross",
+		    .release = foreign_release,
+		};
+		int32_t rc = api->runtime_register(&foreign_rt, &rt);
+		if (rc != XCHAN_OK) {
+			PyErr_Format(PyExc_RuntimeError,
+			    "runtime_register failed: %s", api->err_name(rc));
+			return NULL;
+		}
+	}
+	char *p = strdup(tag);
+	if (p == NULL)
+		return PyErr_NoMemory();
+	xchan_val v;
+	int32_t rc = api->val_host(&v, foreign_rt, p); /* takes p over */
+	if (rc != XCHAN_OK) {
+		PyErr_Format(PyExc_RuntimeError, "val_host failed: %s",
+		    api->err_name(rc));
+		return NULL;
+	}
+	return put_val(cap, v, timeout_ms);
+}
+
+static PyObject *
+boxes_freed(PyObject *m, PyObject *unused)
+{
+	return PyLong_FromLong(atomic_load(&boxes_freed_n));
+}
+
+static PyObject *
+foreign_released(PyObject *m, PyObject *unused)
+{
+	return PyLong_FromLong(atomic_load(&foreign_released_n));
+}
+
+static PyMethodDef methods[] = {{"put_box", put_box, METH_VARARGS, NULL},
+    {"box_tag", box_tag, METH_O, NULL},
+    {"put_foreign", put_foreign, METH_VARARGS, NULL},
+    {"boxes_freed", boxes_freed, METH_NOARGS, NULL},
+    {"foreign_released", foreign_released, METH_NOARGS, NULL},
+    {"start_producers", start_producers, METH_VARARGS, NULL},
     {"start_consumers", start_consumers, METH_VARARGS, NULL},
     {"join", join, METH_O, NULL}, {"put_samples", put_samples, METH_O, NULL},
     {NULL}};

@@ -1,6 +1,6 @@
 // Compiled by tsc --noEmit in test/types.test.js: the declarations describe
 // the API as the README uses it.
-import { Chan, alts, timeout, go, xf, dropping, sliding, promiseChan, errors, XchanError, mult, merge, pipeline, thread, setExecutorFactory, WorkerPool } from 'xchan';
+import { Chan, alts, timeout, go, xf, dropping, sliding, promiseChan, errors, XchanError, mult, merge, pipeline, thread, setExecutorFactory, WorkerPool, buffer, altsAsync, Op, OpResult, setTaskErrorHook, inGo, pipe } from 'xchan';
 import * as xchan from 'xchan';
 
 async function main(): Promise<void> {
@@ -36,3 +36,18 @@ async function main(): Promise<void> {
   void [ok, v, polled, idx, res, merged, done, t, shared, xchan.version];
 }
 void main;
+
+// The low-level API, buffers by name, done channels, the task error hook.
+{
+  const c = new Chan<number>(buffer('sliding', 2));
+  const op: Op | undefined = c.takeAsync();
+  if (op !== undefined && op.state === 'completed') {
+    const r: OpResult = op.collect();
+    console.log(r.code, r.index, r.value);
+  }
+  c.putAsync(1, (r: OpResult<boolean>) => console.log(r.code));
+  altsAsync([c], { callback: (r) => console.log(r.index), timeout: 5 });
+  const m: { result: Chan<number>; done: Chan<never> } = merge([c], undefined, { done: true });
+  const p: Chan<number> = pipe(c, m.result);
+  setTaskErrorHook((name: string, e: unknown) => console.log(name, e, inGo(), p));
+}

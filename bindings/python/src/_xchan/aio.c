@@ -718,12 +718,32 @@ static PyTypeObject XpyAwait_Type = {
 static PyObject *
 mod_alts_async(PyObject *m, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = {"ops", "priority", "default", "timeout", NULL};
+	static char *kwlist[] = {"ops", "priority", "default", "timeout",
+	    "callback", "notify", "dispatch", "handle", NULL};
 	PyObject *ops, *dflt = NULL, *timeout = Py_None;
-	int priority = 0;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$pOO:alts_async", kwlist,
-	        &ops, &priority, &dflt, &timeout))
+	PyObject *callback = Py_None, *notify = Py_None;
+	int priority = 0, dispatch = 0, handle = 1;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$pOOOOpp:alts_async",
+	        kwlist, &ops, &priority, &dflt, &timeout, &callback, &notify,
+	        &dispatch, &handle))
 		return NULL;
+	if (callback != Py_None || notify != Py_None) {
+		xpy_async_args a = {.kind = 2,
+		    .ops = ops,
+		    .flags = priority ? XCHAN_ALTS_PRIORITY : 0,
+		    .deadline = XCHAN_DEADLINE_POLL,
+		    .dflt = dflt,
+		    .callback = callback,
+		    .notify = notify,
+		    .dispatch = dispatch,
+		    .handle = handle};
+		if (dflt == NULL && xpy_deadline(timeout, &a.deadline) < 0)
+			return NULL;
+		return xpy_async_start(&a);
+	}
+	if (dispatch || !handle)
+		return xpy_raise(XCHAN_EINVAL,
+		    "alts_async: dispatch and handle need a callback");
 	XpyAwait *a = await_new(OP_ALTS);
 	if (a == NULL)
 		return NULL;
@@ -740,10 +760,13 @@ mod_alts_async(PyObject *m, PyObject *args, PyObject *kw)
 static PyMethodDef aio_methods[] = {
     {"alts_async", (PyCFunction)(void (*)(void))mod_alts_async,
         METH_VARARGS | METH_KEYWORDS,
-        "alts_async(ops, *, priority=False, default=..., timeout=None)\n"
+        "alts_async(ops, *, priority=False, default=..., timeout=None,\n"
+        "           callback=None, notify=None, dispatch=False, handle=True)\n"
         "--\n\n"
         "The awaitable form of alts(): `await xchan.alts_async([...])`.\n"
-        "Completes without suspending when an op is ready at once."},
+        "Completes without suspending when an op is ready at once.\n"
+        "With callback or notify: starts now and returns an AsyncOp (or\n"
+        "None), as Chan.take_async; the result is (value, chan)."},
     {NULL}};
 
 static PyObject *

@@ -406,19 +406,53 @@ chan_take(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
 	return xpy_raise(rc, "take");
 }
 
+/* put_async(value, callback=None, *, notify=None, dispatch=False,
+ * handle=True): the awaitable without callback/notify, else an AsyncOp. */
 static PyObject *
-chan_put_async(XpyChan *self, PyObject *o)
+chan_put_async(XpyChan *self, PyObject *args, PyObject *kw)
 {
-	xchan_val v;
-	if (xpy_to_val(o, &v) < 0)
+	static char *kwlist[] = {"value", "callback", "notify", "dispatch",
+	    "handle", NULL};
+	xpy_async_args a = {.kind = 1,
+	    .chan = (PyObject *)self,
+	    .callback = Py_None,
+	    .notify = Py_None,
+	    .handle = 1};
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O$Opp:put_async", kwlist,
+	        &a.value, &a.callback, &a.notify, &a.dispatch, &a.handle))
 		return NULL;
-	return xpy_put_awaitable(self, v);
+	if (a.callback == Py_None && a.notify == Py_None) {
+		if (a.dispatch || !a.handle)
+			return xpy_raise(XCHAN_EINVAL,
+			    "put_async: dispatch and handle need a callback");
+		xchan_val v;
+		if (xpy_to_val(a.value, &v) < 0)
+			return NULL;
+		return xpy_put_awaitable(self, v);
+	}
+	return xpy_async_start(&a);
 }
 
 static PyObject *
-chan_take_async(XpyChan *self, PyObject *unused)
+chan_take_async(XpyChan *self, PyObject *args, PyObject *kw)
 {
-	return xpy_take_awaitable(self, 0);
+	static char *kwlist[] = {"callback", "notify", "dispatch", "handle",
+	    NULL};
+	xpy_async_args a = {.kind = 0,
+	    .chan = (PyObject *)self,
+	    .callback = Py_None,
+	    .notify = Py_None,
+	    .handle = 1};
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$Opp:take_async", kwlist,
+	        &a.callback, &a.notify, &a.dispatch, &a.handle))
+		return NULL;
+	if (a.callback == Py_None && a.notify == Py_None) {
+		if (a.dispatch || !a.handle)
+			return xpy_raise(XCHAN_EINVAL,
+			    "take_async: dispatch and handle need a callback");
+		return xpy_take_awaitable(self, 0);
+	}
+	return xpy_async_start(&a);
 }
 
 static PyObject *
@@ -641,14 +675,29 @@ static PyMethodDef chan_methods[] = {
         "(xchan.Cancel) xchan.ECANCELED.\n\n"
         "On a thread running an asyncio loop (and no timeout), returns an\n"
         "awaitable instead: `await ch.take()`."},
-    {"put_async", (PyCFunction)chan_put_async, METH_O,
-        "put_async($self, value)\n--\n\n"
-        "Returns awaitable bool.\n"
-        "The awaitable form of put(), wherever it is called."},
-    {"take_async", (PyCFunction)chan_take_async, METH_NOARGS,
-        "take_async($self)\n--\n\n"
-        "Returns awaitable value.\n"
-        "The awaitable form of take(), wherever it is called."},
+    {"put_async", (PyCFunction)(void (*)(void))chan_put_async,
+        METH_VARARGS | METH_KEYWORDS,
+        "put_async($self, value, callback=None, *, notify=None,\n"
+        "          dispatch=False, handle=True)\n--\n\n"
+        "Returns awaitable bool, or AsyncOp or None.\n"
+        "Without callback/notify: the awaitable form of put(), wherever it\n"
+        "is called.  With callback: core.async put! -- the put starts now\n"
+        "and callback(result, error) runs once it completes (result True,\n"
+        "or False if closed; on an error such as ECANCELED, result is the\n"
+        "value handed back), on the thread that completes it (this one if\n"
+        "it completes at once; dispatch=True: the dispatch executor), with\n"
+        "the GIL.  Returns the AsyncOp, or None when it completed during\n"
+        "the call or handle=False.  With notify: notify mode, notify(op)\n"
+        "runs once the op completed; collect the result with op.collect()."},
+    {"take_async", (PyCFunction)(void (*)(void))chan_take_async,
+        METH_VARARGS | METH_KEYWORDS,
+        "take_async($self, callback=None, *, notify=None, dispatch=False,\n"
+        "           handle=True)\n--\n\n"
+        "Returns awaitable value, or AsyncOp or None.\n"
+        "Without callback/notify: the awaitable form of take(), wherever it\n"
+        "is called.  With callback: core.async take! -- callback(value,\n"
+        "error) with the value (None: closed), as put_async.  With notify:\n"
+        "notify mode (see put_async and xchan.AsyncOp)."},
     {"offer", (PyCFunction)chan_offer, METH_O,
         "offer($self, value)\n--\n\n"
         "Returns bool.\n"
@@ -748,7 +797,8 @@ static PyMethodDef chan_module_methods[] = {
 int
 xpy_chan_init(PyObject *m)
 {
-	if (PyType_Ready(&XpyChan_Type) < 0)
+	if (PyType_Ready(&XpyChan_Type) < 0 ||
+	    xpy_guard_methods(&XpyChan_Type, "channel") < 0)
 		return -1;
 	Py_INCREF(&XpyChan_Type);
 	if (PyModule_AddObject(m, "Chan", (PyObject *)&XpyChan_Type) < 0)

@@ -347,7 +347,17 @@ mod_shutdown(PyObject *m, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
+static PyObject *
+mod_in_go(PyObject *m, PyObject *unused)
+{
+	return PyBool_FromLong(xchan_in_go());
+}
+
 static PyMethodDef module_methods[] = {
+    {"in_go", mod_in_go, METH_NOARGS,
+        "in_go() -> bool: True inside a go task of the core (a C go task, "
+        "e.g. xchan.native.go; xchan.go's asyncio tasks are not).  "
+        "Callbacks and notifiers never run inside one."},
     {"check_version", mod_check_version, METH_VARARGS,
         "check_version(number=this binding's) -> None; raises EVERSION "
         "unless the loaded core can serve a program built for `number`."},
@@ -409,7 +419,7 @@ PyInit__xchan(void)
 		goto fail;
 	}
 	if (make_errors(m) < 0 || xpy_values_init(m) < 0 ||
-	    xpy_chan_init(m) < 0 || xpy_aio_init(m) < 0 ||
+	    xpy_chan_init(m) < 0 || xpy_aio_init(m) < 0 || xpy_op_init(m) < 0 ||
 	    xpy_alts_init(m) < 0 || xpy_tasks_init(m) < 0 ||
 	    xpy_xform_init(m) < 0 || xpy_comb_init(m) < 0 ||
 	    xpy_native_init(m) < 0 || xpy_cancel_init(m) < 0)

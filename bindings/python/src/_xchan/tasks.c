@@ -346,6 +346,83 @@ factory(void *user, uint32_t workload)
 	return ex;
 }
 
+/* ---- execute: a job on a workload's executor ---------------------------- */
+static int
+workload_of(PyObject *name)
+{
+	static const char *names[] = {"dispatch", "mixed", "io", "compute"};
+	if (PyUnicode_Check(name))
+		for (int w = 0; w < 4; w++)
+			if (PyUnicode_CompareWithASCIIString(name, names[w]) ==
+			    0)
+				return w;
+	return -1;
+}
+
+static void
+run_job(void *arg)
+{
+	task_arg *t = arg;
+	PyGILState_STATE st;
+	if (!xpy_gil_enter(&st))
+		return; /* leaks t: Python is gone */
+	PyObject *r = PyObject_Call(t->fn, t->args, t->kw);
+	if (r == NULL)
+		PyErr_WriteUnraisable(t->fn);
+	Py_XDECREF(r);
+	task_arg_free(t);
+	PyGILState_Release(st);
+}
+
+static PyObject *
+mod_execute(PyObject *m, PyObject *args, PyObject *kw)
+{
+	Py_ssize_t n = PyTuple_GET_SIZE(args);
+	if (n < 2)
+		return xpy_raise_arg_type("execute(workload, fn, *args, "
+		                          "**kwargs) needs a workload and a "
+		                          "callable");
+	PyObject *wl = PyTuple_GET_ITEM(args, 0);
+	PyObject *fn = PyTuple_GET_ITEM(args, 1);
+	int w = workload_of(wl);
+	if (w < 0) {
+		PyObject *r = PyObject_Repr(wl);
+		xpy_raise_fmt(XCHAN_EINVAL,
+		    "execute: unknown workload %.60s (dispatch, mixed, io, "
+		    "compute)",
+		    r ? PyUnicode_AsUTF8(r) : "?");
+		Py_XDECREF(r);
+		return NULL;
+	}
+	if (!PyCallable_Check(fn))
+		return xpy_raise_arg_type("execute: fn must be callable, got "
+		                          "%.100s",
+		    xpy_type_name(fn));
+	xchan_executor *ex = NULL;
+	int32_t rc;
+	/* Resolving may call a Python factory (it takes the GIL). */
+	Py_BEGIN_ALLOW_THREADS rc = xchan_executor_for(&ex, (uint32_t)w);
+	Py_END_ALLOW_THREADS if (rc != XCHAN_OK) return xpy_raise(rc,
+	    "execute: no executor for the workload");
+	task_arg *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return PyErr_NoMemory();
+	t->fn = Py_NewRef(fn);
+	t->args = PyTuple_GetSlice(args, 2, n);
+	t->kw = kw ? PyDict_Copy(kw) : NULL;
+	if (t->args == NULL || (kw && t->kw == NULL)) {
+		task_arg_free(t);
+		return NULL;
+	}
+	Py_BEGIN_ALLOW_THREADS rc = xchan_execute(ex, run_job, t);
+	Py_END_ALLOW_THREADS if (rc != XCHAN_OK)
+	{
+		task_arg_free(t);
+		return xpy_raise(rc, "execute");
+	}
+	Py_RETURN_NONE;
+}
+
 static PyObject *
 mod_set_executor_factory(PyObject *m, PyObject *fn)
 {
@@ -389,6 +466,16 @@ mod_task_failed(PyObject *m, PyObject *args)
 }
 
 static PyMethodDef task_methods[] = {
+    {"execute", (PyCFunction)(void (*)(void))mod_execute,
+        METH_VARARGS | METH_KEYWORDS,
+        "execute(workload, fn, *args, **kwargs)\n--\n\n"
+        "Returns None.\n"
+        "Run fn(*args, **kwargs) on the executor of `workload` ('dispatch',\n"
+        "'mixed', 'io' or 'compute'; the factory's, or the core's default),\n"
+        "as C's xchan_execute: fire and forget (an exception in fn is\n"
+        "reported as unraisable).  Raises EINVAL for an unknown workload,\n"
+        "ELOAD when XCHAN_EXECUTOR_FACTORY names a library or symbol that\n"
+        "cannot be loaded, ESHUTDOWN after shutdown()."},
     {"set_task_error_hook", mod_set_task_error_hook, METH_O,
         "set_task_error_hook(hook)\n--\n\n"
         "Returns None.\n"

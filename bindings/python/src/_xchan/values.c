@@ -88,15 +88,59 @@ box_repr(XpyBox *self)
 	return PyUnicode_FromFormat("<xchan.Box %p>", p);
 }
 
+static void *
+box_ptr(PyObject *o)
+{
+	void *p = NULL;
+	xchan_get_box(((XpyBox *)o)->v, &p);
+	return p;
+}
+
+static PyObject *
+box_address(PyObject *self, void *unused)
+{
+	return PyLong_FromVoidPtr(box_ptr(self));
+}
+
+static Py_hash_t
+box_hash(PyObject *self)
+{
+	return _Py_HashPointer(box_ptr(self));
+}
+
+/* Two Box objects are equal when they hold the same native pointer (a Box
+ * taken from a channel is a new object for the value put). */
+static PyObject *
+box_richcompare(PyObject *a, PyObject *b, int op)
+{
+	if (!PyObject_TypeCheck(b, &XpyBox_Type) ||
+	    (op != Py_EQ && op != Py_NE))
+		Py_RETURN_NOTIMPLEMENTED;
+	int eq = box_ptr(a) == box_ptr(b);
+	return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+}
+
+static PyGetSetDef box_getset[] = {{"address", box_address, NULL,
+                                       "The native pointer, as an int (for "
+                                       "ctypes or a C extension).",
+                                       NULL},
+    {NULL}};
+
 PyTypeObject XpyBox_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "xchan.Box",
     .tp_basicsize = sizeof(XpyBox),
     .tp_dealloc = (destructor)box_dealloc,
     .tp_repr = (reprfunc)box_repr,
+    .tp_hash = box_hash,
+    .tp_richcompare = box_richcompare,
+    .tp_getset = box_getset,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "An opaque native value (a C pointer with its destructor) put "
-              "by C code.\n\nIt can be put back on a channel unchanged; Python "
-              "cannot look inside it.",
+              "by C code.\n\nIt can be put back on a channel unchanged (C "
+              "gets the same pointer); Python cannot look inside it.  Boxes "
+              "holding the same pointer are equal.  The destructor runs "
+              "once, when the last copy of the value (in channels or Box "
+              "objects) is released.",
 };
 
 /* ---- Python -> value --------------------------------------------------- */

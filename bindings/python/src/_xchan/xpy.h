@@ -13,6 +13,8 @@
  *   xform.c    transforms whose steps are Python callables
  *   comb.c     the core's combinators
  *   native.c   native workers (xchan_native_run) for xchan.native
+ *   guard.c    methods that reject a wrong receiver with EINVAL
+ *   op.c       AsyncOp: async operations with callbacks or notify mode
  *
  * GIL rule: every call into the core that can wait, or that can run a
  * transform step (Python code, which needs the GIL) on another thread while
@@ -147,6 +149,32 @@ xchan_val xpy_ex_handler(void *user, xchan_val error);
 xchan_val xpy_default_ex_handler(void *user, xchan_val error);
 /* Drops `obj` (a strong reference) when `done` closes (done: borrowed). */
 int xpy_release_when_closed(xchan_chan *done, PyObject *obj);
+
+/* ---- op.c ---- */
+/* The arguments of an AsyncOp start (callback or notify mode). */
+typedef struct {
+	int kind;                /* 0 take, 1 put, 2 alts */
+	PyObject *chan;          /* take/put: an XpyChan */
+	PyObject *value;         /* put */
+	PyObject *ops;           /* alts: the ops sequence */
+	uint32_t flags;          /* alts: XCHAN_ALTS_PRIORITY */
+	xchan_deadline deadline; /* alts */
+	PyObject *dflt;          /* alts: the default, or NULL */
+	PyObject *callback;      /* Py_None when absent */
+	PyObject *notify;        /* Py_None when absent */
+	int dispatch;
+	int handle;
+} xpy_async_args;
+/* Starts the op; returns the AsyncOp, or None (callback mode: completed
+ * during the call, or handle=False). */
+PyObject *xpy_async_start(const xpy_async_args *a);
+int xpy_op_init(PyObject *m);
+
+/* ---- guard.c ---- */
+/* Replaces the instance methods of the ready `type` by guards that raise
+ * xchan.InvalidArgumentType for a receiver that is not a `type` (`what`
+ * names it in the message: "channel"). */
+int xpy_guard_methods(PyTypeObject *type, const char *what);
 
 /* ---- native.c ---- */
 /* _native_run and the WORKLOAD_* constants (xchan.native). */

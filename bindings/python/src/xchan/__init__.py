@@ -26,6 +26,7 @@ from typing import Any, Awaitable, Callable, Optional
 
 from . import _xchan
 from ._xchan import (  # noqa: F401  (re-exported)
+    AsyncOp,
     Box,
     Cancel,
     Chan,
@@ -37,6 +38,8 @@ from ._xchan import (  # noqa: F401  (re-exported)
     alts,
     alts_async,
     check_version,
+    execute,
+    in_go,
     into,
     io_thread,
     merge,
@@ -85,7 +88,8 @@ __all__ = [
     "pipeline_blocking", "pipeline_async", "mult", "pub", "mix", "merge",
     "split", "reduce", "transduce", "into", "onto_chan", "to_chan",
     "get_include", "xf", "Cancel", "check_version", "random_seed", "shutdown",
-    "Buffer", "InvalidArgumentType", "set_task_error_hook",
+    "Buffer", "InvalidArgumentType", "set_task_error_hook", "AsyncOp",
+    "in_go", "execute",
 ]
 
 _NONE, _FIXED, _DROPPING, _SLIDING, _PROMISE = 0, 1, 2, 3, 4

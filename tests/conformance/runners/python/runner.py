@@ -11,9 +11,12 @@ xchan.alts_async).  Every op is written once as a coroutine over a small set
 of primitives that either block (thread kind: the coroutine never suspends
 and is driven to its end with one send) or await (task kind).
 
-Async ops (put_async/take_async/alts_async) are asyncio tasks: on a task proc
-on the case's own loop, on a thread proc on a background loop shared by the
-runner (a Python thread uses asyncio through run_coroutine_threadsafe).
+Async ops (put_async/take_async/alts_async) use the binding's callback mode
+(ch.take_async(callback) -> xchan.AsyncOp) or, with "notify", its notify
+mode (ch.take_async(notify=fn), then op.collect()); "await" waits for the
+callback or the notification.  Spawned go tasks are xchan.go's asyncio
+tasks: on a task proc on the case's own loop, on a thread proc on a
+background loop shared by the runner.
 
 An op the binding has no public way to express is a *binding gap*: its result
 is {"err": "GAP", "msg": "binding gap: ..."}, which fails the case (the gap is
@@ -71,6 +74,60 @@ class Host:
 
     def __repr__(self):
         return f"Host({self.tag!r})"
+
+
+# ---- the cross-test extension: Boxes and values of another runtime ----
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
+CROSS_SRC = os.path.join(ROOT, "tests", "cross", "python", "xchan_cross.c")
+_cross = None
+
+
+def cross():
+    """tests/cross/python's C extension (xchan_cross), built on first use:
+    a C extension is how Python code gets a Box (a native pointer with a
+    destructor) or a value of another runtime.  Cached under
+    build-python/conformance, keyed by its source, the headers and Python."""
+    global _cross
+    if _cross is not None:
+        return _cross
+    import hashlib
+    import importlib.util
+    import shutil
+    import sysconfig
+    inc = xchan.get_include()
+    with open(CROSS_SRC, "rb") as f:
+        key = hashlib.sha256(f.read() + inc.encode() +
+                             xchan.core_version.encode() +
+                             sys.version.encode()).hexdigest()[:16]
+    out_dir = os.path.join(ROOT, "build-python", "conformance")
+    os.makedirs(out_dir, exist_ok=True)
+    so = os.path.join(out_dir, f"xchan_cross-{key}" +
+                      sysconfig.get_config_var("EXT_SUFFIX"))
+    if not os.path.exists(so):
+        cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
+        tmp = f"{so}.{os.getpid()}.tmp"
+        r = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-std=c11",
+                            "-I", inc, "-I", sysconfig.get_paths()["include"],
+                            CROSS_SRC, "-o", tmp, "-lpthread"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RunnerError("cannot build tests/cross/python/xchan_cross.c:"
+                              f" {r.stderr[:300]}")
+        os.replace(tmp, so)
+    spec = importlib.util.spec_from_file_location("xchan_cross", so)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    _cross = mod
+    return mod
+
+
+def make_box(tag):
+    """A Box made by C: the extension puts it on a channel, Python takes it."""
+    ch = xchan.Chan(1)
+    cross().put_box(ch.capsule(), tag, 0)
+    return ch.poll()
 
 
 # ---- the background loop: asyncio for thread procs ----
@@ -199,11 +256,10 @@ class World:
             if k == "host":
                 return self.host(v)
             if k == "foreign_host":
-                gap("no public way to make a host value of another runtime "
-                    "(needs the cross-test extension)")
+                raise RunnerError("a foreign host value only as a put's "
+                                  "value (the extension puts it)")
             if k == "box":
-                gap("no public way to make a Box (a native pointer with a "
-                    "destructor) from Python")
+                return make_box(v)
         raise RunnerError(f"bad value {j!r}")
 
     def to_json(self, v):
@@ -227,6 +283,8 @@ class World:
             return {"chan": self.chan_name(v)}
         if isinstance(v, Host):
             return {"host": v.tag}
+        if isinstance(v, xchan.Box):
+            return {"box": cross().box_tag(v.address)}
         return {"unknown_kind": type(v).__name__}
 
 
@@ -461,21 +519,6 @@ class Proc:
 _DEFAULT = object()
 
 
-# ---- async ops ----
-
-class AsyncOp:
-    """put_async/take_async/alts_async: an asyncio task on the proc's loop
-    (task kind) or on the background loop (thread kind)."""
-
-    def __init__(self, fut, is_alts, on_loop):
-        self.fut = fut          # asyncio.Task or concurrent Future
-        self.is_alts = is_alts
-        self.on_loop = on_loop  # fut is an asyncio future of this loop
-        self.result = None
-        self.started = False
-        self.cancel_unstarted = None
-
-
 # ---- ops ----
 
 def val_res(w, r):
@@ -568,213 +611,162 @@ def op_alts_repeat(p, op):
     return res(val=counts)
 
 
+class AsyncRec:
+    """A put_async/take_async/alts_async started with the binding's
+    callback mode (ch.take_async(callback)) or notify mode
+    (ch.take_async(notify=fn), then op.collect()): xchan.AsyncOp."""
+
+    def __init__(self, w, name, ops=None, kinds=None, put_val=None):
+        self.w = w
+        self.name = name
+        self.ops, self.kinds, self.put_val = ops, kinds, put_val
+        self.starter = threading.get_ident()
+        self.lock = threading.Lock()
+        self.done = threading.Event()  # completed: callback ran / notified
+        self.result = None  # the JSON result, once delivered
+        self.op = None      # the xchan.AsyncOp (None: no handle)
+        self.notify = False
+        self.ran_on_caller = None
+        self.in_go = None
+
+    def encode(self, v, e):
+        """A delivered (value, error) as the case's result."""
+        if self.name == "alts_async":
+            if e is not None:
+                return res(error_name(e), index=-1)
+            return val_res(self.w, alts_result(self.ops, self.kinds, v))
+        if self.name == "put_async":
+            if e is not None:  # a put that did not happen: v handed back
+                return val_res(self.w, res(error_name(e), val=v))
+            return res() if v else val_res(self.w, res("ECLOSED",
+                                                       val=self.put_val))
+        if e is not None:
+            return res(error_name(e))
+        return res("ECLOSED") if v is None else val_res(self.w, res(val=v))
+
+    def placed(self):
+        self.ran_on_caller = threading.get_ident() == self.starter
+        self.in_go = xchan.in_go()
+
+    def deliver(self, r):
+        with self.lock:
+            if self.result is None:
+                self.result = r
+        self.done.set()
+
+    def callback(self, v, e):
+        self.placed()
+        self.deliver(self.encode(v, e))
+
+    def notified(self, op):
+        self.placed()
+        self.done.set()
+
+    def collect(self):
+        """Notify mode's collect: (op error name, result or None)."""
+        try:
+            v, e = self.op.collect(), None
+        except xchan.XchanError as x:
+            if x.name in ("EAGAIN", "EDONE", "EINVAL"):
+                return x.name, None
+            v, e = None, x
+        r = self.encode(v, e)
+        self.deliver(r)
+        return "OK", r
+
+
 def start_async(p, op, name):
     w = p.w
-    for flag, why in (("dispatch", "no dispatch placement of completions"),
-                      ("notify", "no notify mode (the binding uses it "
-                                 "inside; users cannot ask for it)")):
-        if op.get(flag):
-            gap(f"{name} with {flag}: {why}")
+    kw = {}
+    if op.get("dispatch"):
+        kw["dispatch"] = True
     if op.get("handle") is False:
-        gap(f"{name} without a handle: every awaitable is a handle")
-    is_alts = name == "alts_async"
-    if is_alts:
+        kw["handle"] = False
+    if name == "alts_async":
         ops, kinds = alts_ops(w, op)
+        a = AsyncRec(w, name, ops, kinds)
         t = secs(op)
-        kw = {"priority": bool(op.get("priority"))}
+        kw["priority"] = bool(op.get("priority"))
         if t == 0:
             kw["default"] = _DEFAULT
         elif t is not None:
             kw["timeout"] = t
-
-        def make():
-            return xchan.alts_async(ops, **kw)
-
-        def done(got):
-            return alts_result(ops, kinds, got)
-
-        def failed(e):
-            if isinstance(e, (xchan.ETIMEDOUT, asyncio.TimeoutError)):
-                return res("ETIMEDOUT", index=-1)
-            if isinstance(e, asyncio.CancelledError):
-                return res("ECANCELED", index=-1)
-            r = exc_result(e)
-            r["index"] = -1
-            return r
     elif name == "put_async":
-        ch = w.chan(op)
-        v = w.to_py(op.get("val"))
-
-        def make():
-            return ch.put_async(v)
-
-        def done(ok):
-            return res() if ok else res("ECLOSED", val=v)
-
-        def failed(e):
-            # A put that did not happen: the value is still the caller's.
-            r = exc_result(e)
-            r["val"] = v
-            return r
+        a = AsyncRec(w, name, put_val=w.to_py(op.get("val")))
     else:
-        ch = w.chan(op)
-
-        def make():
-            return ch.take_async()
-
-        def done(v):
-            return res("ECLOSED") if v is None else res(val=v)
-
-        failed = exc_result
-
-    def start():
-        """Runs on the loop that will own the op: makes the awaitable and
-        takes its first step at once (the op registers, completes, or fails
-        to start now, as the C call does), then wraps the rest in a task."""
-        gen = make().__await__()
-        try:
-            first = gen.send(None)
-        except StopIteration as e:
-            return None, done(e.value)
-
-        async def rest():
-            if a.result is not None:  # canceled before this task ran
-                return a.result
-            a.started = True
-            try:
-                return done(await _Resume(gen, first))
-            except BaseException as e:  # noqa: BLE001
-                return failed(e)
-
-        def cancel_unstarted():
-            """Task.cancel() before the task took a step would never reach
-            the binding's awaitable: hand the cancellation to it here, the
-            way an await would (cancel-or-collect inside the binding)."""
-            try:
-                gen.throw(asyncio.CancelledError())
-            except StopIteration as s:
-                return done(s.value)
-            except BaseException as e:  # noqa: BLE001
-                return failed(e)
-            return {"err": "RUNNER", "msg": "awaitable ignored a cancel"}
-        a.cancel_unstarted = cancel_unstarted
-        return asyncio.get_running_loop().create_task(rest()), None
-
-    a = AsyncOp(None, is_alts, p.task)
-    if p.task:
-        task, now = start()
+        a = AsyncRec(w, name)
+    if op.get("notify"):
+        a.notify = True
+        kw["notify"] = a.notified
     else:
-        task, now = bg_call(start)
-    a.fut = task
-    if now is not None:
-        a.result = val_res(w, now)
+        kw["callback"] = a.callback
     w.put(op.get("as", "_"), a)
+    if name == "alts_async":
+        a.op = xchan.alts_async(a.ops, **kw)
+    elif name == "put_async":
+        # Unbound, so that a null channel is the receiver None.
+        a.op = xchan.Chan.put_async(w.chan(op), a.put_val, **kw)
+    else:
+        a.op = xchan.Chan.take_async(w.chan(op), **kw)
     return res()
-
-
-class _Resume:
-    """Awaits the rest of an awaitable whose first step already ran."""
-
-    def __init__(self, gen, first):
-        self.gen, self.first = gen, first
-
-    def __await__(self):
-        gen, y = self.gen, self.first
-        while True:
-            try:
-                x = yield y
-            except GeneratorExit:
-                gen.close()
-                raise
-            except BaseException as e:  # noqa: BLE001
-                try:
-                    y = gen.throw(e)
-                except StopIteration as s:
-                    return s.value
-            else:
-                try:
-                    y = gen.send(x)
-                except StopIteration as s:
-                    return s.value
-
-
-def finish_async(w, a):
-    """The op's result once its future is done."""
-    if a.result is not None:
-        return dict(a.result)
-    try:
-        r = a.fut.result()
-    except BaseException as e:  # noqa: BLE001
-        r = exc_result(e)
-    a.result = val_res(w, r)
-    return dict(a.result)
 
 
 async def op_await(p, op):
     w = p.w
-    a = w.get(op.get("of"), AsyncOp, "async op")
-    if op.get("placement"):
-        gap("no callback placement: completions are delivered to the "
-            "awaiting task, not run as callbacks")
-    if op.get("in_go"):
-        gap("no callbacks, so no 'callback ran in a go task' to observe")
-    within = op.get("within_ms", 5000) / 1000.0
-    if a.fut is None:  # completed when it started
-        return finish_async(w, a)
-    try:
-        if a.on_loop:
-            await asyncio.wait_for(asyncio.shield(a.fut), within)
+    a = w.get(op.get("of"), AsyncRec, "async op")
+    end = time.monotonic() + op.get("within_ms", 5000) / 1000.0
+    while not a.done.is_set():
+        if time.monotonic() > end:
+            return res("ETIMEDOUT")
+        if p.task:
+            await p.nap()
         else:
-            fut = asyncio.run_coroutine_threadsafe(_settle(a.fut), _bg_loop)
-            if p.task:
-                await asyncio.wait_for(asyncio.wrap_future(fut), within)
-            else:
-                fut.result(within)
-            if not a.fut.done():
-                return res("ETIMEDOUT")
-    except (asyncio.TimeoutError, TimeoutError):
-        return res("ETIMEDOUT")
-    except (asyncio.CancelledError, concurrent.futures.CancelledError):
-        pass
-    except BaseException:  # noqa: BLE001  (reported by finish_async)
-        pass
-    return finish_async(w, a)
+            a.done.wait(max(end - time.monotonic(), 0))
+    with a.lock:
+        r = a.result
+    if r is None and a.notify:
+        err, r = a.collect()
+        if err != "OK":
+            return res(err, **{"while": "collect"})
+    r = dict(r)
+    if op.get("placement"):
+        r["ran_on"] = "caller" if a.ran_on_caller else "other"
+    if op.get("in_go"):
+        r["in_go"] = a.in_go
+    return r
 
 
 async def op_cancel(p, op):
-    w = p.w
-    a = w.get(op.get("of"), AsyncOp, "async op")
-    if a.fut is None or a.fut.done() or a.result is not None:
-        return res("EDONE")
-
-    def unstarted():
-        if not a.started and a.result is None:
-            a.result = val_res(w, a.cancel_unstarted())
-    if a.on_loop:
-        unstarted()
-    else:
-        bg_call(unstarted)
-    if a.result is not None:
-        return res("OK") if a.result["err"] == "ECANCELED" else res("EDONE")
-    if a.on_loop:
-        a.fut.cancel()
-        try:
-            await asyncio.wait_for(asyncio.shield(a.fut), 5)
-        except BaseException:  # noqa: BLE001
-            pass
-    else:
-        _bg_loop.call_soon_threadsafe(a.fut.cancel)
-        fut = asyncio.run_coroutine_threadsafe(_settle(a.fut), _bg_loop)
-        fut.result(5)
-    r = finish_async(w, a)
-    return res("OK") if r["err"] == "ECANCELED" else res("EDONE")
+    a = p.w.get(op.get("of"), AsyncRec, "async op")
+    # Unbound: an op that completed during its start has no handle (None),
+    # which the binding rejects (EINVAL), as the core rejects a NULL op.
+    return res() if xchan.AsyncOp.cancel(a.op) else res("EDONE")
 
 
-async def _settle(fut):
+async def op_cancel_ex(p, op):
+    a = p.w.get(op.get("of"), AsyncRec, "async op")
     try:
-        await asyncio.wait_for(asyncio.shield(fut), 5)
-    except BaseException:  # noqa: BLE001
-        pass
+        canceled, v = xchan.AsyncOp.cancel_ex(a.op)
+        r = a.encode(v, xchan.ECANCELED() if canceled else None)
+        if canceled and a.name != "put_async":
+            r.pop("val", None)
+    except xchan.XchanError as x:
+        if x.name in ("EDONE", "EINVAL"):
+            return res(x.name)
+        r = a.encode(None, x)  # the completed result was an error
+    a.deliver(r)
+    return res(res=r)
+
+
+async def op_collect(p, op):
+    a = p.w.get(op.get("of"), AsyncRec, "async op")
+    err, r = a.collect()
+    return res(err) if err != "OK" else res(res=r)
+
+
+async def op_state(p, op):
+    a = p.w.get(op.get("of"), AsyncRec, "async op")
+    return res(val=a.op.state.upper())
 
 
 # ---- spawn: go (an asyncio task), thread, io_thread ----
@@ -1133,6 +1125,13 @@ async def exec_op(p, op):
     if name in ("put", "offer"):
         tok = token_of(w, op)
         ch = w.chan(op)
+        fv = op.get("val")
+        if isinstance(fv, dict) and "foreign_host" in fv:
+            # A value of another runtime: C code (the extension) puts it.
+            t = 0 if name == "offer" else op.get("timeout_ms", -1)
+            await p.blocking(cross().put_foreign, ch.capsule(),
+                             fv["foreign_host"], t)
+            return res()
         v = w.to_py(op.get("val"))
         return await p.put(ch, v, 0 if name == "offer" else secs(op), tok)
     if name in ("take", "poll"):
@@ -1161,13 +1160,16 @@ async def exec_op(p, op):
     if name == "await":
         return await op_await(p, op)
     if name == "completed":
-        a = w.get(op.get("of"), AsyncOp, "async op")
-        return res(val=a.fut is None or a.fut.done())
+        a = w.get(op.get("of"), AsyncRec, "async op")
+        return res(val=a.done.is_set())
     if name == "cancel":
         return await op_cancel(p, op)
-    if name in ("cancel_ex", "collect", "op_state"):
-        gap(f"{name}: the op's raw state is internal to the binding's "
-            "awaitables (cancel-or-collect happens inside Task.cancel)")
+    if name == "cancel_ex":
+        return await op_cancel_ex(p, op)
+    if name == "collect":
+        return await op_collect(p, op)
+    if name == "op_state":
+        return await op_state(p, op)
     if name == "token":
         w.put(op.get("as", "_"), xchan.Cancel())
         return res()
@@ -1191,7 +1193,12 @@ async def exec_op(p, op):
         ex = COUNTERS.get(op.get("workload"))
         return res(val=ex.count if ex else 0)
     if name == "execute":
-        gap("no public way to run a job on a workload's executor")
+        ch = w.chan(op) if op.get("ch") else None
+        v = w.to_py(op.get("val"))
+        xchan.execute(op.get("workload"),
+                      (lambda: ch.put(v)) if ch is not None else
+                      (lambda: None))
+        return res()
     if name == "shutdown":
         xchan.shutdown()
         return res()

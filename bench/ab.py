@@ -50,9 +50,12 @@ def main() -> int:
     ap.add_argument("--rows", required=True)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=EXE",
+                    help="another xchan build to interleave (repeatable)")
     args = ap.parse_args()
-    impls = [("before", args.before), ("after", args.after),
-             ("go", str(HERE / "go" / "xchan-bench-go")),
+    impls = [("before", args.before), ("after", args.after)] + \
+        [tuple(a.split("=", 1)) for a in args.also] + [
+        ("go", str(HERE / "go" / "xchan-bench-go")),
              ("crossbeam", str(HERE / "rust" / "target" / "release" / "xchan-bench-crossbeam"))]
     impls = [(i, e) for i, e in impls if Path(e).exists()]
     rows = []

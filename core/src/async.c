@@ -46,6 +46,7 @@
 
 #include "alts.h"
 #include "async.h"
+#include "debugcheck.h"
 #include "lock.h"
 #include "platform/platform.h"
 #include "task.h"
@@ -658,6 +659,8 @@ int32_t
 xchan_put_async(xchan_op **out, xchan_chan *ch, xchan_val v, uint32_t flags,
     xchan_callback cb, void *user)
 {
+	XCHAN__DBG_CHAN(ch);
+	XCHAN__DBG_VAL(v);
 	xchan_clause c = {XCHAN_ALT_PUT, 0, ch, v};
 	return start(out, &c, 1, flags | XCHAN_ALTS_PRIORITY,
 	    XCHAN_DEADLINE_NEVER, cb, user, true);
@@ -667,6 +670,7 @@ int32_t
 xchan_take_async(xchan_op **out, xchan_chan *ch, uint32_t flags,
     xchan_callback cb, void *user)
 {
+	XCHAN__DBG_CHAN(ch);
 	xchan_clause c = {XCHAN_ALT_TAKE, 0, ch, {0, 0, 0}};
 	return start(out, &c, 1, flags | XCHAN_ALTS_PRIORITY,
 	    XCHAN_DEADLINE_NEVER, cb, user, false);
@@ -676,5 +680,12 @@ int32_t
 xchan_alts_async(xchan_op **out, const xchan_clause *clauses, size_t n,
     uint32_t flags, xchan_deadline deadline, xchan_callback cb, void *user)
 {
+	for (size_t i = 0; XCHAN__DEBUG_CHECKS && clauses != NULL && i < n &&
+	                   i <= XCHAN_ALTS_MAX_CLAUSES;
+	     i++) {
+		XCHAN__DBG_CHAN(clauses[i].chan);
+		if (clauses[i].op == XCHAN_ALT_PUT)
+			XCHAN__DBG_VAL(clauses[i].val);
+	}
 	return start(out, clauses, n, flags, deadline, cb, user, false);
 }

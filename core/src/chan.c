@@ -19,6 +19,7 @@
 
 #include "async.h"
 #include "chan.h"
+#include "debugcheck.h"
 #include "log.h"
 #include "task.h"
 #include "timer.h"
@@ -921,6 +922,8 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 int32_t
 xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 {
+	XCHAN__DBG_CHAN(ch);
+	XCHAN__DBG_VAL(v);
 	return put_impl(ch, v, deadline, NULL);
 }
 
@@ -928,6 +931,8 @@ int32_t
 xchan_put_ex(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
     const xchan_wait_opts *opts)
 {
+	XCHAN__DBG_CHAN(ch);
+	XCHAN__DBG_VAL(v);
 	int32_t err = xchan__wait_opts_check(opts);
 	if (err != XCHAN_OK)
 		return err;
@@ -937,6 +942,8 @@ xchan_put_ex(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 int32_t
 xchan_offer(xchan_chan *ch, xchan_val v)
 {
+	XCHAN__DBG_CHAN(ch);
+	XCHAN__DBG_VAL(v);
 	return xchan_put(ch, v, XCHAN_DEADLINE_POLL);
 }
 
@@ -1050,6 +1057,7 @@ take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 int32_t
 xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 {
+	XCHAN__DBG_CHAN(ch);
 	return take_impl(out, ch, deadline, NULL);
 }
 
@@ -1057,6 +1065,7 @@ int32_t
 xchan_take_ex(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
     const xchan_wait_opts *opts)
 {
+	XCHAN__DBG_CHAN(ch);
 	if (out != NULL)
 		*out = xchan_val_nil();
 	int32_t err = xchan__wait_opts_check(opts);
@@ -1068,6 +1077,7 @@ xchan_take_ex(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 int32_t
 xchan_poll(xchan_val *out, xchan_chan *ch)
 {
+	XCHAN__DBG_CHAN(ch);
 	return xchan_take(out, ch, XCHAN_DEADLINE_POLL);
 }
 
@@ -1099,6 +1109,7 @@ lf_close_waiters(xchan_chan *ch, xchan__ctx *cx)
 int32_t
 xchan_chan_close(xchan_chan *ch)
 {
+	XCHAN__DBG_CHAN(ch);
 	if (ch == NULL)
 		return XCHAN_EINVAL;
 	if (xchan__forked())
@@ -1228,6 +1239,7 @@ xchan_chan_make(xchan_chan **out, uint32_t buf_kind, uint64_t capacity)
 xchan_chan *
 xchan_chan_retain(xchan_chan *ch)
 {
+	XCHAN__DBG_CHAN(ch);
 	if (ch)
 		atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
 	return ch;
@@ -1250,6 +1262,7 @@ xchan_chan_release(xchan_chan *ch)
 {
 	if (ch == NULL)
 		return;
+	XCHAN__DBG_CHAN(ch);
 	if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	/* After fork the channel's locks may be held by threads that do not
@@ -1278,12 +1291,13 @@ xchan_chan_release(xchan_chan *ch)
 	 * area (kept even after the ring grew out of it). */
 	if (ch->ring_allocated_inline)
 		extra += CHAN_INLINE_SLOTS * sizeof(xchan_val);
-	xchan__free(ch, sizeof(*ch) + extra);
+	xchan__retire(ch, sizeof(*ch) + extra, offsetof(xchan_chan, refs));
 }
 
 int32_t
 xchan_chan_info_get(xchan_chan_info *out, xchan_chan *ch)
 {
+	XCHAN__DBG_CHAN(ch);
 	if (out == NULL || ch == NULL || out->size < XCHAN__CHAN_INFO_V1_SIZE)
 		return XCHAN_EINVAL;
 	if (xchan__forked())

@@ -16,7 +16,8 @@
  * outputs are added (takers can only make more room).
  *
  * Completion (flush) runs once: at close if no puts are pending, else when
- * a take finds the closed channel drained (NEED_COMPLETE); `completed` is
+ * the refill that pulls the last pending put in finds the channel closed
+ * (or a take finds it closed and drained: NEED_COMPLETE); `completed` is
  * set only after the flushed values are in the buffer, so a taker can never
  * see "closed, empty, completed" while a flush is still on its way.
  */
@@ -230,6 +231,10 @@ refill_locked(xchan_chan *ch, xchan__ctx *cx)
 	xchan__ctx_defer_outs(cx, &o); /* released after the step lock */
 }
 
+/* Pulls pending puts in; a closed channel whose pending puts have now
+ * drained completes at once (close_tail flushes only then), as after a
+ * kick.  Until 2026-11-29 a blocking take left that completion to the next
+ * take that found the channel empty (tests/fuzz found it). */
 void
 xchan__xform_refill(xchan_chan *ch)
 {
@@ -237,6 +242,11 @@ xchan__xform_refill(xchan_chan *ch)
 	xchan__ctx_init(&cx);
 	xchan__step_acquire(ch);
 	refill_locked(ch, &cx);
+	xchan__chan_lock(ch);
+	bool tail = ch->closed && !ch->completed && ch->puts.n == 0;
+	xchan__chan_unlock(ch);
+	if (tail)
+		close_tail(ch, &cx);
 	xchan__step_release(ch, &cx);
 	xchan__ctx_finish(&cx);
 }

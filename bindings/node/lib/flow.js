@@ -1,13 +1,14 @@
 'use strict';
 // Combinators (core.async's flow functions).
 //
-// Those without JS callbacks are the core's own processes (they run on the
-// core's threads): pipe, mult, mix, merge, take, into, ontoChan, toChan, and
-// pipeline/pipelineBlocking when the transform is native (xf.take,
-// xf.partitionAll).  Those that call JS functions (map, split, reduce,
-// transduce, pub, pipelineAsync, and pipelines of JS transforms) run as async
-// loops on this JS thread with the same semantics, because JS code can only
-// run on its own thread.  Every one returns what core.async returns.
+// Every one is the core's own process (it runs on the core's threads) and
+// returns what core.async returns.  Those that call JS functions (map, split,
+// reduce, transduce, pub, pipelines of JS transforms) call them on the thread
+// that made the combinator: each call is queued to this thread, which runs it
+// from its event loop, or from inside a blocking op (takeSync, putSync,
+// altsSync) when it is blocked in one (src/jscall.c) — so a worker blocked on
+// the result of its own reduce still feeds it.  pipelineAsync alone is an
+// async loop here: its function continues in this thread's promises.
 const native = require('./native');
 const { makeError, invalidArg } = require('./errors');
 const { toSpec } = require('./buffers');
@@ -138,21 +139,7 @@ function into(init, ch) {
 
 /** Puts the values on ch, then closes it (unless close is false). Returns a done Chan. */
 function ontoChan(ch, values, close = true) {
-  const h = H(chanArg(ch, 'ontoChan'));
-  const vals = Array.from(values);
-  // The core runs a channel's transform step on the thread that adds the
-  // value; a JS transform can only run here, so the puts are made from this
-  // thread (an async loop) instead of the core's process, which would lose
-  // them.
-  if (!native.isJsXform(h)) return W(native.ontoChan(h, vals, close));
-  if (vals.some((v) => v === undefined || v === null)) throw makeError('EINVAL', 'ontoChan: a value is null or undefined');
-  const done = new Chan();
-  (async () => {
-    for (const v of vals) if (!(await ch.put(v))) break;
-    if (close) ch.close();
-    done.close();
-  })().catch((e) => failed(done, e));
-  return done;
+  return W(native.ontoChan(H(chanArg(ch, 'ontoChan')), Array.from(values), close));
 }
 
 /** A channel holding the values, then closed. */
@@ -160,29 +147,31 @@ function toChan(values) {
   return W(native.toChan(Array.from(values)));
 }
 
-/** map(f, chans, buf): f applied to one value of each input at a time. */
+/**
+ * map(f, chans, buf): f applied to one value of each input at a time; a
+ * result of undefined/null puts nothing that round.  Closes as soon as any
+ * input closes (at once with no inputs: ASYNC-238).  A throwing f ends the
+ * map (its output closes) with a process warning.
+ */
 function map(f, chans, buf) {
   isFn(f, 'map');
-  const out = new Chan(buf);
-  // With no inputs there is nothing to zip: out is closed at once (ASYNC-238).
-  if (chans.length === 0) {
-    out.close();
-    return out;
-  }
-  (async () => {
-    for (;;) {
-      const vals = await Promise.all(chans.map((c) => c.take()));
-      if (vals.some((v) => v === undefined)) break;
-      const r = f(...vals);
-      if (r !== undefined && r !== null && !(await out.put(r))) break;
+  if (!Array.isArray(chans)) throw makeError('EINVAL', 'map(f, chans): chans is an array of Chans');
+  let out;
+  const guarded = (...vals) => {
+    try {
+      return f(...vals);
+    } catch (e) {
+      failed(out, e);
+      return undefined;
     }
-    out.close();
-  })().catch((e) => failed(out, e));
+  };
+  const [o] = native.mapJs(guarded, chans.map((c, i) => H(c, `map: chans[${i}]`)), spec(buf));
+  out = W(o);
   return out;
 }
 
 function failed(out, err) {
-  out.close();
+  if (out !== undefined) out.close();
   process.emitWarning(`xchan combinator failed: ${err && err.stack ? err.stack : err}`, { type: 'XchanWarning' });
 }
 
@@ -190,28 +179,28 @@ function failed(out, err) {
  * split(pred, ch, tBuf, fBuf) -> [trueChan, falseChan].  Both close when ch
  * closes or when a put to either fails (the core's split does the same).
  * With { done: true } (a 5th argument): { result: [t, f], done }, done
- * closing when the split's loop has ended.
+ * closing when the split's loop has ended.  A throwing pred closes both,
+ * with a process warning.
  */
 function split(pred, ch, tBuf, fBuf, opts) {
   const want = wantsDone(opts, 'split');
   isFn(pred, 'split');
   chanArg(ch, 'split(pred, ch)');
-  const t = new Chan(tBuf);
-  const f = new Chan(fBuf);
-  const done = new Chan();
-  (async () => {
-    for await (const v of ch) {
-      if (!(await (pred(v) ? t : f).put(v))) break;
+  let t;
+  let f;
+  const guarded = (v) => {
+    try {
+      return pred(v);
+    } catch (e) {
+      f.close();
+      failed(t, e);
+      return false;
     }
-    t.close();
-    f.close();
-    done.close();
-  })().catch((e) => {
-    f.close();
-    done.close();
-    failed(t, e);
-  });
-  return withDone(want, [t, f], done);
+  };
+  const [th, fh, dh] = native.splitJs(guarded, H(ch), spec(tBuf), spec(fBuf));
+  t = W(th);
+  f = W(fh);
+  return withDone(want, [t, f], W(dh));
 }
 
 /** Marks a reduction as finished early (core.async's reduced). */
@@ -222,95 +211,60 @@ class Reduced {
 }
 const reduced = (v) => new Reduced(v);
 
-/** reduce(f, init, ch): a Chan receiving the final accumulator. */
+/**
+ * reduce(f, init, ch): a Chan receiving the final accumulator once ch closes
+ * (or f returns reduced(v)), then closed; an undefined/null accumulator just
+ * closes it, and so does a throwing f (the core's task error hook reports it).
+ */
 function reduce(f, init, ch) {
   isFn(f, 'reduce');
   chanArg(ch, 'reduce');
-  return go(async () => {
-    let acc = init;
-    for (;;) {
-      const v = await ch.take();
-      if (v === undefined) return acc;
-      acc = f(acc, v);
-      if (acc instanceof Reduced) return acc.value;
-    }
-  });
+  return W(native.reduceJs(f, init, H(ch), Reduced));
 }
 
-/** transduce(xform, f, init, ch): reduce over ch's values passed through xform. */
+/** transduce(xform, f, init, ch): reduce over ch's values passed through xform (its completion runs at the end). */
 function transduce(xform, f, init, ch) {
   isFn(f, 'transduce');
   chanArg(ch, 'transduce');
-  // The transform runs where core.async runs it: in a channel's buffer.
-  const staged = new Chan(1, { xform });
-  (async () => {
-    for (;;) {
-      const v = await ch.take();
-      if (v === undefined || !(await staged.put(v))) break;
-    }
-    staged.close();
-  })();
-  return reduce(f, init, staged);
+  if (xform === null || typeof xform !== 'object') throw makeError('EINVAL', 'transduce(xform, ...): xform is an xf transform');
+  return W(native.reduceJs(f, init, H(ch), Reduced, xform));
 }
 
 /** pub(ch, topicFn, bufFn?): routes each value to the subscribers of its topic. */
 class Pub {
-  #topics = new Map(); // topic -> { ch, mult }
-  #topicFn;
-  #bufFn;
-  #closed = false;
+  #p;
   constructor(src, topicFn, bufFn) {
     isFn(topicFn, 'pub');
     chanArg(src, 'pub');
-    this.#topicFn = topicFn;
-    this.#bufFn = bufFn;
-    this.done = go(async () => {
-      for (;;) {
-        const v = await src.take();
-        if (v === undefined) break;
-        const t = this.#topics.get(this.#topicFn(v));
-        if (t !== undefined && !(await t.ch.put(v)) && this.#topics.get(t.topic) === t) this.#topics.delete(t.topic);
+    if (bufFn !== undefined && bufFn !== null) isFn(bufFn, 'pub (bufFn)');
+    const guarded = (v) => {
+      try {
+        return topicFn(v);
+      } catch (e) {
+        failed(undefined, e);
+        return undefined;
       }
-      this.#closed = true;
-      for (const t of this.#topics.values()) t.ch.close();
-    });
-  }
-  #topic(topic) {
-    let t = this.#topics.get(topic);
-    if (t === undefined) {
-      const ch = new Chan(this.#bufFn ? this.#bufFn(topic) : undefined);
-      t = { topic, ch, mult: new Mult(ch) };
-      this.#topics.set(topic, t);
-      if (this.#closed) ch.close();
-    }
-    return t;
+    };
+    const buffers = bufFn ? (topic) => spec(bufFn(topic)) : undefined;
+    const [p, done] = native.pubJs(H(src), guarded, buffers);
+    this.#p = p;
+    /** Closes when the pub's process has ended. */
+    this.done = W(done);
   }
   sub(topic, ch, close = true) {
-    this.#topic(topic).mult.tap(ch, close);
+    native.pubOp(this.#p, 0, topic, H(chanArg(ch, 'sub')), close);
     return ch;
   }
   unsub(topic, ch) {
-    const t = this.#topics.get(topic);
-    if (t) t.mult.untap(ch);
+    native.pubOp(this.#p, 1, topic, H(chanArg(ch, 'unsub')));
   }
-  unsubAll(topic) {
-    if (arguments.length === 0) {
-      for (const t of this.#topics.values()) Pub.#drop(t);
-      this.#topics.clear();
-      return;
-    }
-    const t = this.#topics.get(topic);
-    if (t) {
-      Pub.#drop(t);
-      this.#topics.delete(topic);
-    }
-  }
-  // Forgets a topic: its subscribers are untapped first, so that closing the
-  // topic's channel does not close them (core.async's unsub-all leaves the
-  // subscribed channels open).
-  static #drop(t) {
-    t.mult.untapAll();
-    t.ch.close();
+  /**
+   * unsubAll(): every topic; unsubAll(topic): that topic's subscriptions.
+   * The subscribers stay open (core.async's unsub-all).
+   */
+  unsubAll(...topic) {
+    if (topic.length === 0) native.pubOp(this.#p, 3);
+    else native.pubOp(this.#p, 2, topic[0]);
   }
 }
 const pub = (src, topicFn, bufFn) => new Pub(src, topicFn, bufFn);
@@ -318,37 +272,17 @@ const sub = (p, topic, ch, close = true) => p.sub(topic, ch, close);
 const unsub = (p, topic, ch) => p.unsub(topic, ch);
 const unsubAll = (p, ...topic) => p.unsubAll(...topic);
 
-// Runs one element through a fresh instance of the transform: a channel
-// with a buffer of 1 accepts the offer at once (an expanding step may
-// overfill it), close runs the completion, and poll drains the outputs.
-function runXform(xform, v, exHandler) {
-  const ch = new Chan(1, { xform, onError: exHandler });
-  ch.offer(v);
-  ch.close();
-  const outs = [];
-  for (let x = ch.poll(); x !== undefined; x = ch.poll()) outs.push(x);
-  return outs;
-}
-
 /**
  * pipeline(n, to, xform, from, close = true, exHandler): each value of from
- * through its own instance of xform, outputs to `to` in order.
+ * through its own instance of xform, outputs to `to` in order, at most n in
+ * flight; exHandler(err) replaces a failing element by its non-nil result.
  */
 function pipeline(n, to, xform, from, close = true, exHandler, blocking = false) {
   if (!Number.isSafeInteger(n) || n < 1) throw makeError('EINVAL', 'pipeline: n must be an integer >= 1');
   if (native.isNativeXform(xform) && exHandler === undefined) {
     return W(native.pipeline(n, H(to), xform, H(from), close, blocking));
   }
-  return go(async () => {
-    for (;;) {
-      const v = await from.take();
-      if (v === undefined) break;
-      for (const x of runXform(xform, v, exHandler)) {
-        if (!(await to.put(x))) break;
-      }
-    }
-    if (close) to.close();
-  });
+  return W(native.pipelineJs(n, H(to), xform, H(from), close, blocking, exHandler));
 }
 const pipelineBlocking = (n, to, xform, from, close = true, exHandler) =>
   pipeline(n, to, xform, from, close, exHandler, true);

@@ -48,6 +48,7 @@ typedef struct xn_node {
 } xn_node;
 
 typedef struct xn_op xn_op;
+typedef struct xn_jscall xn_jscall;
 
 typedef struct xenv {
 	atomic_int refs;
@@ -73,6 +74,13 @@ typedef struct xenv {
 	napi_ref task_fail;  /* TaskFailure class, for instanceof */
 	napi_ref
 	    pending_sentinel; /* what tryPut/tryTake return for "not now" */
+	/* JS calls other threads ask of this env (jscall.c).  wlock is a
+	 * leaf lock guarding the fields below; wcv is where this env's JS
+	 * thread sleeps while it is blocked in one of the addon's waits. */
+	pthread_mutex_t wlock;
+	pthread_cond_t wcv;
+	xn_jscall *calls_head, *calls_tail; /* FIFO, under wlock */
+	bool calls_closed; /* teardown: no call is queued any more */
 } xenv;
 
 /* A channel as JS sees it: the data of the external a Chan holds. */
@@ -124,6 +132,77 @@ napi_value xn_init_env(napi_env env, napi_value exports);
  * (any thread; remembered if that worker has not registered yet). */
 void xn_interrupt_thread(int32_t thread_id);
 void xn_interrupt_all_threads(void);
+
+/* jscall.c: JS calls on behalf of other threads, and the serving wait.
+ *
+ * A request to run JS on env e's thread.  The requester embeds it (on its
+ * stack: it waits until the call has run), sets `run`, and calls
+ * xn_jscall_do.  `run` executes on e's JS thread, inside a handle scope,
+ * exactly once: either from the event loop (the env's threadsafe function)
+ * or from a wait of that thread blocked in the addon (xn_serve_wait).
+ * `ran` tells the requester whether it ran (false: the env went away). */
+struct xn_jscall {
+	xn_jscall *next;
+	void (*run)(napi_env env, xenv *e, xn_jscall *c);
+	xchan_chan *reply; /* internal: a non-JS requester waits on it */
+	void *waiter;      /* internal: a JS requester's wait */
+	bool ran;
+};
+/* Runs c on e's JS thread and returns once it has run (XCHAN_OK), or
+ * XCHAN_ERUNTIME when e is gone (c->run never ran), XCHAN_ENOMEM.  From
+ * e's own thread it runs c at once.  While it waits, a go task parks, a
+ * JS thread serves its own env's calls, any other thread blocks. */
+int32_t xn_jscall_do(xenv *e, xn_jscall *c);
+/* The env of the calling thread if it is a JS thread (NULL otherwise). */
+xenv *xn_current_env(void);
+/* Blocks the calling JS thread (e is its env) until *done is non-zero,
+ * running the JS calls queued for e meanwhile.  `done` is set by
+ * xn_serve_signal.  Returns XCHAN_OK, or XCHAN_ECANCELED as soon as e's
+ * cancel token has fired (worker terminating) with *done still zero. */
+int32_t xn_serve_wait(xenv *e, atomic_int *done);
+/* As xn_serve_wait, but not interrupted by the cancel token. */
+int32_t xn_serve_wait_until_done(xenv *e, atomic_int *done);
+/* sync.c: runs an alts (clauses as xchan_alts_async takes them) to its end
+ * on e's JS thread, serving e's calls meanwhile; *res gets the result
+ * (res->err XCHAN_ECANCELED when `interruptible` and the env's token
+ * fired first: nothing was transferred).  Returns XCHAN_OK, or the start
+ * error (XCHAN_ELIMIT, XCHAN_ENOMEM, ...). */
+int32_t xn_alts_serving(xenv *e, xchan_result *res, const xchan_clause *cl,
+    size_t n, uint32_t flags, xchan_deadline deadline, bool interruptible);
+/* Sets *done and wakes e's serving wait (any thread). */
+void xn_serve_signal(xenv *e, atomic_int *done);
+/* Runs the calls queued for e (its JS thread, from the event loop). */
+void xn_jscall_drain(xenv *e);
+/* env.c hooks */
+void xn_jscall_env_init(xenv *e);
+void xn_jscall_env_close(xenv *e); /* teardown: fails queued calls */
+void xn_jscall_env_destroy(xenv *e);
+/* Wakes e's JS thread: its event loop, and its serving wait if blocked. */
+void xenv_wake(xenv *e);
+/* Closes ch from e's JS thread without waiting on the channel's step lock
+ * with the thread stopped (a foreign step may hold it while it waits for a
+ * JS call of this env): the close runs on a core thread while this thread
+ * serves its calls. */
+int32_t xn_close_serving(xenv *e, xchan_chan *ch);
+
+/* xform.c */
+typedef struct xn_errh xn_errh;
+/* A transform's error handler state (on_error: a function, nullish or NULL),
+ * with one reference for the caller; NULL (thrown) on bad input. */
+xn_errh *xn_errh_new(napi_env env, xenv *e, napi_value on_error);
+void xn_errh_release(xn_errh *h);
+/* Builds a transform from an xf descriptor whose JS steps report to h;
+ * *js tells whether it runs JS.  NULL (thrown) on bad input. */
+xchan_xform *xn_build_xform_errh(napi_env env, xenv *e, napi_value desc,
+    xn_errh *h, bool *js);
+/* The error handler of channels and pipelines with JS steps (user: h). */
+xchan_val xn_on_error(void *user, xchan_val error);
+
+/* comb.c: a buffer spec ({bufKind, capacity} or nullish) as channel
+ * options; returns NULL for nullish (unbuffered); *ok = false (thrown) on
+ * bad input. */
+const xchan_chan_opts *xn_buf_opts(napi_env env, napi_value spec,
+    xchan_chan_opts *o, bool *ok);
 
 /* errors.c */
 void xn_throw_last(napi_env env);
@@ -186,6 +265,7 @@ napi_status xn_init_async(napi_env env, napi_value exports);
 napi_status xn_init_sync(napi_env env, napi_value exports);
 napi_status xn_init_xform(napi_env env, napi_value exports);
 napi_status xn_init_comb(napi_env env, napi_value exports);
+napi_status xn_init_jscomb(napi_env env, napi_value exports);
 napi_status xn_init_native_run(napi_env env, napi_value exports);
 
 /* Helper: exports[name] = function(cb). */

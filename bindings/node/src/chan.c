@@ -359,7 +359,10 @@ js_close(napi_env env, napi_callback_info info)
 	xn_chan *c;
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
-	int32_t rc = XN_CORE(xchan_chan_close(c->ch));
+	/* A JS transform's step may be waiting, holding the step lock, for a
+	 * JS call of this very thread: close it while serving (jscall.c). */
+	int32_t rc = c->js_xform ? xn_close_serving(xn_env(env), c->ch)
+	                         : XN_CORE(xchan_chan_close(c->ch));
 	xn_drain_local(xn_env(env));
 	if (rc != XCHAN_OK) {
 		xn_throw(env, rc, NULL);
@@ -450,7 +453,7 @@ js_adopt(napi_env env, napi_callback_info info)
 	reg_entry *r = *reg_find(ch);
 	bool ok = r != NULL && r->id == id;
 	uint32_t js_xform = ok ? r->js_xform : 0;
-	if (ok && !js_xform)
+	if (ok)
 		xchan_chan_retain(ch);
 	pthread_mutex_unlock(&g_reg_lock);
 	if (!ok) {
@@ -460,14 +463,9 @@ js_adopt(napi_env env, napi_callback_info info)
 		    "the receiver has called Chan.from()");
 		return NULL;
 	}
-	if (js_xform) {
-		xn_throw(env, XCHAN_ERUNTIME,
-		    "this channel's transform runs JavaScript of the thread "
-		    "that created it, so it cannot be used from another thread "
-		    "(use a channel without a JS transform, or pipe into one)");
-		return NULL;
-	}
-	return xn_chan_external(env, ch);
+	/* A JS transform's steps run on the thread that made the channel,
+	 * whichever thread adds the value (xform.c). */
+	return chan_external_js(env, ch, js_xform);
 }
 
 /* chanId(h) -> the channel's unique id (xchan_chan_info.id) */

@@ -651,3 +651,9 @@ xn_init_comb(napi_env env, napi_value exports)
 	}
 	return napi_ok;
 }
+
+const xchan_chan_opts *
+xn_buf_opts(napi_env env, napi_value spec, xchan_chan_opts *o, bool *ok)
+{
+	return buf_opts(env, spec, o, ok);
+}

@@ -10,6 +10,9 @@
  * by Worker.terminate; it is never held together with an xenv.lock.
  * `woken` coalesces wakes: the first push after a drain calls the tsfn, the
  * others ride on that call (one event-loop wake per burst).
+ * The JS-call queue and the serving wait (xenv.wlock, wcv) are described in
+ * jscall.c; g_threads_lock may be held while a wlock is taken (an
+ * interrupt wakes the worker's serving wait), never the reverse.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,7 @@ xenv_release(xenv *e)
 	if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	pthread_mutex_destroy(&e->lock);
+	xn_jscall_env_destroy(e);
 	free(e);
 }
 
@@ -59,6 +63,14 @@ wake_locked(xenv *e)
 		napi_call_threadsafe_function(e->tsfn, NULL,
 		    napi_tsfn_nonblocking);
 	return true;
+}
+
+void
+xenv_wake(xenv *e)
+{
+	pthread_mutex_lock(&e->lock);
+	wake_locked(e);
+	pthread_mutex_unlock(&e->lock);
 }
 
 bool
@@ -102,6 +114,7 @@ on_wake(napi_env env, napi_value js_cb, void *context, void *data)
 	if (env == NULL || e == NULL)
 		return;
 	atomic_store_explicit(&e->woken, 0, memory_order_release);
+	xn_jscall_drain(e);
 	xn_drain_ops(e);
 	xn_drain_dead_refs(e);
 }
@@ -112,7 +125,22 @@ typedef struct thread_entry {
 	struct thread_entry *next;
 	int32_t thread_id;
 	xchan_cancel *cancel; /* NULL: terminated before it registered */
+	xenv *e;              /* its env, while registered */
 } thread_entry;
+
+/* Fires t's token and wakes its env's serving wait. */
+static void
+interrupt_entry(thread_entry *t)
+{
+	if (t->cancel == NULL)
+		return;
+	cancel_fire(t->cancel);
+	if (t->e != NULL) {
+		pthread_mutex_lock(&t->e->wlock);
+		pthread_cond_signal(&t->e->wcv);
+		pthread_mutex_unlock(&t->e->wlock);
+	}
+}
 
 static pthread_mutex_t g_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static thread_entry *g_threads;
@@ -135,6 +163,7 @@ threads_register(xenv *e)
 	if (t != NULL) {
 		t->thread_id = e->thread_id;
 		t->cancel = e->cancel;
+		t->e = e;
 		t->next = g_threads;
 		g_threads = t;
 	}
@@ -165,8 +194,7 @@ xn_interrupt_thread(int32_t thread_id)
 	while (t != NULL && t->thread_id != thread_id)
 		t = t->next;
 	if (t != NULL) {
-		if (t->cancel != NULL)
-			cancel_fire(t->cancel);
+		interrupt_entry(t);
 	} else if ((t = calloc(1, sizeof *t)) != NULL) {
 		t->thread_id = thread_id;
 		t->next = g_threads;
@@ -180,8 +208,8 @@ xn_interrupt_all_threads(void)
 {
 	pthread_mutex_lock(&g_threads_lock);
 	for (thread_entry *t = g_threads; t != NULL; t = t->next)
-		if (t->cancel != NULL && t->thread_id != 0)
-			cancel_fire(t->cancel);
+		if (t->thread_id != 0)
+			interrupt_entry(t);
 	pthread_mutex_unlock(&g_threads_lock);
 }
 
@@ -207,6 +235,9 @@ env_cleanup(void *arg)
 	pthread_mutex_lock(&e->lock);
 	e->alive = false;
 	pthread_mutex_unlock(&e->lock);
+	/* JS calls queued by other threads finish as not run (their steps
+	 * fail with ERUNTIME); no new one is queued. */
+	xn_jscall_env_close(e);
 	/* Nothing can be pushed any more: settle what is queued (the promises
 	 * die with the env; their values are released). */
 	xn_drain_ops(e);
@@ -252,6 +283,7 @@ create_env(napi_env env)
 	e->thread = pthread_self();
 	e->alive = true;
 	pthread_mutex_init(&e->lock, NULL);
+	xn_jscall_env_init(e);
 	xchan_runtime rt = xn_runtime_hooks;
 	rt.user = e;
 	int32_t rc = xchan_runtime_register(&e->runtime_id, &rt);
@@ -263,6 +295,8 @@ create_env(napi_env env)
 		    "xchan: cannot set up this environment: %s",
 		    xchan_strerror(rc));
 		napi_throw_error(env, xchan_err_name(rc), msg);
+		xn_jscall_env_close(e);
+		xn_jscall_env_destroy(e);
 		pthread_mutex_destroy(&e->lock);
 		free(e);
 		return NULL;

@@ -1,12 +1,24 @@
 /*
  * sync.c — blocking takeSync/putSync/altsSync, for worker threads only.
  *
- * They block the calling worker's thread inside the core (xchan_*_ex) with
- * the env's cancel token, which is fired when the worker is terminated
+ * Each is an alts in notify mode (XCHAN_ASYNC_NOTIFY: the op keeps its place
+ * in the channels' queues like any blocked operation) whose notifier wakes
+ * the worker's serving wait (jscall.c).  While it waits, the worker runs the
+ * JS calls other threads ask of it: the steps of the transform channels it
+ * made, its combinators' callbacks.  So blocking here does not stop the
+ * JS code the worker owns (a blocking wait inside the core would).
+ *
+ * The env's cancel token is fired when the worker is terminated
  * (Worker.prototype.terminate, patched by index.js, and the env cleanup
- * hook): the wait then returns ECANCELED with nothing transferred, so a
- * terminated worker never loses a value.  On the main thread they throw:
- * blocking it would stall the event loop and every Promise.
+ * hook): the wait then cancels the op (xchan_op_cancel: either nothing was
+ * transferred, ECANCELED, or the op had completed and its result is
+ * returned), so a terminated worker never loses a value.  On the main
+ * thread they throw: blocking it would stall the event loop and every
+ * Promise.
+ *
+ * No lock of its own: the wait record lives on the waiting thread's stack
+ * until the notifier has signalled (xn_serve_signal, under the env's
+ * wlock), which happens exactly once per op, also when it is canceled.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,11 +73,66 @@ deadline_arg(napi_env env, napi_value v, xchan_deadline *out)
 	return true;
 }
 
-static xchan_wait_opts
-wait_opts(xenv *e)
+/* One blocking op's wait. */
+typedef struct sync_wait {
+	xenv *e;
+	atomic_int done;
+} sync_wait;
+
+/* The notifier: any thread, no xchan lock held, never on a go stack. */
+static void
+sync_notified(void *user, xchan_result *result)
 {
-	xchan_wait_opts o = {sizeof o, 0, e->cancel};
-	return o;
+	sync_wait *w = user;
+	(void)result; /* NULL in notify mode: the waiting thread collects */
+	xn_serve_signal(w->e, &w->done);
+}
+
+int32_t
+xn_alts_serving(xenv *e, xchan_result *res, const xchan_clause *cl, size_t n,
+    uint32_t flags, xchan_deadline deadline, bool interruptible)
+{
+	sync_wait w = {e, 0};
+	xchan_op *op = NULL;
+	res->err = XCHAN_OK;
+	res->index = -1;
+	res->val = xchan_val_nil();
+	int32_t rc = XN_CORE(xchan_alts_async(&op, cl, n,
+	    flags | XCHAN_ASYNC_NOTIFY, deadline, sync_notified, &w));
+	xn_drain_local(e);
+	if (rc != XCHAN_OK)
+		return rc;
+	if (interruptible && xn_serve_wait(e, &w.done) == XCHAN_ECANCELED) {
+		/* Either the cancel wins (the notifier runs here, now) or the
+		 * op has completed (its notifier has run or is about to):
+		 * wait for it before w goes away. */
+		XN_CORE(xchan_op_cancel(op));
+		xn_drain_local(e);
+	}
+	xn_serve_wait_until_done(e, &w.done);
+	if (xchan_op_collect(op, res) != XCHAN_OK) {
+		res->err = XCHAN_ECANCELED;
+		res->index = -1;
+		res->val = xchan_val_nil();
+	}
+	xchan_op_release(op);
+	return XCHAN_OK;
+}
+
+/* A one-clause wait; returns the op's result code (and value) like the
+ * blocking calls: XCHAN_OK, XCHAN_ECLOSED, XCHAN_ETIMEDOUT, ECANCELED... */
+static int32_t
+wait_one(xenv *e, xchan_clause *cl, xchan_deadline dl, xchan_val *out)
+{
+	xchan_result res;
+	int32_t rc =
+	    xn_alts_serving(e, &res, cl, 1, XCHAN_ALTS_PRIORITY, dl, true);
+	if (rc != XCHAN_OK)
+		return rc;
+	if (res.index < 0 && res.err == XCHAN_OK)
+		res.err = XCHAN_ETIMEDOUT;
+	*out = res.val;
+	return res.err;
 }
 
 static void
@@ -90,9 +157,12 @@ js_take_sync(napi_env env, napi_callback_info info)
 	    !xn_arg_chan(env, argv[0], &c) || !deadline_arg(env, argv[1], &dl))
 		return NULL;
 	xchan_val v;
-	xchan_wait_opts o = wait_opts(e);
-	int32_t rc = XN_CORE(xchan_take_ex(&v, c->ch, dl, &o));
+	int32_t rc = XN_CORE(xchan_poll(&v, c->ch));
 	xn_drain_local(e);
+	if (rc == XCHAN_EAGAIN) {
+		xchan_clause cl = {XCHAN_ALT_TAKE, 0, c->ch, {0}};
+		rc = wait_one(e, &cl, dl, &v);
+	}
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_ECLOSED) {
@@ -117,13 +187,22 @@ js_put_sync(napi_env env, napi_callback_info info)
 	    !xn_arg_chan(env, argv[0], &c) ||
 	    !deadline_arg(env, argv[2], &dl) || !xn_to_val(env, e, argv[1], &v))
 		return NULL;
-	xchan_wait_opts o = wait_opts(e);
-	int32_t rc = XN_CORE(xchan_put_ex(c->ch, v, dl, &o));
+	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
 	xn_drain_local(e);
+	if (rc == XCHAN_OK)
+		v = xchan_val_nil(); /* moved into the channel */
+	if (rc == XCHAN_EAGAIN) {
+		/* The clause keeps v unless the put completes. */
+		xchan_clause cl = {XCHAN_ALT_PUT, 0, c->ch, v};
+		xchan_val back = xchan_val_nil();
+		rc = wait_one(e, &cl, dl, &back);
+		xchan_val_release(back);
+		if (rc == XCHAN_OK)
+			v = xchan_val_nil(); /* moved into the channel */
+	}
 	napi_value r;
 	if (rc == XCHAN_OK || rc == XCHAN_ECLOSED) {
-		if (rc != XCHAN_OK)
-			xchan_val_release(v);
+		xchan_val_release(v);
 		napi_get_boolean(env, rc == XCHAN_OK, &r);
 		return r;
 	}
@@ -177,9 +256,17 @@ js_alts_sync(napi_env env, napi_callback_info info)
 			goto out;
 	}
 	xchan_result res = {0, -1, {0}};
-	xchan_wait_opts o = wait_opts(e);
-	int32_t rc =
-	    xchan_alts_ex(&res, cl, n, prio ? XCHAN_ALTS_PRIORITY : 0, dl, &o);
+	uint32_t flags = prio ? XCHAN_ALTS_PRIORITY : 0;
+	int32_t rc;
+	if (has_default) {
+		rc = XN_CORE(
+		    xchan_alts(&res, cl, n, flags, XCHAN_DEADLINE_POLL));
+		xn_drain_local(e);
+	} else {
+		rc = xn_alts_serving(e, &res, cl, n, flags, dl, true);
+		if (rc == XCHAN_OK && res.index < 0)
+			rc = res.err == XCHAN_OK ? XCHAN_ETIMEDOUT : res.err;
+	}
 	if (res.index < 0) {
 		if (rc == XCHAN_EAGAIN && has_default)
 			napi_get_undefined(env, &result);

@@ -3,15 +3,19 @@
  *
  * take and partitionAll are the core's own transforms: plain C, so a channel
  * using only those works from any thread.  map, filter and custom transforms
- * call JS functions.  The core runs a step on the thread that adds to the
- * channel (a putter, a taker pulling a pending put in, close); for a channel
- * created in JS with a JS step, that is its JS thread whenever the
- * operations come from that thread.  A step reached from any other thread (a
- * C addon's pthread, the timer) must not call into the isolate: it fails
- * with ERUNTIME, the channel's error handler reports it on stderr and the
- * value is dropped.  index.js therefore refuses to hand such a channel to
- * another isolate (Chan.from throws ERUNTIME), and the README tells C addon
- * authors not to produce into it.
+ * call JS functions of the env (JS thread) that made the channel, its owner.
+ * The core runs a step on the thread that adds to the channel (a putter, a
+ * taker pulling a pending put in, close).  On the owner's thread the step
+ * calls its JS function directly.  From any other thread (another worker, a
+ * core go task or pool thread, a C addon's pthread) the step is a JS call
+ * queued on the owner (jscall.c): that thread waits, holding the channel's
+ * step lock, until the owner has run it, from its event loop or from a
+ * blocking wait of its own (takeSync, ...).  The owner itself never waits
+ * for the step lock with its thread stopped: its blocking ops are notify-mode
+ * ops, its non-blocking ones only try the lock, and its close of such a
+ * channel runs on a core thread while it serves its calls
+ * (xn_close_serving).  If the owner env is gone, the step fails with
+ * ERUNTIME (the value is dropped, the error reported on stderr).
  *
  * A JS exception in a step fails the step; the channel's onError (or, by
  * default, a process warning) receives it, as core.async's ex-handler.
@@ -26,12 +30,13 @@
 
 enum { XF_MAP = 1, XF_FILTER = 2, XF_CUSTOM = 3 };
 
-/* The channel's error handler state, shared by the JS steps of one channel. */
-typedef struct xn_errh {
+/* The channel's error handler state, shared by the JS steps of one channel
+ * (or of a pipeline's per-element transforms). */
+struct xn_errh {
 	atomic_int refs;
 	xenv *e;
 	xn_ref *on_error; /* NULL: report as a process warning */
-} xn_errh;
+};
 
 typedef struct xn_xf {
 	int mode;
@@ -55,15 +60,11 @@ errh_release(xn_errh *h)
 	free(h);
 }
 
+/* On e's own JS thread (alive: xn_current_env is cleared at teardown). */
 static bool
 on_owner_thread(xenv *e)
 {
-	if (!pthread_equal(pthread_self(), e->thread))
-		return false;
-	pthread_mutex_lock(&e->lock);
-	bool alive = e->alive;
-	pthread_mutex_unlock(&e->lock);
-	return alive;
+	return xn_current_env() == e;
 }
 
 static void
@@ -71,9 +72,8 @@ fail_foreign(xchan_emit *out)
 {
 	xchan_val err;
 	static const char msg[] =
-	    "ERUNTIME: this channel's transform is JavaScript of the thread "
-	    "that created it, and a value was added from another thread; the "
-	    "value is dropped";
+	    "ERUNTIME: this channel's transform is JavaScript of a thread "
+	    "that has ended; the value is dropped";
 	if (xchan_val_string(&err, msg, sizeof msg - 1) == XCHAN_OK)
 		xchan_emit_fail(out, err);
 	else
@@ -106,16 +106,76 @@ push_js(napi_env env, xenv *e, napi_value v, xchan_emit *out)
 	return xchan_emit_push(out, x);
 }
 
+/* A step, complete or error handler asked of the owner by another thread. */
+typedef struct xf_call {
+	xn_jscall call; /* first */
+	void *state;
+	xchan_val in;
+	xchan_emit *out;
+	int32_t rc;
+} xf_call;
+
+static int32_t xf_step_js(xn_xf *xf, xchan_val in, xchan_emit *out);
+static int32_t xf_complete_js(xn_xf *xf, xchan_emit *out);
+static xchan_val on_error_js(xn_errh *h, xchan_val error);
+
+static void
+run_step(napi_env env, xenv *e, xn_jscall *c)
+{
+	xf_call *x = (xf_call *)c;
+	x->rc = xf_step_js(x->state, x->in, x->out);
+}
+
+static void
+run_complete(napi_env env, xenv *e, xn_jscall *c)
+{
+	xf_call *x = (xf_call *)c;
+	x->rc = xf_complete_js(x->state, x->out);
+}
+
+static void
+run_on_error(napi_env env, xenv *e, xn_jscall *c)
+{
+	xf_call *x = (xf_call *)c;
+	x->in = on_error_js(x->state, x->in); /* error in, result out */
+}
+
 static int32_t
 xf_step(void *state, xchan_val in, xchan_emit *out)
 {
 	xn_xf *xf = state;
-	xenv *e = xf->e;
-	if (!on_owner_thread(e)) {
+	if (on_owner_thread(xf->e))
+		return xf_step_js(xf, in, out);
+	xf_call x = {.call.run = run_step, .state = xf, .in = in, .out = out};
+	if (xn_jscall_do(xf->e, &x.call) != XCHAN_OK) {
 		xchan_val_release(in);
 		fail_foreign(out);
 		return XCHAN_STEP_FAILED;
 	}
+	return x.rc;
+}
+
+static int32_t
+xf_complete(void *state, xchan_emit *out)
+{
+	xn_xf *xf = state;
+	if (xf->mode != XF_CUSTOM)
+		return XCHAN_STEP_CONTINUE;
+	if (on_owner_thread(xf->e))
+		return xf_complete_js(xf, out);
+	xf_call x = {.call.run = run_complete, .state = xf, .out = out};
+	if (xn_jscall_do(xf->e, &x.call) != XCHAN_OK) {
+		fail_foreign(out);
+		return XCHAN_STEP_FAILED;
+	}
+	return x.rc;
+}
+
+/* Runs on the owner's thread. */
+static int32_t
+xf_step_js(xn_xf *xf, xchan_val in, xchan_emit *out)
+{
+	xenv *e = xf->e;
 	napi_env env = e->env;
 	napi_handle_scope scope;
 	napi_open_handle_scope(env, &scope);
@@ -181,16 +241,9 @@ done:
 }
 
 static int32_t
-xf_complete(void *state, xchan_emit *out)
+xf_complete_js(xn_xf *xf, xchan_emit *out)
 {
-	xn_xf *xf = state;
 	xenv *e = xf->e;
-	if (xf->mode != XF_CUSTOM)
-		return XCHAN_STEP_CONTINUE;
-	if (!on_owner_thread(e)) {
-		fail_foreign(out);
-		return XCHAN_STEP_FAILED;
-	}
 	napi_env env = e->env;
 	napi_handle_scope scope;
 	napi_open_handle_scope(env, &scope);
@@ -405,13 +458,18 @@ build(napi_env env, xenv *e, napi_value desc, xn_errh *errh, bool *js)
 	return x;
 }
 
-/* The channel's error handler: runs on the thread whose step failed. */
+/* The channel's error handler: runs on the thread whose step failed, and
+ * calls the JS handler on the owner's thread. */
 xchan_val
 xn_on_error(void *user, xchan_val error)
 {
 	xn_errh *h = user;
-	xenv *e = h->e;
-	if (!on_owner_thread(e)) {
+	if (on_owner_thread(h->e))
+		return on_error_js(h, error);
+	xf_call x = {.call.run = run_on_error, .state = h, .in = error};
+	if (xn_jscall_do(h->e, &x.call) == XCHAN_OK)
+		return x.in;
+	{
 		const char *s = NULL;
 		size_t len = 0;
 		if (xchan_get_string(error, &s, &len) != XCHAN_OK)
@@ -420,6 +478,12 @@ xn_on_error(void *user, xchan_val error)
 		xchan_val_release(error);
 		return xchan_val_nil();
 	}
+}
+
+static xchan_val
+on_error_js(xn_errh *h, xchan_val error)
+{
+	xenv *e = h->e;
 	napi_env env = e->env;
 	napi_handle_scope scope;
 	napi_open_handle_scope(env, &scope);
@@ -456,12 +520,12 @@ xn_on_error(void *user, xchan_val error)
 /* Builds the transform of a new channel.  *js tells whether it runs JS;
  * then *on_error_user receives the error handler state, owned by the
  * transform's JS steps (freed with the channel's transform). */
-xchan_xform *
-xn_build_xform(napi_env env, xenv *e, napi_value desc, napi_value on_error,
-    bool *js, void **on_error_user)
+xn_errh *
+xn_errh_new(napi_env env, xenv *e, napi_value on_error)
 {
-	napi_valuetype t;
-	napi_typeof(env, on_error, &t);
+	napi_valuetype t = napi_undefined;
+	if (on_error != NULL)
+		napi_typeof(env, on_error, &t);
 	if (t != napi_undefined && t != napi_null && t != napi_function) {
 		xn_throw(env, XCHAN_EINVAL, "onError must be a function");
 		return NULL;
@@ -480,6 +544,30 @@ xn_build_xform(napi_env env, xenv *e, napi_value desc, napi_value on_error,
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return NULL;
 	}
+	return h;
+}
+
+void
+xn_errh_release(xn_errh *h)
+{
+	errh_release(h);
+}
+
+xchan_xform *
+xn_build_xform_errh(napi_env env, xenv *e, napi_value desc, xn_errh *h,
+    bool *js)
+{
+	*js = false;
+	return build(env, e, desc, h, js);
+}
+
+xchan_xform *
+xn_build_xform(napi_env env, xenv *e, napi_value desc, napi_value on_error,
+    bool *js, void **on_error_user)
+{
+	xn_errh *h = xn_errh_new(env, e, on_error);
+	if (h == NULL)
+		return NULL;
 	*js = false;
 	xchan_xform *x = build(env, e, desc, h, js);
 	*on_error_user = *js ? h : NULL;

@@ -81,7 +81,7 @@ test('ontoChan onto a channel with a JS transform runs every step (none lost)', 
   assert.deepEqual(await drain(s), [4, 5]);
 });
 
-test('ontoChan with a JS transform: close=false leaves it open; a closed channel ends the loop', async () => {
+test('ontoChan with a JS transform: close=false leaves it open; a closed channel ends it; a null value is ENIL, as the core', async () => {
   const c = new Chan(5, { xform: xf.map((v) => v * 10) });
   await x.ontoChan(c, [1, 2], false).take();
   assert.equal(c.closed, false);
@@ -89,6 +89,6 @@ test('ontoChan with a JS transform: close=false leaves it open; a closed channel
   c.close();
   assert.equal(await x.ontoChan(c, [3]).take(), undefined);
   assert.equal(c.poll(), undefined);
-  assert.throws(() => x.ontoChan(new Chan(1, { xform: xf.map((v) => v) }), [1, null]), { code: 'EINVAL' });
+  assert.throws(() => x.ontoChan(new Chan(1, { xform: xf.map((v) => v) }), [1, null]), { code: 'ENIL' });
   assert.throws(() => x.ontoChan([], [1]), { code: 'EINVAL' });
 });

@@ -124,9 +124,19 @@ test('a worker that exits with its objects in channels does not crash the proces
   if (global.gc) global.gc();
 });
 
-test('a channel with a JS transform stays on its thread', () => {
-  const ch = new Chan(1, { xform: xf.map((v) => v + 1) });
-  assert.throws(() => Chan.from({ $xchan: ch.$xchan }), (e) => e.code === 'ERUNTIME' && /transform/.test(e.message));
+test('a channel with a JS transform crosses threads; its step runs on the thread that made it', async () => {
+  const { threadId } = require('node:worker_threads');
+  const ran = [];
+  const ch = new Chan(4, { xform: xf.map((v) => { ran.push(threadId); return v + 1; }) });
+  assert.ok(Chan.from({ $xchan: ch.$xchan }) instanceof Chan);
+  const w = worker(`
+    const ch = Chan.from(data.ch);
+    ch.putSync(1);
+    ch.putSync(2);
+  `, { ch });
+  assert.equal(await exited(w), 0);
+  assert.deepEqual([ch.poll(), ch.poll()], [2, 3]);
+  assert.deepEqual(ran, [threadId, threadId]);
   const native = new Chan(1, { xform: xf.take(2) });
   assert.ok(Chan.from({ $xchan: native.$xchan }) instanceof Chan);
 });

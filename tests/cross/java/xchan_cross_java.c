@@ -18,6 +18,12 @@
  *   describe(api, ch, n) -> "kind:value,..." of n values taken from ch.
  *   putForeignHost(api, ch): a host value of another runtime on ch;
  *       foreignReleased() counts that runtime's releases.
+ *   boxNew(api, tag) / foreignHostNew(api) -> a malloc'd xchan_val: a BOX
+ *       of a tagged string (boxesFreed() counts its destructor's runs) /
+ *       a host value of the other runtime; the caller wraps it with
+ *       Box.fromNativeValue and frees it with valueFree(api, v).
+ *       boxTag(ptr) reads a box's tag back.  The same natives are also
+ *       bound for the conformance runner (io.xchan.conformance.CrossExt).
  *
  * Threads: join and describe block in native code; the tests call them
  * from platform threads only.  No locks besides an atomic counter.
@@ -288,4 +294,146 @@ JNIEXPORT jlong JNICALL
 Java_io_xchan_CrossNative_foreignReleased(JNIEnv *env, jclass c)
 {
 	return atomic_load(&g_other_released);
+}
+
+/* ---- Boxes and foreign host values, made as C code makes them ------------
+ * For the binding's tests (CrossNative) and the conformance runner
+ * (io.xchan.conformance.CrossExt): each returns a malloc'd xchan_val that
+ * the caller wraps with Box.fromNativeValue and then frees with valueFree.
+ * A box made here points to a tagged string; its destructor counts. */
+#define BOX_MAGIC 0x78626f78u /* "xbox" */
+typedef struct tagged_box {
+	uint32_t magic;
+	char tag[];
+} tagged_box;
+
+static atomic_long g_boxes_freed;
+
+static void
+box_free(void *p)
+{
+	((tagged_box *)p)->magic = 0;
+	free(p);
+	atomic_fetch_add(&g_boxes_freed, 1);
+}
+
+static jlong
+box_new(JNIEnv *env, jlong apih, jstring tag)
+{
+	const xchan_api *api = PTR(apih);
+	if (!api_ok(env, api))
+		return 0;
+	const char *s = (*env)->GetStringUTFChars(env, tag, NULL);
+	size_t n = strlen(s);
+	tagged_box *b = malloc(sizeof *b + n + 1);
+	xchan_val *v = malloc(sizeof *v);
+	if (b == NULL || v == NULL) {
+		free(b);
+		free(v);
+		(*env)->ReleaseStringUTFChars(env, tag, s);
+		return 0;
+	}
+	b->magic = BOX_MAGIC;
+	memcpy(b->tag, s, n + 1);
+	(*env)->ReleaseStringUTFChars(env, tag, s);
+	if (api->val_box(v, b, box_free) != XCHAN_OK) {
+		free(b);
+		free(v);
+		return 0;
+	}
+	return (jlong)(intptr_t)v;
+}
+
+static jlong
+foreign_host_new(JNIEnv *env, jlong apih)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	if (!api_ok(env, PTR(apih)))
+		return 0;
+	g_api = PTR(apih);
+	pthread_once(&once, register_other);
+	xchan_val *v = malloc(sizeof *v);
+	if (v == NULL || g_other == 0 ||
+	    g_api->val_host(v, g_other, (void *)&g_other) != XCHAN_OK) {
+		free(v);
+		return 0;
+	}
+	return (jlong)(intptr_t)v;
+}
+
+static void
+value_free(jlong apih, jlong addr)
+{
+	const xchan_api *api = PTR(apih);
+	xchan_val *v = PTR(addr);
+	if (v == NULL)
+		return;
+	api->val_release(*v);
+	free(v);
+}
+
+static jstring
+box_tag(JNIEnv *env, jlong ptr)
+{
+	tagged_box *b = PTR(ptr);
+	if (b == NULL || b->magic != BOX_MAGIC)
+		return NULL;
+	return (*env)->NewStringUTF(env, b->tag);
+}
+
+JNIEXPORT jlong JNICALL
+Java_io_xchan_CrossNative_boxNew(JNIEnv *env, jclass c, jlong api, jstring tag)
+{
+	return box_new(env, api, tag);
+}
+
+JNIEXPORT jlong JNICALL
+Java_io_xchan_CrossNative_foreignHostNew(JNIEnv *env, jclass c, jlong api)
+{
+	return foreign_host_new(env, api);
+}
+
+JNIEXPORT void JNICALL
+Java_io_xchan_CrossNative_valueFree(JNIEnv *env, jclass c, jlong api, jlong v)
+{
+	value_free(api, v);
+}
+
+JNIEXPORT jstring JNICALL
+Java_io_xchan_CrossNative_boxTag(JNIEnv *env, jclass c, jlong ptr)
+{
+	return box_tag(env, ptr);
+}
+
+JNIEXPORT jlong JNICALL
+Java_io_xchan_CrossNative_boxesFreed(JNIEnv *env, jclass c)
+{
+	return atomic_load(&g_boxes_freed);
+}
+
+JNIEXPORT jlong JNICALL
+Java_io_xchan_conformance_CrossExt_boxNew(JNIEnv *env, jclass c, jlong api,
+    jstring tag)
+{
+	return box_new(env, api, tag);
+}
+
+JNIEXPORT jlong JNICALL
+Java_io_xchan_conformance_CrossExt_foreignHostNew(JNIEnv *env, jclass c,
+    jlong api)
+{
+	return foreign_host_new(env, api);
+}
+
+JNIEXPORT void JNICALL
+Java_io_xchan_conformance_CrossExt_valueFree(JNIEnv *env, jclass c, jlong api,
+    jlong v)
+{
+	value_free(api, v);
+}
+
+JNIEXPORT jstring JNICALL
+Java_io_xchan_conformance_CrossExt_boxTag(JNIEnv *env, jclass c, jlong ptr)
+{
+	return box_tag(env, ptr);
 }

@@ -91,6 +91,11 @@ function fromC(put, tag) {
   }
 }
 
+// Objects other threads can adopt: Chans and CancelTokens, by the fields
+// the binding gives them for copies ($xchan, $xchanCancel).
+const shareToken = (obj) => (obj instanceof Chan ? obj.$xchan : obj instanceof xchan.CancelToken ? obj.$xchanCancel : undefined);
+const adoptToken = (t) => (t.startsWith('xcancel:') ? xchan.CancelToken.from(t) : Chan.from(t));
+
 class Host {
   constructor(tag) {
     this.tag = tag;
@@ -129,8 +134,9 @@ class World {
 
   put(name, obj) {
     this.objs.set(name, obj);
-    if (this.port && obj instanceof Chan) this.port.postMessage({ bind: name, token: obj.$xchan });
-    if (this.shared && obj instanceof Chan) this.shared.set(name, obj.$xchan);
+    const token = shareToken(obj);
+    if (this.port && token) this.port.postMessage({ bind: name, token });
+    if (this.shared && token) this.shared.set(name, token);
   }
 
   get(name, type, what = 'object') {
@@ -142,14 +148,14 @@ class World {
         Atomics.wait(this.flag, 0, 0, 1000);
         const m = wt.receiveMessageOnPort(this.port);
         if (m && m.message.token) {
-          o = Chan.from(m.message.token);
+          o = adoptToken(m.message.token);
           this.objs.set(name, o);
         } else if (tries < 49) {
           Atomics.wait(this.flag, 1, 0, 2);
         }
       }
     }
-    if (o === undefined && this.shared && this.shared.has(name)) o = Chan.from(this.shared.get(name));
+    if (o === undefined && this.shared && this.shared.has(name)) o = adoptToken(this.shared.get(name));
     if (o === undefined || (type && !(o instanceof type))) throw new RunnerError(`unknown ${what} ${JSON.stringify(name)}`);
     return o;
   }
@@ -333,7 +339,10 @@ function outBuf(op) {
 
 const DEFAULT = Symbol('default');
 const nap = (ms = 1) => new Promise((r) => setTimeout(r, ms));
-const napSync = (ms = 1) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+// A worker proc sleeps in a blocking take on a timeout channel: like every
+// blocking op it keeps running the JS callbacks of the worker's own channels
+// and combinators (an Atomics.wait would stop them).
+const napSync = (ms = 1) => xchan.timeout(ms).takeSync();
 
 class Proc {
   constructor(w, path, task) {
@@ -344,29 +353,33 @@ class Proc {
 
   // ch may be null: the methods are called unbound on it, as a user would
   // pass a null channel, and the binding rejects it.
-  async put(ch, v, t) {
+  // cancel: a CancelToken, or undefined ({ timeout, cancel } options).
+  async put(ch, v, t, cancel) {
     if (t === 0) {
       const closed = ch !== null && ch.closed;
       return C.offer.call(ch, v) ? res() : res(closed ? 'ECLOSED' : 'EAGAIN');
     }
-    const ok = this.task ? await C.put.call(ch, v, t === undefined ? undefined : t) : C.putSync.call(ch, v, t);
+    const o = cancel === undefined ? t : { timeout: t, cancel };
+    const ok = this.task ? await C.put.call(ch, v, o) : C.putSync.call(ch, v, o);
     return ok ? res() : res('ECLOSED');
   }
 
-  async take(ch, t) {
+  async take(ch, t, cancel) {
     if (t === 0) {
       const closed = ch !== null && ch.closed;
       const v = C.poll.call(ch);
       return v === undefined ? res(closed ? 'ECLOSED' : 'EAGAIN') : res('OK', { val: v });
     }
-    const v = this.task ? await C.take.call(ch, t === undefined ? undefined : t) : C.takeSync.call(ch, t);
+    const o = cancel === undefined ? t : { timeout: t, cancel };
+    const v = this.task ? await C.take.call(ch, o) : C.takeSync.call(ch, o);
     return v === undefined ? res('ECLOSED') : res('OK', { val: v });
   }
 
-  async alts(clauses, priority, t) {
+  async alts(clauses, priority, t, cancel) {
     const o = { priority };
     if (t === 0) o.default = DEFAULT;
     else if (t !== undefined) o.timeout = t;
+    if (cancel !== undefined) o.cancel = cancel;
     return this.task ? await xchan.alts(clauses, o) : xchan.altsSync(clauses, o);
   }
 
@@ -411,10 +424,10 @@ function altsResult(kinds, r) {
 }
 
 async function opAlts(p, op) {
-  if (op.cancel) gap('no cancel tokens for blocking alts (an AbortSignal is per Promise op, not a token for altsSync)');
   const [cl, kinds] = altsClauses(p.w, op);
+  const cancel = op.cancel === undefined ? undefined : p.w.get(op.cancel, xchan.CancelToken, 'token');
   try {
-    return valRes(p.w, altsResult(kinds, await p.alts(cl, !!op.priority, ms(op))));
+    return valRes(p.w, altsResult(kinds, await p.alts(cl, !!op.priority, ms(op), cancel)));
   } catch (e) {
     const r = excResult(e);
     if (r.err === 'GAP' || r.err === 'RUNNER') throw e;
@@ -563,7 +576,7 @@ function errClass(name) {
 // The body of a spawned thread/io_thread (a job of the binding's worker pool).
 function spawnBody(spec) {
   const w = new World('thread', Date.now() + 60000, null, null);
-  for (const [k, tok] of Object.entries(spec.chans)) w.objs.set(k, Chan.from(tok));
+  for (const [k, tok] of Object.entries(spec.chans)) w.objs.set(k, adoptToken(tok));
   const traceCh = Chan.from(spec.trace);
   const p = new Proc(w, spec.path, false);
   return runOps(p, spec.op.ops || []).then(() => {
@@ -583,7 +596,7 @@ function namesIn(o, out) {
   if (Array.isArray(o)) o.forEach((x) => namesIn(x, out));
   else if (o && typeof o === 'object') {
     for (const [k, v] of Object.entries(o)) {
-      if (typeof v === 'string' && ['ch', 'chan', 'take', 'put', 'src', 'from', 'to', 'out'].includes(k)) out.add(v);
+      if (typeof v === 'string' && ['ch', 'chan', 'take', 'put', 'src', 'from', 'to', 'out', 'cancel', 'token'].includes(k)) out.add(v);
       else namesIn(v, out);
     }
   }
@@ -618,7 +631,7 @@ function opSpawn(p, op) {
     const chans = {};
     for (const n of namesIn(op.ops || [], new Set())) {
       try {
-        chans[n] = w.get(n, Chan, 'channel').$xchan;
+        chans[n] = shareToken(w.get(n));
       } catch (e) {
         /* bound later: the body cannot see it */
       }
@@ -634,11 +647,11 @@ function opSpawn(p, op) {
 
 // ---- combinators ----
 
-// Combinators that call JS functions run them on the event loop of the
-// thread that made them; a worker proc blocks that loop in takeSync/putSync/
-// altsSync, so the functions never run and the case deadlocks (seen: every
-// such case hung to its deadline).  Reported as the binding's gap.
-const JS_FN_COMBS = new Set(['pipeline', 'pub', 'map', 'split', 'reduce', 'transduce']);
+// Combinators that call JS functions (map, split, reduce, transduce, pub,
+// pipelines of JS transforms) are core processes whose callbacks the thread
+// that made them runs, also while it is blocked in takeSync/putSync/altsSync.
+// pipelineAsync's function continues in promises of that thread, which a
+// blocked worker does not run: reported as the binding's gap.
 function noJsFnOnBlockingThread(p, what) {
   if (!p.task)
     gap(`${what} calls JS functions on the event loop of the worker that made it, which the worker's blocking ops stop (deadlock); no way to run them elsewhere`);
@@ -646,7 +659,6 @@ function noJsFnOnBlockingThread(p, what) {
 
 function combOp(p, op, name) {
   const w = p.w;
-  if (JS_FN_COMBS.has(name)) noJsFnOnBlockingThread(p, name);
   const close = op.close === undefined ? true : op.close;
   const bindDone = (d) => {
     if (op.done) w.put(op.done, d);
@@ -662,6 +674,8 @@ function combOp(p, op, name) {
       const n = op.n === undefined ? 1 : op.n;
       let d;
       if (mode === 'async') {
+        // An n the binding rejects runs nothing: only a started pipeline needs af to run.
+        if (Number.isSafeInteger(n) && n >= 1) noJsFnOnBlockingThread(p, 'pipelineAsync (its function continues in promises of this thread)');
         if (!ASYNC_FNS[op.af]) throw new RunnerError('bad af');
         if (op.on_error) gap('pipelineAsync takes no exHandler');
         d = xchan.pipelineAsync(n, to, ASYNC_FNS[op.af], from, close);
@@ -888,20 +902,19 @@ async function execOp(p, op) {
   const name = op.op;
   switch (name) {
     case 'chan':
-      if (op.xform !== undefined || op.on_error !== undefined) noJsFnOnBlockingThread(p, 'a channel with a transform or handler');
       w.put(op.as || '?', makeChan(op));
       return res();
     case 'put':
     case 'offer': {
-      if (op.cancel) gap('no cancel tokens for blocking put');
       const ch = w.chan(op);
-      return p.put(ch, w.toJs(op.val), name === 'offer' ? 0 : ms(op));
+      const cancel = op.cancel === undefined ? undefined : w.get(op.cancel, xchan.CancelToken, 'token');
+      return p.put(ch, w.toJs(op.val), name === 'offer' ? 0 : ms(op), cancel);
     }
     case 'take':
     case 'poll': {
-      if (op.cancel) gap('no cancel tokens for blocking take');
       const ch = w.chan(op);
-      return valRes(w, await p.take(ch, name === 'poll' ? 0 : ms(op)));
+      const cancel = op.cancel === undefined ? undefined : w.get(op.cancel, xchan.CancelToken, 'token');
+      return valRes(w, await p.take(ch, name === 'poll' ? 0 : ms(op), cancel));
     }
     case 'close':
       C.close.call(w.chan(op));
@@ -940,10 +953,14 @@ async function execOp(p, op) {
     case 'op_state':
       return res('OK', { val: Reflect.get(xchan.Op.prototype, 'state', w.get(op.of, AsyncOp, 'async op').op).toUpperCase() });
     case 'token':
+      w.put(op.as || '?', new xchan.CancelToken());
+      return res();
     case 'fire':
+      w.get(op.token, xchan.CancelToken, 'token').fire();
+      return res();
     case 'reset':
-      gap('no cancel tokens (xchan_cancel_*) for the blocking ops');
-      break;
+      w.get(op.token, xchan.CancelToken, 'token').reset();
+      return res();
     case 'spawn':
       return opSpawn(p, op);
     case 'task_errors':
@@ -1069,7 +1086,7 @@ if (!wt.isMainThread && wt.workerData && wt.workerData.conformanceProc) {
 
 async function rescue(w) {
   const chans = [...w.objs.values()].filter((o) => o instanceof Chan);
-  if (w.shared) for (const t of w.shared.values()) chans.push(Chan.from(t));
+  if (w.shared) for (const t of w.shared.values()) if (!t.startsWith('xcancel:')) chans.push(Chan.from(t));
   for (const c of chans) c.close();
   const end = Date.now() + 1000;
   while (Date.now() < end) {
@@ -1090,7 +1107,7 @@ async function runThreads(w, c) {
     port1.on('message', (m) => {
       if (m.bind) w.shared.set(m.bind, m.token);
       else if (m.lookup !== undefined) {
-        port1.postMessage({ token: w.shared.get(m.lookup) || (w.objs.get(m.lookup) || {}).$xchan });
+        port1.postMessage({ token: w.shared.get(m.lookup) || shareToken(w.objs.get(m.lookup)) });
         Atomics.store(fl, 0, 1);
         Atomics.notify(fl, 0);
       } else if (m.failed) {
@@ -1236,6 +1253,13 @@ async function main() {
   // exits, and a box's destructor (the addon's code) may run later, on any
   // thread; an addon that hands out destructors stays loaded while they live.
   if (crossProblem === null) cross();
+  // Warm the MIXED pool, as a long-running program's is: thread() bodies run
+  // on pool workers, and a cold worker start (a new isolate loading the
+  // binding: ~100-150 ms, several at once on a loaded 2-core machine more
+  // than 500 ms) is not what the cases time (timeouts_fire_in_deadline_order
+  // starts four blocking bodies against a 500 ms timeout).  Not in an
+  // isolated case's process: those install executor factories first.
+  if (!args.inProcess) await Promise.all(Array.from({ length: 4 }, () => xchan.thread(__filename, 'executeBody').take()));
   const results = [];
   let allOk = true;
   let stuck = false;

@@ -335,3 +335,11 @@ Java_io_xchan_Native_altsTry(JNIEnv *env, jclass cls, jlongArray chans,
 		jx_throw(env, err, "alts");
 	return NULL;
 }
+
+/* xchan_op_state_get of a pending op (an xchan_op_state). */
+JNIEXPORT jint JNICALL
+Java_io_xchan_Native_opState(JNIEnv *env, jclass cls, jlong pending)
+{
+	jx_pending *p = JX_PTR(pending);
+	return xchan_op_state_get(p->op);
+}

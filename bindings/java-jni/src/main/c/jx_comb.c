@@ -93,6 +93,14 @@ after_done(xchan_chan *done, xchan_callback drop, void *user)
 		drop(user, NULL); /* cannot watch: the process already ended */
 }
 
+/* Hands `done` (a reference the caller owns) to Java in out[i]. */
+static void
+give_done(JNIEnv *env, jlongArray out, jsize i, xchan_chan *done)
+{
+	jlong d = JX_LONG(done);
+	(*env)->SetLongArrayRegion(env, out, i, 1, &d);
+}
+
 /* ---- calling a Java function with xchan values ----------------------------- */
 
 typedef struct call_args {
@@ -371,11 +379,16 @@ Java_io_xchan_Native_pipelineAsync(JNIEnv *env, jclass cls, jint n, jlong to,
 /* ---- mult ------------------------------------------------------------------------- */
 
 JNIEXPORT jlong JNICALL
-Java_io_xchan_Native_multNew(JNIEnv *env, jclass cls, jlong src)
+Java_io_xchan_Native_multNew(JNIEnv *env, jclass cls, jlong src,
+    jlongArray out_done)
 {
 	xchan_mult *m;
-	int32_t err = xchan_mult_new(&m, NULL, CH(src));
-	return err ? fail(env, err, "mult") : JX_LONG(m);
+	xchan_chan *done;
+	int32_t err = xchan_mult_new(&m, &done, CH(src));
+	if (err != XCHAN_OK)
+		return fail(env, err, "mult");
+	give_done(env, out_done, 0, done);
+	return JX_LONG(m);
 }
 
 JNIEXPORT void JNICALL
@@ -419,7 +432,7 @@ sub_buf_cb(void *user, uint32_t *kind, uint64_t *cap, xchan_val topic)
 
 JNIEXPORT jlong JNICALL
 Java_io_xchan_Native_pubNew(JNIEnv *env, jclass cls, jlong src,
-    jobject topic_fn)
+    jobject topic_fn, jlongArray out_done)
 {
 	jx_fn *f = fn_new(env, topic_fn);
 	if (f == NULL)
@@ -433,7 +446,7 @@ Java_io_xchan_Native_pubNew(JNIEnv *env, jclass cls, jlong src,
 		return fail(env, err, "pub");
 	}
 	after_done(done, release_on_done_cb, f);
-	xchan_chan_release(done);
+	give_done(env, out_done, 0, done);
 	return JX_LONG(p);
 }
 
@@ -478,11 +491,16 @@ Java_io_xchan_Native_pubRelease(JNIEnv *env, jclass cls, jlong p)
 /* ---- mix ----------------------------------------------------------------------------- */
 
 JNIEXPORT jlong JNICALL
-Java_io_xchan_Native_mixNew(JNIEnv *env, jclass cls, jlong out)
+Java_io_xchan_Native_mixNew(JNIEnv *env, jclass cls, jlong out,
+    jlongArray out_done)
 {
 	xchan_mix *m;
-	int32_t err = xchan_mix_new(&m, NULL, CH(out));
-	return err ? fail(env, err, "mix") : JX_LONG(m);
+	xchan_chan *done;
+	int32_t err = xchan_mix_new(&m, &done, CH(out));
+	if (err != XCHAN_OK)
+		return fail(env, err, "mix");
+	give_done(env, out_done, 0, done);
+	return JX_LONG(m);
 }
 
 /* op 0: admix, 1: unmix, 2: unmix all, 3: toggle(mask, flags),
@@ -544,7 +562,7 @@ chan_array(JNIEnv *env, jlongArray a, jsize *n)
 
 JNIEXPORT jlong JNICALL
 Java_io_xchan_Native_merge(JNIEnv *env, jclass cls, jlongArray chans, jint kind,
-    jlong cap)
+    jlong cap, jlongArray out_done)
 {
 	jsize n;
 	xchan_chan **v = chan_array(env, chans, &n);
@@ -552,10 +570,13 @@ Java_io_xchan_Native_merge(JNIEnv *env, jclass cls, jlongArray chans, jint kind,
 		return fail(env, XCHAN_ENOMEM, "merge");
 	xchan_chan_opts o;
 	chan_opts(&o, kind, cap);
-	xchan_chan *out;
-	int32_t err = xchan_merge(&out, NULL, v, (size_t)n, &o);
+	xchan_chan *out, *done;
+	int32_t err = xchan_merge(&out, &done, v, (size_t)n, &o);
 	free(v);
-	return err ? fail(env, err, "merge") : JX_LONG(out);
+	if (err != XCHAN_OK)
+		return fail(env, err, "merge");
+	give_done(env, out_done, 0, done);
+	return JX_LONG(out);
 }
 
 JNIEXPORT jlong JNICALL
@@ -576,9 +597,8 @@ Java_io_xchan_Native_split(JNIEnv *env, jclass cls, jlong src, jobject pred,
 		return fail(env, err, "split");
 	}
 	after_done(done, release_on_done_cb, f);
-	xchan_chan_release(done);
-	jlong r[2] = {JX_LONG(t), JX_LONG(fl)};
-	(*env)->SetLongArrayRegion(env, out, 0, 2, r);
+	jlong r[3] = {JX_LONG(t), JX_LONG(fl), JX_LONG(done)};
+	(*env)->SetLongArrayRegion(env, out, 0, 3, r);
 	return 0;
 }
 
@@ -696,21 +716,19 @@ Java_io_xchan_Native_reduce(JNIEnv *env, jclass cls, jlong src, jobject fn,
 	return JX_LONG(result);
 }
 
+/* init: nil or any value; the core refuses a non-array (ETYPE). */
 JNIEXPORT jlong JNICALL
-Java_io_xchan_Native_into(JNIEnv *env, jclass cls, jlong src, jintArray kinds,
-    jlongArray bitss, jobjectArray refs, jobjectArray datas)
+Java_io_xchan_Native_into(JNIEnv *env, jclass cls, jlong src, jint kind,
+    jlong bits, jobject ref, jbyteArray data)
 {
-	xchan_val *v;
-	jsize n;
-	int32_t err = vals_from_java(env, &v, kinds, bitss, refs, datas, &n);
+	xchan_val init = xchan_val_nil();
+	int32_t err = XCHAN_OK;
+	if (kind != XCHAN_NIL)
+		err = jx_val_from_java(env, &init, kind, bits, ref, data);
 	if (err != XCHAN_OK)
-		return fail(env, err, "into");
-	xchan_val init;
-	err = xchan_val_array(&init, v, (size_t)n);
-	free(v);
+		return fail(env, err, "into: init");
 	xchan_chan *out;
-	if (err == XCHAN_OK)
-		err = xchan_into(&out, CH(src), init);
+	err = xchan_into(&out, CH(src), init);
 	return err ? fail(env, err, "into") : JX_LONG(out);
 }
 

@@ -270,6 +270,20 @@ Java_io_xchan_Native_checkVersion(JNIEnv *env, jclass cls, jint number)
 	return xchan_check_version(number);
 }
 
+/* xchan_shutdown: ESTATE from an xchan thread.  It completes pending ops on
+ * this thread (their notifiers call back into Java here). */
+JNIEXPORT jint JNICALL
+Java_io_xchan_Native_shutdown(JNIEnv *env, jclass cls)
+{
+	return xchan_shutdown();
+}
+
+JNIEXPORT void JNICALL
+Java_io_xchan_Native_randomSeed(JNIEnv *env, jclass cls, jlong seed)
+{
+	xchan_random_seed((uint64_t)seed);
+}
+
 JNIEXPORT jstring JNICALL
 Java_io_xchan_Native_errName(JNIEnv *env, jclass cls, jint err)
 {

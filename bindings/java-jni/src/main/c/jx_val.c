@@ -17,6 +17,48 @@
 
 #include "jx.h"
 
+/* An ARRAY from Native.encodeItems' {kinds, bits, refs, datas}: a NIL item
+ * stays nil, so that the core refuses it (EINVAL), as for C callers. */
+static int32_t
+array_from_java(JNIEnv *env, xchan_val *out, jobjectArray enc)
+{
+	jintArray kinds = (*env)->GetObjectArrayElement(env, enc, 0);
+	jlongArray bitss = (*env)->GetObjectArrayElement(env, enc, 1);
+	jobjectArray refs = (*env)->GetObjectArrayElement(env, enc, 2);
+	jobjectArray datas = (*env)->GetObjectArrayElement(env, enc, 3);
+	jsize n = (*env)->GetArrayLength(env, kinds);
+	xchan_val *items = calloc(n ? (size_t)n : 1, sizeof *items);
+	if (items == NULL)
+		return XCHAN_ENOMEM;
+	jint *kd = (*env)->GetIntArrayElements(env, kinds, NULL);
+	jlong *bt = (*env)->GetLongArrayElements(env, bitss, NULL);
+	int32_t err = XCHAN_OK;
+	jsize i;
+	for (i = 0; i < n && err == XCHAN_OK; i++) {
+		if (kd[i] == XCHAN_NIL) {
+			items[i] = xchan_val_nil();
+			continue;
+		}
+		jobject r = (*env)->GetObjectArrayElement(env, refs, i);
+		jobject d = (*env)->GetObjectArrayElement(env, datas, i);
+		err = jx_val_from_java(env, &items[i], kd[i], bt[i], r, d);
+		(*env)->DeleteLocalRef(env, r);
+		(*env)->DeleteLocalRef(env, d);
+	}
+	(*env)->ReleaseIntArrayElements(env, kinds, kd, JNI_ABORT);
+	(*env)->ReleaseLongArrayElements(env, bitss, bt, JNI_ABORT);
+	if (err != XCHAN_OK) {
+		for (jsize j = 0; j < i; j++)
+			xchan_val_release(items[j]);
+		free(items);
+		return err;
+	}
+	/* Takes over the items' references, even on error. */
+	err = xchan_val_array(out, items, (size_t)n);
+	free(items);
+	return err;
+}
+
 int32_t
 jx_val_from_java(JNIEnv *env, xchan_val *out, jint kind, jlong bits,
     jobject ref, jbyteArray data)
@@ -76,6 +118,8 @@ jx_val_from_java(JNIEnv *env, xchan_val *out, jint kind, jlong bits,
 		}
 		return err;
 	}
+	case XCHAN_ARRAY:
+		return array_from_java(env, out, ref);
 	case XCHAN_NIL:
 		return XCHAN_ENIL;
 	default:
@@ -196,4 +240,30 @@ Java_io_xchan_Native_boxFree(JNIEnv *env, jclass cls, jlong p)
 	xchan_val *v = JX_PTR(p);
 	xchan_val_release(*v);
 	free(v);
+}
+
+/* A Box's copy of the value at `addr` (a new reference); 0 for nil. */
+JNIEXPORT jlong JNICALL
+Java_io_xchan_Native_boxRetain(JNIEnv *env, jclass cls, jlong addr)
+{
+	xchan_val *src = JX_PTR(addr);
+	if (src->kind == XCHAN_NIL)
+		return 0;
+	xchan_val *v = malloc(sizeof *v);
+	if (v == NULL) {
+		jx_throw(env, XCHAN_ENOMEM, "box");
+		return 0;
+	}
+	*v = xchan_val_retain(*src);
+	return JX_LONG(v);
+}
+
+/* The boxed pointer of a Box's value; 0 if it is not a BOX. */
+JNIEXPORT jlong JNICALL
+Java_io_xchan_Native_boxPointer(JNIEnv *env, jclass cls, jlong p)
+{
+	void *ptr = NULL;
+	if (xchan_get_box(*(xchan_val *)JX_PTR(p), &ptr) != XCHAN_OK)
+		return 0;
+	return JX_LONG(ptr);
 }

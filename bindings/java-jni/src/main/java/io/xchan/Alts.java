@@ -3,7 +3,7 @@ package io.xchan;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 
 /**
  * core.async alts!!: waits on several takes and puts, exactly one of which
@@ -29,6 +29,7 @@ public final class Alts {
 
     /** Adds a take from {@code ch}. */
     public Alts take(Chan<?> ch) {
+        Chan.handleOf(ch, "alts clause " + chans.size() + ": the channel");
         chans.add(ch);
         puts.add(null);
         return this;
@@ -36,10 +37,27 @@ public final class Alts {
 
     /** Adds a put of {@code v} (not null) to {@code ch}. */
     public <T> Alts put(Chan<T> ch, T v) {
+        Chan.handleOf(ch, "alts clause " + chans.size() + ": the channel");
         if (v == null) throw new NullPointerException("xchan: null cannot be put on a channel");
         chans.add(ch);
         puts.add(v);
         return this;
+    }
+
+    /**
+     * Adds a clause by name, for clauses described as data: "take" (then
+     * {@code v} must be null) or "put".
+     *
+     * @throws XchanException.EINVAL for another name
+     */
+    @SuppressWarnings("unchecked")
+    public Alts clause(String op, Chan<?> ch, Object v) {
+        if ("take".equals(op)) {
+            if (v != null) throw XchanException.of(Native.EINVAL, "a take clause has no value");
+            return take(ch);
+        }
+        if ("put".equals(op)) return put((Chan<Object>) ch, v);
+        throw XchanException.of(Native.EINVAL, "unknown alts clause \"" + op + "\" (take or put)");
     }
 
     /** Tries the clauses in the order they were added. */
@@ -57,12 +75,26 @@ public final class Alts {
 
     /** Waits until one clause completes. */
     public Result select() throws InterruptedException {
-        return select(Native.NO_DEADLINE);
+        return select(Native.NO_DEADLINE, null);
     }
 
     /** As {@link #select()}, giving up after {@code timeout}: ETIMEDOUT. */
     public Result select(Duration timeout) throws InterruptedException {
-        return select(System.nanoTime() + Math.max(0, timeout.toNanos()));
+        return select(System.nanoTime() + Math.max(0, timeout.toNanos()), null);
+    }
+
+    /**
+     * As {@link #select()}, stopped by {@code cancel}: once the token is
+     * fired (also before the call), {@link XchanException.ECANCELED}, no
+     * clause completed.
+     */
+    public Result select(CancelToken cancel) throws InterruptedException {
+        return select(Native.NO_DEADLINE, cancel);
+    }
+
+    /** As {@link #select(Duration)} and {@link #select(CancelToken)}. */
+    public Result select(Duration timeout, CancelToken cancel) throws InterruptedException {
+        return select(System.nanoTime() + Math.max(0, timeout.toNanos()), cancel);
     }
 
     /** The clauses as the altsTry native takes them. */
@@ -111,7 +143,8 @@ public final class Alts {
         }
     }
 
-    private Result select(long deadline) throws InterruptedException {
+    private Result select(long deadline, CancelToken cancel) throws InterruptedException {
+        CancelToken.check(cancel);
         Clauses c = new Clauses();
         long[] io = new long[4];
         Object o = c.attempt(0, io);
@@ -126,9 +159,12 @@ public final class Alts {
                 if (io[0] != Native.EAGAIN) Native.unregister(w);
             }
             if (io[0] == Native.EAGAIN) {
-                o = Native.await(io[2], w, deadline, io);
+                o = Native.await(io[2], w, deadline, cancel, io);
                 if (io[0] == Native.ETIMEDOUT) {
                     throw XchanException.of(Native.ETIMEDOUT, "alts timed out");
+                }
+                if (io[0] == Native.ECANCELED) {
+                    throw XchanException.of(Native.ECANCELED, "alts cancelled");
                 }
             }
         }
@@ -144,8 +180,8 @@ public final class Alts {
      * false when one had, and the future then completes with its result. The
      * clauses are read now; changing this Alts later does not affect the op.
      */
-    public CompletableFuture<Result> selectAsync() {
-        return selectAsync(-1);
+    public OpFuture<Result> selectAsync() {
+        return start(-1, OpFuture.Mode.AUTO, null, null);
     }
 
     /**
@@ -154,23 +190,62 @@ public final class Alts {
      * exceptionally with {@link XchanException.ETIMEDOUT}, nothing
      * transferred.
      */
-    public CompletableFuture<Result> selectAsync(Duration timeout) {
-        long ns;
-        try {
-            ns = Math.max(0, timeout.toNanos());
-        } catch (ArithmeticException e) {
-            ns = -1; // beyond the clock: no deadline
-        }
-        return selectAsync(ns);
+    public OpFuture<Result> selectAsync(Duration timeout) {
+        return start(nanos(timeout), OpFuture.Mode.AUTO, null, null);
     }
 
-    private CompletableFuture<Result> selectAsync(long timeoutNanos) {
+    /**
+     * The callback form of {@link #selectAsync()} (see
+     * {@link Chan#putAsync(Object, Placement, BiConsumer)}): the callback
+     * gets (result, null) or (null, error); the handle is null when the
+     * alts completed during this call (also by its default).
+     */
+    public OpFuture<Result> selectAsync(Placement placement, BiConsumer<? super Result, ? super Throwable> callback) {
+        OpFuture<Result> f = start(-1, Chan.mode(placement), Chan.requireCallback(callback), null);
+        return f.completedAtStart() ? null : f;
+    }
+
+    /** As {@link #selectAsync(Placement, BiConsumer)} with the deadline of {@link #selectAsync(Duration)}. */
+    public OpFuture<Result> selectAsync(Duration timeout, Placement placement,
+            BiConsumer<? super Result, ? super Throwable> callback) {
+        OpFuture<Result> f = start(nanos(timeout), Chan.mode(placement), Chan.requireCallback(callback), null);
+        return f.completedAtStart() ? null : f;
+    }
+
+    /** The notify form of {@link #selectAsync()}; see {@link Chan#putAsyncNotify}. */
+    public OpFuture<Result> selectAsyncNotify(Runnable notifier) {
+        if (notifier == null) throw XchanException.of(Native.EINVAL, "notifier must not be null");
+        return start(-1, OpFuture.Mode.NOTIFY, null, notifier);
+    }
+
+    private static long nanos(Duration timeout) {
+        try {
+            return Math.max(0, timeout.toNanos());
+        } catch (ArithmeticException e) {
+            return -1; // beyond the clock: no deadline
+        }
+    }
+
+    private OpFuture<Result> start(long timeoutNanos, OpFuture.Mode mode,
+            BiConsumer<? super Result, ? super Throwable> cb, Runnable notifier) {
         Clauses c = new Clauses();
+        boolean[] isPut = new boolean[c.n];
+        for (int i = 0; i < c.n; i++) isPut[i] = c.ops[i] == 2;
+        OpFuture<Result> f = OpFuture.open(c::result, c, OpFuture.Kind.ALTS, mode, cb, notifier, null, isPut);
         long[] io = new long[4];
         Object o = c.attempt(0, io);
-        if (io[0] != Native.EAGAIN) return CompletableFuture.completedFuture(c.result(o, io));
-        if (hasDefault) return CompletableFuture.completedFuture(new Result(null, defaultValue, true, -1));
-        OpFuture<Result> f = OpFuture.open(c::result, c);
+        if (io[0] == Native.EAGAIN && hasDefault) {
+            f.abandon();
+            OpFuture<Result> d = OpFuture.open((x, y) -> new Result(null, defaultValue, true, -1), c,
+                    OpFuture.Kind.ALTS, mode, cb, notifier, null, isPut);
+            d.abandon();
+            d.started(null, new long[] {Native.OK, 0, 0, -1});
+            return d;
+        }
+        if (io[0] != Native.EAGAIN) {
+            f.started(o, io);
+            return f;
+        }
         try {
             io[0] = Native.EINVAL;
             o = c.attempt(f.token, timeoutNanos, io);

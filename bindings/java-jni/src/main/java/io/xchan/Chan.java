@@ -2,7 +2,7 @@ package io.xchan;
 
 import java.lang.ref.Cleaner;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 
 /**
  * A core.async channel backed by an xchan native channel.
@@ -101,6 +101,15 @@ public final class Chan<T> implements AutoCloseable {
 
     public static <T> Builder<T> builder() { return new Builder<>(); }
 
+    /** A channel with buffer {@code b} (see {@link Buffer#of}). */
+    public static <T> Chan<T> of(Buffer b) { return new Builder<T>().buffer(b).build(); }
+
+    /** The native channel of {@code ch}, which names the argument {@code what} when null (EINVAL). */
+    static long handleOf(Chan<?> ch, String what) {
+        if (ch == null) throw XchanException.of(Native.EINVAL, what + " must be a Chan, got null");
+        return ch.handle;
+    }
+
     /** Options of a new channel. */
     public static final class Builder<T> {
         private int kind = BUF_NONE;
@@ -113,6 +122,18 @@ public final class Chan<T> implements AutoCloseable {
         public Builder<T> dropping(long n) { kind = BUF_DROPPING; capacity = n; return this; }
         public Builder<T> sliding(long n) { kind = BUF_SLIDING; capacity = n; return this; }
         public Builder<T> promise() { kind = BUF_PROMISE; capacity = 0; return this; }
+
+        /**
+         * The buffer {@code b} (a kind by name and a capacity, as the core
+         * checks them: a capacity with an unbuffered or promise channel is
+         * {@link XchanException.EINVAL} from {@link #build()}).
+         */
+        public Builder<T> buffer(Buffer b) {
+            if (b == null) throw XchanException.of(Native.EINVAL, "buffer must not be null");
+            kind = b.code();
+            capacity = b.capacity();
+            return this;
+        }
 
         /**
          * A transducer applied to every value added to the buffer (needs a
@@ -168,7 +189,7 @@ public final class Chan<T> implements AutoCloseable {
      * channel accepted it, false when it was closed (core.async put!).
      */
     public boolean put(T v) throws InterruptedException {
-        return put(v, Native.NO_DEADLINE);
+        return put(v, Native.NO_DEADLINE, null);
     }
 
     /**
@@ -176,10 +197,25 @@ public final class Chan<T> implements AutoCloseable {
      * {@link XchanException.ETIMEDOUT}, nothing transferred.
      */
     public boolean put(T v, Duration timeout) throws InterruptedException {
-        return put(v, deadline(timeout));
+        return put(v, deadline(timeout), null);
     }
 
-    private boolean put(T v, long deadline) throws InterruptedException {
+    /**
+     * As {@link #put(Object)}, stopped by {@code cancel}: once the token is
+     * fired (also before the call), {@link XchanException.ECANCELED} with
+     * nothing transferred.
+     */
+    public boolean put(T v, CancelToken cancel) throws InterruptedException {
+        return put(v, Native.NO_DEADLINE, cancel);
+    }
+
+    /** As {@link #put(Object, Duration)} and {@link #put(Object, CancelToken)}. */
+    public boolean put(T v, Duration timeout, CancelToken cancel) throws InterruptedException {
+        return put(v, deadline(timeout), cancel);
+    }
+
+    private boolean put(T v, long deadline, CancelToken cancel) throws InterruptedException {
+        CancelToken.check(cancel);
         Native.Enc e = new Native.Enc();
         Native.encode(v, e);
         long[] io = new long[4];
@@ -198,7 +234,7 @@ public final class Chan<T> implements AutoCloseable {
             if (io[0] != Native.EAGAIN) Native.unregister(w);
         }
         if (err != Native.EAGAIN) return err == Native.OK;
-        Native.await(io[2], w, deadline, io);
+        Native.await(io[2], w, deadline, cancel, io);
         return putOutcome(io);
     }
 
@@ -206,12 +242,13 @@ public final class Chan<T> implements AutoCloseable {
         int err = (int) io[0];
         if (err == Native.OK) return true;
         if (err == Native.ECLOSED) return false;
-        throw XchanException.of(err, err == Native.ETIMEDOUT ? "put timed out" : "put");
+        throw XchanException.of(err, err == Native.ETIMEDOUT ? "put timed out"
+                : err == Native.ECANCELED ? "put cancelled" : "put");
     }
 
     /** Takes a value, waiting; null when the channel is closed and drained. */
     public T take() throws InterruptedException {
-        return take(Native.NO_DEADLINE);
+        return take(Native.NO_DEADLINE, null);
     }
 
     /**
@@ -219,11 +256,26 @@ public final class Chan<T> implements AutoCloseable {
      * {@link XchanException.ETIMEDOUT}, nothing transferred.
      */
     public T take(Duration timeout) throws InterruptedException {
-        return take(deadline(timeout));
+        return take(deadline(timeout), null);
+    }
+
+    /**
+     * As {@link #take()}, stopped by {@code cancel}: once the token is
+     * fired (also before the call), {@link XchanException.ECANCELED} with
+     * nothing transferred.
+     */
+    public T take(CancelToken cancel) throws InterruptedException {
+        return take(Native.NO_DEADLINE, cancel);
+    }
+
+    /** As {@link #take(Duration)} and {@link #take(CancelToken)}. */
+    public T take(Duration timeout, CancelToken cancel) throws InterruptedException {
+        return take(deadline(timeout), cancel);
     }
 
     @SuppressWarnings("unchecked")
-    private T take(long deadline) throws InterruptedException {
+    private T take(long deadline, CancelToken cancel) throws InterruptedException {
+        CancelToken.check(cancel);
         long[] io = new long[4];
         Object o = Native.takeTry(handle, 0, io);
         for (int i = 0; io[0] == Native.EAGAIN && i < Native.TRY_SPINS; i++) {
@@ -240,9 +292,12 @@ public final class Chan<T> implements AutoCloseable {
                 if (io[0] != Native.EAGAIN) Native.unregister(w);
             }
             if (io[0] == Native.EAGAIN) {
-                o = Native.await(io[2], w, deadline, io);
+                o = Native.await(io[2], w, deadline, cancel, io);
                 if (io[0] == Native.ETIMEDOUT) {
                     throw XchanException.of(Native.ETIMEDOUT, "take timed out");
+                }
+                if (io[0] == Native.ECANCELED) {
+                    throw XchanException.of(Native.ECANCELED, "take cancelled");
                 }
             }
         }
@@ -266,10 +321,50 @@ public final class Chan<T> implements AutoCloseable {
      * {@link NullPointerException} for null, {@link XchanException.ELIMIT}
      * when the channel already has its maximum of pending puts.
      */
-    public CompletableFuture<Boolean> putAsync(T v) {
+    public OpFuture<Boolean> putAsync(T v) {
+        return startPut(v, OpFuture.Mode.AUTO, null, null);
+    }
+
+    /**
+     * The callback form of {@link #putAsync(Object)}: {@code callback} gets
+     * (true, null) when the channel accepted the value, (false, null) when
+     * it was closed, or (null, error): a {@link
+     * java.util.concurrent.CancellationException} after a winning cancel,
+     * an {@link XchanException} such as ESHUTDOWN. It runs exactly once,
+     * where {@code placement} says (see {@link Placement}), never as part of
+     * a go body. Returns the op's handle, or null when the put completed
+     * during this call (the callback has then run, or with DISPATCH been
+     * handed to its executor): there is nothing left to cancel, as the
+     * core's {@code out} handle is NULL then. Start errors as
+     * {@link #putAsync(Object)}.
+     */
+    public OpFuture<Boolean> putAsync(T v, Placement placement,
+            BiConsumer<? super Boolean, ? super Throwable> callback) {
+        OpFuture<Boolean> f = startPut(v, mode(placement), requireCallback(callback), null);
+        return f.completedAtStart() ? null : f;
+    }
+
+    /**
+     * The notify form of {@link #putAsync(Object)}, for users who run their
+     * own loop: {@code notifier} runs exactly once when the put completes
+     * (also during this call), on the completing thread, and must only
+     * signal the loop (no blocking, no channel operations); the loop then
+     * takes the result with {@link OpFuture#collect()}, which also
+     * completes the returned future. An op whose result is never collected
+     * (nor taken by {@link OpFuture#cancelEx()} or {@code cancel}) stays
+     * registered, holding its value, as in the core.
+     */
+    public OpFuture<Boolean> putAsyncNotify(T v, Runnable notifier) {
+        if (notifier == null) throw XchanException.of(Native.EINVAL, "notifier must not be null");
+        return startPut(v, OpFuture.Mode.NOTIFY, null, notifier);
+    }
+
+    private OpFuture<Boolean> startPut(T v, OpFuture.Mode mode, BiConsumer<? super Boolean, ? super Throwable> cb,
+            Runnable notifier) {
         Native.Enc e = new Native.Enc();
         Native.encode(v, e);
-        OpFuture<Boolean> f = OpFuture.open((o, io) -> putOutcome(io), this);
+        OpFuture<Boolean> f = OpFuture.open((o, io) -> putOutcome(io), this, OpFuture.Kind.PUT, mode, cb,
+                notifier, v, null);
         long[] io = new long[4];
         try {
             io[0] = Native.putTry(handle, e.kind, e.bits, e.ref, e.data, f.token, io);
@@ -281,6 +376,16 @@ public final class Chan<T> implements AutoCloseable {
         return f;
     }
 
+    static OpFuture.Mode mode(Placement p) {
+        if (p == null) throw XchanException.of(Native.EINVAL, "placement must not be null");
+        return p == Placement.DISPATCH ? OpFuture.Mode.DISPATCH : OpFuture.Mode.COMPLETER;
+    }
+
+    static <C> C requireCallback(C cb) {
+        if (cb == null) throw XchanException.of(Native.EINVAL, "callback must not be null");
+        return cb;
+    }
+
     /**
      * Starts a take without waiting (core.async take!): the future completes
      * with the value, or null when the channel is closed and drained.
@@ -289,12 +394,35 @@ public final class Chan<T> implements AutoCloseable {
      * {@link XchanException.ELIMIT} when the channel already has its maximum
      * of pending takes.
      */
+    public OpFuture<T> takeAsync() {
+        return startTake(OpFuture.Mode.AUTO, null, null);
+    }
+
+    /**
+     * The callback form of {@link #takeAsync()}: {@code callback} gets
+     * (value, null), (null, null) when the channel is closed and drained,
+     * or (null, error) as for {@link #putAsync(Object, Placement,
+     * BiConsumer)}, whose placement and returned handle (null when the take
+     * completed during this call) it shares.
+     */
+    public OpFuture<T> takeAsync(Placement placement, BiConsumer<? super T, ? super Throwable> callback) {
+        OpFuture<T> f = startTake(mode(placement), requireCallback(callback), null);
+        return f.completedAtStart() ? null : f;
+    }
+
+    /** The notify form of {@link #takeAsync()}; see {@link #putAsyncNotify}. */
+    public OpFuture<T> takeAsyncNotify(Runnable notifier) {
+        if (notifier == null) throw XchanException.of(Native.EINVAL, "notifier must not be null");
+        return startTake(OpFuture.Mode.NOTIFY, null, notifier);
+    }
+
     @SuppressWarnings("unchecked")
-    public CompletableFuture<T> takeAsync() {
+    private OpFuture<T> startTake(OpFuture.Mode mode, BiConsumer<? super T, ? super Throwable> cb,
+            Runnable notifier) {
         OpFuture<T> f = OpFuture.open((o, io) -> {
             Native.check(io);
             return (T) Native.result(o, io);
-        }, this);
+        }, this, OpFuture.Kind.TAKE, mode, cb, notifier, null, null);
         long[] io = new long[4];
         Object o;
         try {

@@ -31,7 +31,7 @@ final class Native {
 
     // ---- xchan constants (xchan.h) -----------------------------------------
     static final int OK = 0, EINVAL = 1, ECLOSED = 3, ETIMEDOUT = 4, EAGAIN = 5,
-            ECANCELED = 6, ENIL = 8;
+            ECANCELED = 6, ENIL = 8, EDONE = 10, ESTATE = 11, EVERSION = 12, ESHUTDOWN = 16;
     static final int NIL = 0, BOOL = 1, INT = 2, DOUBLE = 3, STRING = 4, BYTES = 5,
             CHAN = 6, BOX = 7, HOST = 8, ARRAY = 9;
     static final int STEP_CONTINUE = 0, STEP_REDUCED = 1, STEP_FAILED = 2;
@@ -194,7 +194,18 @@ final class Native {
      */
     static Object await(long pending, Waiter w, long deadline, long[] io)
             throws InterruptedException {
+        return await(pending, w, deadline, null, io);
+    }
+
+    /**
+     * As above, also stopped by {@code cancel} (may be null): once it is
+     * fired the op is cancelled; io[0] is then ECANCELED unless the op had
+     * completed meanwhile (its result is returned).
+     */
+    static Object await(long pending, Waiter w, long deadline, CancelToken cancel, long[] io)
+            throws InterruptedException {
         boolean done = false;
+        if (cancel != null) cancel.enter(w.thread);
         try {
             for (int spins = 0; ; spins++) {
                 if (w.notified || spins >= w.spins) {
@@ -207,6 +218,11 @@ final class Native {
                 if (spins < w.spins) { // the counterpart is often just about to come
                     Thread.onSpinWait();
                     continue;
+                }
+                if (cancel != null && cancel.isFired()) {
+                    Object o = cancel(pending, io);
+                    done = true;
+                    return o;
                 }
                 if (Thread.interrupted()) {
                     Object o = cancel(pending, io);
@@ -231,6 +247,7 @@ final class Native {
                 }
             }
         } finally {
+            if (cancel != null) cancel.leave(w.thread);
             if (!done) cancel(pending, new long[4]);
             WAITERS.remove(w.token);
             pendingFree(pending);
@@ -279,10 +296,39 @@ final class Native {
         } else if (v instanceof Box) {
             e.kind = BOX;
             e.bits = ((Box) v).ptr();
+        } else if (v instanceof Object[]) {
+            e.kind = ARRAY;
+            e.ref = encodeItems((Object[]) v);
         } else {
             e.kind = HOST;
             e.ref = v;
         }
+    }
+
+    /**
+     * The items of an array value as the natives take them: {int[] kinds,
+     * long[] bits, Object[] refs, byte[][] datas}; a null item is kind NIL,
+     * which the core refuses (EINVAL), and a nested Object[] is an array.
+     */
+    static Object[] encodeItems(Object[] items) {
+        int n = items.length;
+        int[] kinds = new int[n];
+        long[] bits = new long[n];
+        Object[] refs = new Object[n];
+        byte[][] datas = new byte[n][];
+        Enc e = new Enc();
+        for (int i = 0; i < n; i++) {
+            if (items[i] == null) {
+                kinds[i] = NIL;
+                continue;
+            }
+            encode(items[i], e);
+            kinds[i] = e.kind;
+            bits[i] = e.bits;
+            refs[i] = e.ref;
+            datas[i] = e.data;
+        }
+        return new Object[] {kinds, bits, refs, datas};
     }
 
     /** Builds the Java object for a value the core handed over. */
@@ -346,9 +392,14 @@ final class Native {
     static native Object collect(long pending, long[] io);
     static native Object cancel(long pending, long[] io);
     static native void pendingFree(long pending);
+    static native int opState(long pending);
     static native Object altsTry(long[] chans, int[] ops, int[] kinds, long[] bits,
             Object[] refs, byte[][] datas, int flags, long token, long timeoutNanos, long[] io);
     static native void boxFree(long ptr);
+    static native long boxRetain(long valueAddress);
+    static native long boxPointer(long ptr);
+    static native int shutdown();
+    static native void randomSeed(long seed);
     static native long liveHostValues();
     static native long mallocInUse();
 
@@ -359,25 +410,25 @@ final class Native {
     static native long pipe(long from, long to, boolean close);
     static native long pipeline(int mode, int n, long to, Object spec, long from, boolean close);
     static native long pipelineAsync(int n, long to, Object af, long from, boolean close);
-    static native long multNew(long src);
+    static native long multNew(long src, long[] done);
     static native void multTap(long m, long ch, boolean close);
     static native void multUntap(long m, long ch);
     static native void multRelease(long m);
-    static native long pubNew(long src, Object topicFn);
+    static native long pubNew(long src, Object topicFn, long[] done);
     static native void pubCtl(long p, int op, int kind, long bits, Object ref, byte[] data, long ch,
             boolean close, int bufKind, long cap);
     static native void pubRelease(long p);
-    static native long mixNew(long out);
+    static native long mixNew(long out, long[] done);
     static native int mixCtl(long m, int op, long ch, int mask, int flags);
     static native void mixRelease(long m);
-    static native long merge(long[] chans, int kind, long cap);
+    static native long merge(long[] chans, int kind, long cap, long[] done);
     static native long split(long src, Object pred, int tkind, long tcap, int fkind, long fcap,
             long[] out);
     static native long mapN(long[] chans, Object fn, int kind, long cap);
     static native long takeN(long src, long n, int kind, long cap);
     static native long reduce(long src, Object fn, Object spec, int kind, long bits, Object ref,
             byte[] data);
-    static native long into(long src, int[] kinds, long[] bits, Object[] refs, byte[][] datas);
+    static native long into(long src, int kind, long bits, Object ref, byte[] data);
     static native long ontoChan(long ch, int[] kinds, long[] bits, Object[] refs, byte[][] datas,
             boolean close);
 

@@ -12,10 +12,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 /**
- * Library-wide entry points: go/thread/ioThread, executors, versions and the
- * function table for C code.
+ * Library-wide entry points: go/thread/ioThread (named for the task error
+ * hook), the go context ({@link #inGo()}), executors, {@link #shutdown()},
+ * versions, the alts seed and the function table for C code.
  *
  * <p>Executors (defaults; an {@link ExecutorFactory} may replace any):
  * {@link #go} and {@link #ioThread} run on virtual threads when the JVM has
@@ -24,6 +26,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ("xchan-thread-N"); COMPUTE is a fixed pool of one thread per CPU.
  * Because a blocking {@link Chan#take()} parks in Java, a go body may block
  * on channels freely.
+ *
+ * <p>State and locks: the executor table and the shutdown flag are guarded
+ * by the RESOLVED map's monitor (never held while a task runs); the task
+ * error hook is a volatile field; the go context is a ThreadLocal set around
+ * go bodies and cleared around callbacks ({@link #outsideGo}).
  */
 public final class Xchan {
     private Xchan() {}
@@ -37,6 +44,31 @@ public final class Xchan {
 
     /** The loaded native library's XCHAN_VERSION_NUMBER (major*10000+minor*100+patch). */
     public static int libraryVersion() { return Native.libraryVersion(); }
+
+    /**
+     * Checks that code built against version {@code number}
+     * (major*10000+minor*100+patch) may use the loaded library
+     * (xchan_check_version: same major, library minor at least as new).
+     *
+     * @throws XchanException.EVERSION otherwise (also for a negative number)
+     */
+    public static void checkVersion(int number) {
+        int err = Native.checkVersion(number);
+        if (err != Native.OK) {
+            throw XchanException.of(err, "version " + number + " cannot use the loaded library "
+                    + libraryVersion());
+        }
+    }
+
+    /** {@link #checkVersion(int)} with the version this jar was built against. */
+    public static void checkVersion() { checkVersion(Native.headerVersion()); }
+
+    /**
+     * Seeds the calling thread's random generator, which orders the clauses
+     * of its {@link Alts} (xchan_random_seed): the same seed gives the same
+     * choices, for reproducible tests.
+     */
+    public static void randomSeed(long seed) { Native.randomSeed(seed); }
 
     /**
      * The core's function table ({@code const xchan_api *}, see
@@ -57,6 +89,8 @@ public final class Xchan {
     private static final ThreadFactory VIRTUAL = virtualFactory();
     private static volatile ExecutorFactory factory;
     private static final Map<Workload, Executor> RESOLVED = new EnumMap<>(Workload.class);
+    /** The executors made here (not a factory's): shutdown() stops them. */
+    private static final java.util.List<Executor> OWNED = new java.util.ArrayList<>();
 
     /** Thread.ofVirtual().name(prefix, 0).factory(), through reflection (runs on 17). */
     private static ThreadFactory virtualFactory() {
@@ -131,6 +165,8 @@ public final class Xchan {
 
     /** The executor of {@code w}: the factory's, else the default. Cached. */
     public static Executor executorFor(Workload w) {
+        if (w == null) throw XchanException.of(Native.EINVAL, "workload must not be null");
+        if (shutDown) throw XchanException.of(Native.ESHUTDOWN, "xchan is shut down");
         synchronized (RESOLVED) {
             Executor e = RESOLVED.get(w);
             if (e != null) return e;
@@ -140,9 +176,106 @@ public final class Xchan {
                 e = f.executorFor(w);
                 if (e == null && w == Workload.DISPATCH) e = f.executorFor(Workload.MIXED);
             }
-            if (e == null) e = defaultFor(w);
+            if (e == null) {
+                e = defaultFor(w);
+                OWNED.add(e);
+            }
             RESOLVED.put(w, e);
             return e;
+        }
+    }
+
+    /**
+     * Runs {@code task} on the executor of {@code w} (xchan_execute).
+     *
+     * @throws XchanException.ESHUTDOWN after {@link #shutdown()}
+     */
+    public static void execute(Workload w, Runnable task) {
+        if (task == null) throw XchanException.of(Native.EINVAL, "task must not be null");
+        Executor e = executorFor(w);
+        try {
+            e.execute(task);
+        } catch (RejectedExecutionException x) {
+            throw XchanException.of(Native.ESHUTDOWN, "the " + w + " executor refused the task: " + x.getMessage());
+        }
+    }
+
+    // ---- shutdown ----------------------------------------------------------------------
+
+    private static volatile boolean shutDown;
+
+    /**
+     * Shuts xchan down (xchan_shutdown): the core's threads stop; pending
+     * timers fire (a timeout channel closes, an async alts' deadline
+     * completes with ESHUTDOWN), and every async op still pending on a
+     * channel completes with {@link XchanException.ESHUTDOWN} (a put's value
+     * handed back). The default executors of this binding stop taking
+     * tasks (those running finish). Channels stay usable from threads the
+     * caller owns; starting new tasks, timeouts or deadlines afterwards
+     * gives ESHUTDOWN. Safe to call more than once.
+     *
+     * @throws XchanException.ESTATE when called from a go body or a thread
+     *     of the core (it would wait for itself)
+     */
+    public static void shutdown() {
+        if (inGo()) throw XchanException.of(Native.ESTATE, "shutdown must not be called from a go body");
+        int err = Native.shutdown();
+        if (err != Native.OK) throw XchanException.of(err, "shutdown");
+        synchronized (RESOLVED) {
+            shutDown = true;
+            for (Executor e : OWNED) {
+                if (e instanceof ExecutorService) ((ExecutorService) e).shutdown();
+            }
+        }
+    }
+
+    // ---- task errors -------------------------------------------------------------------
+
+    private static volatile BiConsumer<String, Throwable> taskErrorHook;
+
+    /**
+     * The application's hook for failing go, thread and ioThread bodies
+     * (xchan_set_task_error_hook): called with the task's name and what its
+     * body threw, on the task's thread, before its result channel closes.
+     * A failing body's result channel still closes without a value. Null
+     * restores the default: the thread's uncaught-exception handler. A
+     * hook that throws is reported to that handler.
+     */
+    public static void setTaskErrorHook(BiConsumer<String, Throwable> hook) { taskErrorHook = hook; }
+
+    private static void taskFailed(String name, Throwable t) {
+        Thread th = Thread.currentThread();
+        BiConsumer<String, Throwable> hook = taskErrorHook;
+        if (hook != null) {
+            try {
+                hook.accept(name, t);
+                return;
+            } catch (Throwable h) {
+                t = h;
+            }
+        }
+        th.getUncaughtExceptionHandler().uncaughtException(th, t);
+    }
+
+    // ---- go context --------------------------------------------------------------------
+
+    private static final ThreadLocal<Boolean> IN_GO = new ThreadLocal<>();
+
+    /** True when the caller runs inside a go body ({@link #go}) (xchan_in_go). */
+    public static boolean inGo() { return IN_GO.get() == Boolean.TRUE; }
+
+    /** Runs {@code r} outside the go context: callbacks and notifiers are not part of a go body. */
+    static void outsideGo(Runnable r) {
+        Boolean was = IN_GO.get();
+        if (was == null) {
+            r.run();
+            return;
+        }
+        IN_GO.remove();
+        try {
+            r.run();
+        } finally {
+            IN_GO.set(was);
         }
     }
 
@@ -155,37 +288,62 @@ public final class Xchan {
      * without a value.
      */
     public static <T> Chan<T> go(Callable<? extends T> body) {
-        return run(Workload.DISPATCH, body);
+        return run(Workload.DISPATCH, "go-" + TASKS.incrementAndGet(), body);
+    }
+
+    /** As {@link #go(Callable)}, named {@code name} for the task error hook. */
+    public static <T> Chan<T> go(String name, Callable<? extends T> body) {
+        return run(Workload.DISPATCH, name, body);
     }
 
     /** As {@link #go}, on the MIXED executor (platform threads: may block on anything). */
     public static <T> Chan<T> thread(Callable<? extends T> body) {
-        return run(Workload.MIXED, body);
+        return run(Workload.MIXED, "thread-" + TASKS.incrementAndGet(), body);
+    }
+
+    /** As {@link #thread(Callable)}, named {@code name} for the task error hook. */
+    public static <T> Chan<T> thread(String name, Callable<? extends T> body) {
+        return run(Workload.MIXED, name, body);
     }
 
     /** As {@link #go}, on the IO executor (virtual threads on 21+). */
     public static <T> Chan<T> ioThread(Callable<? extends T> body) {
-        return run(Workload.IO, body);
+        return run(Workload.IO, "io-thread-" + TASKS.incrementAndGet(), body);
     }
 
-    private static <T> Chan<T> run(Workload w, Callable<? extends T> body) {
+    /** As {@link #ioThread(Callable)}, named {@code name} for the task error hook. */
+    public static <T> Chan<T> ioThread(String name, Callable<? extends T> body) {
+        return run(Workload.IO, name, body);
+    }
+
+    private static final AtomicInteger TASKS = new AtomicInteger();
+
+    private static <T> Chan<T> run(Workload w, String name, Callable<? extends T> body) {
+        if (body == null) throw XchanException.of(Native.EINVAL, "body must not be null");
+        String taskName = name != null ? name : "task-" + TASKS.incrementAndGet();
+        Executor ex = executorFor(w); // ESHUTDOWN after shutdown()
         Chan<T> result = Chan.fixed(1);
+        boolean go = w == Workload.DISPATCH;
         Runnable task = () -> {
+            Boolean was = IN_GO.get();
+            if (go) IN_GO.set(Boolean.TRUE);
+            else IN_GO.remove();
             try {
                 T v = body.call();
                 if (v != null) result.offer(v);
             } catch (Throwable t) {
-                Thread th = Thread.currentThread();
-                th.getUncaughtExceptionHandler().uncaughtException(th, t);
+                taskFailed(taskName, t);
             } finally {
+                if (was == null) IN_GO.remove();
+                else IN_GO.set(was);
                 result.close();
             }
         };
         try {
-            executorFor(w).execute(task);
+            ex.execute(task);
         } catch (RejectedExecutionException e) {
             result.close();
-            throw XchanException.of(16, "the " + w + " executor refused the task: " + e.getMessage());
+            throw XchanException.of(Native.ESHUTDOWN, "the " + w + " executor refused the task: " + e.getMessage());
         }
         return result;
     }

@@ -13,4 +13,9 @@ final class CrossNative {
     static native String describe(long api, long ch, int n);
     static native int putForeignHost(long api, long ch);
     static native long foreignReleased();
+    static native long boxNew(long api, String tag);
+    static native long foreignHostNew(long api);
+    static native void valueFree(long api, long value);
+    static native String boxTag(long ptr);
+    static native long boxesFreed();
 }

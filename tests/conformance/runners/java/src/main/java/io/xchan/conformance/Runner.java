@@ -11,6 +11,8 @@ import com.google.gson.JsonPrimitive;
 import io.xchan.Alts;
 import io.xchan.Chan;
 import io.xchan.Flow;
+import io.xchan.OpFuture;
+import io.xchan.Placement;
 import io.xchan.Xchan;
 import io.xchan.XchanException;
 import java.io.IOException;
@@ -34,15 +36,12 @@ import java.util.function.Function;
  * runner contract"), over the public API of the io.xchan jar (the java stage's
  * mvn install), the way a Java user calls it.
  *
- * <p>Kinds: "thread" runs each proc on a platform Thread; "task" on a virtual
- * thread (Java 21+; on older JDKs the task kind runs on platform threads and
- * every task result says so in its diff). Both use the blocking API.
- *
- * <p>Scope of this first version: channels (put/offer/take/poll/close/info/
- * wait/drain), timeouts, alts, repeat, spawn (go/thread/ioThread) and the
- * value-only combinators (pipe, merge, take, into, ontoChan, toChan, mult).
- * An op the binding's public API cannot express is reported as a binding gap;
- * an op this runner does not implement yet is a RUNNER error. Both fail.
+ * <p>Kinds: "thread" runs each proc on a platform Thread; "task" as a go
+ * body (Xchan.go: a virtual thread, in go context). On a JDK without
+ * virtual threads (17) every task result is "n/a", said in its diff. Both
+ * use the blocking API. Async ops use the binding's callback and notify
+ * forms; Boxes and foreign host values come from tests/cross/java's library
+ * (CrossExt). Every op of the vocabulary is expressed through the public API.
  *
  * <p>Concurrency: one case at a time; its procs share a World whose maps are
  * concurrent and whose trace is a synchronized list.
@@ -82,8 +81,14 @@ public final class Runner {
             return o;
         }
         if (e instanceof XchanException x) return res(x.code());
-        // The binding's documented mapping of ENIL: a null put throws NullPointerException.
-        if (e instanceof NullPointerException && String.valueOf(e.getMessage()).startsWith("xchan:")) return res("ENIL");
+        if (e instanceof NullPointerException) {
+            String m = String.valueOf(e.getMessage());
+            // The binding's documented mapping of ENIL: a null put throws NullPointerException.
+            if (m.startsWith("xchan:")) return res("ENIL");
+            // A binding method called on a null Chan (or op handle): the JVM's
+            // NullPointerException is Java's EINVAL for a NULL receiver.
+            if (m.startsWith("Cannot invoke \"io.xchan.")) return res("EINVAL");
+        }
         JsonObject o = res(e.getClass().getSimpleName());
         o.addProperty("msg", String.valueOf(e.getMessage()));
         return o;
@@ -102,9 +107,10 @@ public final class Runner {
 
         World(long deadline) { this.deadline = deadline; }
 
+        /** The named channel, or null where the case passes null (the NULL-pointer bad input). */
         Chan<Object> chan(JsonObject op, String key) {
             JsonElement n = op.get(key);
-            if (n == null || n.isJsonNull()) throw new Gap("a null channel cannot be expressed (no Chan object to call)");
+            if (n == null || n.isJsonNull()) return null;
             return chanNamed(n.getAsString());
         }
 
@@ -128,10 +134,11 @@ public final class Runner {
                 if (p.isString()) return p.getAsString();
                 return p.getAsLong();
             }
-            if (j.isJsonArray()) {
-                List<Object> l = new ArrayList<>();
-                for (JsonElement e : j.getAsJsonArray()) l.add(toJava(e));
-                return l;
+            if (j.isJsonArray()) { // an ARRAY: Java's Object[] (a null item is the core's EINVAL)
+                JsonArray a = j.getAsJsonArray();
+                Object[] items = new Object[a.size()];
+                for (int i = 0; i < items.length; i++) items[i] = toJava(a.get(i));
+                return items;
             }
             JsonObject o = j.getAsJsonObject();
             if (o.size() == 1) {
@@ -151,8 +158,8 @@ public final class Runner {
                     case "bytes": return HexFormat.of().parseHex(v.getAsString());
                     case "chan": return chanNamed(v.getAsString());
                     case "host": return hosts.computeIfAbsent(v.getAsString(), Host::new);
-                    case "foreign_host": throw new Gap("no public way to make a host value of another runtime");
-                    case "box": throw new Gap("no public way to make a Box from Java");
+                    case "foreign_host": return CrossExt.foreignHost();
+                    case "box": return CrossExt.box(v.getAsString());
                     default: break;
                 }
             }
@@ -198,6 +205,11 @@ public final class Runner {
             if (v instanceof Host h) {
                 JsonObject o = new JsonObject();
                 o.addProperty("host", h.tag);
+                return o;
+            }
+            if (v instanceof io.xchan.Box b) {
+                JsonObject o = new JsonObject();
+                o.addProperty("box", CrossExt.tag(b));
                 return o;
             }
             JsonObject o = new JsonObject();
@@ -354,15 +366,22 @@ public final class Runner {
     static final Map<String, java.util.concurrent.atomic.AtomicInteger> COUNTS = new ConcurrentHashMap<>();
     static final Map<String, java.util.concurrent.Executor> EXECUTORS = new ConcurrentHashMap<>();
 
-    static io.xchan.Workload workload(String s) {
-        if (s == null) return null;
-        switch (s) {
-            case "dispatch": return io.xchan.Workload.DISPATCH;
-            case "mixed": return io.xchan.Workload.MIXED;
-            case "io": return io.xchan.Workload.IO;
-            case "compute": return io.xchan.Workload.COMPUTE;
-            default: return null;
+    /** A spawned body's failure with an error name (spawn's "fail"), as the task error hook sees it. */
+    static final class TaskFailure extends RuntimeException {
+        final String code;
+
+        TaskFailure(String code) {
+            super("task fails with " + code);
+            this.code = code;
         }
+    }
+
+    /** [task name, error name] of every failure the task error hook reported (this case's). */
+    static final List<String[]> TASK_ERRORS = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    static void taskError(String name, Throwable t) {
+        String code = t instanceof TaskFailure f ? f.code : t instanceof XchanException x ? x.code() : t.getClass().getSimpleName();
+        TASK_ERRORS.add(new String[] {name, code});
     }
 
     @SuppressWarnings("unchecked")
@@ -394,8 +413,9 @@ public final class Runner {
                 return res("OK");
             }
             case "mult": {
-                if (op.has("done")) throw new Gap("a Mult has no done channel");
-                w.objs.put(str(op, "as", "_"), Flow.mult(w.chan(op, "src")));
+                Flow.Mult<Object> m = Flow.mult(w.chan(op, "src"));
+                w.objs.put(str(op, "as", "_"), m);
+                if (op.has("done")) w.objs.put(str(op, "done", "_"), m.done());
                 return res("OK");
             }
             case "tap":
@@ -410,9 +430,15 @@ public final class Runner {
             case "pub": {
                 Function<Object, Object> tf = mapFn(str(op, "topic", null));
                 if (tf == null) throw new RunnerError("bad topic fn");
-                if (op.has("done")) throw new Gap("a Pub has no done channel");
-                if (op.has("topic_buf")) throw new Gap("pub takes no per-topic buffer function (only sub(topic, ch, close, buf))");
-                w.objs.put(str(op, "as", "_"), Flow.pub(w.chan(op, "src"), tf));
+                Function<Object, io.xchan.Buffer> bf = null;
+                if (op.has("topic_buf")) {
+                    JsonObject tb = op.getAsJsonObject("topic_buf");
+                    io.xchan.Buffer b = io.xchan.Buffer.of(str(tb, "buf", "none"), num(tb, "n", 0));
+                    bf = topic -> b;
+                }
+                Flow.Pub<Object> p = Flow.pub(w.chan(op, "src"), tf, bf);
+                w.objs.put(str(op, "as", "_"), p);
+                if (op.has("done")) w.objs.put(str(op, "done", "_"), p.done());
                 return res("OK");
             }
             case "sub":
@@ -421,15 +447,16 @@ public final class Runner {
             case "unsub_all": {
                 Flow.Pub<Object> p = obj(w, op, "pub", Flow.Pub.class, "pub");
                 Object topic = op.has("topic") ? w.toJava(op.get("topic")) : null;
-                if (name.equals("sub")) p.sub(topic, w.chan(op, "ch"), close, 0);
+                if (name.equals("sub")) p.sub(topic, w.chan(op, "ch"), close);
                 else if (name.equals("unsub")) p.unsub(topic, w.chan(op, "ch"));
                 else if (name.equals("unsub_topic")) p.unsubAll(topic);
                 else p.unsubAll();
                 return res("OK");
             }
             case "mix": {
-                if (op.has("done")) throw new Gap("a Mix has no done channel");
-                w.objs.put(str(op, "as", "_"), Flow.mix(w.chan(op, "out")));
+                Flow.Mix<Object> m = Flow.mix(w.chan(op, "out"));
+                w.objs.put(str(op, "as", "_"), m);
+                if (op.has("done")) w.objs.put(str(op, "done", "_"), m.done());
                 return res("OK");
             }
             case "admix":
@@ -443,13 +470,9 @@ public final class Runner {
                     case "admix": m.admix(w.chan(op, "ch")); break;
                     case "unmix": m.unmix(w.chan(op, "ch")); break;
                     case "unmix_all": m.unmixAll(); break;
-                    case "solo_mode": {
-                        String mode = str(op, "mode", "mute");
-                        if (!mode.equals("mute") && !mode.equals("pause"))
-                            throw new Gap("soloPause(boolean) cannot express a solo mode other than mute or pause");
-                        m.soloPause(mode.equals("pause"));
+                    case "solo_mode":
+                        m.soloMode(str(op, "mode", "mute"));
                         break;
-                    }
                     case "mix_get": {
                         int f = m.get(w.chan(op, "ch"));
                         JsonArray a = new JsonArray();
@@ -480,16 +503,18 @@ public final class Runner {
             }
             case "merge":
             case "map": {
-                if (op.has("done")) throw new Gap(name + " has no done channel");
-                if (!op.has("chans") || op.get("chans").isJsonNull()) throw new Gap("a null channel list cannot be expressed");
-                List<Chan<Object>> cs = new ArrayList<>();
-                for (JsonElement e : op.getAsJsonArray("chans")) {
-                    if (e.isJsonNull()) throw new Gap("a null channel in a list cannot be expressed");
-                    cs.add(w.chanNamed(e.getAsString()));
+                List<Chan<Object>> cs = null;
+                if (op.has("chans") && !op.get("chans").isJsonNull()) {
+                    cs = new ArrayList<>();
+                    for (JsonElement e : op.getAsJsonArray("chans")) cs.add(e.isJsonNull() ? null : w.chanNamed(e.getAsString()));
                 }
                 Chan<?> out;
-                if (name.equals("merge")) out = Flow.merge(cs, outBuf(op));
-                else {
+                if (name.equals("merge")) {
+                    Flow.WithDone<Chan<Object>> m = Flow.mergeWithDone(cs, outBuf(op));
+                    out = m.result();
+                    if (op.has("done")) w.objs.put(str(op, "done", "_"), m.done());
+                } else {
+                    if (op.has("done")) throw new Gap("map has no done channel");
                     var f = mapN(str(op, "fn", null));
                     if (f == null) throw new Gap("a map function outside the vocabulary cannot be passed");
                     if (op.has("out")) throw new Gap("Flow.map takes no output buffer");
@@ -502,8 +527,9 @@ public final class Runner {
                 var p = pred(str(op, "pred", null));
                 JsonArray as = op.getAsJsonArray("as");
                 if (p == null || as == null || as.size() != 2) throw new RunnerError("split needs pred and as: [t, f]");
-                if (op.has("done")) throw new Gap("split has no done channel");
-                Chan<Object>[] tf = Flow.split(p, w.chan(op, "src"));
+                Flow.WithDone<Chan<Object>[]> sp = Flow.splitWithDone(p, w.chan(op, "src"));
+                Chan<Object>[] tf = sp.result();
+                if (op.has("done")) w.objs.put(str(op, "done", "_"), sp.done());
                 w.objs.put(as.get(0).getAsString(), tf[0]);
                 w.objs.put(as.get(1).getAsString(), tf[1]);
                 return res("OK");
@@ -521,8 +547,7 @@ public final class Runner {
                 Chan<Object> src = w.chan(op, "src");
                 Chan<?> out;
                 if (name.equals("into")) {
-                    if (init != null && !(init instanceof java.util.Collection)) throw new Gap("into takes a Collection init; a non-array cannot be passed");
-                    out = Flow.into((java.util.Collection<?>) init, src);
+                    out = Flow.into(init, src);
                 } else {
                     var f = reducer(str(op, "fn", null));
                     if (f == null) throw new RunnerError("bad fn");
@@ -554,24 +579,10 @@ public final class Runner {
     }
 
     static Chan<Object> makeChan(JsonObject spec) {
-        String kind = str(spec, "buf", "none");
-        long n = num(spec, "n", 0);
         Chan.Builder<Object> b = Chan.builder();
         if (spec.has("xform")) b.xf(xf(spec.get("xform")));
         if (spec.has("on_error")) b.exHandler(handler(str(spec, "on_error", null)));
-        switch (kind) {
-            case "none":
-                if (n != 0) throw new Gap("an unbuffered channel with a capacity cannot be expressed");
-                break;
-            case "fixed": b.fixed(n); break;
-            case "dropping": b.dropping(n); break;
-            case "sliding": b.sliding(n); break;
-            case "promise":
-                if (n != 0) throw new Gap("a promise channel with a capacity cannot be expressed");
-                b.promise();
-                break;
-            default: throw new Gap("an unknown buffer kind " + kind + " cannot be expressed");
-        }
+        b.buffer(io.xchan.Buffer.of(str(spec, "buf", "none"), num(spec, "n", 0)));
         if (spec.has("max_pending")) b.maxPending((int) num(spec, "max_pending", 0));
         return b.build();
     }
@@ -596,52 +607,67 @@ public final class Runner {
         return r;
     }
 
-    static JsonObject put(Chan<Object> ch, Object v, JsonElement tms) throws InterruptedException {
+    static JsonObject put(Chan<Object> ch, Object v, JsonElement tms, io.xchan.CancelToken tok) throws InterruptedException {
         if (tms != null && tms.getAsLong() <= 0) {
             boolean closed = ch.isClosed();
             return ch.offer(v) ? res("OK") : res(closed ? "ECLOSED" : "EAGAIN");
         }
-        boolean ok = tms == null ? ch.put(v) : ch.put(v, Duration.ofMillis(tms.getAsLong()));
+        boolean ok = tms == null ? ch.put(v, tok) : ch.put(v, Duration.ofMillis(tms.getAsLong()), tok);
         return res(ok ? "OK" : "ECLOSED");
     }
 
-    static JsonObject take(World w, Chan<Object> ch, JsonElement tms) throws InterruptedException {
+    static JsonObject take(World w, Chan<Object> ch, JsonElement tms, io.xchan.CancelToken tok) throws InterruptedException {
         if (tms != null && tms.getAsLong() <= 0) {
             boolean closed = ch.isClosed();
             Object v = ch.poll();
             return v == null ? res(closed ? "ECLOSED" : "EAGAIN") : withVal(w, res("OK"), v);
         }
-        Object v = tms == null ? ch.take() : ch.take(Duration.ofMillis(tms.getAsLong()));
+        Object v = tms == null ? ch.take(tok) : ch.take(Duration.ofMillis(tms.getAsLong()), tok);
         return v == null ? res("ECLOSED") : withVal(w, res("OK"), v);
+    }
+
+    static io.xchan.CancelToken token(World w, JsonObject op) {
+        if (!op.has("cancel")) return null;
+        Object t = w.objs.get(str(op, "cancel", "?"));
+        if (!(t instanceof io.xchan.CancelToken c)) throw new RunnerError("unknown token " + str(op, "cancel", "?"));
+        return c;
+    }
+
+    /** The clauses of alts/alts_async, by name (an unknown kind is the binding's EINVAL). */
+    static List<Boolean> clauses(World w, JsonObject op, Alts a) {
+        List<Boolean> isPut = new ArrayList<>();
+        for (JsonElement ce : op.getAsJsonArray("clauses")) {
+            JsonObject c = ce.getAsJsonObject();
+            String kind = null;
+            for (String k : c.keySet()) if (!k.equals("val")) kind = k;
+            a.clause(kind, w.chan(c, kind), c.has("val") ? w.toJava(c.get("val")) : null);
+            isPut.add("put".equals(kind));
+        }
+        return isPut;
     }
 
     static final Object DEFAULT = new Object();
 
     static JsonObject alts(World w, JsonObject op, JsonElement tms) throws InterruptedException {
         Alts a = new Alts();
-        List<Boolean> isPut = new ArrayList<>();
-        for (JsonElement ce : op.getAsJsonArray("clauses")) {
-            JsonObject c = ce.getAsJsonObject();
-            if (c.has("take")) {
-                a.take(w.chan(c, "take"));
-                isPut.add(false);
-            } else if (c.has("put")) {
-                a.put(w.chan(c, "put"), w.toJava(c.get("val")));
-                isPut.add(true);
-            } else throw new Gap("an alts clause of unknown kind cannot be expressed");
-        }
+        List<Boolean> isPut = clauses(w, op, a);
+        io.xchan.CancelToken tok = token(w, op);
         if (bool(op, "priority", false)) a.priority();
         Alts.Result r;
         try {
             if (tms != null && tms.getAsLong() <= 0) {
                 a.orElse(DEFAULT);
-                r = a.select();
-            } else r = tms == null ? a.select() : a.select(Duration.ofMillis(tms.getAsLong()));
+                r = a.select(tok);
+            } else r = tms == null ? a.select(tok) : a.select(Duration.ofMillis(tms.getAsLong()), tok);
         } catch (XchanException | NullPointerException e) {
             JsonObject o = exc(e);
             o.addProperty("index", -1);
             return o;
         }
+        return altsResult(w, r, isPut);
+    }
+
+    static JsonObject altsResult(World w, Alts.Result r, List<Boolean> isPut) {
         JsonObject o;
         if (r.isDefault()) {
             o = res("EAGAIN");
@@ -654,32 +680,99 @@ public final class Runner {
         return o;
     }
 
-    /** An asynchronous op started by put_async/take_async/alts_async: its future and how its value reads. */
+    /**
+     * An asynchronous op started by put_async/take_async/alts_async: the
+     * binding's OpFuture (null when the op completed during the start call,
+     * or when the case keeps no handle) and what its callback or notifier
+     * recorded.
+     */
     static final class AsyncOp {
-        final CompletableFuture<?> future;
-        final Function<Object, JsonObject> onValue;
-        final JsonObject onCancel;
-        final boolean alts;
+        final World w;
+        final String kind; // put_async, take_async, alts_async
+        final boolean notify;
+        final JsonElement putVal;
+        List<Boolean> altsPuts;
+        final Thread starter = Thread.currentThread();
+        OpFuture<?> handle;
+        final CompletableFuture<JsonObject> delivered = new CompletableFuture<>();
+        final java.util.concurrent.CountDownLatch notified = new java.util.concurrent.CountDownLatch(1);
+        volatile boolean ranOnCaller, inGo;
+        /** Notify mode: the result taken by collect or cancel_ex. */
+        volatile JsonObject result;
 
-        AsyncOp(CompletableFuture<?> future, Function<Object, JsonObject> onValue, JsonObject onCancel) {
-            this.future = future;
-            this.alts = onCancel.has("index");
-            this.onValue = onValue;
-            this.onCancel = onCancel;
+        AsyncOp(World w, String kind, boolean notify, JsonElement putVal) {
+            this.w = w;
+            this.kind = kind;
+            this.notify = notify;
+            this.putVal = putVal;
+        }
+
+        void where() {
+            ranOnCaller = Thread.currentThread() == starter;
+            inGo = Xchan.inGo();
+        }
+
+        /** The callback form's callback: records the completion as the core reports it. */
+        <V> java.util.function.BiConsumer<V, Throwable> callback() {
+            return (v, e) -> {
+                where();
+                delivered.complete(completion(v, e));
+            };
+        }
+
+        JsonObject completion(Object v, Throwable e) {
+            boolean alts = kind.equals("alts_async");
+            if (e != null) {
+                JsonObject o = e instanceof java.util.concurrent.CancellationException ? res("ECANCELED") : exc(e);
+                if (kind.equals("put_async")) o.add("val", putVal); // the put's value stays ours
+                if (alts) o.addProperty("index", -1);
+                return o;
+            }
+            if (kind.equals("put_async")) {
+                if ((Boolean) v) return res("OK");
+                JsonObject o = res("ECLOSED");
+                o.add("val", putVal);
+                return o;
+            }
+            if (alts) return altsResult(w, (Alts.Result) v, altsPuts);
+            return v == null ? res("ECLOSED") : withVal(w, res("OK"), v);
+        }
+
+        /** An OpResult (collect, cancel_ex) as the case writes results. */
+        JsonObject of(io.xchan.OpResult r) {
+            JsonObject o = res(r.err());
+            if (kind.equals("alts_async")) o.addProperty("index", r.index());
+            if (r.value() != null) o.add("val", kind.equals("put_async") ? putVal : w.toJson(r.value()));
+            return o;
         }
 
         JsonObject await(long withinMs) throws InterruptedException {
-            try {
-                return onValue.apply(future.get(withinMs, java.util.concurrent.TimeUnit.MILLISECONDS));
-            } catch (java.util.concurrent.TimeoutException e) {
-                return res("ETIMEDOUT");
-            } catch (java.util.concurrent.CancellationException e) {
-                return onCancel.deepCopy();
-            } catch (java.util.concurrent.ExecutionException e) {
-                JsonObject o = exc(e.getCause());
-                if (alts) o.addProperty("index", -1); // a completion without a clause (the deadline)
-                return o;
+            if (!notify) {
+                try {
+                    return delivered.get(withinMs, java.util.concurrent.TimeUnit.MILLISECONDS).deepCopy();
+                } catch (java.util.concurrent.TimeoutException e) {
+                    return res("ETIMEDOUT");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    return exc(e.getCause());
+                }
             }
+            if (result == null && !notified.await(withinMs, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                return res("ETIMEDOUT");
+            }
+            if (result == null) {
+                try {
+                    result = of(handle.collect());
+                } catch (XchanException e) {
+                    JsonObject o = exc(e);
+                    o.addProperty("while", "collect");
+                    return o;
+                }
+            }
+            return result.deepCopy();
+        }
+
+        boolean completed() {
+            return notify ? result != null || notified.getCount() == 0 : delivered.isDone();
         }
     }
 
@@ -689,71 +782,45 @@ public final class Runner {
         return a;
     }
 
-    /** put_async/take_async/alts_async: a start error is the op's result; the completion is await's. */
+    /**
+     * put_async/take_async/alts_async through the binding's callback form
+     * (placement COMPLETER, or DISPATCH with "dispatch") or its notify form
+     * ("notify"); "handle": false drops the returned handle. A start error
+     * is the op's result; the completion is await's.
+     */
     static JsonObject startAsync(World w, JsonObject op, String name) {
-        if (bool(op, "dispatch", false)) throw new Gap(name + " with dispatch: no dispatch placement of completions");
-        if (bool(op, "notify", false)) throw new Gap(name + " with notify: no notify mode (the binding uses it inside)");
-        if (op.has("handle") && !bool(op, "handle", true)) throw new Gap(name + " without a handle: every future is a handle");
-        AsyncOp a;
+        boolean notify = bool(op, "notify", false);
+        Placement pl = bool(op, "dispatch", false) ? Placement.DISPATCH : Placement.COMPLETER;
+        AsyncOp a = new AsyncOp(w, name, notify, op.get("val"));
+        Runnable notifier = () -> {
+            a.where();
+            a.notified.countDown();
+        };
+        OpFuture<?> h;
         try {
             if (name.equals("put_async")) {
                 Chan<Object> ch = w.chan(op, "ch");
                 Object v = w.toJava(op.get("val"));
-                JsonElement vj = op.get("val");
-                JsonObject closed = res("ECLOSED");
-                closed.add("val", vj);
-                JsonObject cancelled = res("ECANCELED");
-                cancelled.add("val", vj);
-                a = new AsyncOp(ch.putAsync(v), ok -> (Boolean) ok ? res("OK") : closed.deepCopy(), cancelled);
+                h = notify ? ch.putAsyncNotify(v, notifier) : ch.putAsync(v, pl, a.callback());
             } else if (name.equals("take_async")) {
                 Chan<Object> ch = w.chan(op, "ch");
-                a = new AsyncOp(ch.takeAsync(), v -> v == null ? res("ECLOSED") : withVal(w, res("OK"), v), res("ECANCELED"));
+                h = notify ? ch.takeAsyncNotify(notifier) : ch.takeAsync(pl, a.callback());
             } else {
                 Alts alts = new Alts();
-                List<Boolean> isPut = new ArrayList<>();
-                for (JsonElement ce : op.getAsJsonArray("clauses")) {
-                    JsonObject c = ce.getAsJsonObject();
-                    if (c.has("take")) {
-                        alts.take(w.chan(c, "take"));
-                        isPut.add(false);
-                    } else if (c.has("put")) {
-                        alts.put(w.chan(c, "put"), w.toJava(c.get("val")));
-                        isPut.add(true);
-                    } else throw new Gap("an alts clause of unknown kind cannot be expressed");
-                }
+                a.altsPuts = clauses(w, op, alts);
                 if (bool(op, "priority", false)) alts.priority();
                 long tms = num(op, "timeout_ms", -1);
                 if (op.has("timeout_ms") && tms <= 0) alts.orElse(DEFAULT);
-                JsonObject cancelled = res("ECANCELED");
-                cancelled.addProperty("index", -1);
-                CompletableFuture<Alts.Result> sel = tms > 0 ? alts.selectAsync(Duration.ofMillis(tms)) : alts.selectAsync();
-                a = new AsyncOp(sel, x -> {
-                    Alts.Result r = (Alts.Result) x;
-                    JsonObject o;
-                    if (r.isDefault()) {
-                        o = res("EAGAIN");
-                        o.addProperty("index", -1);
-                        return o;
-                    }
-                    o = res(r.ok() ? "OK" : "ECLOSED");
-                    o.addProperty("index", r.index());
-                    if (!isPut.get(r.index()) && r.ok()) o.add("val", w.toJson(r.value()));
-                    return o;
-                }, cancelled);
+                if (notify) h = alts.selectAsyncNotify(notifier);
+                else if (tms > 0) h = alts.selectAsync(Duration.ofMillis(tms), pl, a.callback());
+                else h = alts.selectAsync(pl, a.callback());
             }
         } catch (XchanException | NullPointerException e) {
             return exc(e); // the start call's error, as in C (no callback, so no index)
         }
+        if (bool(op, "handle", true)) a.handle = h;
         w.objs.put(str(op, "as", "_"), a);
         return res("OK");
-    }
-
-    static boolean isVirtual() {
-        try {
-            return (Boolean) Thread.class.getMethod("isVirtual").invoke(Thread.currentThread());
-        } catch (ReflectiveOperationException e) {
-            return false;
-        }
     }
 
     static JsonObject exec(World w, String path, JsonObject op, boolean virtual) throws Exception {
@@ -764,15 +831,14 @@ public final class Runner {
                 return res("OK");
             case "put":
             case "offer": {
-                if (op.has("cancel")) throw new Gap("no cancel tokens for blocking put (Thread.interrupt is the Java way)");
                 Chan<Object> ch = w.chan(op, "ch");
                 Object v = w.toJava(op.get("val"));
-                return put(ch, v, name.equals("offer") ? new JsonPrimitive(0) : op.get("timeout_ms"));
+                return put(ch, v, name.equals("offer") ? new JsonPrimitive(0) : op.get("timeout_ms"), token(w, op));
             }
             case "take":
             case "poll": {
-                if (op.has("cancel")) throw new Gap("no cancel tokens for blocking take (Thread.interrupt is the Java way)");
-                return take(w, w.chan(op, "ch"), name.equals("poll") ? new JsonPrimitive(0) : op.get("timeout_ms"));
+                return take(w, w.chan(op, "ch"), name.equals("poll") ? new JsonPrimitive(0) : op.get("timeout_ms"),
+                        token(w, op));
             }
             case "close":
                 w.chan(op, "ch").close();
@@ -811,7 +877,7 @@ public final class Runner {
                     long left = end - System.nanoTime();
                     JsonObject r;
                     try {
-                        r = left <= 0 ? res("ETIMEDOUT") : take(w, ch, new JsonPrimitive(Math.max(1, left / 1_000_000L)));
+                        r = left <= 0 ? res("ETIMEDOUT") : take(w, ch, new JsonPrimitive(Math.max(1, left / 1_000_000L)), null);
                     } catch (XchanException e) {
                         r = res(e.code());
                     }
@@ -828,7 +894,6 @@ public final class Runner {
                 w.objs.put(str(op, "as", "?"), Chan.timeout(Duration.ofMillis(num(op, "ms", 0))));
                 return res("OK");
             case "alts":
-                if (op.has("cancel")) throw new Gap("no cancel tokens for blocking alts");
                 try {
                     return alts(w, op, op.get("timeout_ms"));
                 } catch (XchanException | NullPointerException e) {
@@ -858,27 +923,30 @@ public final class Runner {
             case "spawn": {
                 String kind = str(op, "kind", "go");
                 String as = str(op, "as", "task");
-                if (op.has("name") && !str(op, "name", as).equals(as)) throw new Gap("tasks cannot be named");
+                String tname = str(op, "name", as);
                 JsonArray ops = op.has("ops") ? op.getAsJsonArray("ops") : new JsonArray();
                 String sub = path + "/" + as;
                 w.spawns.incrementAndGet();
                 java.util.concurrent.Callable<Object> body = () -> {
                     try {
                         runOps(w, sub, ops, kind.equals("go") || virtual);
-                        if (op.has("fail")) throw new RunnerError("spawned body fails with " + str(op, "fail", "?"));
+                        if (op.has("fail")) throw new TaskFailure(str(op, "fail", "?"));
                         return op.has("result") ? w.toJava(op.get("result")) : null;
                     } finally {
                         w.spawns.decrementAndGet();
                     }
                 };
                 Chan<Object> ch;
-                switch (kind) {
-                    case "go": ch = Xchan.go(body); break;
-                    case "thread": ch = Xchan.thread(body); break;
-                    case "io_thread": ch = Xchan.ioThread(body); break;
-                    default:
-                        w.spawns.decrementAndGet();
-                        throw new Gap("spawn kind " + kind + " cannot be expressed");
+                try {
+                    switch (kind) {
+                        case "go": ch = Xchan.go(tname, body); break;
+                        case "thread": ch = Xchan.thread(tname, body); break;
+                        case "io_thread": ch = Xchan.ioThread(tname, body); break;
+                        default: throw new RunnerError("spawn kind " + kind);
+                    }
+                } catch (RuntimeException e) {
+                    w.spawns.decrementAndGet();
+                    throw e;
                 }
                 w.objs.put(as, ch);
                 return res("OK");
@@ -907,32 +975,61 @@ public final class Runner {
                 return startAsync(w, op, name);
             case "await": {
                 AsyncOp a = asyncOp(w, op);
-                if (bool(op, "placement", false)) throw new Gap("no callback placement: completions run on the future's default executor");
-                if (bool(op, "in_go", false)) throw new Gap("no callbacks, so no \"callback ran in a go task\" to observe");
-                return a.await(num(op, "within_ms", 5000));
+                JsonObject r = a.await(num(op, "within_ms", 5000));
+                if (bool(op, "placement", false)) r.addProperty("ran_on", a.ranOnCaller ? "caller" : "other");
+                if (bool(op, "in_go", false)) r.addProperty("in_go", a.inGo);
+                return r;
             }
             case "completed": {
                 JsonObject r = res("OK");
-                r.addProperty("val", asyncOp(w, op).future.isDone());
+                r.addProperty("val", asyncOp(w, op).completed());
                 return r;
             }
             case "cancel": {
                 AsyncOp a = asyncOp(w, op);
-                if (a.future.isDone()) return res("EDONE");
-                return res(a.future.cancel(true) ? "OK" : "EDONE");
+                // xchan_op_cancel: OK when this cancel won; EDONE when the op had
+                // finished (a future's cancel(false) answers true again once cancelled).
+                if (a.handle.isDone()) return res("EDONE");
+                return res(a.handle.cancel(false) ? "OK" : "EDONE");
             }
-            case "cancel_ex":
-            case "collect":
-            case "op_state":
-                throw new Gap(name + ": the op's raw state is internal to the binding's futures (cancel(true) is cancel-or-collect)");
+            case "cancel_ex": {
+                AsyncOp a = asyncOp(w, op);
+                JsonObject res = a.of(a.handle.cancelEx());
+                if (a.notify) a.result = res;
+                JsonObject r = res("OK");
+                r.add("res", res);
+                return r;
+            }
+            case "collect": {
+                AsyncOp a = asyncOp(w, op);
+                JsonObject res = a.of(a.handle.collect());
+                a.result = res;
+                JsonObject r = res("OK");
+                r.add("res", res);
+                return r;
+            }
+            case "op_state": {
+                JsonObject r = res("OK");
+                r.addProperty("val", asyncOp(w, op).handle.state().name());
+                return r;
+            }
             case "token":
+                w.objs.put(str(op, "as", "?"), new io.xchan.CancelToken());
+                return res("OK");
             case "fire":
-            case "reset":
-                throw new Gap("no cancel tokens in the Java API (Thread.interrupt is the Java way)");
+            case "reset": {
+                Object t = w.objs.get(str(op, "token", "?"));
+                if (!(t instanceof io.xchan.CancelToken c)) throw new RunnerError("unknown token " + str(op, "token", "?"));
+                if (name.equals("fire")) c.fire();
+                else c.reset();
+                return res("OK");
+            }
             case "shutdown":
-                throw new Gap("no Xchan.shutdown() in the Java API");
+                Xchan.shutdown();
+                return res("OK");
             case "seed":
-                throw new Gap("no way to seed alts' random generator from Java");
+                Xchan.randomSeed(num(op, "seed", 0));
+                return res("OK");
             case "alts_repeat": {
                 List<Chan<Object>> cs = new ArrayList<>();
                 for (JsonElement ce : op.getAsJsonArray("clauses")) cs.add(w.chan(ce.getAsJsonObject(), "take"));
@@ -959,9 +1056,8 @@ public final class Runner {
                 return o;
             }
             case "in_go": {
-                // Java's own concurrency: a virtual thread (go bodies run on them).
                 JsonObject o = res("OK");
-                o.addProperty("val", isVirtual());
+                o.addProperty("val", Xchan.inGo());
                 return o;
             }
             case "executor_factory": {
@@ -985,13 +1081,13 @@ public final class Runner {
                 return o;
             }
             case "execute": {
-                io.xchan.Workload wl = workload(str(op, "workload", null));
-                if (wl == null) throw new Gap("an unknown workload cannot be expressed (Workload is an enum)");
-                java.util.concurrent.Executor ex = Xchan.executorFor(wl);
-                if (op.has("ch")) {
+                io.xchan.Workload wl = io.xchan.Workload.named(str(op, "workload", null));
+                if (!op.has("ch")) {
+                    Xchan.executorFor(wl);
+                } else {
                     Chan<Object> ch = w.chan(op, "ch");
                     Object v = w.toJava(op.get("val"));
-                    ex.execute(() -> {
+                    Xchan.execute(wl, () -> {
                         try {
                             ch.put(v);
                         } catch (InterruptedException e) {
@@ -1001,10 +1097,27 @@ public final class Runner {
                 }
                 return res("OK");
             }
-            case "task_errors":
-                throw new Gap("no task error hook in the Java API (a failing body's exception goes to its result channel's taker)");
+            case "task_errors": {
+                long n = num(op, "n", 1);
+                long end = System.nanoTime() + num(op, "within_ms", 5000) * 1_000_000L;
+                while (TASK_ERRORS.size() < n && System.nanoTime() < end) Thread.sleep(1);
+                JsonObject r = res(TASK_ERRORS.size() < n ? "ETIMEDOUT" : "OK");
+                JsonArray a = new JsonArray();
+                synchronized (TASK_ERRORS) {
+                    for (String[] e : TASK_ERRORS) {
+                        JsonArray x = new JsonArray();
+                        x.add(e[0]);
+                        x.add(e[1]);
+                        a.add(x);
+                    }
+                }
+                r.add("val", a);
+                return r;
+            }
             case "check_version":
-                throw new Gap("no checkVersion(int) in the Java API (Xchan.libraryVersion() reports the number)");
+                if (op.has("number")) Xchan.checkVersion((int) num(op, "number", 0));
+                else Xchan.checkVersion();
+                return res("OK");
             default: {
                 JsonObject r = comb(w, name, op);
                 if (r != null) return r;
@@ -1105,19 +1218,30 @@ public final class Runner {
 
     static boolean stuck;
 
-    static Thread startProc(boolean virtual, Runnable r) {
-        if (virtual && Xchan.hasVirtualThreads()) {
+    /**
+     * Starts a proc: kind thread on a platform Thread, kind task as a go
+     * body (Xchan.go: a virtual thread, in go context). Counts it in
+     * {@code running} until it returns.
+     */
+    static void startProc(boolean task, String name, AtomicInteger running, Runnable r) {
+        running.incrementAndGet();
+        Runnable counted = () -> {
             try {
-                Object b = Thread.class.getMethod("ofVirtual").invoke(null);
-                return (Thread) Class.forName("java.lang.Thread$Builder").getMethod("start", Runnable.class).invoke(b, r);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(e);
+                r.run();
+            } finally {
+                running.decrementAndGet();
             }
+        };
+        if (task) {
+            Xchan.go(name, () -> {
+                counted.run();
+                return null;
+            });
+            return;
         }
-        Thread t = new Thread(r);
+        Thread t = new Thread(counted, name);
         t.setDaemon(true);
         t.start();
-        return t;
     }
 
     static void rescue(World w) throws InterruptedException {
@@ -1135,6 +1259,22 @@ public final class Runner {
         long t0 = System.nanoTime();
         World w = new World(t0 + num(c, "timeout_ms", 20000) * 1_000_000L);
         JsonArray diff = new JsonArray();
+        boolean virtual = kind.equals("task");
+        if (virtual && !Xchan.hasVirtualThreads()) {
+            // The task kind is Java's own concurrency: go bodies on virtual
+            // threads (Java 21+). This JDK has none, so the kind cannot run.
+            JsonObject r = new JsonObject();
+            r.addProperty("case", str(c, "name", "?"));
+            r.addProperty("file", file);
+            r.addProperty("lang", "java");
+            r.addProperty("kind", kind);
+            r.addProperty("status", "n/a");
+            diff.add("Java " + Runtime.version().feature() + " has no virtual threads: the task kind needs Java 21+");
+            r.add("diff", diff);
+            r.addProperty("ms", 0);
+            return r;
+        }
+        TASK_ERRORS.clear();
         boolean setupOk = true;
         if (c.has("chans")) {
             for (String n : c.getAsJsonObject("chans").keySet()) {
@@ -1148,18 +1288,23 @@ public final class Runner {
                 }
             }
         }
-        boolean virtual = kind.equals("task");
         boolean timedOut = false;
         if (setupOk) {
-            List<Thread> ts = new ArrayList<>();
+            AtomicInteger running = new AtomicInteger();
             for (JsonElement pe : c.getAsJsonArray("procs")) {
                 JsonObject p = pe.getAsJsonObject();
                 String pname = str(p, "name", "main");
                 JsonArray ops = p.has("ops") ? p.getAsJsonArray("ops") : new JsonArray();
-                ts.add(startProc(virtual, () -> runOps(w, pname, ops, virtual)));
+                try {
+                    startProc(virtual, pname, running, () -> runOps(w, pname, ops, virtual));
+                } catch (RuntimeException e) {
+                    diff.add("proc " + pname + " did not start: " + e);
+                    setupOk = false;
+                    break;
+                }
             }
             for (;;) {
-                boolean alive = ts.stream().anyMatch(Thread::isAlive) || w.spawns.get() > 0;
+                boolean alive = running.get() > 0 || w.spawns.get() > 0;
                 if (!alive) break;
                 long f = w.failedAt.get();
                 long dl = f == 0 ? w.deadline : Math.min(w.deadline, f + 1_000_000_000L);
@@ -1171,8 +1316,9 @@ public final class Runner {
             }
             if (timedOut) {
                 rescue(w);
-                for (Thread t : ts) t.join(2000);
-                stuck = ts.stream().anyMatch(Thread::isAlive);
+                long end = System.nanoTime() + 2_000_000_000L;
+                while (running.get() > 0 && System.nanoTime() < end) Thread.sleep(1);
+                stuck = running.get() > 0;
             }
         }
         boolean failed = !setupOk || timedOut;
@@ -1189,7 +1335,6 @@ public final class Runner {
         if (timedOut)
             diff.add(mismatch ? "after the first mismatch, procs still blocked were " + (stuck ? "not freed" : "freed by closing and draining the case's channels")
                     : "a proc or task did not finish before the case's deadline");
-        if (virtual && !Xchan.hasVirtualThreads()) diff.add("note: no virtual threads on this JDK; the task kind ran on platform threads");
         JsonObject r = new JsonObject();
         r.addProperty("case", str(c, "name", "?"));
         r.addProperty("file", file);
@@ -1206,6 +1351,7 @@ public final class Runner {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java));
         if (Runtime.version().feature() >= 22) cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("-Dxchan.cross.lib=" + System.getProperty("xchan.cross.lib", ""));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Runner.class.getName(), "--cases", dir, "--case", str(c, "name", "?"), "--kind", kind, "--json", "--in-process"));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -1249,6 +1395,7 @@ public final class Runner {
         try (var s = Files.list(Path.of(dir))) {
             s.filter(p -> p.toString().endsWith(".json")).sorted().forEach(files::add);
         }
+        Xchan.setTaskErrorHook(Runner::taskError);
         JsonArray results = new JsonArray();
         boolean allOk = true;
         outer:
@@ -1277,7 +1424,8 @@ public final class Runner {
                         r.add("diff", d);
                         r.addProperty("ms", 0);
                     } else r = runCase(f.getFileName().toString(), c, kind);
-                    if (!r.get("status").getAsString().equals("pass")) allOk = false;
+                    String st = r.get("status").getAsString();
+                    if (!st.equals("pass") && !st.equals("n/a")) allOk = false;
                     if (!json) {
                         System.out.printf("%-12s %-6s %s (%d ms)%n", r.get("status").getAsString(), kind, str(c, "name", "?"), r.get("ms").getAsLong());
                         if (!r.get("status").getAsString().equals("pass"))
@@ -1291,5 +1439,58 @@ public final class Runner {
         if (json) System.out.println(GSON.toJson(results));
         System.out.flush();
         Runtime.getRuntime().halt(stuck || !allOk ? 1 : 0);
+    }
+}
+
+/**
+ * Boxes and another runtime's host values, made by C code as users get them:
+ * through the binding's cross-test library (tests/cross/java, loaded from
+ * the path in the system property xchan.cross.lib), wrapped with the
+ * binding's public Box.fromNativeValue.
+ */
+final class CrossExt {
+    private static final String LIB = System.getProperty("xchan.cross.lib", "");
+    private static volatile boolean loaded;
+
+    private static synchronized void load() {
+        if (loaded) return;
+        if (LIB.isEmpty() || !new java.io.File(LIB).isFile()) {
+            throw new Runner.Gap("the cross-test library of tests/cross/java is not built (" + LIB + ")");
+        }
+        System.load(LIB);
+        loaded = true;
+    }
+
+    static native long boxNew(long api, String tag);
+    static native long foreignHostNew(long api);
+    static native void valueFree(long api, long value);
+    static native String boxTag(long ptr);
+
+    private static io.xchan.Box wrap(long value) {
+        if (value == 0) throw new Runner.RunnerError("the cross-test library could not make the value");
+        try {
+            return io.xchan.Box.fromNativeValue(value);
+        } finally {
+            valueFree(io.xchan.Xchan.apiHandle(), value);
+        }
+    }
+
+    /** A BOX holding a native string {@code tag}. */
+    static io.xchan.Box box(String tag) {
+        load();
+        return wrap(boxNew(io.xchan.Xchan.apiHandle(), tag));
+    }
+
+    /** A HOST value of a runtime other than the JVM's. */
+    static io.xchan.Box foreignHost() {
+        load();
+        return wrap(foreignHostNew(io.xchan.Xchan.apiHandle()));
+    }
+
+    /** The tag of a box made by {@link #box}, or "?". */
+    static String tag(io.xchan.Box b) {
+        load();
+        String t = boxTag(b.nativePointer());
+        return t == null ? "?" : t;
     }
 }

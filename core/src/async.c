@@ -106,7 +106,8 @@ op_unref(struct xchan__op *op)
 		 * first): its value goes with the op instead of leaking.
 		 * Every delivery leaves nil here. */
 		xchan_val_release(op->final.val);
-		xchan__free(op, op_size(op->n));
+		xchan__retire(op, op_size(op->n),
+		    offsetof(struct xchan__op, refs));
 	}
 }
 
@@ -354,6 +355,8 @@ wait_result(struct xchan__op *op)
 int32_t
 xchan_op_cancel(xchan_op *handle)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	struct xchan__op *op = (struct xchan__op *)handle;
 	if (op == NULL)
 		return XCHAN_EINVAL;
@@ -371,6 +374,8 @@ xchan_op_cancel(xchan_op *handle)
 int32_t
 xchan_op_cancel_ex(xchan_op *handle, xchan_result *out)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	struct xchan__op *op = (struct xchan__op *)handle;
 	if (op == NULL || out == NULL)
 		return XCHAN_EINVAL;
@@ -406,6 +411,8 @@ xchan_op_cancel_ex(xchan_op *handle, xchan_result *out)
 int32_t
 xchan_op_collect(xchan_op *handle, xchan_result *out)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	struct xchan__op *op = (struct xchan__op *)handle;
 	if (out != NULL)
 		*out = (xchan_result) {XCHAN_EAGAIN, -1, {0, 0, 0}};
@@ -430,6 +437,8 @@ xchan_op_collect(xchan_op *handle, xchan_result *out)
 int32_t
 xchan_op_state_get(const xchan_op *handle)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	const struct xchan__op *op = (const struct xchan__op *)handle;
 	if (op == NULL)
 		return -XCHAN_EINVAL;
@@ -447,6 +456,8 @@ xchan_op_state_get(const xchan_op *handle)
 void
 xchan_op_release(xchan_op *handle)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	if (handle)
 		op_unref((struct xchan__op *)handle);
 }

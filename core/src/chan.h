@@ -15,7 +15,8 @@
  * instead of deadlocking; `owed` hands work from a non-blocking call to the
  * holder (xchan__xform_kick, xchan__step_release).
  *
- * Invariants (under `lock`):
+ * Invariants (under `lock`), for the waiters of `puts` and `takes` (the
+ * plain waiters of a lock-free ring are outside them: lfwait.h):
  *  - takers wait only when the buffer is empty (count == 0, or a promise
  *    without its value) and the channel is open;
  *  - puts wait only when the channel is unbuffered or a fixed buffer is full
@@ -79,14 +80,21 @@ struct xchan_chan {
 	uint64_t id;
 	/* A fixed buffer (no transform, 4..65536 slots) whose lock is found
 	 * contended moves its values to a lock-free ring, used without the
-	 * lock while its gates are open: no waiters, open, no lock holder
-	 * owning the ring (lfring.h).  `lf` is set once, under the lock, and
-	 * never cleared; fast paths read it without the lock. */
+	 * lock while its gates are open: no waiter in `puts`/`takes`, open,
+	 * no lock holder owning the ring (lfring.h).  Blocking puts and takes
+	 * on such a channel wait as plain waiters of the ring (lfwait.h),
+	 * which leave the gates open; only alts, async registrations and
+	 * puts that survive a close queue in `puts`/`takes`.  `lf` is set
+	 * once, under the lock, and never cleared; fast paths read it without
+	 * the lock. */
 	_Atomic(xchan__lfring *) lf;
 };
 
+/* Tests: moves an eligible fixed buffer to its lock-free ring now, as
+ * contention would.  True if the channel has one. */
+bool xchan__chan_lf_force(xchan_chan *ch);
 void xchan__chan_lf_exclusive(xchan_chan *ch);
-void xchan__chan_lf_publish(xchan_chan *ch);
+void xchan__chan_lf_unlock(xchan_chan *ch);
 
 /* The channel lock.  Every locked section goes through these: on a channel
  * with a lock-free ring they also take the ring over (and hand it back). */
@@ -101,8 +109,12 @@ xchan__chan_lock(xchan_chan *ch)
 static inline void
 xchan__chan_unlock(xchan_chan *ch)
 {
-	if (ch->lf)
-		xchan__chan_lf_publish(ch);
+	if (ch->lf) {
+		/* Hands the ring back, releases the lock, then wakes plain
+		 * waiters for what the section added to / took from it. */
+		xchan__chan_lf_unlock(ch);
+		return;
+	}
 	xchan__lock_release(&ch->lock);
 }
 

@@ -72,6 +72,15 @@ xchan__dbg_val(xchan_val v, const char *fn)
 }
 
 void
+xchan__dbg_count(const void *refs, const char *fn, const char *what,
+    const void *obj)
+{
+	if (atomic_load_explicit((_Atomic uint32_t *)refs,
+	        memory_order_relaxed) == 0)
+		dead_object(fn, what, obj);
+}
+
+void
 xchan__dbg_retire(void *p, size_t size, size_t count_off)
 {
 	if (p == NULL)

@@ -1,14 +1,15 @@
 /*
  * debugcheck.h — what a debug build catches of the header's "undefined"
- * cases: using a channel or a value after its last reference was released
- * (which includes releasing it twice).
+ * cases: using a channel, a value, an async operation handle or a cancel
+ * token after its last reference was released (which includes releasing it
+ * twice).
  *
  * On when built with XCHAN_DEBUG_CHECKS (CMake option of that name; on by
  * default for CMAKE_BUILD_TYPE=Debug); otherwise every macro here is
  * nothing and xchan__retire is xchan__free.
  *
- *  - Channels and the records behind reference-kind values keep a 32-bit
- *    reference count that is never 0 while a caller may legally hold one.
+ *  - Channels, the records behind reference-kind values, async operations
+ *    and cancel tokens keep a 32-bit reference count that is never 0 while a caller may legally hold one.
  *    Public entry points check it (one relaxed load) and abort with
  *    "xchan: FUNCTION: <what> 0x... used after its last reference was
  *    released (a double release, or a use after release)".
@@ -40,6 +41,10 @@ struct xchan_chan;
 void xchan__dbg_chan(const struct xchan_chan *ch, const char *fn);
 /* Abort unless `v` (of a reference kind) is alive. */
 void xchan__dbg_val(xchan_val v, const char *fn);
+/* Abort if the count at `refs` of object `obj` (an async operation, a
+ * cancel token: `what`) is 0. */
+void xchan__dbg_count(const void *refs, const char *fn, const char *what,
+    const void *obj);
 /* Frees `p` (`size` bytes) after a while; its 32-bit count at `count_off`
  * is left 0 and the rest poisoned.  Without quarantine: xchan__free. */
 void xchan__dbg_retire(void *p, size_t size, size_t count_off);
@@ -57,11 +62,18 @@ void xchan__dbg_retire(void *p, size_t size, size_t count_off);
 		if ((ch) != NULL)                                              \
 			xchan__dbg_chan((ch), (fn));                           \
 	} while (0)
+#define XCHAN__DBG_COUNT(obj, field, what)                                     \
+	do {                                                                   \
+		if ((obj) != NULL)                                             \
+			xchan__dbg_count(&(obj)->field, __func__, (what),      \
+			    (obj));                                            \
+	} while (0)
 #else
 #define XCHAN__DBG_CHAN(ch) ((void)0)
 #define XCHAN__DBG_VAL(v) ((void)0)
 #define XCHAN__DBG_VAL_NAMED(v, fn) ((void)0)
 #define XCHAN__DBG_CHAN_NAMED(ch, fn) ((void)0)
+#define XCHAN__DBG_COUNT(obj, field, what) ((void)0)
 #endif
 
 /* Frees an object whose death the checks must still see. */

@@ -3,7 +3,7 @@
  * cases (debugcheck.h): each misuse runs in a fresh child process (a
  * forked child could not make channels: xchan answers XCHAN_EFORK there)
  * that must die by SIGABRT with a message naming the function and the
- * kind of object.  In a build without XCHAN_DEBUG_CHECKS the misuse cases
+ * kind of object (channel, value, async operation, cancel token).  In a build without XCHAN_DEBUG_CHECKS the misuse cases
  * are not run (they would be undefined behaviour); one test checks that
  * the checks are compiled out.
  */
@@ -146,6 +146,36 @@ XTEST(child_chan_value_outlives_its_channel)
 	xchan_val_release(v);   /* one too many */
 }
 
+static void
+ignore_result(void *user, xchan_result *r)
+{
+	(void)user;
+	xchan_val_release(r->val);
+}
+
+XTEST(child_op_used_after_release)
+{
+	XCHILD_ONLY();
+	xchan_chan *ch = new_chan();
+	xchan_op *op;
+	if (xchan_take_async(&op, ch, 0, ignore_result, NULL) != XCHAN_OK ||
+	    op == NULL)
+		exit(3);
+	xchan_chan_close(ch); /* completes it: the handle is the last ref */
+	xchan_op_release(op);
+	xchan_op_cancel(op);
+}
+
+XTEST(child_cancel_token_released_twice)
+{
+	XCHILD_ONLY();
+	xchan_cancel *c;
+	if (xchan_cancel_new(&c) != XCHAN_OK)
+		exit(3);
+	xchan_cancel_release(c);
+	xchan_cancel_release(c);
+}
+
 /* Correct use never trips a check, even with the quarantine recycling
  * (more objects than it holds). */
 static _Atomic int g_dtors;
@@ -199,6 +229,8 @@ static const death_case k_cases[] = {
     {"child_put_released_value", "xchan_put: bytes"},
     {"child_chan_value_outlives_its_channel",
         "xchan_val_release: channel value"},
+    {"child_op_used_after_release", "xchan_op_cancel: async operation"},
+    {"child_cancel_token_released_twice", "xchan_cancel_release: cancel token"},
 };
 
 XTEST(misuse_aborts_naming_the_function)

@@ -286,3 +286,36 @@ test('cancelEx storm against a producing worker: every value received exactly on
   assert.equal(got, N);
   assert.ok(seen.every((n) => n === 1));
 });
+
+test('op records are freed: collected, cancelled, callback and dropped handles; a worker exiting with pending ops', async () => {
+  const native = require('../lib/native');
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      global.gc();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  await settle();
+  const ops0 = native.liveCounts().ops;
+  const c = new Chan();
+  for (let i = 0; i < 2000; i++) {
+    const t = c.takeAsync();
+    c.offer(i);
+    assert.equal(t.collect().value, i);
+    assert.equal(c.putAsync('x').cancelEx().code, 'ECANCELED');
+    c.takeAsync(() => {});
+    c.offer(i);
+    c.takeAsync(); // completed, never collected, handle dropped
+    c.offer(i);
+  }
+  await settle();
+  assert.ok(native.liveCounts().ops <= ops0 + 2, `live ops ${ops0} -> ${native.liveCounts().ops}`);
+  const d = new Chan();
+  const w = new Worker(`const { Chan } = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const d = Chan.from(require('node:worker_threads').workerData);
+    d.takeAsync(); d.takeAsync(() => {}); d.putAsync({ obj: 1 }); d.putAsync('v', () => {});`, { eval: true, workerData: d });
+  await new Promise((resolve) => w.on('exit', resolve));
+  assert.deepEqual([d.info().pendingTakes, d.info().pendingPuts], [0, 0]); // cancelled at the worker's teardown
+  await settle();
+  assert.ok(native.liveCounts().ops <= ops0 + 2, `live ops after the worker: ${native.liveCounts().ops}`);
+});

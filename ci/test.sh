@@ -12,7 +12,8 @@
 #   symbols    exported symbols of build/libxchan.so == core/xchan.abi
 #   asan       build-asan/ (ASan+UBSan) + ctest
 #   tsan       build-tsan/ (TSan) + ctest
-#   ucontext   build-ucontext/ (ucontext context switch) + ctest
+#   ucontext   build-ucontext/ (ucontext context switch, and the debug
+#              checks: use after release aborts, XCHAN_DEBUG_CHECKS) + ctest
 #   aarch64    build-aarch64/ (cross gcc) + ctest under qemu-aarch64
 #   valgrind   memcheck over build/'s tests
 #   stress-tsan  core/src/stress_all_test (every channel kind and op, threads
@@ -209,7 +210,11 @@ st_tsan() {
 }
 
 st_ucontext() {
-	bash ci/build.sh ucontext -DXCHAN_FORCE_UCONTEXT=ON -DXCHAN_FFI=ON || return 1
+	# Also the debug build's use-after-release checks (debugcheck_test's
+	# death cases run only where they are on; aarch64, a Debug build,
+	# has them too).
+	bash ci/build.sh ucontext -DXCHAN_FORCE_UCONTEXT=ON -DXCHAN_FFI=ON \
+		-DXCHAN_DEBUG_CHECKS=ON || return 1
 	run_ctest build-ucontext
 }
 

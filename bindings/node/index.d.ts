@@ -51,7 +51,7 @@ export interface ChanOptions {
 }
 
 /** A timeout in ms, or { timeout, signal }. */
-export type OpOptions = number | { timeout?: number; signal?: AbortSignal };
+export type OpOptions = number | { timeout?: number; signal?: AbortSignal; cancel?: CancelToken };
 
 export interface ChanInfo {
   buffer: 'none' | 'fixed' | 'dropping' | 'sliding' | 'promise';
@@ -80,8 +80,8 @@ export declare class Chan<T = any> implements AsyncIterable<T>, SharedChan {
   poll(): T | undefined;
   close(): void;
   /** Worker threads only: blocks until done. */
-  takeSync(timeoutMs?: number): T | undefined;
-  putSync(v: T, timeoutMs?: number): boolean;
+  takeSync(opts?: number | { timeout?: number; cancel?: CancelToken }): T | undefined;
+  putSync(v: T, opts?: number | { timeout?: number; cancel?: CancelToken }): boolean;
   sync(): Generator<T, void, undefined>;
   info(): ChanInfo;
   readonly closed: boolean;
@@ -134,6 +134,15 @@ export declare class Op {
 }
 export declare function altsAsync(clauses: Clause<any>[], opts?: OpCallback | AltsLowOptions): Op | undefined;
 
+/** The core's cancel token: fire() stops the ops made with { cancel: token } (ECANCELED) until reset(). */
+export declare class CancelToken {
+  constructor();
+  readonly $xchanCancel: string;
+  readonly fired: boolean;
+  fire(): void;
+  reset(): void;
+  static from(x: CancelToken | { $xchanCancel: string } | string): CancelToken;
+}
 /** A BOX from C (a native pointer with its destructor), opaque to JS; putting it hands C the same pointer. */
 export declare class Box {
   private constructor();
@@ -153,6 +162,7 @@ export interface AltsOptions<D = undefined> {
   default?: D;
   timeout?: number;
   signal?: AbortSignal;
+  cancel?: CancelToken;
 }
 export interface AltsResult<T = any> {
   value: T | boolean | undefined;
@@ -164,7 +174,7 @@ export interface AltsResult<T = any> {
 export declare function alts<T = any>(clauses: Clause<T>[], opts?: AltsOptions<any>): Promise<AltsResult<T>>;
 export declare function altsSync<T = any>(clauses: Clause<T>[], opts?: AltsOptions<any>): AltsResult<T>;
 
-/** Runs fn on this thread; a Chan of its result (take() rejects with ETASK if it threw). */
+/** Runs fn on this thread; a Chan of its result (closed without a value if it threw: the error goes to the task error hook). */
 export declare function go<R>(fn: (...args: any[]) => R | Promise<R>, ...args: any[]): Chan<R>;
 export declare function go<R>(opts: { name?: string }, fn: (...args: any[]) => R | Promise<R>, ...args: any[]): Chan<R>;
 /** fn(name, error) for every failed go/thread/ioThread body; null: the default (a process warning). */

@@ -8,6 +8,7 @@ const { BufferSpec, buffer, dropping, sliding } = require('./lib/buffers');
 const { Chan, promiseChan, timeout, alts, altsSync, altsAsync, Op, go, TaskFailure, PENDING, setTaskErrorHook, inGo, shutdown } = require('./lib/chan');
 const xf = require('./lib/xf');
 const { Box, Tuple, tuple } = require('./lib/values');
+const { CancelToken } = require('./lib/cancel');
 const flow = require('./lib/flow');
 const pool = require('./lib/pool');
 const nativeWorkers = require('./lib/native-workers');
@@ -102,6 +103,7 @@ module.exports = {
   Box,
   Tuple,
   tuple,
+  CancelToken,
   XchanError,
   errors,
   codes,

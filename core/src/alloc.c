@@ -164,6 +164,12 @@ xchan__zalloc(size_t size)
 	return p;
 }
 
+bool
+xchan__alloc_hooked(void)
+{
+	return g_free != NULL;
+}
+
 void
 xchan__free(void *p, size_t size)
 {

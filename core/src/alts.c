@@ -22,6 +22,7 @@
  */
 #include "alts.h"
 
+#include "debugcheck.h"
 #include "gosched.h"
 #include "val.h"
 
@@ -251,6 +252,13 @@ alts_impl(xchan_result *out, const xchan_clause *cl, size_t n, uint32_t flags,
 {
 	if (out == NULL)
 		return XCHAN_EINVAL;
+	for (size_t i = 0;
+	     XCHAN__DEBUG_CHECKS && cl != NULL && i < n && i <= XCHAN__ALTS_MAX;
+	     i++) {
+		XCHAN__DBG_CHAN_NAMED(cl[i].chan, "xchan_alts");
+		if (cl[i].op == XCHAN_ALT_PUT)
+			XCHAN__DBG_VAL_NAMED(cl[i].val, "xchan_alts");
+	}
 	out->err = XCHAN_EINVAL;
 	out->index = -1;
 	out->val = xchan_val_nil();

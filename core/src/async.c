@@ -46,6 +46,7 @@
 
 #include "alts.h"
 #include "async.h"
+#include "debugcheck.h"
 #include "lock.h"
 #include "platform/platform.h"
 #include "task.h"
@@ -105,7 +106,8 @@ op_unref(struct xchan__op *op)
 		 * first): its value goes with the op instead of leaking.
 		 * Every delivery leaves nil here. */
 		xchan_val_release(op->final.val);
-		xchan__free(op, op_size(op->n));
+		xchan__retire(op, op_size(op->n),
+		    offsetof(struct xchan__op, refs));
 	}
 }
 
@@ -353,6 +355,8 @@ wait_result(struct xchan__op *op)
 int32_t
 xchan_op_cancel(xchan_op *handle)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	struct xchan__op *op = (struct xchan__op *)handle;
 	if (op == NULL)
 		return XCHAN_EINVAL;
@@ -370,6 +374,8 @@ xchan_op_cancel(xchan_op *handle)
 int32_t
 xchan_op_cancel_ex(xchan_op *handle, xchan_result *out)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	struct xchan__op *op = (struct xchan__op *)handle;
 	if (op == NULL || out == NULL)
 		return XCHAN_EINVAL;
@@ -405,6 +411,8 @@ xchan_op_cancel_ex(xchan_op *handle, xchan_result *out)
 int32_t
 xchan_op_collect(xchan_op *handle, xchan_result *out)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	struct xchan__op *op = (struct xchan__op *)handle;
 	if (out != NULL)
 		*out = (xchan_result) {XCHAN_EAGAIN, -1, {0, 0, 0}};
@@ -429,6 +437,8 @@ xchan_op_collect(xchan_op *handle, xchan_result *out)
 int32_t
 xchan_op_state_get(const xchan_op *handle)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	const struct xchan__op *op = (const struct xchan__op *)handle;
 	if (op == NULL)
 		return -XCHAN_EINVAL;
@@ -446,6 +456,8 @@ xchan_op_state_get(const xchan_op *handle)
 void
 xchan_op_release(xchan_op *handle)
 {
+	XCHAN__DBG_COUNT((const struct xchan__op *)handle, refs,
+	    "async operation");
 	if (handle)
 		op_unref((struct xchan__op *)handle);
 }
@@ -658,6 +670,8 @@ int32_t
 xchan_put_async(xchan_op **out, xchan_chan *ch, xchan_val v, uint32_t flags,
     xchan_callback cb, void *user)
 {
+	XCHAN__DBG_CHAN(ch);
+	XCHAN__DBG_VAL(v);
 	xchan_clause c = {XCHAN_ALT_PUT, 0, ch, v};
 	return start(out, &c, 1, flags | XCHAN_ALTS_PRIORITY,
 	    XCHAN_DEADLINE_NEVER, cb, user, true);
@@ -667,6 +681,7 @@ int32_t
 xchan_take_async(xchan_op **out, xchan_chan *ch, uint32_t flags,
     xchan_callback cb, void *user)
 {
+	XCHAN__DBG_CHAN(ch);
 	xchan_clause c = {XCHAN_ALT_TAKE, 0, ch, {0, 0, 0}};
 	return start(out, &c, 1, flags | XCHAN_ALTS_PRIORITY,
 	    XCHAN_DEADLINE_NEVER, cb, user, false);
@@ -676,5 +691,12 @@ int32_t
 xchan_alts_async(xchan_op **out, const xchan_clause *clauses, size_t n,
     uint32_t flags, xchan_deadline deadline, xchan_callback cb, void *user)
 {
+	for (size_t i = 0; XCHAN__DEBUG_CHECKS && clauses != NULL && i < n &&
+	                   i <= XCHAN_ALTS_MAX_CLAUSES;
+	     i++) {
+		XCHAN__DBG_CHAN(clauses[i].chan);
+		if (clauses[i].op == XCHAN_ALT_PUT)
+			XCHAN__DBG_VAL(clauses[i].val);
+	}
 	return start(out, clauses, n, flags, deadline, cb, user, false);
 }

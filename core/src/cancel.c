@@ -4,6 +4,7 @@
  */
 #include "cancel.h"
 
+#include "debugcheck.h"
 #include "lock.h"
 #include "platform/platform.h"
 
@@ -52,6 +53,7 @@ abort_sel(xchan__sel *s)
 int32_t
 xchan_cancel_fire(xchan_cancel *c)
 {
+	XCHAN__DBG_COUNT(c, refs, "cancel token");
 	if (c == NULL)
 		return XCHAN_EINVAL;
 	xchan__lock_acquire(&c->lock);
@@ -65,6 +67,7 @@ xchan_cancel_fire(xchan_cancel *c)
 int32_t
 xchan_cancel_reset(xchan_cancel *c)
 {
+	XCHAN__DBG_COUNT(c, refs, "cancel token");
 	if (c == NULL)
 		return XCHAN_EINVAL;
 	xchan__lock_acquire(&c->lock);
@@ -76,6 +79,7 @@ xchan_cancel_reset(xchan_cancel *c)
 int32_t
 xchan_cancel_fired(const xchan_cancel *c)
 {
+	XCHAN__DBG_COUNT(c, refs, "cancel token");
 	if (c == NULL)
 		return -XCHAN_EINVAL;
 	return (int32_t)atomic_load_explicit(&((xchan_cancel *)c)->fired,
@@ -85,10 +89,11 @@ xchan_cancel_fired(const xchan_cancel *c)
 void
 xchan_cancel_release(xchan_cancel *c)
 {
+	XCHAN__DBG_COUNT(c, refs, "cancel token");
 	if (c == NULL)
 		return;
 	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
-		xchan__free(c, sizeof(*c));
+		xchan__retire(c, sizeof(*c), offsetof(xchan_cancel, refs));
 }
 
 /* A waiting call holds a reference, so a token released by its owner

@@ -19,12 +19,16 @@
 
 #include "async.h"
 #include "chan.h"
+#include "debugcheck.h"
 #include "log.h"
 #include "task.h"
 #include "timer.h"
 #include "val.h"
 
 static _Atomic uint64_t g_chan_ids;
+
+/* Slow paths kept out of line, so the lock-free fast paths stay small. */
+#define XCHAN_NOINLINE __attribute__((noinline))
 
 /* Rings of up to this many slots live inside the channel's allocation. */
 #define CHAN_INLINE_SLOTS 2
@@ -137,8 +141,14 @@ ring_grow(xchan_chan *ch)
 static inline bool
 ring_push(xchan_chan *ch, xchan_val v)
 {
-	if (ch->lf)
-		return xchan__lfring_push_owned(ch->lf, v);
+	if (ch->lf) {
+		/* A value added: one plain taker is owed a wake (paid by
+		 * xchan__chan_lf_unlock). */
+		if (!xchan__lfring_push_owned(ch->lf, v))
+			return false;
+		ch->lf->takew.owed++;
+		return true;
+	}
 	if (XCHAN_UNLIKELY(ch->count == ch->slots) && !ring_grow(ch))
 		return false;
 	ch->ring[(ch->head + ch->count) & (ch->slots - 1)] = v;
@@ -154,6 +164,7 @@ ring_pop(xchan_chan *ch)
 		bool ok = xchan__lfring_pop_owned(ch->lf, &v);
 		XCHAN_ASSERT(ok); /* callers checked the count under the lock */
 		(void)ok;
+		ch->lf->putw.owed++; /* room made: wake one plain putter */
 		return v;
 	}
 	xchan_val v = ch->ring[ch->head];
@@ -456,20 +467,30 @@ xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
 	return XCHAN_EAGAIN;
 }
 
+/* A deadline that has passed (other than POLL) acts as POLL but reports
+ * ETIMEDOUT. */
+static inline bool
+deadline_passed(xchan_deadline d)
+{
+	return d != XCHAN_DEADLINE_NEVER && d != XCHAN_DEADLINE_POLL &&
+	       d <= xchan_now();
+}
+
 /* ---- the lock-free ring (lfring.h): fast paths and ownership ------------- */
 
 /* Without the lock: only while the ring's gates are open (lfring.h): no
- * waiters, open channel, no lock holder owning the ring.  Returns
- * XCHAN__LF_OK (done), XCHAN__LF_GATED (take the locked path) or
- * XCHAN__LF_FULL: the ring was full (empty) while the gate was open, so a
- * poll may answer EAGAIN at once (at that moment nobody waited and the
- * channel was open).  `v`: the value to put, or where a take stores.
+ * waiter in the channel's queues, open channel, no lock holder owning the
+ * ring.  Returns XCHAN__LF_OK (done), XCHAN__LF_GATED (take the locked
+ * path) or XCHAN__LF_FULL: the ring was full (empty) while the gate was
+ * open, so a poll may answer EAGAIN at once (at that moment the channel was
+ * open and no alts or async op waited on it).  `v`: the value to put, or
+ * where a take stores.
  *
- * Before a blocking operation gives up and registers as a waiter (which
- * sends every user of the channel to the locked path), a thread retries like
- * crossbeam's backoff: spinning 1, 2 ... 32 pauses, then yielding the core,
- * which on an oversubscribed machine lets the other side make room.  Go
- * tasks do not (a yield would stall their worker); they park. */
+ * Before a blocking operation gives up and sleeps as a plain waiter (a
+ * futex round trip for both sides), a thread retries like crossbeam's
+ * backoff: spinning 1, 2 ... 32 pauses, then yielding the core, which on
+ * an oversubscribed machine lets the other side make room.  Go tasks do
+ * not (a yield would stall their worker); they park. */
 #define LF_BACKOFF_SPIN_STEPS 6
 #define LF_BACKOFF_STEPS 10
 
@@ -501,6 +522,61 @@ lf_op(xchan_chan *ch, bool is_put, xchan_val *v, xchan_deadline deadline)
 	return res;
 }
 
+/* A pop made room and a plain putter sleeps: complete the first one by
+ * pushing its value for it (core.async moves the oldest waiting put into
+ * the room a take makes).  If a newcomer filled the room first, or a lock
+ * holder closed the gate, it tries again itself.  The push added a value:
+ * a sleeping taker is woken to try (a plain wake, so this never chains). */
+static XCHAN_NOINLINE void
+lf_serve_putter(xchan__lfring *r)
+{
+	xchan__waiter *w = xchan__lfwait_claim(&r->putw);
+	if (w == NULL)
+		return;
+	xchan__sel *s = w->sel;
+	bool done = xchan__lfring_push(r, w->val) == XCHAN__LF_OK;
+	s->result.err = done ? XCHAN_OK : XCHAN__LF_RETRY;
+	s->result.index = 0;
+	s->result.val = xchan_val_nil();
+	xchan__sel_finish(s); /* w may be gone from here on */
+	if (done)
+		xchan__lfwait_wake_one(&r->takew);
+}
+
+/* A push added a value and a plain taker sleeps: hand the first one a
+ * value popped for it, or have it try again. */
+static XCHAN_NOINLINE void
+lf_serve_taker(xchan__lfring *r)
+{
+	xchan__waiter *w = xchan__lfwait_claim(&r->takew);
+	if (w == NULL)
+		return;
+	xchan__sel *s = w->sel;
+	xchan_val v = xchan_val_nil();
+	bool done = xchan__lfring_pop(r, &v) == XCHAN__LF_OK;
+	s->result.err = done ? XCHAN_OK : XCHAN__LF_RETRY;
+	s->result.index = 0;
+	s->result.val = v;
+	xchan__sel_finish(s);
+	if (done)
+		xchan__lfwait_wake_one(&r->putw);
+}
+
+/* After a lock-free push (pop) succeeded: serve one plain taker (putter).
+ * The counterpart's half of lfwait.h's Dekker pair: the push's seq_cst CAS
+ * on the index word, then this seq_cst load; one load when nobody waits. */
+static inline void
+lf_wake_other(xchan__lfring *r, bool is_put)
+{
+	xchan__lfwaitq *q = is_put ? &r->takew : &r->putw;
+	if (XCHAN_LIKELY(atomic_load(&q->n) == 0))
+		return;
+	if (is_put)
+		lf_serve_taker(r);
+	else
+		lf_serve_putter(r);
+}
+
 void
 xchan__chan_lf_exclusive(xchan_chan *ch)
 {
@@ -508,13 +584,133 @@ xchan__chan_lf_exclusive(xchan_chan *ch)
 }
 
 void
-xchan__chan_lf_publish(xchan_chan *ch)
+xchan__chan_lf_unlock(xchan_chan *ch)
 {
+	xchan__lfring *r = ch->lf;
 	/* The gates were closed by our lock; reopen them only for a channel
-	 * that is open with nobody waiting (the lock-free paths neither hand
-	 * over to waiters nor check for close). */
+	 * that is open with nobody in its queues (the lock-free paths neither
+	 * hand over to queued waiters nor check for close).  Plain waiters do
+	 * not keep them closed. */
 	if (!ch->closed && ch->takes.n == 0 && ch->puts.n == 0)
-		xchan__lfring_gate_open(ch->lf);
+		xchan__lfring_gate_open(r);
+	uint32_t add_wakes = r->takew.owed, room_wakes = r->putw.owed;
+	r->takew.owed = r->putw.owed = 0;
+	xchan__lock_release(&ch->lock);
+	/* One wake per value added / slot freed, as the lock-free paths do;
+	 * the loads of `n` come after the seq_cst index moves of the owned
+	 * operations, so the Dekker argument holds for them too. */
+	while (add_wakes > 0 && xchan__lfwait_wake_one(&r->takew))
+		add_wakes--;
+	while (room_wakes > 0 && xchan__lfwait_wake_one(&r->putw))
+		room_wakes--;
+}
+
+/* One locked attempt on a channel with a lock-free ring (its gate was
+ * closed: a lock holder, a queued alts or async op, or close).  Returns
+ * XCHAN_OK, XCHAN_ECLOSED or XCHAN_EAGAIN; a take's value in *v. */
+static int32_t
+lf_locked_try(xchan_chan *ch, bool is_put, xchan_val *v)
+{
+	xchan__ctx cx;
+	xchan__ctx_init(&cx);
+	xchan__chan_lock(ch);
+	int32_t err = is_put ? xchan__chan_try_put(ch, *v, &cx, NULL)
+	                     : xchan__chan_try_take(ch, v, &cx, NULL);
+	xchan__chan_unlock(ch);
+	xchan__ctx_finish(&cx);
+	return err;
+}
+
+/* The owner takes its plain waiter back (a wait that ended unclaimed). */
+static void
+lf_withdraw(xchan__lfwaitq *q, xchan__waiter *w)
+{
+	if (!xchan__lfwait_remove(q, w))
+		xchan__chan_withdraw(w); /* close moved it to `puts` */
+}
+
+/* put / take / offer / poll on a channel with a lock-free ring, in
+ * crossbeam's manner: try lock-free (with backoff); when the gate is
+ * closed, try once under the lock; when the ring is full (empty), sleep as
+ * a plain waiter, which leaves the gates open, and try again when woken.
+ * A woken operation competes with newcomers (lfwait.h): the buffer stays
+ * FIFO and each producer's values keep their order, but blocked puts
+ * (takes) are not served strictly in arrival order (docs/core-design.md).
+ * `v`: the value to put (the caller's again unless XCHAN_OK), or where a
+ * take stores its value (nil on failure). */
+static XCHAN_NOINLINE int32_t
+lf_run(xchan_chan *ch, bool is_put, xchan_val *v, xchan_deadline deadline,
+    const xchan_wait_opts *opts)
+{
+	xchan__lfring *r = ch->lf;
+	xchan__lfwaitq *q = is_put ? &r->putw : &r->takew;
+	xchan_val put_v = is_put ? *v : xchan_val_nil();
+	for (;;) {
+		int res = lf_op(ch, is_put, v, deadline);
+		if (res == XCHAN__LF_OK) {
+			lf_wake_other(r, is_put);
+			return XCHAN_OK;
+		}
+		if (res == XCHAN__LF_GATED) {
+			int32_t err = lf_locked_try(ch, is_put, v);
+			if (err != XCHAN_EAGAIN)
+				return err;
+		}
+		if (!is_put)
+			*v = xchan_val_nil();
+		if (deadline == XCHAN_DEADLINE_POLL)
+			return XCHAN_EAGAIN;
+		if (deadline_passed(deadline))
+			return XCHAN_ETIMEDOUT;
+		xchan__sel s;
+		xchan__sel_init(&s);
+		xchan__waiter w = {.sel = &s,
+		    .chan = ch,
+		    .val = put_v,
+		    .index = 0,
+		    .is_put = is_put};
+		int add = xchan__lfwait_add(q, &w, ch->max_pending);
+		if (add == XCHAN__LFW_LIMIT)
+			return XCHAN_ELIMIT;
+		if (add == XCHAN__LFW_CLOSED) {
+			/* Closed since our attempt: the locked path answers
+			 * (drains, or ECLOSED). */
+			int32_t err = lf_locked_try(ch, is_put, v);
+			if (err != XCHAN_EAGAIN)
+				return err;
+			continue; /* not reached: a closed channel answers */
+		}
+		/* A waiter keeps the channel alive (another thread may drop
+		 * the caller's last reference while we sleep). */
+		xchan_chan_retain(ch);
+		/* Room (a value) appeared before our listing was seen: take
+		 * ourselves back and try again, unless a wake or the close got
+		 * to us first (then wait for it as usual). */
+		if (xchan__lfring_probe(r, is_put) &&
+		    xchan__lfwait_cancel(q, &w)) {
+			xchan_chan_release(ch);
+			continue;
+		}
+		xchan__sel_apply_opts(&s, opts);
+		int32_t err = xchan__sel_wait(&s, deadline);
+		if (err != XCHAN_OK) {
+			/* Deadline, cancel or signal won: nothing moved and no
+			 * wake was spent on us. */
+			lf_withdraw(q, &w);
+			xchan_chan_release(ch);
+			return err;
+		}
+		xchan_chan_release(ch);
+		if (s.result.err == XCHAN__LF_RETRY)
+			continue;
+		/* Served from the channel's queue of waiting puts after a
+		 * close moved us there (core.async: it survives the close). */
+		if (is_put)
+			xchan_val_release(s.result.val);
+		else
+			*v = s.result.val;
+		return s.result.err;
+	}
 }
 
 /* After this many contended acquisitions a fixed buffer moves to the
@@ -544,6 +740,17 @@ lf_upgrade(xchan_chan *ch)
 	atomic_store_explicit(&ch->lf, r, memory_order_seq_cst);
 }
 
+bool
+xchan__chan_lf_force(xchan_chan *ch)
+{
+	xchan__chan_lock(ch);
+	if (ch->lf_eligible && ch->lf == NULL)
+		lf_upgrade(ch);
+	bool lf = ch->lf != NULL;
+	xchan__chan_unlock(ch);
+	return lf;
+}
+
 /* The lock for put and take, counting contention on eligible buffers. */
 static inline void
 chan_lock_counting(xchan_chan *ch)
@@ -570,15 +777,6 @@ check_put_args(xchan_chan *ch, xchan_val v)
 	if (xchan__forked())
 		return XCHAN_EFORK;
 	return XCHAN_OK;
-}
-
-/* A deadline that has passed (other than POLL) acts as POLL but reports
- * ETIMEDOUT. */
-static inline bool
-deadline_passed(xchan_deadline d)
-{
-	return d != XCHAN_DEADLINE_NEVER && d != XCHAN_DEADLINE_POLL &&
-	       d <= xchan_now();
 }
 
 /* Validates wait options: NULL, or a struct of at least the first
@@ -612,12 +810,15 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 	int32_t err = check_put_args(ch, v);
 	if (err != XCHAN_OK)
 		return err;
-	if (ch->lf) {
-		int lf = lf_op(ch, true, &v, deadline);
-		if (lf == XCHAN__LF_OK)
+	xchan__lfring *r = ch->lf;
+	if (r != NULL) {
+		/* The fast path inline: one push, one load of the takers'
+		 * count; everything else in lf_run. */
+		if (XCHAN_LIKELY(xchan__lfring_push(r, v) == XCHAN__LF_OK)) {
+			lf_wake_other(r, true);
 			return XCHAN_OK;
-		if (lf == XCHAN__LF_FULL && deadline == XCHAN_DEADLINE_POLL)
-			return XCHAN_EAGAIN;
+		}
+		return lf_run(ch, true, &v, deadline, opts);
 	}
 	bool xf = ch->xf != NULL;
 	if (xf) {
@@ -630,6 +831,11 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 		}
 	}
 	chan_lock_counting(ch);
+	if (XCHAN_UNLIKELY(ch->lf)) {
+		/* It has just moved to the lock-free ring. */
+		xchan__chan_unlock(ch);
+		return lf_run(ch, true, &v, deadline, opts);
+	}
 	/* Fast paths: nobody waiting and room in the ring, or a full dropping /
 	 * sliding buffer (the policy drops a value; released after unlock). */
 	if (XCHAN_LIKELY(!xf && !ch->closed && ch->takes.n == 0)) {
@@ -716,6 +922,8 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 int32_t
 xchan_put(xchan_chan *ch, xchan_val v, xchan_deadline deadline)
 {
+	XCHAN__DBG_CHAN(ch);
+	XCHAN__DBG_VAL(v);
 	return put_impl(ch, v, deadline, NULL);
 }
 
@@ -723,6 +931,8 @@ int32_t
 xchan_put_ex(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
     const xchan_wait_opts *opts)
 {
+	XCHAN__DBG_CHAN(ch);
+	XCHAN__DBG_VAL(v);
 	int32_t err = xchan__wait_opts_check(opts);
 	if (err != XCHAN_OK)
 		return err;
@@ -732,6 +942,8 @@ xchan_put_ex(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 int32_t
 xchan_offer(xchan_chan *ch, xchan_val v)
 {
+	XCHAN__DBG_CHAN(ch);
+	XCHAN__DBG_VAL(v);
 	return xchan_put(ch, v, XCHAN_DEADLINE_POLL);
 }
 
@@ -780,16 +992,19 @@ take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 		*out = xchan_val_nil();
 		return XCHAN_EFORK;
 	}
-	if (ch->lf) {
-		int lf = lf_op(ch, false, out, deadline);
-		if (lf == XCHAN__LF_OK)
+	xchan__lfring *r = ch->lf;
+	if (r != NULL) {
+		if (XCHAN_LIKELY(xchan__lfring_pop(r, out) == XCHAN__LF_OK)) {
+			lf_wake_other(r, false);
 			return XCHAN_OK;
-		if (lf == XCHAN__LF_FULL && deadline == XCHAN_DEADLINE_POLL) {
-			*out = xchan_val_nil();
-			return XCHAN_EAGAIN;
 		}
+		return lf_run(ch, false, out, deadline, opts);
 	}
 	chan_lock_counting(ch);
+	if (XCHAN_UNLIKELY(ch->lf)) {
+		xchan__chan_unlock(ch);
+		return lf_run(ch, false, out, deadline, opts);
+	}
 	/* Fast path: a buffered value and no put waiting to refill. */
 	if (XCHAN_LIKELY(ch->buf_kind == XCHAN_BUF_FIXED && !ch->lf &&
 	                 ch->count > 0 && ch->puts.n == 0)) {
@@ -842,6 +1057,7 @@ take_impl(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 int32_t
 xchan_take(xchan_val *out, xchan_chan *ch, xchan_deadline deadline)
 {
+	XCHAN__DBG_CHAN(ch);
 	return take_impl(out, ch, deadline, NULL);
 }
 
@@ -849,6 +1065,7 @@ int32_t
 xchan_take_ex(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
     const xchan_wait_opts *opts)
 {
+	XCHAN__DBG_CHAN(ch);
 	if (out != NULL)
 		*out = xchan_val_nil();
 	int32_t err = xchan__wait_opts_check(opts);
@@ -860,12 +1077,39 @@ xchan_take_ex(xchan_val *out, xchan_chan *ch, xchan_deadline deadline,
 int32_t
 xchan_poll(xchan_val *out, xchan_chan *ch)
 {
+	XCHAN__DBG_CHAN(ch);
 	return xchan_take(out, ch, XCHAN_DEADLINE_POLL);
+}
+
+/* Close, under the lock, of a channel with a lock-free ring: its plain
+ * putters become waiting puts that survive the close (core.async), its
+ * plain takers are woken to try again (they drain the buffer on the locked
+ * path, then get ECLOSED). */
+static void
+lf_close_waiters(xchan_chan *ch, xchan__ctx *cx)
+{
+	xchan__lfring *r = ch->lf;
+	for (xchan__waiter *w = xchan__lfwait_close(&r->putw), *next; w;
+	     w = next) {
+		next = w->next;
+		xchan__chan_enqueue(ch, w);
+	}
+	for (xchan__waiter *w = xchan__lfwait_close(&r->takew), *next; w;
+	     w = next) {
+		next = w->next;
+		if (!xchan__sel_claim(w->sel))
+			continue; /* its deadline or cancel won */
+		w->sel->result.err = XCHAN__LF_RETRY;
+		w->sel->result.index = 0;
+		w->sel->result.val = xchan_val_nil();
+		xchan__ctx_complete(cx, w->sel);
+	}
 }
 
 int32_t
 xchan_chan_close(xchan_chan *ch)
 {
+	XCHAN__DBG_CHAN(ch);
 	if (ch == NULL)
 		return XCHAN_EINVAL;
 	if (xchan__forked())
@@ -880,6 +1124,8 @@ xchan_chan_close(xchan_chan *ch)
 	if (!ch->closed) {
 		ch->closed = 1;
 		xchan__chan_release_takers(ch, &cx);
+		if (ch->lf)
+			lf_close_waiters(ch, &cx);
 	}
 	xchan__chan_unlock(ch);
 	xchan__ctx_finish(&cx);
@@ -929,7 +1175,9 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	 * or a go task's result channel). */
 	uint64_t slots = 0;
 	if (cap > 0) {
-		slots = cap <= CHAN_INLINE_SLOTS ? CHAN_INLINE_SLOTS : 8;
+		/* 1 or 2 inline slots: exactly the capacity (a go task's
+		 * result channel and a promise take one, 16 bytes). */
+		slots = cap <= CHAN_INLINE_SLOTS ? cap : 8;
 		while (slots < cap && slots < 1024)
 			slots *= 2;
 	}
@@ -938,22 +1186,29 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	 * and promises, never contended enough to matter). */
 	bool lf_eligible = opts->buf_kind == XCHAN_BUF_FIXED && xf == NULL &&
 	                   cap >= 4 && cap <= XCHAN__LFRING_MAX_CAP;
-	bool inline_ring = slots == CHAN_INLINE_SLOTS;
-	size_t inline_bytes =
-	    inline_ring ? CHAN_INLINE_SLOTS * sizeof(xchan_val) : 0;
-	xchan_chan *ch = xchan__zalloc(sizeof(*ch) + extra + inline_bytes);
+	bool inline_ring = slots > 0 && slots <= CHAN_INLINE_SLOTS;
+	size_t inline_bytes = inline_ring ? slots * sizeof(xchan_val) : 0;
+	size_t step_bytes = xf ? sizeof(xchan__chan_step) : 0;
+	xchan_chan *ch =
+	    xchan__zalloc(sizeof(*ch) + extra + inline_bytes + step_bytes);
 	if (ch == NULL)
 		goto fail;
+	if (xf) {
+		ch->step = (xchan__chan_step *)((char *)ch + sizeof(*ch) +
+		                                extra + inline_bytes);
+		ch->step->on_error = opts->on_error;
+		ch->step->on_error_user = opts->on_error_user;
+	}
 	ch->buf_kind = opts->buf_kind;
 	ch->cap = cap;
 	if (inline_ring) {
 		ch->ring = (xchan_val *)((char *)ch + sizeof(*ch) + extra);
 		ch->ring_inline = 1;
-		ch->ring_allocated_inline = 1;
+		ch->ring_allocated_inline = (uint8_t)slots;
 	} else if (slots > 0) {
 		ch->ring = xchan__alloc(slots * sizeof(xchan_val));
 		if (ch->ring == NULL) {
-			xchan__free(ch, sizeof(*ch) + extra);
+			xchan__free(ch, sizeof(*ch) + extra + step_bytes);
 			goto fail;
 		}
 	}
@@ -963,8 +1218,6 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	    opts->max_pending ? opts->max_pending : XCHAN_DEFAULT_MAX_PENDING;
 	atomic_init(&ch->refs, 1);
 	ch->xf = xf;
-	ch->on_error = opts->on_error;
-	ch->on_error_user = opts->on_error_user;
 	ch->id =
 	    atomic_fetch_add_explicit(&g_chan_ids, 1, memory_order_relaxed) + 1;
 	*out = ch;
@@ -993,6 +1246,7 @@ xchan_chan_make(xchan_chan **out, uint32_t buf_kind, uint64_t capacity)
 xchan_chan *
 xchan_chan_retain(xchan_chan *ch)
 {
+	XCHAN__DBG_CHAN(ch);
 	if (ch)
 		atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
 	return ch;
@@ -1015,6 +1269,7 @@ xchan_chan_release(xchan_chan *ch)
 {
 	if (ch == NULL)
 		return;
+	XCHAN__DBG_CHAN(ch);
 	if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	/* After fork the channel's locks may be held by threads that do not
@@ -1030,6 +1285,8 @@ xchan_chan_release(xchan_chan *ch)
 		extra = sizeof(xchan__timer);
 	}
 	XCHAN_ASSERT(ch->puts.n == 0 && ch->takes.n == 0);
+	XCHAN_ASSERT(ch->lf == NULL || (atomic_load(&ch->lf->putw.n) == 0 &&
+	                                   atomic_load(&ch->lf->takew.n) == 0));
 	xchan__lfring_free(ch->lf); /* releases what it holds */
 	for (uint64_t i = 0; i < ch->count; i++)
 		xchan_val_release(ch->ring[(ch->head + i) & (ch->slots - 1)]);
@@ -1037,16 +1294,19 @@ xchan_chan_release(xchan_chan *ch)
 		xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
 	if (ch->xf)
 		xchan_xform_free(ch->xf);
-	/* The allocation: the channel, its timer entry, then the inline ring
-	 * area (kept even after the ring grew out of it). */
+	/* The allocation: the channel, its timer entry, the inline ring area
+	 * (kept even after the ring grew out of it), then the step state. */
 	if (ch->ring_allocated_inline)
-		extra += CHAN_INLINE_SLOTS * sizeof(xchan_val);
-	xchan__free(ch, sizeof(*ch) + extra);
+		extra += ch->ring_allocated_inline * sizeof(xchan_val);
+	if (ch->step)
+		extra += sizeof(xchan__chan_step);
+	xchan__retire(ch, sizeof(*ch) + extra, offsetof(xchan_chan, refs));
 }
 
 int32_t
 xchan_chan_info_get(xchan_chan_info *out, xchan_chan *ch)
 {
+	XCHAN__DBG_CHAN(ch);
 	if (out == NULL || ch == NULL || out->size < XCHAN__CHAN_INFO_V1_SIZE)
 		return XCHAN_EINVAL;
 	if (xchan__forked())
@@ -1061,6 +1321,11 @@ xchan_chan_info_get(xchan_chan_info *out, xchan_chan *ch)
 	i.closed = ch->closed;
 	i.pending_puts = ch->puts.n;
 	i.pending_takes = ch->takes.n;
+	if (ch->lf) {
+		/* Plain waiters of the lock-free ring are waiting too. */
+		i.pending_puts += xchan__lfwait_count(&ch->lf->putw);
+		i.pending_takes += xchan__lfwait_count(&ch->lf->takew);
+	}
 	i.max_pending = ch->max_pending;
 	i.id = ch->id;
 	xchan__chan_unlock(ch);

@@ -38,6 +38,8 @@ _Noreturn void xchan__panic(const char *file, int line, const char *what);
 void *xchan__alloc(size_t size);
 void *xchan__zalloc(size_t size);
 void xchan__free(void *p, size_t size);
+/* True when xchan_init installed allocation hooks (debugcheck.c). */
+bool xchan__alloc_hooked(void);
 /* Marks the library as initialised (first use); later xchan_init fails. */
 void xchan__ensure_init(void);
 

@@ -30,6 +30,8 @@ xchan__lfring_new(uint64_t cap)
 	r->slots = (xchan__lfslot *)(r + 1);
 	r->raw = raw;
 	r->raw_size = size;
+	xchan__lfwait_init(&r->takew);
+	xchan__lfwait_init(&r->putw);
 	for (uint64_t i = 0; i < cap; i++) {
 		atomic_init(&r->slots[i].stamp, i);
 		r->slots[i].v = xchan_val_nil();
@@ -209,6 +211,16 @@ xchan__lfring_gate_is_open(xchan__lfring *r)
 {
 	return !(atomic_load_explicit(&r->tail, memory_order_relaxed) &
 	         XCHAN__LF_GATE);
+}
+
+bool
+xchan__lfring_probe(xchan__lfring *r, bool is_put)
+{
+	uint64_t tail = atomic_load(&r->tail) & XCHAN__LF_POS;
+	uint64_t head = atomic_load(&r->head) & XCHAN__LF_POS;
+	if (is_put)
+		return ((head + r->one_lap) & XCHAN__LF_POS) != tail;
+	return head != tail;
 }
 
 uint64_t

@@ -33,6 +33,7 @@
 #define XCHAN_LFRING_H
 
 #include "common.h"
+#include "lfwait.h"
 
 #define XCHAN__LF_GATE (UINT64_C(1) << 63)
 #define XCHAN__LF_POS (XCHAN__LF_GATE - 1)
@@ -47,6 +48,12 @@ typedef struct xchan__lfring {
 	char pad0[XCHAN_CACHELINE - 8];
 	_Atomic uint64_t head; /* consumer line */
 	char pad1[XCHAN_CACHELINE - 8];
+	/* Plain waiters (lfwait.h), each list on a line of its own: producers
+	 * read takew.n after every push, consumers putw.n after every pop. */
+	xchan__lfwaitq takew;
+	char pad2[XCHAN_CACHELINE - sizeof(xchan__lfwaitq) % XCHAN_CACHELINE];
+	xchan__lfwaitq putw;
+	char pad3[XCHAN_CACHELINE - sizeof(xchan__lfwaitq) % XCHAN_CACHELINE];
 	/* constant */
 	uint64_t cap, one_lap;
 	xchan__lfslot *slots;
@@ -84,6 +91,12 @@ void xchan__lfring_gate_close(xchan__lfring *r);
 void xchan__lfring_gate_open(xchan__lfring *r);
 /* Whether the gates are open (a hint unless the caller holds them). */
 bool xchan__lfring_gate_is_open(xchan__lfring *r);
+
+/* Ignoring the gate: whether a push would find room (is_put) / a pop a
+ * value, judged from the index words alone (seq_cst loads: the probe of
+ * lfwait.h's no-lost-wake-up pair).  A slot claimed but not yet published
+ * counts as done. */
+bool xchan__lfring_probe(xchan__lfring *r, bool is_put);
 
 /* Number of values; exact for the gate holder. */
 uint64_t xchan__lfring_count(xchan__lfring *r);

@@ -74,8 +74,10 @@ struct xchan__waiter {
 	xchan_val val; /* put: the value offered (owned by the op) */
 	int32_t index; /* the clause index reported on completion */
 	uint8_t is_put;
-	uint8_t linked; /* in the channel queue; under the channel lock */
-	uint8_t pad[2];
+	uint8_t linked; /* in the channel queue; under the channel lock (or,
+	                   for a plain waiter, the lfwait lock: lfwait.h) */
+	uint8_t plain;  /* listed as a plain waiter of a lock-free ring */
+	uint8_t pad;
 };
 
 struct xchan__sel {

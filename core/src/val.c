@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "debugcheck.h"
 #include "runtime.h"
 #include "val.h"
 
@@ -315,6 +316,7 @@ xchan_val_retain(xchan_val v)
 {
 	/* Relaxed: taking a new reference needs no ordering, the caller
 	 * already holds one.  Never calls the host. */
+	XCHAN__DBG_VAL(v);
 	switch (v.kind) {
 	case XCHAN_STRING:
 	case XCHAN_BYTES:
@@ -345,6 +347,7 @@ xchan_val_retain(xchan_val v)
 void
 xchan_val_release(xchan_val v)
 {
+	XCHAN__DBG_VAL(v);
 	switch (v.kind) {
 	case XCHAN_STRING:
 	case XCHAN_BYTES: {
@@ -353,7 +356,7 @@ xchan_val_release(xchan_val v)
 		        memory_order_acq_rel) == 1) {
 			xchan__rt *rt = b->rt;
 			void *obj = b->obj;
-			xchan__free(b, sizeof(blob) + b->len + 1);
+			xchan__retire(b, sizeof(blob) + b->len + 1, 0);
 			if (rt != NULL)
 				xchan__rt_release_obj(rt, obj);
 		}
@@ -365,7 +368,7 @@ xchan_val_release(xchan_val v)
 		        memory_order_acq_rel) == 1) {
 			if (b->dtor)
 				b->dtor(b->ptr);
-			xchan__free(b, sizeof(*b));
+			xchan__retire(b, sizeof(*b), 0);
 		}
 		break;
 	}
@@ -374,8 +377,8 @@ xchan_val_release(xchan_val v)
 		if (atomic_fetch_sub_explicit(&a->refs, 1,
 		        memory_order_acq_rel) == 1) {
 			xchan__vals_release(a->items, a->n);
-			xchan__free(a,
-			    sizeof(array) + a->n * sizeof(xchan_val));
+			xchan__retire(a,
+			    sizeof(array) + a->n * sizeof(xchan_val), 0);
 		}
 		break;
 	}
@@ -388,7 +391,7 @@ xchan_val_release(xchan_val v)
 		        memory_order_acq_rel) == 1) {
 			xchan__rt *rt = h->rt;
 			void *obj = h->obj;
-			xchan__free(h, sizeof(*h));
+			xchan__retire(h, sizeof(*h), 0);
 			xchan__rt_release_obj(rt, obj);
 		}
 		break;
@@ -413,6 +416,7 @@ xchan__vals_release(xchan_val *vals, size_t n)
 			return XCHAN_EINVAL;                                   \
 		if ((v).kind != (k))                                           \
 			return XCHAN_ETYPE;                                    \
+		XCHAN__DBG_VAL(v);                                             \
 	} while (0)
 
 int32_t
@@ -454,12 +458,14 @@ get_blob(xchan_val v, uint32_t kind, const void **out, size_t *len)
 int32_t
 xchan_get_string(xchan_val v, const char **out, size_t *len)
 {
+	XCHAN__DBG_VAL(v);
 	return get_blob(v, XCHAN_STRING, (const void **)out, len);
 }
 
 int32_t
 xchan_get_bytes(xchan_val v, const void **out, size_t *len)
 {
+	XCHAN__DBG_VAL(v);
 	return get_blob(v, XCHAN_BYTES, out, len);
 }
 
@@ -515,6 +521,7 @@ xchan_get_host(xchan_val v, uint32_t runtime_id, void **out)
 {
 	if (out == NULL)
 		return XCHAN_EINVAL;
+	XCHAN__DBG_VAL(v);
 	xchan__rt *rt;
 	void *obj;
 	if (!host_of(v, &rt, &obj))

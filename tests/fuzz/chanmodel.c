@@ -337,18 +337,14 @@ close_tail(model *m, m_chan *c)
 		release_takers(m, c);
 }
 
-/* Moves pending puts into the buffer's room, through the transform.
- * `eager`: a closed channel whose pending puts have now drained completes
- * at once (xchan.h: the completion runs "at close if no puts are pending,
- * else when they have drained").  The core does so after a poll, an offer
- * or an async op (they hand the refill to the step lock's release), but
- * after a blocking take (xchan_take with a deadline) it leaves the
- * completion to the next take that finds the channel empty: same values,
- * later.  The model follows the core; OPSCRIPT_STRICT_COMPLETION=1 expects
- * the eager rule everywhere (tests/fuzz/known/ has a script that shows the
- * difference). */
+/* Moves pending puts into the buffer's room, through the transform.  A
+ * closed channel whose pending puts have now drained completes at once
+ * (xchan.h: the completion runs "at close if no puts are pending, else when
+ * they have drained"), whichever operation pulled them in.  (Until
+ * 2026-11-29 the core left it to the next take after a blocking take; the
+ * regression script is tests/fuzz/corpus/blocking-take-completion.bin.) */
 static void
-refill(model *m, m_chan *c, int eager)
+refill(model *m, m_chan *c)
 {
 	int stopped = 0;
 	m_waiter p;
@@ -369,7 +365,7 @@ refill(model *m, m_chan *c, int eager)
 	/* A closed channel whose pending puts have drained completes now
 	 * (xchan.h: "at close if no puts are pending, else when they have
 	 * drained"). */
-	if (stopped || (eager && c->closed && c->puts.n == 0 && !c->completed &&
+	if (stopped || (c->closed && c->puts.n == 0 && !c->completed &&
 	                   c->spec.xform != XF_NONE))
 		close_tail(m, c);
 }
@@ -408,30 +404,21 @@ try_put(model *m, m_chan *c, int64_t v)
 	return XCHAN_OK;
 }
 
-static int
-strict_completion(void)
-{
-	const char *e = getenv("OPSCRIPT_STRICT_COMPLETION");
-	return e != NULL && e[0] == '1';
-}
-
-/* `blocking`: xchan_take with a deadline (see refill). */
 static int32_t
-try_take(model *m, m_chan *c, int64_t *got, int blocking)
+try_take(model *m, m_chan *c, int64_t *got)
 {
-	int eager = !blocking || strict_completion();
 	*got = 0;
 	for (;;) {
 		if (c->count > 0) {
 			*got = buf_take(m, c);
 			if (c->puts.n > 0 &&
 			    c->spec.buf_kind == XCHAN_BUF_FIXED)
-				refill(m, c, eager);
+				refill(m, c);
 			return XCHAN_OK;
 		}
 		if (c->puts.n > 0) {
 			if (c->spec.xform != XF_NONE) {
-				refill(m, c, eager);
+				refill(m, c);
 				continue;
 			}
 			m_waiter p;
@@ -475,7 +462,7 @@ alts_try(model *m, const clause_spec *cl, int n, int32_t *err, int32_t *index,
 		m_chan *c = &m->ch[cl[i].ch];
 		int64_t v = 0;
 		int32_t e = cl[i].is_put ? try_put(m, c, cl[i].val)
-		                         : try_take(m, c, &v, 0);
+		                         : try_take(m, c, &v);
 		if (e == XCHAN_EAGAIN)
 			continue;
 		*err = e;
@@ -592,7 +579,7 @@ static int32_t
 m_take_now(world *w, int ch, int mode, int64_t *got)
 {
 	model *m = (model *)w;
-	int32_t e = try_take(m, &m->ch[ch], got, mode == 2);
+	int32_t e = try_take(m, &m->ch[ch], got);
 	if (e == XCHAN_EAGAIN && mode == 2)
 		e = XCHAN_ETIMEDOUT;
 	return e;

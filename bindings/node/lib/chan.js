@@ -5,6 +5,7 @@ const { AsyncLocalStorage } = require('node:async_hooks');
 const { makeError, invalidArg, notChan, codes } = require('./errors');
 const { toSpec, PROMISE } = require('./buffers');
 const { opaqueOf } = require('./values');
+const { CancelToken, withToken } = require('./cancel');
 
 const kWrap = Symbol('xchan.wrap');
 
@@ -28,12 +29,27 @@ class TaskFailure {
 }
 
 function timeoutOf(opts, what) {
-  if (opts === undefined || opts === null) return [undefined, undefined];
-  if (typeof opts === 'number') return [opts, undefined];
-  if (typeof opts !== 'object') throw makeError('EINVAL', `${what}: options are a timeout in ms or { timeout, signal }`);
-  const { timeout, signal } = opts;
+  if (opts === undefined || opts === null) return [undefined, undefined, undefined];
+  if (typeof opts === 'number') return [opts, undefined, undefined];
+  if (typeof opts !== 'object') throw makeError('EINVAL', `${what}: options are a timeout in ms or { timeout, signal, cancel }`);
+  const { timeout, signal, cancel } = opts;
   if (timeout !== undefined && typeof timeout !== 'number') throw makeError('EINVAL', `${what}: timeout must be a number of ms`);
-  return [timeout, signal];
+  if (cancel !== undefined) CancelToken._x(cancel, what);
+  return [timeout, signal, cancel];
+}
+
+// Starts a Promise op (start(holder)) with an AbortSignal and/or a
+// CancelToken: a fired token rejects at once with ECANCELED (nothing
+// started); otherwise firing it cancels the op like an abort.
+function withCancel(signal, cancel, start) {
+  if (cancel === undefined) return signal === undefined ? start(undefined) : withSignal(signal, start);
+  if (cancel.fired) return Promise.reject(makeError('ECANCELED', 'the cancel token has fired (nothing was transferred)'));
+  const run = (holder) => {
+    const p = start(holder);
+    if (holder.op !== undefined) native.cancelWatch(CancelToken._x(cancel, 'cancel'), holder.op);
+    return p;
+  };
+  return signal === undefined ? run({}) : withSignal(signal, run);
 }
 
 // Runs `start(holder)` (a native op) and, with an AbortSignal, cancels the
@@ -95,7 +111,7 @@ class Chan {
 
   /** Puts v; resolves true when delivered, false if the channel is closed. */
   put(v, opts) {
-    let hd, ms, signal;
+    let hd, ms, signal, cancel;
     try {
       hd = Chan.#of(this, 'put');
       if (opts === undefined) {
@@ -103,29 +119,27 @@ class Chan {
         const r = native.tryPut(hd, h(v));
         return r === PENDING ? native.put(hd, h(v)) : Promise.resolve(r);
       }
-      [ms, signal] = timeoutOf(opts, 'put');
+      [ms, signal, cancel] = timeoutOf(opts, 'put');
     } catch (e) {
       return Promise.reject(e);
     }
-    if (signal === undefined) return native.put(hd, h(v), ms);
-    return withSignal(signal, (holder) => native.put(hd, h(v), ms, holder));
+    return withCancel(signal, cancel, (holder) => native.put(hd, h(v), ms, holder));
   }
 
   /** Takes a value; resolves undefined once the channel is closed and drained. */
   take(opts) {
-    let hd, ms, signal;
+    let hd, ms, signal, cancel;
     try {
       hd = Chan.#of(this, 'take');
       if (opts === undefined) {
         const v = native.tryTake(hd);
         return v === PENDING ? native.take(hd) : Promise.resolve(v);
       }
-      [ms, signal] = timeoutOf(opts, 'take');
+      [ms, signal, cancel] = timeoutOf(opts, 'take');
     } catch (e) {
       return Promise.reject(e);
     }
-    if (signal === undefined) return native.take(hd, ms);
-    return withSignal(signal, (holder) => native.take(hd, ms, holder));
+    return withCancel(signal, cancel, (holder) => native.take(hd, ms, holder));
   }
 
   /**
@@ -160,14 +174,21 @@ class Chan {
     native.close(Chan.#of(this, 'close'));
   }
 
-  /** Blocking take, for worker threads (throws on the main thread). */
-  takeSync(timeoutMs) {
-    return native.takeSync(Chan.#of(this, 'takeSync'), timeoutMs);
+  /**
+   * Blocking take, for worker threads (throws on the main thread):
+   * takeSync(timeoutMs?) or takeSync({ timeout, cancel }) with a CancelToken.
+   */
+  takeSync(opts) {
+    const hd = Chan.#of(this, 'takeSync');
+    const [ms, , cancel] = timeoutOf(opts, 'takeSync');
+    return withToken(cancel, 'takeSync', () => native.takeSync(hd, ms));
   }
 
-  /** Blocking put, for worker threads (throws on the main thread). */
-  putSync(v, timeoutMs) {
-    return native.putSync(Chan.#of(this, 'putSync'), h(v), timeoutMs);
+  /** Blocking put, for worker threads: putSync(v, timeoutMs?) or putSync(v, { timeout, cancel }). */
+  putSync(v, opts) {
+    const hd = Chan.#of(this, 'putSync');
+    const [ms, , cancel] = timeoutOf(opts, 'putSync');
+    return withToken(cancel, 'putSync', () => native.putSync(hd, h(v), ms));
   }
 
   /** A snapshot: { buffer, capacity, count, closed, pendingPuts, pendingTakes, maxPending, id }. */
@@ -283,11 +304,12 @@ function clausesOf(clauses, what) {
 }
 
 function altsOpts(opts, what) {
-  if (opts === undefined) return [false, undefined, undefined, false, undefined];
-  if (opts === null || typeof opts !== 'object') throw makeError('EINVAL', `${what}: options are { priority, default, timeout, signal }`);
+  if (opts === undefined) return [false, undefined, undefined, false, undefined, undefined];
+  if (opts === null || typeof opts !== 'object') throw makeError('EINVAL', `${what}: options are { priority, default, timeout, signal, cancel }`);
   const hasDefault = Object.prototype.hasOwnProperty.call(opts, 'default');
   if (opts.timeout !== undefined && typeof opts.timeout !== 'number') throw makeError('EINVAL', `${what}: timeout must be a number of ms`);
-  return [!!opts.priority, opts.timeout, opts.signal, hasDefault, opts.default];
+  if (opts.cancel !== undefined) CancelToken._x(opts.cancel, what);
+  return [!!opts.priority, opts.timeout, opts.signal, hasDefault, opts.default, opts.cancel];
 }
 
 /**
@@ -298,13 +320,14 @@ function altsOpts(opts, what) {
  * ready now; { timeout } rejects with ETIMEDOUT; { signal } aborts.
  */
 function alts(clauses, opts) {
-  let exts, vals, chans, prio, ms, signal, hasDefault, dflt;
+  let exts, vals, chans, prio, ms, signal, hasDefault, dflt, cancel;
   try {
     [exts, vals, chans] = clausesOf(clauses, 'alts');
-    [prio, ms, signal, hasDefault, dflt] = altsOpts(opts, 'alts');
+    [prio, ms, signal, hasDefault, dflt, cancel] = altsOpts(opts, 'alts');
   } catch (e) {
     return Promise.reject(e);
   }
+  if (cancel !== undefined && cancel.fired) return Promise.reject(makeError('ECANCELED', 'alts: the cancel token has fired (nothing was transferred)'));
   if (hasDefault) {
     try {
       const p = native.alts(exts, vals, chans, prio, undefined, true);
@@ -313,8 +336,7 @@ function alts(clauses, opts) {
       return Promise.reject(e);
     }
   }
-  if (signal === undefined) return native.alts(exts, vals, chans, prio, ms, false);
-  return withSignal(signal, (holder) => native.alts(exts, vals, chans, prio, ms, false, holder));
+  return withCancel(signal, cancel, (holder) => native.alts(exts, vals, chans, prio, ms, false, holder));
 }
 
 /**
@@ -432,8 +454,8 @@ class Op {
 /** Blocking alts for worker threads; same clauses and options as alts(). */
 function altsSync(clauses, opts) {
   const [exts, vals, chans] = clausesOf(clauses, 'altsSync');
-  const [prio, ms, , hasDefault, dflt] = altsOpts(opts, 'altsSync');
-  const r = native.altsSync(exts, vals, chans, prio, ms, hasDefault);
+  const [prio, ms, , hasDefault, dflt, cancel] = altsOpts(opts, 'altsSync');
+  const r = withToken(cancel, 'altsSync', () => native.altsSync(exts, vals, chans, prio, ms, hasDefault));
   return r === undefined ? { value: dflt, chan: undefined, index: -1 } : r;
 }
 

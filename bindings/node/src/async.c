@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "addon.h"
+#include "cancel.h"
 
 enum { OP_PUT = 1, OP_TAKE = 2, OP_ALTS = 3 };
 
@@ -71,6 +72,7 @@ struct xn_op {
 	bool has_res;     /* callback mode: res holds the core's result */
 	bool taken;       /* notify mode: cancelEx took the result */
 	xchan_result res; /* written by the callback before the push */
+	xn_token *token;  /* a CancelToken watching it (Promise mode) */
 };
 
 /* A put clause that completed moved its value into the channel: it is no
@@ -89,6 +91,8 @@ op_release(xn_op *r)
 {
 	if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	if (r->token != NULL)
+		xn_token_unwatch_op(r->token, r->op);
 	if (r->op != NULL) {
 		/* A result nobody collected (the env died, or a notify op's
 		 * owner never collected it). */
@@ -279,6 +283,9 @@ op_settle(xn_op *r, xchan_result res)
 	napi_env env = e->env;
 	r->settled = true;
 	live_unlink(e, r);
+	if (r->token != NULL)
+		xn_token_unwatch_op(r->token, r->op);
+	r->token = NULL;
 	res = clause_result(r, res);
 	bool alive;
 	pthread_mutex_lock(&e->lock);
@@ -1117,10 +1124,40 @@ js_op_cancel_ex(napi_env env, napi_callback_info info)
 	return o;
 }
 
+/* cancelWatch(token, holder.op): a CancelToken firing cancels the pending
+ * Promise op (as an AbortSignal would); a token that has already fired
+ * cancels it now. */
+static napi_value
+js_cancel_watch(napi_env env, napi_callback_info info)
+{
+	ARGS(2);
+	xn_token *tok = xn_token_arg(env, argv[0]);
+	void *data = NULL;
+	if (tok == NULL)
+		return NULL;
+	if (napi_get_value_external(env, argv[1], &data) != napi_ok ||
+	    data == NULL) {
+		xn_throw(env, XCHAN_EINVAL, "cancelWatch needs an op handle");
+		return NULL;
+	}
+	xn_op *r = data;
+	if (r->settled || r->op == NULL || r->token != NULL)
+		return NULL;
+	if (xn_token_watch_op(tok, r->op))
+		r->token = tok;
+	else
+		XN_CORE(xchan_op_cancel(r->op)); /* settles at the drain */
+	return NULL;
+}
+
 napi_status
 xn_init_async(napi_env env, napi_value exports)
 {
 	napi_status s;
+	if ((s = xn_init_cancel(env, exports)) != napi_ok ||
+	    (s = xn_export_fn(env, exports, "cancelWatch", js_cancel_watch)) !=
+	        napi_ok)
+		return s;
 	if ((s = xn_export_fn(env, exports, "take", js_take)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "put", js_put)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "alts", js_alts)) != napi_ok ||

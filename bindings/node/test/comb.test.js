@@ -43,8 +43,16 @@ test('mult: untap', async () => {
   const t1 = m.tap(new Chan(10));
   const t2 = m.tap(new Chan(10));
   await src.put(1);
+  // The put completes when the mult has taken the value; it reaches the taps
+  // after: wait for both before untapping t2 (a deadline, not a sleep).
+  for (const end = Date.now() + 5000; (t1.info().count < 1 || t2.info().count < 1) && Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
   m.untap(t2);
   await src.put(2);
+  for (const end = Date.now() + 5000; t1.info().count < 2 && Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
   m.untapAll();
   src.close();
   await closed(m.done);

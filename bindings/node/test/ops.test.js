@@ -102,9 +102,10 @@ test('a notify op completed by another thread notifies this event loop', async (
   const told = new Promise((resolve) => (op = c.takeAsync({ notify: resolve })));
   const w = new Worker(`const { Chan } = require(${JSON.stringify(path.join(__dirname, '..'))});
     Chan.from(require('node:worker_threads').workerData).putSync('from a worker');`, { eval: true, workerData: c });
+  const exited = new Promise((resolve) => w.on('exit', resolve));
   await told;
   assert.equal(op.collect().value, 'from a worker');
-  await new Promise((resolve) => w.on('exit', resolve));
+  await exited;
 });
 
 test('a null or non-Chan channel is a TypeError with code EINVAL', async () => {
@@ -213,4 +214,108 @@ test('shutdown completes pending ops with ESHUTDOWN, then refuses new tasks', ()
   const r = JSON.parse(out.stdout.trim().split('\n').pop());
   assert.equal(r[0], 'in go: ESTATE');
   assert.deepEqual(r.slice(1), ['ESHUTDOWN', 'ESHUTDOWN:kept', 'timeout closed', 'ESHUTDOWN', 'ESHUTDOWN', 'ESHUTDOWN']);
+});
+
+test('CancelToken: a fired token stops Promise and blocking ops (nothing transferred) until reset, from any thread', async () => {
+  const tok = new x.CancelToken();
+  const c = new Chan();
+  tok.fire();
+  assert.equal(tok.fired, true);
+  await assert.rejects(c.put(1, { cancel: tok }), code('ECANCELED'));
+  await assert.rejects(x.alts([c], { cancel: tok }), code('ECANCELED'));
+  tok.reset();
+  await assert.rejects(c.put(1, { cancel: tok, timeout: 10 }), code('ETIMEDOUT'));
+  const pending = c.take({ cancel: tok });
+  tok.fire();
+  await assert.rejects(pending, code('ECANCELED'));
+  assert.equal(c.info().pendingTakes, 0);
+  tok.reset();
+  await assert.rejects(c.take({ cancel: {} }), typeEinval);
+  // A worker blocked in takeSync with the token, fired from here.
+  const w = new Worker(`const x = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const { workerData: d, parentPort } = require('node:worker_threads');
+    const c = x.Chan.from(d.c);
+    const t = x.CancelToken.from(d.t);
+    const out = [];
+    try { c.takeSync({ cancel: t }); out.push('took'); } catch (e) { out.push(e.code); }
+    try { c.takeSync({ cancel: t }); } catch (e) { out.push(e.code); }
+    t.reset();
+    try { c.takeSync({ timeout: 20, cancel: t }); } catch (e) { out.push(e.code); }
+    parentPort.postMessage(out);`, { eval: true, workerData: { c, t: tok } });
+  const msg = new Promise((resolve) => w.on('message', resolve));
+  const exited = new Promise((resolve) => w.on('exit', resolve));
+  while (c.info().pendingTakes === 0) await new Promise((r) => setTimeout(r, 2));
+  tok.fire();
+  assert.deepEqual(await msg, ['ECANCELED', 'ECANCELED', 'ETIMEDOUT']);
+  assert.equal(c.offer(1), false); // no taker left waiting: nothing was taken
+  await exited;
+});
+
+test('cancelEx storm against a producing worker: every value received exactly once', async () => {
+  const N = 3000;
+  const c = new Chan();
+  const w = new Worker(`const { Chan } = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const c = Chan.from(require('node:worker_threads').workerData);
+    for (let i = 0; i < ${N}; i++) c.putSync(i);
+    c.close();`, { eval: true, workerData: c });
+  const exited = new Promise((resolve) => w.on('exit', resolve));
+  const seen = new Uint8Array(N);
+  let got = 0;
+  let closed = false;
+  const record = (r) => {
+    if (r.code === 'OK') {
+      seen[r.value]++;
+      got++;
+    } else if (r.code === 'ECLOSED') {
+      closed = true;
+    } else {
+      assert.equal(r.code, 'ECANCELED');
+    }
+  };
+  for (let round = 0; !closed; round++) {
+    const op = c.takeAsync();
+    if (round % 3 !== 0) await new Promise((r) => (round % 3 === 1 ? setImmediate(r) : queueMicrotask(r)));
+    try {
+      record(op.cancelEx());
+    } catch (e) {
+      assert.equal(e.code, 'EDONE');
+      assert.fail('nobody else collects this op');
+    }
+  }
+  await exited;
+  assert.equal(got, N);
+  assert.ok(seen.every((n) => n === 1));
+});
+
+test('op records are freed: collected, cancelled, callback and dropped handles; a worker exiting with pending ops', async () => {
+  const native = require('../lib/native');
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      global.gc();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  await settle();
+  const ops0 = native.liveCounts().ops;
+  const c = new Chan();
+  for (let i = 0; i < 2000; i++) {
+    const t = c.takeAsync();
+    c.offer(i);
+    assert.equal(t.collect().value, i);
+    assert.equal(c.putAsync('x').cancelEx().code, 'ECANCELED');
+    c.takeAsync(() => {});
+    c.offer(i);
+    c.takeAsync(); // completed, never collected, handle dropped
+    c.offer(i);
+  }
+  await settle();
+  assert.ok(native.liveCounts().ops <= ops0 + 2, `live ops ${ops0} -> ${native.liveCounts().ops}`);
+  const d = new Chan();
+  const w = new Worker(`const { Chan } = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const d = Chan.from(require('node:worker_threads').workerData);
+    d.takeAsync(); d.takeAsync(() => {}); d.putAsync({ obj: 1 }); d.putAsync('v', () => {});`, { eval: true, workerData: d });
+  await new Promise((resolve) => w.on('exit', resolve));
+  assert.deepEqual([d.info().pendingTakes, d.info().pendingPuts], [0, 0]); // cancelled at the worker's teardown
+  await settle();
+  assert.ok(native.liveCounts().ops <= ops0 + 2, `live ops after the worker: ${native.liveCounts().ops}`);
 });

@@ -279,3 +279,28 @@ except xchan.ELOAD as e:
 """, env={**os.environ, "XCHAN_EXECUTOR_FACTORY": "/nonexistent/libnope.so:f"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ELOAD True"
+
+
+def test_shutdown_refused_in_a_coroutine_then_go_is_eshutdown():
+    r = run_python("""
+import asyncio, xchan
+async def main():
+    try:
+        xchan.shutdown()
+    except xchan.ESTATE as e:
+        print("ESTATE", isinstance(e, RuntimeError))
+    # From another thread it is allowed while the loop runs.
+    await asyncio.get_running_loop().run_in_executor(None, xchan.shutdown)
+    async def body():
+        return 1
+    try:
+        xchan.go(body())
+    except xchan.ESHUTDOWN:
+        print("ESHUTDOWN")
+    ch = xchan.Chan(1)          # channels stay usable
+    await ch.put(5)
+    print(await ch.take())
+asyncio.run(main())
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["ESTATE", "True", "ESHUTDOWN", "5"]

@@ -18,6 +18,8 @@
  *    borrowed.
  *  - Using an object after its last reference was released is undefined
  *    behaviour; so is passing a pointer that was never produced by xchan.
+ *    (A debug build, XCHAN_DEBUG_CHECKS, aborts with a message naming the
+ *    function on most uses of a released channel or value.)
  *    Everything else gives an error code, never a crash.
  *  - Callbacks run with no xchan lock held, so they may call back into xchan.
  *

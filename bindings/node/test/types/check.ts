@@ -1,6 +1,6 @@
 // Compiled by tsc --noEmit in test/types.test.js: the declarations describe
 // the API as the README uses it.
-import { Chan, alts, timeout, go, xf, dropping, sliding, promiseChan, errors, XchanError, mult, merge, pipeline, thread, setExecutorFactory, WorkerPool, buffer, altsAsync, Op, OpResult, setTaskErrorHook, inGo, pipe } from 'xchan';
+import { Chan, alts, timeout, go, xf, dropping, sliding, promiseChan, errors, XchanError, mult, merge, pipeline, thread, setExecutorFactory, WorkerPool, buffer, altsAsync, Op, OpResult, setTaskErrorHook, inGo, pipe, CancelToken } from 'xchan';
 import * as xchan from 'xchan';
 
 async function main(): Promise<void> {
@@ -50,4 +50,7 @@ void main;
   const m: { result: Chan<number>; done: Chan<never> } = merge([c], undefined, { done: true });
   const p: Chan<number> = pipe(c, m.result);
   setTaskErrorHook((name: string, e: unknown) => console.log(name, e, inGo(), p));
+  const tok = new CancelToken();
+  void c.take({ cancel: tok, timeout: 5 });
+  tok.fire();
 }

@@ -21,12 +21,18 @@
 typedef struct {
 	PyObject_HEAD
 	PyObject *descr;    /* the original method_descriptor */
+	PyMethodDef *def;   /* its C function */
 	PyTypeObject *type; /* the receiver's type */
 	const char *what;   /* the receiver, for messages ("channel") */
 	vectorcallfunc vectorcall;
 } XpyGuard;
 
 static PyTypeObject XpyGuard_Type;
+
+/* METH_FASTCALL | METH_KEYWORDS (PyCFunctionFastWithKeywords, named with a
+ * leading underscore before Python 3.13). */
+typedef PyObject *(
+    *fast_kw_fn)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
 
 static PyObject *
 guard_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
@@ -46,6 +52,19 @@ guard_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
 		Py_XDECREF(name);
 		return NULL;
 	}
+	/* The common calling conventions straight to the C function (one
+	 * dispatch, not two); the others through the original descriptor,
+	 * which also makes the argument-count errors. */
+	PyMethodDef *d = g->def;
+	int flags = d->ml_flags & ~METH_COEXIST;
+	Py_ssize_t nk = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	if (flags == METH_NOARGS && n == 1 && nk == 0)
+		return d->ml_meth(args[0], NULL);
+	if (flags == METH_O && n == 2 && nk == 0)
+		return d->ml_meth(args[0], args[1]);
+	if (flags == (METH_FASTCALL | METH_KEYWORDS))
+		return ((fast_kw_fn)(void (*)(void))d->ml_meth)(args[0],
+		    args + 1, n - 1, kwnames);
 	return PyObject_Vectorcall(g->descr, args, nargsf, kwnames);
 }
 
@@ -109,6 +128,7 @@ xpy_guard_methods(PyTypeObject *type, const char *what)
 		if (g == NULL)
 			return -1;
 		g->descr = Py_NewRef(descr);
+		g->def = m;
 		g->type = type;
 		g->what = what;
 		g->vectorcall = guard_vectorcall;

@@ -335,16 +335,38 @@ mod_random_seed(PyObject *m, PyObject *arg)
 	Py_RETURN_NONE;
 }
 
+/* Set once xchan.shutdown() succeeded (GIL).  The core has no query for
+ * "shut down", so a shutdown made by C code is not seen here: xchan.go,
+ * which needs no core executor, then still starts. */
+static int g_shut_down;
+
 static PyObject *
 mod_shutdown(PyObject *m, PyObject *unused)
 {
+	/* As the core refuses on its own threads (it would wait for itself):
+	 * on a thread running an asyncio loop, the loop's tasks (xchan.go
+	 * tasks, awaiting code) may be what the core's tasks wait for, and
+	 * the loop cannot turn while this call blocks. */
+	if (xpy_loop_running())
+		return xpy_raise(XCHAN_ESTATE,
+		    "shutdown() blocks until the core's threads are joined, "
+		    "so not on a thread running an asyncio loop (its tasks may "
+		    "be what they wait for): call it once the loop has ended, "
+		    "or from another thread (loop.run_in_executor)");
 	/* Joins the core's threads, whose hooks take the GIL: release it. */
 	PyThreadState *ts = PyEval_SaveThread();
 	int32_t rc = xchan_shutdown();
 	PyEval_RestoreThread(ts);
 	if (rc != XCHAN_OK)
 		return xpy_raise(rc, "shutdown");
+	g_shut_down = 1;
 	Py_RETURN_NONE;
+}
+
+static PyObject *
+mod_is_shut_down(PyObject *m, PyObject *unused)
+{
+	return PyBool_FromLong(g_shut_down);
 }
 
 static PyObject *
@@ -366,8 +388,12 @@ static PyMethodDef module_methods[] = {
         "order (for tests: the same seed gives the same choices)."},
     {"shutdown", mod_shutdown, METH_NOARGS,
         "shutdown(): stops the core's executors and timer and completes "
-        "what still waits with ESHUTDOWN; new tasks, timeouts and deadlines "
-        "then raise ESHUTDOWN.  Raises ESTATE on an xchan thread."},
+        "what still waits with ESHUTDOWN; new tasks (thread, io_thread, "
+        "go, native), execute, timeouts and deadlines then raise "
+        "ESHUTDOWN.  Raises ESTATE on an xchan thread and on a thread "
+        "running an asyncio loop (inside a coroutine)."},
+    {"_is_shut_down", mod_is_shut_down, METH_NOARGS,
+        "True once xchan.shutdown() succeeded."},
     {"_at_exit", mod_at_exit, METH_NOARGS,
         "Called by atexit: stop calling into Python from foreign threads."},
     {"_strerror", mod_strerror, METH_O,

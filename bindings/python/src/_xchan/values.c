@@ -12,58 +12,11 @@
  *   Back: scalars -> int/float/bool; STRING/BYTES -> the carried object if it
  *   is ours, else a new str/bytes; CHAN -> a Chan wrapping the same native
  *   channel; HOST -> the object (another runtime's: ERUNTIME); ARRAY -> list;
- *   BOX -> Box.  A _Failure (a failed thread/go task's exception carried as
- *   a value) is raised as that exception.
+ *   BOX -> Box.
  *
  * No locks: everything here runs with the GIL held.
  */
 #include "xpy.h"
-
-/* ---- _Failure: an exception travelling as a value ---------------------- */
-typedef struct {
-	PyObject_HEAD
-	PyObject *exc;
-} XpyFailure;
-
-static void
-failure_dealloc(XpyFailure *self)
-{
-	Py_CLEAR(self->exc);
-	Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-static PyObject *
-failure_repr(XpyFailure *self)
-{
-	return PyUnicode_FromFormat("<xchan task failure: %R>", self->exc);
-}
-
-static PyMemberDef failure_members[] = {{"exception", T_OBJECT,
-                                            offsetof(XpyFailure, exc), READONLY,
-                                            "the exception the task raised"},
-    {NULL}};
-
-PyTypeObject XpyFailure_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "xchan._xchan._Failure",
-    .tp_basicsize = sizeof(XpyFailure),
-    .tp_dealloc = (destructor)failure_dealloc,
-    .tp_repr = (reprfunc)failure_repr,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A failed task's exception carried as a channel value; "
-              "taking it raises the exception.",
-    .tp_members = failure_members,
-};
-
-PyObject *
-xpy_failure_new(PyObject *exc)
-{
-	XpyFailure *f = PyObject_New(XpyFailure, &XpyFailure_Type);
-	if (f == NULL)
-		return NULL;
-	Py_INCREF(exc);
-	f->exc = exc;
-	return (PyObject *)f;
-}
 
 /* ---- Box: a native value Python cannot represent (BOX) ---------------- */
 typedef struct {
@@ -298,11 +251,6 @@ from_val_borrowed(xchan_val v)
 			return xpy_raise(rc, "the value belongs to another "
 			                     "runtime");
 		PyObject *o = (PyObject *)host;
-		if (Py_TYPE(o) == &XpyFailure_Type) {
-			PyObject *exc = ((XpyFailure *)o)->exc;
-			PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-			return NULL;
-		}
 		Py_INCREF(o);
 		return o;
 	}
@@ -344,32 +292,11 @@ xpy_from_val(xchan_val v)
 	return o;
 }
 
-static PyObject *
-mod_failure(PyObject *m, PyObject *exc)
-{
-	if (!PyExceptionInstance_Check(exc)) {
-		PyErr_SetString(PyExc_TypeError, "_failure needs an exception");
-		return NULL;
-	}
-	return xpy_failure_new(exc);
-}
-
-static PyMethodDef values_methods[] = {
-    {"_failure", mod_failure, METH_O,
-        "Wrap an exception so that taking it from a channel raises it."},
-    {NULL}};
-
 int
 xpy_values_init(PyObject *m)
 {
-	if (PyModule_AddFunctions(m, values_methods) < 0)
-		return -1;
-	if (PyType_Ready(&XpyFailure_Type) < 0 ||
-	    PyType_Ready(&XpyBox_Type) < 0)
+	if (PyType_Ready(&XpyBox_Type) < 0)
 		return -1;
 	Py_INCREF(&XpyBox_Type);
-	if (PyModule_AddObject(m, "Box", (PyObject *)&XpyBox_Type) < 0)
-		return -1;
-	Py_INCREF(&XpyFailure_Type);
-	return PyModule_AddObject(m, "_Failure", (PyObject *)&XpyFailure_Type);
+	return PyModule_AddObject(m, "Box", (PyObject *)&XpyBox_Type);
 }

@@ -5,7 +5,7 @@
  * statically).  Files, one object each:
  *   module.c   module init, the host runtime (retain/release hooks),
  *              exceptions, version check, the C API capsule
- *   values.c   Python objects <-> xchan_val, the Box and _Failure types
+ *   values.c   Python objects <-> xchan_val, the Box type
  *   chan.c     the Chan type (blocking and non-blocking operations)
  *   aio.c      asyncio: the per-loop Hub (one wake per burst) and Op
  *   alts.c     alts (blocking) and the alts clause parser
@@ -59,15 +59,9 @@ int xpy_gil_enter(PyGILState_STATE *st);
  * 0 on success, -1 with an exception set (None raises ENIL). */
 int xpy_to_val(PyObject *o, xchan_val *out);
 /* Consumes `v` (always released) and returns the Python object, or NULL
- * with an exception (a value of another runtime: ERUNTIME; a task failure:
- * the task's exception). */
+ * with an exception (a value of another runtime: ERUNTIME). */
 PyObject *xpy_from_val(xchan_val v);
-/* Like xpy_from_val but a task failure is returned as its _Failure object
- * rather than raised (for combinators that forward values). */
-extern PyTypeObject XpyFailure_Type;
 extern PyTypeObject XpyBox_Type;
-/* A _Failure carrying exception `exc` (a new reference). */
-PyObject *xpy_failure_new(PyObject *exc);
 int xpy_values_init(PyObject *m);
 
 /* ---- chan.c ---- */

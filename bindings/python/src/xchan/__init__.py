@@ -169,8 +169,11 @@ def go(coro: Awaitable[Any], *, name: Optional[str] = None) -> Chan:
     If the coroutine raises, the channel closes without a value and the task
     error hook (set_task_error_hook) gets (name, exception), as for the
     core's tasks.  name defaults to the coroutine's __qualname__.  A
-    cancelled task's channel just closes."""
+    cancelled task's channel just closes.  After xchan.shutdown() it raises
+    xchan.ESHUTDOWN, as the core's tasks do."""
     loop = _asyncio.get_running_loop()
+    if _xchan._is_shut_down():
+        raise _xchan.ESHUTDOWN("go: xchan is shut down")
     if name is None:
         name = getattr(coro, "__qualname__", None) or repr(coro)
     task = loop.create_task(coro, name=name)

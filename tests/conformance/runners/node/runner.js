@@ -91,6 +91,11 @@ function fromC(put, tag) {
   }
 }
 
+// Objects other threads can adopt: Chans and CancelTokens, by the fields
+// the binding gives them for copies ($xchan, $xchanCancel).
+const shareToken = (obj) => (obj instanceof Chan ? obj.$xchan : obj instanceof xchan.CancelToken ? obj.$xchanCancel : undefined);
+const adoptToken = (t) => (t.startsWith('xcancel:') ? xchan.CancelToken.from(t) : Chan.from(t));
+
 class Host {
   constructor(tag) {
     this.tag = tag;
@@ -129,8 +134,9 @@ class World {
 
   put(name, obj) {
     this.objs.set(name, obj);
-    if (this.port && obj instanceof Chan) this.port.postMessage({ bind: name, token: obj.$xchan });
-    if (this.shared && obj instanceof Chan) this.shared.set(name, obj.$xchan);
+    const token = shareToken(obj);
+    if (this.port && token) this.port.postMessage({ bind: name, token });
+    if (this.shared && token) this.shared.set(name, token);
   }
 
   get(name, type, what = 'object') {
@@ -142,14 +148,14 @@ class World {
         Atomics.wait(this.flag, 0, 0, 1000);
         const m = wt.receiveMessageOnPort(this.port);
         if (m && m.message.token) {
-          o = Chan.from(m.message.token);
+          o = adoptToken(m.message.token);
           this.objs.set(name, o);
         } else if (tries < 49) {
           Atomics.wait(this.flag, 1, 0, 2);
         }
       }
     }
-    if (o === undefined && this.shared && this.shared.has(name)) o = Chan.from(this.shared.get(name));
+    if (o === undefined && this.shared && this.shared.has(name)) o = adoptToken(this.shared.get(name));
     if (o === undefined || (type && !(o instanceof type))) throw new RunnerError(`unknown ${what} ${JSON.stringify(name)}`);
     return o;
   }
@@ -347,29 +353,33 @@ class Proc {
 
   // ch may be null: the methods are called unbound on it, as a user would
   // pass a null channel, and the binding rejects it.
-  async put(ch, v, t) {
+  // cancel: a CancelToken, or undefined ({ timeout, cancel } options).
+  async put(ch, v, t, cancel) {
     if (t === 0) {
       const closed = ch !== null && ch.closed;
       return C.offer.call(ch, v) ? res() : res(closed ? 'ECLOSED' : 'EAGAIN');
     }
-    const ok = this.task ? await C.put.call(ch, v, t === undefined ? undefined : t) : C.putSync.call(ch, v, t);
+    const o = cancel === undefined ? t : { timeout: t, cancel };
+    const ok = this.task ? await C.put.call(ch, v, o) : C.putSync.call(ch, v, o);
     return ok ? res() : res('ECLOSED');
   }
 
-  async take(ch, t) {
+  async take(ch, t, cancel) {
     if (t === 0) {
       const closed = ch !== null && ch.closed;
       const v = C.poll.call(ch);
       return v === undefined ? res(closed ? 'ECLOSED' : 'EAGAIN') : res('OK', { val: v });
     }
-    const v = this.task ? await C.take.call(ch, t === undefined ? undefined : t) : C.takeSync.call(ch, t);
+    const o = cancel === undefined ? t : { timeout: t, cancel };
+    const v = this.task ? await C.take.call(ch, o) : C.takeSync.call(ch, o);
     return v === undefined ? res('ECLOSED') : res('OK', { val: v });
   }
 
-  async alts(clauses, priority, t) {
+  async alts(clauses, priority, t, cancel) {
     const o = { priority };
     if (t === 0) o.default = DEFAULT;
     else if (t !== undefined) o.timeout = t;
+    if (cancel !== undefined) o.cancel = cancel;
     return this.task ? await xchan.alts(clauses, o) : xchan.altsSync(clauses, o);
   }
 
@@ -414,10 +424,10 @@ function altsResult(kinds, r) {
 }
 
 async function opAlts(p, op) {
-  if (op.cancel) gap('no cancel tokens for blocking alts (an AbortSignal is per Promise op, not a token for altsSync)');
   const [cl, kinds] = altsClauses(p.w, op);
+  const cancel = op.cancel === undefined ? undefined : p.w.get(op.cancel, xchan.CancelToken, 'token');
   try {
-    return valRes(p.w, altsResult(kinds, await p.alts(cl, !!op.priority, ms(op))));
+    return valRes(p.w, altsResult(kinds, await p.alts(cl, !!op.priority, ms(op), cancel)));
   } catch (e) {
     const r = excResult(e);
     if (r.err === 'GAP' || r.err === 'RUNNER') throw e;
@@ -566,7 +576,7 @@ function errClass(name) {
 // The body of a spawned thread/io_thread (a job of the binding's worker pool).
 function spawnBody(spec) {
   const w = new World('thread', Date.now() + 60000, null, null);
-  for (const [k, tok] of Object.entries(spec.chans)) w.objs.set(k, Chan.from(tok));
+  for (const [k, tok] of Object.entries(spec.chans)) w.objs.set(k, adoptToken(tok));
   const traceCh = Chan.from(spec.trace);
   const p = new Proc(w, spec.path, false);
   return runOps(p, spec.op.ops || []).then(() => {
@@ -586,7 +596,7 @@ function namesIn(o, out) {
   if (Array.isArray(o)) o.forEach((x) => namesIn(x, out));
   else if (o && typeof o === 'object') {
     for (const [k, v] of Object.entries(o)) {
-      if (typeof v === 'string' && ['ch', 'chan', 'take', 'put', 'src', 'from', 'to', 'out'].includes(k)) out.add(v);
+      if (typeof v === 'string' && ['ch', 'chan', 'take', 'put', 'src', 'from', 'to', 'out', 'cancel', 'token'].includes(k)) out.add(v);
       else namesIn(v, out);
     }
   }
@@ -620,7 +630,7 @@ function opSpawn(p, op) {
     const chans = {};
     for (const n of namesIn(op.ops || [], new Set())) {
       try {
-        chans[n] = w.get(n, Chan, 'channel').$xchan;
+        chans[n] = shareToken(w.get(n));
       } catch (e) {
         /* bound later: the body cannot see it */
       }
@@ -895,15 +905,15 @@ async function execOp(p, op) {
       return res();
     case 'put':
     case 'offer': {
-      if (op.cancel) gap('no cancel tokens for blocking put');
       const ch = w.chan(op);
-      return p.put(ch, w.toJs(op.val), name === 'offer' ? 0 : ms(op));
+      const cancel = op.cancel === undefined ? undefined : w.get(op.cancel, xchan.CancelToken, 'token');
+      return p.put(ch, w.toJs(op.val), name === 'offer' ? 0 : ms(op), cancel);
     }
     case 'take':
     case 'poll': {
-      if (op.cancel) gap('no cancel tokens for blocking take');
       const ch = w.chan(op);
-      return valRes(w, await p.take(ch, name === 'poll' ? 0 : ms(op)));
+      const cancel = op.cancel === undefined ? undefined : w.get(op.cancel, xchan.CancelToken, 'token');
+      return valRes(w, await p.take(ch, name === 'poll' ? 0 : ms(op), cancel));
     }
     case 'close':
       C.close.call(w.chan(op));
@@ -942,10 +952,14 @@ async function execOp(p, op) {
     case 'op_state':
       return res('OK', { val: Reflect.get(xchan.Op.prototype, 'state', w.get(op.of, AsyncOp, 'async op').op).toUpperCase() });
     case 'token':
+      w.put(op.as || '?', new xchan.CancelToken());
+      return res();
     case 'fire':
+      w.get(op.token, xchan.CancelToken, 'token').fire();
+      return res();
     case 'reset':
-      gap('no cancel tokens (xchan_cancel_*) for the blocking ops');
-      break;
+      w.get(op.token, xchan.CancelToken, 'token').reset();
+      return res();
     case 'spawn':
       return opSpawn(p, op);
     case 'task_errors':
@@ -1071,7 +1085,7 @@ if (!wt.isMainThread && wt.workerData && wt.workerData.conformanceProc) {
 
 async function rescue(w) {
   const chans = [...w.objs.values()].filter((o) => o instanceof Chan);
-  if (w.shared) for (const t of w.shared.values()) chans.push(Chan.from(t));
+  if (w.shared) for (const t of w.shared.values()) if (!t.startsWith('xcancel:')) chans.push(Chan.from(t));
   for (const c of chans) c.close();
   const end = Date.now() + 1000;
   while (Date.now() < end) {
@@ -1092,7 +1106,7 @@ async function runThreads(w, c) {
     port1.on('message', (m) => {
       if (m.bind) w.shared.set(m.bind, m.token);
       else if (m.lookup !== undefined) {
-        port1.postMessage({ token: w.shared.get(m.lookup) || (w.objs.get(m.lookup) || {}).$xchan });
+        port1.postMessage({ token: w.shared.get(m.lookup) || shareToken(w.objs.get(m.lookup)) });
         Atomics.store(fl, 0, 1);
         Atomics.notify(fl, 0);
       } else if (m.failed) {
@@ -1238,6 +1252,13 @@ async function main() {
   // exits, and a box's destructor (the addon's code) may run later, on any
   // thread; an addon that hands out destructors stays loaded while they live.
   if (crossProblem === null) cross();
+  // Warm the MIXED pool, as a long-running program's is: thread() bodies run
+  // on pool workers, and a cold worker start (a new isolate loading the
+  // binding: ~100-150 ms, several at once on a loaded 2-core machine more
+  // than 500 ms) is not what the cases time (timeouts_fire_in_deadline_order
+  // starts four blocking bodies against a 500 ms timeout).  Not in an
+  // isolated case's process: those install executor factories first.
+  if (!args.inProcess) await Promise.all(Array.from({ length: 4 }, () => xchan.thread(__filename, 'executeBody').take()));
   const results = [];
   let allOk = true;
   let stuck = false;

@@ -350,7 +350,9 @@ public final class Chan<T> implements AutoCloseable {
      * (also during this call), on the completing thread, and must only
      * signal the loop (no blocking, no channel operations); the loop then
      * takes the result with {@link OpFuture#collect()}, which also
-     * completes the returned future.
+     * completes the returned future. An op whose result is never collected
+     * (nor taken by {@link OpFuture#cancelEx()} or {@code cancel}) stays
+     * registered, holding its value, as in the core.
      */
     public OpFuture<Boolean> putAsyncNotify(T v, Runnable notifier) {
         if (notifier == null) throw XchanException.of(Native.EINVAL, "notifier must not be null");

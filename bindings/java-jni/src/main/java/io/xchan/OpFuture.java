@@ -22,7 +22,10 @@ import java.util.function.BiConsumer;
  * handle is NULL), otherwise the counterpart (a putter, a taker, the
  * closer, the core's timer thread or a canceller). With
  * {@link Placement#DISPATCH} it always runs on the DISPATCH executor. The
- * returned handle may be dropped: the callback still runs exactly once.</li>
+ * returned handle may be dropped: the callback still runs exactly once.
+ * (A counterpart that completes the op while the start call is still
+ * registering it leaves the delivery to the caller, which then runs the
+ * callback before returning the handle.)</li>
  * <li>{@code putAsyncNotify(v, notifier)} and the like: the core's notify
  * mode, for users who run their own loop. The notifier runs exactly once,
  * when the op completes (on the completing thread: keep it tiny and
@@ -212,7 +215,11 @@ public final class OpFuture<R> extends CompletableFuture<R> {
                 settle(o, io);
                 break;
             case DISPATCH:
-                Xchan.executorFor(Workload.DISPATCH).execute(() -> settle(o, io));
+                try {
+                    Xchan.executorFor(Workload.DISPATCH).execute(() -> settle(o, io));
+                } catch (RuntimeException refused) {
+                    settle(o, io); // shut down (or a refusing executor): here, rather than never
+                }
                 break;
             default:
                 defaultExecutor().execute(() -> settle(o, io));

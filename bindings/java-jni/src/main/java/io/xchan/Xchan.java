@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 /**
- * Library-wide entry points: go/thread/ioThread, executors, versions and the
- * function table for C code.
+ * Library-wide entry points: go/thread/ioThread (named for the task error
+ * hook), the go context ({@link #inGo()}), executors, {@link #shutdown()},
+ * versions, the alts seed and the function table for C code.
  *
  * <p>Executors (defaults; an {@link ExecutorFactory} may replace any):
  * {@link #go} and {@link #ioThread} run on virtual threads when the JVM has
@@ -25,6 +26,11 @@ import java.util.function.BiConsumer;
  * ("xchan-thread-N"); COMPUTE is a fixed pool of one thread per CPU.
  * Because a blocking {@link Chan#take()} parks in Java, a go body may block
  * on channels freely.
+ *
+ * <p>State and locks: the executor table and the shutdown flag are guarded
+ * by the RESOLVED map's monitor (never held while a task runs); the task
+ * error hook is a volatile field; the go context is a ThreadLocal set around
+ * go bodies and cleared around callbacks ({@link #outsideGo}).
  */
 public final class Xchan {
     private Xchan() {}

@@ -32,12 +32,17 @@ final class ShutdownMain {
         OpFuture<Boolean> p = d.putAsync(1L);
         Chan<Object> late = Chan.timeout(Duration.ofMinutes(1));
         OpFuture<Alts.Result> x = new Alts().take(c).selectAsync(Duration.ofMinutes(1));
+        java.util.concurrent.CompletableFuture<Throwable> dispatched = new java.util.concurrent.CompletableFuture<>();
+        Chan<Long> quiet = Chan.unbuffered();
+        quiet.takeAsync(Placement.DISPATCH, (v, err) -> dispatched.complete(err));
         Xchan.shutdown();
         Xchan.shutdown(); // again: fine
         check(errOf(t).equals("ESHUTDOWN"), "a pending take completes with ESHUTDOWN");
         check(errOf(p).equals("ESHUTDOWN"), "a pending put completes with ESHUTDOWN");
         check(errOf(x).equals("ESHUTDOWN"), "an alts deadline completes with ESHUTDOWN");
         check(late.isClosed(), "pending timers fire");
+        check(errOf(dispatched).equals("OK") && dispatched.getNow(null) instanceof XchanException.ESHUTDOWN,
+                "a DISPATCH callback still runs once the executors are shut down");
         check(!d.offer(2L), "nothing took the put's value");
         try {
             Chan.timeout(Duration.ofMillis(10));

@@ -823,14 +823,6 @@ public final class Runner {
         return res("OK");
     }
 
-    static boolean isVirtual() {
-        try {
-            return (Boolean) Thread.class.getMethod("isVirtual").invoke(Thread.currentThread());
-        } catch (ReflectiveOperationException e) {
-            return false;
-        }
-    }
-
     static JsonObject exec(World w, String path, JsonObject op, boolean virtual) throws Exception {
         String name = str(op, "op", "?");
         switch (name) {

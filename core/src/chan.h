@@ -5,7 +5,8 @@
  * Design notes
  * ------------
  * Locks: `lock` guards every field below it except `refs` (atomic) and the
- * constant configuration.  `step_lock` serializes transform steps; it is
+ * constant configuration.  `step_lock` (step->lock, in the transform
+ * state: xchan__chan_step) serializes transform steps; it is
  * taken BEFORE `lock` (order: step_lock -> lock), and host code (a step, the
  * error handler) runs holding step_lock only; nothing else that is user
  * code runs under step_lock (async completions found while it is held are

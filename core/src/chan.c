@@ -1190,7 +1190,9 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	 * or a go task's result channel). */
 	uint64_t slots = 0;
 	if (cap > 0) {
-		slots = cap <= CHAN_INLINE_SLOTS ? CHAN_INLINE_SLOTS : 8;
+		/* 1 or 2 inline slots: exactly the capacity (a go task's
+		 * result channel and a promise take one, 16 bytes). */
+		slots = cap <= CHAN_INLINE_SLOTS ? cap : 8;
 		while (slots < cap && slots < 1024)
 			slots *= 2;
 	}
@@ -1199,22 +1201,29 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	 * and promises, never contended enough to matter). */
 	bool lf_eligible = opts->buf_kind == XCHAN_BUF_FIXED && xf == NULL &&
 	                   cap >= 4 && cap <= XCHAN__LFRING_MAX_CAP;
-	bool inline_ring = slots == CHAN_INLINE_SLOTS;
-	size_t inline_bytes =
-	    inline_ring ? CHAN_INLINE_SLOTS * sizeof(xchan_val) : 0;
-	xchan_chan *ch = xchan__zalloc(sizeof(*ch) + extra + inline_bytes);
+	bool inline_ring = slots > 0 && slots <= CHAN_INLINE_SLOTS;
+	size_t inline_bytes = inline_ring ? slots * sizeof(xchan_val) : 0;
+	size_t step_bytes = xf ? sizeof(xchan__chan_step) : 0;
+	xchan_chan *ch =
+	    xchan__zalloc(sizeof(*ch) + extra + inline_bytes + step_bytes);
 	if (ch == NULL)
 		goto fail;
+	if (xf) {
+		ch->step = (xchan__chan_step *)((char *)ch + sizeof(*ch) +
+		                                extra + inline_bytes);
+		ch->step->on_error = opts->on_error;
+		ch->step->on_error_user = opts->on_error_user;
+	}
 	ch->buf_kind = opts->buf_kind;
 	ch->cap = cap;
 	if (inline_ring) {
 		ch->ring = (xchan_val *)((char *)ch + sizeof(*ch) + extra);
 		ch->ring_inline = 1;
-		ch->ring_allocated_inline = 1;
+		ch->ring_allocated_inline = (uint8_t)slots;
 	} else if (slots > 0) {
 		ch->ring = xchan__alloc(slots * sizeof(xchan_val));
 		if (ch->ring == NULL) {
-			xchan__free(ch, sizeof(*ch) + extra);
+			xchan__free(ch, sizeof(*ch) + extra + step_bytes);
 			goto fail;
 		}
 	}
@@ -1224,8 +1233,6 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	    opts->max_pending ? opts->max_pending : XCHAN_DEFAULT_MAX_PENDING;
 	atomic_init(&ch->refs, 1);
 	ch->xf = xf;
-	ch->on_error = opts->on_error;
-	ch->on_error_user = opts->on_error_user;
 	ch->id =
 	    atomic_fetch_add_explicit(&g_chan_ids, 1, memory_order_relaxed) + 1;
 	*out = ch;
@@ -1302,10 +1309,12 @@ xchan_chan_release(xchan_chan *ch)
 		xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
 	if (ch->xf)
 		xchan_xform_free(ch->xf);
-	/* The allocation: the channel, its timer entry, then the inline ring
-	 * area (kept even after the ring grew out of it). */
+	/* The allocation: the channel, its timer entry, the inline ring area
+	 * (kept even after the ring grew out of it), then the step state. */
 	if (ch->ring_allocated_inline)
-		extra += CHAN_INLINE_SLOTS * sizeof(xchan_val);
+		extra += ch->ring_allocated_inline * sizeof(xchan_val);
+	if (ch->step)
+		extra += sizeof(xchan__chan_step);
 	xchan__retire(ch, sizeof(*ch) + extra, offsetof(xchan_chan, refs));
 }
 

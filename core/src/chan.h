@@ -38,33 +38,45 @@ typedef struct xchan__waitq {
 	uint32_t n;
 } xchan__waitq;
 
-struct xchan_chan {
-	xchan__lock lock;
-	uint32_t closed;    /* under lock */
-	uint32_t completed; /* transform completion done; under lock */
-	uint32_t buf_kind;  /* constant */
-	uint64_t cap;       /* constant */
-	xchan_val *ring;    /* slots entries, power of two; under lock */
-	uint64_t slots, head, count;
-	uint8_t ring_inline;           /* ring is the inline area; under lock */
-	uint8_t ring_allocated_inline; /* the allocation has the inline area */
-	xchan__waitq puts, takes;
-	uint32_t max_pending;
-	_Atomic uint32_t refs;
-	/* transform (constant pointers; state guarded by step_lock) */
-	xchan__lock step_lock;
-	/* The thread holding step_lock (xchan__self_id), so that a step
+/* A transform channel's step state, allocated with the channel (at the
+ * end of its allocation) only when it has a transform: an idle plain
+ * channel does not pay for it. */
+typedef struct xchan__chan_step {
+	xchan__lock lock;       /* the step lock */
+	uint32_t close_pending; /* a step closed it; step lock holder only */
+	/* The thread holding the step lock (xchan__self_id), so that a step
 	 * closing its own channel is recognised; written by the holder. */
-	_Atomic(void *) step_owner;
-	uint32_t close_pending; /* a step closed it; step_lock holder only */
+	_Atomic(void *) owner;
 	/* Set by a non-blocking call that found work for the step lock's
 	 * holder (pending puts to pull in, a close to finish) but could not
 	 * take the lock; the holder does it before it releases. */
 	_Atomic uint32_t owed;
-	xchan_xform *xf;
 	xchan_error_handler on_error;
 	void *on_error_user;
-	xchan__timer *timeout; /* timeout channels: the entry that closes it */
+} xchan__chan_step;
+
+/* Laid out small (152 bytes on LP64, one 160-byte heap block): an idle
+ * unbuffered channel costs that and nothing else. */
+struct xchan_chan {
+	xchan__lock lock;
+	uint8_t closed;      /* under lock */
+	uint8_t completed;   /* transform completion done; under lock */
+	uint8_t buf_kind;    /* constant */
+	uint8_t ring_inline; /* ring is the inline area; under lock */
+	uint64_t cap;        /* constant */
+	xchan_val *ring;     /* slots entries, power of two; under lock */
+	uint64_t slots, head, count;
+	uint8_t
+	    ring_allocated_inline; /* slots of the allocation's inline area */
+	uint8_t lf_eligible;       /* may move to a lock-free ring (lf) */
+	uint32_t max_pending;
+	xchan__waitq puts, takes;
+	_Atomic uint32_t refs;
+	uint32_t contended; /* contended lock acquisitions; under lock */
+	/* transform (constant pointers; step state guarded by step->lock) */
+	xchan_xform *xf;
+	xchan__chan_step *step; /* NULL without a transform */
+	xchan__timer *timeout;  /* timeout channels: the entry that closes it */
 	uint64_t id;
 	/* A fixed buffer (no transform, 4..65536 slots) whose lock is found
 	 * contended moves its values to a lock-free ring, used without the
@@ -76,8 +88,6 @@ struct xchan_chan {
 	 * once, under the lock, and never cleared; fast paths read it without
 	 * the lock. */
 	_Atomic(xchan__lfring *) lf;
-	uint32_t lf_eligible; /* constant */
-	uint32_t contended;   /* contended lock acquisitions; under lock */
 };
 
 /* Tests: moves an eligible fixed buffer to its lock-free ring now, as
@@ -219,8 +229,8 @@ void *xchan__self_id(void);
 static inline void
 xchan__step_acquire(xchan_chan *ch)
 {
-	xchan__lock_acquire(&ch->step_lock);
-	atomic_store_explicit(&ch->step_owner, xchan__self_id(),
+	xchan__lock_acquire(&ch->step->lock);
+	atomic_store_explicit(&ch->step->owner, xchan__self_id(),
 	    memory_order_relaxed);
 }
 void xchan__step_release(xchan_chan *ch, xchan__ctx *cx);
@@ -228,9 +238,9 @@ void xchan__step_release(xchan_chan *ch, xchan__ctx *cx);
 static inline bool
 xchan__step_try_acquire(xchan_chan *ch)
 {
-	if (!xchan__lock_try(&ch->step_lock))
+	if (!xchan__lock_try(&ch->step->lock))
 		return false;
-	atomic_store_explicit(&ch->step_owner, xchan__self_id(),
+	atomic_store_explicit(&ch->step->owner, xchan__self_id(),
 	    memory_order_relaxed);
 	return true;
 }

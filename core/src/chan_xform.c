@@ -53,7 +53,7 @@ run_user_call(void *arg)
 		c->r = xchan__xform_finish(c->ch->xf, c->o);
 		break;
 	default:
-		c->hr = c->h(c->ch->on_error_user, c->in);
+		c->hr = c->h(c->ch->step->on_error_user, c->in);
 		break;
 	}
 }
@@ -89,14 +89,14 @@ static void
 handle_failure(xchan_chan *ch, xchan__outs *o)
 {
 	o->failed = 0;
-	if (ch->on_error == NULL) {
+	if (ch->step->on_error == NULL) {
 		/* The default handler only reports: the error stays in `o`
 		 * and is logged with no lock held (xchan__ctx_defer_outs). */
 		return;
 	}
 	xchan_val err = o->error;
 	o->error = xchan_val_nil();
-	user_call c = {.ch = ch, .in = err, .what = 2, .h = ch->on_error};
+	user_call c = {.ch = ch, .in = err, .what = 2, .h = ch->step->on_error};
 	user_call_run(&c);
 	xchan_val r = c.hr;
 	if (r.kind != XCHAN_NIL)
@@ -254,7 +254,7 @@ xchan__xform_refill(xchan_chan *ch)
 void
 xchan__xform_kick(xchan_chan *ch)
 {
-	atomic_store_explicit(&ch->owed, 1, memory_order_seq_cst);
+	atomic_store_explicit(&ch->step->owed, 1, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!xchan__step_try_acquire(ch))
 		return; /* the holder sees `owed` when it releases */
@@ -287,12 +287,12 @@ void
 xchan__step_release(xchan_chan *ch, xchan__ctx *cx)
 {
 	for (;;) {
-		if (ch->close_pending) {
-			ch->close_pending = 0;
+		if (ch->step->close_pending) {
+			ch->step->close_pending = 0;
 			close_tail(ch, cx);
 			continue;
 		}
-		if (atomic_exchange_explicit(&ch->owed, 0,
+		if (atomic_exchange_explicit(&ch->step->owed, 0,
 		        memory_order_seq_cst)) {
 			/* Work a non-blocking call left (xchan__xform_kick):
 			 * pending puts to pull in, a close to finish. */
@@ -304,13 +304,14 @@ xchan__step_release(xchan_chan *ch, xchan__ctx *cx)
 				close_tail(ch, cx);
 			continue;
 		}
-		atomic_store_explicit(&ch->step_owner, NULL,
+		atomic_store_explicit(&ch->step->owner, NULL,
 		    memory_order_relaxed);
-		xchan__lock_release(&ch->step_lock);
+		xchan__lock_release(&ch->step->lock);
 		/* Dekker with xchan__xform_kick: either it sees the lock
 		 * free, or we see its `owed`. */
 		atomic_thread_fence(memory_order_seq_cst);
-		if (!atomic_load_explicit(&ch->owed, memory_order_seq_cst) ||
+		if (!atomic_load_explicit(&ch->step->owed,
+		        memory_order_seq_cst) ||
 		    !xchan__step_try_acquire(ch))
 			return;
 	}
@@ -319,7 +320,7 @@ xchan__step_release(xchan_chan *ch, xchan__ctx *cx)
 void
 xchan__xform_close(xchan_chan *ch)
 {
-	if (atomic_load_explicit(&ch->step_owner, memory_order_relaxed) ==
+	if (atomic_load_explicit(&ch->step->owner, memory_order_relaxed) ==
 	    xchan__self_id()) {
 		/* From the channel's own step: record it; the step lock's
 		 * release runs the tail. */
@@ -328,7 +329,7 @@ xchan__xform_close(xchan_chan *ch)
 		ch->closed = 1;
 		xchan__chan_unlock(ch);
 		if (!was_closed)
-			ch->close_pending = 1;
+			ch->step->close_pending = 1;
 		return;
 	}
 	xchan__ctx cx;

@@ -10,15 +10,27 @@
  *    unpoisoned (ASan) and is linked through a pointer stored in its top
  *    bytes; at most POOL_MAX stacks wait in the pool, the rest are unmapped.
  *    `mapped` counts guarded stacks in use plus pooled ones.
- *  - Guard pages cost two VMAs per stack and Linux caps VMAs per process
- *    (vm.max_map_count, 65530: about 32k guarded stacks).  Beyond a budget
- *    (a quarter of the cap) default-size stacks are carved from slabs of
- *    SLAB_STACKS stacks in one mapping, without guard pages: their lowest
- *    page holds a canary that the scheduler checks whenever a task switches
- *    out, so an overflow is reported (and aborts) instead of going unseen.
- *    Slab stacks are never unmapped; freed ones go to `slab_free` and give
- *    their pages back (madvise) once more than POOL_MAX wait there.
- *    Guarded stacks carry the same canary, so the check is uniform.
+ *  - Where the kernel has guard regions (Linux 6.13+, MADV_GUARD_INSTALL:
+ *    a page-table marker that faults like PROT_NONE but splits no VMA),
+ *    every default-size stack is carved from a slab of SLAB_STACKS stacks
+ *    in one mapping, each with a guard region as its lowest page: one VMA
+ *    per 64 stacks, no budget, and a parked task's stack costs only the
+ *    pages it touched (its top page).  Support is probed once and checked
+ *    to be effective (platform: an emulator may accept and ignore it);
+ *    XCHAN_STACK_GUARD_REGIONS=0 and valgrind turn it off.
+ *  - Otherwise guard pages are mprotect'ed and cost two VMAs per stack,
+ *    and Linux caps VMAs per process (vm.max_map_count, 65530: about 32k
+ *    guarded stacks).  Beyond a budget (a quarter of the cap) default-size
+ *    stacks are carved from slabs without guard pages: their lowest usable
+ *    word holds a canary that the scheduler checks whenever a task
+ *    switches out, so an overflow is reported (and aborts) instead of
+ *    going unseen.  Stacks with a guard page carry no canary: writing it
+ *    would make every parked task resident in a second page.
+ *  - Slab stacks are never unmapped.  Freed ones go to `slab_free` (links
+ *    in their top word, tagged with the stack's guard) while fewer than
+ *    POOL_MAX wait there; beyond that they give every page back (madvise)
+ *    and are noted in the `cold` array instead, so no page of theirs stays
+ *    resident.  The array grows outside the lock (cold_reserve).
  *  - A switch saves the callee-saved registers on the old stack and its
  *    stack pointer in `from->sp` (assembly), or uses swapcontext (fallback).
  *    The sanitizer annotations bracket the raw switch: start_switch_fiber
@@ -28,6 +40,7 @@
 #include "coro.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -56,9 +69,15 @@ static struct {
 	uint64_t mapped;
 	uint64_t map_calls;
 	uint64_t budget; /* guarded stacks allowed; 0 until computed */
-	void *slab_free; /* free slab stacks, same links */
+	void *slab_free; /* free slab stacks: tagged links (slab_tag) */
 	uint64_t slab_nfree;
+	/* Free slab stacks beyond POOL_MAX, every page given back (the top
+	 * one too: their links live here, not in them); tagged pointers. */
+	void **cold;
+	uint64_t ncold, cold_cap;
 	uint64_t slab_total;
+	uint64_t slab_unguarded;
+	int regions; /* 0 unknown, 1 guard regions in use, -1 not */
 } g_pool;
 
 static void
@@ -113,60 +132,205 @@ pool_link(void *map, size_t map_size)
 	return (void **)((char *)map + map_size - sizeof(void *));
 }
 
-/* A default-size stack without a guard page (see the design notes). */
+/* Slab free-list links carry the stack's guard in their low bit (stacks
+ * are page-aligned): 1 guarded by a guard region, 0 canary only. */
 static void *
-slab_get(size_t map_size)
+slab_tag(void *map, int guarded)
+{
+	return (void *)((uintptr_t)map | (uintptr_t)(guarded != 0));
+}
+
+static void *
+slab_untag(void *link, int *guarded)
+{
+	*guarded = (int)((uintptr_t)link & 1u);
+	return (void *)((uintptr_t)link & ~(uintptr_t)1u);
+}
+
+/* Bytes kept free at the very top of a stack (before any record): the
+ * pool link in the top word, and the canary of the unguarded slab stack
+ * just above (canary_at) in the word below it. */
+#define TOP_KEEP 64
+
+/* The lowest usable byte.  A stack with a guard page starts one page up;
+ * an unguarded slab stack uses its whole slot, the page a guard would take
+ * included (no slack below it: an overflow reaches the canary at once). */
+static char *
+usable_lo(char *map, int guarded, int slab)
+{
+	return (slab && !guarded) ? map : map + xchan__page_size();
+}
+
+/* An unguarded slab stack's canary: the second-highest word of the slot
+ * below it (in a slab's leading page for the first slot), right under
+ * its own lowest byte.  That page is the neighbour's top page, resident
+ * anyway while the neighbour runs or waits, so the canary costs no page
+ * of its own; the neighbour's frames and record stay below TOP_KEEP. */
+static uint64_t *
+canary_at(char *map)
+{
+	return (uint64_t *)(map - 2 * sizeof(uint64_t));
+}
+
+/* Whether default stacks come from slabs guarded by guard regions: once
+ * per process, unless XCHAN_STACK_GUARD_REGIONS=0 or under valgrind (it
+ * reads syscall buffers itself and would fault on a guard page). */
+static int
+regions_enabled(void)
 {
 	pool_lock();
-	void *m = g_pool.slab_free;
-	if (m != NULL) {
+	int r = g_pool.regions;
+	pool_unlock();
+	if (r != 0)
+		return r > 0;
+	const char *e = getenv("XCHAN_STACK_GUARD_REGIONS");
+	int on = !(e != NULL && e[0] == '0');
+#if defined(XCHAN_CORO_VALGRIND)
+	if (RUNNING_ON_VALGRIND)
+		on = 0;
+#endif
+	if (on)
+		on = xchan__stack_guard_probe();
+	pool_lock();
+	if (g_pool.regions == 0)
+		g_pool.regions = on ? 1 : -1;
+	r = g_pool.regions;
+	pool_unlock();
+	return r > 0;
+}
+
+/* A default-size stack carved from a slab of SLAB_STACKS (see the design
+ * notes); `*guarded` says whether its lowest page is a guard region. */
+static void *
+slab_get(size_t map_size, int want_guard, int *guarded)
+{
+	pool_lock();
+	void *m = NULL;
+	if (g_pool.slab_free != NULL) {
+		m = slab_untag(g_pool.slab_free, guarded);
 		g_pool.slab_free = *pool_link(m, map_size);
 		g_pool.slab_nfree--;
+	} else if (g_pool.ncold > 0) {
+		m = slab_untag(g_pool.cold[--g_pool.ncold], guarded);
 	}
 	pool_unlock();
 	if (m != NULL)
 		return m;
-	char *slab = xchan__stack_map(map_size * SLAB_STACKS, 0);
-	if (slab == NULL)
+	/* A leading page holds the first slot's canary (unguarded slabs). */
+	size_t page = xchan__page_size();
+	char *lead = xchan__stack_map(page + map_size * SLAB_STACKS, 0);
+	if (lead == NULL)
 		return NULL;
+	char *slab = lead + page;
+	/* One mapping, one VMA: the guard regions live in the page tables.
+	 * A slot whose region could not be installed keeps a canary. */
+	uint64_t guards = 0;
+	for (int i = 0; want_guard && i < SLAB_STACKS; i++)
+		if (xchan__stack_guard_region(slab + (size_t)i * map_size,
+		        xchan__page_size()) == 0)
+			guards |= (uint64_t)1 << i;
 #if defined(XCHAN_CORO_ASAN)
-	__lsan_register_root_region(slab, map_size * SLAB_STACKS);
+	/* Only the usable parts: LSan must never read a guard region. */
+	for (int i = 0; i < SLAB_STACKS; i++) {
+		int g = (int)((guards >> i) & 1u);
+		char *s = slab + (size_t)i * map_size, *lo = usable_lo(s, g, 1);
+		__lsan_register_root_region(lo, (size_t)(s + map_size - lo));
+	}
 #endif
 	pool_lock();
 	for (int i = 1; i < SLAB_STACKS; i++) {
 		char *s = slab + (size_t)i * map_size;
 		*pool_link(s, map_size) = g_pool.slab_free;
-		g_pool.slab_free = s;
+		g_pool.slab_free = slab_tag(s, (int)((guards >> i) & 1u));
 		g_pool.slab_nfree++;
 	}
 	g_pool.slab_total += SLAB_STACKS;
+	for (int i = 0; i < SLAB_STACKS; i++)
+		g_pool.slab_unguarded += !((guards >> i) & 1u);
 	pool_unlock();
+	*guarded = (int)(guards & 1u);
 	return slab;
 }
 
+/* Room for one more cold stack; the lock is held on entry and on return
+ * (dropped while allocating).  0 if there is none (out of memory). */
+static int
+cold_reserve(void)
+{
+	while (g_pool.ncold == g_pool.cold_cap) {
+		uint64_t cap = g_pool.cold_cap ? g_pool.cold_cap * 2 : POOL_MAX;
+		pool_unlock();
+		void **a = xchan__alloc(cap * sizeof(void *));
+		pool_lock();
+		if (a == NULL)
+			return 0;
+		if (g_pool.cold_cap >= cap) { /* another thread grew it */
+			pool_unlock();
+			xchan__free(a, cap * sizeof(void *));
+			pool_lock();
+			continue;
+		}
+		if (g_pool.ncold > 0)
+			memcpy(a, g_pool.cold, g_pool.ncold * sizeof(void *));
+		void **old = g_pool.cold;
+		uint64_t old_cap = g_pool.cold_cap;
+		g_pool.cold = a;
+		g_pool.cold_cap = cap;
+		if (old != NULL) {
+			pool_unlock();
+			xchan__free(old, old_cap * sizeof(void *));
+			pool_lock();
+		}
+	}
+	return 1;
+}
+
 static void
-slab_put(void *map, size_t map_size)
+slab_put(void *map, size_t map_size, int guarded)
 {
 	size_t page = xchan__page_size();
 	pool_lock();
-	int release = g_pool.slab_nfree >= POOL_MAX;
+	if (g_pool.slab_nfree < POOL_MAX) {
+		*pool_link(map, map_size) = g_pool.slab_free;
+		g_pool.slab_free = slab_tag(map, guarded);
+		g_pool.slab_nfree++;
+		pool_unlock();
+		return;
+	}
 	pool_unlock();
-	if (release)
-		xchan__stack_release_pages((char *)map + page,
-		    map_size - 2 * page);
+	/* Enough kept warm: this one gives every page back, so a burst of
+	 * tasks leaves no resident memory behind once they end.  Except, on
+	 * an unguarded slab, its top page: the canary of the stack above,
+	 * which may be in use, lives there. */
+	char *lo = usable_lo(map, guarded, 1);
+	size_t keep = guarded ? 0 : page;
+	xchan__stack_release_pages(lo,
+	    (size_t)((char *)map + map_size - lo) - keep);
 	pool_lock();
-	*pool_link(map, map_size) = g_pool.slab_free;
-	g_pool.slab_free = map;
-	g_pool.slab_nfree++;
+	if (cold_reserve()) {
+		g_pool.cold[g_pool.ncold++] = slab_tag(map, guarded);
+	} else {
+		/* No room to note it: keep it on the warm list (its link
+		 * makes its top page resident again). */
+		*pool_link(map, map_size) = g_pool.slab_free;
+		g_pool.slab_free = slab_tag(map, guarded);
+		g_pool.slab_nfree++;
+	}
 	pool_unlock();
 }
 
-/* Returns the stack and whether it has a guard page. */
+/* Returns the stack, whether its lowest page faults, and whether it is a
+ * slab stack. */
 static void *
-stack_get(size_t map_size, int *guarded)
+stack_get(size_t map_size, int *guarded, int *slab)
 {
 	*guarded = 1;
+	*slab = 0;
 	if (map_size == default_map_size()) {
+		if (regions_enabled()) {
+			*slab = 1;
+			return slab_get(map_size, 1, guarded);
+		}
 		pool_lock();
 		if (g_pool.budget == 0) {
 			pool_unlock();
@@ -184,8 +348,8 @@ stack_get(size_t map_size, int *guarded)
 		if (m != NULL)
 			return m;
 		if (over) {
-			*guarded = 0;
-			return slab_get(map_size);
+			*slab = 1;
+			return slab_get(map_size, 0, guarded);
 		}
 	}
 	void *m = xchan__stack_map(map_size, xchan__page_size());
@@ -215,16 +379,16 @@ stack_unmap(void *map, size_t map_size)
 }
 
 static void
-stack_put(void *map, size_t map_size, int guarded)
+stack_put(void *map, size_t map_size, int guarded, int slab)
 {
 #if defined(XCHAN_CORO_ASAN)
 	/* Frames of a coroutine that never returned leave redzones poisoned;
 	 * the next user of the stack must start clean. */
-	size_t guard = xchan__page_size();
-	ASAN_UNPOISON_MEMORY_REGION((char *)map + guard, map_size - guard);
+	char *lo = usable_lo(map, guarded, slab);
+	ASAN_UNPOISON_MEMORY_REGION(lo, (size_t)((char *)map + map_size - lo));
 #endif
-	if (!guarded) {
-		slab_put(map, map_size);
+	if (slab) {
+		slab_put(map, map_size, guarded);
 		return;
 	}
 	pool_lock();
@@ -266,6 +430,10 @@ xchan__coro_get_stats(xchan__coro_stats *out)
 	out->pooled = g_pool.pooled;
 	out->map_calls = g_pool.map_calls;
 	out->slab = g_pool.slab_total;
+	out->slab_unguarded = g_pool.slab_unguarded;
+	out->slab_warm = g_pool.slab_nfree;
+	out->slab_cold = g_pool.ncold;
+	out->guard_regions = g_pool.regions > 0;
 	pool_unlock();
 	out->stack_size = XCHAN_CORO_DEFAULT_STACK;
 }
@@ -394,32 +562,66 @@ ctx_jump(xchan__coro *to)
 /* ---- public (internal) API --------------------------------------------------- */
 
 int32_t
-xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
-    void *arg)
+xchan__coro_stack_get(xchan__coro_stack *s, size_t stack_size, size_t reserve,
+    void **record)
 {
-	memset(c, 0, sizeof(*c));
+	memset(s, 0, sizeof(*s));
+	if (record != NULL)
+		*record = NULL;
 	size_t ms = map_size_for(stack_size);
-	if (ms == 0)
+	if (ms == 0 || reserve > XCHAN_CORO_MIN_STACK / 4)
 		return XCHAN_ENOMEM;
-	int guarded;
-	char *m = stack_get(ms, &guarded);
+	int guarded, slab;
+	char *m = stack_get(ms, &guarded, &slab);
 	if (m == NULL)
 		return XCHAN_ENOMEM;
-	size_t guard = xchan__page_size();
+	s->map = m;
+	s->map_size = ms;
+	s->guarded = (uint8_t)guarded;
+	s->slab = (uint8_t)slab;
+	/* The record sits just below the kept top bytes, 64-aligned; the
+	 * first frame starts below it, in the same page. */
+	uintptr_t hi = (uintptr_t)m + ms - TOP_KEEP;
+	s->top =
+	    reserve ? (char *)((hi - reserve) & ~(uintptr_t)63) : (char *)hi;
+	if (record != NULL && reserve)
+		*record = s->top;
+	return XCHAN_OK;
+}
+
+void
+xchan__coro_stack_put(const xchan__coro_stack *s)
+{
+	if (s->map != NULL)
+		stack_put(s->map, s->map_size, s->guarded, s->slab);
+}
+
+int32_t
+xchan__coro_init_on(xchan__coro *c, const xchan__coro_stack *s,
+    void (*fn)(void *), void *arg)
+{
+	memset(c, 0, sizeof(*c));
+	char *m = s->map;
+	char *lo = usable_lo(m, s->guarded, s->slab);
 	c->map = m;
-	c->map_size = ms;
-	c->guarded = guarded;
-	*(uint64_t *)(m + guard) = CANARY;
+	c->map_size = s->map_size;
+	c->guarded = s->guarded;
+	c->slab = s->slab;
+	/* Only a stack without a guard page needs the canary (only slab
+	 * stacks lack one); a guarded stack gets none, so nothing is written
+	 * at its bottom and a parked task keeps one resident page. */
+	if (!s->guarded)
+		*canary_at(m) = CANARY;
 	c->fn = fn;
 	c->arg = arg;
-	if (ctx_prepare(c, m + guard, ms - guard) != 0) {
-		stack_put(m, ms, guarded);
+	size_t len = (size_t)(s->top - lo);
+	if (ctx_prepare(c, lo, len) != 0) {
 		c->map = NULL;
 		return XCHAN_ENOMEM;
 	}
 #if defined(XCHAN_CORO_ASAN)
-	c->stack_lo = m + guard;
-	c->stack_len = ms - guard;
+	c->stack_lo = lo;
+	c->stack_len = len;
 #endif
 #if defined(XCHAN_CORO_TSAN)
 	c->tsan_fiber = __tsan_create_fiber(0);
@@ -427,9 +629,24 @@ xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
 #endif
 #if defined(XCHAN_CORO_VALGRIND)
 	/* Tells memcheck that jumps onto this range are stack switches. */
-	c->vg_stack = VALGRIND_STACK_REGISTER(m + guard, m + ms);
+	c->vg_stack = VALGRIND_STACK_REGISTER(lo, s->top);
 #endif
 	return XCHAN_OK;
+}
+
+int32_t
+xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
+    void *arg)
+{
+	xchan__coro_stack s;
+	memset(c, 0, sizeof(*c));
+	int32_t err = xchan__coro_stack_get(&s, stack_size, 0, NULL);
+	if (err != XCHAN_OK)
+		return err;
+	err = xchan__coro_init_on(c, &s, fn, arg);
+	if (err != XCHAN_OK)
+		xchan__coro_stack_put(&s);
+	return err;
 }
 
 void
@@ -444,16 +661,21 @@ xchan__coro_fini(xchan__coro *c)
 		__tsan_destroy_fiber(c->tsan_fiber);
 	c->tsan_fiber = NULL;
 #endif
-	if (c->map != NULL)
-		stack_put(c->map, c->map_size, c->guarded);
+	/* `c` may live in the stack it describes (a record reserved at its
+	 * top): read it, forget it, and only then give the stack back, after
+	 * which another thread may reuse that memory at once. */
+	xchan__coro_stack s = {.map = c->map,
+	    .map_size = c->map_size,
+	    .guarded = c->guarded,
+	    .slab = c->slab};
 	c->map = NULL;
+	xchan__coro_stack_put(&s);
 }
 
 int
 xchan__coro_overflowed(const xchan__coro *c)
 {
-	return c->map != NULL &&
-	       *(const uint64_t *)(c->map + xchan__page_size()) != CANARY;
+	return c->map != NULL && !c->guarded && *canary_at(c->map) != CANARY;
 }
 
 void

@@ -56,7 +56,8 @@ struct xchan__coro {
 	void *sp;        /* saved stack pointer (assembly switch) */
 	char *map;       /* mapping: guard page, then the usable stack */
 	size_t map_size; /* whole mapping, guard included */
-	int guarded;     /* 0: a slab stack (canary only, see coro.c) */
+	uint8_t guarded; /* 1: the lowest page faults; 0: canary (coro.c) */
+	uint8_t slab;    /* 1: carved from a slab, never unmapped */
 	void (*fn)(void *);
 	void *arg;
 #if defined(XCHAN_CORO_VALGRIND)
@@ -82,8 +83,36 @@ struct xchan__coro {
 int32_t xchan__coro_init(xchan__coro *c, size_t stack_size, void (*fn)(void *),
     void *arg);
 
+/* A stack taken by xchan__coro_stack_get, not yet given to a coroutine. */
+typedef struct xchan__coro_stack {
+	char *map;
+	size_t map_size;
+	char *top; /* the first frame starts below: the record, or the top */
+	uint8_t guarded, slab;
+} xchan__coro_stack;
+
+/* Takes a stack of at least `stack_size` usable bytes (0: the default) and
+ * reserves `reserve` bytes (at most a quarter of XCHAN_CORO_MIN_STACK) at
+ * its top for a record that lives exactly as long as the stack: typically
+ * the struct that holds the coroutine itself, which then shares the page
+ * of the coroutine's first frames instead of costing an allocation.
+ * *record gets its address (64-aligned; NULL when reserve is 0).
+ * Errors: XCHAN_ENOMEM. */
+int32_t xchan__coro_stack_get(xchan__coro_stack *s, size_t stack_size,
+    size_t reserve, void **record);
+
+/* Gives back a stack that no coroutine was prepared on. */
+void xchan__coro_stack_put(const xchan__coro_stack *s);
+
+/* Prepares `c` (which may live in the stack's record) to run fn(arg) on
+ * the stack `s`, below its record.  On error the stack still belongs to
+ * the caller (xchan__coro_stack_put).  Errors: XCHAN_ENOMEM. */
+int32_t xchan__coro_init_on(xchan__coro *c, const xchan__coro_stack *s,
+    void (*fn)(void *), void *arg);
+
 /* Gives the stack back (to the pool, or to the OS).  `c` must not be
- * running, and must have exited or never have started. */
+ * running, and must have exited or never have started.  `c` may live in
+ * the stack's own record: it is not touched once the stack is given back. */
 void xchan__coro_fini(xchan__coro *c);
 
 /* Describes the calling thread's own stack as a coroutine, so that it can
@@ -98,17 +127,24 @@ void xchan__coro_switch(xchan__coro *from, xchan__coro *to);
  * as soon as `to` runs). */
 _Noreturn void xchan__coro_exit(xchan__coro *from, xchan__coro *to);
 
-/* 0 if the stack's bottom canary is intact.  A slab stack has no guard
- * page, so the scheduler checks this every time a task switches out. */
+/* 0 if the stack's bottom canary is intact (always 0 for a stack with a
+ * guard page).  A stack without a guard page (a slab stack on a kernel
+ * without guard regions, beyond the budget) has a canary instead, so the
+ * scheduler checks this every time a task switches out. */
 int xchan__coro_overflowed(const xchan__coro *c);
 
 /* Stack accounting, for tests and reports. */
 typedef struct xchan__coro_stats {
-	uint64_t mapped;     /* guarded stacks mapped (in use + pooled) */
-	uint64_t slab;       /* slab stacks (no guard page) carved so far */
-	uint64_t pooled;     /* stacks waiting in the pool */
-	uint64_t map_calls;  /* mmap calls so far */
-	uint64_t stack_size; /* default usable size */
+	uint64_t mapped;         /* mprotect-guarded stacks (in use + pooled) */
+	uint64_t slab;           /* slab stacks carved so far */
+	uint64_t slab_unguarded; /* of which without a guard page (canary) */
+	uint64_t slab_warm;      /* free slab stacks keeping their pages */
+	uint64_t slab_cold;      /* free slab stacks with no page resident */
+	int guard_regions;       /* 1: default stacks are slab stacks guarded by
+	                      * guard regions; 0: not (yet) */
+	uint64_t pooled;         /* stacks waiting in the pool */
+	uint64_t map_calls;      /* mmap calls so far */
+	uint64_t stack_size;     /* default usable size */
 } xchan__coro_stats;
 void xchan__coro_get_stats(xchan__coro_stats *out);
 
@@ -124,5 +160,11 @@ size_t xchan__page_size(void);
 void xchan__stack_release_pages(void *lo, size_t len);
 /* How many guarded stacks the process can afford (VMA limit). */
 uint64_t xchan__stack_guard_budget(void);
+/* Makes [lo, lo+len) fault on access without a new mapping (a Linux guard
+ * region, MADV_GUARD_INSTALL); 0 on success, -1 if unsupported. */
+int xchan__stack_guard_region(void *lo, size_t len);
+/* 1 if guard regions are supported AND effective here (checked, not just
+ * accepted: an emulator may accept the advice and ignore it). */
+int xchan__stack_guard_probe(void);
 
 #endif

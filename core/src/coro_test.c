@@ -7,6 +7,9 @@
 
 #include "common.h"
 #include "coro.h"
+#include <sys/mman.h>
+
+#include "testing/xchild.h"
 #include "testing/xtest.h"
 
 static xchan__coro g_main, g_co;
@@ -177,27 +180,144 @@ XTEST(stack_pool_reuses)
 	xchan__coro_pool_drain();
 	xchan__coro_stats s0, s1;
 	xchan__coro_get_stats(&s0);
+	char *first = NULL;
+	int same = 1;
 	for (int i = 0; i < 100; i++) {
 		XREQUIRE(
 		    xchan__coro_init(&g_co, 0, noop_body, NULL) == XCHAN_OK);
+		XCHECK(g_co.guarded); /* a default stack always faults below */
+		if (first == NULL)
+			first = g_co.map;
+		same &= g_co.map == first;
 		xchan__coro_switch(&g_main, &g_co);
 		xchan__coro_fini(&g_co);
 	}
+	XCHECK(same); /* the one stack, reused */
 	xchan__coro_get_stats(&s1);
-	XCHECK_EQ(s1.map_calls - s0.map_calls, 1); /* one mapping, reused */
-	XCHECK_EQ(s1.pooled, 1);
+	if (s1.guard_regions) {
+		/* Slab stacks guarded by guard regions: at most one slab
+		 * carved, no mprotect-guarded stack mapped. */
+		XCHECK(s1.slab - s0.slab <= 64);
+		XCHECK_EQ(s1.map_calls - s0.map_calls, 0);
+		XCHECK_EQ(s1.slab_unguarded, 0);
+	} else {
+		XCHECK_EQ(s1.map_calls - s0.map_calls, 1); /* one mapping */
+		XCHECK_EQ(s1.pooled, 1);
+	}
+	uint64_t pooled = s1.pooled, mapped = s1.mapped;
 	/* A non-default size is mapped and unmapped, not pooled. */
 	XREQUIRE(
 	    xchan__coro_init(&g_co, 256 * 1024, noop_body, NULL) == XCHAN_OK);
 	XCHECK(g_co.map_size >= 256 * 1024);
+	XCHECK(g_co.guarded && !g_co.slab);
 	xchan__coro_switch(&g_main, &g_co);
 	xchan__coro_fini(&g_co);
 	xchan__coro_get_stats(&s1);
-	XCHECK_EQ(s1.pooled, 1);
-	XCHECK_EQ(s1.mapped, 1);
+	XCHECK_EQ(s1.pooled, pooled);
+	XCHECK_EQ(s1.mapped, mapped);
 	xchan__coro_pool_drain();
 	xchan__coro_get_stats(&s1);
 	XCHECK_EQ(s1.mapped, 0);
+}
+
+/* The same, on the path for kernels without guard regions (mprotect-guarded
+ * stacks up to the budget), in a child process: the mode is chosen once. */
+XTEST(stack_pool_reuses_without_guard_regions)
+{
+	if (getenv("XTEST_CHILD"))
+		return;
+	char out[4096];
+	int st = xchild_run("stack_pool_reuses", "XCHAN_STACK_GUARD_REGIONS=0",
+	    NULL, out, sizeof(out));
+	XCHECK(xchild_ok(st));
+	if (!xchild_ok(st))
+		fprintf(stderr, "  child's stderr:\n%s\n", out);
+}
+
+/* Free slab stacks beyond the warm pool (1,024) give every page back: a
+ * burst of tasks leaves nothing resident once it ends.  In a child with
+ * no mprotect budget, so default stacks are slab stacks whatever the
+ * kernel (with or without guard regions). */
+#define NCOLD 1224
+
+static void
+exit_body(void *arg)
+{
+	xchan__coro_exit((xchan__coro *)arg, &g_main);
+}
+
+XTEST(child_cold_slab_stacks)
+{
+	if (getenv("XTEST_CHILD") == NULL)
+		return;
+	xchan__coro_init_thread(&g_main);
+	xchan__coro *co = calloc(NCOLD, sizeof(*co));
+	char **maps = calloc(NCOLD, sizeof(*maps));
+	XREQUIRE(co != NULL && maps != NULL);
+	for (int i = 0; i < NCOLD; i++) {
+		XREQUIRE(
+		    xchan__coro_init(&co[i], 0, exit_body, &co[i]) == XCHAN_OK);
+		XREQUIRE(co[i].slab);
+		maps[i] = co[i].map;
+		xchan__coro_switch(&g_main, &co[i]); /* touches its top */
+	}
+	size_t len = co[0].map_size;
+	for (int i = 0; i < NCOLD; i++)
+		xchan__coro_fini(&co[i]);
+	xchan__coro_stats st;
+	xchan__coro_get_stats(&st);
+	XCHECK(st.slab_warm <= 1024);
+	XCHECK(st.slab_cold >= NCOLD - 1024);
+	/* The last ones freed went cold: no page of theirs is resident. */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *vec = calloc(len / page, 1);
+	XREQUIRE(vec != NULL);
+	long resident = 0, top = 0;
+	for (int i = NCOLD - 100; i < NCOLD; i++) {
+		XREQUIRE(mincore(maps[i], len, vec) == 0);
+		for (size_t k = 0; k + 1 < len / page; k++)
+			resident += vec[k] & 1;
+		top += vec[len / page - 1] & 1;
+	}
+	XCHECK_EQ(resident, 0);
+	xchan__coro_get_stats(&st);
+	if (st.slab_unguarded == 0)
+		XCHECK_EQ(top, 0); /* guarded: the top page goes too */
+	/* And they are reused: a new coroutine takes a warm one first. */
+	XREQUIRE(xchan__coro_init(&co[0], 0, exit_body, &co[0]) == XCHAN_OK);
+	xchan__coro_switch(&g_main, &co[0]);
+	xchan__coro_fini(&co[0]);
+	free(vec);
+	free(maps);
+	free(co);
+}
+
+static void
+check_cold(const char *env)
+{
+	char out[4096];
+	int st = xchild_run("child_cold_slab_stacks",
+	    "XCHAN_STACK_GUARD_BUDGET=0", env, out, sizeof(out));
+	XCHECK(xchild_ok(st));
+	if (!xchild_ok(st))
+		fprintf(stderr, "  child's stderr:\n%s\n", out);
+}
+
+XTEST(cold_slab_stacks_hold_no_pages)
+{
+	if (getenv("XTEST_CHILD"))
+		return;
+	check_cold(NULL);
+}
+
+/* Unguarded slab stacks (no guard regions): their canary lives in the top
+ * page of the slot below, which a cold stack therefore keeps; everything
+ * else goes. */
+XTEST(cold_unguarded_slab_stacks_keep_only_their_top_page)
+{
+	if (getenv("XTEST_CHILD"))
+		return;
+	check_cold("XCHAN_STACK_GUARD_REGIONS=0");
 }
 
 /* Many coroutines alive at once, resumed round-robin. */

@@ -231,11 +231,11 @@ XTEST(hundred_thousand_parked)
 	long rss1 = rss_kib();
 	xchan__coro_stats cs;
 	xchan__coro_get_stats(&cs);
-	printf(
-	    "parked %d go tasks: RSS +%ld KiB = %.2f KiB per parked task "
-	    "(%llu stacks mapped of %llu KiB virtual each, task struct %zu B)\n",
+	printf("parked %d go tasks: RSS +%ld KiB = %.2f KiB per parked task "
+	       "(%llu slab + %llu own-mapping stacks of %llu KiB virtual each, "
+	       "task record %zu B in its stack)\n",
 	    NPARK, rss1 - rss0, (double)(rss1 - rss0) / NPARK,
-	    (unsigned long long)cs.mapped,
+	    (unsigned long long)cs.slab, (unsigned long long)cs.mapped,
 	    (unsigned long long)(cs.stack_size / 1024), sizeof(xchan__task));
 	fprintf(stderr, "  parked %d tasks: %.2f KiB RSS per parked task\n",
 	    NPARK, (double)(rss1 - rss0) / NPARK);

@@ -146,10 +146,14 @@ xchan__task_free(xchan__task *t)
 {
 	if (t == NULL)
 		return;
-	xchan__coro_fini(&t->coro);
 	if (t->name_len)
 		xchan__free(t->name, t->name_len);
-	xchan__free(t, sizeof(*t));
+	/* A started task's record lives at the top of its own stack: it
+	 * goes with the stack, and is not touched after. */
+	uint32_t in_stack = t->started;
+	xchan__coro_fini(&t->coro);
+	if (!in_stack)
+		xchan__free(t, sizeof(*t));
 	atomic_fetch_sub_explicit(&g_live, 1, memory_order_relaxed);
 }
 
@@ -191,6 +195,42 @@ xchan__task_start(xchan__task *t)
 
 /* ---- slices, park, wake -------------------------------------------------------- */
 
+/* A task's first slice takes its stack and moves the task's record from
+ * its spawn-time allocation to the top of that stack, where it shares the
+ * page of the task's first frames: a parked task then costs that one page
+ * and no allocation.  Nothing refers to the record yet but this slice (the
+ * queue is done with its node).  Returns the task's new address, or NULL
+ * when the stack could not be had (the task failed and is freed). */
+static xchan__task *
+task_first_slice(xchan__task *t)
+{
+	xchan__coro_stack s;
+	void *rec;
+	int32_t err =
+	    xchan__coro_stack_get(&s, t->stack_size, sizeof(*t), &rec);
+	if (err == XCHAN_OK) {
+		xchan__task *h = rec;
+		memcpy(h, t, sizeof(*t));
+		if (t->name == t->name_inline)
+			h->name = h->name_inline;
+		h->node.arg = h;
+		err = xchan__coro_init_on(&h->coro, &s, task_entry, h);
+		if (err == XCHAN_OK) {
+			h->started = 1; /* the record lives in the stack now */
+			xchan__free(t, sizeof(*t));
+			return h;
+		}
+		xchan__coro_stack_put(&s);
+	}
+	if (t->fail != NULL)
+		t->fail(t, err);
+	else
+		xchan__log(XCHAN_LOG_ERROR, "task %s could not start: %s",
+		    t->name, xchan_err_name(err));
+	xchan__task_free(t);
+	return NULL;
+}
+
 static void
 task_slice(void *arg)
 {
@@ -202,21 +242,8 @@ task_slice(void *arg)
 		th->ready = 1;
 	}
 	XCHAN_ASSERT(th->current == NULL);
-	if (XCHAN_UNLIKELY(!t->started)) {
-		int32_t err =
-		    xchan__coro_init(&t->coro, t->stack_size, task_entry, t);
-		if (err != XCHAN_OK) {
-			if (t->fail != NULL)
-				t->fail(t, err);
-			else
-				xchan__log(XCHAN_LOG_ERROR,
-				    "task %s could not start: %s", t->name,
-				    xchan_err_name(err));
-			xchan__task_free(t);
-			return;
-		}
-		t->started = 1;
-	}
+	if (XCHAN_UNLIKELY(!t->started) && (t = task_first_slice(t)) == NULL)
+		return;
 	for (;;) {
 		XCHAN_ASSERT(atomic_load_explicit(&t->state,
 		                 memory_order_relaxed) == XCHAN__TASK_RUNNABLE);

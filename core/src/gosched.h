@@ -46,7 +46,10 @@ struct xchan__task {
 	/* The stack is mapped when the task first runs, on the worker (so a
 	 * burst of spawns maps nothing and queued tasks hold no stack); if
 	 * that fails, `fail` (if set) runs instead of `body`, on the worker's
-	 * own stack, and the task is freed. */
+	 * own stack, and the task is freed.  Once started, the record itself
+	 * lives at the top of that stack (moved there by the first slice:
+	 * gosched.c), so a parked task costs one page, not a page plus this
+	 * record; its address changes then, before anyone else can see it. */
 	size_t stack_size;
 	uint32_t started;
 	void (*fail)(xchan__task *t, int32_t err);

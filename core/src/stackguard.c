@@ -3,8 +3,8 @@
  * name instead of dying as an anonymous segmentation fault.
  *
  * Design notes
- *  - Every guarded go stack has a PROT_NONE page below it (coro.c), so an
- *    overflow faults on that page.  A fault is delivered on the faulting
+ *  - Every guarded go stack has a faulting page below it (coro.c: a guard
+ *    region in a slab, or a PROT_NONE page), so an overflow faults there.  A fault is delivered on the faulting
  *    stack, which is exactly the one that has no room left: the handler
  *    runs on an alternate signal stack (sigaltstack), one per thread that
  *    runs go tasks, set up the first time the thread runs one.
@@ -18,8 +18,9 @@
  *  - Any other fault goes to the handler that was installed before ours
  *    (a host's: the JVM and others handle SIGSEGV themselves), or, if there
  *    was none, to the default action.  Our handler never swallows a fault.
- *  - Slab stacks (beyond the guard budget, coro.c) have no guard page; their
- *    canary, checked when a task switches out, reports them instead.
+ *  - Unguarded slab stacks (no guard regions and beyond the guard budget,
+ *    coro.c) have no guard page; their canary, checked when a task
+ *    switches out, reports them instead.
  *  - Off under sanitizer builds (ASan and TSan handle SIGSEGV and run their
  *    own alternate stacks) and when XCHAN_STACK_GUARD_HANDLER=0 is in the
  *    environment, for hosts that must own SIGSEGV outright.

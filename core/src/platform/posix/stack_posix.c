@@ -5,6 +5,8 @@
  * backed when touched, so a 64 KiB stack of a parked task costs what it
  * used (typically one or two pages).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,11 @@
 #endif
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0
+#endif
+/* Linux 6.13+: guard regions (page-table markers that fault on access)
+ * installed without splitting the mapping; older headers lack the name. */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
 #endif
 
 size_t
@@ -60,6 +67,46 @@ xchan__stack_release_pages(void *lo, size_t len)
 {
 	/* Keeps the mapping (no new VMA) but gives the memory back. */
 	madvise(lo, len, MADV_DONTNEED);
+}
+
+int
+xchan__stack_guard_region(void *lo, size_t len)
+{
+#if defined(__linux__)
+	return madvise(lo, len, MADV_GUARD_INSTALL) == 0 ? 0 : -1;
+#else
+	(void)lo;
+	(void)len;
+	return -1;
+#endif
+}
+
+int
+xchan__stack_guard_probe(void)
+{
+	/* A kernel without guard regions answers EINVAL; but an emulator
+	 * (qemu-user) may answer 0 and ignore the advice, so the guard is
+	 * checked: the kernel must refuse to read the page (EFAULT) when
+	 * asked to write it to a pipe.  No signal is involved. */
+	size_t page = xchan__page_size();
+	char *m = xchan__stack_map(2 * page, 0);
+	if (m == NULL)
+		return 0;
+	int ok = 0;
+	if (xchan__stack_guard_region(m, page) == 0) {
+		int fd[2];
+		if (pipe2(fd, O_CLOEXEC | O_NONBLOCK) == 0) {
+			ssize_t w = write(fd[1], m, 1);
+			ok = w < 0 && errno == EFAULT;
+			w = write(fd[1], m + page,
+			    1); /* the page above works */
+			ok = ok && w == 1;
+			close(fd[0]);
+			close(fd[1]);
+		}
+	}
+	xchan__stack_unmap(m, 2 * page);
+	return ok;
 }
 
 uint64_t

@@ -13,10 +13,18 @@
 // null for the default (os.availableParallelism() workers; for 'dispatch',
 // the 'mixed' pool, as the core falls back).  execute(workload, file,
 // exportName, ...args) runs a job on a workload's pool without a result.
+//
+// A worker hands its job's outcome back with native.callThread: a JS call
+// that this (the spawning) thread runs from its event loop, or at once if it
+// is blocked in takeSync/putSync/altsSync (src/jscall.c), so a worker that
+// blocks on the result of its own thread() still gets it.  The outcome
+// travels as v8.serialize bytes (the copy postMessage would make).
 const os = require('node:os');
+const v8 = require('node:v8');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { Worker } = require('node:worker_threads');
+const { Worker, threadId } = require('node:worker_threads');
+const native = require('./native');
 const { makeError, invalidArg, errors } = require('./errors');
 const { Chan, reportTaskError, checkNotShutDown, onShutdown } = require('./chan');
 
@@ -42,14 +50,21 @@ function revivedError({ error, code }) {
   return error;
 }
 
+// Jobs of every pool of this thread in flight: id -> finish(outcome).
+const inFlight = new Map();
+let nextJobId = 1;
+native.setRemoteHandler((bytes) => {
+  const msg = v8.deserialize(bytes);
+  const finish = inFlight.get(msg.id);
+  if (finish) finish(msg);
+});
+
 class WorkerPool {
   #size;
   #name;
   #idle = [];
   #all = new Set();
   #queue = [];
-  #jobs = new Map(); // id -> job
-  #nextId = 1;
   #closed = false;
 
   /**
@@ -82,7 +97,7 @@ class WorkerPool {
     if (typeof exportName !== 'string') throw makeError('EINVAL', 'thread(file, exportName, ...args): exportName is a string');
     const out = new Chan(1);
     const url = moduleUrl(file);
-    const job = { id: this.#nextId++, url, fn: exportName, args, out, name: name === undefined ? `${url}#${exportName}` : name };
+    const job = { id: nextJobId++, url, fn: exportName, args, out, name: name === undefined ? `${url}#${exportName}` : name };
     this.#queue.push(job);
     this.#dispatch();
     return out;
@@ -104,10 +119,10 @@ class WorkerPool {
       }
       const job = this.#queue.shift();
       w.job = job;
-      this.#jobs.set(job.id, job);
+      inFlight.set(job.id, (msg) => this.#finish(w, job, msg));
       w.ref();
       try {
-        w.postMessage({ id: job.id, url: job.url, fn: job.fn, args: job.args });
+        w.postMessage({ id: job.id, url: job.url, fn: job.fn, args: job.args, reply: threadId });
       } catch (err) {
         this.#finish(w, job, { ok: false, error: err });
       }
@@ -117,10 +132,6 @@ class WorkerPool {
   #spawn() {
     const w = new Worker(WORKER, { name: this.#name });
     this.#all.add(w);
-    w.on('message', (msg) => {
-      const job = this.#jobs.get(msg.id);
-      if (job) this.#finish(w, job, msg);
-    });
     w.on('error', (err) => {
       if (w.job) this.#finish(w, w.job, { ok: false, error: err }, true);
     });
@@ -134,7 +145,7 @@ class WorkerPool {
   }
 
   #finish(w, job, msg, dead = false) {
-    this.#jobs.delete(job.id);
+    if (!inFlight.delete(job.id)) return; // already finished
     w.job = undefined;
     if (msg.ok) {
       let v = msg.value;

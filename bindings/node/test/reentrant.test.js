@@ -234,3 +234,33 @@ test('callbacks of the main thread\'s combinators run on the main thread, values
   assert.deepEqual([...ran], [threadId]);
   assert.equal(await exited(w), 0);
 });
+
+// A pool worker hands its job's outcome to the spawning thread as a JS call
+// (callThread), which a blocked spawner runs: thread() works from a worker
+// that then blocks on the result, also with a fixed pool smaller than the
+// number of jobs (the queued job is dispatched from inside the wait).
+test('a worker blocked in takeSync gets the results of its own thread()/ioThread() jobs', async () => {
+  const tasks = require('node:path').join(__dirname, 'fixtures', 'tasks.js');
+  const w = worker(`
+    const tasks = ${JSON.stringify(tasks)};
+    const a = xchan.thread(tasks, 'add', 2, 3);
+    const b = xchan.ioThread(tasks, 'add', 4, 5);
+    const pool = new xchan.WorkerPool({ size: 1 });
+    const c1 = pool.run(tasks, 'add', 1, 1);
+    const c2 = pool.run(tasks, 'add', 2, 2);
+    const made = xchan.thread(tasks, 'makeChan').takeSync();
+    const failed = xchan.thread(tasks, 'fail');
+    parentPort.postMessage({
+      a: a.takeSync(), b: b.takeSync(), c: [c1.takeSync(), c2.takeSync()],
+      made: [made.takeSync(), made.takeSync(), made.takeSync()],
+      failed: failed.takeSync() === undefined && failed.closed,
+    });
+    pool.close();
+  `, {});
+  try {
+    const got = await within(w, 30000, 'thread() from a blocked worker');
+    assert.deepEqual(got, { a: 5, b: 9, c: [2, 4], made: ['x', 'y', undefined], failed: true });
+  } finally {
+    await stop(w);
+  }
+});

@@ -627,7 +627,6 @@ function opSpawn(p, op) {
     if (!p.task) gap('go tasks run on the calling thread\'s event loop, which a blocking proc does not turn');
     ch = xchan.go({ name }, body);
   } else if (kind === 'thread' || kind === 'io_thread') {
-    noJsFnOnBlockingThread(p, `${kind} (its worker pool is driven by the spawning thread's event loop)`);
     const chans = {};
     for (const n of namesIn(op.ops || [], new Set())) {
       try {

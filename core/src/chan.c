@@ -120,10 +120,25 @@ xchan__chan_may_queue(xchan_chan *ch, bool is_put)
 
 /* ---- buffer (under lock) --------------------------------------------------- */
 
+/* Rings of at least this many slots grow faster (ring_grow). */
+#define RING_BIG 65536
+
 static bool
 ring_grow(xchan_chan *ch)
 {
 	uint64_t nslots = ch->slots ? ch->slots * 2 : 8;
+	if (ch->slots >= RING_BIG && ch->count < ch->cap) {
+		/* A big ring filling up grows 16x at a time, up to the
+		 * capacity's power of two: each step copies every value and
+		 * faults in fresh pages, and doubling from 64 Ki to 1 Mi slots
+		 * touched twice the final ring (seq_bounded).  A large
+		 * allocation is mapped lazily, so the reserve costs address
+		 * space, not memory, until it is used. */
+		uint64_t top = nslots;
+		while (top < ch->cap)
+			top *= 2;
+		nslots = ch->slots * 16 < top ? ch->slots * 16 : top;
+	}
 	xchan_val *nr = xchan__alloc(nslots * sizeof(xchan_val));
 	if (nr == NULL)
 		return false;

@@ -46,6 +46,34 @@ XTEST(fixed_buffer_fifo)
 	xchan_chan_release(ch);
 }
 
+/* A big fixed buffer grows while it first fills (16x at a time past 64 Ki
+ * slots) with its oldest value away from the ring's start, and keeps FIFO
+ * order and its capacity exactly. */
+XTEST(big_fixed_buffer_grows_in_order)
+{
+	const int64_t cap = 300000;
+	xchan_chan *ch = mk(XCHAN_BUF_FIXED, (uint64_t)cap);
+	int64_t in = 0, out = 0, bad = 0;
+	/* Move the ring's head off slot 0 before each growth step. */
+	for (int round = 0; round < 40 && in < cap; round++) {
+		for (int i = 0;
+		     i < 9000 && xchan_offer(ch, xchan_val_int(in)) == XCHAN_OK;
+		     i++)
+			in++;
+		bad += take_int(ch) != out++;
+	}
+	while (xchan_offer(ch, xchan_val_int(in)) == XCHAN_OK)
+		in++;
+	XCHECK_EQ(in - out, cap); /* full at exactly the capacity */
+	XCHECK_EQ(xt_info(ch).count, (uint64_t)cap);
+	while (out < in)
+		bad += take_int(ch) != out++;
+	XCHECK_EQ(bad, 0);
+	xchan_val v;
+	XCHECK_ERR(xchan_poll(&v, ch), XCHAN_EAGAIN);
+	xchan_chan_release(ch);
+}
+
 /* §4.2: dropping buffer never full; the third add is dropped. */
 XTEST(dropping_buffer)
 {

@@ -1,16 +1,35 @@
 'use strict';
-// A WorkerPool worker: runs one job at a time and posts its result.
+// A WorkerPool worker: runs one job at a time and hands its outcome to the
+// spawning thread with native.callThread: a JS call queued to that thread,
+// which runs it even while it is blocked in a sync op.  The call is not
+// waited for (the spawner may be stopping this very worker), so recent
+// results stay referenced here until the spawner has had time to adopt a
+// Chan among them.
 const { parentPort } = require('node:worker_threads');
+const v8 = require('node:v8');
 const { Chan } = require('..');
+const native = require('./native');
+const { runAsGo } = require('./chan');
 
 const modules = new Map();
-const recent = []; // results kept alive until the main thread has adopted them
+const recent = []; // results kept alive until the spawner has adopted them
+
+function reply(to, msg) {
+  let bytes;
+  try {
+    bytes = v8.serialize(msg);
+  } catch (error) {
+    // What postMessage would have refused (a function, a class instance...).
+    bytes = v8.serialize({ id: msg.id, ok: false, error, code: undefined });
+  }
+  native.callThread(to, bytes);
+}
 
 function revive(v) {
   return v && typeof v === 'object' && typeof v.$xchan === 'string' && Object.keys(v).length === 1 ? Chan.from(v) : v;
 }
 
-parentPort.on('message', async ({ id, url, fn, args }) => {
+parentPort.on('message', async ({ id, url, fn, args, reply: to, go, name }) => {
   try {
     let mod = modules.get(url);
     if (mod === undefined) {
@@ -21,13 +40,13 @@ parentPort.on('message', async ({ id, url, fn, args }) => {
     let f = mod[fn];
     if (typeof f !== 'function' && mod.default && typeof mod.default === 'object') f = mod.default[fn];
     if (typeof f !== 'function') throw new TypeError(`${url} exports no function "${fn}"`);
-    const value = await f(...args.map(revive));
+    const value = await (go ? runAsGo(name, () => f(...args.map(revive))) : f(...args.map(revive)));
     recent.push(value);
     if (recent.length > 16) recent.shift();
-    parentPort.postMessage({ id, ok: true, value: value instanceof Chan ? { $xchan: value.$xchan } : value });
+    reply(to, { id, ok: true, value: value instanceof Chan ? { $xchan: value.$xchan } : value });
   } catch (error) {
     // postMessage copies an Error as a plain Error: its code (an XchanError's
     // core name, or Node's own) travels beside it.
-    parentPort.postMessage({ id, ok: false, error, code: error && typeof error.code === 'string' ? error.code : undefined });
+    reply(to, { id, ok: false, error, code: error && typeof error.code === 'string' ? error.code : undefined });
   }
 });

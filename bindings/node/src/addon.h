@@ -80,7 +80,8 @@ typedef struct xenv {
 	pthread_mutex_t wlock;
 	pthread_cond_t wcv;
 	xn_jscall *calls_head, *calls_tail; /* FIFO, under wlock */
-	bool calls_closed; /* teardown: no call is queued any more */
+	bool calls_closed;       /* teardown: no call is queued any more */
+	napi_ref remote_handler; /* JS thread only: callThread's receiver */
 } xenv;
 
 /* A channel as JS sees it: the data of the external a Chan holds. */
@@ -146,13 +147,21 @@ struct xn_jscall {
 	void (*run)(napi_env env, xenv *e, xn_jscall *c);
 	xchan_chan *reply; /* internal: a non-JS requester waits on it */
 	void *waiter;      /* internal: a JS requester's wait */
+	/* xn_jscall_post only: called once when c has run (ran) or was
+	 * abandoned; it owns c from then on. */
+	void (*done)(xn_jscall *c, bool ran);
 	bool ran;
 };
 /* Runs c on e's JS thread and returns once it has run (XCHAN_OK), or
- * XCHAN_ERUNTIME when e is gone (c->run never ran), XCHAN_ENOMEM.  From
+ * XCHAN_ERUNTIME when e is gone (c->run never ran), XCHAN_ENOMEM, or
+ * XCHAN_ECANCELED when the caller is a JS thread being terminated and c had
+ * not started (it never runs).  From
  * e's own thread it runs c at once.  While it waits, a go task parks, a
  * JS thread serves its own env's calls, any other thread blocks. */
 int32_t xn_jscall_do(xenv *e, xn_jscall *c);
+/* Queues c on e without waiting for it (c->run and c->done set; c lives
+ * until c->done).  XCHAN_ERUNTIME when e is gone (c->done not called). */
+int32_t xn_jscall_post(xenv *e, xn_jscall *c);
 /* The env of the calling thread if it is a JS thread (NULL otherwise). */
 xenv *xn_current_env(void);
 /* Blocks the calling JS thread (e is its env) until *done is non-zero,

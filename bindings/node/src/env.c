@@ -16,6 +16,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "addon.h"
 
@@ -213,6 +214,128 @@ xn_interrupt_all_threads(void)
 	pthread_mutex_unlock(&g_threads_lock);
 }
 
+/* ---- calls between threads (callThread) --------------------------------- */
+
+static void delete_ref(napi_env env, napi_ref *r);
+
+/* The env registered for a thread id, retained; NULL if none. */
+static xenv *
+env_of_thread(int32_t thread_id)
+{
+	xenv *e = NULL;
+	pthread_mutex_lock(&g_threads_lock);
+	for (thread_entry *t = g_threads; t != NULL; t = t->next)
+		if (t->thread_id == thread_id && t->e != NULL) {
+			e = t->e;
+			xenv_retain(e);
+			break;
+		}
+	pthread_mutex_unlock(&g_threads_lock);
+	return e;
+}
+
+typedef struct remote_call {
+	xn_jscall call; /* first */
+	size_t len;
+	unsigned char data[]; /* a copy of the bytes */
+} remote_call;
+
+static void
+remote_done(xn_jscall *c, bool ran)
+{
+	free(c);
+}
+
+static void
+run_remote(napi_env env, xenv *e, xn_jscall *c)
+{
+	remote_call *r = (remote_call *)c;
+	napi_value fn, buf, undef, result;
+	if (e->remote_handler == NULL ||
+	    napi_get_reference_value(env, e->remote_handler, &fn) != napi_ok ||
+	    fn == NULL)
+		return;
+	void *copy;
+	if (napi_create_buffer_copy(env, r->len, r->data, &copy, &buf) !=
+	    napi_ok)
+		return;
+	napi_get_undefined(env, &undef);
+	if (napi_call_function(env, undef, fn, 1, &buf, &result) == napi_ok)
+		return;
+	/* The handler threw: it cannot propagate into the calling thread. */
+	napi_value exc;
+	napi_get_and_clear_last_exception(env, &exc);
+	napi_fatal_exception(env, exc);
+}
+
+/* callThread(threadId, bytes) -> boolean: queues a call of the remote
+ * handler of that thread's env (setRemoteHandler) with a copy of bytes; it
+ * runs on that thread, from its event loop or from inside a blocking op it
+ * is waiting in.  Returns at once: true if queued, false when that thread
+ * has no env (any more).  It does not wait, so a thread being stopped by the
+ * very thread it calls (a worker's sub-worker at its teardown) never hangs
+ * in it. */
+static napi_value
+js_call_thread(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	int32_t tid = -1;
+	void *data = NULL;
+	size_t len = 0;
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	bool is_buf = false;
+	if (argc < 2 || napi_get_value_int32(env, argv[0], &tid) != napi_ok ||
+	    napi_is_buffer(env, argv[1], &is_buf) != napi_ok || !is_buf ||
+	    napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
+		xn_throw(env, XCHAN_EINVAL,
+		    "callThread(threadId: number, bytes: Buffer)");
+		return NULL;
+	}
+	bool ok = false;
+	xenv *target = env_of_thread(tid);
+	remote_call *r =
+	    target != NULL ? calloc(1, sizeof *r + (len ? len : 1)) : NULL;
+	if (r != NULL) {
+		memcpy(r->data, data, len);
+		r->len = len;
+		r->call.run = run_remote;
+		r->call.done = remote_done;
+		ok = xn_jscall_post(target, &r->call) == XCHAN_OK;
+		if (!ok)
+			free(r);
+	}
+	if (target != NULL)
+		xenv_release(target);
+	napi_value res;
+	napi_get_boolean(env, ok, &res);
+	return res;
+}
+
+/* setRemoteHandler(fn | null): this env's receiver of callThread. */
+static napi_value
+js_set_remote_handler(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	xenv *e = xn_env(env);
+	napi_valuetype t = napi_undefined;
+	if (argc >= 1)
+		napi_typeof(env, argv[0], &t);
+	if (t != napi_function && t != napi_null) {
+		xn_throw(env, XCHAN_EINVAL, "setRemoteHandler(fn | null)");
+		return NULL;
+	}
+	delete_ref(env, &e->remote_handler);
+	if (t == napi_function)
+		NAPI_CALL(env,
+		    napi_create_reference(env, argv[0], 1, &e->remote_handler));
+	napi_value undef;
+	napi_get_undefined(env, &undef);
+	return undef;
+}
+
 /* ---- teardown ----------------------------------------------------------- */
 
 static void
@@ -252,6 +375,7 @@ env_cleanup(void *arg)
 	delete_ref(e->env, &e->report_xf);
 	delete_ref(e->env, &e->task_fail);
 	delete_ref(e->env, &e->pending_sentinel);
+	delete_ref(e->env, &e->remote_handler);
 	if (e->cancel != NULL)
 		xchan_cancel_release(e->cancel);
 	e->cancel = NULL;
@@ -426,7 +550,11 @@ xn_init_env(napi_env env, napi_value exports)
 	    xn_export_fn(env, exports, "liveCounts", js_live_counts) !=
 	        napi_ok ||
 	    xn_export_fn(env, exports, "pendingCount", js_pending_count) !=
-	        napi_ok)
+	        napi_ok ||
+	    xn_export_fn(env, exports, "callThread", js_call_thread) !=
+	        napi_ok ||
+	    xn_export_fn(env, exports, "setRemoteHandler",
+	        js_set_remote_handler) != napi_ok)
 		return NULL;
 	return exports;
 }

@@ -44,6 +44,18 @@
  *    needs first, and the reply channel has its own reference.
  *  - Once calls_closed is set (teardown, on the JS thread), nothing is
  *    queued any more and the queued calls are finished as not run.
+ *  - A posted call (xn_jscall_post: callThread) has no waiter: its `done`
+ *    runs once, after it ran or when it is abandoned, and frees it.
+ *
+ * Limits.  A waiting JS thread whose worker is terminated withdraws a call
+ * that has not started (worker.terminate fires its token); but Node stops a
+ * worker's own sub-workers (FreeEnvironment) before the env cleanup hook
+ * that abandons its queue, and that stop fires no token: a sub-worker
+ * blocked in a JS call to its parent at that moment would hold the join.
+ * The worker pool therefore posts its results (callThread) instead of
+ * waiting for them; a transform step or callback of a parent's channel run
+ * from its own sub-worker during the parent's teardown is the remaining
+ * case.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +108,10 @@ static void
 finish(xn_jscall *c, bool ran, xenv *waiter, atomic_int *done)
 {
 	c->ran = ran;
+	if (c->done != NULL) {
+		c->done(c, ran); /* a posted call: nobody waits */
+		return;
+	}
 	if (waiter != NULL) {
 		xn_serve_signal(waiter, done);
 		return;
@@ -232,6 +248,59 @@ xn_serve_wait_until_done(xenv *e, atomic_int *done)
 	return serve_wait(e, done, false);
 }
 
+/* Unlinks c from e's queue if it is still there (not yet popped). */
+static bool
+withdraw(xenv *e, xn_jscall *c)
+{
+	bool found = false;
+	pthread_mutex_lock(&e->wlock);
+	xn_jscall *prev = NULL;
+	for (xn_jscall *x = e->calls_head; x != NULL; prev = x, x = x->next) {
+		if (x != c)
+			continue;
+		if (prev != NULL)
+			prev->next = x->next;
+		else
+			e->calls_head = x->next;
+		if (e->calls_tail == x)
+			e->calls_tail = prev;
+		found = true;
+		break;
+	}
+	pthread_mutex_unlock(&e->wlock);
+	return found;
+}
+
+/* Appends c to e's queue and wakes e; false if e is closed. */
+static bool
+enqueue(xenv *e, xn_jscall *c)
+{
+	pthread_mutex_lock(&e->wlock);
+	bool closed = e->calls_closed;
+	if (!closed) {
+		if (e->calls_tail != NULL)
+			e->calls_tail->next = c;
+		else
+			e->calls_head = c;
+		e->calls_tail = c;
+		pthread_cond_signal(&e->wcv);
+	}
+	pthread_mutex_unlock(&e->wlock);
+	if (!closed)
+		xenv_wake(e);
+	return !closed;
+}
+
+int32_t
+xn_jscall_post(xenv *e, xn_jscall *c)
+{
+	c->next = NULL;
+	c->ran = false;
+	c->reply = NULL;
+	c->waiter = NULL;
+	return enqueue(e, c) ? XCHAN_OK : XCHAN_ERUNTIME;
+}
+
 int32_t
 xn_jscall_do(xenv *e, xn_jscall *c)
 {
@@ -239,6 +308,7 @@ xn_jscall_do(xenv *e, xn_jscall *c)
 	c->ran = false;
 	c->reply = NULL;
 	c->waiter = NULL;
+	c->done = NULL;
 	xenv *me = tl_env;
 	if (me == e) {
 		/* Already on the owner's thread (alive: tl_env is cleared at
@@ -259,29 +329,22 @@ xn_jscall_do(xenv *e, xn_jscall *c)
 			return rc;
 		xchan_chan_retain(c->reply); /* the queue's reference */
 	}
-	pthread_mutex_lock(&e->wlock);
-	bool closed = e->calls_closed;
-	if (!closed) {
-		if (e->calls_tail != NULL)
-			e->calls_tail->next = c;
-		else
-			e->calls_head = c;
-		e->calls_tail = c;
-		pthread_cond_signal(&e->wcv);
-	}
-	pthread_mutex_unlock(&e->wlock);
-	if (closed) {
+	if (!enqueue(e, c)) {
 		if (c->reply != NULL) {
 			xchan_chan_release(c->reply);
 			xchan_chan_release(c->reply);
 		}
 		return XCHAN_ERUNTIME;
 	}
-	xenv_wake(e);
 	if (me != NULL) {
 		/* A JS thread: keep serving our own env while the other one
-		 * runs the call (it may need one of ours to get there).  Not
-		 * interruptible: the call lives on this stack. */
+		 * runs the call (it may need one of ours to get there).  If
+		 * this thread is being terminated, a call still queued is
+		 * withdrawn (it never runs); one already running is waited
+		 * for, since it lives on this stack. */
+		if (serve_wait(me, &w.done, true) == XCHAN_ECANCELED &&
+		    withdraw(e, c))
+			return XCHAN_ECANCELED;
 		serve_wait(me, &w.done, false);
 	} else {
 		/* A go task parks here; another thread blocks. */

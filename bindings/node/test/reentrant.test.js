@@ -234,3 +234,78 @@ test('callbacks of the main thread\'s combinators run on the main thread, values
   assert.deepEqual([...ran], [threadId]);
   assert.equal(await exited(w), 0);
 });
+
+// A pool worker hands its job's outcome to the spawning thread as a JS call
+// (callThread), which a blocked spawner runs: thread() works from a worker
+// that then blocks on the result, also with a fixed pool smaller than the
+// number of jobs (the queued job is dispatched from inside the wait).
+test('a worker blocked in takeSync gets the results of its own thread()/ioThread() jobs', async () => {
+  const tasks = require('node:path').join(__dirname, 'fixtures', 'tasks.js');
+  const w = worker(`
+    const tasks = ${JSON.stringify(tasks)};
+    const a = xchan.thread(tasks, 'add', 2, 3);
+    const b = xchan.ioThread(tasks, 'add', 4, 5);
+    const pool = new xchan.WorkerPool({ size: 1 });
+    const c1 = pool.run(tasks, 'add', 1, 1);
+    const c2 = pool.run(tasks, 'add', 2, 2);
+    const made = xchan.thread(tasks, 'makeChan').takeSync();
+    const failed = xchan.thread(tasks, 'fail');
+    parentPort.postMessage({
+      a: a.takeSync(), b: b.takeSync(), c: [c1.takeSync(), c2.takeSync()],
+      made: [made.takeSync(), made.takeSync(), made.takeSync()],
+      failed: failed.takeSync() === undefined && failed.closed,
+    });
+    pool.close();
+  `, {});
+  try {
+    const got = await within(w, 30000, 'thread() from a blocked worker');
+    assert.deepEqual(got, { a: 5, b: 9, c: [2, 4], made: ['x', 'y', undefined], failed: true });
+  } finally {
+    await stop(w);
+  }
+});
+
+// go(file, exportName, ...args): a go body on the DISPATCH pool, so a worker
+// can start go tasks and block on them; go bodies share workers (at most one
+// per CPU takes them), and inGo() is true in them.
+test('go(file, export) runs on the dispatch pool: a blocked worker awaits its go tasks', async () => {
+  const tasks = require('node:path').join(__dirname, 'fixtures', 'tasks.js');
+  const w = worker(`
+    const tasks = ${JSON.stringify(tasks)};
+    const inGo = xchan.go(tasks, 'goInGo').takeSync();
+    const n = 24;
+    const feeds = Array.from({ length: n }, () => new Chan(1));
+    const results = feeds.map((c) => xchan.go(tasks, 'goTakeThenReport', c));
+    feeds.forEach((c, i) => c.putSync(i));
+    const got = results.map((r) => r.takeSync());
+    parentPort.postMessage({ inGo, values: got.map((g) => g[0]), threads: new Set(got.map((g) => g[1])).size });
+  `, {});
+  try {
+    const got = await within(w, 30000, 'go(file) from a blocked worker');
+    assert.equal(got.inGo, true);
+    assert.deepEqual(got.values, Array.from({ length: 24 }, (_, i) => i));
+    // 24 parked go bodies at once, on at most one worker per CPU.
+    assert.ok(got.threads >= 1 && got.threads <= require('node:os').availableParallelism(), `${got.threads} workers`);
+  } finally {
+    await stop(w);
+  }
+});
+
+test('pipelineAsync from a blocked worker: af runs there and starts go tasks on the pool', async () => {
+  const tasks = require('node:path').join(__dirname, 'fixtures', 'tasks.js');
+  const w = worker(`
+    const tasks = ${JSON.stringify(tasks)};
+    const from = new Chan(16);
+    const to = new Chan(16);
+    for (let i = 1; i <= 8; i++) from.putSync(i);
+    from.close();
+    xchan.pipelineAsync(3, to, (v, result) => { xchan.go(tasks, 'goTwice', v, result); }, from);
+    parentPort.postMessage([...to.sync()]);
+  `, {});
+  try {
+    const got = await within(w, 30000, 'pipelineAsync from a blocked worker');
+    assert.deepEqual(got, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8]);
+  } finally {
+    await stop(w);
+  }
+});

@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "chan.h"
 #include "testing/xtest.h"
 #include "testing/xthread.h"
 
@@ -183,6 +184,8 @@ filter_keep(void *user, xchan_val in)
 	return keep(id_of(in));
 }
 
+static _Atomic long g_lf_chans; /* channels started on the lock-free ring */
+
 static int
 new_chan(int kind)
 {
@@ -206,6 +209,12 @@ new_chan(int kind)
 		fprintf(stderr, "  stress_all: xchan_chan_new failed\n");
 		abort();
 	}
+	/* Every other fixed(16) starts on its lock-free ring (as contention
+	 * would move it), so blocking puts and takes sleep there as plain
+	 * waiters amid alts, async ops, cancels and closes (lfwait.h). */
+	if (kind == K_FIXED16 && ci % 2 == 1 &&
+	    xchan__chan_lf_force(g_ch[ci].ch))
+		atomic_fetch_add(&g_lf_chans, 1);
 	return ci;
 }
 
@@ -630,8 +639,8 @@ XTEST(stress_all_features_exact_accounting)
 	long ops_total = 0;
 	fprintf(stderr,
 	    "  stress_all: %.1f s, %d threads + %d go tasks, %d "
-	    "channels, %u values\n",
-	    seconds, THREADS, TASKS, n, nv);
+	    "channels (%ld on the lock-free ring), %u values\n",
+	    seconds, THREADS, TASKS, n, atomic_load(&g_lf_chans), nv);
 	for (int k = 0; k < OP_KINDS; k++) {
 		long a = g_ops[0][k], b = g_ops[1][k];
 		ops_total += a + b;

@@ -155,7 +155,7 @@ peek_ready(xchan_chan *ch, bool is_put, xchan__sel *self)
 {
 	if (ch->closed && is_put)
 		return true;
-	if (ch->xf) {
+	if (ch->step) {
 		/* A transform channel is ready only for what needs no step:
 		 * a buffered value, or the end of a completed channel.  The
 		 * rest (room for a put, queued puts for a take, a completion
@@ -208,7 +208,7 @@ xchan__alts_register(xchan__sel *s, xchan__waiter *w, const xchan_clause *cl,
 		xchan__chan_enqueue(ch, &w[i]);
 		xchan__chan_unlock(ch);
 		(*nreg)++;
-		if (ch->xf)
+		if (ch->step)
 			xchan__xform_kick(ch); /* it may be served by a step */
 	}
 	return XCHAN__REG_OK;

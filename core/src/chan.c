@@ -402,7 +402,7 @@ xchan__chan_try_put(xchan_chan *ch, xchan_val v, xchan__ctx *cx,
 {
 	if (ch->closed)
 		return XCHAN_ECLOSED;
-	if (ch->xf)
+	if (ch->step)
 		return buf_full(ch) ? XCHAN_EAGAIN : XCHAN__NEED_STEP;
 	if (ch->takes.n > 0) {
 		/* Takers wait only on an empty buffer: hand over directly. */
@@ -454,7 +454,7 @@ xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
 	if (xchan__buf_count(ch) > 0) {
 		*out = buf_take(ch);
 		if (ch->puts.n > 0 && ch->buf_kind == XCHAN_BUF_FIXED) {
-			if (ch->xf)
+			if (ch->step)
 				cx->need_refill = 1;
 			else
 				refill_from_puts(ch, cx);
@@ -462,7 +462,7 @@ xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
 		return XCHAN_OK;
 	}
 	if (ch->puts.n > 0) {
-		if (ch->xf)
+		if (ch->step)
 			return XCHAN__NEED_REFILL;
 		xchan__waiter *w = xchan__chan_pop(ch, true, self);
 		if (w) {
@@ -475,7 +475,7 @@ xchan__chan_try_take(xchan_chan *ch, xchan_val *out, xchan__ctx *cx,
 		}
 	}
 	if (ch->closed) {
-		if (ch->xf && !ch->completed)
+		if (ch->step && !ch->completed)
 			return XCHAN__NEED_COMPLETE;
 		return XCHAN_ECLOSED;
 	}
@@ -835,7 +835,7 @@ put_impl(xchan_chan *ch, xchan_val v, xchan_deadline deadline,
 		}
 		return lf_run(ch, true, &v, deadline, opts);
 	}
-	bool xf = ch->xf != NULL;
+	bool xf = ch->step != NULL;
 	if (xf) {
 		/* Non-blocking calls never wait for another thread's step. */
 		if (deadline == XCHAN_DEADLINE_POLL) {
@@ -1129,7 +1129,7 @@ xchan_chan_close(xchan_chan *ch)
 		return XCHAN_EINVAL;
 	if (xchan__forked())
 		return XCHAN_EFORK;
-	if (ch->xf) {
+	if (ch->step) {
 		xchan__xform_close(ch);
 		return XCHAN_OK;
 	}
@@ -1211,6 +1211,7 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	if (xf) {
 		ch->step = (xchan__chan_step *)((char *)ch + sizeof(*ch) +
 		                                extra + inline_bytes);
+		ch->step->xf = xf;
 		ch->step->on_error = opts->on_error;
 		ch->step->on_error_user = opts->on_error_user;
 	}
@@ -1232,7 +1233,6 @@ xchan__chan_alloc(xchan_chan **out, const xchan_chan_opts *opts, size_t extra)
 	ch->max_pending =
 	    opts->max_pending ? opts->max_pending : XCHAN_DEFAULT_MAX_PENDING;
 	atomic_init(&ch->refs, 1);
-	ch->xf = xf;
 	ch->id =
 	    atomic_fetch_add_explicit(&g_chan_ids, 1, memory_order_relaxed) + 1;
 	*out = ch;
@@ -1295,8 +1295,8 @@ xchan_chan_release(xchan_chan *ch)
 	 * references while they wait).  A pending timeout must not fire into
 	 * freed memory. */
 	size_t extra = 0;
-	if (ch->timeout) {
-		xchan__timer_cancel(ch->timeout);
+	if (ch->timed) {
+		xchan__timer_cancel(xchan__chan_timer(ch));
 		extra = sizeof(xchan__timer);
 	}
 	XCHAN_ASSERT(ch->puts.n == 0 && ch->takes.n == 0);
@@ -1307,8 +1307,8 @@ xchan_chan_release(xchan_chan *ch)
 		xchan_val_release(ch->ring[(ch->head + i) & (ch->slots - 1)]);
 	if (!ch->ring_inline)
 		xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
-	if (ch->xf)
-		xchan_xform_free(ch->xf);
+	if (ch->step)
+		xchan_xform_free(ch->step->xf);
 	/* The allocation: the channel, its timer entry, the inline ring area
 	 * (kept even after the ring grew out of it), then the step state. */
 	if (ch->ring_allocated_inline)

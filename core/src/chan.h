@@ -5,7 +5,8 @@
  * Design notes
  * ------------
  * Locks: `lock` guards every field below it except `refs` (atomic) and the
- * constant configuration.  `step_lock` serializes transform steps; it is
+ * constant configuration.  `step_lock` (step->lock, in the transform
+ * state: xchan__chan_step) serializes transform steps; it is
  * taken BEFORE `lock` (order: step_lock -> lock), and host code (a step, the
  * error handler) runs holding step_lock only; nothing else that is user
  * code runs under step_lock (async completions found while it is held are
@@ -42,6 +43,7 @@ typedef struct xchan__waitq {
  * end of its allocation) only when it has a transform: an idle plain
  * channel does not pay for it. */
 typedef struct xchan__chan_step {
+	xchan_xform *xf;        /* the transform (constant) */
 	xchan__lock lock;       /* the step lock */
 	uint32_t close_pending; /* a step closed it; step lock holder only */
 	/* The thread holding the step lock (xchan__self_id), so that a step
@@ -55,8 +57,11 @@ typedef struct xchan__chan_step {
 	void *on_error_user;
 } xchan__chan_step;
 
-/* Laid out small (152 bytes on LP64, one 160-byte heap block): an idle
- * unbuffered channel costs that and nothing else. */
+/* Laid out small (136 bytes on LP64, one 144-byte heap block): an idle
+ * unbuffered channel costs that and nothing else.  What only some channels
+ * need lives after the struct, in the same allocation: a timeout's timer
+ * entry (`timed`), the inline ring of a one- or two-slot buffer, and a
+ * transform's step state (`step`). */
 struct xchan_chan {
 	xchan__lock lock;
 	uint8_t closed;      /* under lock */
@@ -69,14 +74,15 @@ struct xchan_chan {
 	uint8_t
 	    ring_allocated_inline; /* slots of the allocation's inline area */
 	uint8_t lf_eligible;       /* may move to a lock-free ring (lf) */
+	uint8_t
+	    timed; /* a timeout channel: its timer entry follows (timeout.c) */
 	uint32_t max_pending;
 	xchan__waitq puts, takes;
 	_Atomic uint32_t refs;
 	uint32_t contended; /* contended lock acquisitions; under lock */
-	/* transform (constant pointers; step state guarded by step->lock) */
-	xchan_xform *xf;
-	xchan__chan_step *step; /* NULL without a transform */
-	xchan__timer *timeout;  /* timeout channels: the entry that closes it */
+	/* The transform and its state (step->lock guards it); NULL without a
+	 * transform, so `ch->step` is the test for one. */
+	xchan__chan_step *step;
 	uint64_t id;
 	/* A fixed buffer (no transform, 4..65536 slots) whose lock is found
 	 * contended moves its values to a lock-free ring, used without the
@@ -89,6 +95,20 @@ struct xchan_chan {
 	 * the lock. */
 	_Atomic(xchan__lfring *) lf;
 };
+
+/* The channel's transform, or NULL. */
+static inline xchan_xform *
+xchan__chan_xf(const xchan_chan *ch)
+{
+	return ch->step != NULL ? ch->step->xf : NULL;
+}
+
+/* A timeout channel's timer entry (it follows the struct), or NULL. */
+static inline xchan__timer *
+xchan__chan_timer(xchan_chan *ch)
+{
+	return ch->timed ? (xchan__timer *)(void *)(ch + 1) : NULL;
+}
 
 /* Tests: moves an eligible fixed buffer to its lock-free ring now, as
  * contention would.  True if the channel has one. */

@@ -47,10 +47,10 @@ run_user_call(void *arg)
 	user_call *c = arg;
 	switch (c->what) {
 	case 0:
-		c->r = xchan__xform_step(c->ch->xf, c->in, c->o);
+		c->r = xchan__xform_step(c->ch->step->xf, c->in, c->o);
 		break;
 	case 1:
-		c->r = xchan__xform_finish(c->ch->xf, c->o);
+		c->r = xchan__xform_finish(c->ch->step->xf, c->o);
 		break;
 	default:
 		c->hr = c->h(c->ch->step->on_error_user, c->in);

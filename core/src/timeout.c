@@ -31,15 +31,15 @@ xchan_timeout_at(xchan_chan **out, xchan_deadline deadline)
 	int32_t err = xchan__chan_alloc(&ch, NULL, sizeof(xchan__timer));
 	if (err != XCHAN_OK)
 		return err;
-	xchan__timer *t = (xchan__timer *)((char *)ch + sizeof(xchan_chan));
+	ch->timed = 1;
+	xchan__timer *t = xchan__chan_timer(ch);
 	/* XCHAN_DEADLINE_NEVER (any negative deadline): never fires. */
 	t->deadline = deadline < 0 ? INT64_MAX : deadline;
 	t->fire = timeout_fire;
 	t->fire_at_shutdown = 1;
-	ch->timeout = t;
 	err = xchan__timer_add(t);
 	if (err != XCHAN_OK) {
-		ch->timeout = NULL;
+		ch->timed = 0;
 		xchan__free(ch->ring, ch->slots * sizeof(xchan_val));
 		xchan__free(ch, sizeof(*ch) + sizeof(xchan__timer));
 		*out = NULL;

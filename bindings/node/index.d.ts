@@ -177,6 +177,14 @@ export declare function altsSync<T = any>(clauses: Clause<T>[], opts?: AltsOptio
 /** Runs fn on this thread; a Chan of its result (closed without a value if it threw: the error goes to the task error hook). */
 export declare function go<R>(fn: (...args: any[]) => R | Promise<R>, ...args: any[]): Chan<R>;
 export declare function go<R>(opts: { name?: string }, fn: (...args: any[]) => R | Promise<R>, ...args: any[]): Chan<R>;
+/**
+ * go(file, exportName, ...args): the async function a module exports, run as a
+ * go task on the DISPATCH pool (JS workers whose event loops each carry many
+ * go bodies), not on this thread: usable from a worker that then blocks.
+ * Arguments and result are copied as for thread().
+ */
+export declare function go<R = any>(file: string | URL, exportName: string, ...args: any[]): Chan<R>;
+export declare function go<R = any>(opts: { name?: string }, file: string | URL, exportName: string, ...args: any[]): Chan<R>;
 /** fn(name, error) for every failed go/thread/ioThread body; null: the default (a process warning). */
 export declare function setTaskErrorHook(fn: ((name: string, error: unknown) => void) | null): void;
 /** true inside a go body. */

@@ -22,6 +22,8 @@
  */
 #include "alts.h"
 
+#include <time.h>
+
 #include "debugcheck.h"
 #include "gosched.h"
 #include "val.h"
@@ -74,10 +76,22 @@ xchan__alts_backoff(unsigned round)
 			xchan__cpu_relax();
 		return;
 	}
-	if (xchan__task_current() != NULL)
+	/* A long streak: a yield alone may return at once (an idle core)
+	 * and keep the two in step, so the wait stays random and grows: a
+	 * thread naps 1..2^(round-8) us (up to ~1 ms); a go task yields its
+	 * worker, then pauses 1..2^(round-2) times (up to 4096). */
+	if (xchan__task_current() != NULL) {
 		xchan__task_yield();
-	else
-		xchan__thread_yield();
+		unsigned e = round - 2 < 12 ? round - 2 : 12;
+		uint64_t n = 1 + (rng_next() >> 11) % (1ull << e);
+		for (uint64_t i = 0; i < n; i++)
+			xchan__cpu_relax();
+	} else {
+		unsigned k = round - 8 < 10 ? round - 8 : 10;
+		uint64_t us = 1 + (rng_next() >> 11) % (1ull << k);
+		struct timespec ts = {0, (long)(us * 1000)};
+		nanosleep(&ts, NULL);
+	}
 }
 
 void

@@ -38,9 +38,10 @@ int xchan__alts_register(xchan__sel *s, xchan__waiter *w,
 
 /* Called after the `round`-th (1, 2, ...) abandoned registration round of
  * one operation, before it tries again: the first retry is immediate (the
- * channel that was found ready usually completes it); later ones wait a
- * random, growing number of pauses, and from the 7th on yield (a go task
- * yields its worker, a thread its core).  Two alts crossing the same
+ * channel that was found ready usually completes it); rounds 2-7 wait a
+ * random 1..2^(round-1) pauses; from the 8th a thread naps a random
+ * 1..2^(round-8) us (at most ~1 ms) and a go task yields its worker, then
+ * pauses a random 1..2^(round-2) times (at most 4096).  Two alts crossing the same
  * channels in opposite orders each find the other's waiter and abandon
  * together; the random wait breaks that lockstep.  Also counts rounds
  * (xchan__alts_get_stats). */

@@ -353,6 +353,70 @@ XTEST(child_crossing_alts_back_off_tasks)
 		xchan_chan_release(g_cross[k]);
 }
 
+/* The same crossing with a wide window: 64 never-ready take clauses
+ * between each side's put and its take of the other's channel, so both
+ * register their put long before either looks at the other's channel, and
+ * a failed round costs both the same time: the strongest lockstep. */
+#define WIDE_DUMMIES 64
+#define WIDE_ROUNDS 2000
+static xchan_chan *g_dummy[2][WIDE_DUMMIES];
+
+static void *
+wide_cross_thread(void *arg)
+{
+	int side = (int)(intptr_t)arg;
+	xchan_clause cl[WIDE_DUMMIES + 2];
+	while (!atomic_load(&g_cross_go))
+		xchan__cpu_relax();
+	for (int i = 0; i < WIDE_ROUNDS; i++) {
+		cl[0] = (xchan_clause) {XCHAN_ALT_PUT, 0, g_cross[side],
+		    xchan_val_int(i)};
+		for (int k = 0; k < WIDE_DUMMIES; k++)
+			cl[1 + k] = (xchan_clause) {XCHAN_ALT_TAKE, 0,
+			    g_dummy[side][k], {0, 0, 0}};
+		cl[WIDE_DUMMIES + 1] = (xchan_clause) {XCHAN_ALT_TAKE, 0,
+		    g_cross[!side], {0, 0, 0}};
+		xchan_result r;
+		if (xchan_alts(&r, cl, WIDE_DUMMIES + 2, XCHAN_ALTS_PRIORITY,
+		        xchan_deadline_in_ms(10000)) != XCHAN_OK)
+			atomic_fetch_add(&g_cross_fail, 1);
+	}
+	return NULL;
+}
+
+XTEST(child_wide_crossing_alts_back_off)
+{
+	XCHILD_ONLY();
+	for (int k = 0; k < 2; k++) {
+		XREQUIRE(xchan_chan_make(&g_cross[k], XCHAN_BUF_NONE, 0) ==
+		         XCHAN_OK);
+		for (int j = 0; j < WIDE_DUMMIES; j++)
+			XREQUIRE(xchan_chan_make(&g_dummy[k][j], XCHAN_BUF_NONE,
+			             0) == XCHAN_OK);
+	}
+	xchan__alts_stats a, b;
+	xchan__alts_get_stats(&a);
+	xt_thread t0, t1;
+	xt_start(&t0, wide_cross_thread, (void *)0);
+	xt_start(&t1, wide_cross_thread, (void *)1);
+	atomic_store(&g_cross_go, 1);
+	xt_join(&t0);
+	xt_join(&t1);
+	xchan__alts_get_stats(&b);
+	fprintf(stderr,
+	    "  wide window: %d crossings per side, %llu abandoned rounds, at "
+	    "most %llu in a row\n",
+	    WIDE_ROUNDS, (unsigned long long)(b.abandoned - a.abandoned),
+	    (unsigned long long)b.max_in_a_row);
+	XCHECK_EQ(atomic_load(&g_cross_fail), 0);
+	XCHECK(b.max_in_a_row <= CROSS_MAX_IN_A_ROW);
+	for (int k = 0; k < 2; k++) {
+		xchan_chan_release(g_cross[k]);
+		for (int j = 0; j < WIDE_DUMMIES; j++)
+			xchan_chan_release(g_dummy[k][j]);
+	}
+}
+
 XTEST(crossing_alts_back_off)
 {
 	char out[4096];
@@ -362,6 +426,10 @@ XTEST(crossing_alts_back_off)
 	XCHECK(xchild_ok(st));
 	st = xchild_run("child_crossing_alts_back_off_tasks",
 	    "XCHAN_DISPATCH_THREADS=2", NULL, out, sizeof(out));
+	fprintf(stderr, "%s", out);
+	XCHECK(xchild_ok(st));
+	st = xchild_run("child_wide_crossing_alts_back_off", NULL, NULL, out,
+	    sizeof(out));
 	fprintf(stderr, "%s", out);
 	XCHECK(xchild_ok(st));
 }

@@ -509,11 +509,13 @@ function checkNotShutDown(what) {
  */
 function go(fn, ...args) {
   let name;
-  if (fn !== null && typeof fn === 'object') {
+  if (fn !== null && typeof fn === 'object' && !(fn instanceof URL)) {
     ({ name } = fn);
     if (name !== undefined && typeof name !== 'string') throw invalidArg('go({ name }, fn): name must be a string');
     fn = args.shift();
   }
+  // go(file, exportName, ...args): a go task on the DISPATCH executor (lib/pool.js).
+  if (typeof fn === 'string' || fn instanceof URL) return require('./pool').goFile(name, fn, ...args);
   if (typeof fn !== 'function') throw invalidArg('go(fn) needs a function');
   checkNotShutDown('go');
   goCount++;
@@ -534,6 +536,11 @@ function go(fn, ...args) {
       ),
   );
   return out;
+}
+
+/** Runs fn() as the body of the go task `name` (inGo() is true in it): pool workers' go jobs. */
+function runAsGo(name, fn) {
+  return goContext.run(name, fn);
 }
 
 // What the binding does at shutdown() (lib/pool.js closes its pools).
@@ -559,5 +566,5 @@ function shutdown() {
 
 module.exports = {
   Chan, promiseChan, timeout, alts, altsSync, altsAsync, Op, go, TaskFailure, PENDING,
-  setTaskErrorHook, reportTaskError, inGo, shutdown, onShutdown, checkNotShutDown,
+  setTaskErrorHook, reportTaskError, inGo, shutdown, onShutdown, checkNotShutDown, runAsGo,
 };

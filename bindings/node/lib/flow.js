@@ -7,12 +7,12 @@
 // that made the combinator: each call is queued to this thread, which runs it
 // from its event loop, or from inside a blocking op (takeSync, putSync,
 // altsSync) when it is blocked in one (src/jscall.c) — so a worker blocked on
-// the result of its own reduce still feeds it.  pipelineAsync alone is an
-// async loop here: its function continues in this thread's promises.
+// the result of its own reduce still feeds it (pipelineAsync's af too; what
+// af then does in promises of a blocked thread waits for it to unblock).
 const native = require('./native');
 const { makeError, invalidArg } = require('./errors');
 const { toSpec } = require('./buffers');
-const { Chan, go } = require('./chan');
+const { Chan } = require('./chan');
 
 const H = (ch, what) => Chan._h(ch, what);
 const W = (ext) => (ext === undefined ? undefined : Chan._wrap(ext));
@@ -295,23 +295,7 @@ const pipelineBlocking = (n, to, xform, from, close = true, exHandler) =>
 function pipelineAsync(n, to, af, from, close = true) {
   if (!Number.isSafeInteger(n) || n < 1) throw makeError('EINVAL', 'pipelineAsync: n must be an integer >= 1');
   isFn(af, 'pipelineAsync');
-  const jobs = new Chan(n);
-  go(async () => {
-    for (;;) {
-      const v = await from.take();
-      if (v === undefined) break;
-      const res = new Chan(1);
-      await jobs.put(res);
-      af(v, res);
-    }
-    jobs.close();
-  });
-  return go(async () => {
-    for await (const res of jobs) {
-      for await (const x of res) await to.put(x);
-    }
-    if (close) to.close();
-  });
+  return W(native.pipelineAsyncJs(n, H(to, 'pipelineAsync(to)'), af, H(from, 'pipelineAsync(from)'), close));
 }
 
 module.exports = {

@@ -9,6 +9,7 @@ const { parentPort } = require('node:worker_threads');
 const v8 = require('node:v8');
 const { Chan } = require('..');
 const native = require('./native');
+const { runAsGo } = require('./chan');
 
 const modules = new Map();
 const recent = []; // results kept alive until the spawner has adopted them
@@ -28,7 +29,7 @@ function revive(v) {
   return v && typeof v === 'object' && typeof v.$xchan === 'string' && Object.keys(v).length === 1 ? Chan.from(v) : v;
 }
 
-parentPort.on('message', async ({ id, url, fn, args, reply: to }) => {
+parentPort.on('message', async ({ id, url, fn, args, reply: to, go, name }) => {
   try {
     let mod = modules.get(url);
     if (mod === undefined) {
@@ -39,7 +40,7 @@ parentPort.on('message', async ({ id, url, fn, args, reply: to }) => {
     let f = mod[fn];
     if (typeof f !== 'function' && mod.default && typeof mod.default === 'object') f = mod.default[fn];
     if (typeof f !== 'function') throw new TypeError(`${url} exports no function "${fn}"`);
-    const value = await f(...args.map(revive));
+    const value = await (go ? runAsGo(name, () => f(...args.map(revive))) : f(...args.map(revive)));
     recent.push(value);
     if (recent.length > 16) recent.shift();
     reply(to, { id, ok: true, value: value instanceof Chan ? { $xchan: value.$xchan } : value });

@@ -14,6 +14,11 @@
 // the 'mixed' pool, as the core falls back).  execute(workload, file,
 // exportName, ...args) runs a job on a workload's pool without a result.
 //
+// go(file, exportName, ...args) is a go task on the DISPATCH pool: an async
+// body that shares a worker's event loop with other go bodies (at most one
+// worker per CPU takes go bodies; a worker running a thread() job takes none,
+// since it may block), as core.async's go blocks share the dispatch threads.
+//
 // A worker hands its job's outcome back with native.callThread: a JS call
 // that this (the spawning) thread runs from its event loop, or at once if it
 // is blocked in takeSync/putSync/altsSync (src/jscall.c), so a worker that
@@ -62,8 +67,8 @@ native.setRemoteHandler((bytes) => {
 class WorkerPool {
   #size;
   #name;
-  #idle = [];
-  #all = new Set();
+  #idle = []; // workers with no job
+  #all = new Set(); // w.jobs: its jobs; w.goOnly: they are all go bodies
   #queue = [];
   #closed = false;
 
@@ -88,8 +93,10 @@ class WorkerPool {
    */
   run(file, exportName = 'default', ...args) {
     let name;
+    let goBody = false;
     if (file !== null && typeof file === 'object' && !(file instanceof URL)) {
       ({ name } = file);
+      goBody = file.go === true;
       if (name !== undefined && typeof name !== 'string') throw invalidArg('thread({ name }, ...): name must be a string');
       [file, exportName = 'default', ...args] = [exportName, ...args];
     }
@@ -97,7 +104,7 @@ class WorkerPool {
     if (typeof exportName !== 'string') throw makeError('EINVAL', 'thread(file, exportName, ...args): exportName is a string');
     const out = new Chan(1);
     const url = moduleUrl(file);
-    const job = { id: nextJobId++, url, fn: exportName, args, out, name: name === undefined ? `${url}#${exportName}` : name };
+    const job = { id: nextJobId++, url, fn: exportName, args, out, go: goBody, name: name === undefined ? `${url}#${exportName}` : name };
     this.#queue.push(job);
     this.#dispatch();
     return out;
@@ -111,34 +118,63 @@ class WorkerPool {
   }
 
   #dispatch() {
-    while (this.#queue.length > 0) {
-      let w = this.#idle.pop();
+    for (let i = 0; i < this.#queue.length; ) {
+      const job = this.#queue[i];
+      const w = job.go ? this.#goWorker() : this.#freeWorker();
       if (w === undefined) {
-        if (this.#all.size >= this.#size) return;
-        w = this.#spawn();
+        i++;
+        continue;
       }
-      const job = this.#queue.shift();
-      w.job = job;
-      inFlight.set(job.id, (msg) => this.#finish(w, job, msg));
-      w.ref();
-      try {
-        w.postMessage({ id: job.id, url: job.url, fn: job.fn, args: job.args, reply: threadId });
-      } catch (err) {
-        this.#finish(w, job, { ok: false, error: err });
-      }
+      this.#queue.splice(i, 1);
+      this.#start(w, job);
+    }
+  }
+
+  #freeWorker() {
+    let w = this.#idle.pop();
+    if (w === undefined && this.#all.size < this.#size) w = this.#spawn();
+    return w;
+  }
+
+  // The worker for a go body: an idle one, a new one while fewer than one
+  // per CPU run go bodies, else the least loaded of those.
+  #goWorker() {
+    const goWorkers = [...this.#all].filter((w) => w.goOnly && w.jobs.size > 0);
+    const limit = Math.min(this.#size, os.availableParallelism());
+    if (goWorkers.length < limit) {
+      const w = this.#freeWorker();
+      if (w !== undefined) return w;
+    }
+    let best;
+    for (const w of goWorkers) if (best === undefined || w.jobs.size < best.jobs.size) best = w;
+    return best;
+  }
+
+  #start(w, job) {
+    if (w.jobs.size === 0) w.goOnly = job.go;
+    else if (!job.go) w.goOnly = false;
+    w.jobs.add(job);
+    inFlight.set(job.id, (msg) => this.#finish(w, job, msg));
+    w.ref();
+    try {
+      w.postMessage({ id: job.id, url: job.url, fn: job.fn, args: job.args, reply: threadId, go: job.go, name: job.name });
+    } catch (err) {
+      this.#finish(w, job, { ok: false, error: err });
     }
   }
 
   #spawn() {
     const w = new Worker(WORKER, { name: this.#name });
+    w.jobs = new Set();
+    w.goOnly = false;
     this.#all.add(w);
     w.on('error', (err) => {
-      if (w.job) this.#finish(w, w.job, { ok: false, error: err }, true);
+      for (const job of [...w.jobs]) this.#finish(w, job, { ok: false, error: err }, true);
     });
     w.on('exit', () => {
       this.#all.delete(w);
       this.#idle = this.#idle.filter((x) => x !== w);
-      if (w.job) this.#finish(w, w.job, { ok: false, error: makeError('ETASK', 'the worker exited') }, true);
+      for (const job of [...w.jobs]) this.#finish(w, job, { ok: false, error: makeError('ETASK', 'the worker exited') }, true);
       if (!this.#closed) this.#dispatch();
     });
     return w;
@@ -146,7 +182,7 @@ class WorkerPool {
 
   #finish(w, job, msg, dead = false) {
     if (!inFlight.delete(job.id)) return; // already finished
-    w.job = undefined;
+    w.jobs.delete(job);
     if (msg.ok) {
       let v = msg.value;
       if (v && typeof v === 'object' && typeof v.$xchan === 'string') v = Chan.from(v);
@@ -157,8 +193,10 @@ class WorkerPool {
       reportTaskError(job.name, revivedError(msg));
     }
     if (!dead) {
-      w.unref();
-      this.#idle.push(w);
+      if (w.jobs.size === 0) {
+        w.unref();
+        this.#idle.push(w);
+      }
       this.#dispatch();
     }
   }
@@ -208,9 +246,18 @@ onShutdown.push(() => {
   for (const p of new Set(pools.values())) p.close();
 });
 
+/**
+ * go(file, exportName, ...args) (through chan.js's go): runs the async
+ * function a module exports as a go task on the DISPATCH pool; a Chan of its
+ * result, as go(asyncFn).  For a thread that blocks: its own go(asyncFn)
+ * bodies continue only when it stops blocking.
+ */
+const goFile = (name, file, exportName, ...args) =>
+  poolFor('dispatch').run({ name, go: true }, file, exportName, ...args);
+
 /** Runs exportName of module file on the MIXED pool; a Chan of the result. */
 const thread = (file, exportName, ...args) => poolFor('mixed').run(file, exportName, ...args);
 /** The same on the IO pool. */
 const ioThread = (file, exportName, ...args) => poolFor('io').run(file, exportName, ...args);
 
-module.exports = { WorkerPool, setExecutorFactory, thread, ioThread, poolFor, execute };
+module.exports = { WorkerPool, setExecutorFactory, thread, ioThread, poolFor, execute, goFile };

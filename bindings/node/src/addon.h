@@ -5,9 +5,12 @@
  * loads xchan).  It owns:
  *  - the environment's host runtime id (objects put by this isolate come
  *    back as the very same objects here; other isolates get ERUNTIME);
- *  - ONE threadsafe function, the only way other threads reach this JS
- *    thread: completed async ops and host references to drop are pushed on
- *    two lock-free stacks, and the first push after a drain calls the tsfn;
+ *  - ONE threadsafe function, the only way other threads wake this JS
+ *    thread's event loop: completed async ops and host references to drop
+ *    are pushed on two lock-free stacks, JS calls other threads ask of it
+ *    on a queue (jscall.c), and the first push after a drain calls the tsfn;
+ *  - the serving wait (wlock, wcv): while the JS thread blocks in one of the
+ *    addon's waits it runs the queued JS calls itself (jscall.c);
  *  - the cancel token fired when the environment is terminated, which
  *    interrupts a takeSync/putSync/altsSync blocked in this worker;
  *  - JS helpers (error factory, Chan wrapper) held by references.
@@ -15,7 +18,8 @@
  * Locks: xenv.lock (a mutex) guards `alive` and the tsfn pointer only; it
  * is held for the duration of a napi_call_threadsafe_function (which never
  * blocks: the queue is unbounded) and of the teardown switch.  It is a leaf
- * lock: nothing else is taken while it is held.  The lock-free stacks need
+ * lock: nothing else is taken while it is held.  xenv.wlock guards the JS
+ * call queue; also a leaf, never held with xenv.lock (jscall.c).  The lock-free stacks need
  * no lock.  Everything else in xenv is touched only on the JS thread.
  * The struct is reference-counted: host boxes, transforms and op records
  * hold references, so a foreign thread finding a dead environment still

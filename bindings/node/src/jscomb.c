@@ -1,6 +1,7 @@
 /*
  * jscomb.c — the core's combinators whose callbacks are JS functions: map,
- * split, pub, reduce, transduce and pipelines of JS transforms.
+ * split, pub, reduce, transduce, pipelines of JS transforms and
+ * pipelineAsync.
  *
  * The processes are the core's (go tasks on DISPATCH; pipeline steps on
  * COMPUTE or MIXED threads); every callback is a JS call queued on the env
@@ -118,7 +119,7 @@ release_when_done(jsfn *h, xchan_chan *done)
 
 /* ---- the calls ------------------------------------------------------------ */
 
-enum { CALL_MAP, CALL_PRED, CALL_TOPIC, CALL_REDUCE, CALL_FACTORY };
+enum { CALL_MAP, CALL_PRED, CALL_TOPIC, CALL_REDUCE, CALL_FACTORY, CALL_ASYNC };
 
 typedef struct cb_call {
 	xn_jscall call; /* first */
@@ -126,10 +127,11 @@ typedef struct cb_call {
 	jsfn *h;
 	const xchan_val *vals; /* borrowed inputs */
 	size_t n;
-	xchan_val acc, in; /* reduce: moved in */
-	xchan_val out;     /* map, topic, reduce: the result (owned) */
-	int32_t rc;        /* pred: the answer; reduce: the step result */
-	xchan_xform *xf;   /* factory: the new transform */
+	xchan_val acc, in;  /* reduce: moved in */
+	xchan_val out;      /* map, topic, reduce: the result (owned) */
+	int32_t rc;         /* pred: the answer; reduce: the step result */
+	xchan_xform *xf;    /* factory: the new transform */
+	xchan_chan *result; /* async: the element's result channel (owned) */
 } cb_call;
 
 /* Borrowed value -> JS (undefined if it cannot be read here). */
@@ -251,11 +253,37 @@ run_factory(napi_env env, xenv *e, cb_call *c)
 	}
 }
 
+/* pipelineAsync: af(v, resultChan) must return at once; a throwing af
+ * closes its result channel (the pipeline would wait for it for ever). */
+static void
+run_async(napi_env env, xenv *e, cb_call *c)
+{
+	napi_value err = NULL, argv[2], r;
+	xchan_chan *result = c->result;
+	c->result = NULL;
+	argv[0] = xn_from_val_or_error(env, e, c->in, &err);
+	c->in = xchan_val_nil();
+	if (argv[0] == NULL)
+		argv[0] = err;
+	xchan_chan_retain(result); /* ours, to close it if af fails */
+	argv[1] = xn_wrap_chan(env, e, result);
+	if (argv[0] == NULL || argv[1] == NULL ||
+	    !call_fn(env, c->h, 2, argv, &r)) {
+		napi_value exc;
+		napi_get_and_clear_last_exception(env, &exc);
+		xchan_chan_close(result);
+	}
+	xchan_chan_release(result);
+}
+
 static void
 run_call(napi_env env, xenv *e, xn_jscall *call)
 {
 	cb_call *c = (cb_call *)call;
 	switch (c->kind) {
+	case CALL_ASYNC:
+		run_async(env, e, c);
+		break;
 	case CALL_MAP:
 		run_map(env, e, c);
 		break;
@@ -331,6 +359,19 @@ factory_cb(void *user, xchan_xform **out)
 		return XCHAN_EINVAL;
 	*out = c.xf;
 	return XCHAN_OK;
+}
+
+static void
+async_cb(void *user, xchan_val in, xchan_chan *result)
+{
+	cb_call c = {.kind = CALL_ASYNC, .h = user, .in = in, .result = result};
+	if (!call_js(&c)) {
+		xchan_val_release(c.in);
+		if (c.result != NULL) {
+			xchan_chan_close(c.result);
+			xchan_chan_release(c.result);
+		}
+	}
 }
 
 /* pub's buffer function: runs inside xchan_pub_sub, on the env's thread
@@ -692,6 +733,40 @@ js_pipeline_js(napi_env env, napi_callback_info info)
 	return xn_chan_external(env, done);
 }
 
+/* pipelineAsyncJs(n, to, af, from, close) -> done: af(v, resultChan) is
+ * called on this thread for each element, at most n in flight. */
+static napi_value
+js_pipeline_async(napi_env env, napi_callback_info info)
+{
+	ARGS(5);
+	xenv *e = xn_env(env);
+	uint32_t n = 0;
+	xn_chan *to, *from;
+	bool close = true;
+	if (napi_get_value_uint32(env, argv[0], &n) != napi_ok || n == 0) {
+		xn_throw(env, XCHAN_EINVAL, "pipelineAsync: n must be >= 1");
+		return NULL;
+	}
+	if (!xn_arg_chan(env, argv[1], &to) ||
+	    !xn_arg_chan(env, argv[3], &from))
+		return NULL;
+	if (!nullish(env, argv[4]))
+		napi_get_value_bool(env, argv[4], &close);
+	jsfn *h = jsfn_new(env, e, argv[2], NULL);
+	if (h == NULL)
+		return NULL;
+	xchan_chan *done = NULL;
+	int32_t rc = xchan_pipeline_async(&done, n, to->ch, from->ch, close,
+	    async_cb, h, NULL);
+	if (rc != XCHAN_OK) {
+		jsfn_release(h);
+		xn_throw(env, rc, NULL);
+		return NULL;
+	}
+	release_when_done(h, done);
+	return xn_chan_external(env, done);
+}
+
 napi_status
 xn_init_jscomb(napi_env env, napi_value exports)
 {
@@ -703,7 +778,9 @@ xn_init_jscomb(napi_env env, napi_value exports)
 	    (s = xn_export_fn(env, exports, "pubJs", js_pub)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "pubOp", js_pub_op)) != napi_ok ||
 	    (s = xn_export_fn(env, exports, "pipelineJs", js_pipeline_js)) !=
-	        napi_ok)
+	        napi_ok ||
+	    (s = xn_export_fn(env, exports, "pipelineAsyncJs",
+	         js_pipeline_async)) != napi_ok)
 		return s;
 	return napi_ok;
 }

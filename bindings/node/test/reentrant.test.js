@@ -264,3 +264,48 @@ test('a worker blocked in takeSync gets the results of its own thread()/ioThread
     await stop(w);
   }
 });
+
+// go(file, exportName, ...args): a go body on the DISPATCH pool, so a worker
+// can start go tasks and block on them; go bodies share workers (at most one
+// per CPU takes them), and inGo() is true in them.
+test('go(file, export) runs on the dispatch pool: a blocked worker awaits its go tasks', async () => {
+  const tasks = require('node:path').join(__dirname, 'fixtures', 'tasks.js');
+  const w = worker(`
+    const tasks = ${JSON.stringify(tasks)};
+    const inGo = xchan.go(tasks, 'goInGo').takeSync();
+    const n = 24;
+    const feeds = Array.from({ length: n }, () => new Chan(1));
+    const results = feeds.map((c) => xchan.go(tasks, 'goTakeThenReport', c));
+    feeds.forEach((c, i) => c.putSync(i));
+    const got = results.map((r) => r.takeSync());
+    parentPort.postMessage({ inGo, values: got.map((g) => g[0]), threads: new Set(got.map((g) => g[1])).size });
+  `, {});
+  try {
+    const got = await within(w, 30000, 'go(file) from a blocked worker');
+    assert.equal(got.inGo, true);
+    assert.deepEqual(got.values, Array.from({ length: 24 }, (_, i) => i));
+    // 24 parked go bodies at once, on at most one worker per CPU.
+    assert.ok(got.threads >= 1 && got.threads <= require('node:os').availableParallelism(), `${got.threads} workers`);
+  } finally {
+    await stop(w);
+  }
+});
+
+test('pipelineAsync from a blocked worker: af runs there and starts go tasks on the pool', async () => {
+  const tasks = require('node:path').join(__dirname, 'fixtures', 'tasks.js');
+  const w = worker(`
+    const tasks = ${JSON.stringify(tasks)};
+    const from = new Chan(16);
+    const to = new Chan(16);
+    for (let i = 1; i <= 8; i++) from.putSync(i);
+    from.close();
+    xchan.pipelineAsync(3, to, (v, result) => { xchan.go(tasks, 'goTwice', v, result); }, from);
+    parentPort.postMessage([...to.sync()]);
+  `, {});
+  try {
+    const got = await within(w, 30000, 'pipelineAsync from a blocked worker');
+    assert.deepEqual(got, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8]);
+  } finally {
+    await stop(w);
+  }
+});

@@ -305,6 +305,27 @@ const ASYNC_FNS = {
     result.put(ival(v) + 1).then(() => result.close());
   },
 };
+// The same work as go tasks on the binding's DISPATCH pool: what a blocking
+// proc's af starts (its own promises wait until it stops blocking).
+const asyncBodies = {
+  asyncDup: async (v, result) => {
+    await result.put(v);
+    await result.put(v);
+    result.close();
+  },
+  asyncInc: async (v, result) => {
+    await result.put(ival(v) + 1);
+    result.close();
+  },
+};
+const ASYNC_FNS_ELSEWHERE = {
+  dup: (v, result) => {
+    xchan.go(__filename, 'asyncDup', v, result);
+  },
+  inc: (v, result) => {
+    xchan.go(__filename, 'asyncInc', v, result);
+  },
+};
 
 // Buffers by name: xchan.buffer(kind, n) (the binding rejects unknown kinds
 // and, through the core, capacities a kind does not take).
@@ -574,13 +595,15 @@ function errClass(name) {
 }
 
 // The body of a spawned thread/io_thread (a job of the binding's worker pool).
+// With spec.task it is a go body on the binding's DISPATCH pool (a go task
+// spawned by a blocking proc): Promise ops, as every go body.
 function spawnBody(spec) {
   const w = new World('thread', Date.now() + 60000, null, null);
   for (const [k, tok] of Object.entries(spec.chans)) w.objs.set(k, adoptToken(tok));
   const traceCh = Chan.from(spec.trace);
-  const p = new Proc(w, spec.path, false);
+  const p = new Proc(w, spec.path, !!spec.task);
   return runOps(p, spec.op.ops || []).then(() => {
-    for (const e of w.trace) traceCh.putSync(JSON.stringify(e));
+    for (const e of w.trace) if (!traceCh.offer(JSON.stringify(e))) break;
     traceCh.close();
     if (spec.op.fail) {
       const E = errClass(spec.op.fail);
@@ -603,6 +626,22 @@ function namesIn(o, out) {
   return out;
 }
 
+// What a body run elsewhere (a pool worker) needs: the channels it names,
+// by token, and a channel for its trace.
+function bodySpec(w, op, path, task) {
+  const chans = {};
+  for (const n of namesIn(op.ops || [], new Set())) {
+    try {
+      chans[n] = shareToken(w.get(n));
+    } catch (e) {
+      /* bound later: the body cannot see it */
+    }
+  }
+  const trace = new Chan(1024);
+  w.extraTraces.push(trace);
+  return { op, path, chans, trace: trace.$xchan, task };
+}
+
 function opSpawn(p, op) {
   const w = p.w;
   const kind = op.kind || 'go';
@@ -610,7 +649,11 @@ function opSpawn(p, op) {
   const path = `${p.path}/${as}`;
   const name = op.name || as;
   let ch;
-  if (kind === 'go') {
+  if (kind === 'go' && !p.task) {
+    // A blocking proc's own event loop does not turn while it blocks, so
+    // its go task is go(file, export): a go body on the DISPATCH pool.
+    ch = xchan.go({ name }, __filename, 'spawnBody', bodySpec(w, op, path, true));
+  } else if (kind === 'go') {
     w.spawns++;
     const body = async () => {
       try {
@@ -624,21 +667,10 @@ function opSpawn(p, op) {
         w.spawns--;
       }
     };
-    if (!p.task) gap('go tasks run on the calling thread\'s event loop, which a blocking proc does not turn');
     ch = xchan.go({ name }, body);
   } else if (kind === 'thread' || kind === 'io_thread') {
-    const chans = {};
-    for (const n of namesIn(op.ops || [], new Set())) {
-      try {
-        chans[n] = shareToken(w.get(n));
-      } catch (e) {
-        /* bound later: the body cannot see it */
-      }
-    }
-    const trace = new Chan(1024);
-    w.extraTraces.push(trace);
     const fn = kind === 'thread' ? xchan.thread : xchan.ioThread;
-    ch = fn({ name }, __filename, 'spawnBody', { op, path, chans, trace: trace.$xchan });
+    ch = fn({ name }, __filename, 'spawnBody', bodySpec(w, op, path, false));
   } else gap(`spawn kind ${kind} cannot be expressed`);
   w.put(as, ch);
   return res();
@@ -647,14 +679,8 @@ function opSpawn(p, op) {
 // ---- combinators ----
 
 // Combinators that call JS functions (map, split, reduce, transduce, pub,
-// pipelines of JS transforms) are core processes whose callbacks the thread
-// that made them runs, also while it is blocked in takeSync/putSync/altsSync.
-// pipelineAsync's function continues in promises of that thread, which a
-// blocked worker does not run: reported as the binding's gap.
-function noJsFnOnBlockingThread(p, what) {
-  if (!p.task)
-    gap(`${what} calls JS functions on the event loop of the worker that made it, which the worker's blocking ops stop (deadlock); no way to run them elsewhere`);
-}
+// pipelines) are core processes whose callbacks the thread that made them
+// runs, also while it is blocked in takeSync/putSync/altsSync.
 
 function combOp(p, op, name) {
   const w = p.w;
@@ -673,11 +699,9 @@ function combOp(p, op, name) {
       const n = op.n === undefined ? 1 : op.n;
       let d;
       if (mode === 'async') {
-        // An n the binding rejects runs nothing: only a started pipeline needs af to run.
-        if (Number.isSafeInteger(n) && n >= 1) noJsFnOnBlockingThread(p, 'pipelineAsync (its function continues in promises of this thread)');
         if (!ASYNC_FNS[op.af]) throw new RunnerError('bad af');
         if (op.on_error) gap('pipelineAsync takes no exHandler');
-        d = xchan.pipelineAsync(n, to, ASYNC_FNS[op.af], from, close);
+        d = xchan.pipelineAsync(n, to, (p.task ? ASYNC_FNS : ASYNC_FNS_ELSEWHERE)[op.af], from, close);
       } else {
         const fn = mode === 'blocking' ? xchan.pipelineBlocking : xchan.pipeline;
         d = fn(n, to, makeXform(op.xform), from, close, handler(op.on_error));
@@ -1075,8 +1099,15 @@ async function runOps(p, ops) {
 if (!wt.isMainThread && wt.workerData && wt.workerData.conformanceProc) {
   const { ops, path: pth, flag, port } = wt.workerData;
   const w = new World('thread', Infinity, port, new Int32Array(flag));
+  // The traces of the bodies it spawned (thread, io_thread, go on the pool)
+  // travel with its own.
+  const spawned = () => {
+    const out = [];
+    for (const t of w.extraTraces) for (let x = t.poll(); x !== undefined; x = t.poll()) out.push(JSON.parse(x));
+    return out;
+  };
   runOps(new Proc(w, pth, false), ops).then(
-    () => port.postMessage({ trace: w.trace }),
+    () => port.postMessage({ trace: w.trace.concat(spawned()) }),
     (e) => port.postMessage({ trace: w.trace.concat([String(e && e.stack)]) }),
   );
 }
@@ -1287,5 +1318,5 @@ async function main() {
 // A Promise an op dropped must not end the run: it is reported on stderr.
 process.on('unhandledRejection', (e) => process.stderr.write(`conformance/node: unhandled rejection: ${e && e.message}\n`));
 
-module.exports = { spawnBody, executeBody };
+module.exports = { spawnBody, executeBody, ...asyncBodies };
 if (wt.isMainThread && require.main === module) main();

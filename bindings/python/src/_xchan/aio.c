@@ -273,15 +273,8 @@ op_convert(XpyOp *op, xchan_result *r, PyObject **value, PyObject **exc)
 	}
 	*value = v;
 	*exc = NULL;
-	if (v == NULL) {
-		PyObject *t, *tb;
-		PyErr_Fetch(&t, exc, &tb);
-		PyErr_NormalizeException(&t, exc, &tb);
-		if (tb != NULL)
-			PyException_SetTraceback(*exc, tb);
-		Py_XDECREF(t);
-		Py_XDECREF(tb);
-	}
+	if (v == NULL)
+		*exc = xpy_fetch_exception();
 }
 
 static int

@@ -320,6 +320,19 @@ bad:
 	return -1;
 }
 
+/* Raises for a blocking put/take that did not complete: rc < 0 means the
+ * wait was interrupted with an exception already set (Ctrl-C); a deadline
+ * that passed (EAGAIN) raises a timeout.  Returns NULL. */
+static PyObject *
+wait_failed(int32_t rc, const char *what)
+{
+	if (rc < 0)
+		return NULL;
+	if (rc == XCHAN_EAGAIN)
+		rc = XCHAN_ETIMEDOUT;
+	return xpy_raise(rc, what);
+}
+
 static PyObject *
 chan_put(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
     PyObject *kwnames)
@@ -360,11 +373,7 @@ chan_put(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
 	xchan_val_release(v); /* the put failed: still ours */
 	if (rc == XCHAN_ECLOSED)
 		Py_RETURN_FALSE;
-	if (rc < 0)
-		return NULL;
-	if (rc == XCHAN_EAGAIN)
-		rc = XCHAN_ETIMEDOUT;
-	return xpy_raise(rc, "put");
+	return wait_failed(rc, "put");
 }
 
 static PyObject *
@@ -399,11 +408,7 @@ chan_take(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
 		return xpy_from_val(v);
 	if (rc == XCHAN_ECLOSED)
 		Py_RETURN_NONE;
-	if (rc < 0)
-		return NULL;
-	if (rc == XCHAN_EAGAIN)
-		rc = XCHAN_ETIMEDOUT;
-	return xpy_raise(rc, "take");
+	return wait_failed(rc, "take");
 }
 
 /* put_async(value, callback=None, *, notify=None, dispatch=False,

@@ -304,22 +304,53 @@ static PyGetSetDef with_done_getset[] = {
         "A channel that closes when the combinator's process has ended.", NULL},
     {NULL}};
 
-/* Wraps the core's done channel into self->done (taking it over). */
-static int
-keep_done(PyObject **slot, xchan_chan *done)
+/* Ends the constructor of a mult, pub or mix, `rc` being what the core's
+ * constructor returned: on an error drops the half-made self and raises
+ * (`what` names the combinator); else wraps the core's done channel into
+ * self->done (taking it over) and returns self. */
+static PyObject *
+finish_with_done(XpyWithDone *self, int32_t rc, xchan_chan *done,
+    const char *what)
 {
-	if (done == NULL)
-		return 0;
-	*slot = xpy_chan_wrap(done, 0);
-	return *slot ? 0 : -1;
+	if (rc != XCHAN_OK) {
+		Py_DECREF(self);
+		return err(rc, what);
+	}
+	if (done != NULL && (self->done = xpy_chan_wrap(done, 0)) == NULL) {
+		Py_DECREF(self);
+		return NULL;
+	}
+	return (PyObject *)self;
+}
+
+/* A new, zeroed mult or mix (`type`) made over the Chan `cho`: keeps it in
+ * `chan` (right after `done`: both types start like XpyOverChan) so the
+ * channel lives as long as the object; *ch is its core channel.  NULL with
+ * an exception if cho is not a Chan. */
+typedef struct {
+	PyObject_HEAD
+	PyObject *done;
+	PyObject *chan;
+} XpyOverChan;
+
+static PyObject *
+new_over_chan(PyTypeObject *type, PyObject *cho, xchan_chan **ch)
+{
+	if (!chan_arg(cho, ch))
+		return NULL;
+	XpyOverChan *self = (XpyOverChan *)type->tp_alloc(type, 0);
+	if (self == NULL)
+		return NULL;
+	self->chan = Py_NewRef(cho);
+	return (PyObject *)self;
 }
 
 /* ---- mult -------------------------------------------------------------- */
 typedef struct {
 	PyObject_HEAD
 	PyObject *done;
+	PyObject *chan; /* the source */
 	xchan_mult *m;
-	PyObject *src;
 } XpyMult;
 
 static void
@@ -327,7 +358,7 @@ mult_dealloc(XpyMult *self)
 {
 	if (self->m != NULL)
 		xchan_mult_release(self->m);
-	Py_CLEAR(self->src);
+	Py_CLEAR(self->chan);
 	Py_CLEAR(self->done);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -390,25 +421,12 @@ static PyObject *
 mod_mult(PyObject *m, PyObject *cho)
 {
 	xchan_chan *ch;
-	if (!chan_arg(cho, &ch))
-		return NULL;
-	XpyMult *self = PyObject_New(XpyMult, &XpyMult_Type);
+	XpyMult *self = (XpyMult *)new_over_chan(&XpyMult_Type, cho, &ch);
 	if (self == NULL)
 		return NULL;
-	self->m = NULL;
-	self->done = NULL;
-	self->src = Py_NewRef(cho);
 	xchan_chan *done = NULL;
 	int32_t rc = xchan_mult_new(&self->m, &done, ch);
-	if (rc != XCHAN_OK) {
-		Py_DECREF(self);
-		return err(rc, "mult");
-	}
-	if (keep_done(&self->done, done) < 0) {
-		Py_DECREF(self);
-		return NULL;
-	}
-	return (PyObject *)self;
+	return finish_with_done((XpyWithDone *)self, rc, done, "mult");
 }
 
 /* ---- pub --------------------------------------------------------------- */
@@ -580,24 +598,17 @@ mod_pub(PyObject *m, PyObject *args, PyObject *kw)
 	xchan_chan *done = NULL;
 	int32_t rc = xchan_pub_new(&self->p, &done, ch, pub_topic, self->fns,
 	    pub_buf, self->fns);
-	if (rc != XCHAN_OK) {
-		Py_DECREF(self);
-		return err(rc, "pub");
-	}
-	xpy_release_when_closed(done, self->fns);
-	if (keep_done(&self->done, done) < 0) {
-		Py_DECREF(self);
-		return NULL;
-	}
-	return (PyObject *)self;
+	if (rc == XCHAN_OK)
+		xpy_release_when_closed(done, self->fns);
+	return finish_with_done((XpyWithDone *)self, rc, done, "pub");
 }
 
 /* ---- mix --------------------------------------------------------------- */
 typedef struct {
 	PyObject_HEAD
 	PyObject *done;
+	PyObject *chan; /* the out channel */
 	xchan_mix *m;
-	PyObject *out;
 } XpyMix;
 
 static void
@@ -605,7 +616,7 @@ mix_dealloc(XpyMix *self)
 {
 	if (self->m != NULL)
 		xchan_mix_release(self->m);
-	Py_CLEAR(self->out);
+	Py_CLEAR(self->chan);
 	Py_CLEAR(self->done);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -766,25 +777,12 @@ static PyObject *
 mod_mix(PyObject *m, PyObject *cho)
 {
 	xchan_chan *ch;
-	if (!chan_arg(cho, &ch))
-		return NULL;
-	XpyMix *self = PyObject_New(XpyMix, &XpyMix_Type);
+	XpyMix *self = (XpyMix *)new_over_chan(&XpyMix_Type, cho, &ch);
 	if (self == NULL)
 		return NULL;
-	self->m = NULL;
-	self->done = NULL;
-	self->out = Py_NewRef(cho);
 	xchan_chan *done = NULL;
 	int32_t rc = xchan_mix_new(&self->m, &done, ch);
-	if (rc != XCHAN_OK) {
-		Py_DECREF(self);
-		return err(rc, "mix");
-	}
-	if (keep_done(&self->done, done) < 0) {
-		Py_DECREF(self);
-		return NULL;
-	}
-	return (PyObject *)self;
+	return finish_with_done((XpyWithDone *)self, rc, done, "mix");
 }
 
 /* ---- merge, split, map, take ------------------------------------------- */

@@ -147,11 +147,29 @@ xpy_error_class(int32_t err)
 }
 
 PyObject *
+xpy_error_new(int32_t err, const char *what)
+{
+	return PyObject_CallFunction(xpy_error_class(err), "s",
+	    what ? what : xchan_strerror(err));
+}
+
+PyObject *
+xpy_fetch_exception(void)
+{
+	PyObject *t, *v, *tb;
+	PyErr_Fetch(&t, &v, &tb);
+	PyErr_NormalizeException(&t, &v, &tb);
+	if (tb != NULL && v != NULL)
+		PyException_SetTraceback(v, tb);
+	Py_XDECREF(t);
+	Py_XDECREF(tb);
+	return v;
+}
+
+PyObject *
 xpy_raise(int32_t err, const char *what)
 {
-	PyObject *cls = (err > 0 && err < XCHAN_ERR_COUNT_ && g_errors[err])
-	                    ? g_errors[err]
-	                    : xpy_error_base;
+	PyObject *cls = xpy_error_class(err);
 	if (what != NULL)
 		PyErr_Format(cls, "%s: %s", what, xchan_strerror(err));
 	else

@@ -67,28 +67,6 @@ kind_name(int kind)
 	                       : "alts_async";
 }
 
-/* An exception instance of core error `err`. */
-static PyObject *
-error_of(int32_t err, const char *what)
-{
-	return PyObject_CallFunction(xpy_error_class(err), "s",
-	    what ? what : xchan_strerror(err));
-}
-
-/* The current exception as an instance (cleared). */
-static PyObject *
-fetch_exc(void)
-{
-	PyObject *t, *v, *tb;
-	PyErr_Fetch(&t, &v, &tb);
-	PyErr_NormalizeException(&t, &v, &tb);
-	if (tb != NULL && v != NULL)
-		PyException_SetTraceback(v, tb);
-	Py_XDECREF(t);
-	Py_XDECREF(tb);
-	return v;
-}
-
 /* Converts a delivered result (consuming its value) into *value (what an
  * await gives) or *exc (what it raises).  Exactly one is set. */
 static void
@@ -103,7 +81,7 @@ convert(XpyAsyncOp *self, xchan_result *r, PyObject **value, PyObject **exc)
 		else if (r->err == XCHAN_ECLOSED)
 			v = Py_NewRef(Py_None);
 		else
-			*exc = error_of(r->err, "take_async");
+			*exc = xpy_error_new(r->err, "take_async");
 		r->val = xchan_val_nil();
 		break;
 	case K_PUT:
@@ -113,7 +91,7 @@ convert(XpyAsyncOp *self, xchan_result *r, PyObject **value, PyObject **exc)
 		if (r->err == XCHAN_OK || r->err == XCHAN_ECLOSED)
 			v = PyBool_FromLong(r->err == XCHAN_OK);
 		else
-			*exc = error_of(r->err, "put_async");
+			*exc = xpy_error_new(r->err, "put_async");
 		break;
 	default:
 		if (r->index >= 0)
@@ -121,8 +99,9 @@ convert(XpyAsyncOp *self, xchan_result *r, PyObject **value, PyObject **exc)
 		else if (r->err == XCHAN_EAGAIN && self->dflt != NULL)
 			v = PyTuple_Pack(2, self->dflt, Py_None);
 		else
-			*exc = error_of(r->err == XCHAN_EAGAIN ? XCHAN_ETIMEDOUT
-			                                       : r->err,
+			*exc = xpy_error_new(r->err == XCHAN_EAGAIN
+			                         ? XCHAN_ETIMEDOUT
+			                         : r->err,
 			    "alts_async");
 		xchan_val_release(r->val);
 		r->val = xchan_val_nil();
@@ -130,7 +109,7 @@ convert(XpyAsyncOp *self, xchan_result *r, PyObject **value, PyObject **exc)
 		break;
 	}
 	if (v == NULL && *exc == NULL)
-		*exc = fetch_exc();
+		*exc = xpy_fetch_exception();
 	*value = v;
 }
 

@@ -76,13 +76,7 @@ failure_code(PyObject *exc)
 static int32_t
 stash_failure(void)
 {
-	PyObject *t, *v, *tb;
-	PyErr_Fetch(&t, &v, &tb);
-	PyErr_NormalizeException(&t, &v, &tb);
-	if (tb != NULL && v != NULL)
-		PyException_SetTraceback(v, tb);
-	Py_XDECREF(t);
-	Py_XDECREF(tb);
+	PyObject *v = xpy_fetch_exception();
 	int32_t code = failure_code(v);
 	Py_XSETREF(tl_failure, v);
 	return code;
@@ -133,8 +127,7 @@ core_task_failed(void *user, const char *task_name, int32_t err)
 	PyObject *exc = tl_failure;
 	tl_failure = NULL;
 	if (exc == NULL) /* a task of C code */
-		exc = PyObject_CallFunction(xpy_error_class(err), "s",
-		    xchan_strerror(err));
+		exc = xpy_error_new(err, NULL);
 	PyObject *name = PyUnicode_DecodeUTF8(task_name ? task_name : "?",
 	    (Py_ssize_t)strlen(task_name ? task_name : "?"), "replace");
 	if (exc != NULL && name != NULL)

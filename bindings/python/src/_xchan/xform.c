@@ -44,13 +44,7 @@ pystate_destroy(void *p)
 static xchan_val
 exc_val(void)
 {
-	PyObject *t, *v, *tb;
-	PyErr_Fetch(&t, &v, &tb);
-	PyErr_NormalizeException(&t, &v, &tb);
-	if (tb != NULL && v != NULL)
-		PyException_SetTraceback(v, tb);
-	Py_XDECREF(t);
-	Py_XDECREF(tb);
+	PyObject *v = xpy_fetch_exception();
 	xchan_val e = xchan_val_nil();
 	if (v == NULL)
 		return xchan_val_int(XCHAN_EXFORM);
@@ -328,41 +322,34 @@ mod_xf_step(PyObject *m, PyObject *args)
 	    make_py(&gen_vt, step, complete == Py_None ? NULL : complete));
 }
 
-static int
-positive(PyObject *arg, uint64_t *n, const char *what)
+/* A core transform of one count, take(n) or partition_all(n): checks that
+ * `arg` is an int > 0 (`what` names the transform in the error), then
+ * makes it with `make`. */
+static PyObject *
+xf_counted(PyObject *arg, const char *what,
+    int32_t (*make)(xchan_xform **out, uint64_t n))
 {
 	long long v = PyLong_AsLongLong(arg);
 	if (v == -1 && PyErr_Occurred())
-		return -1;
-	if (v <= 0) {
-		xpy_raise_fmt(XCHAN_EINVAL, "%s needs n > 0, got %lld", what,
-		    v);
-		return -1;
-	}
-	*n = (uint64_t)v;
-	return 0;
+		return NULL;
+	if (v <= 0)
+		return xpy_raise_fmt(XCHAN_EINVAL, "%s needs n > 0, got %lld",
+		    what, v);
+	xchan_xform *xf = NULL;
+	int32_t rc = make(&xf, (uint64_t)v);
+	return rc == XCHAN_OK ? wrap(xf) : xpy_raise(rc, what);
 }
 
 static PyObject *
 mod_xf_take(PyObject *m, PyObject *arg)
 {
-	uint64_t n;
-	if (positive(arg, &n, "take") < 0)
-		return NULL;
-	xchan_xform *xf = NULL;
-	int32_t rc = xchan_xform_take(&xf, n);
-	return rc == XCHAN_OK ? wrap(xf) : xpy_raise(rc, "take");
+	return xf_counted(arg, "take", xchan_xform_take);
 }
 
 static PyObject *
 mod_xf_partition_all(PyObject *m, PyObject *arg)
 {
-	uint64_t n;
-	if (positive(arg, &n, "partition_all") < 0)
-		return NULL;
-	xchan_xform *xf = NULL;
-	int32_t rc = xchan_xform_partition_all(&xf, n);
-	return rc == XCHAN_OK ? wrap(xf) : xpy_raise(rc, "partition_all");
+	return xf_counted(arg, "partition_all", xchan_xform_partition_all);
 }
 
 static PyObject *

@@ -44,6 +44,14 @@ int xpy_exiting(void);
 PyObject *xpy_raise(int32_t err, const char *what);
 /* The exception class of core error `err` (XchanError if unknown). */
 PyObject *xpy_error_class(int32_t err);
+/* A new (not raised) exception of core error `err`, with `what` (NULL: the
+ * core's text for err) as its message; NULL with an exception set. */
+PyObject *xpy_error_new(int32_t err, const char *what);
+/* The exception in flight, normalized, as an instance carrying its
+ * traceback (cleared from the thread); NULL if none.  For code that hands
+ * an exception on (to a future, a hook, a failure value) instead of
+ * raising it. */
+PyObject *xpy_fetch_exception(void);
 PyObject *xpy_raise_fmt(int32_t err, const char *fmt, ...);
 /* xchan.InvalidArgumentType: EINVAL that is also a TypeError, for an
  * argument of the wrong type (a channel that is not a Chan). */

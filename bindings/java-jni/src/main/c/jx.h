@@ -64,6 +64,15 @@ void jx_host_discard(jx_host *h);
 int32_t jx_val_from_java(JNIEnv *env, xchan_val *out, jint kind, jlong bits,
     jobject ref, jbyteArray data);
 
+/* Converts the Java encoding of a list of values (Native.encodeItems'
+ * parallel arrays kinds, bits, refs, datas) into out[0..n), n being their
+ * length: shared by ARRAY values, onto/to-chan and native-run arguments.
+ * A NIL item stays nil if `nil_ok` (an ARRAY's item: the core refuses it
+ * later, as for C callers), else fails with ENIL.  On an error releases
+ * the items already converted and returns it. */
+int32_t jx_vals_from_java(JNIEnv *env, xchan_val *out, jsize n, jintArray kinds,
+    jlongArray bitss, jobjectArray refs, jobjectArray datas, int nil_ok);
+
 /* Converts `v` (borrowed) to a Java object: Long, Double, Boolean, String,
  * byte[], Chan, List, Box or the host object.  On ERUNTIME (a host value of
  * another runtime) *err is set and NULL returned; a pending Java exception

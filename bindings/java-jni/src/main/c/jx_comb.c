@@ -295,22 +295,9 @@ vals_from_java(JNIEnv *env, xchan_val **out, jintArray kinds, jlongArray bitss,
 	xchan_val *v = calloc(n ? (size_t)n : 1, sizeof *v);
 	if (v == NULL)
 		return XCHAN_ENOMEM;
-	jint *kd = (*env)->GetIntArrayElements(env, kinds, NULL);
-	jlong *bt = (*env)->GetLongArrayElements(env, bitss, NULL);
-	int32_t err = XCHAN_OK;
-	jsize i;
-	for (i = 0; i < n && err == XCHAN_OK; i++) {
-		jobject r = (*env)->GetObjectArrayElement(env, refs, i);
-		jobject d = (*env)->GetObjectArrayElement(env, datas, i);
-		err = jx_val_from_java(env, &v[i], kd[i], bt[i], r, d);
-		(*env)->DeleteLocalRef(env, r);
-		(*env)->DeleteLocalRef(env, d);
-	}
-	(*env)->ReleaseIntArrayElements(env, kinds, kd, JNI_ABORT);
-	(*env)->ReleaseLongArrayElements(env, bitss, bt, JNI_ABORT);
+	int32_t err =
+	    jx_vals_from_java(env, v, n, kinds, bitss, refs, datas, 0);
 	if (err != XCHAN_OK) {
-		for (jsize j = 0; j < i; j++)
-			xchan_val_release(v[j]);
 		free(v);
 		return err;
 	}

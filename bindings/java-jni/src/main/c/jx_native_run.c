@@ -66,21 +66,9 @@ Java_io_xchan_Native_nativeRun(JNIEnv *env, jclass cls, jint workload,
 		return 0;
 	}
 	xchan_val v[XCHAN_NATIVE_MAX_ARGS];
-	jint *kd = (*env)->GetIntArrayElements(env, kinds, NULL);
-	jlong *bt = (*env)->GetLongArrayElements(env, bitss, NULL);
-	int32_t err = XCHAN_OK;
-	jsize i;
-	for (i = 0; i < n && err == XCHAN_OK; i++) {
-		jobject r = (*env)->GetObjectArrayElement(env, refs, i);
-		jobject d = (*env)->GetObjectArrayElement(env, datas, i);
-		err = jx_val_from_java(env, &v[i], kd[i], bt[i], r, d);
-		(*env)->DeleteLocalRef(env, r);
-		(*env)->DeleteLocalRef(env, d);
-	}
-	(*env)->ReleaseIntArrayElements(env, kinds, kd, JNI_ABORT);
-	(*env)->ReleaseLongArrayElements(env, bitss, bt, JNI_ABORT);
+	int32_t err =
+	    jx_vals_from_java(env, v, n, kinds, bitss, refs, datas, 0);
 	if (err != XCHAN_OK) {
-		release_vals(v, i - 1);
 		jx_throw(env, err, "native: an argument cannot be converted");
 		return 0;
 	}

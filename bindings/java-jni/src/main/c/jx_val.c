@@ -17,6 +17,33 @@
 
 #include "jx.h"
 
+int32_t
+jx_vals_from_java(JNIEnv *env, xchan_val *out, jsize n, jintArray kinds,
+    jlongArray bitss, jobjectArray refs, jobjectArray datas, int nil_ok)
+{
+	jint *kd = (*env)->GetIntArrayElements(env, kinds, NULL);
+	jlong *bt = (*env)->GetLongArrayElements(env, bitss, NULL);
+	int32_t err = XCHAN_OK;
+	jsize i;
+	for (i = 0; i < n && err == XCHAN_OK; i++) {
+		if (nil_ok && kd[i] == XCHAN_NIL) {
+			out[i] = xchan_val_nil();
+			continue;
+		}
+		jobject r = (*env)->GetObjectArrayElement(env, refs, i);
+		jobject d = (*env)->GetObjectArrayElement(env, datas, i);
+		err = jx_val_from_java(env, &out[i], kd[i], bt[i], r, d);
+		(*env)->DeleteLocalRef(env, r);
+		(*env)->DeleteLocalRef(env, d);
+	}
+	(*env)->ReleaseIntArrayElements(env, kinds, kd, JNI_ABORT);
+	(*env)->ReleaseLongArrayElements(env, bitss, bt, JNI_ABORT);
+	if (err != XCHAN_OK) /* out[i - 1], the failed one, is nil */
+		for (jsize j = 0; j < i; j++)
+			xchan_val_release(out[j]);
+	return err;
+}
+
 /* An ARRAY from Native.encodeItems' {kinds, bits, refs, datas}: a NIL item
  * stays nil, so that the core refuses it (EINVAL), as for C callers. */
 static int32_t
@@ -30,26 +57,9 @@ array_from_java(JNIEnv *env, xchan_val *out, jobjectArray enc)
 	xchan_val *items = calloc(n ? (size_t)n : 1, sizeof *items);
 	if (items == NULL)
 		return XCHAN_ENOMEM;
-	jint *kd = (*env)->GetIntArrayElements(env, kinds, NULL);
-	jlong *bt = (*env)->GetLongArrayElements(env, bitss, NULL);
-	int32_t err = XCHAN_OK;
-	jsize i;
-	for (i = 0; i < n && err == XCHAN_OK; i++) {
-		if (kd[i] == XCHAN_NIL) {
-			items[i] = xchan_val_nil();
-			continue;
-		}
-		jobject r = (*env)->GetObjectArrayElement(env, refs, i);
-		jobject d = (*env)->GetObjectArrayElement(env, datas, i);
-		err = jx_val_from_java(env, &items[i], kd[i], bt[i], r, d);
-		(*env)->DeleteLocalRef(env, r);
-		(*env)->DeleteLocalRef(env, d);
-	}
-	(*env)->ReleaseIntArrayElements(env, kinds, kd, JNI_ABORT);
-	(*env)->ReleaseLongArrayElements(env, bitss, bt, JNI_ABORT);
+	int32_t err =
+	    jx_vals_from_java(env, items, n, kinds, bitss, refs, datas, 1);
 	if (err != XCHAN_OK) {
-		for (jsize j = 0; j < i; j++)
-			xchan_val_release(items[j]);
 		free(items);
 		return err;
 	}

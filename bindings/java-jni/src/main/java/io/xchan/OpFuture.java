@@ -237,20 +237,31 @@ public final class OpFuture<R> extends CompletableFuture<R> {
         Object o;
         synchronized (this) {
             if (resolved) return isCancelled();
-            resolved = true;
-            if (heldIo != null) {
-                o = heldObject;
-                io = heldIo;
-            } else {
-                o = Native.cancel(pending, io);
-                Native.pendingFree(pending);
-            }
+            o = resolveByCancel(io);
         }
         PENDING.remove(token);
         keepAlive = null;
         if (io[0] == Native.ECANCELED) return super.cancel(mayInterruptIfRunning);
         settle(o, io);
         return false;
+    }
+
+    /**
+     * The cancel-or-collect of {@link #cancel(boolean)} and {@link #cancelEx()}:
+     * resolves the op and returns its final result, with io filled in (the
+     * result held back in notify mode, else the core's: ECANCELED when the
+     * cancel won).  The caller holds the lock and has checked the op is not
+     * resolved yet.
+     */
+    private Object resolveByCancel(long[] io) {
+        resolved = true;
+        if (heldIo != null) {
+            System.arraycopy(heldIo, 0, io, 0, io.length);
+            return heldObject;
+        }
+        Object o = Native.cancel(pending, io);
+        Native.pendingFree(pending);
+        return o;
     }
 
     /**
@@ -267,14 +278,7 @@ public final class OpFuture<R> extends CompletableFuture<R> {
         Object o;
         synchronized (this) {
             if (resolved) throw XchanException.of(Native.EDONE, "cancelEx: the result was already delivered");
-            resolved = true;
-            if (heldIo != null) {
-                o = heldObject;
-                io = heldIo;
-            } else {
-                o = Native.cancel(pending, io);
-                Native.pendingFree(pending);
-            }
+            o = resolveByCancel(io);
         }
         PENDING.remove(token);
         keepAlive = null;

@@ -320,6 +320,25 @@ bad:
 	return -1;
 }
 
+/* The timeout and cancel arguments of a blocking put/take (`what`) into
+ * *dl and *cancel; -1 with an exception for a bad one, or for a cancel
+ * token without a timeout on a loop thread (it would block the loop). */
+static int
+wait_args(const char *what, PyObject *timeout, PyObject *cancelo,
+    xchan_deadline *dl, xchan_cancel **cancel)
+{
+	if (xpy_deadline(timeout, dl) < 0 ||
+	    xpy_cancel_arg(cancelo, cancel) < 0)
+		return -1;
+	if (*cancel != NULL && timeout == Py_None && xpy_loop_running()) {
+		xpy_raise_fmt(XCHAN_EINVAL,
+		    "%s(cancel=...) blocks: in a coroutine cancel the task",
+		    what);
+		return -1;
+	}
+	return 0;
+}
+
 /* Raises for a blocking put/take that did not complete: rc < 0 means the
  * wait was interrupted with an exception already set (Ctrl-C); a deadline
  * that passed (EAGAIN) raises a timeout.  Returns NULL. */
@@ -343,12 +362,8 @@ chan_put(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
 		return NULL;
 	xchan_deadline dl;
 	xchan_cancel *cancel;
-	if (xpy_deadline(timeout, &dl) < 0 ||
-	    xpy_cancel_arg(cancelo, &cancel) < 0)
+	if (wait_args("put", timeout, cancelo, &dl, &cancel) < 0)
 		return NULL;
-	if (cancel != NULL && timeout == Py_None && xpy_loop_running())
-		return xpy_raise(XCHAN_EINVAL,
-		    "put(cancel=...) blocks: in a coroutine cancel the task");
 	xchan_val v;
 	if (xpy_to_val(o, &v) < 0)
 		return NULL;
@@ -386,12 +401,8 @@ chan_take(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
 		return NULL;
 	xchan_deadline dl;
 	xchan_cancel *cancel;
-	if (xpy_deadline(timeout, &dl) < 0 ||
-	    xpy_cancel_arg(cancelo, &cancel) < 0)
+	if (wait_args("take", timeout, cancelo, &dl, &cancel) < 0)
 		return NULL;
-	if (cancel != NULL && timeout == Py_None && xpy_loop_running())
-		return xpy_raise(XCHAN_EINVAL,
-		    "take(cancel=...) blocks: in a coroutine cancel the task");
 	if (timeout == Py_None && xpy_loop_running())
 		return xpy_take_awaitable(self, 0);
 	xchan_val v;

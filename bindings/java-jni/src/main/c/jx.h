@@ -45,14 +45,32 @@ JNIEnv *jx_env(void);
 /* Throws io.xchan.XchanException for `err` with `what` as its message. */
 void jx_throw(JNIEnv *env, int32_t err, const char *what);
 
-/* A host object: a JNI global ref with the core's references counted here,
- * so that retain never needs the JVM. */
-typedef struct jx_host {
+/* A JNI global ref with its references counted here, so that retain never
+ * needs the JVM (jx_load.c): host values (jx_host), the Java functions the
+ * combinators call (jx_comb.c) and transducer specs (jx_xform.c). */
+typedef struct jx_ref {
 	atomic_long refs;
 	jobject ref;
-} jx_host;
+} jx_ref;
 
-/* A new host wrapper for `obj` (a global ref is made). NULL on failure. */
+/* A new counted ref (one reference) to `obj`; NULL if out of memory.  A
+ * null `obj` gives a counted null ref (a Java function left null fails
+ * where it is called, as Java would). */
+jx_ref *jx_ref_new(JNIEnv *env, jobject obj);
+
+/* Adds a reference; returns r. */
+jx_ref *jx_ref_retain(jx_ref *r);
+
+/* Drops a reference (r may be NULL); the last one deletes the global ref
+ * (on any thread, attached if needed), frees r and returns 1. */
+int jx_ref_release(jx_ref *r);
+
+/* A host object: the counted ref a HOST value (or a string/bytes value
+ * carrying its Java object) holds. */
+typedef jx_ref jx_host;
+
+/* A new host wrapper for `obj` (counted in the live-hosts figure). NULL on
+ * failure. */
 jx_host *jx_host_new(JNIEnv *env, jobject obj);
 
 /* Frees a wrapper the core never took over. */

@@ -3,7 +3,7 @@
  *
  * Channel-only combinators (pipe, mult, mix, merge, take, into, onto, to)
  * are thin wrappers.  Those that call Java functions (pipeline*, pub's
- * topic, split, map, reduce, transduce) pass a jx_fn: a reference-counted
+ * topic, split, map, reduce, transduce) pass a jx_ref (jx.h): a counted
  * global ref to the Java function.  The core calls it from a go task's
  * worker, on the worker thread's own stack (comb_user.c), so jx_run_java
  * calls Java directly there.  The core uses the function until the
@@ -15,9 +15,7 @@
 
 #include "jx.h"
 
-int32_t jx_xform_from_spec(xchan_xform **out, void *spec);
-void *jx_spec_new(JNIEnv *env, jobject spec);
-void jx_spec_release(void *spec);
+int32_t jx_xform_from_spec(xchan_xform **out, jx_ref *spec);
 
 enum {
 	CB_INSTANTIATE = 0,
@@ -27,11 +25,6 @@ enum {
 	CB_ASYNC = 4,
 	CB_MAPN = 5
 };
-
-typedef struct jx_fn {
-	atomic_long refs;
-	jobject fn;
-} jx_fn;
 
 static jfieldID f_kind, f_bits, f_ref, f_data, f_reduced;
 static jclass c_Enc;
@@ -53,36 +46,11 @@ enc_fields(JNIEnv *env)
 	return c_Enc != NULL;
 }
 
-static jx_fn *
-fn_new(JNIEnv *env, jobject fn)
-{
-	jx_fn *f = malloc(sizeof *f);
-	if (f == NULL)
-		return NULL;
-	f->fn = (*env)->NewGlobalRef(env, fn);
-	atomic_init(&f->refs, 1);
-	return f;
-}
-
-static void
-fn_release(jx_fn *f)
-{
-	if (f != NULL && atomic_fetch_sub(&f->refs, 1) == 1) {
-		jx_delete_global(f->fn);
-		free(f);
-	}
-}
-
+/* A done-channel callback dropping a jx_ref: a function or a spec. */
 static void
 release_on_done_cb(void *user, xchan_result *r)
 {
-	fn_release(user);
-}
-
-static void
-spec_on_done_cb(void *user, xchan_result *r)
-{
-	jx_spec_release(user);
+	jx_ref_release(user);
 }
 
 /* Drops `user` with `drop` once `done` closes (the core is done with it). */
@@ -172,10 +140,10 @@ call_java(JNIEnv *env, void *arg)
 }
 
 static xchan_val
-call1(jx_fn *f, int what, const xchan_val *a, const xchan_val *b, int *failed,
+call1(jx_ref *f, int what, const xchan_val *a, const xchan_val *b, int *failed,
     int *reduced)
 {
-	call_args c = {f->fn, what, a, 1, b, {0, 0, 0}, 0, 0};
+	call_args c = {f->ref, what, a, 1, b, {0, 0, 0}, 0, 0};
 	if (jx_run_java(call_java, &c) != XCHAN_OK)
 		c.failed = 1;
 	*failed = c.failed;
@@ -206,8 +174,8 @@ fn_cb(void *user, xchan_val in)
 static xchan_val
 mapn_cb(void *user, const xchan_val *vals, size_t n)
 {
-	jx_fn *f = user;
-	call_args c = {f->fn, CB_MAPN, vals, n, NULL, {0, 0, 0}, 0, 0};
+	jx_ref *f = user;
+	call_args c = {f->ref, CB_MAPN, vals, n, NULL, {0, 0, 0}, 0, 0};
 	if (jx_run_java(call_java, &c) != XCHAN_OK || c.failed)
 		return xchan_val_nil();
 	return c.out;
@@ -256,8 +224,8 @@ async_java(JNIEnv *env, void *arg)
 static void
 async_cb(void *user, xchan_val in, xchan_chan *result)
 {
-	jx_fn *f = user;
-	async_args a = {f->fn, in, result};
+	jx_ref *f = user;
+	async_args a = {f->ref, in, result};
 	jx_run_java(async_java, &a);
 	xchan_val_release(in);
 	if (a.result != NULL) { /* Java never got it: finish it here */
@@ -330,7 +298,7 @@ JNIEXPORT jlong JNICALL
 Java_io_xchan_Native_pipeline(JNIEnv *env, jclass cls, jint mode, jint n,
     jlong to, jobject spec, jlong from, jboolean close)
 {
-	void *s = jx_spec_new(env, spec);
+	jx_ref *s = jx_ref_new(env, spec);
 	if (s == NULL)
 		return fail(env, XCHAN_ENOMEM, "pipeline");
 	xchan_chan *done;
@@ -338,10 +306,10 @@ Java_io_xchan_Native_pipeline(JNIEnv *env, jclass cls, jint mode, jint n,
 	    (mode == 0 ? xchan_pipeline : xchan_pipeline_blocking)(&done,
 	        (uint32_t)n, CH(to), CH(from), close, spec_factory, s, NULL);
 	if (err != XCHAN_OK) {
-		jx_spec_release(s);
+		jx_ref_release(s);
 		return fail(env, err, "pipeline");
 	}
-	after_done(done, spec_on_done_cb, s);
+	after_done(done, release_on_done_cb, s);
 	return JX_LONG(done);
 }
 
@@ -349,14 +317,14 @@ JNIEXPORT jlong JNICALL
 Java_io_xchan_Native_pipelineAsync(JNIEnv *env, jclass cls, jint n, jlong to,
     jobject af, jlong from, jboolean close)
 {
-	jx_fn *f = fn_new(env, af);
+	jx_ref *f = jx_ref_new(env, af);
 	if (f == NULL)
 		return fail(env, XCHAN_ENOMEM, "pipelineAsync");
 	xchan_chan *done;
 	int32_t err = xchan_pipeline_async(&done, (uint32_t)n, CH(to), CH(from),
 	    close, async_cb, f, NULL);
 	if (err != XCHAN_OK) {
-		fn_release(f);
+		jx_ref_release(f);
 		return fail(env, err, "pipelineAsync");
 	}
 	after_done(done, release_on_done_cb, f);
@@ -421,7 +389,7 @@ JNIEXPORT jlong JNICALL
 Java_io_xchan_Native_pubNew(JNIEnv *env, jclass cls, jlong src,
     jobject topic_fn, jlongArray out_done)
 {
-	jx_fn *f = fn_new(env, topic_fn);
+	jx_ref *f = jx_ref_new(env, topic_fn);
 	if (f == NULL)
 		return fail(env, XCHAN_ENOMEM, "pub");
 	xchan_pub *p;
@@ -429,7 +397,7 @@ Java_io_xchan_Native_pubNew(JNIEnv *env, jclass cls, jlong src,
 	int32_t err =
 	    xchan_pub_new(&p, &done, CH(src), fn_cb, f, sub_buf_cb, NULL);
 	if (err != XCHAN_OK) {
-		fn_release(f);
+		jx_ref_release(f);
 		return fail(env, err, "pub");
 	}
 	after_done(done, release_on_done_cb, f);
@@ -570,7 +538,7 @@ JNIEXPORT jlong JNICALL
 Java_io_xchan_Native_split(JNIEnv *env, jclass cls, jlong src, jobject pred,
     jint tkind, jlong tcap, jint fkind, jlong fcap, jlongArray out)
 {
-	jx_fn *f = fn_new(env, pred);
+	jx_ref *f = jx_ref_new(env, pred);
 	if (f == NULL)
 		return fail(env, XCHAN_ENOMEM, "split");
 	xchan_chan_opts to, fo;
@@ -580,7 +548,7 @@ Java_io_xchan_Native_split(JNIEnv *env, jclass cls, jlong src, jobject pred,
 	int32_t err =
 	    xchan_split(&t, &fl, &done, CH(src), pred_cb, f, &to, &fo);
 	if (err != XCHAN_OK) {
-		fn_release(f);
+		jx_ref_release(f);
 		return fail(env, err, "split");
 	}
 	after_done(done, release_on_done_cb, f);
@@ -595,7 +563,7 @@ Java_io_xchan_Native_mapN(JNIEnv *env, jclass cls, jlongArray chans, jobject fn,
 {
 	jsize n;
 	xchan_chan **v = chan_array(env, chans, &n);
-	jx_fn *f = v ? fn_new(env, fn) : NULL;
+	jx_ref *f = v ? jx_ref_new(env, fn) : NULL;
 	if (f == NULL) {
 		free(v);
 		return fail(env, XCHAN_ENOMEM, "map");
@@ -606,7 +574,7 @@ Java_io_xchan_Native_mapN(JNIEnv *env, jclass cls, jlongArray chans, jobject fn,
 	int32_t err = xchan_map(&out, &done, v, (size_t)n, mapn_cb, f, &o);
 	free(v);
 	if (err != XCHAN_OK) {
-		fn_release(f);
+		jx_ref_release(f);
 		return fail(env, err, "map");
 	}
 	after_done(done, release_on_done_cb, f);
@@ -626,7 +594,7 @@ Java_io_xchan_Native_takeN(JNIEnv *env, jclass cls, jlong src, jlong n,
 }
 
 typedef struct reduce_watch {
-	jx_fn *f;
+	jx_ref *f;
 	xchan_chan *result;
 } reduce_watch;
 
@@ -640,7 +608,7 @@ reduce_done(void *user, xchan_result *r)
 	}
 	xchan_chan_close(w->result);
 	xchan_chan_release(w->result);
-	fn_release(w->f);
+	jx_ref_release(w->f);
 	free(w);
 }
 
@@ -656,18 +624,18 @@ Java_io_xchan_Native_reduce(JNIEnv *env, jclass cls, jlong src, jobject fn,
 		err = jx_val_from_java(env, &init, kind, bits, ref, data);
 	if (err != XCHAN_OK)
 		return fail(env, err, "reduce: init");
-	jx_fn *f = fn_new(env, fn);
+	jx_ref *f = jx_ref_new(env, fn);
 	if (f == NULL) {
 		xchan_val_release(init);
 		return fail(env, XCHAN_ENOMEM, "reduce");
 	}
 	xchan_chan *out;
 	if (spec != NULL) {
-		void *s = jx_spec_new(env, spec);
+		jx_ref *s = jx_ref_new(env, spec);
 		xchan_xform *xf = NULL;
 		err = s ? jx_xform_from_spec(&xf, s) : XCHAN_ENOMEM;
 		if (s)
-			jx_spec_release(s);
+			jx_ref_release(s);
 		if (err == XCHAN_OK)
 			err = xchan_transduce(&out, CH(src), xf, reduce_cb, f,
 			    init);
@@ -677,7 +645,7 @@ Java_io_xchan_Native_reduce(JNIEnv *env, jclass cls, jlong src, jobject fn,
 		err = xchan_reduce(&out, CH(src), reduce_cb, f, init);
 	}
 	if (err != XCHAN_OK) {
-		fn_release(f);
+		jx_ref_release(f);
 		return fail(env, err, "reduce");
 	}
 	/* The function is used until the core's result channel closes; we

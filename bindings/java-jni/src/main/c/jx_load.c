@@ -146,45 +146,65 @@ jx_delete_global(jobject ref)
 
 /* ---- host values ----------------------------------------------------------- */
 
+jx_ref *
+jx_ref_new(JNIEnv *env, jobject obj)
+{
+	jx_ref *r = malloc(sizeof *r);
+	if (r == NULL)
+		return NULL;
+	r->ref = (*env)->NewGlobalRef(env, obj);
+	if (r->ref == NULL && obj != NULL) {
+		free(r);
+		return NULL;
+	}
+	atomic_init(&r->refs, 1);
+	return r;
+}
+
+jx_ref *
+jx_ref_retain(jx_ref *r)
+{
+	atomic_fetch_add(&r->refs, 1);
+	return r;
+}
+
+int
+jx_ref_release(jx_ref *r)
+{
+	if (r == NULL || atomic_fetch_sub(&r->refs, 1) != 1)
+		return 0;
+	jx_delete_global(r->ref);
+	free(r);
+	return 1;
+}
+
 jx_host *
 jx_host_new(JNIEnv *env, jobject obj)
 {
-	jx_host *h = malloc(sizeof *h);
-	if (h == NULL)
-		return NULL;
-	h->ref = (*env)->NewGlobalRef(env, obj);
-	if (h->ref == NULL) {
-		free(h);
-		return NULL;
-	}
-	atomic_init(&h->refs, 1);
-	atomic_fetch_add(&jx_live_hosts, 1);
+	jx_host *h = jx_ref_new(env, obj);
+	if (h != NULL)
+		atomic_fetch_add(&jx_live_hosts, 1);
 	return h;
 }
 
 void
 jx_host_discard(jx_host *h)
 {
-	jx_delete_global(h->ref);
-	free(h);
+	jx_ref_release(h); /* its only reference */
 	atomic_fetch_sub(&jx_live_hosts, 1);
 }
 
 static void
 host_retain(void *user, void *obj)
 {
-	atomic_fetch_add(&((jx_host *)obj)->refs, 1);
+	jx_ref_retain(obj);
 }
 
 static void
 host_release(void *user, void *obj)
 {
-	jx_host *h = obj;
-	if (atomic_fetch_sub(&h->refs, 1) == 1) {
-		jx_delete_global(h->ref);
-		free(h);
+	if (jx_ref_release(obj))
 		atomic_fetch_sub(&jx_live_hosts, 1);
-	}
 }
 
 /* ---- load ------------------------------------------------------------------ */

@@ -13,13 +13,8 @@
 
 #include "jx.h"
 
-typedef struct jx_spec {
-	atomic_long refs;
-	jobject spec; /* global ref to XfRuntime.Spec */
-} jx_spec;
-
 typedef struct jx_xf {
-	jx_spec *spec;
+	jx_ref *spec; /* to XfRuntime.Spec */
 	jobject
 	    inst; /* global ref to XfRuntime.Instance, made by the first call */
 } jx_xf;
@@ -31,29 +26,13 @@ typedef struct step_args {
 	int complete;
 } step_args;
 
-static jx_spec *
-spec_retain(jx_spec *s)
-{
-	atomic_fetch_add(&s->refs, 1);
-	return s;
-}
-
-static void
-spec_release(jx_spec *s)
-{
-	if (atomic_fetch_sub(&s->refs, 1) == 1) {
-		jx_delete_global(s->spec);
-		free(s);
-	}
-}
-
 static int32_t
 instance(JNIEnv *env, jx_xf *xf)
 {
 	if (xf->inst != NULL)
 		return XCHAN_OK;
 	jobject o = (*env)->CallStaticObjectMethod(env, jx_Native, jx_callback,
-	    xf->spec->spec, (jint)0 /* Callbacks.INSTANTIATE */, NULL, NULL);
+	    xf->spec->ref, (jint)0 /* Callbacks.INSTANTIATE */, NULL, NULL);
 	if (o == NULL || (*env)->ExceptionCheck(env))
 		return XCHAN_EXFORM;
 	xf->inst = (*env)->NewGlobalRef(env, o);
@@ -118,7 +97,7 @@ xf_destroy(void *state)
 {
 	jx_xf *xf = state;
 	jx_delete_global(xf->inst);
-	spec_release(xf->spec);
+	jx_ref_release(xf->spec);
 	free(xf);
 }
 
@@ -127,43 +106,26 @@ static const xchan_xform_vtbl jx_xf_vtbl = {sizeof(xchan_xform_vtbl), 0,
 
 /* A new transform of the shared recipe `s` (used by pipelines too). */
 int32_t
-jx_xform_from_spec(xchan_xform **out, void *spec)
+jx_xform_from_spec(xchan_xform **out, jx_ref *spec)
 {
 	jx_xf *xf = calloc(1, sizeof *xf);
 	if (xf == NULL)
 		return XCHAN_ENOMEM;
-	xf->spec = spec_retain(spec);
+	xf->spec = jx_ref_retain(spec);
 	return xchan_xform_new(out, &jx_xf_vtbl, xf); /* destroys on error */
-}
-
-void *
-jx_spec_new(JNIEnv *env, jobject spec)
-{
-	jx_spec *s = malloc(sizeof *s);
-	if (s == NULL)
-		return NULL;
-	s->spec = (*env)->NewGlobalRef(env, spec);
-	atomic_init(&s->refs, 1);
-	return s;
-}
-
-void
-jx_spec_release(void *spec)
-{
-	spec_release(spec);
 }
 
 JNIEXPORT jlong JNICALL
 Java_io_xchan_Native_xformNew(JNIEnv *env, jclass cls, jobject spec)
 {
-	jx_spec *s = jx_spec_new(env, spec);
+	jx_ref *s = jx_ref_new(env, spec);
 	if (s == NULL) {
 		jx_throw(env, XCHAN_ENOMEM, "transducer");
 		return 0;
 	}
 	xchan_xform *xf = NULL;
 	int32_t err = jx_xform_from_spec(&xf, s);
-	spec_release(s);
+	jx_ref_release(s);
 	if (err != XCHAN_OK)
 		jx_throw(env, err, "transducer");
 	return JX_LONG(xf);

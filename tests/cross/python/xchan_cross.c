@@ -274,17 +274,32 @@ put_val(PyObject *cap, xchan_val v, long long timeout_ms)
 	Py_RETURN_NONE;
 }
 
+/* The (chan_capsule, tag, timeout_ms=-1) arguments of put_box and
+ * put_foreign: returns a malloc'd copy of tag (the value's payload), or
+ * NULL with an exception. */
+static char *
+tag_args(PyObject *args, PyObject **cap, long long *timeout_ms)
+{
+	const char *tag;
+	*timeout_ms = -1;
+	if (!PyArg_ParseTuple(args, "Os|L", cap, &tag, timeout_ms))
+		return NULL;
+	char *p = strdup(tag);
+	if (p == NULL)
+		PyErr_NoMemory();
+	return p;
+}
+
 static PyObject *
 put_box(PyObject *m, PyObject *args)
 {
 	PyObject *cap;
-	const char *tag;
-	long long timeout_ms = -1;
-	if (!PyArg_ParseTuple(args, "Os|L", &cap, &tag, &timeout_ms))
+	long long timeout_ms;
+	char *p = tag_args(args, &cap, &timeout_ms);
+	if (p == NULL)
 		return NULL;
-	char *p = strdup(tag);
 	xchan_val v;
-	if (p == NULL || api->val_box(&v, p, box_dtor) != XCHAN_OK) {
+	if (api->val_box(&v, p, box_dtor) != XCHAN_OK) {
 		free(p);
 		return PyErr_NoMemory();
 	}
@@ -307,9 +322,9 @@ static PyObject *
 put_foreign(PyObject *m, PyObject *args)
 {
 	PyObject *cap;
-	const char *tag;
-	long long timeout_ms = -1;
-	if (!PyArg_ParseTuple(args, "Os|L", &cap, &tag, &timeout_ms))
+	long long timeout_ms;
+	char *p = tag_args(args, &cap, &timeout_ms);
+	if (p == NULL)
 		return NULL;
 	if (foreign_rt == 0) {
 		static const xchan_runtime rt = {
@@ -319,14 +334,12 @@ put_foreign(PyObject *m, PyObject *args)
 		};
 		int32_t rc = api->runtime_register(&foreign_rt, &rt);
 		if (rc != XCHAN_OK) {
+			free(p);
 			PyErr_Format(PyExc_RuntimeError,
 			    "runtime_register failed: %s", api->err_name(rc));
 			return NULL;
 		}
 	}
-	char *p = strdup(tag);
-	if (p == NULL)
-		return PyErr_NoMemory();
 	xchan_val v;
 	int32_t rc = api->val_host(&v, foreign_rt, p); /* takes p over */
 	if (rc != XCHAN_OK) {

@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "addon.h"
+#include "args.h"
 #include "cancel.h"
 
 enum { OP_PUT = 1, OP_TAKE = 2, OP_ALTS = 3 };
@@ -451,13 +452,6 @@ xn_cancel_all_ops(xenv *e)
 }
 
 /* ---- starting ------------------------------------------------------------- */
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
 
 static bool
 opt_ms(napi_env env, napi_value v, bool *has, int64_t *ms)

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "args.h"
 #include "cancel.h"
 
 #define XN_TOKEN_MAGIC 0x78636e74u
@@ -107,21 +108,6 @@ xn_token_arg(napi_env env, napi_value v)
 		return NULL;
 	}
 	return data;
-}
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
-
-static napi_value
-boolean(napi_env env, bool b)
-{
-	napi_value r;
-	napi_get_boolean(env, b, &r);
-	return r;
 }
 
 /* cancelNew() -> external */
@@ -237,7 +223,7 @@ js_fired(napi_env env, napi_callback_info info)
 	xn_token *t = xn_token_arg(env, argv[0]);
 	if (t == NULL)
 		return NULL;
-	return boolean(env, xchan_cancel_fired(t->c) == 1);
+	return xn_boolean(env, xchan_cancel_fired(t->c) == 1);
 }
 
 /* Adds a waiter; false (nothing added) if the token has fired. */
@@ -307,7 +293,7 @@ js_leave(napi_env env, napi_callback_info info)
 	bool fired = xchan_cancel_fired(t->c) == 1;
 	if (fired && e->cancel != NULL)
 		xchan_cancel_reset(e->cancel); /* it was fired for this wait */
-	return boolean(env, fired);
+	return xn_boolean(env, fired);
 }
 
 bool

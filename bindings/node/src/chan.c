@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "addon.h"
+#include "args.h"
 
 /* ---- registry ------------------------------------------------------------ */
 
@@ -143,39 +144,6 @@ xn_chan_from_external(napi_env env, napi_value v)
 	return data;
 }
 
-/* ---- argument helpers ---------------------------------------------------- */
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n) > 0 ? (n) : 1];                                    \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
-
-static bool
-is_nullish(napi_env env, napi_value v)
-{
-	napi_valuetype t;
-	napi_typeof(env, v, &t);
-	return t == napi_undefined || t == napi_null;
-}
-
-static napi_value
-undefined(napi_env env)
-{
-	napi_value u;
-	napi_get_undefined(env, &u);
-	return u;
-}
-
-static napi_value
-boolean(napi_env env, bool b)
-{
-	napi_value r;
-	napi_get_boolean(env, b, &r);
-	return r;
-}
-
 /* ---- creation ------------------------------------------------------------- */
 
 xchan_xform *xn_build_xform(napi_env env, xenv *e, napi_value desc,
@@ -197,7 +165,7 @@ js_new_chan(napi_env env, napi_callback_info info)
 		    "buffer capacity must be a non-negative integer");
 		return NULL;
 	}
-	if (!is_nullish(env, argv[4]) &&
+	if (!xn_is_nullish(env, argv[4]) &&
 	    napi_get_value_uint32(env, argv[4], &max_pending) != napi_ok) {
 		xn_throw(env, XCHAN_EINVAL, "maxPending must be a number");
 		return NULL;
@@ -207,7 +175,7 @@ js_new_chan(napi_env env, napi_callback_info info)
 	    .capacity = (uint64_t)cap,
 	    .max_pending = max_pending};
 	bool js = false;
-	if (!is_nullish(env, argv[2])) {
+	if (!xn_is_nullish(env, argv[2])) {
 		if (kind == XCHAN_BUF_NONE) {
 			xn_throw(env, XCHAN_EINVAL,
 			    "a transform needs a buffer: new Chan(n, {xform})");
@@ -269,10 +237,10 @@ js_offer(napi_env env, napi_callback_info info)
 	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
 	xn_drain_local(xn_env(env));
 	if (rc == XCHAN_OK)
-		return boolean(env, true);
+		return xn_boolean(env, true);
 	xchan_val_release(v);
 	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
-		return boolean(env, false);
+		return xn_boolean(env, false);
 	xn_throw(env, rc, NULL);
 	return NULL;
 }
@@ -292,7 +260,7 @@ js_poll(napi_env env, napi_callback_info info)
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
-		return undefined(env);
+		return xn_undefined(env);
 	xn_throw(env, rc, NULL);
 	return NULL;
 }
@@ -320,10 +288,10 @@ js_try_put(napi_env env, napi_callback_info info)
 	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
 	xn_drain_local(e);
 	if (rc == XCHAN_OK)
-		return boolean(env, true);
+		return xn_boolean(env, true);
 	xchan_val_release(v);
 	if (rc == XCHAN_ECLOSED)
-		return boolean(env, false);
+		return xn_boolean(env, false);
 	if (rc == XCHAN_EAGAIN)
 		return pending_sentinel(env, e);
 	xn_throw(env, rc, NULL);
@@ -345,7 +313,7 @@ js_try_take(napi_env env, napi_callback_info info)
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_ECLOSED)
-		return undefined(env);
+		return xn_undefined(env);
 	if (rc == XCHAN_EAGAIN)
 		return pending_sentinel(env, e);
 	xn_throw(env, rc, NULL);
@@ -368,7 +336,7 @@ js_close(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	return undefined(env);
+	return xn_undefined(env);
 }
 
 static void
@@ -405,7 +373,8 @@ js_info(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, o, "buffer", k);
 	set_num(env, o, "capacity", (double)ci.capacity);
 	set_num(env, o, "count", (double)ci.count);
-	napi_set_named_property(env, o, "closed", boolean(env, ci.closed != 0));
+	napi_set_named_property(env, o, "closed",
+	    xn_boolean(env, ci.closed != 0));
 	set_num(env, o, "pendingPuts", ci.pending_puts);
 	set_num(env, o, "pendingTakes", ci.pending_takes);
 	set_num(env, o, "maxPending", ci.max_pending);
@@ -489,7 +458,7 @@ js_is_js_xform(napi_env env, napi_callback_info info)
 	xn_chan *c;
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
-	return boolean(env, c->js_xform != 0);
+	return xn_boolean(env, c->js_xform != 0);
 }
 
 /* ---- native handles for C addons ----------------------------------------- */

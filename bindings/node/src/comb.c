@@ -14,21 +14,7 @@
 #include <string.h>
 
 #include "addon.h"
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
-
-static bool
-nullish(napi_env env, napi_value v)
-{
-	napi_valuetype t;
-	napi_typeof(env, v, &t);
-	return t == napi_undefined || t == napi_null;
-}
+#include "args.h"
 
 /* Reads a buffer spec into *o; returns a pointer to it, or NULL for an
  * unbuffered default.  Sets *ok = false (thrown) on bad input. */
@@ -38,7 +24,7 @@ buf_opts(napi_env env, napi_value spec, xchan_chan_opts *o, bool *ok)
 	*ok = true;
 	memset(o, 0, sizeof *o);
 	o->size = sizeof *o;
-	if (nullish(env, spec))
+	if (xn_is_nullish(env, spec))
 		return NULL;
 	napi_value k, c;
 	double cap = 0;
@@ -60,7 +46,7 @@ static bool
 flag(napi_env env, napi_value v, bool dflt)
 {
 	bool b = dflt;
-	if (!nullish(env, v))
+	if (!xn_is_nullish(env, v))
 		napi_get_value_bool(env, v, &b);
 	return b;
 }
@@ -407,11 +393,11 @@ js_into(napi_env env, napi_callback_info info)
 	xchan_val init = xchan_val_nil();
 	bool is_arr = false;
 	napi_is_array(env, argv[1], &is_arr);
-	if (!nullish(env, argv[1]) && !is_arr) {
+	if (!xn_is_nullish(env, argv[1]) && !is_arr) {
 		/* Not an array: the core judges the value (XCHAN_ETYPE). */
 		if (!xn_to_val(env, e, argv[1], &init))
 			return NULL;
-	} else if (!nullish(env, argv[1])) {
+	} else if (!xn_is_nullish(env, argv[1])) {
 		size_t n = 0;
 		xchan_val *vals = val_array(env, e, argv[1], &n);
 		if (vals == NULL)

@@ -25,13 +25,7 @@
 #include <string.h>
 
 #include "addon.h"
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
+#include "args.h"
 
 typedef struct jsfn {
 	atomic_int refs;
@@ -64,14 +58,6 @@ is_fn(napi_env env, napi_value v)
 	return napi_typeof(env, v, &t) == napi_ok && t == napi_function;
 }
 
-static bool
-nullish(napi_env env, napi_value v)
-{
-	napi_valuetype t;
-	napi_typeof(env, v, &t);
-	return t == napi_undefined || t == napi_null;
-}
-
 /* A jsfn for fn (required) and aux (optional); NULL (thrown) on error. */
 static jsfn *
 jsfn_new(napi_env env, xenv *e, napi_value fn, napi_value aux)
@@ -89,10 +75,10 @@ jsfn_new(napi_env env, xenv *e, napi_value fn, napi_value aux)
 	h->e = e;
 	xenv_retain(e);
 	h->fn = xn_ref_new(env, e, fn);
-	if (aux != NULL && !nullish(env, aux))
+	if (aux != NULL && !xn_is_nullish(env, aux))
 		h->aux = xn_ref_new(env, e, aux);
 	if (h->fn == NULL ||
-	    (aux != NULL && !nullish(env, aux) && h->aux == NULL)) {
+	    (aux != NULL && !xn_is_nullish(env, aux) && h->aux == NULL)) {
 		jsfn_release(h);
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return NULL;
@@ -150,7 +136,7 @@ static bool
 val_of(napi_env env, xenv *e, napi_value v, xchan_val *out)
 {
 	*out = xchan_val_nil();
-	if (nullish(env, v))
+	if (xn_is_nullish(env, v))
 		return true;
 	if (xn_to_val(env, e, v, out))
 		return true;
@@ -451,7 +437,7 @@ js_reduce(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[2], &src))
 		return NULL;
 	xchan_xform *user_xf = NULL;
-	if (!nullish(env, argv[4])) {
+	if (!xn_is_nullish(env, argv[4])) {
 		xn_errh *eh = xn_errh_new(env, e, NULL);
 		if (eh == NULL)
 			return NULL;
@@ -468,7 +454,7 @@ js_reduce(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	xchan_val init;
-	if (!nullish(env, argv[1])) {
+	if (!xn_is_nullish(env, argv[1])) {
 		if (!xn_to_val(env, e, argv[1], &init)) {
 			jsfn_release(h);
 			if (user_xf != NULL)
@@ -603,7 +589,7 @@ js_pub(napi_env env, napi_callback_info info)
 	xn_chan *src;
 	if (!xn_arg_chan(env, argv[0], &src))
 		return NULL;
-	if (!nullish(env, argv[2]) && !is_fn(env, argv[2])) {
+	if (!xn_is_nullish(env, argv[2]) && !is_fn(env, argv[2])) {
 		xn_throw(env, XCHAN_EINVAL, "pub: bufFn must be a function");
 		return NULL;
 	}
@@ -645,7 +631,7 @@ js_pub_op(napi_env env, napi_callback_info info)
 	}
 	napi_get_value_uint32(env, argv[1], &op);
 	xchan_val topic = xchan_val_nil();
-	if (op != 3 && !nullish(env, argv[2]) &&
+	if (op != 3 && !xn_is_nullish(env, argv[2]) &&
 	    !xn_to_val(env, e, argv[2], &topic))
 		return NULL;
 	xn_chan *c = NULL;
@@ -654,7 +640,7 @@ js_pub_op(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	bool close = true;
-	if (!nullish(env, argv[4]))
+	if (!xn_is_nullish(env, argv[4]))
 		napi_get_value_bool(env, argv[4], &close);
 	int32_t rc = op == 0   ? xchan_pub_sub(p, topic, c->ch, close)
 	             : op == 1 ? xchan_pub_unsub(p, topic, c->ch)
@@ -686,9 +672,9 @@ js_pipeline_js(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[1], &to) ||
 	    !xn_arg_chan(env, argv[3], &from))
 		return NULL;
-	if (!nullish(env, argv[4]))
+	if (!xn_is_nullish(env, argv[4]))
 		napi_get_value_bool(env, argv[4], &close);
-	if (!nullish(env, argv[5]))
+	if (!xn_is_nullish(env, argv[5]))
 		napi_get_value_bool(env, argv[5], &blocking);
 	/* Validate the descriptor once, here, so bad input throws now. */
 	xn_errh *eh = xn_errh_new(env, e, argv[6]);
@@ -750,7 +736,7 @@ js_pipeline_async(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[1], &to) ||
 	    !xn_arg_chan(env, argv[3], &from))
 		return NULL;
-	if (!nullish(env, argv[4]))
+	if (!xn_is_nullish(env, argv[4]))
 		napi_get_value_bool(env, argv[4], &close);
 	jsfn *h = jsfn_new(env, e, argv[2], NULL);
 	if (h == NULL)

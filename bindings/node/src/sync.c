@@ -24,13 +24,7 @@
 #include <stdlib.h>
 
 #include "addon.h"
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
+#include "args.h"
 
 static bool
 check_thread(napi_env env, xenv *e, const char *what)

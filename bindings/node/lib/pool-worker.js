@@ -42,7 +42,7 @@ parentPort.on('message', async ({ id, url, fn, args, reply: to, go, name }) => {
     if (typeof f !== 'function') throw new TypeError(`${url} exports no function "${fn}"`);
     const value = await (go ? runAsGo(name, () => f(...args.map(revive))) : f(...args.map(revive)));
     recent.push(value);
-    if (recent.length > 16) recent.shift();
+    if (recent.length > 64) recent.shift();
     reply(to, { id, ok: true, value: value instanceof Chan ? { $xchan: value.$xchan } : value });
   } catch (error) {
     // postMessage copies an Error as a plain Error: its code (an XchanError's

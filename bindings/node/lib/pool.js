@@ -59,7 +59,13 @@ function revivedError({ error, code }) {
 const inFlight = new Map();
 let nextJobId = 1;
 native.setRemoteHandler((bytes) => {
-  const msg = v8.deserialize(bytes);
+  let msg;
+  try {
+    msg = v8.deserialize(bytes);
+  } catch (e) {
+    process.emitWarning(`xchan: a pool result could not be read: ${e && e.message}`, { type: 'XchanWarning' });
+    return;
+  }
   const finish = inFlight.get(msg.id);
   if (finish) finish(msg);
 });
@@ -183,9 +189,15 @@ class WorkerPool {
   #finish(w, job, msg, dead = false) {
     if (!inFlight.delete(job.id)) return; // already finished
     w.jobs.delete(job);
+    if (msg.ok && msg.value && typeof msg.value === 'object' && typeof msg.value.$xchan === 'string') {
+      try {
+        msg = { ok: true, value: Chan.from(msg.value) };
+      } catch (error) {
+        msg = { ok: false, error }; // the worker released it before this thread adopted it
+      }
+    }
     if (msg.ok) {
-      let v = msg.value;
-      if (v && typeof v === 'object' && typeof v.$xchan === 'string') v = Chan.from(v);
+      const v = msg.value;
       if (v !== undefined && v !== null) job.out.offer(v);
       job.out.close();
     } else {

@@ -284,5 +284,15 @@ napi_status xn_init_native_run(napi_env env, napi_value exports);
 /* Helper: exports[name] = function(cb). */
 napi_status xn_export_fn(napi_env env, napi_value exports, const char *name,
     napi_callback cb);
+/* A section's table of functions: exports[fns[i].name] = fns[i].cb for each
+ * of its n entries (xn_export_fn), stopping at the first failure. */
+typedef struct xn_fn_entry {
+	const char *name;
+	napi_callback cb;
+} xn_fn_entry;
+napi_status xn_export_fns(napi_env env, napi_value exports,
+    const xn_fn_entry *fns, size_t n);
+#define XN_EXPORT_TABLE(env, exports, fns)                                     \
+	xn_export_fns((env), (exports), (fns), sizeof(fns) / sizeof((fns)[0]))
 
 #endif

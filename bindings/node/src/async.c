@@ -1136,30 +1136,14 @@ js_cancel_watch(napi_env env, napi_callback_info info)
 napi_status
 xn_init_async(napi_env env, napi_value exports)
 {
-	napi_status s;
-	if ((s = xn_init_cancel(env, exports)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "cancelWatch", js_cancel_watch)) !=
-	        napi_ok)
+	napi_status s = xn_init_cancel(env, exports);
+	if (s != napi_ok)
 		return s;
-	if ((s = xn_export_fn(env, exports, "take", js_take)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "put", js_put)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "alts", js_alts)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "cancelOp", js_cancel_op)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "takeAsync", js_take_async)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "putAsync", js_put_async)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "altsAsync", js_alts_async)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "opState", js_op_state)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "opCollect", js_op_collect)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "opCancel", js_op_cancel)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "opCancelEx", js_op_cancel_ex)) !=
-	        napi_ok)
-		return s;
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"cancelWatch", js_cancel_watch},
+	    {"take", js_take}, {"put", js_put}, {"alts", js_alts},
+	    {"cancelOp", js_cancel_op}, {"takeAsync", js_take_async},
+	    {"putAsync", js_put_async}, {"altsAsync", js_alts_async},
+	    {"opState", js_op_state}, {"opCollect", js_op_collect},
+	    {"opCancel", js_op_cancel}, {"opCancelEx", js_op_cancel_ex}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

@@ -316,18 +316,10 @@ xn_token_unwatch_op(xn_token *tok, xchan_op *op)
 napi_status
 xn_init_cancel(napi_env env, napi_value exports)
 {
-	static const struct {
-		const char *name;
-		napi_callback cb;
-	} fns[] = {{"cancelNew", js_new}, {"cancelId", js_id},
-	    {"cancelAdopt", js_adopt}, {"cancelFire", js_fire},
-	    {"cancelReset", js_reset}, {"cancelFired", js_fired},
-	    {"cancelEnter", js_enter}, {"cancelLeave", js_leave}};
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		napi_status s =
-		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
-		if (s != napi_ok)
-			return s;
-	}
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"cancelNew", js_new},
+	    {"cancelId", js_id}, {"cancelAdopt", js_adopt},
+	    {"cancelFire", js_fire}, {"cancelReset", js_reset},
+	    {"cancelFired", js_fired}, {"cancelEnter", js_enter},
+	    {"cancelLeave", js_leave}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

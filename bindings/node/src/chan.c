@@ -609,24 +609,15 @@ js_error_messages(napi_env env, napi_callback_info info)
 napi_status
 xn_init_chan(napi_env env, napi_value exports)
 {
-	static const struct {
-		const char *name;
-		napi_callback cb;
-	} fns[] = {{"newChan", js_new_chan}, {"timeout", js_timeout},
-	    {"offer", js_offer}, {"poll", js_poll}, {"close", js_close},
-	    {"tryPut", js_try_put}, {"tryTake", js_try_take}, {"info", js_info},
-	    {"token", js_token}, {"adopt", js_adopt},
-	    {"isJsXform", js_is_js_xform}, {"chanId", js_chan_id},
-	    {"handle", js_handle}, {"fromHandle", js_from_handle},
-	    {"api", js_api}, {"versions", js_versions},
-	    {"checkVersion", js_check_version}, {"randomSeed", js_random_seed},
-	    {"errorNames", js_error_names}, {"shutdown", js_shutdown},
-	    {"errorMessages", js_error_messages}};
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		napi_status s =
-		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
-		if (s != napi_ok)
-			return s;
-	}
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"newChan", js_new_chan},
+	    {"timeout", js_timeout}, {"offer", js_offer}, {"poll", js_poll},
+	    {"close", js_close}, {"tryPut", js_try_put},
+	    {"tryTake", js_try_take}, {"info", js_info}, {"token", js_token},
+	    {"adopt", js_adopt}, {"isJsXform", js_is_js_xform},
+	    {"chanId", js_chan_id}, {"handle", js_handle},
+	    {"fromHandle", js_from_handle}, {"api", js_api},
+	    {"versions", js_versions}, {"checkVersion", js_check_version},
+	    {"randomSeed", js_random_seed}, {"errorNames", js_error_names},
+	    {"shutdown", js_shutdown}, {"errorMessages", js_error_messages}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

@@ -621,21 +621,12 @@ js_pipeline(napi_env env, napi_callback_info info)
 napi_status
 xn_init_comb(napi_env env, napi_value exports)
 {
-	static const struct {
-		const char *name;
-		napi_callback cb;
-	} fns[] = {{"pipe", js_pipe}, {"mult", js_mult}, {"multOp", js_mult_op},
-	    {"mix", js_mix}, {"mixOp", js_mix_op}, {"merge", js_merge},
-	    {"takeN", js_take_n}, {"into", js_into}, {"ontoChan", js_onto_chan},
-	    {"toChan", js_to_chan}, {"makeArray", js_make_array},
-	    {"pipeline", js_pipeline}};
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		napi_status s =
-		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
-		if (s != napi_ok)
-			return s;
-	}
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"pipe", js_pipe}, {"mult", js_mult},
+	    {"multOp", js_mult_op}, {"mix", js_mix}, {"mixOp", js_mix_op},
+	    {"merge", js_merge}, {"takeN", js_take_n}, {"into", js_into},
+	    {"ontoChan", js_onto_chan}, {"toChan", js_to_chan},
+	    {"makeArray", js_make_array}, {"pipeline", js_pipeline}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }
 
 const xchan_chan_opts *

@@ -525,19 +525,13 @@ xn_init_env(napi_env env, napi_value exports)
 {
 	if (create_env(env) == NULL)
 		return NULL;
-	if (xn_export_fn(env, exports, "initEnv", js_init_env) != napi_ok ||
-	    xn_export_fn(env, exports, "interruptThread",
-	        js_interrupt_thread) != napi_ok ||
-	    xn_export_fn(env, exports, "interruptAllThreads",
-	        js_interrupt_all) != napi_ok ||
-	    xn_export_fn(env, exports, "liveCounts", js_live_counts) !=
-	        napi_ok ||
-	    xn_export_fn(env, exports, "pendingCount", js_pending_count) !=
-	        napi_ok ||
-	    xn_export_fn(env, exports, "callThread", js_call_thread) !=
-	        napi_ok ||
-	    xn_export_fn(env, exports, "setRemoteHandler",
-	        js_set_remote_handler) != napi_ok)
+	static const xn_fn_entry fns[] = {{"initEnv", js_init_env},
+	    {"interruptThread", js_interrupt_thread},
+	    {"interruptAllThreads", js_interrupt_all},
+	    {"liveCounts", js_live_counts}, {"pendingCount", js_pending_count},
+	    {"callThread", js_call_thread},
+	    {"setRemoteHandler", js_set_remote_handler}};
+	if (XN_EXPORT_TABLE(env, exports, fns) != napi_ok)
 		return NULL;
 	return exports;
 }

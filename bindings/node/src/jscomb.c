@@ -756,17 +756,9 @@ js_pipeline_async(napi_env env, napi_callback_info info)
 napi_status
 xn_init_jscomb(napi_env env, napi_value exports)
 {
-	napi_status s;
-	if ((s = xn_export_fn(env, exports, "reduceJs", js_reduce)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "mapJs", js_map)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "splitJs", js_split)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "pubJs", js_pub)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "pubOp", js_pub_op)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "pipelineJs", js_pipeline_js)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "pipelineAsyncJs",
-	         js_pipeline_async)) != napi_ok)
-		return s;
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"reduceJs", js_reduce},
+	    {"mapJs", js_map}, {"splitJs", js_split}, {"pubJs", js_pub},
+	    {"pubOp", js_pub_op}, {"pipelineJs", js_pipeline_js},
+	    {"pipelineAsyncJs", js_pipeline_async}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

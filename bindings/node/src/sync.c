@@ -298,13 +298,7 @@ out:
 napi_status
 xn_init_sync(napi_env env, napi_value exports)
 {
-	napi_status s;
-	if ((s = xn_export_fn(env, exports, "takeSync", js_take_sync)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "putSync", js_put_sync)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "altsSync", js_alts_sync)) !=
-	        napi_ok)
-		return s;
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"takeSync", js_take_sync},
+	    {"putSync", js_put_sync}, {"altsSync", js_alts_sync}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

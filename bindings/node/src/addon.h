@@ -216,6 +216,15 @@ xchan_val xn_on_error(void *user, xchan_val error);
  * bad input. */
 const xchan_chan_opts *xn_buf_opts(napi_env env, napi_value spec,
     xchan_chan_opts *o, bool *ok);
+/* An array of Chans as a calloc'd array of their channels (borrowed; the
+ * caller frees it), *n its length; NULL (thrown: EINVAL `not_array` when
+ * arr is no array) on bad input. */
+xchan_chan **xn_chan_array(napi_env env, napi_value arr, const char *not_array,
+    size_t *n);
+/* A pipeline's leading arguments (n, to, _, from) of function `what`:
+ * false (thrown) unless n >= 1 and to and from are Chans. */
+bool xn_pipeline_args(napi_env env, const napi_value *argv, const char *what,
+    uint32_t *n, xn_chan **to, xn_chan **from);
 
 /* errors.c */
 void xn_throw_last(napi_env env);

@@ -43,4 +43,40 @@ xn_boolean(napi_env env, bool b)
 	return r;
 }
 
+/* A JS string of the NUL-terminated UTF-8 s. */
+static inline napi_value
+xn_string(napi_env env, const char *s)
+{
+	napi_value r;
+	napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &r);
+	return r;
+}
+
+/* An optional boolean argument: dflt when v is nullish. */
+static inline bool
+xn_flag(napi_env env, napi_value v, bool dflt)
+{
+	bool b = dflt;
+	if (!xn_is_nullish(env, v))
+		napi_get_value_bool(env, v, &b);
+	return b;
+}
+
+/* A JS array of the n items (a NULL item reads as undefined): what the
+ * functions returning several channels at once return. */
+static inline napi_value
+xn_array_of(napi_env env, const napi_value *items, size_t n)
+{
+	napi_value arr, u;
+	napi_get_undefined(env, &u);
+	napi_create_array_with_length(env, n, &arr);
+	for (size_t i = 0; i < n; i++)
+		napi_set_element(env, arr, (uint32_t)i,
+		    items[i] != NULL ? items[i] : u);
+	return arr;
+}
+#define XN_ARRAY(env, ...)                                                     \
+	xn_array_of((env), (napi_value[]) {__VA_ARGS__},                       \
+	    sizeof((napi_value[]) {__VA_ARGS__}) / sizeof(napi_value))
+
 #endif

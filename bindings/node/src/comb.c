@@ -10,6 +10,7 @@
  * mult/mix handles are externals that drop their reference when collected
  * (the process keeps running, as the core specifies).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,15 +43,6 @@ buf_opts(napi_env env, napi_value spec, xchan_chan_opts *o, bool *ok)
 	return o;
 }
 
-static bool
-flag(napi_env env, napi_value v, bool dflt)
-{
-	bool b = dflt;
-	if (!xn_is_nullish(env, v))
-		napi_get_value_bool(env, v, &b);
-	return b;
-}
-
 static napi_value
 chan_or_throw(napi_env env, int32_t rc, xchan_chan *ch)
 {
@@ -61,27 +53,14 @@ chan_or_throw(napi_env env, int32_t rc, xchan_chan *ch)
 	return ch != NULL ? xn_chan_external(env, ch) : NULL;
 }
 
-/* [a, b] of chan externals (NULL entries -> undefined) */
-static napi_value
-pair(napi_env env, napi_value a, napi_value b)
-{
-	napi_value arr, u;
-	napi_get_undefined(env, &u);
-	napi_create_array_with_length(env, 2, &arr);
-	napi_set_element(env, arr, 0, a ? a : u);
-	napi_set_element(env, arr, 1, b ? b : u);
-	return arr;
-}
-
-/* Chan externals array -> xchan_chan * array (borrowed). */
-static xchan_chan **
-chan_array(napi_env env, napi_value arr, size_t *n)
+xchan_chan **
+xn_chan_array(napi_env env, napi_value arr, const char *not_array, size_t *n)
 {
 	uint32_t len = 0;
 	bool is_arr = false;
 	napi_is_array(env, arr, &is_arr);
 	if (!is_arr || napi_get_array_length(env, arr, &len) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "expected an array of Chans");
+		xn_throw(env, XCHAN_EINVAL, not_array);
 		return NULL;
 	}
 	xchan_chan **chans = calloc(len ? len : 1, sizeof *chans);
@@ -144,7 +123,7 @@ js_pipe(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_chan *done = NULL;
 	int32_t rc =
-	    xchan_pipe(&done, from->ch, to->ch, flag(env, argv[2], true));
+	    xchan_pipe(&done, from->ch, to->ch, xn_flag(env, argv[2], true));
 	return chan_or_throw(env, rc, done);
 }
 
@@ -194,7 +173,7 @@ js_mult(napi_env env, napi_callback_info info)
 		xn_throw_last(env);
 		return NULL;
 	}
-	return pair(env, h, xn_chan_external(env, done));
+	return XN_ARRAY(env, h, xn_chan_external(env, done));
 }
 
 /* multOp(handle, op, ch?, close?) op: 0 tap, 1 untap, 2 untapAll */
@@ -211,7 +190,7 @@ js_mult_op(napi_env env, napi_callback_info info)
 	if (op != 2 && !xn_arg_chan(env, argv[2], &c))
 		return NULL;
 	int32_t rc = op == 0
-	                 ? xchan_mult_tap(m, c->ch, flag(env, argv[3], true))
+	                 ? xchan_mult_tap(m, c->ch, xn_flag(env, argv[3], true))
 	             : op == 1 ? xchan_mult_untap(m, c->ch)
 	                       : xchan_mult_untap_all(m);
 	if (rc != XCHAN_OK)
@@ -243,7 +222,7 @@ js_mix(napi_env env, napi_callback_info info)
 		xn_throw_last(env);
 		return NULL;
 	}
-	return pair(env, h, xn_chan_external(env, done));
+	return XN_ARRAY(env, h, xn_chan_external(env, done));
 }
 
 /* mixOp(handle, op, arg?) op: 0 admix(ch), 1 unmix(ch), 2 unmixAll,
@@ -337,7 +316,8 @@ js_merge(napi_env env, napi_callback_info info)
 	const xchan_chan_opts *po = buf_opts(env, argv[1], &o, &ok);
 	if (!ok)
 		return NULL;
-	xchan_chan **chans = chan_array(env, argv[0], &n);
+	xchan_chan **chans =
+	    xn_chan_array(env, argv[0], "expected an array of Chans", &n);
 	if (chans == NULL)
 		return NULL;
 	xchan_chan *out = NULL, *done = NULL;
@@ -347,7 +327,7 @@ js_merge(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	return pair(env, xn_chan_external(env, out),
+	return XN_ARRAY(env, xn_chan_external(env, out),
 	    xn_chan_external(env, done));
 }
 
@@ -377,7 +357,7 @@ js_take_n(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	return pair(env, xn_chan_external(env, out),
+	return XN_ARRAY(env, xn_chan_external(env, out),
 	    xn_chan_external(env, done));
 }
 
@@ -428,7 +408,7 @@ js_onto_chan(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_chan *done = NULL;
 	int32_t rc =
-	    xchan_onto_chan(&done, c->ch, vals, n, flag(env, argv[2], true));
+	    xchan_onto_chan(&done, c->ch, vals, n, xn_flag(env, argv[2], true));
 	free(vals);
 	return chan_or_throw(env, rc, done);
 }
@@ -570,6 +550,19 @@ recipe_factory(void *user, xchan_xform **out)
 	return xchan_xform_comp(out, parts, n);
 }
 
+bool
+xn_pipeline_args(napi_env env, const napi_value *argv, const char *what,
+    uint32_t *n, xn_chan **to, xn_chan **from)
+{
+	if (napi_get_value_uint32(env, argv[0], n) != napi_ok || *n == 0) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "%s: n must be >= 1", what);
+		xn_throw(env, XCHAN_EINVAL, msg);
+		return false;
+	}
+	return xn_arg_chan(env, argv[1], to) && xn_arg_chan(env, argv[3], from);
+}
+
 /* Frees the recipe when the pipeline's done channel closes. */
 static void
 recipe_done(void *user, xchan_result *res)
@@ -584,12 +577,7 @@ js_pipeline(napi_env env, napi_callback_info info)
 	ARGS(6);
 	uint32_t n = 0;
 	xn_chan *to, *from;
-	if (napi_get_value_uint32(env, argv[0], &n) != napi_ok || n == 0) {
-		xn_throw(env, XCHAN_EINVAL, "pipeline: n must be >= 1");
-		return NULL;
-	}
-	if (!xn_arg_chan(env, argv[1], &to) ||
-	    !xn_arg_chan(env, argv[3], &from))
+	if (!xn_pipeline_args(env, argv, "pipeline", &n, &to, &from))
 		return NULL;
 	size_t cap = 4;
 	recipe *r = calloc(1, sizeof(recipe) + cap * sizeof(r->parts[0]));
@@ -602,9 +590,9 @@ js_pipeline(napi_env env, napi_callback_info info)
 	}
 	xchan_chan *done = NULL;
 	int32_t rc =
-	    (flag(env, argv[5], false) ? xchan_pipeline_blocking
-	                               : xchan_pipeline)(&done, n, to->ch,
-	        from->ch, flag(env, argv[4], true), recipe_factory, r, NULL);
+	    (xn_flag(env, argv[5], false) ? xchan_pipeline_blocking
+	                                  : xchan_pipeline)(&done, n, to->ch,
+	        from->ch, xn_flag(env, argv[4], true), recipe_factory, r, NULL);
 	if (rc != XCHAN_OK) {
 		free(r);
 		xn_throw(env, rc, NULL);

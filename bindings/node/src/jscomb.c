@@ -413,19 +413,6 @@ static const xchan_xform_vtbl pass_vtbl = {sizeof(xchan_xform_vtbl), 0,
 
 /* ---- exported functions --------------------------------------------------- */
 
-static napi_value
-pair3(napi_env env, napi_value a, napi_value b, napi_value c)
-{
-	napi_value arr;
-	napi_create_array_with_length(env, 3, &arr);
-	napi_value u;
-	napi_get_undefined(env, &u);
-	napi_set_element(env, arr, 0, a ? a : u);
-	napi_set_element(env, arr, 1, b ? b : u);
-	napi_set_element(env, arr, 2, c ? c : u);
-	return arr;
-}
-
 /* reduceJs(f, init, src, Reduced, xformDesc?) -> result chan: reduce, or
  * transduce when a transform descriptor is given. */
 static napi_value
@@ -496,32 +483,17 @@ js_map(napi_env env, napi_callback_info info)
 {
 	ARGS(3);
 	xenv *e = xn_env(env);
-	uint32_t n = 0;
-	bool is_arr = false;
-	napi_is_array(env, argv[1], &is_arr);
-	if (!is_arr || napi_get_array_length(env, argv[1], &n) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "map(f, chans): chans is an array");
+	size_t n = 0;
+	xchan_chan **chans =
+	    xn_chan_array(env, argv[1], "map(f, chans): chans is an array", &n);
+	if (chans == NULL)
 		return NULL;
-	}
 	xchan_chan_opts o;
 	bool ok = true;
 	const xchan_chan_opts *po = xn_buf_opts(env, argv[2], &o, &ok);
-	if (!ok)
+	if (!ok) {
+		free(chans);
 		return NULL;
-	xchan_chan **chans = calloc(n ? n : 1, sizeof *chans);
-	if (chans == NULL) {
-		xn_throw(env, XCHAN_ENOMEM, NULL);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		napi_value x;
-		xn_chan *c;
-		napi_get_element(env, argv[1], i, &x);
-		if (!xn_arg_chan(env, x, &c)) {
-			free(chans);
-			return NULL;
-		}
-		chans[i] = c->ch;
 	}
 	jsfn *h = jsfn_new(env, e, argv[0], NULL);
 	if (h == NULL) {
@@ -537,7 +509,7 @@ js_map(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	release_when_done(h, done);
-	return pair3(env, xn_chan_external(env, out),
+	return XN_ARRAY(env, xn_chan_external(env, out),
 	    xn_chan_external(env, done), NULL);
 }
 
@@ -569,7 +541,7 @@ js_split(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	release_when_done(h, done);
-	return pair3(env, xn_chan_external(env, t), xn_chan_external(env, f),
+	return XN_ARRAY(env, xn_chan_external(env, t), xn_chan_external(env, f),
 	    xn_chan_external(env, done));
 }
 
@@ -613,7 +585,7 @@ js_pub(napi_env env, napi_callback_info info)
 		xn_throw_last(env);
 		return NULL;
 	}
-	return pair3(env, ext, xn_chan_external(env, done), NULL);
+	return XN_ARRAY(env, ext, xn_chan_external(env, done), NULL);
 }
 
 /* pubOp(handle, op, topic, ch, close): 0 sub, 1 unsub, 2 unsub topic,
@@ -639,9 +611,7 @@ js_pub_op(napi_env env, napi_callback_info info)
 		xchan_val_release(topic);
 		return NULL;
 	}
-	bool close = true;
-	if (!xn_is_nullish(env, argv[4]))
-		napi_get_value_bool(env, argv[4], &close);
+	bool close = xn_flag(env, argv[4], true);
 	int32_t rc = op == 0   ? xchan_pub_sub(p, topic, c->ch, close)
 	             : op == 1 ? xchan_pub_unsub(p, topic, c->ch)
 	             : op == 2 ? xchan_pub_unsub_topic(p, topic)
@@ -664,18 +634,10 @@ js_pipeline_js(napi_env env, napi_callback_info info)
 	xenv *e = xn_env(env);
 	uint32_t n = 0;
 	xn_chan *to, *from;
-	bool close = true, blocking = false;
-	if (napi_get_value_uint32(env, argv[0], &n) != napi_ok || n == 0) {
-		xn_throw(env, XCHAN_EINVAL, "pipeline: n must be >= 1");
+	if (!xn_pipeline_args(env, argv, "pipeline", &n, &to, &from))
 		return NULL;
-	}
-	if (!xn_arg_chan(env, argv[1], &to) ||
-	    !xn_arg_chan(env, argv[3], &from))
-		return NULL;
-	if (!xn_is_nullish(env, argv[4]))
-		napi_get_value_bool(env, argv[4], &close);
-	if (!xn_is_nullish(env, argv[5]))
-		napi_get_value_bool(env, argv[5], &blocking);
+	bool close = xn_flag(env, argv[4], true);
+	bool blocking = xn_flag(env, argv[5], false);
 	/* Validate the descriptor once, here, so bad input throws now. */
 	xn_errh *eh = xn_errh_new(env, e, argv[6]);
 	if (eh == NULL)
@@ -728,16 +690,9 @@ js_pipeline_async(napi_env env, napi_callback_info info)
 	xenv *e = xn_env(env);
 	uint32_t n = 0;
 	xn_chan *to, *from;
-	bool close = true;
-	if (napi_get_value_uint32(env, argv[0], &n) != napi_ok || n == 0) {
-		xn_throw(env, XCHAN_EINVAL, "pipelineAsync: n must be >= 1");
+	if (!xn_pipeline_args(env, argv, "pipelineAsync", &n, &to, &from))
 		return NULL;
-	}
-	if (!xn_arg_chan(env, argv[1], &to) ||
-	    !xn_arg_chan(env, argv[3], &from))
-		return NULL;
-	if (!xn_is_nullish(env, argv[4]))
-		napi_get_value_bool(env, argv[4], &close);
+	bool close = xn_flag(env, argv[4], true);
 	jsfn *h = jsfn_new(env, e, argv[2], NULL);
 	if (h == NULL)
 		return NULL;

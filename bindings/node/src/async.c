@@ -1024,9 +1024,7 @@ js_op_state(napi_env env, napi_callback_info info)
 		xn_throw(env, -st, NULL);
 		return NULL;
 	}
-	napi_value s;
-	napi_create_string_utf8(env, names[st], NAPI_AUTO_LENGTH, &s);
-	return s;
+	return xn_string(env, names[st]);
 }
 
 /* opCollect(op) -> {code, index, value}; throws EAGAIN, EDONE, EINVAL. */

@@ -111,6 +111,15 @@ xn_token_arg(napi_env env, napi_value v)
 }
 
 /* cancelNew() -> external */
+/* The CancelToken that is a function's only argument; NULL (thrown)
+ * otherwise. */
+static xn_token *
+token_of_call(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	return xn_token_arg(env, argv[0]);
+}
+
 static napi_value
 js_new(napi_env env, napi_callback_info info)
 {
@@ -140,15 +149,12 @@ js_new(napi_env env, napi_callback_info info)
 static napi_value
 js_id(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
 	char buf[48];
 	snprintf(buf, sizeof buf, "xcancel:%" PRIu64, t->id);
-	napi_value s;
-	napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s);
-	return s;
+	return xn_string(env, buf);
 }
 
 /* cancelAdopt(id) -> external of the same token, while it lives */
@@ -188,8 +194,7 @@ js_adopt(napi_env env, napi_callback_info info)
 static napi_value
 js_fire(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
 	pthread_mutex_lock(&t->lock);
@@ -208,8 +213,7 @@ js_fire(napi_env env, napi_callback_info info)
 static napi_value
 js_reset(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t != NULL)
 		xchan_cancel_reset(t->c);
 	return NULL;
@@ -219,8 +223,7 @@ js_reset(napi_env env, napi_callback_info info)
 static napi_value
 js_fired(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
 	return xn_boolean(env, xchan_cancel_fired(t->c) == 1);
@@ -267,8 +270,7 @@ remove_waiter(xn_token *t, int32_t thread_id, xchan_op *op)
 static napi_value
 js_enter(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
 	xenv *e = xn_env(env);
@@ -284,8 +286,7 @@ js_enter(napi_env env, napi_callback_info info)
 static napi_value
 js_leave(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
 	xenv *e = xn_env(env);

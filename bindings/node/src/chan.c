@@ -395,9 +395,7 @@ js_token(napi_env env, napi_callback_info info)
 	char buf[64];
 	snprintf(buf, sizeof buf, "xchan:%" PRIu64 ":%" PRIxPTR, c->id,
 	    (uintptr_t)c->ch);
-	napi_value s;
-	napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s);
-	return s;
+	return xn_string(env, buf);
 }
 
 /* adopt(token) -> external wrapping the same native channel */

@@ -751,9 +751,7 @@ js_alts(napi_env env, napi_callback_info info)
 	}
 	if (has_default) {
 		free_clauses(cl, n, -1);
-		napi_value u;
-		napi_get_undefined(env, &u);
-		return u;
+		return xn_undefined(env);
 	}
 	xn_op *r = op_new(e, OP_ALTS);
 	if (r == NULL) {
@@ -1010,6 +1008,21 @@ op_arg(napi_env env, napi_callback_info info)
 	return data;
 }
 
+/* What opCollect / opCancelEx return: the result (rc XCHAN_OK) they moved
+ * out of r's op as {code, index, value}, or NULL after throwing rc with msg
+ * (NULL: the core's message). */
+static napi_value
+moved_result(napi_env env, xn_op *r, int32_t rc, xchan_result res,
+    const char *msg)
+{
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc, msg);
+		return NULL;
+	}
+	mark_moved(r, &res);
+	return result_object(env, r->e, res);
+}
+
 /* opState(op) -> "pending" | "completed" | "delivered" | "canceled" */
 static napi_value
 js_op_state(napi_env env, napi_callback_info info)
@@ -1036,20 +1049,14 @@ js_op_collect(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_result res;
 	int32_t rc = xchan_op_collect(r->op, &res);
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc,
-		    rc == XCHAN_EAGAIN ? "the operation has not completed yet"
-		    : rc == XCHAN_EDONE
-		        ? "the result was already collected (or taken by "
-		          "cancelEx)"
-		    : rc == XCHAN_EINVAL
-		        ? "collect() is for notify-mode ops (started without "
-		          "a callback); this op delivers to its callback"
-		        : NULL);
-		return NULL;
-	}
-	mark_moved(r, &res);
-	return result_object(env, r->e, res);
+	return moved_result(env, r, rc, res,
+	    rc == XCHAN_EAGAIN ? "the operation has not completed yet"
+	    : rc == XCHAN_EDONE
+	        ? "the result was already collected (or taken by cancelEx)"
+	    : rc == XCHAN_EINVAL
+	        ? "collect() is for notify-mode ops (started without a "
+	          "callback); this op delivers to its callback"
+	        : NULL);
 }
 
 /* opCancel(op) -> true (the cancel won) | false (it had completed) */
@@ -1064,9 +1071,7 @@ js_op_cancel(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	napi_value b;
-	napi_get_boolean(env, rc == XCHAN_OK, &b);
-	return b;
+	return xn_boolean(env, rc == XCHAN_OK);
 }
 
 /* opCancelEx(op) -> {code, index, value}: the cancel won (ECANCELED, a put's
@@ -1081,14 +1086,10 @@ js_op_cancel_ex(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_result res;
 	int32_t rc = XN_CORE(xchan_op_cancel_ex(r->op, &res));
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc,
-		    rc == XCHAN_EDONE ? "the result was already delivered"
-		                      : NULL);
+	napi_value o = moved_result(env, r, rc, res,
+	    rc == XCHAN_EDONE ? "the result was already delivered" : NULL);
+	if (rc != XCHAN_OK)
 		return NULL;
-	}
-	mark_moved(r, &res);
-	napi_value o = result_object(env, r->e, res);
 	if (r->mode == MODE_NOTIFY) {
 		r->taken = true; /* its notifier still runs (ALWAYS): silent */
 	} else if (r->mode == MODE_CALLBACK && !r->settled) {

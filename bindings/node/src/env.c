@@ -306,9 +306,7 @@ js_call_thread(napi_env env, napi_callback_info info)
 	}
 	if (target != NULL)
 		xenv_release(target);
-	napi_value res;
-	napi_get_boolean(env, ok, &res);
-	return res;
+	return xn_boolean(env, ok);
 }
 
 /* setRemoteHandler(fn | null): this env's receiver of callThread. */

@@ -160,9 +160,7 @@ js_take_sync(napi_env env, napi_callback_info info)
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_ECLOSED) {
-		napi_value u;
-		napi_get_undefined(env, &u);
-		return u;
+		return xn_undefined(env);
 	}
 	throw_wait(env, rc);
 	return NULL;

@@ -251,6 +251,9 @@ void xn_drain_dead_refs(xenv *e);
 
 /* chan.c */
 napi_value xn_chan_external(napi_env env, xchan_chan *ch); /* adopts */
+/* What a function creating channel ch (the core call returned rc) returns:
+ * its external (adopts ch), or NULL after throwing rc. */
+napi_value xn_chan_or_throw(napi_env env, int32_t rc, xchan_chan *ch);
 void xn_chan_registry_add(xn_chan *c);
 xn_chan *xn_chan_from_external(napi_env env, napi_value v);
 

@@ -131,6 +131,16 @@ xn_chan_external(napi_env env, xchan_chan *ch)
 	return chan_external_js(env, ch, 0);
 }
 
+napi_value
+xn_chan_or_throw(napi_env env, int32_t rc, xchan_chan *ch)
+{
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc, NULL);
+		return NULL;
+	}
+	return ch != NULL ? xn_chan_external(env, ch) : NULL;
+}
+
 xn_chan *
 xn_chan_from_external(napi_env env, napi_value v)
 {
@@ -215,11 +225,7 @@ js_timeout(napi_env env, napi_callback_info info)
 	xchan_chan *ch = NULL;
 	int32_t rc =
 	    xchan_timeout(&ch, ms > 9e15 ? (int64_t)9e15 : (int64_t)ms);
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc, NULL);
-		return NULL;
-	}
-	return xn_chan_external(env, ch);
+	return xn_chan_or_throw(env, rc, ch);
 }
 
 /* ---- non-blocking operations --------------------------------------------- */

@@ -43,16 +43,6 @@ buf_opts(napi_env env, napi_value spec, xchan_chan_opts *o, bool *ok)
 	return o;
 }
 
-static napi_value
-chan_or_throw(napi_env env, int32_t rc, xchan_chan *ch)
-{
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc, NULL);
-		return NULL;
-	}
-	return ch != NULL ? xn_chan_external(env, ch) : NULL;
-}
-
 xchan_chan **
 xn_chan_array(napi_env env, napi_value arr, const char *not_array, size_t *n)
 {
@@ -82,15 +72,18 @@ xn_chan_array(napi_env env, napi_value arr, const char *not_array, size_t *n)
 	return chans;
 }
 
-/* JS values array -> xchan values (owned).  Throws on a bad element. */
+/* JS values array -> xchan values (owned), *n of them; NULL (thrown:
+ * EINVAL `not_array` when arr is no array) on a bad element.  With nil_ok a
+ * null/undefined item is nil (else xn_to_val's ENIL). */
 static xchan_val *
-val_array(napi_env env, xenv *e, napi_value arr, size_t *n)
+val_array(napi_env env, xenv *e, napi_value arr, const char *not_array,
+    bool nil_ok, size_t *n)
 {
 	uint32_t len = 0;
 	bool is_arr = false;
 	napi_is_array(env, arr, &is_arr);
 	if (!is_arr || napi_get_array_length(env, arr, &len) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "expected an array of values");
+		xn_throw(env, XCHAN_EINVAL, not_array);
 		return NULL;
 	}
 	xchan_val *vals = calloc(len ? len : 1, sizeof *vals);
@@ -101,7 +94,9 @@ val_array(napi_env env, xenv *e, napi_value arr, size_t *n)
 	for (uint32_t i = 0; i < len; i++) {
 		napi_value x;
 		napi_get_element(env, arr, i, &x);
-		if (!xn_to_val(env, e, x, &vals[i])) {
+		if (nil_ok && xn_is_nullish(env, x)) {
+			vals[i] = xchan_val_nil();
+		} else if (!xn_to_val(env, e, x, &vals[i])) {
 			for (uint32_t j = 0; j < i; j++)
 				xchan_val_release(vals[j]);
 			free(vals);
@@ -124,7 +119,7 @@ js_pipe(napi_env env, napi_callback_info info)
 	xchan_chan *done = NULL;
 	int32_t rc =
 	    xchan_pipe(&done, from->ch, to->ch, xn_flag(env, argv[2], true));
-	return chan_or_throw(env, rc, done);
+	return xn_chan_or_throw(env, rc, done);
 }
 
 /* ---- mult ------------------------------------------------------------------ */
@@ -379,7 +374,8 @@ js_into(napi_env env, napi_callback_info info)
 			return NULL;
 	} else if (!xn_is_nullish(env, argv[1])) {
 		size_t n = 0;
-		xchan_val *vals = val_array(env, e, argv[1], &n);
+		xchan_val *vals = val_array(env, e, argv[1],
+		    "expected an array of values", false, &n);
 		if (vals == NULL)
 			return NULL;
 		int32_t rc = xchan_val_array(&init, vals, n);
@@ -391,7 +387,7 @@ js_into(napi_env env, napi_callback_info info)
 	}
 	xchan_chan *out = NULL;
 	int32_t rc = xchan_into(&out, src->ch, init);
-	return chan_or_throw(env, rc, out);
+	return xn_chan_or_throw(env, rc, out);
 }
 
 /* ontoChan(ch, values[], close) -> done */
@@ -403,14 +399,15 @@ js_onto_chan(napi_env env, napi_callback_info info)
 	size_t n = 0;
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
-	xchan_val *vals = val_array(env, xn_env(env), argv[1], &n);
+	xchan_val *vals = val_array(env, xn_env(env), argv[1],
+	    "expected an array of values", false, &n);
 	if (vals == NULL)
 		return NULL;
 	xchan_chan *done = NULL;
 	int32_t rc =
 	    xchan_onto_chan(&done, c->ch, vals, n, xn_flag(env, argv[2], true));
 	free(vals);
-	return chan_or_throw(env, rc, done);
+	return xn_chan_or_throw(env, rc, done);
 }
 
 /* toChan(values[]) -> chan */
@@ -419,13 +416,14 @@ js_to_chan(napi_env env, napi_callback_info info)
 {
 	ARGS(1);
 	size_t n = 0;
-	xchan_val *vals = val_array(env, xn_env(env), argv[0], &n);
+	xchan_val *vals = val_array(env, xn_env(env), argv[0],
+	    "expected an array of values", false, &n);
 	if (vals == NULL)
 		return NULL;
 	xchan_chan *out = NULL;
 	int32_t rc = xchan_to_chan(&out, vals, n);
 	free(vals);
-	return chan_or_throw(env, rc, out);
+	return xn_chan_or_throw(env, rc, out);
 }
 
 /* makeArray(values[]) -> opaque ARRAY value (a tuple C reads as an array).
@@ -435,33 +433,11 @@ static napi_value
 js_make_array(napi_env env, napi_callback_info info)
 {
 	ARGS(1);
-	xenv *e = xn_env(env);
-	uint32_t n = 0;
-	bool is_arr = false;
-	napi_is_array(env, argv[0], &is_arr);
-	if (!is_arr || napi_get_array_length(env, argv[0], &n) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "tuple(items): items is an array");
+	size_t n = 0;
+	xchan_val *vals = val_array(env, xn_env(env), argv[0],
+	    "tuple(items): items is an array", true, &n);
+	if (vals == NULL)
 		return NULL;
-	}
-	xchan_val *vals = calloc(n ? n : 1, sizeof *vals);
-	if (vals == NULL) {
-		xn_throw(env, XCHAN_ENOMEM, NULL);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		napi_value x;
-		napi_valuetype t;
-		napi_get_element(env, argv[0], i, &x);
-		napi_typeof(env, x, &t);
-		if (t == napi_null || t == napi_undefined) {
-			vals[i] = xchan_val_nil();
-		} else if (!xn_to_val(env, e, x, &vals[i])) {
-			for (uint32_t j = 0; j < i; j++)
-				xchan_val_release(vals[j]);
-			free(vals);
-			return NULL;
-		}
-	}
 	xchan_val arr;
 	int32_t rc = xchan_val_array(&arr, vals, n); /* takes the items */
 	free(vals);

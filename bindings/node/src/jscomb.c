@@ -95,12 +95,21 @@ done_cb(void *user, xchan_result *res)
 	jsfn_release(user);
 }
 
-static void
-release_when_done(jsfn *h, xchan_chan *done)
+/* After starting a combinator that calls h (the core call returned rc):
+ * on failure drops h and throws (false); else h lives until the
+ * combinator's `done` channel closes. */
+static bool
+hold_until_done(napi_env env, jsfn *h, int32_t rc, xchan_chan *done)
 {
+	if (rc != XCHAN_OK) {
+		jsfn_release(h);
+		xn_throw(env, rc, NULL);
+		return false;
+	}
 	if (xchan_take_async(NULL, done, 0, done_cb, h) != XCHAN_OK)
 		jsfn_release(
 		    h); /* cannot happen but for ENOMEM: leak nothing */
+	return true;
 }
 
 /* ---- the calls ------------------------------------------------------------ */
@@ -470,11 +479,7 @@ js_reduce(napi_env env, napi_callback_info info)
 	else
 		xchan_val_release(init);
 	jsfn_release(h); /* ours; the sentinel keeps its own */
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc, NULL);
-		return NULL;
-	}
-	return xn_chan_external(env, out);
+	return xn_chan_or_throw(env, rc, out);
 }
 
 /* mapJs(f, chans, bufSpec) -> [out, done] */
@@ -503,12 +508,8 @@ js_map(napi_env env, napi_callback_info info)
 	xchan_chan *out = NULL, *done = NULL;
 	int32_t rc = xchan_map(&out, &done, chans, n, map_n_cb, h, po);
 	free(chans);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
 	return XN_ARRAY(env, xn_chan_external(env, out),
 	    xn_chan_external(env, done), NULL);
 }
@@ -535,12 +536,8 @@ js_split(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_chan *t = NULL, *f = NULL, *done = NULL;
 	int32_t rc = xchan_split(&t, &f, &done, src->ch, pred_cb, h, pt, pf);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
 	return XN_ARRAY(env, xn_chan_external(env, t), xn_chan_external(env, f),
 	    xn_chan_external(env, done));
 }
@@ -572,12 +569,8 @@ js_pub(napi_env env, napi_callback_info info)
 	xchan_chan *done = NULL;
 	int32_t rc =
 	    xchan_pub_new(&p, &done, src->ch, topic_cb, h, pub_buf_cb, h);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
 	napi_value ext;
 	if (napi_create_external(env, p, pub_finalize, NULL, &ext) != napi_ok) {
 		xchan_pub_release(p);
@@ -672,12 +665,8 @@ js_pipeline_js(napi_env env, napi_callback_info info)
 	int32_t rc =
 	    (blocking ? xchan_pipeline_blocking : xchan_pipeline)(&done, n,
 	        to->ch, from->ch, close, factory_cb, h, &o);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
 	return xn_chan_external(env, done);
 }
 
@@ -699,12 +688,8 @@ js_pipeline_async(napi_env env, napi_callback_info info)
 	xchan_chan *done = NULL;
 	int32_t rc = xchan_pipeline_async(&done, n, to->ch, from->ch, close,
 	    async_cb, h, NULL);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
 	return xn_chan_external(env, done);
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "addon.h"
+#include "args.h"
 
 /* ---- registry ------------------------------------------------------------ */
 
@@ -130,6 +131,16 @@ xn_chan_external(napi_env env, xchan_chan *ch)
 	return chan_external_js(env, ch, 0);
 }
 
+napi_value
+xn_chan_or_throw(napi_env env, int32_t rc, xchan_chan *ch)
+{
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc, NULL);
+		return NULL;
+	}
+	return ch != NULL ? xn_chan_external(env, ch) : NULL;
+}
+
 xn_chan *
 xn_chan_from_external(napi_env env, napi_value v)
 {
@@ -141,39 +152,6 @@ xn_chan_from_external(napi_env env, napi_value v)
 	if (data == NULL || ((xn_chan *)data)->magic != XN_CHAN_MAGIC)
 		return NULL;
 	return data;
-}
-
-/* ---- argument helpers ---------------------------------------------------- */
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n) > 0 ? (n) : 1];                                    \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
-
-static bool
-is_nullish(napi_env env, napi_value v)
-{
-	napi_valuetype t;
-	napi_typeof(env, v, &t);
-	return t == napi_undefined || t == napi_null;
-}
-
-static napi_value
-undefined(napi_env env)
-{
-	napi_value u;
-	napi_get_undefined(env, &u);
-	return u;
-}
-
-static napi_value
-boolean(napi_env env, bool b)
-{
-	napi_value r;
-	napi_get_boolean(env, b, &r);
-	return r;
 }
 
 /* ---- creation ------------------------------------------------------------- */
@@ -197,7 +175,7 @@ js_new_chan(napi_env env, napi_callback_info info)
 		    "buffer capacity must be a non-negative integer");
 		return NULL;
 	}
-	if (!is_nullish(env, argv[4]) &&
+	if (!xn_is_nullish(env, argv[4]) &&
 	    napi_get_value_uint32(env, argv[4], &max_pending) != napi_ok) {
 		xn_throw(env, XCHAN_EINVAL, "maxPending must be a number");
 		return NULL;
@@ -207,7 +185,7 @@ js_new_chan(napi_env env, napi_callback_info info)
 	    .capacity = (uint64_t)cap,
 	    .max_pending = max_pending};
 	bool js = false;
-	if (!is_nullish(env, argv[2])) {
+	if (!xn_is_nullish(env, argv[2])) {
 		if (kind == XCHAN_BUF_NONE) {
 			xn_throw(env, XCHAN_EINVAL,
 			    "a transform needs a buffer: new Chan(n, {xform})");
@@ -247,11 +225,7 @@ js_timeout(napi_env env, napi_callback_info info)
 	xchan_chan *ch = NULL;
 	int32_t rc =
 	    xchan_timeout(&ch, ms > 9e15 ? (int64_t)9e15 : (int64_t)ms);
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc, NULL);
-		return NULL;
-	}
-	return xn_chan_external(env, ch);
+	return xn_chan_or_throw(env, rc, ch);
 }
 
 /* ---- non-blocking operations --------------------------------------------- */
@@ -269,10 +243,10 @@ js_offer(napi_env env, napi_callback_info info)
 	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
 	xn_drain_local(xn_env(env));
 	if (rc == XCHAN_OK)
-		return boolean(env, true);
+		return xn_boolean(env, true);
 	xchan_val_release(v);
 	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
-		return boolean(env, false);
+		return xn_boolean(env, false);
 	xn_throw(env, rc, NULL);
 	return NULL;
 }
@@ -292,7 +266,7 @@ js_poll(napi_env env, napi_callback_info info)
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
-		return undefined(env);
+		return xn_undefined(env);
 	xn_throw(env, rc, NULL);
 	return NULL;
 }
@@ -320,10 +294,10 @@ js_try_put(napi_env env, napi_callback_info info)
 	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
 	xn_drain_local(e);
 	if (rc == XCHAN_OK)
-		return boolean(env, true);
+		return xn_boolean(env, true);
 	xchan_val_release(v);
 	if (rc == XCHAN_ECLOSED)
-		return boolean(env, false);
+		return xn_boolean(env, false);
 	if (rc == XCHAN_EAGAIN)
 		return pending_sentinel(env, e);
 	xn_throw(env, rc, NULL);
@@ -345,7 +319,7 @@ js_try_take(napi_env env, napi_callback_info info)
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_ECLOSED)
-		return undefined(env);
+		return xn_undefined(env);
 	if (rc == XCHAN_EAGAIN)
 		return pending_sentinel(env, e);
 	xn_throw(env, rc, NULL);
@@ -368,7 +342,7 @@ js_close(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	return undefined(env);
+	return xn_undefined(env);
 }
 
 static void
@@ -405,7 +379,8 @@ js_info(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, o, "buffer", k);
 	set_num(env, o, "capacity", (double)ci.capacity);
 	set_num(env, o, "count", (double)ci.count);
-	napi_set_named_property(env, o, "closed", boolean(env, ci.closed != 0));
+	napi_set_named_property(env, o, "closed",
+	    xn_boolean(env, ci.closed != 0));
 	set_num(env, o, "pendingPuts", ci.pending_puts);
 	set_num(env, o, "pendingTakes", ci.pending_takes);
 	set_num(env, o, "maxPending", ci.max_pending);
@@ -426,9 +401,7 @@ js_token(napi_env env, napi_callback_info info)
 	char buf[64];
 	snprintf(buf, sizeof buf, "xchan:%" PRIu64 ":%" PRIxPTR, c->id,
 	    (uintptr_t)c->ch);
-	napi_value s;
-	napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s);
-	return s;
+	return xn_string(env, buf);
 }
 
 /* adopt(token) -> external wrapping the same native channel */
@@ -489,7 +462,7 @@ js_is_js_xform(napi_env env, napi_callback_info info)
 	xn_chan *c;
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
-	return boolean(env, c->js_xform != 0);
+	return xn_boolean(env, c->js_xform != 0);
 }
 
 /* ---- native handles for C addons ----------------------------------------- */
@@ -640,24 +613,15 @@ js_error_messages(napi_env env, napi_callback_info info)
 napi_status
 xn_init_chan(napi_env env, napi_value exports)
 {
-	static const struct {
-		const char *name;
-		napi_callback cb;
-	} fns[] = {{"newChan", js_new_chan}, {"timeout", js_timeout},
-	    {"offer", js_offer}, {"poll", js_poll}, {"close", js_close},
-	    {"tryPut", js_try_put}, {"tryTake", js_try_take}, {"info", js_info},
-	    {"token", js_token}, {"adopt", js_adopt},
-	    {"isJsXform", js_is_js_xform}, {"chanId", js_chan_id},
-	    {"handle", js_handle}, {"fromHandle", js_from_handle},
-	    {"api", js_api}, {"versions", js_versions},
-	    {"checkVersion", js_check_version}, {"randomSeed", js_random_seed},
-	    {"errorNames", js_error_names}, {"shutdown", js_shutdown},
-	    {"errorMessages", js_error_messages}};
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		napi_status s =
-		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
-		if (s != napi_ok)
-			return s;
-	}
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"newChan", js_new_chan},
+	    {"timeout", js_timeout}, {"offer", js_offer}, {"poll", js_poll},
+	    {"close", js_close}, {"tryPut", js_try_put},
+	    {"tryTake", js_try_take}, {"info", js_info}, {"token", js_token},
+	    {"adopt", js_adopt}, {"isJsXform", js_is_js_xform},
+	    {"chanId", js_chan_id}, {"handle", js_handle},
+	    {"fromHandle", js_from_handle}, {"api", js_api},
+	    {"versions", js_versions}, {"checkVersion", js_check_version},
+	    {"randomSeed", js_random_seed}, {"errorNames", js_error_names},
+	    {"shutdown", js_shutdown}, {"errorMessages", js_error_messages}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

@@ -127,6 +127,9 @@ extern atomic_long xn_live_chans, xn_live_refs, xn_live_ops;
 xenv *xn_env(napi_env env);
 void xenv_retain(xenv *e);
 void xenv_release(xenv *e);
+/* Whether e is still alive (not torn down), read under e->lock (any
+ * thread). */
+bool xenv_alive(xenv *e);
 /* Pushes `n` on one of e's stacks and wakes its JS thread (any thread);
  * false (nothing pushed) if the env is gone. */
 bool xenv_push(xenv *e, _Atomic(xn_node *) *stack, xn_node *n);

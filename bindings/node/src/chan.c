@@ -583,31 +583,30 @@ js_shutdown(napi_env env, napi_callback_info info)
 	return r;
 }
 
+/* [text(0), text(1), ...] for every error code. */
+static napi_value
+per_error_code(napi_env env, const char *(*text)(int32_t))
+{
+	napi_value arr;
+	napi_create_array(env, &arr);
+	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++)
+		napi_set_element(env, arr, (uint32_t)i,
+		    xn_string(env, text(i)));
+	return arr;
+}
+
 /* errorNames() -> ["OK", "EINVAL", ...] indexed by code */
 static napi_value
 js_error_names(napi_env env, napi_callback_info info)
 {
-	napi_value arr, s;
-	napi_create_array(env, &arr);
-	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++) {
-		napi_create_string_utf8(env, xchan_err_name(i),
-		    NAPI_AUTO_LENGTH, &s);
-		napi_set_element(env, arr, (uint32_t)i, s);
-	}
-	return arr;
+	return per_error_code(env, xchan_err_name);
 }
 
+/* errorMessages() -> the core's message of each code, indexed by code */
 static napi_value
 js_error_messages(napi_env env, napi_callback_info info)
 {
-	napi_value arr, s;
-	napi_create_array(env, &arr);
-	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++) {
-		napi_create_string_utf8(env, xchan_strerror(i),
-		    NAPI_AUTO_LENGTH, &s);
-		napi_set_element(env, arr, (uint32_t)i, s);
-	}
-	return arr;
+	return per_error_code(env, xchan_strerror);
 }
 
 napi_status

@@ -127,6 +127,9 @@ extern atomic_long xn_live_chans, xn_live_refs, xn_live_ops;
 xenv *xn_env(napi_env env);
 void xenv_retain(xenv *e);
 void xenv_release(xenv *e);
+/* Whether e is still alive (not torn down), read under e->lock (any
+ * thread). */
+bool xenv_alive(xenv *e);
 /* Pushes `n` on one of e's stacks and wakes its JS thread (any thread);
  * false (nothing pushed) if the env is gone. */
 bool xenv_push(xenv *e, _Atomic(xn_node *) *stack, xn_node *n);
@@ -216,6 +219,20 @@ xchan_val xn_on_error(void *user, xchan_val error);
  * bad input. */
 const xchan_chan_opts *xn_buf_opts(napi_env env, napi_value spec,
     xchan_chan_opts *o, bool *ok);
+/* An array of Chans as a calloc'd array of their channels (borrowed; the
+ * caller frees it), *n its length; NULL (thrown: EINVAL `not_array` when
+ * arr is no array) on bad input. */
+xchan_chan **xn_chan_array(napi_env env, napi_value arr, const char *not_array,
+    size_t *n);
+/* What mult, mix and pub return: [handle, done], the handle an external of
+ * obj that fin releases when collected; on failure fin(env, obj, NULL)
+ * releases it now, done is released and NULL returned (thrown). */
+napi_value xn_handle_and_done(napi_env env, void *obj, napi_finalize fin,
+    xchan_chan *done);
+/* A pipeline's leading arguments (n, to, _, from) of function `what`:
+ * false (thrown) unless n >= 1 and to and from are Chans. */
+bool xn_pipeline_args(napi_env env, const napi_value *argv, const char *what,
+    uint32_t *n, xn_chan **to, xn_chan **from);
 
 /* errors.c */
 void xn_throw_last(napi_env env);
@@ -242,6 +259,9 @@ void xn_drain_dead_refs(xenv *e);
 
 /* chan.c */
 napi_value xn_chan_external(napi_env env, xchan_chan *ch); /* adopts */
+/* What a function creating channel ch (the core call returned rc) returns:
+ * its external (adopts ch), or NULL after throwing rc. */
+napi_value xn_chan_or_throw(napi_env env, int32_t rc, xchan_chan *ch);
 void xn_chan_registry_add(xn_chan *c);
 xn_chan *xn_chan_from_external(napi_env env, napi_value v);
 
@@ -284,5 +304,15 @@ napi_status xn_init_native_run(napi_env env, napi_value exports);
 /* Helper: exports[name] = function(cb). */
 napi_status xn_export_fn(napi_env env, napi_value exports, const char *name,
     napi_callback cb);
+/* A section's table of functions: exports[fns[i].name] = fns[i].cb for each
+ * of its n entries (xn_export_fn), stopping at the first failure. */
+typedef struct xn_fn_entry {
+	const char *name;
+	napi_callback cb;
+} xn_fn_entry;
+napi_status xn_export_fns(napi_env env, napi_value exports,
+    const xn_fn_entry *fns, size_t n);
+#define XN_EXPORT_TABLE(env, exports, fns)                                     \
+	xn_export_fns((env), (exports), (fns), sizeof(fns) / sizeof((fns)[0]))
 
 #endif

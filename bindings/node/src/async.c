@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "addon.h"
+#include "args.h"
 #include "cancel.h"
 
 enum { OP_PUT = 1, OP_TAKE = 2, OP_ALTS = 3 };
@@ -287,11 +288,7 @@ op_settle(xn_op *r, xchan_result res)
 		xn_token_unwatch_op(r->token, r->op);
 	r->token = NULL;
 	res = clause_result(r, res);
-	bool alive;
-	pthread_mutex_lock(&e->lock);
-	alive = e->alive;
-	pthread_mutex_unlock(&e->lock);
-	if (alive) {
+	if (xenv_alive(e)) {
 		napi_handle_scope scope;
 		napi_open_handle_scope(env, &scope);
 		napi_value chans = NULL;
@@ -378,11 +375,7 @@ op_deliver(xn_op *r)
 	napi_env env = e->env;
 	r->settled = true;
 	live_unlink(e, r);
-	bool alive;
-	pthread_mutex_lock(&e->lock);
-	alive = e->alive;
-	pthread_mutex_unlock(&e->lock);
-	if (alive) {
+	if (xenv_alive(e)) {
 		napi_handle_scope scope;
 		napi_open_handle_scope(env, &scope);
 		xn_pending_dec(e);
@@ -451,13 +444,6 @@ xn_cancel_all_ops(xenv *e)
 }
 
 /* ---- starting ------------------------------------------------------------- */
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
 
 static bool
 opt_ms(napi_env env, napi_value v, bool *has, int64_t *ms)
@@ -531,6 +517,22 @@ op_pending(napi_env env, xn_op *r, napi_value promise, napi_value holder)
 	return promise;
 }
 
+/* After the core call (result rc) that started r, whose promise is
+ * `promise`: a failed start rejects it and drops r; a started r is
+ * registered (op_pending). */
+static napi_value
+op_started(napi_env env, xn_op *r, napi_value promise, int32_t rc,
+    napi_value holder)
+{
+	if (rc != XCHAN_OK) {
+		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
+		op_release(r);
+		op_release(r);
+		return promise;
+	}
+	return op_pending(env, r, promise, holder);
+}
+
 /* Starts alts_async for r (clauses in r), returning the promise. */
 static napi_value
 start_alts(napi_env env, xn_op *r, uint32_t flags, xchan_deadline deadline,
@@ -540,13 +542,30 @@ start_alts(napi_env env, xn_op *r, uint32_t flags, xchan_deadline deadline,
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
 	int32_t rc = XN_CORE(xchan_alts_async(&r->op, r->clauses, r->n,
 	    flags | XCHAN_ASYNC_NOTIFY, deadline, notified, r));
-	if (rc != XCHAN_OK) {
-		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
+	return op_started(env, r, promise, rc, holder);
+}
+
+/* A take (v unused) or put of v on ch with a deadline `ms` from now: a
+ * one-clause alts.  The put's v is r's from here on, also on failure. */
+static napi_value
+start_with_deadline(napi_env env, xn_op *r, xchan_alt_op op, xchan_chan *ch,
+    xchan_val v, int64_t ms, napi_value holder)
+{
+	r->clauses = calloc(1, sizeof *r->clauses);
+	if (r->clauses == NULL) {
+		if (op == XCHAN_ALT_PUT)
+			xchan_val_release(v);
 		op_release(r);
 		op_release(r);
-		return promise;
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return rejected_with_pending_exception(env);
 	}
-	return op_pending(env, r, promise, holder);
+	r->n = 1;
+	r->clauses[0].op = op;
+	r->clauses[0].chan = ch;
+	if (op == XCHAN_ALT_PUT)
+		r->clauses[0].val = v;
+	return start_alts(env, r, 0, xchan_deadline_in_ms(ms), holder);
 }
 
 /* take(h, timeoutMs?, holder?) -> Promise<value | undefined> */
@@ -565,37 +584,19 @@ js_take(napi_env env, napi_callback_info info)
 	res.err = XN_CORE(xchan_poll(&res.val, c->ch));
 	if (res.err != XCHAN_EAGAIN)
 		return settled_promise(env, e, OP_TAKE, res, NULL);
-	xn_op *r = op_new(e, has_ms ? OP_ALTS : OP_TAKE);
+	xn_op *r = op_new(e, OP_TAKE);
 	if (r == NULL) {
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return rejected_with_pending_exception(env);
 	}
-	if (has_ms) {
-		/* A take with a deadline is a one-clause alts. */
-		r->clauses = calloc(1, sizeof *r->clauses);
-		if (r->clauses == NULL) {
-			op_release(r);
-			op_release(r);
-			xn_throw(env, XCHAN_ENOMEM, NULL);
-			return rejected_with_pending_exception(env);
-		}
-		r->n = 1;
-		r->clauses[0].op = XCHAN_ALT_TAKE;
-		r->clauses[0].chan = c->ch;
-		r->kind = OP_TAKE;
-		return start_alts(env, r, 0, xchan_deadline_in_ms(ms), argv[2]);
-	}
+	if (has_ms)
+		return start_with_deadline(env, r, XCHAN_ALT_TAKE, c->ch,
+		    xchan_val_nil(), ms, argv[2]);
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
 	int32_t rc = XN_CORE(
 	    xchan_take_async(&r->op, c->ch, XCHAN_ASYNC_NOTIFY, notified, r));
-	if (rc != XCHAN_OK) {
-		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
-		op_release(r);
-		op_release(r);
-		return promise;
-	}
-	return op_pending(env, r, promise, argv[2]);
+	return op_started(env, r, promise, rc, argv[2]);
 }
 
 /* put(h, v, timeoutMs?, holder?) -> Promise<boolean> */
@@ -625,33 +626,16 @@ js_put(napi_env env, napi_callback_info info)
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return rejected_with_pending_exception(env);
 	}
-	if (has_ms) {
-		r->clauses = calloc(1, sizeof *r->clauses);
-		if (r->clauses == NULL) {
-			xchan_val_release(v);
-			op_release(r);
-			op_release(r);
-			xn_throw(env, XCHAN_ENOMEM, NULL);
-			return rejected_with_pending_exception(env);
-		}
-		r->n = 1;
-		r->clauses[0].op = XCHAN_ALT_PUT;
-		r->clauses[0].chan = c->ch;
-		r->clauses[0].val = v;
-		return start_alts(env, r, 0, xchan_deadline_in_ms(ms), argv[3]);
-	}
+	if (has_ms)
+		return start_with_deadline(env, r, XCHAN_ALT_PUT, c->ch, v, ms,
+		    argv[3]);
 	napi_value promise;
 	NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
 	int32_t rc = XN_CORE(
 	    xchan_put_async(&r->op, c->ch, v, XCHAN_ASYNC_NOTIFY, notified, r));
-	if (rc != XCHAN_OK) {
-		xchan_val_release(v);
-		napi_reject_deferred(env, r->deferred, xn_error(env, rc, NULL));
-		op_release(r);
-		op_release(r);
-		return promise;
-	}
-	return op_pending(env, r, promise, argv[3]);
+	if (rc != XCHAN_OK)
+		xchan_val_release(v); /* stays the caller's on error */
+	return op_started(env, r, promise, rc, argv[3]);
 }
 
 /* Builds clauses from (chans: external[], vals: (value|undefined)[]).
@@ -707,12 +691,15 @@ fail:
 	return NULL;
 }
 
+/* Frees clauses build_clauses made, releasing the put values but the one
+ * clause `won` delivered (-1: none). */
 static void
-release_put_vals(xchan_clause *cl, size_t n, int32_t won)
+free_clauses(xchan_clause *cl, size_t n, int32_t won)
 {
 	for (size_t i = 0; i < n; i++)
 		if (cl[i].op == XCHAN_ALT_PUT && (int32_t)i != won)
 			xchan_val_release(cl[i].val);
+	free(cl);
 }
 
 /* alts(exts, vals, chans, priority, timeoutMs?, hasDefault, holder?)
@@ -747,8 +734,7 @@ js_alts(napi_env env, napi_callback_info info)
 		} else if (res.index < 0) {
 			res.err = rc;
 		}
-		release_put_vals(cl, n, won);
-		free(cl);
+		free_clauses(cl, n, won);
 		if (has_default && res.index < 0) {
 			xn_throw(env, res.err, NULL);
 			return NULL;
@@ -756,16 +742,12 @@ js_alts(napi_env env, napi_callback_info info)
 		return settled_promise(env, e, OP_ALTS, res, argv[2]);
 	}
 	if (has_default) {
-		release_put_vals(cl, n, -1);
-		free(cl);
-		napi_value u;
-		napi_get_undefined(env, &u);
-		return u;
+		free_clauses(cl, n, -1);
+		return xn_undefined(env);
 	}
 	xn_op *r = op_new(e, OP_ALTS);
 	if (r == NULL) {
-		release_put_vals(cl, n, -1);
-		free(cl);
+		free_clauses(cl, n, -1);
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return rejected_with_pending_exception(env);
 	}
@@ -861,14 +843,22 @@ low_abandon(napi_env env, xn_op *r)
 	op_release(r);
 }
 
-/* After a successful start: settles what the start completed on this
- * thread (a callback mode op that completed at once runs its callback
- * before the call returns, on the caller, as in C) and returns the op
- * handle, or undefined when there is none (callback mode: completed during
- * the call, or no handle asked for). */
+/* A linked record's start returned rc.  On failure: unlinks and drops r,
+ * throws and returns NULL.  After a successful start: settles what the
+ * start completed on this thread (a callback mode op that completed at once
+ * runs its callback before the call returns, on the caller, as in C) and
+ * returns the op handle, or undefined when there is none (callback mode:
+ * completed during the call, or no handle asked for). */
 static napi_value
-low_finish(napi_env env, xn_op *r, bool want)
+low_finish(napi_env env, xn_op *r, int32_t rc, bool want)
 {
+	if (rc != XCHAN_OK) {
+		live_unlink(r->e, r);
+		xn_pending_dec(r->e);
+		low_abandon(env, r);
+		xn_throw(env, rc, NULL);
+		return NULL;
+	}
 	xenv *e = r->e;
 	napi_value ext;
 	bool has = want && r->op != NULL;
@@ -886,17 +876,29 @@ low_finish(napi_env env, xn_op *r, bool want)
 	return ext;
 }
 
-/* Links r and starts it with `start`'s result rc; the failure path. */
-static bool
-low_started(napi_env env, xn_op *r, int32_t rc)
+/* A new record of `kind` for a low-level op, with the clauses cl[n] of an
+ * alts (NULL, 0 otherwise; r's from here on, also on failure) and its
+ * (mode, fn, dispatch) arguments read (*flags: the core flags).  NULL
+ * (thrown) on bad input or no memory. */
+static xn_op *
+low_new(napi_env env, xenv *e, int kind, xchan_clause *cl, size_t n,
+    napi_value const mode_args[3], uint32_t *flags)
 {
-	if (rc == XCHAN_OK)
-		return true;
-	live_unlink(r->e, r);
-	xn_pending_dec(r->e);
-	low_abandon(env, r);
-	xn_throw(env, rc, NULL);
-	return false;
+	xn_op *r = op_new(e, kind);
+	if (r == NULL) {
+		if (cl != NULL)
+			free_clauses(cl, n, -1);
+		xn_throw(env, XCHAN_ENOMEM, NULL);
+		return NULL;
+	}
+	r->clauses = cl;
+	r->n = n;
+	*flags = low_mode(env, r, mode_args[0], mode_args[1], mode_args[2]);
+	if (*flags == UINT32_MAX) {
+		low_abandon(env, r);
+		return NULL;
+	}
+	return r;
 }
 
 /* takeAsync(h, mode, fn, dispatch, wantHandle) -> external | undefined */
@@ -910,23 +912,15 @@ js_take_async(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
 	napi_get_value_bool(env, argv[4], &want);
-	xn_op *r = op_new(e, OP_TAKE);
-	if (r == NULL) {
-		xn_throw(env, XCHAN_ENOMEM, NULL);
+	uint32_t flags;
+	xn_op *r = low_new(env, e, OP_TAKE, NULL, 0, &argv[1], &flags);
+	if (r == NULL)
 		return NULL;
-	}
-	uint32_t flags = low_mode(env, r, argv[1], argv[2], argv[3]);
-	if (flags == UINT32_MAX) {
-		low_abandon(env, r);
-		return NULL;
-	}
 	live_link(e, r);
 	bool out = want || r->mode == MODE_NOTIFY;
 	int32_t rc = XN_CORE(xchan_take_async(out ? &r->op : NULL, c->ch, flags,
 	    r->mode == MODE_NOTIFY ? notified : called, r));
-	if (!low_started(env, r, rc))
-		return NULL;
-	return low_finish(env, r, want);
+	return low_finish(env, r, rc, want);
 }
 
 /* putAsync(h, v, mode, fn, dispatch, wantHandle) -> external | undefined */
@@ -941,16 +935,10 @@ js_put_async(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[0], &c) || !xn_to_val(env, e, argv[1], &v))
 		return NULL;
 	napi_get_value_bool(env, argv[5], &want);
-	xn_op *r = op_new(e, OP_PUT);
+	uint32_t flags;
+	xn_op *r = low_new(env, e, OP_PUT, NULL, 0, &argv[2], &flags);
 	if (r == NULL) {
 		xchan_val_release(v);
-		xn_throw(env, XCHAN_ENOMEM, NULL);
-		return NULL;
-	}
-	uint32_t flags = low_mode(env, r, argv[2], argv[3], argv[4]);
-	if (flags == UINT32_MAX) {
-		xchan_val_release(v);
-		low_abandon(env, r);
 		return NULL;
 	}
 	live_link(e, r);
@@ -959,9 +947,7 @@ js_put_async(napi_env env, napi_callback_info info)
 	    flags, r->mode == MODE_NOTIFY ? notified : called, r));
 	if (rc != XCHAN_OK)
 		xchan_val_release(v); /* stays the caller's on error */
-	if (!low_started(env, r, rc))
-		return NULL;
-	return low_finish(env, r, want);
+	return low_finish(env, r, rc, want);
 }
 
 /* altsAsync(exts, vals, chans, priority, timeoutMs?, mode, fn, dispatch,
@@ -983,20 +969,10 @@ js_alts_async(napi_env env, napi_callback_info info)
 	xchan_clause *cl = build_clauses(env, e, argv[0], argv[1], &n);
 	if (cl == NULL)
 		return NULL;
-	xn_op *r = op_new(e, OP_ALTS);
-	if (r == NULL) {
-		release_put_vals(cl, n, -1);
-		free(cl);
-		xn_throw(env, XCHAN_ENOMEM, NULL);
+	uint32_t flags;
+	xn_op *r = low_new(env, e, OP_ALTS, cl, n, &argv[5], &flags);
+	if (r == NULL)
 		return NULL;
-	}
-	r->clauses = cl;
-	r->n = n;
-	uint32_t flags = low_mode(env, r, argv[5], argv[6], argv[7]);
-	if (flags == UINT32_MAX) {
-		low_abandon(env, r);
-		return NULL;
-	}
 	napi_create_reference(env, argv[2], 1, &r->chans);
 	live_link(e, r);
 	bool out = want || r->mode == MODE_NOTIFY;
@@ -1006,29 +982,44 @@ js_alts_async(napi_env env, napi_callback_info info)
 	    : has_ms ? xchan_deadline_in_ms(ms)
 	             : XCHAN_DEADLINE_NEVER,
 	    r->mode == MODE_NOTIFY ? notified : called, r));
-	if (!low_started(env, r, rc))
-		return NULL;
-	return low_finish(env, r, want);
+	return low_finish(env, r, rc, want);
 }
 
+/* The started op handle that is a low-level function's only argument;
+ * NULL (thrown) otherwise. */
 static xn_op *
-op_arg(napi_env env, napi_value v)
+op_arg(napi_env env, napi_callback_info info)
 {
+	ARGS(1);
 	void *data = NULL;
-	if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL ||
-	    ((xn_op *)data)->op == NULL) {
+	if (napi_get_value_external(env, argv[0], &data) != napi_ok ||
+	    data == NULL || ((xn_op *)data)->op == NULL) {
 		xn_throw(env, XCHAN_EINVAL, "expected an op handle");
 		return NULL;
 	}
 	return data;
 }
 
+/* What opCollect / opCancelEx return: the result (rc XCHAN_OK) they moved
+ * out of r's op as {code, index, value}, or NULL after throwing rc with msg
+ * (NULL: the core's message). */
+static napi_value
+moved_result(napi_env env, xn_op *r, int32_t rc, xchan_result res,
+    const char *msg)
+{
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc, msg);
+		return NULL;
+	}
+	mark_moved(r, &res);
+	return result_object(env, r->e, res);
+}
+
 /* opState(op) -> "pending" | "completed" | "delivered" | "canceled" */
 static napi_value
 js_op_state(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_op *r = op_arg(env, argv[0]);
+	xn_op *r = op_arg(env, info);
 	if (r == NULL)
 		return NULL;
 	static const char *const names[] = {"pending", "completed", "delivered",
@@ -1038,43 +1029,33 @@ js_op_state(napi_env env, napi_callback_info info)
 		xn_throw(env, -st, NULL);
 		return NULL;
 	}
-	napi_value s;
-	napi_create_string_utf8(env, names[st], NAPI_AUTO_LENGTH, &s);
-	return s;
+	return xn_string(env, names[st]);
 }
 
 /* opCollect(op) -> {code, index, value}; throws EAGAIN, EDONE, EINVAL. */
 static napi_value
 js_op_collect(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_op *r = op_arg(env, argv[0]);
+	xn_op *r = op_arg(env, info);
 	if (r == NULL)
 		return NULL;
 	xchan_result res;
 	int32_t rc = xchan_op_collect(r->op, &res);
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc,
-		    rc == XCHAN_EAGAIN ? "the operation has not completed yet"
-		    : rc == XCHAN_EDONE
-		        ? "the result was already collected (or taken by "
-		          "cancelEx)"
-		    : rc == XCHAN_EINVAL
-		        ? "collect() is for notify-mode ops (started without "
-		          "a callback); this op delivers to its callback"
-		        : NULL);
-		return NULL;
-	}
-	mark_moved(r, &res);
-	return result_object(env, r->e, res);
+	return moved_result(env, r, rc, res,
+	    rc == XCHAN_EAGAIN ? "the operation has not completed yet"
+	    : rc == XCHAN_EDONE
+	        ? "the result was already collected (or taken by cancelEx)"
+	    : rc == XCHAN_EINVAL
+	        ? "collect() is for notify-mode ops (started without a "
+	          "callback); this op delivers to its callback"
+	        : NULL);
 }
 
 /* opCancel(op) -> true (the cancel won) | false (it had completed) */
 static napi_value
 js_op_cancel(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_op *r = op_arg(env, argv[0]);
+	xn_op *r = op_arg(env, info);
 	if (r == NULL)
 		return NULL;
 	int32_t rc = XN_CORE(xchan_op_cancel(r->op));
@@ -1082,9 +1063,7 @@ js_op_cancel(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	napi_value b;
-	napi_get_boolean(env, rc == XCHAN_OK, &b);
-	return b;
+	return xn_boolean(env, rc == XCHAN_OK);
 }
 
 /* opCancelEx(op) -> {code, index, value}: the cancel won (ECANCELED, a put's
@@ -1094,20 +1073,15 @@ js_op_cancel(napi_env env, napi_callback_info info)
 static napi_value
 js_op_cancel_ex(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_op *r = op_arg(env, argv[0]);
+	xn_op *r = op_arg(env, info);
 	if (r == NULL)
 		return NULL;
 	xchan_result res;
 	int32_t rc = XN_CORE(xchan_op_cancel_ex(r->op, &res));
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc,
-		    rc == XCHAN_EDONE ? "the result was already delivered"
-		                      : NULL);
+	napi_value o = moved_result(env, r, rc, res,
+	    rc == XCHAN_EDONE ? "the result was already delivered" : NULL);
+	if (rc != XCHAN_OK)
 		return NULL;
-	}
-	mark_moved(r, &res);
-	napi_value o = result_object(env, r->e, res);
 	if (r->mode == MODE_NOTIFY) {
 		r->taken = true; /* its notifier still runs (ALWAYS): silent */
 	} else if (r->mode == MODE_CALLBACK && !r->settled) {
@@ -1153,30 +1127,14 @@ js_cancel_watch(napi_env env, napi_callback_info info)
 napi_status
 xn_init_async(napi_env env, napi_value exports)
 {
-	napi_status s;
-	if ((s = xn_init_cancel(env, exports)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "cancelWatch", js_cancel_watch)) !=
-	        napi_ok)
+	napi_status s = xn_init_cancel(env, exports);
+	if (s != napi_ok)
 		return s;
-	if ((s = xn_export_fn(env, exports, "take", js_take)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "put", js_put)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "alts", js_alts)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "cancelOp", js_cancel_op)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "takeAsync", js_take_async)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "putAsync", js_put_async)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "altsAsync", js_alts_async)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "opState", js_op_state)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "opCollect", js_op_collect)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "opCancel", js_op_cancel)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "opCancelEx", js_op_cancel_ex)) !=
-	        napi_ok)
-		return s;
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"cancelWatch", js_cancel_watch},
+	    {"take", js_take}, {"put", js_put}, {"alts", js_alts},
+	    {"cancelOp", js_cancel_op}, {"takeAsync", js_take_async},
+	    {"putAsync", js_put_async}, {"altsAsync", js_alts_async},
+	    {"opState", js_op_state}, {"opCollect", js_op_collect},
+	    {"opCancel", js_op_cancel}, {"opCancelEx", js_op_cancel_ex}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

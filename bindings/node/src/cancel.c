@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "args.h"
 #include "cancel.h"
 
 #define XN_TOKEN_MAGIC 0x78636e74u
@@ -109,22 +110,16 @@ xn_token_arg(napi_env env, napi_value v)
 	return data;
 }
 
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
-
-static napi_value
-boolean(napi_env env, bool b)
+/* cancelNew() -> external */
+/* The CancelToken that is a function's only argument; NULL (thrown)
+ * otherwise. */
+static xn_token *
+token_of_call(napi_env env, napi_callback_info info)
 {
-	napi_value r;
-	napi_get_boolean(env, b, &r);
-	return r;
+	ARGS(1);
+	return xn_token_arg(env, argv[0]);
 }
 
-/* cancelNew() -> external */
 static napi_value
 js_new(napi_env env, napi_callback_info info)
 {
@@ -154,15 +149,12 @@ js_new(napi_env env, napi_callback_info info)
 static napi_value
 js_id(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
 	char buf[48];
 	snprintf(buf, sizeof buf, "xcancel:%" PRIu64, t->id);
-	napi_value s;
-	napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s);
-	return s;
+	return xn_string(env, buf);
 }
 
 /* cancelAdopt(id) -> external of the same token, while it lives */
@@ -202,8 +194,7 @@ js_adopt(napi_env env, napi_callback_info info)
 static napi_value
 js_fire(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
 	pthread_mutex_lock(&t->lock);
@@ -222,8 +213,7 @@ js_fire(napi_env env, napi_callback_info info)
 static napi_value
 js_reset(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t != NULL)
 		xchan_cancel_reset(t->c);
 	return NULL;
@@ -233,11 +223,10 @@ js_reset(napi_env env, napi_callback_info info)
 static napi_value
 js_fired(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
-	return boolean(env, xchan_cancel_fired(t->c) == 1);
+	return xn_boolean(env, xchan_cancel_fired(t->c) == 1);
 }
 
 /* Adds a waiter; false (nothing added) if the token has fired. */
@@ -281,8 +270,7 @@ remove_waiter(xn_token *t, int32_t thread_id, xchan_op *op)
 static napi_value
 js_enter(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
 	xenv *e = xn_env(env);
@@ -298,8 +286,7 @@ js_enter(napi_env env, napi_callback_info info)
 static napi_value
 js_leave(napi_env env, napi_callback_info info)
 {
-	ARGS(1);
-	xn_token *t = xn_token_arg(env, argv[0]);
+	xn_token *t = token_of_call(env, info);
 	if (t == NULL)
 		return NULL;
 	xenv *e = xn_env(env);
@@ -307,7 +294,7 @@ js_leave(napi_env env, napi_callback_info info)
 	bool fired = xchan_cancel_fired(t->c) == 1;
 	if (fired && e->cancel != NULL)
 		xchan_cancel_reset(e->cancel); /* it was fired for this wait */
-	return boolean(env, fired);
+	return xn_boolean(env, fired);
 }
 
 bool
@@ -330,18 +317,10 @@ xn_token_unwatch_op(xn_token *tok, xchan_op *op)
 napi_status
 xn_init_cancel(napi_env env, napi_value exports)
 {
-	static const struct {
-		const char *name;
-		napi_callback cb;
-	} fns[] = {{"cancelNew", js_new}, {"cancelId", js_id},
-	    {"cancelAdopt", js_adopt}, {"cancelFire", js_fire},
-	    {"cancelReset", js_reset}, {"cancelFired", js_fired},
-	    {"cancelEnter", js_enter}, {"cancelLeave", js_leave}};
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		napi_status s =
-		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
-		if (s != napi_ok)
-			return s;
-	}
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"cancelNew", js_new},
+	    {"cancelId", js_id}, {"cancelAdopt", js_adopt},
+	    {"cancelFire", js_fire}, {"cancelReset", js_reset},
+	    {"cancelFired", js_fired}, {"cancelEnter", js_enter},
+	    {"cancelLeave", js_leave}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

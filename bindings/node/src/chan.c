@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "addon.h"
+#include "args.h"
 
 /* ---- registry ------------------------------------------------------------ */
 
@@ -130,6 +131,16 @@ xn_chan_external(napi_env env, xchan_chan *ch)
 	return chan_external_js(env, ch, 0);
 }
 
+napi_value
+xn_chan_or_throw(napi_env env, int32_t rc, xchan_chan *ch)
+{
+	if (rc != XCHAN_OK) {
+		xn_throw(env, rc, NULL);
+		return NULL;
+	}
+	return ch != NULL ? xn_chan_external(env, ch) : NULL;
+}
+
 xn_chan *
 xn_chan_from_external(napi_env env, napi_value v)
 {
@@ -141,39 +152,6 @@ xn_chan_from_external(napi_env env, napi_value v)
 	if (data == NULL || ((xn_chan *)data)->magic != XN_CHAN_MAGIC)
 		return NULL;
 	return data;
-}
-
-/* ---- argument helpers ---------------------------------------------------- */
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n) > 0 ? (n) : 1];                                    \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
-
-static bool
-is_nullish(napi_env env, napi_value v)
-{
-	napi_valuetype t;
-	napi_typeof(env, v, &t);
-	return t == napi_undefined || t == napi_null;
-}
-
-static napi_value
-undefined(napi_env env)
-{
-	napi_value u;
-	napi_get_undefined(env, &u);
-	return u;
-}
-
-static napi_value
-boolean(napi_env env, bool b)
-{
-	napi_value r;
-	napi_get_boolean(env, b, &r);
-	return r;
 }
 
 /* ---- creation ------------------------------------------------------------- */
@@ -197,7 +175,7 @@ js_new_chan(napi_env env, napi_callback_info info)
 		    "buffer capacity must be a non-negative integer");
 		return NULL;
 	}
-	if (!is_nullish(env, argv[4]) &&
+	if (!xn_is_nullish(env, argv[4]) &&
 	    napi_get_value_uint32(env, argv[4], &max_pending) != napi_ok) {
 		xn_throw(env, XCHAN_EINVAL, "maxPending must be a number");
 		return NULL;
@@ -207,7 +185,7 @@ js_new_chan(napi_env env, napi_callback_info info)
 	    .capacity = (uint64_t)cap,
 	    .max_pending = max_pending};
 	bool js = false;
-	if (!is_nullish(env, argv[2])) {
+	if (!xn_is_nullish(env, argv[2])) {
 		if (kind == XCHAN_BUF_NONE) {
 			xn_throw(env, XCHAN_EINVAL,
 			    "a transform needs a buffer: new Chan(n, {xform})");
@@ -247,55 +225,10 @@ js_timeout(napi_env env, napi_callback_info info)
 	xchan_chan *ch = NULL;
 	int32_t rc =
 	    xchan_timeout(&ch, ms > 9e15 ? (int64_t)9e15 : (int64_t)ms);
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc, NULL);
-		return NULL;
-	}
-	return xn_chan_external(env, ch);
+	return xn_chan_or_throw(env, rc, ch);
 }
 
 /* ---- non-blocking operations --------------------------------------------- */
-
-/* offer(h, v) -> boolean */
-static napi_value
-js_offer(napi_env env, napi_callback_info info)
-{
-	ARGS(2);
-	xn_chan *c;
-	xchan_val v;
-	if (!xn_arg_chan(env, argv[0], &c) ||
-	    !xn_to_val(env, xn_env(env), argv[1], &v))
-		return NULL;
-	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
-	xn_drain_local(xn_env(env));
-	if (rc == XCHAN_OK)
-		return boolean(env, true);
-	xchan_val_release(v);
-	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
-		return boolean(env, false);
-	xn_throw(env, rc, NULL);
-	return NULL;
-}
-
-/* poll(h) -> value | undefined */
-static napi_value
-js_poll(napi_env env, napi_callback_info info)
-{
-	ARGS(1);
-	xn_chan *c;
-	if (!xn_arg_chan(env, argv[0], &c))
-		return NULL;
-	xchan_val v;
-	xenv *e = xn_env(env);
-	int32_t rc = XN_CORE(xchan_poll(&v, c->ch));
-	xn_drain_local(e);
-	if (rc == XCHAN_OK)
-		return xn_from_val(env, e, v);
-	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
-		return undefined(env);
-	xn_throw(env, rc, NULL);
-	return NULL;
-}
 
 static napi_value
 pending_sentinel(napi_env env, xenv *e)
@@ -305,11 +238,10 @@ pending_sentinel(napi_env env, xenv *e)
 	return v;
 }
 
-/* tryPut(h, v) -> true (delivered) | false (closed) | PENDING (it would
- * wait): the synchronous first half of put(), so that a put that can
- * complete at once costs no Node-API promise (index.js resolves it). */
+/* offer(h, v) and tryPut(h, v): true (delivered) | false (closed; offer:
+ * or it would wait) | PENDING (tryPut: it would wait). */
 static napi_value
-js_try_put(napi_env env, napi_callback_info info)
+offer_now(napi_env env, napi_callback_info info, bool say_pending)
 {
 	ARGS(2);
 	xn_chan *c;
@@ -320,19 +252,20 @@ js_try_put(napi_env env, napi_callback_info info)
 	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
 	xn_drain_local(e);
 	if (rc == XCHAN_OK)
-		return boolean(env, true);
+		return xn_boolean(env, true);
 	xchan_val_release(v);
-	if (rc == XCHAN_ECLOSED)
-		return boolean(env, false);
-	if (rc == XCHAN_EAGAIN)
+	if (rc == XCHAN_EAGAIN && say_pending)
 		return pending_sentinel(env, e);
+	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
+		return xn_boolean(env, false);
 	xn_throw(env, rc, NULL);
 	return NULL;
 }
 
-/* tryTake(h) -> value | undefined (closed and drained) | PENDING */
+/* poll(h) and tryTake(h): the value | undefined (closed and drained;
+ * poll: or it would wait) | PENDING (tryTake: it would wait). */
 static napi_value
-js_try_take(napi_env env, napi_callback_info info)
+poll_now(napi_env env, napi_callback_info info, bool say_pending)
 {
 	ARGS(1);
 	xn_chan *c;
@@ -344,12 +277,42 @@ js_try_take(napi_env env, napi_callback_info info)
 	xn_drain_local(e);
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
-	if (rc == XCHAN_ECLOSED)
-		return undefined(env);
-	if (rc == XCHAN_EAGAIN)
+	if (rc == XCHAN_EAGAIN && say_pending)
 		return pending_sentinel(env, e);
+	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
+		return xn_undefined(env);
 	xn_throw(env, rc, NULL);
 	return NULL;
+}
+
+/* offer(h, v) -> boolean */
+static napi_value
+js_offer(napi_env env, napi_callback_info info)
+{
+	return offer_now(env, info, false);
+}
+
+/* poll(h) -> value | undefined */
+static napi_value
+js_poll(napi_env env, napi_callback_info info)
+{
+	return poll_now(env, info, false);
+}
+
+/* tryPut(h, v) -> true (delivered) | false (closed) | PENDING (it would
+ * wait): the synchronous first half of put(), so that a put that can
+ * complete at once costs no Node-API promise (index.js resolves it). */
+static napi_value
+js_try_put(napi_env env, napi_callback_info info)
+{
+	return offer_now(env, info, true);
+}
+
+/* tryTake(h) -> value | undefined (closed and drained) | PENDING */
+static napi_value
+js_try_take(napi_env env, napi_callback_info info)
+{
+	return poll_now(env, info, true);
 }
 
 static napi_value
@@ -368,7 +331,7 @@ js_close(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	return undefined(env);
+	return xn_undefined(env);
 }
 
 static void
@@ -405,7 +368,8 @@ js_info(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, o, "buffer", k);
 	set_num(env, o, "capacity", (double)ci.capacity);
 	set_num(env, o, "count", (double)ci.count);
-	napi_set_named_property(env, o, "closed", boolean(env, ci.closed != 0));
+	napi_set_named_property(env, o, "closed",
+	    xn_boolean(env, ci.closed != 0));
 	set_num(env, o, "pendingPuts", ci.pending_puts);
 	set_num(env, o, "pendingTakes", ci.pending_takes);
 	set_num(env, o, "maxPending", ci.max_pending);
@@ -426,9 +390,7 @@ js_token(napi_env env, napi_callback_info info)
 	char buf[64];
 	snprintf(buf, sizeof buf, "xchan:%" PRIu64 ":%" PRIxPTR, c->id,
 	    (uintptr_t)c->ch);
-	napi_value s;
-	napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s);
-	return s;
+	return xn_string(env, buf);
 }
 
 /* adopt(token) -> external wrapping the same native channel */
@@ -489,7 +451,7 @@ js_is_js_xform(napi_env env, napi_callback_info info)
 	xn_chan *c;
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
-	return boolean(env, c->js_xform != 0);
+	return xn_boolean(env, c->js_xform != 0);
 }
 
 /* ---- native handles for C addons ----------------------------------------- */
@@ -610,54 +572,44 @@ js_shutdown(napi_env env, napi_callback_info info)
 	return r;
 }
 
+/* [text(0), text(1), ...] for every error code. */
+static napi_value
+per_error_code(napi_env env, const char *(*text)(int32_t))
+{
+	napi_value arr;
+	napi_create_array(env, &arr);
+	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++)
+		napi_set_element(env, arr, (uint32_t)i,
+		    xn_string(env, text(i)));
+	return arr;
+}
+
 /* errorNames() -> ["OK", "EINVAL", ...] indexed by code */
 static napi_value
 js_error_names(napi_env env, napi_callback_info info)
 {
-	napi_value arr, s;
-	napi_create_array(env, &arr);
-	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++) {
-		napi_create_string_utf8(env, xchan_err_name(i),
-		    NAPI_AUTO_LENGTH, &s);
-		napi_set_element(env, arr, (uint32_t)i, s);
-	}
-	return arr;
+	return per_error_code(env, xchan_err_name);
 }
 
+/* errorMessages() -> the core's message of each code, indexed by code */
 static napi_value
 js_error_messages(napi_env env, napi_callback_info info)
 {
-	napi_value arr, s;
-	napi_create_array(env, &arr);
-	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++) {
-		napi_create_string_utf8(env, xchan_strerror(i),
-		    NAPI_AUTO_LENGTH, &s);
-		napi_set_element(env, arr, (uint32_t)i, s);
-	}
-	return arr;
+	return per_error_code(env, xchan_strerror);
 }
 
 napi_status
 xn_init_chan(napi_env env, napi_value exports)
 {
-	static const struct {
-		const char *name;
-		napi_callback cb;
-	} fns[] = {{"newChan", js_new_chan}, {"timeout", js_timeout},
-	    {"offer", js_offer}, {"poll", js_poll}, {"close", js_close},
-	    {"tryPut", js_try_put}, {"tryTake", js_try_take}, {"info", js_info},
-	    {"token", js_token}, {"adopt", js_adopt},
-	    {"isJsXform", js_is_js_xform}, {"chanId", js_chan_id},
-	    {"handle", js_handle}, {"fromHandle", js_from_handle},
-	    {"api", js_api}, {"versions", js_versions},
-	    {"checkVersion", js_check_version}, {"randomSeed", js_random_seed},
-	    {"errorNames", js_error_names}, {"shutdown", js_shutdown},
-	    {"errorMessages", js_error_messages}};
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		napi_status s =
-		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
-		if (s != napi_ok)
-			return s;
-	}
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"newChan", js_new_chan},
+	    {"timeout", js_timeout}, {"offer", js_offer}, {"poll", js_poll},
+	    {"close", js_close}, {"tryPut", js_try_put},
+	    {"tryTake", js_try_take}, {"info", js_info}, {"token", js_token},
+	    {"adopt", js_adopt}, {"isJsXform", js_is_js_xform},
+	    {"chanId", js_chan_id}, {"handle", js_handle},
+	    {"fromHandle", js_from_handle}, {"api", js_api},
+	    {"versions", js_versions}, {"checkVersion", js_check_version},
+	    {"randomSeed", js_random_seed}, {"errorNames", js_error_names},
+	    {"shutdown", js_shutdown}, {"errorMessages", js_error_messages}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

@@ -10,25 +10,12 @@
  * mult/mix handles are externals that drop their reference when collected
  * (the process keeps running, as the core specifies).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addon.h"
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
-
-static bool
-nullish(napi_env env, napi_value v)
-{
-	napi_valuetype t;
-	napi_typeof(env, v, &t);
-	return t == napi_undefined || t == napi_null;
-}
+#include "args.h"
 
 /* Reads a buffer spec into *o; returns a pointer to it, or NULL for an
  * unbuffered default.  Sets *ok = false (thrown) on bad input. */
@@ -38,7 +25,7 @@ buf_opts(napi_env env, napi_value spec, xchan_chan_opts *o, bool *ok)
 	*ok = true;
 	memset(o, 0, sizeof *o);
 	o->size = sizeof *o;
-	if (nullish(env, spec))
+	if (xn_is_nullish(env, spec))
 		return NULL;
 	napi_value k, c;
 	double cap = 0;
@@ -56,46 +43,14 @@ buf_opts(napi_env env, napi_value spec, xchan_chan_opts *o, bool *ok)
 	return o;
 }
 
-static bool
-flag(napi_env env, napi_value v, bool dflt)
-{
-	bool b = dflt;
-	if (!nullish(env, v))
-		napi_get_value_bool(env, v, &b);
-	return b;
-}
-
-static napi_value
-chan_or_throw(napi_env env, int32_t rc, xchan_chan *ch)
-{
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc, NULL);
-		return NULL;
-	}
-	return ch != NULL ? xn_chan_external(env, ch) : NULL;
-}
-
-/* [a, b] of chan externals (NULL entries -> undefined) */
-static napi_value
-pair(napi_env env, napi_value a, napi_value b)
-{
-	napi_value arr, u;
-	napi_get_undefined(env, &u);
-	napi_create_array_with_length(env, 2, &arr);
-	napi_set_element(env, arr, 0, a ? a : u);
-	napi_set_element(env, arr, 1, b ? b : u);
-	return arr;
-}
-
-/* Chan externals array -> xchan_chan * array (borrowed). */
-static xchan_chan **
-chan_array(napi_env env, napi_value arr, size_t *n)
+xchan_chan **
+xn_chan_array(napi_env env, napi_value arr, const char *not_array, size_t *n)
 {
 	uint32_t len = 0;
 	bool is_arr = false;
 	napi_is_array(env, arr, &is_arr);
 	if (!is_arr || napi_get_array_length(env, arr, &len) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "expected an array of Chans");
+		xn_throw(env, XCHAN_EINVAL, not_array);
 		return NULL;
 	}
 	xchan_chan **chans = calloc(len ? len : 1, sizeof *chans);
@@ -117,15 +72,18 @@ chan_array(napi_env env, napi_value arr, size_t *n)
 	return chans;
 }
 
-/* JS values array -> xchan values (owned).  Throws on a bad element. */
+/* JS values array -> xchan values (owned), *n of them; NULL (thrown:
+ * EINVAL `not_array` when arr is no array) on a bad element.  With nil_ok a
+ * null/undefined item is nil (else xn_to_val's ENIL). */
 static xchan_val *
-val_array(napi_env env, xenv *e, napi_value arr, size_t *n)
+val_array(napi_env env, xenv *e, napi_value arr, const char *not_array,
+    bool nil_ok, size_t *n)
 {
 	uint32_t len = 0;
 	bool is_arr = false;
 	napi_is_array(env, arr, &is_arr);
 	if (!is_arr || napi_get_array_length(env, arr, &len) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "expected an array of values");
+		xn_throw(env, XCHAN_EINVAL, not_array);
 		return NULL;
 	}
 	xchan_val *vals = calloc(len ? len : 1, sizeof *vals);
@@ -136,7 +94,9 @@ val_array(napi_env env, xenv *e, napi_value arr, size_t *n)
 	for (uint32_t i = 0; i < len; i++) {
 		napi_value x;
 		napi_get_element(env, arr, i, &x);
-		if (!xn_to_val(env, e, x, &vals[i])) {
+		if (nil_ok && xn_is_nullish(env, x)) {
+			vals[i] = xchan_val_nil();
+		} else if (!xn_to_val(env, e, x, &vals[i])) {
 			for (uint32_t j = 0; j < i; j++)
 				xchan_val_release(vals[j]);
 			free(vals);
@@ -158,8 +118,8 @@ js_pipe(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_chan *done = NULL;
 	int32_t rc =
-	    xchan_pipe(&done, from->ch, to->ch, flag(env, argv[2], true));
-	return chan_or_throw(env, rc, done);
+	    xchan_pipe(&done, from->ch, to->ch, xn_flag(env, argv[2], true));
+	return xn_chan_or_throw(env, rc, done);
 }
 
 /* ---- mult ------------------------------------------------------------------ */
@@ -174,6 +134,19 @@ static void
 mix_finalize(napi_env env, void *data, void *hint)
 {
 	xchan_mix_release(data);
+}
+
+napi_value
+xn_handle_and_done(napi_env env, void *obj, napi_finalize fin, xchan_chan *done)
+{
+	napi_value h;
+	if (napi_create_external(env, obj, fin, NULL, &h) != napi_ok) {
+		fin(env, obj, NULL);
+		xchan_chan_release(done);
+		xn_throw_last(env);
+		return NULL;
+	}
+	return XN_ARRAY(env, h, xn_chan_external(env, done));
 }
 
 static bool
@@ -201,14 +174,7 @@ js_mult(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	napi_value h;
-	if (napi_create_external(env, m, mult_finalize, NULL, &h) != napi_ok) {
-		xchan_mult_release(m);
-		xchan_chan_release(done);
-		xn_throw_last(env);
-		return NULL;
-	}
-	return pair(env, h, xn_chan_external(env, done));
+	return xn_handle_and_done(env, m, mult_finalize, done);
 }
 
 /* multOp(handle, op, ch?, close?) op: 0 tap, 1 untap, 2 untapAll */
@@ -225,7 +191,7 @@ js_mult_op(napi_env env, napi_callback_info info)
 	if (op != 2 && !xn_arg_chan(env, argv[2], &c))
 		return NULL;
 	int32_t rc = op == 0
-	                 ? xchan_mult_tap(m, c->ch, flag(env, argv[3], true))
+	                 ? xchan_mult_tap(m, c->ch, xn_flag(env, argv[3], true))
 	             : op == 1 ? xchan_mult_untap(m, c->ch)
 	                       : xchan_mult_untap_all(m);
 	if (rc != XCHAN_OK)
@@ -250,14 +216,7 @@ js_mix(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	napi_value h;
-	if (napi_create_external(env, m, mix_finalize, NULL, &h) != napi_ok) {
-		xchan_mix_release(m);
-		xchan_chan_release(done);
-		xn_throw_last(env);
-		return NULL;
-	}
-	return pair(env, h, xn_chan_external(env, done));
+	return xn_handle_and_done(env, m, mix_finalize, done);
 }
 
 /* mixOp(handle, op, arg?) op: 0 admix(ch), 1 unmix(ch), 2 unmixAll,
@@ -351,7 +310,8 @@ js_merge(napi_env env, napi_callback_info info)
 	const xchan_chan_opts *po = buf_opts(env, argv[1], &o, &ok);
 	if (!ok)
 		return NULL;
-	xchan_chan **chans = chan_array(env, argv[0], &n);
+	xchan_chan **chans =
+	    xn_chan_array(env, argv[0], "expected an array of Chans", &n);
 	if (chans == NULL)
 		return NULL;
 	xchan_chan *out = NULL, *done = NULL;
@@ -361,7 +321,7 @@ js_merge(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	return pair(env, xn_chan_external(env, out),
+	return XN_ARRAY(env, xn_chan_external(env, out),
 	    xn_chan_external(env, done));
 }
 
@@ -391,7 +351,7 @@ js_take_n(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	return pair(env, xn_chan_external(env, out),
+	return XN_ARRAY(env, xn_chan_external(env, out),
 	    xn_chan_external(env, done));
 }
 
@@ -407,13 +367,14 @@ js_into(napi_env env, napi_callback_info info)
 	xchan_val init = xchan_val_nil();
 	bool is_arr = false;
 	napi_is_array(env, argv[1], &is_arr);
-	if (!nullish(env, argv[1]) && !is_arr) {
+	if (!xn_is_nullish(env, argv[1]) && !is_arr) {
 		/* Not an array: the core judges the value (XCHAN_ETYPE). */
 		if (!xn_to_val(env, e, argv[1], &init))
 			return NULL;
-	} else if (!nullish(env, argv[1])) {
+	} else if (!xn_is_nullish(env, argv[1])) {
 		size_t n = 0;
-		xchan_val *vals = val_array(env, e, argv[1], &n);
+		xchan_val *vals = val_array(env, e, argv[1],
+		    "expected an array of values", false, &n);
 		if (vals == NULL)
 			return NULL;
 		int32_t rc = xchan_val_array(&init, vals, n);
@@ -425,7 +386,7 @@ js_into(napi_env env, napi_callback_info info)
 	}
 	xchan_chan *out = NULL;
 	int32_t rc = xchan_into(&out, src->ch, init);
-	return chan_or_throw(env, rc, out);
+	return xn_chan_or_throw(env, rc, out);
 }
 
 /* ontoChan(ch, values[], close) -> done */
@@ -437,14 +398,15 @@ js_onto_chan(napi_env env, napi_callback_info info)
 	size_t n = 0;
 	if (!xn_arg_chan(env, argv[0], &c))
 		return NULL;
-	xchan_val *vals = val_array(env, xn_env(env), argv[1], &n);
+	xchan_val *vals = val_array(env, xn_env(env), argv[1],
+	    "expected an array of values", false, &n);
 	if (vals == NULL)
 		return NULL;
 	xchan_chan *done = NULL;
 	int32_t rc =
-	    xchan_onto_chan(&done, c->ch, vals, n, flag(env, argv[2], true));
+	    xchan_onto_chan(&done, c->ch, vals, n, xn_flag(env, argv[2], true));
 	free(vals);
-	return chan_or_throw(env, rc, done);
+	return xn_chan_or_throw(env, rc, done);
 }
 
 /* toChan(values[]) -> chan */
@@ -453,13 +415,14 @@ js_to_chan(napi_env env, napi_callback_info info)
 {
 	ARGS(1);
 	size_t n = 0;
-	xchan_val *vals = val_array(env, xn_env(env), argv[0], &n);
+	xchan_val *vals = val_array(env, xn_env(env), argv[0],
+	    "expected an array of values", false, &n);
 	if (vals == NULL)
 		return NULL;
 	xchan_chan *out = NULL;
 	int32_t rc = xchan_to_chan(&out, vals, n);
 	free(vals);
-	return chan_or_throw(env, rc, out);
+	return xn_chan_or_throw(env, rc, out);
 }
 
 /* makeArray(values[]) -> opaque ARRAY value (a tuple C reads as an array).
@@ -469,33 +432,11 @@ static napi_value
 js_make_array(napi_env env, napi_callback_info info)
 {
 	ARGS(1);
-	xenv *e = xn_env(env);
-	uint32_t n = 0;
-	bool is_arr = false;
-	napi_is_array(env, argv[0], &is_arr);
-	if (!is_arr || napi_get_array_length(env, argv[0], &n) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "tuple(items): items is an array");
+	size_t n = 0;
+	xchan_val *vals = val_array(env, xn_env(env), argv[0],
+	    "tuple(items): items is an array", true, &n);
+	if (vals == NULL)
 		return NULL;
-	}
-	xchan_val *vals = calloc(n ? n : 1, sizeof *vals);
-	if (vals == NULL) {
-		xn_throw(env, XCHAN_ENOMEM, NULL);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		napi_value x;
-		napi_valuetype t;
-		napi_get_element(env, argv[0], i, &x);
-		napi_typeof(env, x, &t);
-		if (t == napi_null || t == napi_undefined) {
-			vals[i] = xchan_val_nil();
-		} else if (!xn_to_val(env, e, x, &vals[i])) {
-			for (uint32_t j = 0; j < i; j++)
-				xchan_val_release(vals[j]);
-			free(vals);
-			return NULL;
-		}
-	}
 	xchan_val arr;
 	int32_t rc = xchan_val_array(&arr, vals, n); /* takes the items */
 	free(vals);
@@ -584,6 +525,19 @@ recipe_factory(void *user, xchan_xform **out)
 	return xchan_xform_comp(out, parts, n);
 }
 
+bool
+xn_pipeline_args(napi_env env, const napi_value *argv, const char *what,
+    uint32_t *n, xn_chan **to, xn_chan **from)
+{
+	if (napi_get_value_uint32(env, argv[0], n) != napi_ok || *n == 0) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "%s: n must be >= 1", what);
+		xn_throw(env, XCHAN_EINVAL, msg);
+		return false;
+	}
+	return xn_arg_chan(env, argv[1], to) && xn_arg_chan(env, argv[3], from);
+}
+
 /* Frees the recipe when the pipeline's done channel closes. */
 static void
 recipe_done(void *user, xchan_result *res)
@@ -598,12 +552,7 @@ js_pipeline(napi_env env, napi_callback_info info)
 	ARGS(6);
 	uint32_t n = 0;
 	xn_chan *to, *from;
-	if (napi_get_value_uint32(env, argv[0], &n) != napi_ok || n == 0) {
-		xn_throw(env, XCHAN_EINVAL, "pipeline: n must be >= 1");
-		return NULL;
-	}
-	if (!xn_arg_chan(env, argv[1], &to) ||
-	    !xn_arg_chan(env, argv[3], &from))
+	if (!xn_pipeline_args(env, argv, "pipeline", &n, &to, &from))
 		return NULL;
 	size_t cap = 4;
 	recipe *r = calloc(1, sizeof(recipe) + cap * sizeof(r->parts[0]));
@@ -616,9 +565,9 @@ js_pipeline(napi_env env, napi_callback_info info)
 	}
 	xchan_chan *done = NULL;
 	int32_t rc =
-	    (flag(env, argv[5], false) ? xchan_pipeline_blocking
-	                               : xchan_pipeline)(&done, n, to->ch,
-	        from->ch, flag(env, argv[4], true), recipe_factory, r, NULL);
+	    (xn_flag(env, argv[5], false) ? xchan_pipeline_blocking
+	                                  : xchan_pipeline)(&done, n, to->ch,
+	        from->ch, xn_flag(env, argv[4], true), recipe_factory, r, NULL);
 	if (rc != XCHAN_OK) {
 		free(r);
 		xn_throw(env, rc, NULL);
@@ -635,21 +584,12 @@ js_pipeline(napi_env env, napi_callback_info info)
 napi_status
 xn_init_comb(napi_env env, napi_value exports)
 {
-	static const struct {
-		const char *name;
-		napi_callback cb;
-	} fns[] = {{"pipe", js_pipe}, {"mult", js_mult}, {"multOp", js_mult_op},
-	    {"mix", js_mix}, {"mixOp", js_mix_op}, {"merge", js_merge},
-	    {"takeN", js_take_n}, {"into", js_into}, {"ontoChan", js_onto_chan},
-	    {"toChan", js_to_chan}, {"makeArray", js_make_array},
-	    {"pipeline", js_pipeline}};
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		napi_status s =
-		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
-		if (s != napi_ok)
-			return s;
-	}
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"pipe", js_pipe}, {"mult", js_mult},
+	    {"multOp", js_mult_op}, {"mix", js_mix}, {"mixOp", js_mix_op},
+	    {"merge", js_merge}, {"takeN", js_take_n}, {"into", js_into},
+	    {"ontoChan", js_onto_chan}, {"toChan", js_to_chan},
+	    {"makeArray", js_make_array}, {"pipeline", js_pipeline}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }
 
 const xchan_chan_opts *

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "addon.h"
+#include "args.h"
 
 atomic_long xn_live_chans, xn_live_refs, xn_live_ops;
 
@@ -72,6 +73,15 @@ xenv_wake(xenv *e)
 	pthread_mutex_lock(&e->lock);
 	wake_locked(e);
 	pthread_mutex_unlock(&e->lock);
+}
+
+bool
+xenv_alive(xenv *e)
+{
+	pthread_mutex_lock(&e->lock);
+	bool alive = e->alive;
+	pthread_mutex_unlock(&e->lock);
+	return alive;
 }
 
 bool
@@ -278,12 +288,10 @@ run_remote(napi_env env, xenv *e, xn_jscall *c)
 static napi_value
 js_call_thread(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2];
+	ARGS(2);
 	int32_t tid = -1;
 	void *data = NULL;
 	size_t len = 0;
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	bool is_buf = false;
 	if (argc < 2 || napi_get_value_int32(env, argv[0], &tid) != napi_ok ||
 	    napi_is_buffer(env, argv[1], &is_buf) != napi_ok || !is_buf ||
@@ -307,18 +315,14 @@ js_call_thread(napi_env env, napi_callback_info info)
 	}
 	if (target != NULL)
 		xenv_release(target);
-	napi_value res;
-	napi_get_boolean(env, ok, &res);
-	return res;
+	return xn_boolean(env, ok);
 }
 
 /* setRemoteHandler(fn | null): this env's receiver of callThread. */
 static napi_value
 js_set_remote_handler(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	ARGS(1);
 	xenv *e = xn_env(env);
 	napi_valuetype t = napi_undefined;
 	if (argc >= 1)
@@ -331,9 +335,7 @@ js_set_remote_handler(napi_env env, napi_callback_info info)
 	if (t == napi_function)
 		NAPI_CALL(env,
 		    napi_create_reference(env, argv[0], 1, &e->remote_handler));
-	napi_value undef;
-	napi_get_undefined(env, &undef);
-	return undef;
+	return xn_undefined(env);
 }
 
 /* ---- teardown ----------------------------------------------------------- */
@@ -437,9 +439,7 @@ create_env(napi_env env)
 	napi_unref_threadsafe_function(env, e->tsfn);
 	napi_set_instance_data(env, e, instance_finalize, NULL);
 	napi_add_env_cleanup_hook(env, env_cleanup, e);
-	napi_value undef;
-	napi_get_undefined(env, &undef);
-	return undef;
+	return xn_undefined(env);
 }
 
 /* initEnv({threadId, isMain, makeError, wrapChan, reportXformError,
@@ -447,9 +447,7 @@ create_env(napi_env env)
 static napi_value
 js_init_env(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	ARGS(1);
 	xenv *e = xn_env(env);
 	if (e == NULL) {
 		if (create_env(env) == NULL)
@@ -477,9 +475,7 @@ js_init_env(napi_env env, napi_callback_info info)
 	}
 	if (e->cancel != NULL)
 		threads_register(e);
-	napi_value undef;
-	napi_get_undefined(env, &undef);
-	return undef;
+	return xn_undefined(env);
 }
 
 /* interruptThread(threadId): fires the cancel token of that worker (used by
@@ -487,19 +483,15 @@ js_init_env(napi_env env, napi_callback_info info)
 static napi_value
 js_interrupt_thread(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
+	ARGS(1);
 	int32_t tid = -1;
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 1 || napi_get_value_int32(env, argv[0], &tid) != napi_ok) {
 		xn_throw(env, XCHAN_EINVAL,
 		    "interruptThread(threadId: number)");
 		return NULL;
 	}
 	xn_interrupt_thread(tid);
-	napi_value undef;
-	napi_get_undefined(env, &undef);
-	return undef;
+	return xn_undefined(env);
 }
 
 /* interruptAllThreads(): at process exit, every worker's token. */
@@ -507,9 +499,7 @@ static napi_value
 js_interrupt_all(napi_env env, napi_callback_info info)
 {
 	xn_interrupt_all_threads();
-	napi_value undef;
-	napi_get_undefined(env, &undef);
-	return undef;
+	return xn_undefined(env);
 }
 
 /* liveCounts() -> {chans, refs, ops}: the addon's live native objects. */
@@ -542,19 +532,13 @@ xn_init_env(napi_env env, napi_value exports)
 {
 	if (create_env(env) == NULL)
 		return NULL;
-	if (xn_export_fn(env, exports, "initEnv", js_init_env) != napi_ok ||
-	    xn_export_fn(env, exports, "interruptThread",
-	        js_interrupt_thread) != napi_ok ||
-	    xn_export_fn(env, exports, "interruptAllThreads",
-	        js_interrupt_all) != napi_ok ||
-	    xn_export_fn(env, exports, "liveCounts", js_live_counts) !=
-	        napi_ok ||
-	    xn_export_fn(env, exports, "pendingCount", js_pending_count) !=
-	        napi_ok ||
-	    xn_export_fn(env, exports, "callThread", js_call_thread) !=
-	        napi_ok ||
-	    xn_export_fn(env, exports, "setRemoteHandler",
-	        js_set_remote_handler) != napi_ok)
+	static const xn_fn_entry fns[] = {{"initEnv", js_init_env},
+	    {"interruptThread", js_interrupt_thread},
+	    {"interruptAllThreads", js_interrupt_all},
+	    {"liveCounts", js_live_counts}, {"pendingCount", js_pending_count},
+	    {"callThread", js_call_thread},
+	    {"setRemoteHandler", js_set_remote_handler}};
+	if (XN_EXPORT_TABLE(env, exports, fns) != napi_ok)
 		return NULL;
 	return exports;
 }

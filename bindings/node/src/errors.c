@@ -112,3 +112,16 @@ xn_export_fn(napi_env env, napi_value exports, const char *name,
 		return s;
 	return napi_set_named_property(env, exports, name, fn);
 }
+
+napi_status
+xn_export_fns(napi_env env, napi_value exports, const xn_fn_entry *fns,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		napi_status s =
+		    xn_export_fn(env, exports, fns[i].name, fns[i].cb);
+		if (s != napi_ok)
+			return s;
+	}
+	return napi_ok;
+}

@@ -291,23 +291,28 @@ enqueue(xenv *e, xn_jscall *c)
 	return !closed;
 }
 
-int32_t
-xn_jscall_post(xenv *e, xn_jscall *c)
+/* Clears what the queue and the waits fill in, before c is queued (the
+ * requester's run and done stay). */
+static void
+call_clear(xn_jscall *c)
 {
 	c->next = NULL;
 	c->ran = false;
 	c->reply = NULL;
 	c->waiter = NULL;
+}
+
+int32_t
+xn_jscall_post(xenv *e, xn_jscall *c)
+{
+	call_clear(c);
 	return enqueue(e, c) ? XCHAN_OK : XCHAN_ERUNTIME;
 }
 
 int32_t
 xn_jscall_do(xenv *e, xn_jscall *c)
 {
-	c->next = NULL;
-	c->ran = false;
-	c->reply = NULL;
-	c->waiter = NULL;
+	call_clear(c);
 	c->done = NULL;
 	xenv *me = tl_env;
 	if (me == e) {

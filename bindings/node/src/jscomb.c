@@ -25,13 +25,7 @@
 #include <string.h>
 
 #include "addon.h"
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
+#include "args.h"
 
 typedef struct jsfn {
 	atomic_int refs;
@@ -64,14 +58,6 @@ is_fn(napi_env env, napi_value v)
 	return napi_typeof(env, v, &t) == napi_ok && t == napi_function;
 }
 
-static bool
-nullish(napi_env env, napi_value v)
-{
-	napi_valuetype t;
-	napi_typeof(env, v, &t);
-	return t == napi_undefined || t == napi_null;
-}
-
 /* A jsfn for fn (required) and aux (optional); NULL (thrown) on error. */
 static jsfn *
 jsfn_new(napi_env env, xenv *e, napi_value fn, napi_value aux)
@@ -89,10 +75,10 @@ jsfn_new(napi_env env, xenv *e, napi_value fn, napi_value aux)
 	h->e = e;
 	xenv_retain(e);
 	h->fn = xn_ref_new(env, e, fn);
-	if (aux != NULL && !nullish(env, aux))
+	if (aux != NULL && !xn_is_nullish(env, aux))
 		h->aux = xn_ref_new(env, e, aux);
 	if (h->fn == NULL ||
-	    (aux != NULL && !nullish(env, aux) && h->aux == NULL)) {
+	    (aux != NULL && !xn_is_nullish(env, aux) && h->aux == NULL)) {
 		jsfn_release(h);
 		xn_throw(env, XCHAN_ENOMEM, NULL);
 		return NULL;
@@ -109,12 +95,21 @@ done_cb(void *user, xchan_result *res)
 	jsfn_release(user);
 }
 
-static void
-release_when_done(jsfn *h, xchan_chan *done)
+/* After starting a combinator that calls h (the core call returned rc):
+ * on failure drops h and throws (false); else h lives until the
+ * combinator's `done` channel closes. */
+static bool
+hold_until_done(napi_env env, jsfn *h, int32_t rc, xchan_chan *done)
 {
+	if (rc != XCHAN_OK) {
+		jsfn_release(h);
+		xn_throw(env, rc, NULL);
+		return false;
+	}
 	if (xchan_take_async(NULL, done, 0, done_cb, h) != XCHAN_OK)
 		jsfn_release(
 		    h); /* cannot happen but for ENOMEM: leak nothing */
+	return true;
 }
 
 /* ---- the calls ------------------------------------------------------------ */
@@ -150,7 +145,7 @@ static bool
 val_of(napi_env env, xenv *e, napi_value v, xchan_val *out)
 {
 	*out = xchan_val_nil();
-	if (nullish(env, v))
+	if (xn_is_nullish(env, v))
 		return true;
 	if (xn_to_val(env, e, v, out))
 		return true;
@@ -427,19 +422,6 @@ static const xchan_xform_vtbl pass_vtbl = {sizeof(xchan_xform_vtbl), 0,
 
 /* ---- exported functions --------------------------------------------------- */
 
-static napi_value
-pair3(napi_env env, napi_value a, napi_value b, napi_value c)
-{
-	napi_value arr;
-	napi_create_array_with_length(env, 3, &arr);
-	napi_value u;
-	napi_get_undefined(env, &u);
-	napi_set_element(env, arr, 0, a ? a : u);
-	napi_set_element(env, arr, 1, b ? b : u);
-	napi_set_element(env, arr, 2, c ? c : u);
-	return arr;
-}
-
 /* reduceJs(f, init, src, Reduced, xformDesc?) -> result chan: reduce, or
  * transduce when a transform descriptor is given. */
 static napi_value
@@ -451,7 +433,7 @@ js_reduce(napi_env env, napi_callback_info info)
 	if (!xn_arg_chan(env, argv[2], &src))
 		return NULL;
 	xchan_xform *user_xf = NULL;
-	if (!nullish(env, argv[4])) {
+	if (!xn_is_nullish(env, argv[4])) {
 		xn_errh *eh = xn_errh_new(env, e, NULL);
 		if (eh == NULL)
 			return NULL;
@@ -468,7 +450,7 @@ js_reduce(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	xchan_val init;
-	if (!nullish(env, argv[1])) {
+	if (!xn_is_nullish(env, argv[1])) {
 		if (!xn_to_val(env, e, argv[1], &init)) {
 			jsfn_release(h);
 			if (user_xf != NULL)
@@ -497,11 +479,7 @@ js_reduce(napi_env env, napi_callback_info info)
 	else
 		xchan_val_release(init);
 	jsfn_release(h); /* ours; the sentinel keeps its own */
-	if (rc != XCHAN_OK) {
-		xn_throw(env, rc, NULL);
-		return NULL;
-	}
-	return xn_chan_external(env, out);
+	return xn_chan_or_throw(env, rc, out);
 }
 
 /* mapJs(f, chans, bufSpec) -> [out, done] */
@@ -510,32 +488,17 @@ js_map(napi_env env, napi_callback_info info)
 {
 	ARGS(3);
 	xenv *e = xn_env(env);
-	uint32_t n = 0;
-	bool is_arr = false;
-	napi_is_array(env, argv[1], &is_arr);
-	if (!is_arr || napi_get_array_length(env, argv[1], &n) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "map(f, chans): chans is an array");
+	size_t n = 0;
+	xchan_chan **chans =
+	    xn_chan_array(env, argv[1], "map(f, chans): chans is an array", &n);
+	if (chans == NULL)
 		return NULL;
-	}
 	xchan_chan_opts o;
 	bool ok = true;
 	const xchan_chan_opts *po = xn_buf_opts(env, argv[2], &o, &ok);
-	if (!ok)
+	if (!ok) {
+		free(chans);
 		return NULL;
-	xchan_chan **chans = calloc(n ? n : 1, sizeof *chans);
-	if (chans == NULL) {
-		xn_throw(env, XCHAN_ENOMEM, NULL);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		napi_value x;
-		xn_chan *c;
-		napi_get_element(env, argv[1], i, &x);
-		if (!xn_arg_chan(env, x, &c)) {
-			free(chans);
-			return NULL;
-		}
-		chans[i] = c->ch;
 	}
 	jsfn *h = jsfn_new(env, e, argv[0], NULL);
 	if (h == NULL) {
@@ -545,13 +508,9 @@ js_map(napi_env env, napi_callback_info info)
 	xchan_chan *out = NULL, *done = NULL;
 	int32_t rc = xchan_map(&out, &done, chans, n, map_n_cb, h, po);
 	free(chans);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
-	return pair3(env, xn_chan_external(env, out),
+	return XN_ARRAY(env, xn_chan_external(env, out),
 	    xn_chan_external(env, done), NULL);
 }
 
@@ -577,13 +536,9 @@ js_split(napi_env env, napi_callback_info info)
 		return NULL;
 	xchan_chan *t = NULL, *f = NULL, *done = NULL;
 	int32_t rc = xchan_split(&t, &f, &done, src->ch, pred_cb, h, pt, pf);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
-	return pair3(env, xn_chan_external(env, t), xn_chan_external(env, f),
+	return XN_ARRAY(env, xn_chan_external(env, t), xn_chan_external(env, f),
 	    xn_chan_external(env, done));
 }
 
@@ -603,7 +558,7 @@ js_pub(napi_env env, napi_callback_info info)
 	xn_chan *src;
 	if (!xn_arg_chan(env, argv[0], &src))
 		return NULL;
-	if (!nullish(env, argv[2]) && !is_fn(env, argv[2])) {
+	if (!xn_is_nullish(env, argv[2]) && !is_fn(env, argv[2])) {
 		xn_throw(env, XCHAN_EINVAL, "pub: bufFn must be a function");
 		return NULL;
 	}
@@ -614,20 +569,9 @@ js_pub(napi_env env, napi_callback_info info)
 	xchan_chan *done = NULL;
 	int32_t rc =
 	    xchan_pub_new(&p, &done, src->ch, topic_cb, h, pub_buf_cb, h);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
-	napi_value ext;
-	if (napi_create_external(env, p, pub_finalize, NULL, &ext) != napi_ok) {
-		xchan_pub_release(p);
-		xchan_chan_release(done);
-		xn_throw_last(env);
-		return NULL;
-	}
-	return pair3(env, ext, xn_chan_external(env, done), NULL);
+	return xn_handle_and_done(env, p, pub_finalize, done);
 }
 
 /* pubOp(handle, op, topic, ch, close): 0 sub, 1 unsub, 2 unsub topic,
@@ -645,7 +589,7 @@ js_pub_op(napi_env env, napi_callback_info info)
 	}
 	napi_get_value_uint32(env, argv[1], &op);
 	xchan_val topic = xchan_val_nil();
-	if (op != 3 && !nullish(env, argv[2]) &&
+	if (op != 3 && !xn_is_nullish(env, argv[2]) &&
 	    !xn_to_val(env, e, argv[2], &topic))
 		return NULL;
 	xn_chan *c = NULL;
@@ -653,9 +597,7 @@ js_pub_op(napi_env env, napi_callback_info info)
 		xchan_val_release(topic);
 		return NULL;
 	}
-	bool close = true;
-	if (!nullish(env, argv[4]))
-		napi_get_value_bool(env, argv[4], &close);
+	bool close = xn_flag(env, argv[4], true);
 	int32_t rc = op == 0   ? xchan_pub_sub(p, topic, c->ch, close)
 	             : op == 1 ? xchan_pub_unsub(p, topic, c->ch)
 	             : op == 2 ? xchan_pub_unsub_topic(p, topic)
@@ -678,18 +620,10 @@ js_pipeline_js(napi_env env, napi_callback_info info)
 	xenv *e = xn_env(env);
 	uint32_t n = 0;
 	xn_chan *to, *from;
-	bool close = true, blocking = false;
-	if (napi_get_value_uint32(env, argv[0], &n) != napi_ok || n == 0) {
-		xn_throw(env, XCHAN_EINVAL, "pipeline: n must be >= 1");
+	if (!xn_pipeline_args(env, argv, "pipeline", &n, &to, &from))
 		return NULL;
-	}
-	if (!xn_arg_chan(env, argv[1], &to) ||
-	    !xn_arg_chan(env, argv[3], &from))
-		return NULL;
-	if (!nullish(env, argv[4]))
-		napi_get_value_bool(env, argv[4], &close);
-	if (!nullish(env, argv[5]))
-		napi_get_value_bool(env, argv[5], &blocking);
+	bool close = xn_flag(env, argv[4], true);
+	bool blocking = xn_flag(env, argv[5], false);
 	/* Validate the descriptor once, here, so bad input throws now. */
 	xn_errh *eh = xn_errh_new(env, e, argv[6]);
 	if (eh == NULL)
@@ -724,12 +658,8 @@ js_pipeline_js(napi_env env, napi_callback_info info)
 	int32_t rc =
 	    (blocking ? xchan_pipeline_blocking : xchan_pipeline)(&done, n,
 	        to->ch, from->ch, close, factory_cb, h, &o);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
 	return xn_chan_external(env, done);
 }
 
@@ -742,45 +672,26 @@ js_pipeline_async(napi_env env, napi_callback_info info)
 	xenv *e = xn_env(env);
 	uint32_t n = 0;
 	xn_chan *to, *from;
-	bool close = true;
-	if (napi_get_value_uint32(env, argv[0], &n) != napi_ok || n == 0) {
-		xn_throw(env, XCHAN_EINVAL, "pipelineAsync: n must be >= 1");
+	if (!xn_pipeline_args(env, argv, "pipelineAsync", &n, &to, &from))
 		return NULL;
-	}
-	if (!xn_arg_chan(env, argv[1], &to) ||
-	    !xn_arg_chan(env, argv[3], &from))
-		return NULL;
-	if (!nullish(env, argv[4]))
-		napi_get_value_bool(env, argv[4], &close);
+	bool close = xn_flag(env, argv[4], true);
 	jsfn *h = jsfn_new(env, e, argv[2], NULL);
 	if (h == NULL)
 		return NULL;
 	xchan_chan *done = NULL;
 	int32_t rc = xchan_pipeline_async(&done, n, to->ch, from->ch, close,
 	    async_cb, h, NULL);
-	if (rc != XCHAN_OK) {
-		jsfn_release(h);
-		xn_throw(env, rc, NULL);
+	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	}
-	release_when_done(h, done);
 	return xn_chan_external(env, done);
 }
 
 napi_status
 xn_init_jscomb(napi_env env, napi_value exports)
 {
-	napi_status s;
-	if ((s = xn_export_fn(env, exports, "reduceJs", js_reduce)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "mapJs", js_map)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "splitJs", js_split)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "pubJs", js_pub)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "pubOp", js_pub_op)) != napi_ok ||
-	    (s = xn_export_fn(env, exports, "pipelineJs", js_pipeline_js)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "pipelineAsyncJs",
-	         js_pipeline_async)) != napi_ok)
-		return s;
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"reduceJs", js_reduce},
+	    {"mapJs", js_map}, {"splitJs", js_split}, {"pubJs", js_pub},
+	    {"pubOp", js_pub_op}, {"pipelineJs", js_pipeline_js},
+	    {"pipelineAsyncJs", js_pipeline_async}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

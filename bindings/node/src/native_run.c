@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "addon.h"
+#include "args.h"
 
 #define NATIVE_MSG_SIZE 512
 
@@ -49,9 +50,7 @@ arg_string(napi_env env, napi_value v, const char *what, char *buf, size_t size)
 static napi_value
 js_native_run(napi_env env, napi_callback_info info)
 {
-	size_t argc = 5;
-	napi_value argv[5];
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	ARGS(5);
 	if (argc != 5) {
 		xn_throw(env, XCHAN_EINVAL,
 		    "nativeRun(workload, lib, symbol, signature, args)");

@@ -24,13 +24,7 @@
 #include <stdlib.h>
 
 #include "addon.h"
-
-#define ARGS(n)                                                                \
-	size_t argc = (n);                                                     \
-	napi_value argv[(n)];                                                  \
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));  \
-	for (size_t i_ = argc; i_ < (n); i_++)                                 \
-		napi_get_undefined(env, &argv[i_]);
+#include "args.h"
 
 static bool
 check_thread(napi_env env, xenv *e, const char *what)
@@ -166,9 +160,7 @@ js_take_sync(napi_env env, napi_callback_info info)
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_ECLOSED) {
-		napi_value u;
-		napi_get_undefined(env, &u);
-		return u;
+		return xn_undefined(env);
 	}
 	throw_wait(env, rc);
 	return NULL;
@@ -304,13 +296,7 @@ out:
 napi_status
 xn_init_sync(napi_env env, napi_value exports)
 {
-	napi_status s;
-	if ((s = xn_export_fn(env, exports, "takeSync", js_take_sync)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "putSync", js_put_sync)) !=
-	        napi_ok ||
-	    (s = xn_export_fn(env, exports, "altsSync", js_alts_sync)) !=
-	        napi_ok)
-		return s;
-	return napi_ok;
+	static const xn_fn_entry fns[] = {{"takeSync", js_take_sync},
+	    {"putSync", js_put_sync}, {"altsSync", js_alts_sync}};
+	return XN_EXPORT_TABLE(env, exports, fns);
 }

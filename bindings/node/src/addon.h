@@ -127,6 +127,9 @@ extern atomic_long xn_live_chans, xn_live_refs, xn_live_ops;
 xenv *xn_env(napi_env env);
 void xenv_retain(xenv *e);
 void xenv_release(xenv *e);
+/* Whether e is still alive (not torn down), read under e->lock (any
+ * thread). */
+bool xenv_alive(xenv *e);
 /* Pushes `n` on one of e's stacks and wakes its JS thread (any thread);
  * false (nothing pushed) if the env is gone. */
 bool xenv_push(xenv *e, _Atomic(xn_node *) *stack, xn_node *n);
@@ -221,6 +224,11 @@ const xchan_chan_opts *xn_buf_opts(napi_env env, napi_value spec,
  * arr is no array) on bad input. */
 xchan_chan **xn_chan_array(napi_env env, napi_value arr, const char *not_array,
     size_t *n);
+/* What mult, mix and pub return: [handle, done], the handle an external of
+ * obj that fin releases when collected; on failure fin(env, obj, NULL)
+ * releases it now, done is released and NULL returned (thrown). */
+napi_value xn_handle_and_done(napi_env env, void *obj, napi_finalize fin,
+    xchan_chan *done);
 /* A pipeline's leading arguments (n, to, _, from) of function `what`:
  * false (thrown) unless n >= 1 and to and from are Chans. */
 bool xn_pipeline_args(napi_env env, const napi_value *argv, const char *what,

@@ -288,11 +288,7 @@ op_settle(xn_op *r, xchan_result res)
 		xn_token_unwatch_op(r->token, r->op);
 	r->token = NULL;
 	res = clause_result(r, res);
-	bool alive;
-	pthread_mutex_lock(&e->lock);
-	alive = e->alive;
-	pthread_mutex_unlock(&e->lock);
-	if (alive) {
+	if (xenv_alive(e)) {
 		napi_handle_scope scope;
 		napi_open_handle_scope(env, &scope);
 		napi_value chans = NULL;
@@ -379,11 +375,7 @@ op_deliver(xn_op *r)
 	napi_env env = e->env;
 	r->settled = true;
 	live_unlink(e, r);
-	bool alive;
-	pthread_mutex_lock(&e->lock);
-	alive = e->alive;
-	pthread_mutex_unlock(&e->lock);
-	if (alive) {
+	if (xenv_alive(e)) {
 		napi_handle_scope scope;
 		napi_open_handle_scope(env, &scope);
 		xn_pending_dec(e);

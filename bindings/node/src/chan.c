@@ -230,47 +230,6 @@ js_timeout(napi_env env, napi_callback_info info)
 
 /* ---- non-blocking operations --------------------------------------------- */
 
-/* offer(h, v) -> boolean */
-static napi_value
-js_offer(napi_env env, napi_callback_info info)
-{
-	ARGS(2);
-	xn_chan *c;
-	xchan_val v;
-	if (!xn_arg_chan(env, argv[0], &c) ||
-	    !xn_to_val(env, xn_env(env), argv[1], &v))
-		return NULL;
-	int32_t rc = XN_CORE(xchan_offer(c->ch, v));
-	xn_drain_local(xn_env(env));
-	if (rc == XCHAN_OK)
-		return xn_boolean(env, true);
-	xchan_val_release(v);
-	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
-		return xn_boolean(env, false);
-	xn_throw(env, rc, NULL);
-	return NULL;
-}
-
-/* poll(h) -> value | undefined */
-static napi_value
-js_poll(napi_env env, napi_callback_info info)
-{
-	ARGS(1);
-	xn_chan *c;
-	if (!xn_arg_chan(env, argv[0], &c))
-		return NULL;
-	xchan_val v;
-	xenv *e = xn_env(env);
-	int32_t rc = XN_CORE(xchan_poll(&v, c->ch));
-	xn_drain_local(e);
-	if (rc == XCHAN_OK)
-		return xn_from_val(env, e, v);
-	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
-		return xn_undefined(env);
-	xn_throw(env, rc, NULL);
-	return NULL;
-}
-
 static napi_value
 pending_sentinel(napi_env env, xenv *e)
 {
@@ -279,11 +238,10 @@ pending_sentinel(napi_env env, xenv *e)
 	return v;
 }
 
-/* tryPut(h, v) -> true (delivered) | false (closed) | PENDING (it would
- * wait): the synchronous first half of put(), so that a put that can
- * complete at once costs no Node-API promise (index.js resolves it). */
+/* offer(h, v) and tryPut(h, v): true (delivered) | false (closed; offer:
+ * or it would wait) | PENDING (tryPut: it would wait). */
 static napi_value
-js_try_put(napi_env env, napi_callback_info info)
+offer_now(napi_env env, napi_callback_info info, bool say_pending)
 {
 	ARGS(2);
 	xn_chan *c;
@@ -296,17 +254,18 @@ js_try_put(napi_env env, napi_callback_info info)
 	if (rc == XCHAN_OK)
 		return xn_boolean(env, true);
 	xchan_val_release(v);
-	if (rc == XCHAN_ECLOSED)
-		return xn_boolean(env, false);
-	if (rc == XCHAN_EAGAIN)
+	if (rc == XCHAN_EAGAIN && say_pending)
 		return pending_sentinel(env, e);
+	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
+		return xn_boolean(env, false);
 	xn_throw(env, rc, NULL);
 	return NULL;
 }
 
-/* tryTake(h) -> value | undefined (closed and drained) | PENDING */
+/* poll(h) and tryTake(h): the value | undefined (closed and drained;
+ * poll: or it would wait) | PENDING (tryTake: it would wait). */
 static napi_value
-js_try_take(napi_env env, napi_callback_info info)
+poll_now(napi_env env, napi_callback_info info, bool say_pending)
 {
 	ARGS(1);
 	xn_chan *c;
@@ -318,12 +277,42 @@ js_try_take(napi_env env, napi_callback_info info)
 	xn_drain_local(e);
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
-	if (rc == XCHAN_ECLOSED)
-		return xn_undefined(env);
-	if (rc == XCHAN_EAGAIN)
+	if (rc == XCHAN_EAGAIN && say_pending)
 		return pending_sentinel(env, e);
+	if (rc == XCHAN_EAGAIN || rc == XCHAN_ECLOSED)
+		return xn_undefined(env);
 	xn_throw(env, rc, NULL);
 	return NULL;
+}
+
+/* offer(h, v) -> boolean */
+static napi_value
+js_offer(napi_env env, napi_callback_info info)
+{
+	return offer_now(env, info, false);
+}
+
+/* poll(h) -> value | undefined */
+static napi_value
+js_poll(napi_env env, napi_callback_info info)
+{
+	return poll_now(env, info, false);
+}
+
+/* tryPut(h, v) -> true (delivered) | false (closed) | PENDING (it would
+ * wait): the synchronous first half of put(), so that a put that can
+ * complete at once costs no Node-API promise (index.js resolves it). */
+static napi_value
+js_try_put(napi_env env, napi_callback_info info)
+{
+	return offer_now(env, info, true);
+}
+
+/* tryTake(h) -> value | undefined (closed and drained) | PENDING */
+static napi_value
+js_try_take(napi_env env, napi_callback_info info)
+{
+	return poll_now(env, info, true);
 }
 
 static napi_value
@@ -583,31 +572,30 @@ js_shutdown(napi_env env, napi_callback_info info)
 	return r;
 }
 
+/* [text(0), text(1), ...] for every error code. */
+static napi_value
+per_error_code(napi_env env, const char *(*text)(int32_t))
+{
+	napi_value arr;
+	napi_create_array(env, &arr);
+	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++)
+		napi_set_element(env, arr, (uint32_t)i,
+		    xn_string(env, text(i)));
+	return arr;
+}
+
 /* errorNames() -> ["OK", "EINVAL", ...] indexed by code */
 static napi_value
 js_error_names(napi_env env, napi_callback_info info)
 {
-	napi_value arr, s;
-	napi_create_array(env, &arr);
-	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++) {
-		napi_create_string_utf8(env, xchan_err_name(i),
-		    NAPI_AUTO_LENGTH, &s);
-		napi_set_element(env, arr, (uint32_t)i, s);
-	}
-	return arr;
+	return per_error_code(env, xchan_err_name);
 }
 
+/* errorMessages() -> the core's message of each code, indexed by code */
 static napi_value
 js_error_messages(napi_env env, napi_callback_info info)
 {
-	napi_value arr, s;
-	napi_create_array(env, &arr);
-	for (int32_t i = 0; i < XCHAN_ERR_COUNT_; i++) {
-		napi_create_string_utf8(env, xchan_strerror(i),
-		    NAPI_AUTO_LENGTH, &s);
-		napi_set_element(env, arr, (uint32_t)i, s);
-	}
-	return arr;
+	return per_error_code(env, xchan_strerror);
 }
 
 napi_status

@@ -136,6 +136,19 @@ mix_finalize(napi_env env, void *data, void *hint)
 	xchan_mix_release(data);
 }
 
+napi_value
+xn_handle_and_done(napi_env env, void *obj, napi_finalize fin, xchan_chan *done)
+{
+	napi_value h;
+	if (napi_create_external(env, obj, fin, NULL, &h) != napi_ok) {
+		fin(env, obj, NULL);
+		xchan_chan_release(done);
+		xn_throw_last(env);
+		return NULL;
+	}
+	return XN_ARRAY(env, h, xn_chan_external(env, done));
+}
+
 static bool
 get_handle(napi_env env, napi_value v, void **out)
 {
@@ -161,14 +174,7 @@ js_mult(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	napi_value h;
-	if (napi_create_external(env, m, mult_finalize, NULL, &h) != napi_ok) {
-		xchan_mult_release(m);
-		xchan_chan_release(done);
-		xn_throw_last(env);
-		return NULL;
-	}
-	return XN_ARRAY(env, h, xn_chan_external(env, done));
+	return xn_handle_and_done(env, m, mult_finalize, done);
 }
 
 /* multOp(handle, op, ch?, close?) op: 0 tap, 1 untap, 2 untapAll */
@@ -210,14 +216,7 @@ js_mix(napi_env env, napi_callback_info info)
 		xn_throw(env, rc, NULL);
 		return NULL;
 	}
-	napi_value h;
-	if (napi_create_external(env, m, mix_finalize, NULL, &h) != napi_ok) {
-		xchan_mix_release(m);
-		xchan_chan_release(done);
-		xn_throw_last(env);
-		return NULL;
-	}
-	return XN_ARRAY(env, h, xn_chan_external(env, done));
+	return xn_handle_and_done(env, m, mix_finalize, done);
 }
 
 /* mixOp(handle, op, arg?) op: 0 admix(ch), 1 unmix(ch), 2 unmixAll,

@@ -76,6 +76,15 @@ xenv_wake(xenv *e)
 }
 
 bool
+xenv_alive(xenv *e)
+{
+	pthread_mutex_lock(&e->lock);
+	bool alive = e->alive;
+	pthread_mutex_unlock(&e->lock);
+	return alive;
+}
+
+bool
 xenv_push(xenv *e, _Atomic(xn_node *) *stack, xn_node *n)
 {
 	pthread_mutex_lock(&e->lock);

@@ -571,14 +571,7 @@ js_pub(napi_env env, napi_callback_info info)
 	    xchan_pub_new(&p, &done, src->ch, topic_cb, h, pub_buf_cb, h);
 	if (!hold_until_done(env, h, rc, done))
 		return NULL;
-	napi_value ext;
-	if (napi_create_external(env, p, pub_finalize, NULL, &ext) != napi_ok) {
-		xchan_pub_release(p);
-		xchan_chan_release(done);
-		xn_throw_last(env);
-		return NULL;
-	}
-	return XN_ARRAY(env, ext, xn_chan_external(env, done), NULL);
+	return xn_handle_and_done(env, p, pub_finalize, done);
 }
 
 /* pubOp(handle, op, topic, ch, close): 0 sub, 1 unsub, 2 unsub topic,

@@ -85,10 +85,7 @@ xn_ref_release(xn_ref *r)
 		return;
 	}
 	/* Our own JS thread deletes at once (while the env lives). */
-	pthread_mutex_lock(&e->lock);
-	bool alive = e->alive;
-	pthread_mutex_unlock(&e->lock);
-	ref_free(r, alive);
+	ref_free(r, xenv_alive(e));
 }
 
 void

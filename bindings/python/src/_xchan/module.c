@@ -41,6 +41,22 @@ xpy_gil_enter(PyGILState_STATE *st)
 	return 1;
 }
 
+int
+xpy_hook_enter(xpy_hook *h)
+{
+	if (!xpy_gil_enter(&h->gil))
+		return 0;
+	PyErr_Fetch(&h->type, &h->value, &h->traceback);
+	return 1;
+}
+
+void
+xpy_hook_leave(xpy_hook *h)
+{
+	PyErr_Restore(h->type, h->value, h->traceback);
+	PyGILState_Release(h->gil);
+}
+
 static void
 rt_retain(void *user, void *obj)
 {
@@ -109,16 +125,14 @@ init_core(void)
 static void
 log_hook(void *user, int32_t level, const char *msg)
 {
-	PyGILState_STATE st;
-	if (!xpy_gil_enter(&st)) {
+	xpy_hook h;
+	if (!xpy_hook_enter(&h)) {
 		fprintf(stderr, "xchan: %s\n", msg);
 		return;
 	}
 	int lvl = level == XCHAN_LOG_ERROR  ? 40
 	          : level == XCHAN_LOG_WARN ? 30
 	                                    : 20;
-	PyObject *t, *v, *tb;
-	PyErr_Fetch(&t, &v, &tb); /* keep an exception in flight intact */
 	PyObject *logging = PyImport_ImportModule("logging");
 	PyObject *logger =
 	    logging ? PyObject_CallMethod(logging, "getLogger", "s", "xchan")
@@ -133,8 +147,7 @@ log_hook(void *user, int32_t level, const char *msg)
 	Py_XDECREF(r);
 	Py_XDECREF(logger);
 	Py_XDECREF(logging);
-	PyErr_Restore(t, v, tb);
-	PyGILState_Release(st);
+	xpy_hook_leave(&h);
 }
 
 /* ---- exceptions -------------------------------------------------------- */

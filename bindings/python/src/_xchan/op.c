@@ -130,14 +130,12 @@ static void
 op_callback(void *user, xchan_result *r)
 {
 	XpyAsyncOp *self = user;
-	PyGILState_STATE st;
-	if (!xpy_gil_enter(&st)) {
+	xpy_hook h;
+	if (!xpy_hook_enter(&h)) {
 		/* Python is exiting: leak the op, never touch the dying
 		 * interpreter. */
 		return;
 	}
-	PyObject *t, *tv, *tb;
-	PyErr_Fetch(&t, &tv, &tb);
 	PyObject *value, *exc;
 	convert(self, r, &value, &exc);
 	if (exc != NULL && value == NULL && self->kind == K_PUT)
@@ -152,20 +150,17 @@ op_callback(void *user, xchan_result *r)
 	Py_XDECREF(value);
 	Py_XDECREF(exc);
 	Py_DECREF(cb);
-	PyErr_Restore(t, tv, tb);
 	Py_DECREF(self); /* the core's reference */
-	PyGILState_Release(st);
+	xpy_hook_leave(&h);
 }
 
 static void
 op_notified(void *user, xchan_result *unused)
 {
 	XpyAsyncOp *self = user;
-	PyGILState_STATE st;
-	if (!xpy_gil_enter(&st))
+	xpy_hook h;
+	if (!xpy_hook_enter(&h))
 		return; /* exiting: leak */
-	PyObject *t, *tv, *tb;
-	PyErr_Fetch(&t, &tv, &tb);
 	if (!self->taken && self->notifier != NULL) {
 		PyObject *res =
 		    PyObject_CallOneArg(self->notifier, (PyObject *)self);
@@ -174,9 +169,8 @@ op_notified(void *user, xchan_result *unused)
 		Py_XDECREF(res);
 	}
 	Py_CLEAR(self->notifier);
-	PyErr_Restore(t, tv, tb);
 	Py_DECREF(self); /* the core's reference */
-	PyGILState_Release(st);
+	xpy_hook_leave(&h);
 }
 
 /* ---- start ------------------------------------------------------------- */

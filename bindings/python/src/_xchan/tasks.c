@@ -116,14 +116,12 @@ report_failure(PyObject *name, PyObject *exc)
 static void
 core_task_failed(void *user, const char *task_name, int32_t err)
 {
-	PyGILState_STATE st;
-	if (!xpy_gil_enter(&st)) {
+	xpy_hook h;
+	if (!xpy_hook_enter(&h)) {
 		fprintf(stderr, "xchan: task '%s' failed: %s\n",
 		    task_name ? task_name : "?", xchan_err_name(err));
 		return;
 	}
-	PyObject *t, *v, *tb;
-	PyErr_Fetch(&t, &v, &tb);
 	PyObject *exc = tl_failure;
 	tl_failure = NULL;
 	if (exc == NULL) /* a task of C code */
@@ -136,8 +134,7 @@ core_task_failed(void *user, const char *task_name, int32_t err)
 		PyErr_WriteUnraisable(Py_None);
 	Py_XDECREF(name);
 	Py_XDECREF(exc);
-	PyErr_Restore(t, v, tb);
-	PyGILState_Release(st);
+	xpy_hook_leave(&h);
 }
 
 static int32_t

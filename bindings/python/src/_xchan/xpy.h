@@ -61,6 +61,17 @@ PyObject *xpy_raise_arg_type(const char *fmt, ...);
 const char *xpy_type_name(PyObject *o);
 /* Takes the GIL on any thread; 0 if Python is exiting (nothing taken). */
 int xpy_gil_enter(PyGILState_STATE *st);
+/* A hook of the core calling Python (a log message, an op's callback, a
+ * task's failure): xpy_hook_enter takes the GIL like xpy_gil_enter and puts
+ * aside the exception in flight on that thread, if any, so that the hook's
+ * own calls neither see nor clobber it; xpy_hook_leave puts it back and
+ * drops the GIL. */
+typedef struct {
+	PyGILState_STATE gil;
+	PyObject *type, *value, *traceback;
+} xpy_hook;
+int xpy_hook_enter(xpy_hook *h);
+void xpy_hook_leave(xpy_hook *h);
 
 /* ---- values.c ---- */
 /* A Python object as a value with one reference (owned by the caller).

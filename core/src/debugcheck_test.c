@@ -216,6 +216,7 @@ typedef struct death_case {
 	const char *expect; /* in the child's stderr */
 } death_case;
 
+#if XCHAN__DEBUG_CHECKS
 static const death_case k_cases[] = {
     {"child_chan_released_twice", "xchan_chan_release: channel"},
     {"child_put_after_release", "xchan_put: channel"},
@@ -232,6 +233,7 @@ static const death_case k_cases[] = {
     {"child_op_used_after_release", "xchan_op_cancel: async operation"},
     {"child_cancel_token_released_twice", "xchan_cancel_release: cancel token"},
 };
+#endif
 
 XTEST(misuse_aborts_naming_the_function)
 {

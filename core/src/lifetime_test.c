@@ -94,15 +94,22 @@ static int
 release_under_waiter_once(int op, int in_task, int ms)
 {
 	xchan_chan *ch = NULL;
-	XREQUIRE(xchan_chan_make(&ch, XCHAN_BUF_NONE, 0) == XCHAN_OK);
+	if (xchan_chan_make(&ch, XCHAN_BUF_NONE, 0) != XCHAN_OK) {
+		XCHECK(!"xchan_chan_make failed");
+		return 1; /* counted as a failure; no retry */
+	}
 	atomic_store(&g_watched, ch);
 	atomic_store(&g_freed_at, 0);
 	blocked b = {.ch = ch, .op = op, .ms = ms};
 	xt_thread t;
 	xchan_chan *r = NULL;
-	if (in_task)
-		XREQUIRE(xchan_go(&r, blocked_task, &b, NULL) == XCHAN_OK);
-	else
+	if (in_task) {
+		if (xchan_go(&r, blocked_task, &b, NULL) != XCHAN_OK) {
+			XCHECK(!"xchan_go failed");
+			xchan_chan_release(ch);
+			return 1;
+		}
+	} else
 		xt_start(&t, blocked_thread, &b);
 	int seen = xt_wait_pending(ch, 1, op == 1, ms + 3000);
 	if (seen && atomic_load(&b.done)) /* it left before we looked */

@@ -51,11 +51,18 @@ done_result(xchan_chan *done, PyObject *keep)
 	return xpy_chan_wrap(done, 0);
 }
 
-/* `done=True` results: (result, done channel).  Steals `result` and takes
- * over the reference to `done`. */
+/* The result of a combinator taking `done=`: `result` itself, or, when the
+ * caller asked for it (`want_done`), (result, done channel).  Steals
+ * `result` and takes over the reference to `done` (released when not
+ * wanted; NULL if the core was not asked for it). */
 static PyObject *
-with_done(PyObject *result, xchan_chan *done)
+with_done(PyObject *result, xchan_chan *done, int want_done)
 {
+	if (!want_done) {
+		if (done != NULL)
+			xchan_chan_release(done);
+		return result;
+	}
 	if (result == NULL) {
 		xchan_chan_release(done);
 		return NULL;
@@ -148,9 +155,7 @@ mod_pipe(PyObject *m, PyObject *args, PyObject *kw)
 	int32_t rc = xchan_pipe(want_done ? &done : NULL, from, to, close);
 	if (rc != XCHAN_OK)
 		return err(rc, "pipe");
-	if (want_done)
-		return with_done(Py_NewRef(to_o), done);
-	return Py_NewRef(to_o);
+	return with_done(Py_NewRef(to_o), done, want_done);
 }
 
 /* ---- pipelines --------------------------------------------------------- */
@@ -808,9 +813,7 @@ mod_merge(PyObject *m, PyObject *args, PyObject *kw)
 	Py_DECREF(keep);
 	if (rc != XCHAN_OK)
 		return err(rc, "merge");
-	if (want_done)
-		return with_done(xpy_chan_wrap(out, 0), done);
-	return xpy_chan_wrap(out, 0);
+	return with_done(xpy_chan_wrap(out, 0), done, want_done);
 }
 
 static int32_t
@@ -859,10 +862,7 @@ mod_split(PyObject *m, PyObject *args, PyObject *kw)
 		r = PyTuple_Pack(2, pt, pf);
 	Py_XDECREF(pt);
 	Py_XDECREF(pf);
-	if (want_done)
-		return with_done(r, done);
-	xchan_chan_release(done);
-	return r;
+	return with_done(r, done, want_done);
 }
 
 static xchan_val
@@ -914,13 +914,10 @@ mod_map(PyObject *m, PyObject *args, PyObject *kw)
 	Py_DECREF(keep);
 	if (rc != XCHAN_OK)
 		return err(rc, "map");
-	if (done != NULL) {
+	if (done != NULL)
 		xpy_release_when_closed(done, f);
-		if (want_done)
-			return with_done(xpy_chan_wrap(out, 0), done);
-		xchan_chan_release(done);
-	}
-	return xpy_chan_wrap(out, 0);
+	return with_done(xpy_chan_wrap(out, 0), done,
+	    want_done && done != NULL);
 }
 
 static PyObject *
@@ -941,9 +938,7 @@ mod_take(PyObject *m, PyObject *args, PyObject *kw)
 	int32_t rc = xchan_take_n(&out, want_done ? &done : NULL, ch, n, &o);
 	if (rc != XCHAN_OK)
 		return err(rc, "take");
-	if (want_done)
-		return with_done(xpy_chan_wrap(out, 0), done);
-	return xpy_chan_wrap(out, 0);
+	return with_done(xpy_chan_wrap(out, 0), done, want_done);
 }
 
 /* ---- reduce, transduce, into ------------------------------------------- */

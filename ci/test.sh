@@ -40,8 +40,9 @@
 #              pinning check; skipped with a warning when none is installed)
 #   java-asan  the Java suite (JDK 17) on the JNI library and core built
 #              with ASan+UBSan, libasan preloaded (bindings/java-jni/asan-test.sh)
-#   conformance  tests/conformance/run (every language runner that exists;
-#                the C one on build/, build-tsan/ and build-asan/)
+#   conformance  tests/conformance/run --strict (C, Python, Node and Java; a
+#                missing language fails) on build/, the C runner also on
+#                build-tsan/ and build-asan/
 #   cross      tests/cross/run: the interop test (C produces every interop type
 #              from a pthread into Python, Node, Java and Ruby channels and
 #              verifies what they send back) and each binding's own
@@ -306,8 +307,9 @@ st_fuzz() {
 # stage, Java from the java stage's mvn install), then the C runner again on
 # the TSan build and on the ASan+UBSan build.  Any mismatch, hang or binding
 # gap fails the stage, except the binding results listed (with why) in
-# tests/conformance/known-failures.txt, which show as "known"; a language whose binding was not built is listed as
-# missing and fails only with tests/conformance/run --strict.
+# tests/conformance/known-failures.txt, which show as "known".  The run is
+# --strict: a language whose binding was not built (missing) fails the stage
+# too, so every case must have run in C, Python, Node and Java.
 st_conformance() {
 	local log rc=0 prefix supp=""
 	log=$(mktemp)
@@ -315,7 +317,7 @@ st_conformance() {
 		stage_note="the C runner was not built (libcjson-dev missing?)"
 		return 1
 	fi
-	python3 tests/conformance/run --build build -q \
+	python3 tests/conformance/run --build build -q --strict \
 		--known tests/conformance/known-failures.txt 2>&1 | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	stage_note=$(grep -Eo '^conformance: [0-9]+ cases' "$log" | tail -n1)

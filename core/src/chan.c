@@ -45,15 +45,8 @@ void
 xchan__chan_enqueue(xchan_chan *ch, xchan__waiter *w)
 {
 	xchan__waitq *q = queue_of(ch, w->is_put);
-	w->next = NULL;
-	w->prev = q->tail;
-	if (q->tail)
-		q->tail->next = w;
-	else
-		q->head = w;
-	q->tail = w;
+	xchan__waiter_append(&q->head, &q->tail, w);
 	q->n++;
-	w->linked = 1;
 }
 
 void
@@ -62,17 +55,8 @@ xchan__chan_unlink(xchan_chan *ch, xchan__waiter *w)
 	if (!w->linked)
 		return;
 	xchan__waitq *q = queue_of(ch, w->is_put);
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		q->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		q->tail = w->prev;
+	xchan__waiter_detach(&q->head, &q->tail, w);
 	q->n--;
-	w->linked = 0;
-	w->next = w->prev = NULL;
 }
 
 void

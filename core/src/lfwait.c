@@ -17,16 +17,7 @@ xchan__lfwait_init(xchan__lfwaitq *q)
 static void
 unlink_locked(xchan__lfwaitq *q, xchan__waiter *w)
 {
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		q->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		q->tail = w->prev;
-	w->next = w->prev = NULL;
-	w->linked = 0;
+	xchan__waiter_detach(&q->head, &q->tail, w);
 	/* seq_cst like the increment: only an upper bound matters to the
 	 * lock-free readers, and they re-check under the lock. */
 	atomic_fetch_sub(&q->n, 1);
@@ -54,14 +45,7 @@ xchan__lfwait_add(xchan__lfwaitq *q, xchan__waiter *w, uint32_t max_pending)
 			return XCHAN__LFW_LIMIT;
 		}
 	}
-	w->next = NULL;
-	w->prev = q->tail;
-	if (q->tail)
-		q->tail->next = w;
-	else
-		q->head = w;
-	q->tail = w;
-	w->linked = 1;
+	xchan__waiter_append(&q->head, &q->tail, w);
 	w->plain = 1;
 	/* The waiter's half of the Dekker pair (lfwait.h): this increment,
 	 * then its probe of the ring. */

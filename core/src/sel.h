@@ -80,6 +80,40 @@ struct xchan__waiter {
 	uint8_t pad;
 };
 
+/* The two waiter lists (a channel's queues, a lock-free ring's plain
+ * waiters: lfwait.h) are the same doubly linked FIFO; these keep its links
+ * and `linked`, under whichever lock guards the list.  Counts are the
+ * caller's: one list counts under its lock, the other atomically. */
+static inline void
+xchan__waiter_append(xchan__waiter **head, xchan__waiter **tail,
+    xchan__waiter *w)
+{
+	w->next = NULL;
+	w->prev = *tail;
+	if (*tail)
+		(*tail)->next = w;
+	else
+		*head = w;
+	*tail = w;
+	w->linked = 1;
+}
+
+static inline void
+xchan__waiter_detach(xchan__waiter **head, xchan__waiter **tail,
+    xchan__waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		*head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		*tail = w->prev;
+	w->next = w->prev = NULL;
+	w->linked = 0;
+}
+
 struct xchan__sel {
 	_Atomic uint32_t state;
 	uint32_t owner;          /* XCHAN__OWNER_* */

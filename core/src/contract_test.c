@@ -26,11 +26,10 @@ identity(void *user, xchan_val in)
 	return xchan_val_retain(in);
 }
 
+/* A fixed(cap) channel running `xf` (the channel owns it); NULL on error. */
 static xchan_chan *
-xform_chan(uint64_t cap)
+fixed_with_xform(uint64_t cap, xchan_xform *xf)
 {
-	xchan_xform *xf = NULL;
-	xchan_xform_map(&xf, identity, NULL);
 	xchan_chan_opts o = {.size = sizeof(o),
 	    .buf_kind = XCHAN_BUF_FIXED,
 	    .capacity = cap,
@@ -38,6 +37,14 @@ xform_chan(uint64_t cap)
 	xchan_chan *ch = NULL;
 	xchan_chan_new(&ch, &o);
 	return ch;
+}
+
+static xchan_chan *
+xform_chan(uint64_t cap)
+{
+	xchan_xform *xf = NULL;
+	xchan_xform_map(&xf, identity, NULL);
+	return fixed_with_xform(cap, xf);
 }
 
 /* ---- §1: a put_async callback pulled in by a take's refill -------------- */
@@ -290,12 +297,8 @@ XTEST(task_put_runs_step_off_go_stack)
 {
 	xchan_xform *xf = NULL;
 	XREQUIRE(xchan_xform_map(&xf, record_in_go, NULL) == XCHAN_OK);
-	xchan_chan_opts o = {.size = sizeof(o),
-	    .buf_kind = XCHAN_BUF_FIXED,
-	    .capacity = 1,
-	    .xform = xf};
-	xchan_chan *ch = NULL;
-	XREQUIRE(xchan_chan_new(&ch, &o) == XCHAN_OK);
+	xchan_chan *ch = fixed_with_xform(1, xf);
+	XREQUIRE(ch != NULL);
 	xchan_chan *r = NULL;
 	XREQUIRE(xchan_go(&r, put_into, ch, NULL) == XCHAN_OK);
 	xchan_val v;
@@ -338,12 +341,8 @@ XTEST(task_release_destroys_xform_off_go_stack)
 	    pass_step, NULL, record_destroy};
 	xchan_xform *xf = NULL;
 	XREQUIRE(xchan_xform_new(&xf, &vt, NULL) == XCHAN_OK);
-	xchan_chan_opts o = {.size = sizeof(o),
-	    .buf_kind = XCHAN_BUF_FIXED,
-	    .capacity = 1,
-	    .xform = xf};
-	xchan_chan *ch = NULL;
-	XREQUIRE(xchan_chan_new(&ch, &o) == XCHAN_OK);
+	xchan_chan *ch = fixed_with_xform(1, xf);
+	XREQUIRE(ch != NULL);
 	xchan_chan *r = NULL;
 	/* The task drops the only reference: it frees ch and its transform. */
 	XREQUIRE(xchan_go(&r, release_chan, ch, NULL) == XCHAN_OK);
@@ -406,11 +405,8 @@ XTEST(transform_failure_log_hook_runs_outside_step_lock)
 	    .step = fail_on_one};
 	xchan_xform *xf = NULL;
 	XREQUIRE(xchan_xform_new(&xf, &vt, NULL) == XCHAN_OK);
-	xchan_chan_opts o = {.size = sizeof(o),
-	    .buf_kind = XCHAN_BUF_FIXED,
-	    .capacity = 2,
-	    .xform = xf};
-	XREQUIRE(xchan_chan_new(&g_log_ch, &o) == XCHAN_OK);
+	g_log_ch = fixed_with_xform(2, xf);
+	XREQUIRE(g_log_ch != NULL);
 	xchan_set_log_hook(log_hook_puts_back, NULL);
 	put_call pc = {.ch = g_log_ch};
 	xt_thread t;

@@ -840,20 +840,26 @@ static void row_scale(int64_t n, int64_t cap, int tasks, int w)
 	free(res);
 }
 
-/* Current resident memory, KiB (VmRSS; -1 if unknown). */
-static long vmrss_kib(void)
+/* A memory field of /proc/self/status ("VmRSS", "VmHWM"), KiB; -1 if
+ * unknown. */
+static long proc_status_kib(const char *field)
 {
 	char line[256];
+	size_t n = strlen(field);
 	long kib = -1;
 	FILE *f = fopen("/proc/self/status", "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld", &kib) == 1)
 			break;
 	fclose(f);
 	return kib;
 }
+
+/* Current resident memory, KiB (VmRSS; -1 if unknown). */
+static long vmrss_kib(void) { return proc_status_kib("VmRSS"); }
 
 /* core.async's limit of 1024 pending takes per channel holds here too, so
  * the tasks park in groups of PARK_GROUP on one channel each. */
@@ -990,19 +996,7 @@ static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }
 
 /* Peak resident memory of this process image, KiB (VmHWM; -1 if unknown).
  * Not getrusage: its ru_maxrss keeps the peak of the process that exec'd us. */
-static long vmhwm_kib(void)
-{
-	char line[256];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmHWM: %ld", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
+static long vmhwm_kib(void) { return proc_status_kib("VmHWM"); }
 
 int main(int argc, char **argv)
 {

@@ -49,13 +49,17 @@ func part(n int64, p, k int) (int64, int64) {
 
 // vmhwmKiB is the peak resident memory of this process image (VmHWM), or -1.
 // Not getrusage: its ru_maxrss keeps the peak of the process that exec'd us.
-func vmhwmKiB() int64 {
+func vmhwmKiB() int64 { return procStatusKiB("VmHWM") }
+
+// procStatusKiB reads a memory field of /proc/self/status ("VmRSS",
+// "VmHWM"), in KiB, or -1.
+func procStatusKiB(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
 			if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
 				return v
 			}
@@ -444,20 +448,8 @@ func scale(n, c int64, w int) {
 	check(sum == triangle(n), "sum %d want %d", sum, triangle(n))
 }
 
-func vmrssKiB() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-				return v
-			}
-		}
-	}
-	return -1
-}
+// vmrssKiB is the current resident memory (VmRSS), or -1.
+func vmrssKiB() int64 { return procStatusKiB("VmRSS") }
 
 // memTask: n goroutines parked on a receive; RSS growth per goroutine, in
 // bytes.  They park in groups of 1000 per channel, as the xchan side does.

@@ -19,6 +19,24 @@
 // worker per CPU takes go bodies; a worker running a thread() job takes none,
 // since it may block), as core.async's go blocks share the dispatch threads.
 //
+// Which pool a workload's jobs run on (poolFor), first that applies:
+//  1. the pool setExecutorFactory's function returns for it;
+//  2. when process.env.XCHAN_EXECUTOR_FACTORY is non-empty (the core's C
+//     executor factory, "libfoo.so:symbol"), a CoreAdmittedPool: the job
+//     runs on a worker as always, but BY PROXY of the core's executor for
+//     the workload (xchan_executor_for, with the core's DISPATCH -> MIXED
+//     fallback and defaults): each job is an xchan_execute whose task, on
+//     the executor's thread, starts the job on this thread's pool and, for
+//     mixed/io/compute, holds that thread until the job ends (a go body,
+//     'dispatch', parks instead: the thread is let go once the job
+//     started).  So the C executor's concurrency, queue and threads govern
+//     the job as they would a C task.  A factory that cannot be loaded
+//     throws ELOAD (naming the variable) from every execute/thread/
+//     ioThread/go(file); a refused xchan_execute throws its error there;
+//     a worker's env ending, and shutdown(), let go of the threads its
+//     jobs hold (src/admission.c);
+//  3. the default pools below.
+//
 // A worker hands its job's outcome back with native.callThread: a JS call
 // that this (the spawning) thread runs from its event loop, or at once if it
 // is blocked in takeSync/putSync/altsSync (src/jscall.c), so a worker that

@@ -68,11 +68,11 @@ typedef struct admission {
 	atomic_int refs;
 	pthread_mutex_t lock; /* guards open */
 	pthread_cond_t cv;
-	bool open;          /* the gate: the proxy task may return */
-	bool hold_until_end; /* MIXED/IO/COMPUTE: the job holds the thread */
-	double id;           /* the JS side's job id */
-	xenv *e;             /* retained: the env that starts the job */
-	adm_env *owner;      /* JS thread only, while e lives */
+	bool open;              /* the gate: the proxy task may return */
+	bool hold_until_end;    /* MIXED/IO/COMPUTE: the job holds the thread */
+	double id;              /* the JS side's job id */
+	xenv *e;                /* retained: the env that starts the job */
+	adm_env *owner;         /* JS thread only, while e lives */
 	struct admission *next; /* owner's list, JS thread only */
 } admission;
 
@@ -188,8 +188,8 @@ proxy_task(void *arg)
 
 /* ---- JS functions -------------------------------------------------------- */
 
-static const char *const workload_names[] = {
-    "dispatch", "mixed", "io", "compute"};
+static const char *const workload_names[] = {"dispatch", "mixed", "io",
+    "compute"};
 
 /* Why the factory XCHAN_EXECUTOR_FACTORY names cannot be loaded, as the
  * core found it (it logs the loader's text once; the error every lookup
@@ -216,9 +216,10 @@ describe_unloadable(char *buf, size_t size, uint32_t workload)
 			dlerror();
 			const char *err =
 			    dlsym(h, colon + 1) == NULL ? dlerror() : NULL;
-			snprintf(why, sizeof why, "library \"%s\" has no symbol "
-			    "\"%s\"%s%s", lib, colon + 1, err ? ": " : "",
-			    err ? err : "");
+			snprintf(why, sizeof why,
+			    "library \"%s\" has no symbol "
+			    "\"%s\"%s%s",
+			    lib, colon + 1, err ? ": " : "", err ? err : "");
 			dlclose(h); /* NOLOAD's own reference */
 		} else {
 			snprintf(why, sizeof why,
@@ -316,7 +317,8 @@ js_admit(napi_env env, napi_callback_info info)
 	double id;
 	uint32_t w;
 	if (argc < 3 || napi_get_value_double(env, argv[2], &id) != napi_ok) {
-		xn_throw(env, XCHAN_EINVAL, "admit(workload, holdUntilEnd, id)");
+		xn_throw(env, XCHAN_EINVAL,
+		    "admit(workload, holdUntilEnd, id)");
 		return NULL;
 	}
 	xchan_executor *ex = core_executor(env, argv[0], &w);
@@ -406,11 +408,10 @@ xn_init_admission(napi_env env, napi_value exports)
 		return napi_generic_failure;
 	s->e = xn_env(env);
 	xenv_retain(s->e);
-	static const xn_fn_entry fns[] = {
-	    {"setAdmissionStarter", js_set_starter},
+	static const xn_fn_entry fns[] = {{"setAdmissionStarter",
+	                                      js_set_starter},
 	    {"coreExecutorCheck", js_check}, {"admit", js_admit},
-	    {"admissionEnd", js_end},
-	    {"admissionReleaseAll", js_release_all}};
+	    {"admissionEnd", js_end}, {"admissionReleaseAll", js_release_all}};
 	napi_status st = napi_add_env_cleanup_hook(env, adm_env_cleanup, s);
 	if (st != napi_ok) {
 		xenv_release(s->e);

@@ -257,6 +257,7 @@ native.setAdmissionStarter((id) => {
   const start = admitted.get(id);
   admitted.delete(id);
   if (start) start();
+  else native.admissionEnd(id); // nothing to run: let the thread go
 });
 
 /**

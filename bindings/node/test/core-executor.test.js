@@ -160,3 +160,21 @@ test('shutdown() with an admitted job in flight returns, and later jobs are ESHU
   assert.deepEqual(got, [true, 'ESHUTDOWN', null]);
   assert.deepEqual(lines(log), ['mixed']);
 });
+
+test('a job refused by the core\'s executor throws its error: a worker\'s thread() after shutdown() is ESHUTDOWN', () => {
+  // shutdown() is the main thread's; the worker's own pools still accept
+  // jobs, and the core's executor refuses them.
+  const got = child(`
+    const { Worker } = require('node:worker_threads');
+    xchan.shutdown();
+    const w = new Worker(\`
+      const xchan = require(${JSON.stringify(root)});
+      let r;
+      try { xchan.thread(${JSON.stringify(tasks)}, 'add', 1, 1); r = 'no error'; } catch (e) { r = [e.code, e.message]; }
+      require('node:worker_threads').parentPort.postMessage(r);
+    \`, { eval: true });
+    done(await new Promise((r) => w.once('message', r)));
+  `, { XCHAN_EXECUTOR_FACTORY: FACTORY });
+  assert.equal(got[0], 'ESHUTDOWN');
+  assert.match(got[1], /'mixed' workload/);
+});

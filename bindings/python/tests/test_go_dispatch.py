@@ -308,3 +308,28 @@ except xchan.ESHUTDOWN:
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["ESHUTDOWN", "True"]
     assert "never awaited" not in r.stderr
+
+
+def test_shutdown_inside_the_go_is_refused_and_a_parked_go_gets_eshutdown():
+    r = run_python("""
+import xchan
+async def inside():
+    try:
+        xchan.shutdown()
+    except xchan.ESTATE:
+        return "ESTATE"
+print(xchan.go(inside()).take(timeout=5))
+c = xchan.Chan()
+async def parked():
+    try:
+        await c.take()
+    except xchan.ESHUTDOWN:
+        return "ESHUTDOWN"
+g = xchan.go(parked())
+while c.info()["pending_takes"] == 0:
+    xchan.timeout(1).take()
+xchan.shutdown()
+print(g.poll())
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["ESTATE", "ESHUTDOWN"]

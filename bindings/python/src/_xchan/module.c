@@ -386,6 +386,13 @@ mod_shutdown(PyObject *m, PyObject *unused)
 		    "so not on a thread running an asyncio loop (its tasks may "
 		    "be what they wait for): call it once the loop has ended, "
 		    "or from another thread (loop.run_in_executor)");
+	/* Inside a go on the dispatch executor it would wait for the very
+	 * executor whose thread it holds. */
+	if (xpy_in_dispatch_go())
+		return xpy_raise(XCHAN_ESTATE,
+		    "shutdown() blocks until the core's threads are joined, "
+		    "so not inside a go (it holds a dispatch thread): call it "
+		    "from a thread outside the go");
 	/* Joins the core's threads, whose hooks take the GIL: release it. */
 	PyThreadState *ts = PyEval_SaveThread();
 	int32_t rc = xchan_shutdown();

@@ -333,3 +333,37 @@ print(g.poll())
 """)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["ESTATE", "ESHUTDOWN"]
+
+
+def test_gos_leave_no_references_behind():
+    """Values through parked and unparked awaits, results, failures and
+    TypeErrors: every object the gos touched is released."""
+    import gc
+    import sys
+    objs = [object() for _ in range(4)]
+    counts = [sys.getrefcount(o) for o in objs]
+    c = Chan()
+    xchan.set_task_error_hook(lambda n, e: None)
+
+    async def body(i):
+        o = objs[i % 4]
+        await c.put(o)                     # parks until the taker comes
+        v, _ = await xchan.alts_async([c, xchan.timeout(1)])
+        try:
+            await asyncio.sleep(0)
+        except TypeError:
+            pass
+        if i % 3 == 0:
+            raise ValueError(o)
+        return (o, v)
+    try:
+        for i in range(300):
+            g = xchan.go(body(i))
+            assert c.take(timeout=5) is objs[i % 4]
+            r = g.take(timeout=5)
+            assert r is None if i % 3 == 0 else r == (objs[i % 4], None)
+        del r, g
+    finally:
+        xchan.set_task_error_hook(None)
+    gc.collect()
+    assert [sys.getrefcount(o) for o in objs] == counts

@@ -63,8 +63,9 @@ Java_io_xchan_Native_coreExecutorFor(JNIEnv *env, jclass cls, jint workload)
 		    "log says which and why)",
 		    spec);
 	else
-		snprintf(msg, sizeof msg, "the core's executor for workload %d: %s",
-		    (int)workload, xchan_strerror(err));
+		snprintf(msg, sizeof msg,
+		    "the core's executor for workload %d: %s", (int)workload,
+		    xchan_strerror(err));
 	jx_throw(env, err, msg);
 	return 0;
 }

@@ -87,6 +87,37 @@ class CoreExecutorTest {
                     System.out.println("thread-after=" + attempt(() -> Xchan.thread(Child::threadName)));
                     break;
                 }
+                case "serial": {
+                    // XCHAN_TEST_FACTORY_SERIAL=1: one thread per workload, attached once.
+                    Chan<Thread> ch = Chan.fixed(2);
+                    Xchan.execute(Workload.MIXED, () -> ch.offer(Thread.currentThread()));
+                    Xchan.execute(Workload.MIXED, () -> ch.offer(Thread.currentThread()));
+                    Thread a = ch.take(), b = ch.take();
+                    System.out.println("same=" + (a == b) + "/" + a.getName() + "/" + a.isDaemon());
+                    break;
+                }
+                case "detach": {
+                    // A thread per task: each is attached for its task and detached when it exits.
+                    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+                    Chan<String> done = Chan.fixed(1);
+                    Xchan.execute(Workload.IO, () -> done.offer("warm"));
+                    done.take();
+                    int before = mx.getThreadCount();
+                    int tasks = 50;
+                    for (int i = 0; i < tasks; i++) {
+                        Xchan.execute(Workload.IO, () -> done.offer("x"));
+                        done.take();
+                    }
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                    int after = mx.getThreadCount();
+                    while (after > before + 5 && System.nanoTime() < deadline) {
+                        Thread.sleep(10);
+                        after = mx.getThreadCount();
+                    }
+                    System.out.println("threads=" + (after <= before + 5 ? "released" : before + "->" + after)
+                            + " started=" + (mx.getTotalStartedThreadCount() >= tasks));
+                    break;
+                }
                 case "java-factory-first":
                     System.out.println("thread=" + Xchan.thread(Child::threadName).take());
                     System.out.println("io=" + attempt(() -> Xchan.ioThread(Child::threadName)));
@@ -161,6 +192,19 @@ class CoreExecutorTest {
         } finally {
             Files.deleteIfExists(log);
         }
+    }
+
+    @Test
+    void aCoreThreadIsAttachedOnceForItsLife() throws Exception {
+        List<String> out = runChild(Map.of("XCHAN_EXECUTOR_FACTORY", testFactory(),
+                "XCHAN_TEST_FACTORY_SERIAL", "1"), Child.class.getName(), "serial");
+        assertEquals("true/xtf-mixed/true", line(out, "same"));
+    }
+
+    @Test
+    void aCoreThreadIsDetachedWhenItExits() throws Exception {
+        List<String> out = runChild(Map.of("XCHAN_EXECUTOR_FACTORY", testFactory()), Child.class.getName(), "detach");
+        assertEquals("released started=true", line(out, "threads"));
     }
 
     @Test

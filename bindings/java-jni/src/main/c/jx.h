@@ -5,8 +5,9 @@
  * no native entry point ever waits: each one tries, registers an async op in
  * the core's notify mode, or returns.  Waiting happens in Java (LockSupport).
  * The core calls back into this library on threads of its own or of C code:
- * the notifier (jx_notify), host-value release, transform steps and
- * combinator callbacks.  Those threads are attached to the JVM on first use
+ * the notifier (jx_notify), host-value release, transform steps,
+ * combinator callbacks and Java tasks run on the core's executors
+ * (jx_exec.c, attached under their OS thread name).  Those threads are attached to the JVM on first use
  * (as daemons, cached per thread, detached when the thread exits), or by the
  * core's thread_start hook for xchan's own threads.  The core never calls
  * any of these on a go task's stack (docs/threading.md: steps, completions,

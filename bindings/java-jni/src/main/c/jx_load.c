@@ -73,6 +73,9 @@ JNIEnv *
 jx_env_named(void)
 {
 	JNIEnv *env = NULL;
+	if (atomic_load_explicit(&jx_vm_exiting, memory_order_relaxed))
+		return NULL;
+	/* Attached already: skip reading the name. */
 	if ((*jx_vm)->GetEnv(jx_vm, (void **)&env, JNI_VERSION_1_8) == JNI_OK)
 		return env;
 	char name[32];

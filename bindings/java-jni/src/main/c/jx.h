@@ -37,10 +37,17 @@ extern jmethodID jx_complete; /* static int complete(Object xf, long emit) */
 extern jmethodID
     jx_callback; /* static Object callback(Object fn, int what, Object a, Object b) */
 extern jclass jx_String, jx_byteArray, jx_Object;
+extern jclass jx_CoreExecutor; /* io.xchan.CoreExecutor */
+extern jmethodID jx_core_run;  /* static void run(Runnable task) */
 
 /* The JNIEnv of the calling thread, attaching it (as a daemon) if needed.
  * NULL only if the JVM refuses to attach. */
 JNIEnv *jx_env(void);
+
+/* As jx_env, but a thread attached here gets its OS name (pthread_getname_np)
+ * as its Java name: an executor's thread shows under its own name
+ * (jx_exec.c). */
+JNIEnv *jx_env_named(void);
 
 /* Throws io.xchan.XchanException for `err` with `what` as its message. */
 void jx_throw(JNIEnv *env, int32_t err, const char *what);

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "platform/platform.h"
 #include "timer.h"
+#include "xchan/xchan_ext.h"
 
 struct xchan_executor {
 	const xchan_executor_vtbl *vt; /* NULL for the built-in pools */
@@ -247,7 +248,11 @@ load_env_factory(void)
 	xchan_executor_factory f;
 	memcpy(&f, &fp, sizeof(f));
 	g.factory = f;
-	g.factory_user = NULL;
+	/* The factory's user is the function table: a library named here is
+	 * dlopen'ed RTLD_LOCAL and cannot see a core linked statically into a
+	 * binding (Python, Node, Java all do), so the table is its only way
+	 * to call this very core (xchan_executor_new...). */
+	g.factory_user = (void *)(uintptr_t)xchan_get_api();
 	g.factory_set = 1;
 }
 

@@ -847,6 +847,93 @@ XTEST(env_factory_bad_library_is_eload)
 	XCHECK(strstr(out, "xchan_no_such_factory") != NULL);
 }
 
+#ifdef XCHAN_TEST_FACTORY_LIB
+/* A factory library named by the environment reaches this (statically
+ * linked) core through the function table it gets as `user`: its executors
+ * run thread, io_thread and (DISPATCH falling back to MIXED) go tasks. */
+static int
+count_lines(const char *path, const char *word)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	char line[64];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, word, strlen(word)) == 0 &&
+		    line[strlen(word)] == '\n')
+			n++;
+	fclose(f);
+	return n;
+}
+
+static int32_t
+go_thread_name(void *arg, xchan_val *out)
+{
+	(void)arg;
+	char name[32] = "";
+	pthread_getname_np(pthread_self(), name, sizeof(name));
+	return xchan_val_string(out, name, strlen(name));
+}
+
+static int
+task_ran_on(int kind, const char *want)
+{
+	xchan_chan *r = NULL;
+	int32_t rc = kind == 0 ? xchan_go(&r, go_thread_name, NULL, NULL)
+	             : kind == 1
+	                 ? xchan_thread(&r, name_of_thread, NULL, NULL)
+	                 : xchan_io_thread(&r, name_of_thread, NULL, NULL);
+	if (rc != XCHAN_OK)
+		return 0;
+	xchan_val v;
+	int ok = xchan_take(&v, r, xchan_deadline_in_ms(10000)) == XCHAN_OK;
+	const char *s;
+	size_t n;
+	ok = ok && xchan_get_string(v, &s, &n) == XCHAN_OK &&
+	     n == strlen(want) && memcmp(s, want, n) == 0;
+	if (!ok)
+		fprintf(stderr, "task kind %d: expected thread %s\n", kind,
+		    want);
+	xchan_val_release(v);
+	xchan_chan_release(r);
+	return ok;
+}
+
+XTEST(child_env_factory_runs_tasks)
+{
+	XCHILD_ONLY();
+	const char *log = getenv("XCHAN_TEST_FACTORY_LOG");
+	XREQUIRE(log != NULL);
+	xchan_executor *d, *m;
+	XREQUIRE(xchan_executor_for(&d, XCHAN_WORKLOAD_DISPATCH) == XCHAN_OK);
+	XREQUIRE(xchan_executor_for(&m, XCHAN_WORKLOAD_MIXED) == XCHAN_OK);
+	XCHECK(d == m); /* the factory's NULL for DISPATCH: MIXED's */
+	XCHECK(task_ran_on(1, "xtf-mixed"));
+	XCHECK(task_ran_on(2, "xtf-io"));
+	XCHECK(task_ran_on(0, "xtf-mixed"));
+	XCHECK(count_lines(log, "mixed") >= 2);
+	XCHECK(count_lines(log, "io") >= 1);
+}
+
+XTEST(env_factory_from_a_library_runs_tasks)
+{
+	char out[8192], logenv[128];
+	snprintf(logenv, sizeof(logenv),
+	    "XCHAN_TEST_FACTORY_LOG=/tmp/xchan-go_test-factory-%d.log",
+	    (int)getpid());
+	unlink(logenv + strlen("XCHAN_TEST_FACTORY_LOG="));
+	int st = xchild_run("child_env_factory_runs_tasks",
+	    "XCHAN_EXECUTOR_FACTORY=" XCHAN_TEST_FACTORY_LIB
+	    ":xchan_test_factory",
+	    logenv, out, sizeof(out));
+	XCHECK(xchild_ok(st));
+	if (!xchild_ok(st))
+		fprintf(stderr, "%s", out);
+	unlink(logenv + strlen("XCHAN_TEST_FACTORY_LOG="));
+}
+#endif
+
 /* ---- shutdown and exit ------------------------------------------------------------------------ */
 
 static int32_t

@@ -171,15 +171,6 @@ def test_go_returns_result_channel():
     assert [(n, type(e)) for n, e in failures] == [("boomer", KeyError)]
 
 
-def test_go_needs_running_loop():
-    async def nothing():
-        return 1
-    coro = nothing()
-    with pytest.raises(RuntimeError):
-        xchan.go(coro)
-    coro.close()
-
-
 def test_thread_result_awaited():
     async def main():
         return await xchan.thread(lambda: 5).take()

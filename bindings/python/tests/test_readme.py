@@ -34,3 +34,15 @@ def test_demo_runs():
     assert "timeout won: True" in r.stdout
     assert ("task main.<locals>.fails failed: sensor offline\n"
             "failed task's result: None") in r.stdout
+
+
+def test_go_without_asyncio_example_runs():
+    text = open(README).read()
+    m = re.search(r"## go without asyncio[^\n]*\n.*?```python\n(.*?)```",
+                  text, re.S)
+    assert m, "README lost its dispatch go example"
+    code = m.group(1)
+    expected = re.search(r"# (drained .*)\s*$", code.strip()).group(1)
+    r = run_python(code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == expected

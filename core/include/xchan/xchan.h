@@ -908,7 +908,11 @@ typedef xchan_executor *(
 /* Installs the factory.  Allowed once, before any executor is resolved;
  * otherwise XCHAN_ESTATE.  Without a call, the environment variable
  * XCHAN_EXECUTOR_FACTORY="libfoo.so:symbol" names one (resolved at first use;
- * the symbol has the xchan_executor_factory type and gets user NULL). */
+ * the symbol has the xchan_executor_factory type and gets as `user` the
+ * core's function table, a `const xchan_api *` of xchan_ext.h: the library
+ * is loaded RTLD_LOCAL and a core linked into a binding is invisible to it,
+ * so it makes its executors with api->executor_new).  A library or symbol
+ * that cannot be loaded makes every executor lookup fail with XCHAN_ELOAD. */
 XCHAN_API int32_t xchan_set_executor_factory(xchan_executor_factory f,
     void *user);
 

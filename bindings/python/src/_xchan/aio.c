@@ -235,12 +235,15 @@ op_notify(void *user, xchan_result *unused)
 	hub_push(op->hub, op);
 }
 
-/* Sets *value or *exc from a completed result (consumes its value). */
+/* Sets *value or *exc from a completed result of an operation of `kind`
+ * (consumes its value; an alts' put values that did not move are released
+ * from `alts`). */
 static void
-op_convert(XpyOp *op, xchan_result *r, PyObject **value, PyObject **exc)
+result_convert(int kind, xpy_clauses *alts, xchan_result *r, PyObject **value,
+    PyObject **exc)
 {
 	PyObject *v = NULL;
-	switch (op->kind) {
+	switch (kind) {
 	case OP_TAKE:
 		if (r->err == XCHAN_OK)
 			v = xpy_from_val(r->val);
@@ -263,18 +266,24 @@ op_convert(XpyOp *op, xchan_result *r, PyObject **value, PyObject **exc)
 		break;
 	case OP_ALTS:
 		if (r->index >= 0)
-			v = xpy_alts_result(&op->alts, r);
+			v = xpy_alts_result(alts, r);
 		else
 			xpy_raise(r->err == XCHAN_EAGAIN ? XCHAN_ETIMEDOUT
 			                                 : r->err,
 			    "alts");
-		xpy_clauses_free(&op->alts, xpy_alts_winner(&op->alts, r));
+		xpy_clauses_free(alts, xpy_alts_winner(alts, r));
 		break;
 	}
 	*value = v;
 	*exc = NULL;
 	if (v == NULL)
 		*exc = xpy_fetch_exception();
+}
+
+static void
+op_convert(XpyOp *op, xchan_result *r, PyObject **value, PyObject **exc)
+{
+	result_convert(op->kind, &op->alts, r, value, exc);
 }
 
 static int
@@ -615,7 +624,51 @@ await_await(XpyAwait *self)
 		if (self->dflt != NULL)
 			return xpy_ready(PyTuple_Pack(2, self->dflt, Py_None));
 	}
+	/* A go on the dispatch executor (go.c) waits through its driver; an
+	 * asyncio loop run inside its step (asyncio.run) still gets the
+	 * asyncio slow path. */
+	if (xpy_in_dispatch_go() && !xpy_loop_running())
+		return xpy_go_wait_new((PyObject *)self);
 	return PyObject_CallOneArg(g_slow, (PyObject *)self);
+}
+
+/* ---- for the dispatch go driver (go.c) ---------------------------------- */
+int32_t
+xpy_await_start_callback(PyObject *o, xchan_callback cb, void *user)
+{
+	XpyAwait *self = (XpyAwait *)o;
+	const uint32_t flags = XCHAN_ASYNC_DISPATCH;
+	/* The value moves to the core now: the callback may run on another
+	 * thread before this call returns. */
+	xchan_val v = self->put_val;
+	self->put_val = xchan_val_nil();
+	int32_t rc;
+	Py_BEGIN_ALLOW_THREADS;
+	if (self->kind == OP_TAKE)
+		rc = xchan_take_async(NULL, self->chan->ch, flags, cb, user);
+	else if (self->kind == OP_PUT)
+		rc = xchan_put_async(NULL, self->chan->ch, v, flags, cb, user);
+	else
+		rc = xchan_alts_async(NULL, self->alts.clauses, self->alts.n,
+		    self->alts_flags | flags, self->deadline, cb, user);
+	Py_END_ALLOW_THREADS;
+	if (rc != XCHAN_OK)
+		self->put_val = v; /* never called back: still ours */
+	return rc;
+}
+
+void
+xpy_await_convert(PyObject *o, xchan_result *r, PyObject **value,
+    PyObject **exc)
+{
+	XpyAwait *self = (XpyAwait *)o;
+	result_convert(self->kind, &self->alts, r, value, exc);
+}
+
+int
+xpy_await_stop_on_close(PyObject *o)
+{
+	return ((XpyAwait *)o)->stop_on_close;
 }
 
 /* _start(hub, fut) -> Op: registers the op in notify mode. */

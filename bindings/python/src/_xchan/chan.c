@@ -10,8 +10,9 @@
  * while a take is blocked: the handler's exception propagates and nothing
  * was transferred, so the value stays in the channel.
  *
- * On a thread that runs an asyncio loop, put() and take() return awaitables
- * instead of blocking the loop (see aio.c).
+ * On a thread that runs an asyncio loop, and inside a go on the dispatch
+ * executor (go.c), put() and take() return awaitables instead of blocking
+ * the loop or the dispatch thread (see aio.c).
  */
 #include "xpy.h"
 
@@ -320,6 +321,14 @@ bad:
 	return -1;
 }
 
+/* 1 where put()/take() without a timeout return awaitables: on a thread
+ * running an asyncio loop, and in a step of a go on the dispatch executor. */
+static int
+awaiting_context(void)
+{
+	return xpy_in_dispatch_go() || xpy_loop_running();
+}
+
 /* The timeout and cancel arguments of a blocking put/take (`what`) into
  * *dl and *cancel; -1 with an exception for a bad one, or for a cancel
  * token without a timeout on a loop thread (it would block the loop). */
@@ -330,7 +339,7 @@ wait_args(const char *what, PyObject *timeout, PyObject *cancelo,
 	if (xpy_deadline(timeout, dl) < 0 ||
 	    xpy_cancel_arg(cancelo, cancel) < 0)
 		return -1;
-	if (*cancel != NULL && timeout == Py_None && xpy_loop_running()) {
+	if (*cancel != NULL && timeout == Py_None && awaiting_context()) {
 		xpy_raise_fmt(XCHAN_EINVAL,
 		    "%s(cancel=...) blocks: in a coroutine cancel the task",
 		    what);
@@ -367,7 +376,7 @@ chan_put(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
 	xchan_val v;
 	if (xpy_to_val(o, &v) < 0)
 		return NULL;
-	if (timeout == Py_None && xpy_loop_running())
+	if (timeout == Py_None && awaiting_context())
 		return xpy_put_awaitable(self, v);
 	int32_t rc;
 	/* With a token the core must see the call (a fired token wins). */
@@ -403,7 +412,7 @@ chan_take(XpyChan *self, PyObject *const *args, Py_ssize_t nargs,
 	xchan_cancel *cancel;
 	if (wait_args("take", timeout, cancelo, &dl, &cancel) < 0)
 		return NULL;
-	if (timeout == Py_None && xpy_loop_running())
+	if (timeout == Py_None && awaiting_context())
 		return xpy_take_awaitable(self, 0);
 	xchan_val v;
 	int32_t rc;

@@ -47,12 +47,14 @@ xpy_hook_enter(xpy_hook *h)
 	if (!xpy_gil_enter(&h->gil))
 		return 0;
 	PyErr_Fetch(&h->type, &h->value, &h->traceback);
+	h->go = xpy_go_hide();
 	return 1;
 }
 
 void
 xpy_hook_leave(xpy_hook *h)
 {
+	xpy_go_restore(h->go);
 	PyErr_Restore(h->type, h->value, h->traceback);
 	PyGILState_Release(h->gil);
 }
@@ -384,6 +386,13 @@ mod_shutdown(PyObject *m, PyObject *unused)
 		    "so not on a thread running an asyncio loop (its tasks may "
 		    "be what they wait for): call it once the loop has ended, "
 		    "or from another thread (loop.run_in_executor)");
+	/* Inside a go on the dispatch executor it would wait for the very
+	 * executor whose thread it holds. */
+	if (xpy_in_dispatch_go())
+		return xpy_raise(XCHAN_ESTATE,
+		    "shutdown() blocks until the core's threads are joined, "
+		    "so not inside a go (it holds a dispatch thread): call it "
+		    "from a thread outside the go");
 	/* Joins the core's threads, whose hooks take the GIL: release it. */
 	PyThreadState *ts = PyEval_SaveThread();
 	int32_t rc = xchan_shutdown();
@@ -403,14 +412,15 @@ mod_is_shut_down(PyObject *m, PyObject *unused)
 static PyObject *
 mod_in_go(PyObject *m, PyObject *unused)
 {
-	return PyBool_FromLong(xchan_in_go());
+	return PyBool_FromLong(xchan_in_go() || xpy_in_dispatch_go());
 }
 
 static PyMethodDef module_methods[] = {
     {"in_go", mod_in_go, METH_NOARGS,
-        "in_go() -> bool: True inside a go task of the core (a C go task, "
-        "e.g. xchan.native.go; xchan.go's asyncio tasks are not).  "
-        "Callbacks and notifiers never run inside one."},
+        "in_go() -> bool: True inside a go task of the core's dispatch "
+        "executor: a C go task (e.g. xchan.native.go) or the body of an "
+        "xchan.go started where no asyncio loop runs (xchan.go's asyncio "
+        "tasks are not).  Callbacks and notifiers never run inside one."},
     {"check_version", mod_check_version, METH_VARARGS,
         "check_version(number=this binding's) -> None; raises EVERSION "
         "unless the loaded core can serve a program built for `number`."},
@@ -479,7 +489,8 @@ PyInit__xchan(void)
 	    xpy_chan_init(m) < 0 || xpy_aio_init(m) < 0 || xpy_op_init(m) < 0 ||
 	    xpy_alts_init(m) < 0 || xpy_tasks_init(m) < 0 ||
 	    xpy_xform_init(m) < 0 || xpy_comb_init(m) < 0 ||
-	    xpy_native_init(m) < 0 || xpy_cancel_init(m) < 0)
+	    xpy_native_init(m) < 0 || xpy_cancel_init(m) < 0 ||
+	    xpy_go_init(m) < 0)
 		goto fail;
 	PyObject *cap =
 	    PyCapsule_New((void *)xchan_get_api(), "xchan._C_API", NULL);

@@ -445,6 +445,12 @@ mod_set_task_error_hook(PyObject *m, PyObject *fn)
 	Py_RETURN_NONE;
 }
 
+void
+xpy_task_failed(PyObject *name, PyObject *exc)
+{
+	report_failure(name, exc);
+}
+
 static PyObject *
 mod_task_failed(PyObject *m, PyObject *args)
 {

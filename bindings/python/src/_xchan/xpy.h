@@ -15,6 +15,7 @@
  *   native.c   native workers (xchan_native_run) for xchan.native
  *   guard.c    methods that reject a wrong receiver with EINVAL
  *   op.c       AsyncOp: async operations with callbacks or notify mode
+ *   go.c       xchan.go without asyncio: coroutines on the DISPATCH executor
  *
  * GIL rule: every call into the core that can wait, or that can run a
  * transform step (Python code, which needs the GIL) on another thread while
@@ -69,6 +70,7 @@ int xpy_gil_enter(PyGILState_STATE *st);
 typedef struct {
 	PyGILState_STATE gil;
 	PyObject *type, *value, *traceback;
+	void *go; /* the dispatch go step hidden from the hook (go.c) */
 } xpy_hook;
 int xpy_hook_enter(xpy_hook *h);
 void xpy_hook_leave(xpy_hook *h);
@@ -126,6 +128,26 @@ PyObject *xpy_take_awaitable(XpyChan *ch, int stop_on_close);
 PyObject *xpy_put_awaitable(XpyChan *ch, xchan_val v);
 /* An awaitable that completes at once with `value` (stolen). */
 PyObject *xpy_ready(PyObject *value);
+/* For the dispatch go driver (go.c), on an awaitable of aio.c: starts its
+ * operation in callback form on the dispatch executor (the GIL is released
+ * during the call; the callback may run before it returns); converts a
+ * result of it as awaiting would (*value or *exc, exactly one); tells
+ * whether a None result ends an `async for`. */
+int32_t xpy_await_start_callback(PyObject *aw, xchan_callback cb, void *user);
+void xpy_await_convert(PyObject *aw, xchan_result *r, PyObject **value,
+    PyObject **exc);
+int xpy_await_stop_on_close(PyObject *aw);
+
+/* ---- go.c ---- */
+int xpy_go_init(PyObject *m);
+/* 1 while a step of a go on the dispatch executor runs on this thread. */
+int xpy_in_dispatch_go(void);
+/* The awaiting iterator of an aio.c awaitable inside such a step. */
+PyObject *xpy_go_wait_new(PyObject *aw);
+/* Hide the running go's step from code the core calls back (hooks),
+ * and restore it. */
+void *xpy_go_hide(void);
+void xpy_go_restore(void *go);
 
 /* ---- alts.c ---- */
 typedef struct {
@@ -158,6 +180,8 @@ xchan_xform *xpy_xform_owner(PyObject *obj);
 int xpy_comb_init(PyObject *m);
 /* The error handler for channels with a Python ex_handler. */
 xchan_val xpy_ex_handler(void *user, xchan_val error);
+/* Reports a failed task (go, thread) to the task error hook; GIL held. */
+void xpy_task_failed(PyObject *name, PyObject *exc);
 /* The default error handler: reports the failure as unraisable. */
 xchan_val xpy_default_ex_handler(void *user, xchan_val error);
 /* Drops `obj` (a strong reference) when `done` closes (done: borrowed). */

@@ -162,20 +162,54 @@ def promise_chan(xform: Optional["xf.Transducer"] = None,
 _running_go = set()
 
 
-def go(coro: Awaitable[Any], *, name: Optional[str] = None) -> Chan:
-    """Run the coroutine as a task on the running asyncio loop; returns a
-    channel that receives its result (nothing if it is None) and then closes.
+def _close_unstarted(coro: Any) -> None:
+    """A coroutine go refused is closed: it never runs, and Python does not
+    warn that it was never awaited."""
+    close = getattr(coro, "close", None)
+    if callable(close):
+        close()
 
-    If the coroutine raises, the channel closes without a value and the task
-    error hook (set_task_error_hook) gets (name, exception), as for the
-    core's tasks.  name defaults to the coroutine's __qualname__.  A
-    cancelled task's channel just closes.  After xchan.shutdown() it raises
-    xchan.ESHUTDOWN, as the core's tasks do."""
-    loop = _asyncio.get_running_loop()
+
+def go(coro: Awaitable[Any], *, name: Optional[str] = None) -> Chan:
+    """Run the coroutine as a go task; returns a channel that receives its
+    result (nothing if it is None) and then closes.
+
+    Where an asyncio loop runs in the calling thread, the go is a task on
+    that loop: it may await anything asyncio can.  Where none runs (a plain
+    thread, a thread() body, another such go), it is a go task of the
+    core's DISPATCH executor (the one ``execute('dispatch', ...)`` uses:
+    the executor factory's, else MIXED's when the factory gives None for
+    dispatch, else the core's pool): each step of the coroutine runs on a
+    dispatch thread, and an ``await`` of an xchan operation (``ch.take()``,
+    ``ch.put(v)``, ``alts_async(...)``, a timeout's take) parks the go
+    without holding a thread until the operation completes.  Inside it
+    ``in_go()`` is True and ``ch.put(v)``/``ch.take()`` return awaitables.
+    It can await only xchan operations: awaiting anything else (an asyncio
+    future, ``asyncio.sleep(0)``) raises TypeError at that await, and asyncio
+    functions that need a running loop (``asyncio.sleep(t)``, ``wait_for``)
+    raise asyncio's RuntimeError; wait with ``xchan.timeout(ms)`` and
+    ``alts_async(..., timeout=t)`` instead, and run blocking code with
+    ``await xchan.thread(fn).take()``.
+
+    Either way: if the coroutine raises, the channel closes without a value
+    and the task error hook (set_task_error_hook) gets (name, exception),
+    as for the core's tasks; a CancelledError just closes the channel.
+    name defaults to the coroutine's __qualname__.  After xchan.shutdown()
+    it raises xchan.ESHUTDOWN, as the core's tasks do."""
+    loop = _asyncio._get_running_loop()
     if _xchan._is_shut_down():
+        _close_unstarted(coro)
         raise _xchan.ESHUTDOWN("go: xchan is shut down")
     if name is None:
         name = getattr(coro, "__qualname__", None) or repr(coro)
+    if loop is None:
+        out = Chan(1)
+        try:
+            _xchan._go_dispatch(coro, str(name), out)
+        except BaseException:
+            _close_unstarted(coro)
+            raise
+        return out
     task = loop.create_task(coro, name=name)
     out = Chan(1)
     _running_go.add(task)

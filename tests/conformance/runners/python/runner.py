@@ -14,9 +14,12 @@ and is driven to its end with one send) or await (task kind).
 Async ops (put_async/take_async/alts_async) use the binding's callback mode
 (ch.take_async(callback) -> xchan.AsyncOp) or, with "notify", its notify
 mode (ch.take_async(notify=fn), then op.collect()); "await" waits for the
-callback or the notification.  Spawned go tasks are xchan.go's asyncio
-tasks: on a task proc on the case's own loop, on a thread proc on a
-background loop shared by the runner.
+callback or the notification.  A spawned go is xchan.go(body()) called
+where the proc runs: on a task proc an asyncio task on the case's own loop;
+on a thread proc (and in thread/io_thread bodies), where no loop runs, a go
+task on the core's DISPATCH executor, whose body awaits only xchan
+operations (deadlines through alts_async's timeout and xchan.timeout,
+blocking calls through `await xchan.thread(fn).take()`).
 
 An op the binding has no public way to express is a *binding gap*: its result
 is {"err": "GAP", "msg": "binding gap: ..."}, which fails the case (the gap is
@@ -128,26 +131,6 @@ def make_box(tag):
     ch = xchan.Chan(1)
     cross().put_box(ch.capsule(), tag, 0)
     return ch.poll()
-
-
-# ---- the background loop: asyncio for thread procs ----
-
-_bg_loop = asyncio.new_event_loop()
-threading.Thread(target=_bg_loop.run_forever, name="conformance-bg",
-                 daemon=True).start()
-
-
-def bg_call(fn, *args):
-    """Runs fn(*args) on the background loop's thread; returns its result."""
-    fut = concurrent.futures.Future()
-
-    def run():
-        try:
-            fut.set_result(fn(*args))
-        except BaseException as e:  # noqa: BLE001
-            fut.set_exception(e)
-    _bg_loop.call_soon_threadsafe(run)
-    return fut.result(10)
 
 
 def run_sync(coro):
@@ -445,22 +428,38 @@ def secs(op):
 
 
 class Proc:
-    def __init__(self, w, path, task):
+    def __init__(self, w, path, task, go=False):
         self.w = w
         self.path = path
-        self.task = task  # True: asyncio task; False: OS thread
+        self.task = task  # True: asyncio task; False: OS thread or go
+        # True: a go body on the DISPATCH executor (xchan.go without a
+        # loop), which can await only xchan operations.
+        self.go = go
 
     async def nap(self):
         if self.task:
             await asyncio.sleep(0.001)
+        elif self.go:
+            await xchan.timeout(1).take_async()
         else:
             time.sleep(0.001)
 
     async def blocking(self, fn, *args, **kw):
         """A blocking call (one with a cancel token): on a task, through
-        asyncio.to_thread, as an asyncio user runs blocking calls."""
+        asyncio.to_thread, as an asyncio user runs blocking calls; in a go,
+        on xchan.thread, awaiting its result channel."""
         if self.task:
             return await asyncio.to_thread(fn, *args, **kw)
+        if self.go:
+            def call():
+                try:
+                    return fn(*args, **kw), None
+                except BaseException as e:  # noqa: BLE001
+                    return None, e
+            v, e = await xchan.thread(call).take_async()
+            if e is not None:
+                raise e
+            return v
         return fn(*args, **kw)
 
     async def put(self, ch, v, t, cancel=None):
@@ -478,6 +477,9 @@ class Proc:
         if self.task:
             aw = ch.put_async(v)
             ok = await (aw if t is None else asyncio.wait_for(aw, t))
+        elif self.go:
+            ok = await ch.put_async(v) if t is None else \
+                (await xchan.alts_async([(ch, v)], timeout=t))[0]
         else:
             ok = ch.put(v, t)
         return res() if ok else res("ECLOSED")
@@ -498,6 +500,9 @@ class Proc:
         if self.task:
             aw = ch.take_async()
             v = await (aw if t is None else asyncio.wait_for(aw, t))
+        elif self.go:
+            v = await ch.take_async() if t is None else \
+                (await xchan.alts_async([ch], timeout=t))[0]
         else:
             v = ch.take(t)
         return res("ECLOSED") if v is None else res(val=v)
@@ -511,7 +516,7 @@ class Proc:
         if cancel is not None:
             kw["cancel"] = cancel
             return await self.blocking(xchan.alts, ops, **kw)
-        if self.task and t != 0:
+        if (self.task or self.go) and t != 0:
             return await xchan.alts_async(ops, **kw)
         return xchan.alts(ops, **kw)
 
@@ -718,7 +723,7 @@ async def op_await(p, op):
     while not a.done.is_set():
         if time.monotonic() > end:
             return res("ETIMEDOUT")
-        if p.task:
+        if p.task or p.go:
             await p.nap()
         else:
             a.done.wait(max(end - time.monotonic(), 0))
@@ -769,7 +774,8 @@ async def op_state(p, op):
     return res(val=a.op.state.upper())
 
 
-# ---- spawn: go (an asyncio task), thread, io_thread ----
+# ---- spawn: go (an asyncio task, or a go on the dispatch executor),
+# thread, io_thread ----
 
 def _err_class(name):
     cls = getattr(xchan, name, None)
@@ -801,17 +807,16 @@ def op_spawn_start(p, op):
             w.spawns -= 1
 
     if kind == "go":
+        # xchan.go from where the proc runs: an asyncio task on a task
+        # proc's loop, a go on the DISPATCH executor where no loop runs.
         async def go_body():
             try:
-                await run_ops(Proc(w, path, True), body_ops)
+                await run_ops(Proc(w, path, p.task, go=not p.task), body_ops)
                 return outcome()
             finally:
                 done()
         try:
-            if p.task:
-                ch = xchan.go(go_body(), name=task_name)
-            else:
-                ch = bg_call(lambda: xchan.go(go_body(), name=task_name))
+            ch = xchan.go(go_body(), name=task_name)
         except BaseException:
             done()
             raise
@@ -1182,11 +1187,13 @@ async def exec_op(p, op):
     if name == "task_errors":
         return await op_task_errors(p, op)
     if name == "in_go":
+        # A go is an asyncio task on a task proc, a go task of the core's
+        # dispatch executor elsewhere (xchan.in_go()).
         try:
             in_task = asyncio.current_task() is not None
         except RuntimeError:
             in_task = False
-        return res(val=in_task)
+        return res(val=in_task or xchan.in_go())
     if name == "executor_factory":
         return op_executor_factory(op)
     if name == "executor_count":

@@ -3,7 +3,7 @@
 // (src/clone.c): the putting isolate serializes, the taking one deserializes.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { Chan, errors, tuple, promiseChan } = require('..');
+const { Chan, errors, tuple, promiseChan, xf } = require('..');
 const { worker, exited, message, until } = require('./helpers');
 
 test('an object put in a worker is taken on the main thread as an equal copy (take and poll)', async () => {
@@ -198,6 +198,18 @@ test('an object whose isolate has exited gives ERUNTIME (owner gone), value kept
   assert.ok(err instanceof errors.ERUNTIME);
   assert.match(err.message, /has ended/);
   assert.ok(err.value !== undefined);
+});
+
+test('a JS transform step of a channel made on the main thread gets a worker\'s object as a clone', async () => {
+  const ch = new Chan(4, { xform: xf.map((v) => ({ n: v.n + 1, isDate: v.when instanceof Date })) });
+  const w = worker(`
+    const ch = Chan.from(data.ch);
+    ch.putSync({ n: 1, when: new Date(0) });
+    ch.close();
+  `, { ch });
+  assert.deepEqual(await ch.take(), { n: 2, isDate: true });
+  assert.equal(await ch.take(), undefined);
+  assert.equal(await exited(w), 0);
 });
 
 test('within its own isolate an object is never cloned: the very same object comes back', () => {

@@ -175,15 +175,20 @@ test('an owner busy in JS delays the clone, and still answers as its loop ends',
   // answered before the worker's environment goes (its loop does not wake
   // for it: 'beforeExit' serves it).
   const ch = new Chan(1);
+  const asked = new Int32Array(new SharedArrayBuffer(4));
   const w = worker(`
     Chan.from(data.ch).putSync({ late: [1, 2] });
-    const end = Date.now() + 300;
+    // Busy until the main thread is about to take, and 100 ms more.
+    const limit = Date.now() + 10000;
+    while (Atomics.load(data.asked, 0) === 0 && Date.now() < limit);
+    const end = Date.now() + 100;
     while (Date.now() < end);
-  `, { ch });
+  `, { ch, asked });
   await until(() => ch.info().count === 1, 5000, 'the put');
+  Atomics.store(asked, 0, 1);
   const t0 = Date.now();
   assert.deepEqual(await ch.take(), { late: [1, 2] });
-  assert.ok(Date.now() - t0 > 50, 'the clone waited for the busy owner');
+  assert.ok(Date.now() - t0 > 20, 'the clone waited for the busy owner');
   assert.equal(await exited(w), 0);
 });
 

@@ -346,6 +346,21 @@ wrap_box(napi_env env, xenv *e, xchan_val v)
 	return res;
 }
 
+/* "item i: <the message of error err>" into buf. */
+static void
+item_message(napi_env env, napi_value err, size_t i, char *buf, size_t n)
+{
+	napi_value m;
+	size_t len = 0;
+	int k = snprintf(buf, n, "item %zu of this array cannot be read: ", i);
+	if (k < 0 || (size_t)k >= n)
+		return;
+	if (napi_get_named_property(env, err, "message", &m) != napi_ok ||
+	    napi_get_value_string_utf8(env, m, buf + k, n - (size_t)k, &len) !=
+	        napi_ok)
+		snprintf(buf + k, n - (size_t)k, "?");
+}
+
 /* Returns the JS value, or NULL with *err set to an error (v kept in it) or
  * an exception pending (err NULL). */
 static napi_value
@@ -353,7 +368,7 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 {
 	napi_value r = NULL;
 	void *host = NULL;
-	char why[256];
+	char why[512];
 	const char *msg = NULL; /* why a HOST value cannot be read here */
 	switch (v.kind) {
 	case XCHAN_BOOL: {
@@ -448,7 +463,11 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 			    from_val(env, e, xchan_val_retain(items[i]), err);
 			if (item == NULL) {
 				if (*err != NULL) {
-					/* Report the whole array instead. */
+					/* Report the whole array instead,
+					 * saying why its item failed. */
+					item_message(env, *err, i, why,
+					    sizeof why);
+					msg = why;
 					break;
 				}
 				xchan_val_release(v);
@@ -468,8 +487,11 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 		break;
 	}
 	/* A value this isolate cannot read: an error that keeps it. */
-	char text[512];
-	if (msg != NULL)
+	char text[768];
+	if (msg != NULL && v.kind == XCHAN_ARRAY)
+		snprintf(text, sizeof text,
+		    "%s; the whole array is kept in error.value", msg);
+	else if (msg != NULL)
 		snprintf(text, sizeof text,
 		    "this value is a JS object of another isolate, and no "
 		    "clone of it can be made here: %s. The value is kept in "

@@ -107,21 +107,25 @@ test('every take makes a new copy; the putting isolate still gets its very objec
 });
 
 test('a value that cannot be cloned (a function) gives ERUNTIME saying why, with error.value kept', async () => {
-  const ch = new Chan(2);
+  const ch = new Chan(4);
   const back = new Chan(2);
   const w = worker(`
     const ch = Chan.from(data.ch), back = Chan.from(data.back);
     const fn = () => 42;
     ch.putSync(fn);
     ch.putSync({ inner: Symbol('s') });
+    ch.putSync(xchan.tuple([1, { ok: true }, () => 0]));
     const got = back.takeSync();
     parentPort.postMessage(got === fn && got() === 42);
   `, { ch, back });
   const err = await ch.take().then(() => null, (e) => e);
   assert.ok(err instanceof errors.ERUNTIME, 'a function is not cloneable');
   assert.match(err.message, /cannot be cloned \(.*could not be cloned/);
-  await until(() => ch.info().count === 1, 5000, 'the second put');
+  await until(() => ch.info().count === 2, 5000, 'the other puts');
   assert.throws(() => ch.poll(), (e) => e instanceof errors.ERUNTIME && /could not be cloned/.test(e.message));
+  // An array with such an item: the error names the item; the array is kept.
+  assert.throws(() => ch.poll(), (e) => e instanceof errors.ERUNTIME &&
+    /^item 2 of this array cannot be read: .*could not be cloned.*the whole array is kept in error\.value$/s.test(e.message));
   // Nothing is lost: the held value goes back to its isolate intact.
   const reply = message(w);
   assert.equal(await back.put(err.value), true);

@@ -16,6 +16,10 @@
 //               vs the SAB ring pair with the main thread waiting in
 //               Atomics.wait (blocking the event loop) and in
 //               Atomics.waitAsync (keeping it)
+//  objs w->m    a worker puts small objects ({i, s, a: [1, 2, 3]}, putSync,
+//               cap 1024), main takes each as a structured clone (await
+//               take: one serialize round trip to the worker per object)
+//               vs postMessage of the same objects (informative, not row 15)
 // Each figure is the median of several runs after a warm-up; ratios are
 // xchan / peer (lower is better for xchan).
 'use strict';
@@ -33,6 +37,7 @@ const N = {
   stream1: quick ? 100000 : 400000,
   stream: quick ? 100000 : 400000,
   rt: quick ? 5000 : 20000,
+  objs: quick ? 5000 : 20000,
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -94,6 +99,14 @@ parentPort.on('message', (m) => {
     const req = Chan.from(m.req), res = Chan.from(m.res);
     for (let i = 0; i < m.n; i++) res.putSync(req.takeSync() + 1);
     parentPort.postMessage('done');
+  } else if (m.kind === 'xchan-objs') {
+    const ch = Chan.from(m.ch);
+    for (let i = 0; i < m.n; i++) ch.putSync({ i, s: 'abc', a: [1, 2, 3] });
+    parentPort.once('message', () => parentPort.postMessage('done')); // alive until all were taken
+    parentPort.postMessage('put');
+  } else if (m.kind === 'pm-objs') {
+    for (let i = 0; i < m.n; i++) m.port.postMessage({ i, s: 'abc', a: [1, 2, 3] });
+    m.port.close();
   } else if (m.kind === 'pm-stream') {
     let s = 0, left = m.n;
     const port = m.port;
@@ -174,6 +187,28 @@ async function xchanRt(n) {
   await done;
 }
 
+async function xchanObjs(n) {
+  const ch = new Chan(1024);
+  const put = reply();
+  worker.postMessage({ kind: 'xchan-objs', ch, n });
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (await ch.take()).i;
+  await put;
+  const done = reply();
+  worker.postMessage('taken');
+  await done;
+  return s;
+}
+
+async function pmObjs(n) {
+  const { port1, port2 } = new MessageChannel();
+  let left = n;
+  const got = new Promise((r) => port1.on('message', () => { if (--left === 0) r(); }));
+  worker.postMessage({ kind: 'pm-objs', port: port2, n }, [port2]);
+  await got;
+  port1.close();
+}
+
 async function pmRt(n) {
   const { port1, port2 } = new MessageChannel();
   worker.postMessage({ kind: 'pm-rt', port: port2, n }, [port2]);
@@ -220,6 +255,7 @@ async function main() {
   add('15d', 'round trip main<->worker', xr, 'postMessage', await measure(pmRt, N.rt));
   add('15d', 'round trip main<->worker', xr, 'SAB ring, main in Atomics.wait', await measure((n) => sabRt(n, false), N.rt));
   add('15d', 'round trip main<->worker', xr, 'SAB ring, main in Atomics.waitAsync', await measure((n) => sabRt(n, true), N.rt));
+  add('objs', 'objects w->main as clones (cap 1024)', await measure(xchanObjs, N.objs), 'postMessage', await measure(pmObjs, N.objs));
   await worker.terminate();
 
   if (asJson) {

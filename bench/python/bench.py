@@ -20,6 +20,12 @@ of --repeats runs):
                                        Python thread call_soon_threadsafe(
                                        Queue.put_nowait) into asyncio.Queue;
                                        janus.Queue as an extra peer
+  (f) go ping-pong, no loop            two xchan.go coroutines started where
+                                       no asyncio loop runs (go tasks on the
+                                       core's DISPATCH executor), 2x Chan()
+                                       vs the same two xchan.go coroutines as
+                                       asyncio tasks on one loop (ns per
+                                       round trip; no target, not in row 14)
 One-thread cases ((a), (d)) are timed in the thread's CPU time
 (time.thread_time_ns), so that other processes on a loaded machine do not
 count; the others in wall time.
@@ -259,6 +265,35 @@ def e_janus(n):
     asyncio.run(main())
 
 
+# ---- (f) ---------------------------------------------------------------
+async def _pinger(n, ping, pong):
+    for i in range(n):
+        await ping.put(i)
+        await pong.take()
+
+
+async def _ponger(n, ping, pong):
+    for _ in range(n):
+        await pong.put(await ping.take())
+
+
+def f_dispatch_go(n):
+    ping, pong = xchan.Chan(), xchan.Chan()
+    a, b = xchan.go(_pinger(n, ping, pong)), xchan.go(_ponger(n, ping, pong))
+    a.take()
+    b.take()
+
+
+def f_asyncio_go(n):
+    async def main():
+        ping, pong = xchan.Chan(), xchan.Chan()
+        a = xchan.go(_pinger(n, ping, pong))
+        b = xchan.go(_ponger(n, ping, pong))
+        await a.take()
+        await b.take()
+    asyncio.run(main())
+
+
 CASES = [
     ("(a) put+take, one thread", a_xchan, [("SimpleQueue", a_simplequeue)], 1.5),
     ("(b) thread -> thread", b_xchan, [("queue.Queue", b_queue), ("SimpleQueue", b_simplequeue)], 0.25),
@@ -266,6 +301,7 @@ CASES = [
     ("(d) asyncio stream, one loop", d_xchan, [("asyncio.Queue", d_asyncio)], 1.0),
     ("(e) C thread -> asyncio", e_xchan,
      [("call_soon_threadsafe", e_call_soon_threadsafe)] + ([("janus", e_janus)] if janus else []), 0.2),
+    ("(f) go ping-pong, no loop", f_dispatch_go, [("asyncio go", f_asyncio_go)], None),
 ]
 
 
@@ -279,16 +315,17 @@ def main():
           f"{sys.version.split()[0]}, n={n}, best of {args.repeats}; ns per message")
     print(f"{'case':32} {'xchan':>9}  {'peer':22} {'peer ns':>9} {'ratio':>7} {'target':>7}")
     for name, mine, peers, target in CASES:
-        nn = n // 4 if name.startswith("(c)") else n
+        nn = n // 4 if name[:3] in ("(c)", "(f)") else n
         clock = time.thread_time_ns if name[:3] in ("(a)", "(d)") else time.perf_counter_ns
         x = min(timed(mine, nn, clock) for _ in range(args.repeats))
         for i, (pname, peer) in enumerate(peers):
             p = min(timed(peer, nn, clock) for _ in range(args.repeats))
             first = i == 0
             ratio = x / p
-            mark = ("ok" if ratio <= target else "MISS") if first else ""
+            mark = ("ok" if ratio <= target else "MISS") if target else ""
+            goal = "<= %.2f %s" % (target, mark) if target else "(none)"
             print(f"{name if first else '':32} {x if first else '':>9.0f}  {pname:22} {p:9.0f} "
-                  f"{ratio:7.2f} {('<= %.2f %s' % (target, mark)) if first else '':>7}"
+                  f"{ratio:7.2f} {goal:>7}"
                   if first else
                   f"{'':32} {'':>9}  {pname:22} {p:9.0f} {ratio:7.2f}")
     return 0

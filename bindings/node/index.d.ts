@@ -74,12 +74,23 @@ export declare class Chan<T = any> implements AsyncIterable<T>, SharedChan {
   readonly $xchan: string;
   /** Resolves true once delivered, false if the channel is closed. */
   put(v: T, opts?: OpOptions): Promise<boolean>;
-  /** Resolves the value, or undefined once the channel is closed and drained. */
+  /**
+   * Resolves the value, or undefined once the channel is closed and drained.
+   * An object put by this isolate comes back as the very same object; one
+   * put by another isolate (a worker, the main thread) arrives as a
+   * structured clone (the copy postMessage makes: v8.serialize in the
+   * putting isolate, v8.deserialize here; a new object each take).  When no
+   * clone can be made (a function or symbol inside, or the putting isolate
+   * has ended) it rejects with ERUNTIME saying why; error.value keeps the
+   * value (put it back on a channel for its own isolate).  The clone waits
+   * for the putting thread to answer: see README "Objects and threads".
+   */
   take(opts?: OpOptions): Promise<T | undefined>;
   offer(v: T): boolean;
+  /** The value if one is ready now, else undefined; objects of another isolate as for take(). */
   poll(): T | undefined;
   close(): void;
-  /** Worker threads only: blocks until done. */
+  /** Worker threads only: blocks until done.  Objects of another isolate as for take(). */
   takeSync(opts?: number | { timeout?: number; cancel?: CancelToken }): T | undefined;
   putSync(v: T, opts?: number | { timeout?: number; cancel?: CancelToken }): boolean;
   sync(): Generator<T, void, undefined>;
@@ -101,7 +112,7 @@ export interface OpResult<T = any> {
   code: string;
   index: number;
   value: T | undefined;
-  /** code ERUNTIME: the error holding a value this isolate cannot read. */
+  /** code ERUNTIME: the error holding a value this isolate cannot read (a foreign runtime's object, or one of another isolate no clone could be made of). */
   error?: Error;
 }
 export type OpCallback<T = any> = (result: OpResult<T>) => void;

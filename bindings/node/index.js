@@ -2,6 +2,7 @@
 // xchan for Node: core.async channels shared by the main thread, worker
 // threads and native addons.  See README.md.
 const { threadId, isMainThread, Worker } = require('node:worker_threads');
+const v8 = require('node:v8');
 const native = require('./lib/native');
 const { XchanError, errors, codes, makeError } = require('./lib/errors');
 const { BufferSpec, buffer, dropping, sliding } = require('./lib/buffers');
@@ -37,6 +38,10 @@ native.initEnv({
   reportXformError,
   TaskFailure,
   pending: PENDING,
+  // How a JS object crosses to another isolate through a channel: the
+  // structured clone postMessage makes (src/clone.c).
+  serialize: v8.serialize,
+  deserialize: v8.deserialize,
 });
 
 // worker.terminate() cannot interrupt native code by itself: fire the
@@ -51,6 +56,10 @@ if (!Worker.prototype[kPatched]) {
     return terminate.apply(this, args);
   };
 }
+// An env whose loop is about to end still answers the JS calls other
+// threads queued for it (a clone of an object it put, a transform step):
+// its loop does not wake for them when nothing else keeps it alive.
+process.on('beforeExit', () => native.serveCalls());
 if (isMainThread) {
   // At process exit Node terminates and joins the workers: wake any that is
   // blocked in a sync op, or the exit would wait for it for ever.

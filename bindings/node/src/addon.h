@@ -4,7 +4,8 @@
  * One `xenv` per Node environment (the main thread and every worker that
  * loads xchan).  It owns:
  *  - the environment's host runtime id (objects put by this isolate come
- *    back as the very same objects here; other isolates get ERUNTIME);
+ *    back as the very same objects here; other isolates of this addon get
+ *    structured clones, clone.c; other runtimes get ERUNTIME);
  *  - ONE threadsafe function, the only way other threads wake this JS
  *    thread's event loop: completed async ops and host references to drop
  *    are pushed on two lock-free stacks, JS calls other threads ask of it
@@ -86,6 +87,8 @@ typedef struct xenv {
 	xn_jscall *calls_head, *calls_tail; /* FIFO, under wlock */
 	bool calls_closed;       /* teardown: no call is queued any more */
 	napi_ref remote_handler; /* JS thread only: callThread's receiver */
+	napi_ref serialize;      /* v8.serialize: (value) -> Buffer (clone.c) */
+	napi_ref deserialize;    /* v8.deserialize: (Buffer) -> value */
 } xenv;
 
 /* A channel as JS sees it: the data of the external a Chan holds. */
@@ -140,6 +143,10 @@ napi_value xn_init_env(napi_env env, napi_value exports);
  * (any thread; remembered if that worker has not registered yet). */
 void xn_interrupt_thread(int32_t thread_id);
 void xn_interrupt_all_threads(void);
+/* Whether `runtime_id` is (or was) the host runtime of an env of this addon
+ * (any thread): its host values are xn_refs, whose objects other envs can
+ * clone (clone.c).  Ids are never reused, so a gone env's id stays known. */
+bool xn_runtime_is_ours(uint32_t runtime_id);
 
 /* jscall.c: JS calls on behalf of other threads, and the serving wait.
  *
@@ -256,6 +263,17 @@ napi_value xn_wrap_chan(napi_env env, xenv *e, xchan_chan *ch); /* adopts */
 void xn_host_runtime_init(void);
 extern const xchan_runtime xn_runtime_hooks;
 void xn_drain_dead_refs(xenv *e);
+
+/* clone.c: a host value of another env of this addon (v.aux one of
+ * xn_runtime_is_ours), taken on e's JS thread, as a structured clone made
+ * in e's isolate: the owner env v8.serialize's its object on its own thread
+ * (a JS call, jscall.c), e v8.deserialize's the bytes.  Returns the new
+ * object (v released), or NULL with `why` (of size n) saying why no clone
+ * could be made (the owner env has gone, the object is not cloneable, ...):
+ * then v is untouched, for the caller's ERUNTIME error to keep.  Never
+ * leaves an exception pending. */
+napi_value xn_clone_foreign(napi_env env, xenv *e, xchan_val v, char *why,
+    size_t n);
 
 /* chan.c */
 napi_value xn_chan_external(napi_env env, xchan_chan *ch); /* adopts */

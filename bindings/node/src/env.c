@@ -224,6 +224,50 @@ xn_interrupt_all_threads(void)
 	pthread_mutex_unlock(&g_threads_lock);
 }
 
+/* ---- the runtime ids of this addon's envs -------------------------------- */
+
+/* Every host runtime id an env of this addon ever registered, so that a
+ * host value can be recognised as a JS object of another env (clone.c),
+ * also after that env has gone (its id is never reused).  Grows by one id
+ * per environment (a few bytes per worker ever started).  g_runtimes_lock
+ * is a leaf lock. */
+static pthread_mutex_t g_runtimes_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t *g_runtimes;
+static size_t g_nruntimes, g_runtimes_cap;
+
+static bool
+runtimes_add(uint32_t id)
+{
+	bool ok = true;
+	pthread_mutex_lock(&g_runtimes_lock);
+	if (g_nruntimes == g_runtimes_cap) {
+		size_t cap = g_runtimes_cap ? 2 * g_runtimes_cap : 16;
+		uint32_t *a = realloc(g_runtimes, cap * sizeof *a);
+		if (a != NULL) {
+			g_runtimes = a;
+			g_runtimes_cap = cap;
+		} else {
+			ok = false;
+		}
+	}
+	if (ok)
+		g_runtimes[g_nruntimes++] = id;
+	pthread_mutex_unlock(&g_runtimes_lock);
+	return ok;
+}
+
+bool
+xn_runtime_is_ours(uint32_t runtime_id)
+{
+	bool found = false;
+	pthread_mutex_lock(&g_runtimes_lock);
+	/* Newest first: the live envs are usually the recent ones. */
+	for (size_t i = g_nruntimes; i > 0 && !found; i--)
+		found = g_runtimes[i - 1] == runtime_id;
+	pthread_mutex_unlock(&g_runtimes_lock);
+	return found;
+}
+
 /* ---- calls between threads (callThread) --------------------------------- */
 
 static void delete_ref(napi_env env, napi_ref *r);
@@ -318,6 +362,19 @@ js_call_thread(napi_env env, napi_callback_info info)
 	return xn_boolean(env, ok);
 }
 
+/* serveCalls(): runs the JS calls other threads queued for this env now
+ * (index.js calls it at 'beforeExit': the loop does not wake for them then,
+ * its threadsafe function being unreferenced, and a clone asked of an env
+ * that is about to end is still answered). */
+static napi_value
+js_serve_calls(napi_env env, napi_callback_info info)
+{
+	xenv *e = xn_env(env);
+	if (e != NULL && xn_current_env() == e)
+		xn_jscall_drain(e);
+	return xn_undefined(env);
+}
+
 /* setRemoteHandler(fn | null): this env's receiver of callThread. */
 static napi_value
 js_set_remote_handler(napi_env env, napi_callback_info info)
@@ -378,6 +435,8 @@ env_cleanup(void *arg)
 	delete_ref(e->env, &e->task_fail);
 	delete_ref(e->env, &e->pending_sentinel);
 	delete_ref(e->env, &e->remote_handler);
+	delete_ref(e->env, &e->serialize);
+	delete_ref(e->env, &e->deserialize);
 	if (e->cancel != NULL)
 		xchan_cancel_release(e->cancel);
 	e->cancel = NULL;
@@ -413,9 +472,14 @@ create_env(napi_env env)
 	xchan_runtime rt = xn_runtime_hooks;
 	rt.user = e;
 	int32_t rc = xchan_runtime_register(&e->runtime_id, &rt);
+	bool registered = rc == XCHAN_OK;
+	if (rc == XCHAN_OK && !runtimes_add(e->runtime_id))
+		rc = XCHAN_ENOMEM;
 	if (rc == XCHAN_OK)
 		rc = xchan_cancel_new(&e->cancel);
 	if (rc != XCHAN_OK) {
+		if (registered)
+			xchan_runtime_unregister(e->runtime_id);
 		char msg[160];
 		snprintf(msg, sizeof msg,
 		    "xchan: cannot set up this environment: %s",
@@ -443,7 +507,8 @@ create_env(napi_env env)
 }
 
 /* initEnv({threadId, isMain, makeError, wrapChan, reportXformError,
- *          TaskFailure}): called once by index.js in each environment. */
+ *          TaskFailure, pending, serialize, deserialize}): called once by
+ * index.js in each environment. */
 static napi_value
 js_init_env(napi_env env, napi_callback_info info)
 {
@@ -464,10 +529,12 @@ js_init_env(napi_env env, napi_callback_info info)
 	NAPI_CALL(env, napi_get_named_property(env, argv[0], "isMain", &v));
 	NAPI_CALL(env, napi_get_value_bool(env, v, &e->is_main));
 	static const char *names[] = {"makeError", "wrapChan",
-	    "reportXformError", "TaskFailure", "pending"};
+	    "reportXformError", "TaskFailure", "pending", "serialize",
+	    "deserialize"};
 	napi_ref *refs[] = {&e->make_error, &e->wrap_chan, &e->report_xf,
-	    &e->task_fail, &e->pending_sentinel};
-	for (size_t i = 0; i < 5; i++) {
+	    &e->task_fail, &e->pending_sentinel, &e->serialize,
+	    &e->deserialize};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		NAPI_CALL(env,
 		    napi_get_named_property(env, argv[0], names[i], &v));
 		delete_ref(env, refs[i]);
@@ -537,7 +604,8 @@ xn_init_env(napi_env env, napi_value exports)
 	    {"interruptAllThreads", js_interrupt_all},
 	    {"liveCounts", js_live_counts}, {"pendingCount", js_pending_count},
 	    {"callThread", js_call_thread},
-	    {"setRemoteHandler", js_set_remote_handler}};
+	    {"setRemoteHandler", js_set_remote_handler},
+	    {"serveCalls", js_serve_calls}};
 	if (XN_EXPORT_TABLE(env, exports, fns) != napi_ok)
 		return NULL;
 	return exports;

@@ -56,6 +56,20 @@
  * waiting for them; a transform step or callback of a parent's channel run
  * from its own sub-worker during the parent's teardown is the remaining
  * case.
+ *
+ * Clones (clone.c) are such calls too: a taker asks the putting env to
+ * serialize its object.  The answer comes only while the owner runs its
+ * event loop or one of the addon's waits, so it is delayed while the owner
+ * runs long synchronous JS, and never comes while the owner is blocked
+ * outside the addon (Atomics.wait, a sync syscall, another addon's wait):
+ * an owner blocked there for the taker itself deadlocks both.  A serving
+ * wait runs the queued calls before it returns, even when its own
+ * completion is there: the take that ends a putter's putSync is often the
+ * one whose clone the putter must answer, and a worker ending right after
+ * its put would otherwise be gone first.  Its loop does not wake for calls
+ * (the tsfn is unreferenced when idle), so index.js serves them at
+ * 'beforeExit' too (serveCalls); a call that arrives after that is
+ * abandoned at teardown (ERUNTIME).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,8 +230,10 @@ serve_wait(xenv *e, atomic_int *done, bool interruptible)
 	int32_t rc = XCHAN_OK;
 	pthread_mutex_lock(&e->wlock);
 	for (;;) {
-		if (atomic_load_explicit(done, memory_order_acquire))
-			break;
+		/* Calls first, also when the wait is over: the completion that
+		 * ends it may be the very take whose taker now asks us to clone
+		 * the value (clone.c); answering before returning to JS means a
+		 * worker that ends right after its put still answers. */
 		xn_jscall *c = pop_locked(e);
 		if (c != NULL) {
 			pthread_mutex_unlock(&e->wlock);
@@ -225,6 +241,8 @@ serve_wait(xenv *e, atomic_int *done, bool interruptible)
 			pthread_mutex_lock(&e->wlock);
 			continue;
 		}
+		if (atomic_load_explicit(done, memory_order_acquire))
+			break;
 		if (interruptible && e->cancel != NULL &&
 		    xchan_cancel_fired(e->cancel) > 0) {
 			rc = XCHAN_ECANCELED;

@@ -10,13 +10,20 @@
  * xchan -> JS: INT -> number (bigint beyond 2^53); STRING/BYTES -> the
  * carried object when it is ours, else a new string/Buffer; CHAN -> a Chan;
  * ARRAY -> a new Array; BOX -> a Box (lib/values.js); HOST of this env -> the
- * object; HOST of another env -> an ERUNTIME error whose .value is an opaque
+ * object; HOST of another env of this addon (a worker's or the main
+ * thread's object) -> a structured clone of it made here (clone.c: the
+ * owner serializes, this isolate deserializes; a new object per take);
+ * HOST of another runtime, or one no clone can be made of (not cloneable,
+ * owner gone) -> an ERUNTIME error saying why, whose .value is an opaque
  * handle holding it (nothing is lost: put it back on a channel).
  *
  * Thread-safety: conversions run on the env's JS thread.  The runtime hooks
- * (xn_runtime_hooks) run on any thread; see xn_ref_release.
+ * (xn_runtime_hooks) run on any thread; see xn_ref_release.  A clone makes
+ * the taking thread wait for the owner's JS thread: see clone.c for when
+ * that wait is long or endless.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +346,21 @@ wrap_box(napi_env env, xenv *e, xchan_val v)
 	return res;
 }
 
+/* "item i: <the message of error err>" into buf. */
+static void
+item_message(napi_env env, napi_value err, size_t i, char *buf, size_t n)
+{
+	napi_value m;
+	size_t len = 0;
+	int k = snprintf(buf, n, "item %zu of this array cannot be read: ", i);
+	if (k < 0 || (size_t)k >= n)
+		return;
+	if (napi_get_named_property(env, err, "message", &m) != napi_ok ||
+	    napi_get_value_string_utf8(env, m, buf + k, n - (size_t)k, &len) !=
+	        napi_ok)
+		snprintf(buf + k, n - (size_t)k, "?");
+}
+
 /* Returns the JS value, or NULL with *err set to an error (v kept in it) or
  * an exception pending (err NULL). */
 static napi_value
@@ -346,6 +368,8 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 {
 	napi_value r = NULL;
 	void *host = NULL;
+	char why[512];
+	const char *msg = NULL; /* why a HOST value cannot be read here */
 	switch (v.kind) {
 	case XCHAN_BOOL: {
 		int32_t b = 0;
@@ -420,6 +444,13 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 			}
 			return r;
 		}
+		/* A JS object of another env of this addon: a clone. */
+		if (xn_runtime_is_ours(v.aux)) {
+			r = xn_clone_foreign(env, e, v, why, sizeof why);
+			if (r != NULL)
+				return r;
+			msg = why;
+		}
 		break;
 	}
 	case XCHAN_ARRAY: {
@@ -432,7 +463,11 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 			    from_val(env, e, xchan_val_retain(items[i]), err);
 			if (item == NULL) {
 				if (*err != NULL) {
-					/* Report the whole array instead. */
+					/* Report the whole array instead,
+					 * saying why its item failed. */
+					item_message(env, *err, i, why,
+					    sizeof why);
+					msg = why;
 					break;
 				}
 				xchan_val_release(v);
@@ -452,15 +487,28 @@ from_val(napi_env env, xenv *e, xchan_val v, napi_value *err)
 		break;
 	}
 	/* A value this isolate cannot read: an error that keeps it. */
-	const char *msg =
-	    v.kind == XCHAN_HOST
-	        ? "this value is an object of another isolate or runtime; it "
-	          "cannot be read here (only numbers, bigints, strings, "
-	          "booleans, Buffers/Uint8Arrays, arrays of these and Chans "
-	          "cross isolates). The value is kept in error.value: put it "
-	          "back on a channel for its own isolate"
-	        : "this value cannot be read here; it is kept in error.value";
-	napi_value ev = xn_error(env, XCHAN_ERUNTIME, msg);
+	char text[768];
+	if (msg != NULL && v.kind == XCHAN_ARRAY)
+		snprintf(text, sizeof text,
+		    "%s; the whole array is kept in error.value", msg);
+	else if (msg != NULL)
+		snprintf(text, sizeof text,
+		    "this value is a JS object of another isolate, and no "
+		    "clone of it can be made here: %s. The value is kept in "
+		    "error.value: put it back on a channel for its own isolate",
+		    msg);
+	else if (v.kind == XCHAN_HOST)
+		snprintf(text, sizeof text, "%s",
+		    "this value is an object of another runtime (not JS); it "
+		    "cannot be read here (only numbers, bigints, strings, "
+		    "booleans, Buffers/Uint8Arrays, arrays of these and Chans "
+		    "cross runtimes). The value is kept in error.value: put it "
+		    "back on a channel for its own runtime");
+	else
+		snprintf(text, sizeof text, "%s",
+		    "this value cannot be read here; it is kept in "
+		    "error.value");
+	napi_value ev = xn_error(env, XCHAN_ERUNTIME, text);
 	napi_value held = xn_opaque_new(env, v);
 	if (ev != NULL && held != NULL)
 		napi_set_named_property(env, ev, "value", held);

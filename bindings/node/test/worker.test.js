@@ -72,18 +72,18 @@ test('altsSync in a worker: priority and default', async () => {
   assert.deepEqual([out.poll(), out.poll(), out.poll(), out.poll(), out.poll()], ['none', 2, 0, 1, 'ETIMEDOUT']);
 });
 
-test('an object from another isolate: ERUNTIME holding the value, which goes back intact', async () => {
+test('an object of another isolate that cannot be cloned: ERUNTIME holding the value, which goes back intact', async () => {
   const ch = new Chan(2);
   const back = new Chan(2);
   const w = worker(`
     const ch = Chan.from(data.ch), back = Chan.from(data.back);
-    const obj = { mine: true };
+    const obj = { mine: true, fn() {} };
     ch.putSync(obj);
     parentPort.postMessage(back.takeSync() === obj);
   `, { ch, back });
   const err = await ch.take().then(() => null, (e) => e);
   assert.ok(err instanceof errors.ERUNTIME, 'take reports the foreign object');
-  assert.match(err.message, /another isolate/);
+  assert.match(err.message, /another isolate.*cannot be cloned/);
   assert.equal(await back.put(err.value), true);
   assert.equal(await message(w), true);
   await exited(w);
@@ -118,7 +118,8 @@ test('a worker that exits with its objects in channels does not crash the proces
     ch.putSync('plain');
   `, { ch });
   await exited(w);
-  // Its objects are unreadable here (ERUNTIME), never a crash; plain values are fine.
+  // Its objects cannot be cloned any more (ERUNTIME), never a crash; plain
+  // values are fine.
   for (let i = 0; i < 5; i++) await assert.rejects(ch.take(), errors.ERUNTIME);
   assert.equal(await ch.take(), 'plain');
   if (global.gc) global.gc();

@@ -96,11 +96,15 @@ function fromC(put, tag) {
 const shareToken = (obj) => (obj instanceof Chan ? obj.$xchan : obj instanceof xchan.CancelToken ? obj.$xchanCancel : undefined);
 const adoptToken = (t) => (t.startsWith('xcancel:') ? xchan.CancelToken.from(t) : Chan.from(t));
 
-class Host {
-  constructor(tag) {
-    this.tag = tag;
-  }
-}
+// A case's host value ({"host": tag}): a plain JS object carrying its tag,
+// one per tag and thread (so identity holds within an isolate).  Another
+// isolate takes it as a structured clone (as postMessage copies), which is
+// still such an object: any plain object whose only key is `host` (a
+// string) reads back as {"host": tag}, compared by content.
+const makeHost = (tag) => ({ host: tag });
+const isHost = (v) =>
+  v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype &&
+  typeof v.host === 'string' && Object.keys(v).length === 1;
 
 const res = (err = 'OK', extra = {}) => Object.assign({ err }, extra);
 
@@ -176,7 +180,7 @@ class World {
   }
 
   host(tag) {
-    if (!this.hosts.has(tag)) this.hosts.set(tag, new Host(tag));
+    if (!this.hosts.has(tag)) this.hosts.set(tag, makeHost(tag));
     return this.hosts.get(tag);
   }
 
@@ -237,7 +241,7 @@ class World {
       tmp.poll();
       return { box: tag === undefined ? '?' : tag };
     }
-    if (v instanceof Host) return { host: v.tag };
+    if (isHost(v)) return { host: v.host };
     return { unknown_kind: (v && v.constructor && v.constructor.name) || typeof v };
   }
 }

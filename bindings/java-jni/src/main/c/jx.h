@@ -5,8 +5,9 @@
  * no native entry point ever waits: each one tries, registers an async op in
  * the core's notify mode, or returns.  Waiting happens in Java (LockSupport).
  * The core calls back into this library on threads of its own or of C code:
- * the notifier (jx_notify), host-value release, transform steps and
- * combinator callbacks.  Those threads are attached to the JVM on first use
+ * the notifier (jx_notify), host-value release, transform steps,
+ * combinator callbacks and Java tasks run on the core's executors
+ * (jx_exec.c, attached under their OS thread name).  Those threads are attached to the JVM on first use
  * (as daemons, cached per thread, detached when the thread exits), or by the
  * core's thread_start hook for xchan's own threads.  The core never calls
  * any of these on a go task's stack (docs/threading.md: steps, completions,
@@ -37,10 +38,17 @@ extern jmethodID jx_complete; /* static int complete(Object xf, long emit) */
 extern jmethodID
     jx_callback; /* static Object callback(Object fn, int what, Object a, Object b) */
 extern jclass jx_String, jx_byteArray, jx_Object;
+extern jclass jx_CoreExecutor; /* io.xchan.CoreExecutor */
+extern jmethodID jx_core_run;  /* static void run(Runnable task) */
 
 /* The JNIEnv of the calling thread, attaching it (as a daemon) if needed.
  * NULL only if the JVM refuses to attach. */
 JNIEnv *jx_env(void);
+
+/* As jx_env, but a thread attached here gets its OS name (pthread_getname_np)
+ * as its Java name: an executor's thread shows under its own name
+ * (jx_exec.c). */
+JNIEnv *jx_env_named(void);
 
 /* Throws io.xchan.XchanException for `err` with `what` as its message. */
 void jx_throw(JNIEnv *env, int32_t err, const char *what);

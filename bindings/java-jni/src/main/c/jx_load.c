@@ -9,6 +9,7 @@
  * global ref at once, on the releasing thread (the core runs release hooks
  * and transform destroys off go stacks).
  */
+#define _GNU_SOURCE /* pthread_getname_np */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@
 
 JavaVM *jx_vm;
 uint32_t jx_runtime;
-jclass jx_Native, jx_String, jx_byteArray, jx_Object;
+jclass jx_Native, jx_String, jx_byteArray, jx_Object, jx_CoreExecutor;
+jmethodID jx_core_run;
 jmethodID jx_wake, jx_decode, jx_step, jx_complete, jx_callback;
 static jclass jx_XchanException;
 static jmethodID jx_exc_of;
@@ -65,6 +67,22 @@ JNIEnv *
 jx_env(void)
 {
 	return attach("xchan-native");
+}
+
+JNIEnv *
+jx_env_named(void)
+{
+	JNIEnv *env = NULL;
+	if (atomic_load_explicit(&jx_vm_exiting, memory_order_relaxed))
+		return NULL;
+	/* Attached already: skip reading the name. */
+	if ((*jx_vm)->GetEnv(jx_vm, (void **)&env, JNI_VERSION_1_8) == JNI_OK)
+		return env;
+	char name[32];
+	if (pthread_getname_np(pthread_self(), name, sizeof name) != 0 ||
+	    name[0] == 0)
+		return attach("xchan-native");
+	return attach(name);
 }
 
 static void
@@ -234,9 +252,12 @@ JNI_OnLoad(JavaVM *vm, void *reserved)
 	jx_String = global_class(env, "java/lang/String");
 	jx_byteArray = global_class(env, "[B");
 	jx_Object = global_class(env, "java/lang/Object");
+	jx_CoreExecutor = global_class(env, "io/xchan/CoreExecutor");
 	if (!jx_Native || !jx_XchanException || !jx_String || !jx_byteArray ||
-	    !jx_Object)
+	    !jx_Object || !jx_CoreExecutor)
 		return JNI_ERR;
+	jx_core_run = (*env)->GetStaticMethodID(env, jx_CoreExecutor, "run",
+	    "(Ljava/lang/Runnable;)V");
 	jx_wake = (*env)->GetStaticMethodID(env, jx_Native, "wake", "(J)V");
 	jx_decode = (*env)->GetStaticMethodID(env, jx_Native, "decode",
 	    "(IJLjava/lang/Object;)Ljava/lang/Object;");
@@ -249,7 +270,7 @@ JNI_OnLoad(JavaVM *vm, void *reserved)
 	jx_exc_of = (*env)->GetStaticMethodID(env, jx_XchanException, "of",
 	    "(ILjava/lang/String;)Lio/xchan/XchanException;");
 	if (!jx_wake || !jx_decode || !jx_step || !jx_complete ||
-	    !jx_callback || !jx_exc_of)
+	    !jx_callback || !jx_exc_of || !jx_core_run)
 		return JNI_ERR;
 
 	/* The core's threads attach themselves as they start.  A core that

@@ -9,7 +9,9 @@ import java.util.concurrent.Executor;
  * {@code xchan.executor-factory}. Asked at most once per workload, at first
  * use; the answers are cached. Returning null keeps the default; a null for
  * {@link Workload#DISPATCH} uses what {@link Workload#MIXED} resolves to
- * when the factory gives one for MIXED.
+ * when the factory gives one for MIXED. The default is the core's executor
+ * when the environment variable {@code XCHAN_EXECUTOR_FACTORY} names a C
+ * factory, else this binding's (see {@link Xchan#executorFor}).
  */
 @FunctionalInterface
 public interface ExecutorFactory {

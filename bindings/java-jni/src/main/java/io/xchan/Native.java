@@ -380,6 +380,11 @@ final class Native {
     static native String strerror(int err);
     static native long apiHandle();
 
+    /** The core's executor of a workload (xchan_executor_for); throws XchanException (ELOAD...). */
+    static native long coreExecutorFor(int workload);
+    /** xchan_execute(executor, task) through CoreExecutor.run; OK or the executor's refusal. */
+    static native int coreExecute(long executor, Runnable task);
+
     static native long chanNew(int bufKind, long capacity, long xform, int maxPending);
     static native long timeout(long ms);
     static native void chanRetain(long ch);

@@ -27,6 +27,13 @@ import java.util.function.BiConsumer;
  * Because a blocking {@link Chan#take()} parks in Java, a go body may block
  * on channels freely.
  *
+ * <p>When the environment variable {@code XCHAN_EXECUTOR_FACTORY}
+ * ("libfoo.so:symbol", a C xchan_executor_factory) is set, the workloads no
+ * Java factory answers for run on the core's executors instead (see
+ * {@link #executorFor}): one set of executors for Java, C and the core. A
+ * factory that cannot be loaded makes executorFor, execute, go, thread and
+ * ioThread throw {@link XchanException.ELOAD}.
+ *
  * <p>State and locks: the executor table and the shutdown flag are guarded
  * by the RESOLVED map's monitor (never held while a task runs); the task
  * error hook is a volatile field; the go context is a ThreadLocal set around
@@ -163,7 +170,30 @@ public final class Xchan {
         }
     }
 
-    /** The executor of {@code w}: the factory's, else the default. Cached. */
+    /** True when XCHAN_EXECUTOR_FACTORY names a C factory for the core's executors. */
+    private static boolean coreFactoryNamed() {
+        String spec = System.getenv("XCHAN_EXECUTOR_FACTORY");
+        return spec != null && !spec.isEmpty();
+    }
+
+    /**
+     * The executor of {@code w}, resolved at first use and cached:
+     * <ol>
+     * <li>the Java factory's ({@link #setExecutorFactory}, else the class
+     *     named by {@code -Dxchan.executor-factory}); its null for DISPATCH
+     *     uses its MIXED executor;
+     * <li>else, when the environment variable {@code XCHAN_EXECUTOR_FACTORY}
+     *     is set, the core's executor of {@code w} (xchan_executor_for: the
+     *     C factory it names, its DISPATCH-to-MIXED fallback and the core's
+     *     defaults), so Java tasks share the core's executors;
+     * <li>else this binding's default (see the class comment).
+     * </ol>
+     *
+     * @throws XchanException.ELOAD when XCHAN_EXECUTOR_FACTORY names a
+     *     library or symbol that cannot be loaded (the message names the
+     *     variable; nothing is cached, every later call fails the same way)
+     * @throws XchanException.ESHUTDOWN after {@link #shutdown()}
+     */
     public static Executor executorFor(Workload w) {
         if (w == null) throw XchanException.of(Native.EINVAL, "workload must not be null");
         if (shutDown) throw XchanException.of(Native.ESHUTDOWN, "xchan is shut down");
@@ -176,6 +206,9 @@ public final class Xchan {
                 e = f.executorFor(w);
                 if (e == null && w == Workload.DISPATCH) e = f.executorFor(Workload.MIXED);
             }
+            if (e == null && coreFactoryNamed()) {
+                e = CoreExecutor.of(w); // the core's until the process ends: not OWNED
+            }
             if (e == null) {
                 e = defaultFor(w);
                 OWNED.add(e);
@@ -185,10 +218,18 @@ public final class Xchan {
         }
     }
 
+    /** The XchanException for an executor's refusal: the core's error when it gave one, else ESHUTDOWN. */
+    private static XchanException refused(Workload w, RejectedExecutionException x) {
+        int err = x.getCause() instanceof XchanException ? ((XchanException) x.getCause()).number() : Native.ESHUTDOWN;
+        return XchanException.of(err, "the " + w + " executor refused the task: " + x.getMessage());
+    }
+
     /**
      * Runs {@code task} on the executor of {@code w} (xchan_execute).
      *
      * @throws XchanException.ESHUTDOWN after {@link #shutdown()}
+     * @throws XchanException.ELOAD when XCHAN_EXECUTOR_FACTORY cannot be
+     *     loaded ({@link #executorFor})
      */
     public static void execute(Workload w, Runnable task) {
         if (task == null) throw XchanException.of(Native.EINVAL, "task must not be null");
@@ -196,7 +237,7 @@ public final class Xchan {
         try {
             e.execute(task);
         } catch (RejectedExecutionException x) {
-            throw XchanException.of(Native.ESHUTDOWN, "the " + w + " executor refused the task: " + x.getMessage());
+            throw refused(w, x);
         }
     }
 
@@ -343,7 +384,7 @@ public final class Xchan {
             ex.execute(task);
         } catch (RejectedExecutionException e) {
             result.close();
-            throw XchanException.of(Native.ESHUTDOWN, "the " + w + " executor refused the task: " + e.getMessage());
+            throw refused(w, e);
         }
         return result;
     }

@@ -17,18 +17,19 @@ const { root } = require('./helpers');
 
 const tasks = path.join(__dirname, 'fixtures', 'tasks.js');
 
-function buildFactory() {
-  if (process.env.XCHAN_TEST_FACTORY_LIB) return process.env.XCHAN_TEST_FACTORY_LIB;
-  const src = path.resolve(root, '..', '..', 'tests', 'cross', 'factory', 'xchan_test_factory.c');
+function buildLib(src, name) {
   const outDir = path.join(root, 'build', 'native');
   fs.mkdirSync(outDir, { recursive: true });
-  const out = path.join(outDir, 'libxchan_test_factory.so');
+  const out = path.join(outDir, name);
   const r = spawnSync(process.env.CC || 'cc', ['-shared', '-fPIC', '-O1', '-Wall', '-Werror', '-std=c11',
     '-fvisibility=hidden', '-pthread', '-Wl,--no-undefined', '-I', x.includeDir, src, '-o', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   return out;
 }
-const FACTORY = `${buildFactory()}:xchan_test_factory`;
+const FACTORY = `${process.env.XCHAN_TEST_FACTORY_LIB ||
+  buildLib(path.resolve(root, '..', '..', 'tests', 'cross', 'factory', 'xchan_test_factory.c'), 'libxchan_test_factory.so')}:xchan_test_factory`;
+// A factory returning NULL for every workload: the core's own executors.
+const DEFAULTS = `${buildLib(path.join(__dirname, 'fixtures', 'defaults_factory.c'), 'libdefaults_factory.so')}:xchan_defaults_factory`;
 
 // Runs src (with xchan, tasks and done(result) in scope) in a child process
 // with env added; its result as JSON.
@@ -159,6 +160,20 @@ test('shutdown() with an admitted job in flight returns, and later jobs are ESHU
   `, { XCHAN_EXECUTOR_FACTORY: FACTORY, XCHAN_TEST_FACTORY_LOG: log, XCHAN_TEST_FACTORY_SERIAL: '1' });
   assert.deepEqual(got, [true, 'ESHUTDOWN', null]);
   assert.deepEqual(lines(log), ['mixed']);
+});
+
+test('shutdown() lets go of the core\'s own MIXED thread a job holds (xchan_shutdown joins it)', () => {
+  // The job ends through the main thread, which is blocked in the join: the
+  // thread is let go first, or shutdown() would never return.
+  const got = child(`
+    const started = new xchan.Chan(1);
+    const t = xchan.thread(tasks, 'blockFor', 60000, started);
+    await started.take();
+    const t0 = Date.now();
+    xchan.shutdown();
+    done([Date.now() - t0 < 20000, await t.take()]);
+  `, { XCHAN_EXECUTOR_FACTORY: DEFAULTS }, 30000);
+  assert.deepEqual(got, [true, null]);
 });
 
 test('a job refused by the core\'s executor throws its error: a worker\'s thread() after shutdown() is ESHUTDOWN', () => {

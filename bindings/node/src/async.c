@@ -221,6 +221,11 @@ settle(napi_env env, xenv *e, napi_deferred deferred, int kind,
 			xchan_val_release(res.val); /* a put handed back */
 			napi_get_boolean(env, res.err == XCHAN_OK, &v);
 		} else if (kind == OP_TAKE) {
+			/* Another isolate's object: resolved once its owner
+			 * answered, without blocking this thread (clone.c). */
+			if (res.err == XCHAN_OK &&
+			    xn_clone_settle_later(env, e, res.val, deferred))
+				return;
 			if (res.err == XCHAN_OK)
 				v = xn_from_val_or_error(env, e, res.val, &err);
 			else

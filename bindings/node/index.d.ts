@@ -283,8 +283,17 @@ export declare class WorkerPool {
   close(): Promise<void>;
 }
 export type Workload = 'dispatch' | 'mixed' | 'io' | 'compute';
-/** Runs a module's export on a workload's pool with no result (xchan_execute). */
+/**
+ * Runs a module's export on a workload's pool with no result (xchan_execute).
+ * A workload's pool is the one setExecutorFactory's function returns; else,
+ * when the environment variable XCHAN_EXECUTOR_FACTORY names the core's C
+ * executor factory, a pool whose jobs the core's executor for the workload
+ * admits (each job holds one of its threads until it ends; a go body only
+ * until it started), so an unloadable factory throws ELOAD here and from
+ * thread, ioThread and go(file); else the default pools.
+ */
 export declare function execute(workload: Workload, file: string | URL, exportName?: string, ...args: any[]): void;
+/** Chooses each workload's pool (once, before the first job): a WorkerPool, a size, or null for the next choice (see execute). */
 export declare function setExecutorFactory(f: ((workload: Workload) => WorkerPool | number | null | undefined) | null): void;
 export declare function thread<R = any>(file: string | URL, exportName?: string, ...args: any[]): Chan<R>;
 export declare function thread<R = any>(opts: { name?: string }, file: string | URL, exportName?: string, ...args: any[]): Chan<R>;

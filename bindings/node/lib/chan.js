@@ -543,8 +543,11 @@ function runAsGo(name, fn) {
   return goContext.run(name, fn);
 }
 
-// What the binding does at shutdown() (lib/pool.js closes its pools).
+// What the binding does at shutdown() (lib/pool.js closes its pools), and
+// just before xchan_shutdown (lib/pool.js lets go of the core's threads its
+// jobs hold).
 const onShutdown = [];
+const beforeShutdown = [];
 
 /**
  * shutdown(): xchan_shutdown.  Pending timers fire (timeout channels close),
@@ -556,6 +559,7 @@ const onShutdown = [];
  */
 function shutdown() {
   if (inGo()) throw makeError('ESTATE', 'shutdown() cannot be called inside a go task');
+  if (!shutDown) for (const f of beforeShutdown) f();
   const rc = native.shutdown();
   if (rc !== 0) throw makeError(Object.keys(codes).find((k) => codes[k] === rc) || 'EUNKNOWN', 'xchan_shutdown failed');
   if (!shutDown) {
@@ -566,5 +570,5 @@ function shutdown() {
 
 module.exports = {
   Chan, promiseChan, timeout, alts, altsSync, altsAsync, Op, go, TaskFailure, PENDING,
-  setTaskErrorHook, reportTaskError, inGo, shutdown, onShutdown, checkNotShutDown, runAsGo,
+  setTaskErrorHook, reportTaskError, inGo, shutdown, onShutdown, beforeShutdown, checkNotShutDown, runAsGo,
 };

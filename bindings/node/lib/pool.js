@@ -19,6 +19,24 @@
 // worker per CPU takes go bodies; a worker running a thread() job takes none,
 // since it may block), as core.async's go blocks share the dispatch threads.
 //
+// Which pool a workload's jobs run on (poolFor), first that applies:
+//  1. the pool setExecutorFactory's function returns for it;
+//  2. when process.env.XCHAN_EXECUTOR_FACTORY is non-empty (the core's C
+//     executor factory, "libfoo.so:symbol"), a CoreAdmittedPool: the job
+//     runs on a worker as always, but BY PROXY of the core's executor for
+//     the workload (xchan_executor_for, with the core's DISPATCH -> MIXED
+//     fallback and defaults): each job is an xchan_execute whose task, on
+//     the executor's thread, starts the job on this thread's pool and, for
+//     mixed/io/compute, holds that thread until the job ends (a go body,
+//     'dispatch', parks instead: the thread is let go once the job
+//     started).  So the C executor's concurrency, queue and threads govern
+//     the job as they would a C task.  A factory that cannot be loaded
+//     throws ELOAD (naming the variable) from every execute/thread/
+//     ioThread/go(file); a refused xchan_execute throws its error there;
+//     a worker's env ending, and shutdown(), let go of the threads its
+//     jobs hold (src/admission.c);
+//  3. the default pools below.
+//
 // A worker hands its job's outcome back with native.callThread: a JS call
 // that this (the spawning) thread runs from its event loop, or at once if it
 // is blocked in takeSync/putSync/altsSync (src/jscall.c), so a worker that
@@ -31,9 +49,12 @@ const { pathToFileURL } = require('node:url');
 const { Worker, threadId } = require('node:worker_threads');
 const native = require('./native');
 const { makeError, invalidArg, errors } = require('./errors');
-const { Chan, reportTaskError, checkNotShutDown, onShutdown } = require('./chan');
+const { Chan, reportTaskError, checkNotShutDown, onShutdown, beforeShutdown } = require('./chan');
 
 const WORKER = path.join(__dirname, 'pool-worker.js');
+// WorkerPool's methods for CoreAdmittedPool (not public API).
+const kJob = Symbol('job');
+const kSubmit = Symbol('submit');
 
 function moduleUrl(file) {
   if (file instanceof URL) return file.href;
@@ -98,6 +119,13 @@ class WorkerPool {
    * task error hook; default "<file URL>#<exportName>").
    */
   run(file, exportName = 'default', ...args) {
+    const job = this[kJob](file, exportName, ...args);
+    this[kSubmit](job);
+    return job.out;
+  }
+
+  // The job of run()'s arguments (checked; not started).
+  [kJob](file, exportName = 'default', ...args) {
     let name;
     let goBody = false;
     if (file !== null && typeof file === 'object' && !(file instanceof URL)) {
@@ -108,12 +136,15 @@ class WorkerPool {
     }
     if (this.#closed) throw makeError('ESHUTDOWN', 'this WorkerPool is closed');
     if (typeof exportName !== 'string') throw makeError('EINVAL', 'thread(file, exportName, ...args): exportName is a string');
-    const out = new Chan(1);
     const url = moduleUrl(file);
-    const job = { id: nextJobId++, url, fn: exportName, args, out, go: goBody, name: name === undefined ? `${url}#${exportName}` : name };
+    return { id: nextJobId++, url, fn: exportName, args, out: new Chan(1), go: goBody, name: name === undefined ? `${url}#${exportName}` : name, onEnd: null };
+  }
+
+  // Queues a job of kJob; its onEnd (if any) runs once it has ended.
+  [kSubmit](job) {
+    if (this.#closed) throw makeError('ESHUTDOWN', 'this WorkerPool is closed');
     this.#queue.push(job);
     this.#dispatch();
-    return out;
   }
 
   /** Stops the workers (running tasks are terminated; their result channels close). */
@@ -204,6 +235,7 @@ class WorkerPool {
       job.out.close();
       reportTaskError(job.name, revivedError(msg));
     }
+    if (job.onEnd) job.onEnd();
     if (!dead) {
       if (w.jobs.size === 0) {
         w.unref();
@@ -211,6 +243,74 @@ class WorkerPool {
       }
       this.#dispatch();
     }
+  }
+}
+
+// The core's workload numbers (xchan.h: XCHAN_WORKLOAD_*).
+const CORE_WORKLOAD = { dispatch: 0, mixed: 1, io: 2, compute: 3 };
+
+// Jobs the core's executors admitted whose start call has not run yet:
+// admission id -> start().  src/admission.c calls the starter on this thread.
+const admitted = new Map();
+let nextAdmission = 1;
+native.setAdmissionStarter((id) => {
+  const start = admitted.get(id);
+  admitted.delete(id);
+  if (start) start();
+  else native.admissionEnd(id); // nothing to run: let the thread go
+});
+
+/**
+ * The pool of a workload when XCHAN_EXECUTOR_FACTORY names a C factory:
+ * jobs run on workers of a pool of its own (cached: it never holds a job
+ * back), but each is ADMITTED by the core's executor for the workload
+ * (src/admission.c): an xchan_execute whose task starts the job on this
+ * thread and, except for 'dispatch', holds the executor's thread until the
+ * job ends.  So the C executor's concurrency and queueing decide when jobs
+ * run, as they decide for C tasks.
+ */
+class CoreAdmittedPool {
+  #workload;
+  #workers;
+  #closed = false;
+
+  constructor(workload) {
+    native.coreExecutorCheck(CORE_WORKLOAD[workload]); // ELOAD, named
+    this.#workload = workload;
+    this.#workers = new WorkerPool({ name: `xchan-${workload}`, size: Infinity });
+  }
+
+  get size() {
+    return Infinity;
+  }
+
+  run(...runArgs) {
+    if (this.#closed) throw makeError('ESHUTDOWN', `the ${this.#workload} pool is closed`);
+    const job = this.#workers[kJob](...runArgs);
+    const id = nextAdmission++;
+    admitted.set(id, () => {
+      job.onEnd = () => native.admissionEnd(id);
+      try {
+        this.#workers[kSubmit](job);
+      } catch (err) {
+        // Shut down while the executor held the job back.
+        job.out.close();
+        reportTaskError(job.name, err);
+        native.admissionEnd(id);
+      }
+    });
+    try {
+      native.admit(CORE_WORKLOAD[this.#workload], this.#workload !== 'dispatch', id);
+    } catch (err) {
+      admitted.delete(id);
+      throw err;
+    }
+    return job.out;
+  }
+
+  close() {
+    this.#closed = true;
+    return this.#workers.close();
   }
 }
 
@@ -235,11 +335,16 @@ function poolFor(workload) {
   if (r !== null && r !== undefined && !(r instanceof WorkerPool)) {
     throw makeError('EINVAL', 'the executor factory returns a WorkerPool, a size, or null');
   }
-  // The defaults are the core's: MIXED and IO are cached pools that grow on
+  // Without a JS pool: with XCHAN_EXECUTOR_FACTORY set, the core's
+  // executors admit the jobs (it throws ELOAD when the factory cannot be
+  // loaded; nothing is cached then, so every call throws it).  Otherwise
+  // the defaults are the core's: MIXED and IO are cached pools that grow on
   // demand (a blocked body never holds back another), COMPUTE a fixed pool
   // of one worker per CPU, DISPATCH what MIXED resolves to.
-  if (!r && workload === 'dispatch') p = poolFor('mixed');
-  else p = r || new WorkerPool({ name: `xchan-${workload}`, size: workload === 'compute' ? os.availableParallelism() : Infinity });
+  if (r) p = r;
+  else if (process.env.XCHAN_EXECUTOR_FACTORY) p = new CoreAdmittedPool(workload);
+  else if (workload === 'dispatch') p = poolFor('mixed');
+  else p = new WorkerPool({ name: `xchan-${workload}`, size: workload === 'compute' ? os.availableParallelism() : Infinity });
   pools.set(workload, p);
   return p;
 }
@@ -254,6 +359,10 @@ function execute(workload, file, exportName, ...args) {
   poolFor(workload).run(file, exportName, ...args);
 }
 
+// Before xchan_shutdown joins the core's threads: the ones held for this
+// thread's jobs are let go (those jobs end through this very thread, which
+// is about to block in the join); the pools then stop.
+beforeShutdown.push(() => native.admissionReleaseAll());
 onShutdown.push(() => {
   for (const p of new Set(pools.values())) p.close();
 });

@@ -341,6 +341,7 @@ napi_status xn_init_xform(napi_env env, napi_value exports);
 napi_status xn_init_comb(napi_env env, napi_value exports);
 napi_status xn_init_jscomb(napi_env env, napi_value exports);
 napi_status xn_init_native_run(napi_env env, napi_value exports);
+napi_status xn_init_admission(napi_env env, napi_value exports);
 
 /* Helper: exports[name] = function(cb). */
 napi_status xn_export_fn(napi_env env, napi_value exports, const char *name,

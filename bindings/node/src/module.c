@@ -41,6 +41,7 @@ init(napi_env env, napi_value exports)
 	    xn_init_comb(env, exports) != napi_ok ||
 	    xn_init_jscomb(env, exports) != napi_ok ||
 	    xn_init_native_run(env, exports) != napi_ok ||
+	    xn_init_admission(env, exports) != napi_ok ||
 	    xn_export_fn(env, exports, "noop", js_noop) != napi_ok) {
 		xn_throw_last(env);
 		return NULL;

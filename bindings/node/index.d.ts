@@ -84,8 +84,8 @@ export declare class Chan<T = any> implements AsyncIterable<T>, SharedChan {
    * has ended) it rejects with ERUNTIME saying why; error.value keeps the
    * value (put it back on a channel for its own isolate).  The promise
    * settles once the putting thread answered; this thread is not blocked
-   * meanwhile (poll/takeSync/alts block for it): see README "Objects and
-   * threads".
+   * meanwhile (as with alts(); poll/takeSync/altsSync block for it): see
+   * README "Objects and threads".
    */
   take(opts?: OpOptions): Promise<T | undefined>;
   offer(v: T): boolean;

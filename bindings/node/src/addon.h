@@ -281,11 +281,17 @@ napi_value xn_clone_foreign(napi_env env, xenv *e, xchan_val v, char *why,
  * the owners for their serializations (posted JS calls) and returns true:
  * it took over v and settles `deferred` (resolved with the value, or
  * rejected with its ERUNTIME error) from e's event loop once every owner
- * answered (xn_drain_clones), keeping the loop alive meanwhile.  False
- * (nothing done, v untouched) when there is nothing to clone or the
- * request cannot be made (out of memory): convert v now. */
+ * answered (xn_drain_clones), keeping the loop alive meanwhile.  `alts`
+ * non-NULL: the promise is an alts', resolved with {value, index, chan}
+ * (chan: alts->chans[index] when chans is not NULL).  False (nothing done,
+ * v untouched) when there is nothing to clone or the request cannot be
+ * made (out of memory): convert v now. */
+typedef struct xn_alts_result {
+	int32_t index;
+	napi_value chans; /* the clauses' Chans, or NULL */
+} xn_alts_result;
 bool xn_clone_settle_later(napi_env env, xenv *e, xchan_val v,
-    napi_deferred deferred);
+    napi_deferred deferred, const xn_alts_result *alts);
 /* A quick test before xn_clone_settle_later: false when v surely holds no
  * object of another env (the common case costs no more than this). */
 static inline bool

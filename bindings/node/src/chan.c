@@ -282,7 +282,7 @@ poll_now(napi_env env, napi_callback_info info, bool say_pending)
 		napi_deferred d;
 		napi_value promise;
 		if (napi_create_promise(env, &d, &promise) == napi_ok) {
-			if (xn_clone_settle_later(env, e, v, d))
+			if (xn_clone_settle_later(env, e, v, d, NULL))
 				return promise;
 			/* Nothing to clone: settle it unused, convert now. */
 			napi_value u;

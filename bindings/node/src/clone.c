@@ -18,16 +18,17 @@
  * env (jscall.c): it runs from the owner's event loop, or from inside any of
  * the addon's waits the owner is blocked in (takeSync, putSync, altsSync,
  * its own clone or JS call to another env).  Two ways to wait for it:
- *  - a promise (take(), for await, the Promise half of take: tryTake) does
- *    not wait at all: xn_clone_settle_later posts one call per object
- *    (xn_jscall_post) and the promise is settled from the taker's event
- *    loop once every owner answered (the last answer pushes the batch on
- *    the taker's clones_done stack and wakes it; xn_drain_clones converts
- *    the value with the answers at hand).  The taker's thread runs on
- *    meanwhile, and a taker gone by then frees the batch unsettled;
- *  - every synchronous read (poll, takeSync, altsSync, alts' and the
- *    low-level API's results, a transform step's input) must return the
- *    object, so xn_clone_foreign waits in a serving wait (xn_jscall_do):
+ *  - a promise (take(), alts(), for await; tryTake, take()'s synchronous
+ *    first half, returns one when it meets such an object) does not wait:
+ *    xn_clone_settle_later posts one call per object (xn_jscall_post)
+ *    and the promise is settled from the taker's event loop once every
+ *    owner answered (the last answer pushes the batch on the taker's
+ *    clones_done stack and wakes it; xn_drain_clones converts the value
+ *    with the answers at hand).  The taker's thread runs on meanwhile,
+ *    and a taker gone by then frees the batch unsettled;
+ *  - every synchronous read (poll, takeSync, altsSync, the low-level
+ *    API's results, a transform step's input) must return the object,
+ *    so xn_clone_foreign waits in a serving wait (xn_jscall_do):
  *    two isolates cloning each other's objects at the same time answer
  *    each other instead of deadlocking.
  *
@@ -191,8 +192,11 @@ typedef struct clone_batch {
 	xenv *e;      /* the taker (retained) */
 	xchan_val v;  /* the value (owned) */
 	napi_deferred deferred;
-	atomic_size_t left; /* parts not finished yet */
-	size_t n, next;     /* next: the part from_val uses next */
+	bool is_alts; /* resolve with {value, index, chan} */
+	int32_t alts_index;
+	napi_ref alts_chans; /* or NULL; deleted on the taker's thread */
+	atomic_size_t left;  /* parts not finished yet */
+	size_t n, next;      /* next: the part from_val uses next */
 	struct clone_part {
 		clone_call cc; /* first; cc.obj NULL: the owner had ended */
 		struct clone_batch *batch;
@@ -285,7 +289,7 @@ part_done(xn_jscall *c, bool ran)
 
 bool
 xn_clone_settle_later(napi_env env, xenv *e, xchan_val v,
-    napi_deferred deferred)
+    napi_deferred deferred, const xn_alts_result *alts)
 {
 	size_t n = find_foreign(e, v, NULL);
 	if (n == 0)
@@ -293,6 +297,16 @@ xn_clone_settle_later(napi_env env, xenv *e, xchan_val v,
 	clone_batch *b = calloc(1, sizeof *b + n * sizeof b->parts[0]);
 	if (b == NULL)
 		return false;
+	if (alts != NULL) {
+		b->is_alts = true;
+		b->alts_index = alts->index;
+		if (alts->chans != NULL &&
+		    napi_create_reference(env, alts->chans, 1,
+		        &b->alts_chans) != napi_ok) {
+			free(b);
+			return false;
+		}
+	}
 	find_foreign(e, v, b->parts);
 	b->e = e;
 	xenv_retain(e);
@@ -316,6 +330,34 @@ xn_clone_settle_later(napi_env env, xenv *e, xchan_val v,
 	return true;
 }
 
+/* The taker's thread: its reference to the alts' Chans.  (A batch freed
+ * elsewhere belongs to a gone env, whose references went with it.) */
+static void
+drop_chans(xenv *e, clone_batch *b)
+{
+	if (b->alts_chans != NULL)
+		napi_delete_reference(e->env, b->alts_chans);
+	b->alts_chans = NULL;
+}
+
+/* {value, index, chan} as settle (async.c) makes it for an alts. */
+static napi_value
+alts_object(napi_env env, clone_batch *b, napi_value value)
+{
+	napi_value o, idx, chans, ch;
+	napi_create_object(env, &o);
+	napi_set_named_property(env, o, "value", value);
+	napi_create_int32(env, b->alts_index, &idx);
+	napi_set_named_property(env, o, "index", idx);
+	if (b->alts_chans != NULL &&
+	    napi_get_reference_value(env, b->alts_chans, &chans) == napi_ok &&
+	    chans != NULL && b->alts_index >= 0 &&
+	    napi_get_element(env, chans, (uint32_t)b->alts_index, &ch) ==
+	        napi_ok)
+		napi_set_named_property(env, o, "chan", ch);
+	return o;
+}
+
 void
 xn_drain_clones(xenv *e)
 {
@@ -333,7 +375,7 @@ xn_drain_clones(xenv *e)
 		clone_batch *b = (clone_batch *)fifo;
 		fifo = fifo->next;
 		if (!alive) { /* teardown: the promise dies with the env */
-			e->pending--;
+			drop_chans(e, b);
 			batch_free(b);
 			continue;
 		}
@@ -347,11 +389,14 @@ xn_drain_clones(xenv *e)
 		b->v = xchan_val_nil(); /* moved */
 		if (r == NULL && err == NULL)
 			napi_get_and_clear_last_exception(env, &err);
+		if (r != NULL && b->is_alts)
+			r = alts_object(env, b, r);
 		if (r != NULL)
 			napi_resolve_deferred(env, b->deferred, r);
 		else
 			napi_reject_deferred(env, b->deferred, err);
 		napi_close_handle_scope(env, scope);
+		drop_chans(e, b);
 		xn_pending_dec(e);
 		batch_free(b);
 	}

@@ -217,6 +217,28 @@ test('take() waits for a clone without blocking the event loop', async () => {
   assert.equal(await exited(w), 0);
 });
 
+test('alts() also waits for a clone without blocking: {value, index, chan}', async () => {
+  const { alts } = require('..');
+  const a = new Chan(1);
+  const b = new Chan(1);
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const w = worker(`
+    Chan.from(data.b).putSync(xchan.tuple([{ in: 'alts' }, 7]));
+    Atomics.wait(data.flag, 0, 0, 30000);
+  `, { b, flag });
+  await until(() => b.info().count === 1, 5000, 'the put');
+  const t0 = Date.now();
+  const p = alts([a, b]);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  const r = await p;
+  assert.ok(Date.now() - t0 < 10000, `took ${Date.now() - t0} ms`);
+  assert.deepEqual(r.value, [{ in: 'alts' }, 7]);
+  assert.equal(r.index, 1);
+  assert.equal(r.chan, b);
+  assert.equal(await exited(w), 0);
+});
+
 test('an owner blocked in Atomics.wait for the main thread: an async take does not deadlock', async () => {
   const ch = new Chan(1);
   const flag = new Int32Array(new SharedArrayBuffer(4));

@@ -82,8 +82,10 @@ export declare class Chan<T = any> implements AsyncIterable<T>, SharedChan {
    * putting isolate, v8.deserialize here; a new object each take).  When no
    * clone can be made (a function or symbol inside, or the putting isolate
    * has ended) it rejects with ERUNTIME saying why; error.value keeps the
-   * value (put it back on a channel for its own isolate).  The clone waits
-   * for the putting thread to answer: see README "Objects and threads".
+   * value (put it back on a channel for its own isolate).  The promise
+   * settles once the putting thread answered; this thread is not blocked
+   * meanwhile (as with alts(); poll/takeSync/altsSync block for it): see
+   * README "Objects and threads".
    */
   take(opts?: OpOptions): Promise<T | undefined>;
   offer(v: T): boolean;

@@ -65,6 +65,8 @@ typedef struct xenv {
 	atomic_int woken;             /* 1 while a tsfn call is queued */
 	_Atomic(xn_node *) done_ops;  /* completed xn_op, newest first */
 	_Atomic(xn_node *) dead_refs; /* host boxes to drop, newest first */
+	_Atomic(xn_node *)
+	    clones_done; /* clone.c: answered clones, newest first */
 	uint32_t runtime_id;
 	xchan_cancel *cancel; /* fired at teardown / worker.terminate */
 	int32_t thread_id;    /* worker_threads.threadId */
@@ -274,6 +276,33 @@ void xn_drain_dead_refs(xenv *e);
  * leaves an exception pending. */
 napi_value xn_clone_foreign(napi_env env, xenv *e, xchan_val v, char *why,
     size_t n);
+/* A promise's value without blocking e's thread: when v (itself, or an item
+ * of an array) is a JS object of another env of this addon, starts asking
+ * the owners for their serializations (posted JS calls) and returns true:
+ * it took over v and settles `deferred` (resolved with the value, or
+ * rejected with its ERUNTIME error) from e's event loop once every owner
+ * answered (xn_drain_clones), keeping the loop alive meanwhile.  `alts`
+ * non-NULL: the promise is an alts', resolved with {value, index, chan}
+ * (chan: alts->chans[index] when chans is not NULL).  False (nothing done,
+ * v untouched) when there is nothing to clone or the request cannot be
+ * made (out of memory): convert v now. */
+typedef struct xn_alts_result {
+	int32_t index;
+	napi_value chans; /* the clauses' Chans, or NULL */
+} xn_alts_result;
+bool xn_clone_settle_later(napi_env env, xenv *e, xchan_val v,
+    napi_deferred deferred, const xn_alts_result *alts);
+/* A quick test before xn_clone_settle_later: false when v surely holds no
+ * object of another env (the common case costs no more than this). */
+static inline bool
+xn_may_need_clone(const xenv *e, xchan_val v)
+{
+	return (v.kind == XCHAN_HOST && v.aux != e->runtime_id) ||
+	       v.kind == XCHAN_ARRAY;
+}
+/* Settles the promises whose clones were answered (e's JS thread, from its
+ * event loop); once e is no longer alive (teardown) it only frees them. */
+void xn_drain_clones(xenv *e);
 
 /* chan.c */
 napi_value xn_chan_external(napi_env env, xchan_chan *ch); /* adopts */

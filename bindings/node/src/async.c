@@ -221,12 +221,22 @@ settle(napi_env env, xenv *e, napi_deferred deferred, int kind,
 			xchan_val_release(res.val); /* a put handed back */
 			napi_get_boolean(env, res.err == XCHAN_OK, &v);
 		} else if (kind == OP_TAKE) {
+			/* Another isolate's object: resolved once its owner
+			 * answered, without blocking this thread (clone.c). */
+			if (res.err == XCHAN_OK && xn_clone_settle_later(env, e,
+			                               res.val, deferred, NULL))
+				return;
 			if (res.err == XCHAN_OK)
 				v = xn_from_val_or_error(env, e, res.val, &err);
 			else
 				napi_get_undefined(env, &v);
 		} else {
 			napi_value value = NULL, idx, ch;
+			xn_alts_result shape = {res.index, chans};
+			if (res.err == XCHAN_OK &&
+			    xn_clone_settle_later(env, e, res.val, deferred,
+			        &shape))
+				return;
 			if (res.val.kind != XCHAN_NIL)
 				value =
 				    xn_from_val_or_error(env, e, res.val, &err);

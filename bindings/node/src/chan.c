@@ -275,6 +275,21 @@ poll_now(napi_env env, napi_callback_info info, bool say_pending)
 	xenv *e = xn_env(env);
 	int32_t rc = XN_CORE(xchan_poll(&v, c->ch));
 	xn_drain_local(e);
+	if (rc == XCHAN_OK && say_pending && xn_may_need_clone(e, v)) {
+		/* tryTake, take()'s first half: another isolate's object
+		 * comes as a promise of its clone (take() passes it on), so
+		 * this thread does not wait for the owner (clone.c). */
+		napi_deferred d;
+		napi_value promise;
+		if (napi_create_promise(env, &d, &promise) == napi_ok) {
+			if (xn_clone_settle_later(env, e, v, d, NULL))
+				return promise;
+			/* Nothing to clone: settle it unused, convert now. */
+			napi_value u;
+			napi_get_undefined(env, &u);
+			napi_resolve_deferred(env, d, u);
+		}
+	}
 	if (rc == XCHAN_OK)
 		return xn_from_val(env, e, v);
 	if (rc == XCHAN_EAGAIN && say_pending)

@@ -127,6 +127,7 @@ on_wake(napi_env env, napi_value js_cb, void *context, void *data)
 	atomic_store_explicit(&e->woken, 0, memory_order_release);
 	xn_jscall_drain(e);
 	xn_drain_ops(e);
+	xn_drain_clones(e);
 	xn_drain_dead_refs(e);
 }
 
@@ -423,6 +424,7 @@ env_cleanup(void *arg)
 	/* Nothing can be pushed any more: settle what is queued (the promises
 	 * die with the env; their values are released). */
 	xn_drain_ops(e);
+	xn_drain_clones(e);
 	xn_drain_dead_refs(e);
 	/* From here the core never calls our release hook. */
 	xchan_runtime_unregister(e->runtime_id);
@@ -464,6 +466,7 @@ create_env(napi_env env)
 	atomic_init(&e->woken, 0);
 	atomic_init(&e->done_ops, NULL);
 	atomic_init(&e->dead_refs, NULL);
+	atomic_init(&e->clones_done, NULL);
 	e->env = env;
 	e->thread = pthread_self();
 	e->alive = true;

@@ -62,7 +62,9 @@
  * event loop or one of the addon's waits, so it is delayed while the owner
  * runs long synchronous JS, and never comes while the owner is blocked
  * outside the addon (Atomics.wait, a sync syscall, another addon's wait):
- * an owner blocked there for the taker itself deadlocks both.  A serving
+ * an owner blocked there for a taker that waits synchronously (poll,
+ * takeSync) deadlocks both; a promise's clone is a posted call, and its
+ * taker does not wait.  A serving
  * wait runs the queued calls before it returns, even when its own
  * completion is there: the take that ends a putter's putSync is often the
  * one whose clone the putter must answer, and a worker ending right after

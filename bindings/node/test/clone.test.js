@@ -196,6 +196,90 @@ test('an owner busy in JS delays the clone, and still answers as its loop ends',
   assert.equal(await exited(w), 0);
 });
 
+test('take() waits for a clone without blocking the event loop', async () => {
+  const ch = new Chan(1);
+  const asked = new Int32Array(new SharedArrayBuffer(4));
+  const w = worker(`
+    Chan.from(data.ch).putSync({ slow: true });
+    const limit = Date.now() + 10000;
+    while (Atomics.load(data.asked, 0) === 0 && Date.now() < limit);
+    const end = Date.now() + 200;
+    while (Date.now() < end);
+  `, { ch, asked });
+  await until(() => ch.info().count === 1, 5000, 'the put');
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  Atomics.store(asked, 0, 1);
+  const v = await ch.take();
+  clearInterval(timer);
+  assert.deepEqual(v, { slow: true });
+  assert.ok(ticks >= 5, `the event loop ran while the owner was busy (${ticks} ticks)`);
+  assert.equal(await exited(w), 0);
+});
+
+test('alts() also waits for a clone without blocking: {value, index, chan}', async () => {
+  const { alts } = require('..');
+  const a = new Chan(1);
+  const b = new Chan(1);
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const w = worker(`
+    Chan.from(data.b).putSync(xchan.tuple([{ in: 'alts' }, 7]));
+    Atomics.wait(data.flag, 0, 0, 30000);
+  `, { b, flag });
+  await until(() => b.info().count === 1, 5000, 'the put');
+  const t0 = Date.now();
+  const p = alts([a, b]);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  const r = await p;
+  assert.ok(Date.now() - t0 < 10000, `took ${Date.now() - t0} ms`);
+  assert.deepEqual(r.value, [{ in: 'alts' }, 7]);
+  assert.equal(r.index, 1);
+  assert.equal(r.chan, b);
+  assert.equal(await exited(w), 0);
+});
+
+test('an owner blocked in Atomics.wait for the main thread: an async take does not deadlock', async () => {
+  const ch = new Chan(1);
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const w = worker(`
+    Chan.from(data.ch).putSync({ waited: true });
+    Atomics.wait(data.flag, 0, 0, 30000); // outside xchan: cannot answer here
+  `, { ch, flag });
+  await until(() => ch.info().count === 1, 5000, 'the put');
+  const t0 = Date.now();
+  const p = ch.take(); // the clone is asked; the main thread goes on
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  assert.deepEqual(await p, { waited: true });
+  // (A take blocking this thread would have waited out the worker's 30 s.)
+  assert.ok(Date.now() - t0 < 10000, `took ${Date.now() - t0} ms`);
+  assert.equal(await exited(w), 0);
+});
+
+test('a taker that ends while its clone is pending: the late answer is dropped, no crash', async () => {
+  const ch = new Chan(1);
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const owner = worker(`
+    Chan.from(data.ch).putSync({ late: true });
+    Atomics.wait(data.flag, 0, 0, 30000); // answers only once released
+  `, { ch, flag });
+  await until(() => ch.info().count === 1, 5000, 'the put');
+  const taker = worker(`
+    Chan.from(data.ch).take().then(() => parentPort.postMessage('settled'));
+    parentPort.postMessage('asked');
+  `, { ch });
+  assert.equal(await message(taker), 'asked');
+  await until(() => ch.info().count === 0, 5000, 'the take');
+  await taker.terminate();
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  assert.equal(await exited(owner), 0);
+  // The channel still works, and this thread is fine.
+  ch.offer('after');
+  assert.equal(await ch.take(), 'after');
+});
+
 test('an object whose isolate has exited gives ERUNTIME (owner gone), value kept', async () => {
   const ch = new Chan(2);
   const w = worker(`

@@ -363,6 +363,9 @@ function execute(workload, file, exportName, ...args) {
 // thread's jobs are let go (those jobs end through this very thread, which
 // is about to block in the join); the pools then stop.
 beforeShutdown.push(() => native.admissionReleaseAll());
+// And at exit (process.exit runs no env cleanup before the core's atexit
+// join, which would wait for them up to its bound).
+process.on('exit', () => native.admissionReleaseAll());
 onShutdown.push(() => {
   for (const p of new Set(pools.values())) p.close();
 });

@@ -33,8 +33,8 @@
 //     the job as they would a C task.  A factory that cannot be loaded
 //     throws ELOAD (naming the variable) from every execute/thread/
 //     ioThread/go(file); a refused xchan_execute throws its error there;
-//     a worker's env ending, and shutdown(), let go of the threads its
-//     jobs hold (src/admission.c);
+//     a worker's env ending, shutdown() and process exit let go of the
+//     threads its jobs hold (src/admission.c);
 //  3. the default pools below.
 //
 // A worker hands its job's outcome back with native.callThread: a JS call

@@ -21,10 +21,11 @@
  *                                 xchan_execute of the proxy task; throws
  *                                 the executor's refusal
  *   admissionEnd(id)              job `id` ended: its executor thread is free
- *   admissionReleaseAll()         before xchan_shutdown: every thread held
- *                                 for this env's jobs is let go (the jobs'
- *                                 ends need this very thread, which will be
- *                                 blocked in the shutdown's join)
+ *   admissionReleaseAll()         before xchan_shutdown and at process
+ *                                 exit: every thread held for this env's
+ *                                 jobs is let go (the jobs' ends need this
+ *                                 very thread, which will be blocked in the
+ *                                 shutdown's join)
  *
  * Objects.  One `admission` per admitted job, reference-counted (atomic):
  * one reference for the proxy task, one for the env's list of jobs not yet

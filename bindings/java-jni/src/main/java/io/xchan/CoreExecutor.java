@@ -17,7 +17,8 @@ import java.util.concurrent.RejectedExecutionException;
  * for the thread's life. A task that throws hands the Throwable to that
  * thread's uncaught-exception handler, as a thread of a JVM executor does.
  * These are platform threads: a go body that blocks on a channel holds its
- * executor thread while it waits.
+ * executor thread while it waits. A task's interrupt does not outlive it
+ * (the flag is cleared between tasks).
  *
  * <p>No state besides the borrowed executor (it lives until the process
  * ends), no locks.
@@ -59,13 +60,21 @@ final class CoreExecutor implements Executor {
         }
     }
 
-    /** Called by the JNI trampoline (jx_exec.c) on the executor's thread. */
+    /**
+     * Called by the JNI trampoline (jx_exec.c) on the executor's thread.
+     * The thread outlives the task and runs the next one (and the core's
+     * callbacks into Java): as a JVM pool's worker does, it starts each task
+     * with the interrupt flag clear and clears what a task left set.
+     */
     static void run(Runnable task) {
+        Thread.interrupted();
         try {
             task.run();
         } catch (Throwable t) {
             Thread th = Thread.currentThread();
             th.getUncaughtExceptionHandler().uncaughtException(th, t);
+        } finally {
+            Thread.interrupted();
         }
     }
 

@@ -96,6 +96,24 @@ class CoreExecutorTest {
                     System.out.println("same=" + (a == b) + "/" + a.getName() + "/" + a.isDaemon());
                     break;
                 }
+                case "interrupt": {
+                    // XCHAN_TEST_FACTORY_SERIAL=1: both tasks run on the one MIXED thread, which
+                    // lives on; a task's interrupt must not reach the next task (as on a JVM pool).
+                    Chan<String> ch = Chan.fixed(2);
+                    Xchan.execute(Workload.MIXED, () -> {
+                        Thread.currentThread().interrupt();
+                        ch.offer(Thread.currentThread().getName());
+                    });
+                    Xchan.execute(Workload.MIXED, () -> ch.offer(Thread.currentThread().getName() + "/"
+                            + Thread.currentThread().isInterrupted()));
+                    Chan<String> later = Chan.fixed(1);
+                    Object taken = Xchan.thread(() -> {
+                        Xchan.execute(Workload.IO, () -> later.offer("late"));
+                        return later.take(); // blocks: throws if the flag were still set
+                    }).take();
+                    System.out.println("interrupt=" + ch.take() + "," + ch.take() + "," + taken);
+                    break;
+                }
                 case "detach": {
                     // A thread per task: each is attached for its task and detached when it exits.
                     java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -199,6 +217,13 @@ class CoreExecutorTest {
         List<String> out = runChild(Map.of("XCHAN_EXECUTOR_FACTORY", testFactory(),
                 "XCHAN_TEST_FACTORY_SERIAL", "1"), Child.class.getName(), "serial");
         assertEquals("true/xtf-mixed/true", line(out, "same"));
+    }
+
+    @Test
+    void anInterruptDoesNotOutliveItsTask() throws Exception {
+        List<String> out = runChild(Map.of("XCHAN_EXECUTOR_FACTORY", testFactory(),
+                "XCHAN_TEST_FACTORY_SERIAL", "1"), Child.class.getName(), "interrupt");
+        assertEquals("xtf-mixed,xtf-mixed/false,late", line(out, "interrupt"));
     }
 
     @Test

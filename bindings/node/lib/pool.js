@@ -34,7 +34,8 @@
 //     throws ELOAD (naming the variable) from every execute/thread/
 //     ioThread/go(file); a refused xchan_execute throws its error there;
 //     a worker's env ending, shutdown() and process exit let go of the
-//     threads its jobs hold (src/admission.c);
+//     threads its jobs hold, and a job the executor still held back when
+//     shutdown() dropped its queue fails with ESHUTDOWN (src/admission.c);
 //  3. the default pools below.
 //
 // A worker hands its job's outcome back with native.callThread: a JS call
@@ -253,10 +254,12 @@ const CORE_WORKLOAD = { dispatch: 0, mixed: 1, io: 2, compute: 3 };
 // admission id -> start().  src/admission.c calls the starter on this thread.
 const admitted = new Map();
 let nextAdmission = 1;
-native.setAdmissionStarter((id) => {
+// dropped: shutdown() came first, and the core dropped the job's task
+// unrun: the job fails with ESHUTDOWN, as a job refused then would.
+native.setAdmissionStarter((id, dropped) => {
   const start = admitted.get(id);
   admitted.delete(id);
-  if (start) start();
+  if (start) start(dropped);
   else native.admissionEnd(id); // nothing to run: let the thread go
 });
 
@@ -288,9 +291,10 @@ class CoreAdmittedPool {
     if (this.#closed) throw makeError('ESHUTDOWN', `the ${this.#workload} pool is closed`);
     const job = this.#workers[kJob](...runArgs);
     const id = nextAdmission++;
-    admitted.set(id, () => {
+    admitted.set(id, (dropped) => {
       job.onEnd = () => native.admissionEnd(id);
       try {
+        if (dropped) throw makeError('ESHUTDOWN', `xchan was shut down before the core's '${this.#workload}' executor started this job`);
         this.#workers[kSubmit](job);
       } catch (err) {
         // Shut down while the executor held the job back.
@@ -368,6 +372,10 @@ beforeShutdown.push(() => native.admissionReleaseAll());
 process.on('exit', () => native.admissionReleaseAll());
 onShutdown.push(() => {
   for (const p of new Set(pools.values())) p.close();
+  // xchan_shutdown has returned: a job whose task the core's executor has
+  // not run by now was dropped (any thread's): it fails, or its result
+  // Chan would never close and its thread's loop never end.
+  native.admissionFailDropped();
 });
 
 /**

@@ -14,7 +14,8 @@
  * thread) releases the thread once its start call has run.
  *
  * JS side (per env):
- *   setAdmissionStarter(fn)       fn(id) starts admitted job `id`
+ *   setAdmissionStarter(fn)       fn(id, dropped) starts admitted job `id`
+ *                                 (dropped: fails it, ESHUTDOWN)
  *   coreExecutorCheck(workload)   throws what xchan_executor_for answers
  *                                 (ELOAD naming XCHAN_EXECUTOR_FACTORY)
  *   admit(workload, holdUntilEnd, id)
@@ -26,6 +27,11 @@
  *                                 jobs is let go (the jobs' ends need this
  *                                 very thread, which will be blocked in the
  *                                 shutdown's join)
+ *   admissionFailDropped()        after xchan_shutdown returned: the jobs of
+ *                                 every env whose proxy task never ran (the
+ *                                 core drops what is still queued after its
+ *                                 drain) are started as dropped: the starter
+ *                                 fails them with ESHUTDOWN
  *
  * Objects.  One `admission` per admitted job, reference-counted (atomic):
  * one reference for the proxy task, one for the env's list of jobs not yet
@@ -34,10 +40,26 @@
  * what the proxy task waits on; opening is idempotent.  One `adm_env` per
  * env, touched only on that env's JS thread: the list, the starter.
  *
+ * Queued jobs.  Until its proxy task runs, an admission is also on the
+ * process-wide `g_queued` list (no reference of its own: the task's
+ * reference keeps it alive while it is listed).  The proxy task takes it
+ * off and marks it started; admissionFailDropped, after xchan_shutdown,
+ * takes off the rest and marks them dropped (the core never runs a task
+ * still queued once its drain is over, and a user executor may run it
+ * late: then the task sees `dropped` and only lets go of its reference),
+ * and posts their start calls, whose starter fails the job (ESHUTDOWN):
+ * so the job's result Chan closes and its env's loop, kept alive until the
+ * job starts, can end.  The task's reference of a dropped admission the
+ * executor never runs is not returned (a few bytes per job dropped at
+ * shutdown).
+ *
  * Locks.  admission.lock guards `open` only; a leaf lock (nothing is taken
- * or called under it but the condition variable).  The list needs no lock:
- * it is touched only on the env's JS thread (admit, the start call's run,
- * admissionEnd, admissionReleaseAll, the env cleanup hook).
+ * or called under it but the condition variable).  g_queued_lock guards
+ * the g_queued list and each listed admission's `state`; a leaf lock too
+ * (the start calls are posted after it is dropped).  The per-env list
+ * needs no lock: it is touched only on the env's JS thread (admit, the
+ * start call's run, admissionEnd, admissionReleaseAll, the env cleanup
+ * hook).
  *
  * Teardown.  This file's env cleanup hook is registered after env.c's, so
  * it runs first (Node runs them in reverse order): it opens every gate of
@@ -64,10 +86,14 @@
 
 typedef struct adm_env adm_env;
 
+enum { ADM_QUEUED, ADM_STARTED, ADM_DROPPED }; /* under g_queued_lock */
+
 typedef struct admission {
 	xn_jscall call; /* first: the posted start call */
 	atomic_int refs;
-	pthread_mutex_t lock; /* guards open */
+	int state;                       /* ADM_*, under g_queued_lock */
+	struct admission *qprev, *qnext; /* g_queued, while ADM_QUEUED */
+	pthread_mutex_t lock;            /* guards open */
 	pthread_cond_t cv;
 	bool open;              /* the gate: the proxy task may return */
 	bool hold_until_end;    /* MIXED/IO/COMPUTE: the job holds the thread */
@@ -79,9 +105,54 @@ typedef struct admission {
 
 struct adm_env {
 	xenv *e;
-	napi_ref starter; /* fn(id) */
+	napi_ref starter; /* fn(id, dropped) */
 	admission *list;  /* admitted, not ended */
 };
+
+/* Admissions whose proxy task has not run yet, of every env. */
+static pthread_mutex_t g_queued_lock = PTHREAD_MUTEX_INITIALIZER;
+static admission *g_queued;
+
+/* Under g_queued_lock. */
+static void
+queued_unlink(admission *a)
+{
+	if (a->qprev != NULL)
+		a->qprev->qnext = a->qnext;
+	else
+		g_queued = a->qnext;
+	if (a->qnext != NULL)
+		a->qnext->qprev = a->qprev;
+	a->qprev = a->qnext = NULL;
+}
+
+static void
+queued_add(admission *a)
+{
+	pthread_mutex_lock(&g_queued_lock);
+	a->state = ADM_QUEUED;
+	a->qprev = NULL;
+	a->qnext = g_queued;
+	if (g_queued != NULL)
+		g_queued->qprev = a;
+	g_queued = a;
+	pthread_mutex_unlock(&g_queued_lock);
+}
+
+/* Takes a off g_queued with `state`; false if it was off already (its
+ * task ran, or it was dropped). */
+static bool
+queued_take(admission *a, int state)
+{
+	pthread_mutex_lock(&g_queued_lock);
+	bool was = a->state == ADM_QUEUED;
+	if (was) {
+		queued_unlink(a);
+		a->state = state;
+	}
+	pthread_mutex_unlock(&g_queued_lock);
+	return was;
+}
 
 static void
 adm_release(admission *a)
@@ -134,14 +205,19 @@ run_start(napi_env env, xenv *e, xn_jscall *c)
 	admission *a = (admission *)c;
 	adm_env *s = a->owner;
 	xn_pending_dec(e); /* the job now keeps the loop alive itself */
-	napi_value fn = NULL, undef, id, result;
+	napi_value fn = NULL, undef, argv[2], result;
 	bool called = false;
 	if (s->starter != NULL &&
 	    napi_get_reference_value(env, s->starter, &fn) == napi_ok &&
 	    fn != NULL) {
+		bool dropped;
+		pthread_mutex_lock(&g_queued_lock);
+		dropped = a->state == ADM_DROPPED;
+		pthread_mutex_unlock(&g_queued_lock);
 		napi_get_undefined(env, &undef);
-		napi_create_double(env, a->id, &id);
-		called = napi_call_function(env, undef, fn, 1, &id, &result) ==
+		napi_create_double(env, a->id, &argv[0]);
+		napi_get_boolean(env, dropped, &argv[1]);
+		called = napi_call_function(env, undef, fn, 2, argv, &result) ==
 		         napi_ok;
 	}
 	if (!called) {
@@ -175,6 +251,11 @@ static void
 proxy_task(void *arg)
 {
 	admission *a = arg;
+	if (!queued_take(a, ADM_STARTED)) {
+		/* Dropped at shutdown: its start call was posted for it. */
+		adm_release(a);
+		return;
+	}
 	if (xn_jscall_post(a->e, &a->call) != XCHAN_OK) {
 		/* The env is gone: nothing to start; `done` never runs. */
 		adm_release(a);
@@ -340,10 +421,20 @@ js_admit(napi_env env, napi_callback_info info)
 	a->owner = s;
 	a->call.run = run_start;
 	a->call.done = start_done;
+	queued_add(a);
 	int32_t rc = xchan_execute(ex, proxy_task, a);
 	if (rc != XCHAN_OK) {
-		atomic_store(&a->refs, 1);
-		adm_release(a);
+		if (queued_take(a, ADM_STARTED)) { /* off g_queued: ours */
+			atomic_store(&a->refs, 1);
+			adm_release(a);
+		} else {
+			/* Another env's shutdown dropped it meanwhile and posted
+			 * its start call, which now owns it: that call ends the
+			 * job (the starter finds no job: this throw reports it)
+			 * and drops the pending count taken here for it. */
+			xn_pending_inc(s->e);
+			atomic_store(&a->refs, 1);
+		}
 		char msg[160];
 		snprintf(msg, sizeof msg,
 		    "the core's '%s' executor refused the job: %s",
@@ -391,6 +482,32 @@ js_release_all(napi_env env, napi_callback_info info)
 	return xn_undefined(env);
 }
 
+static napi_value
+js_fail_dropped(napi_env env, napi_callback_info info)
+{
+	size_t argc = 0;
+	if (state_of(env, info, &argc, NULL) == NULL)
+		return NULL;
+	pthread_mutex_lock(&g_queued_lock);
+	admission *dropped = g_queued;
+	for (admission *a = g_queued; a != NULL; a = a->qnext)
+		a->state = ADM_DROPPED;
+	g_queued = NULL; /* the qnext links stay: our list now */
+	pthread_mutex_unlock(&g_queued_lock);
+	while (dropped != NULL) {
+		admission *a = dropped;
+		dropped = a->qnext;
+		a->qprev = a->qnext = NULL;
+		/* The start call's reference is the one it has anyway; a gone
+		 * env (its `done` never runs) has no job left to fail. */
+		if (xn_jscall_post(a->e, &a->call) != XCHAN_OK) {
+			gate_open(a);
+			adm_release(a);
+		}
+	}
+	return xn_undefined(env);
+}
+
 static void
 adm_env_cleanup(void *arg)
 {
@@ -412,7 +529,8 @@ xn_init_admission(napi_env env, napi_value exports)
 	static const xn_fn_entry fns[] = {{"setAdmissionStarter",
 	                                      js_set_starter},
 	    {"coreExecutorCheck", js_check}, {"admit", js_admit},
-	    {"admissionEnd", js_end}, {"admissionReleaseAll", js_release_all}};
+	    {"admissionEnd", js_end}, {"admissionReleaseAll", js_release_all},
+	    {"admissionFailDropped", js_fail_dropped}};
 	napi_status st = napi_add_env_cleanup_hook(env, adm_env_cleanup, s);
 	if (st != napi_ok) {
 		xenv_release(s->e);

@@ -193,3 +193,30 @@ test('a job refused by the core\'s executor throws its error: a worker\'s thread
   assert.equal(got[0], 'ESHUTDOWN');
   assert.match(got[1], /'mixed' workload/);
 });
+
+test('shutdown() while an admitted job is still queued in the core\'s executor: the job fails with ESHUTDOWN and the process exits', () => {
+  // A worker's job holds the core's one COMPUTE thread past shutdown()'s
+  // one-second drain, so the main thread's job queued behind it is dropped
+  // by the core, its proxy never runs: the job must still end (ESHUTDOWN to
+  // the task error hook, its loop no longer kept alive), or the process
+  // never exits.
+  const got = child(`
+    const { Worker } = require('node:worker_threads');
+    const errs = [];
+    xchan.setTaskErrorHook((name, e) => errs.push([name, e && e.code]));
+    const started = new xchan.Chan(1);
+    const w = new Worker(\`
+      const xchan = require(${JSON.stringify(root)});
+      const { workerData } = require('node:worker_threads');
+      xchan.execute('compute', ${JSON.stringify(tasks)}, 'blockFor', 2500, xchan.Chan.from(workerData));
+    \`, { eval: true, workerData: started });
+    assert.equal(await started.take(), 'started');
+    const c = new xchan.Chan(1);
+    xchan.execute('compute', { name: 'queued' }, tasks, 'putOn', c, 'ran');
+    xchan.shutdown();
+    await new Promise((r) => w.once('exit', r));
+    await new Promise((r) => setTimeout(r, 200));
+    done([c.poll() === undefined, errs]);
+  `, { XCHAN_EXECUTOR_FACTORY: DEFAULTS, XCHAN_COMPUTE_THREADS: '1' }, 20000);
+  assert.deepEqual(got, [true, [['queued', 'ESHUTDOWN']]]);
+});

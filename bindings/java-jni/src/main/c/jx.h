@@ -50,6 +50,10 @@ JNIEnv *jx_env(void);
  * (jx_exec.c). */
 JNIEnv *jx_env_named(void);
 
+/* 1 once the JVM began to exit (Native's shutdown hook): from then on no
+ * thread of ours enters or leaves the JVM. */
+int jx_vm_is_exiting(void);
+
 /* Throws io.xchan.XchanException for `err` with `what` as its message. */
 void jx_throw(JNIEnv *env, int32_t err, const char *what);
 

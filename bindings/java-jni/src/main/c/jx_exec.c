@@ -14,9 +14,12 @@
  * thread_exit hook for xchan's own threads), calls CoreExecutor.run (which
  * gives a Throwable to the thread's uncaught-exception handler, as a JVM
  * executor's thread does), then deletes the ref.  A refused submit deletes
- * the ref at once and returns the core's error to Java.  If the JVM is
- * exiting when the task runs, the task is dropped (its ref goes with the
- * JVM).
+ * the ref at once and returns the core's error to Java.  Once the JVM
+ * began to exit (its shutdown hooks run) a submit is refused with
+ * XCHAN_ESHUTDOWN: the task could not enter the JVM, and a caller in a
+ * shutdown hook gets the error instead of waiting for a result that never
+ * comes.  A task submitted just before and run after that point is dropped
+ * (its ref goes with the JVM).
  *
  * No state of its own, no locks.  Executors are borrowed from the core and
  * never freed (they live until the process ends; after xchan_shutdown
@@ -78,6 +81,8 @@ Java_io_xchan_Native_coreExecute(JNIEnv *env, jclass cls, jlong executor,
 {
 	if (executor == 0 || task == NULL)
 		return XCHAN_EINVAL;
+	if (jx_vm_is_exiting())
+		return XCHAN_ESHUTDOWN; /* run_task could not run it */
 	jobject ref = (*env)->NewGlobalRef(env, task);
 	if (ref == NULL)
 		return XCHAN_ENOMEM;

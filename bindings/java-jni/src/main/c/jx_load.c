@@ -44,6 +44,12 @@ Java_io_xchan_Native_vmExiting(JNIEnv *env, jclass cls)
 	atomic_store(&jx_vm_exiting, 1);
 }
 
+int
+jx_vm_is_exiting(void)
+{
+	return atomic_load(&jx_vm_exiting);
+}
+
 static JNIEnv *
 attach(const char *name)
 {

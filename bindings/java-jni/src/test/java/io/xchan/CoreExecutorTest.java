@@ -114,6 +114,28 @@ class CoreExecutorTest {
                     System.out.println("interrupt=" + ch.take() + "," + ch.take() + "," + taken);
                     break;
                 }
+                case "hook": {
+                    // A shutdown hook submits until the JVM's exit is seen: the core's executor
+                    // refuses (a task could no longer enter the JVM) instead of dropping it.
+                    System.out.println("before=" + attempt(() -> {
+                        Xchan.execute(Workload.MIXED, () -> {});
+                        return "ran";
+                    }));
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                        String r = "never refused";
+                        while (System.nanoTime() < deadline) {
+                            String a = attempt(() -> Xchan.thread(Child::threadName));
+                            if (!a.startsWith("ok:")) {
+                                r = a.substring(0, a.indexOf(':'));
+                                break;
+                            }
+                            Thread.onSpinWait();
+                        }
+                        System.out.println("hook=" + r);
+                    }));
+                    break;
+                }
                 case "detach": {
                     // A thread per task: each is attached for its task and detached when it exits.
                     java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -224,6 +246,13 @@ class CoreExecutorTest {
         List<String> out = runChild(Map.of("XCHAN_EXECUTOR_FACTORY", testFactory(),
                 "XCHAN_TEST_FACTORY_SERIAL", "1"), Child.class.getName(), "interrupt");
         assertEquals("xtf-mixed,xtf-mixed/false,late", line(out, "interrupt"));
+    }
+
+    @Test
+    void onceTheJvmExitsTheCoresExecutorRefusesJavaTasks() throws Exception {
+        List<String> out = runChild(Map.of("XCHAN_EXECUTOR_FACTORY", testFactory()), Child.class.getName(), "hook");
+        assertEquals("ok:ran", line(out, "before"));
+        assertEquals("ESHUTDOWN", line(out, "hook"));
     }
 
     @Test

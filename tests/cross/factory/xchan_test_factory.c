@@ -28,7 +28,9 @@
  * core calls close at shutdown, which stops the serial thread after the
  * tasks already queued).
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_setname_np */
+#endif
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>

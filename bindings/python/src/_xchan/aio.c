@@ -14,6 +14,15 @@
  * (xchan_op_collect) and resolves the futures.  A burst of completions from
  * other threads thus costs one loop wake, not one call_soon_threadsafe each.
  *
+ * Dispatch go path (go.c): inside a step of a go on the dispatch executor
+ * (no loop running), a miss of the fast path returns a GoWait instead of
+ * the slow path; go.c starts the awaitable's operation in the core's
+ * callback form with XCHAN_ASYNC_DISPATCH (xpy_await_start_callback), and
+ * the callback converts its result (xpy_await_convert) on a dispatch
+ * thread, with the GIL, while the starting thread may still be returning
+ * from the start call: after a successful start the starter no longer
+ * touches the awaitable.
+ *
  * Cancellation (Op.cancel, on the loop thread): xchan_op_cancel_ex either
  * cancels (a put's value comes back and is released) or hands over the
  * result that had completed but was not yet collected; _aio.py then returns

@@ -63,11 +63,14 @@ final class CoreExecutor implements Executor {
     /**
      * Called by the JNI trampoline (jx_exec.c) on the executor's thread.
      * The thread outlives the task and runs the next one (and the core's
-     * callbacks into Java): as a JVM pool's worker does, it starts each task
-     * with the interrupt flag clear and clears what a task left set.
+     * callbacks into Java): as a JVM pool's worker does, each task starts
+     * with the interrupt flag clear, and what a task left set is cleared.
+     * The flag the thread had before comes back after the task (an executor
+     * that runs the task inline, on the submitting Java thread, leaves that
+     * thread's own interrupt alone).
      */
     static void run(Runnable task) {
-        Thread.interrupted();
+        boolean wasInterrupted = Thread.interrupted();
         try {
             task.run();
         } catch (Throwable t) {
@@ -75,6 +78,7 @@ final class CoreExecutor implements Executor {
             th.getUncaughtExceptionHandler().uncaughtException(th, t);
         } finally {
             Thread.interrupted();
+            if (wasInterrupted) Thread.currentThread().interrupt();
         }
     }
 

@@ -227,6 +227,24 @@ class CoreExecutorTest {
     }
 
     @Test
+    void runClearsTheFlagForTheTaskAndGivesBackTheThreadsOwn() {
+        // As the trampoline calls it, here on a thread that is interrupted (an executor
+        // that runs tasks inline on the submitting Java thread).
+        boolean[] seen = new boolean[2];
+        Thread.currentThread().interrupt();
+        CoreExecutor.run(() -> {
+            seen[0] = Thread.currentThread().isInterrupted();
+            Thread.currentThread().interrupt();
+        });
+        boolean after = Thread.interrupted();
+        CoreExecutor.run(() -> Thread.currentThread().interrupt());
+        boolean afterClean = Thread.interrupted();
+        assertFalse(seen[0], "the task started interrupted");
+        assertTrue(after, "the thread's own interrupt was lost");
+        assertFalse(afterClean, "a task's interrupt outlived it");
+    }
+
+    @Test
     void aCoreThreadIsDetachedWhenItExits() throws Exception {
         List<String> out = runChild(Map.of("XCHAN_EXECUTOR_FACTORY", testFactory()), Child.class.getName(), "detach");
         assertEquals("released started=true", line(out, "threads"));

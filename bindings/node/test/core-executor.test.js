@@ -220,3 +220,25 @@ test('shutdown() while an admitted job is still queued in the core\'s executor: 
   `, { XCHAN_EXECUTOR_FACTORY: DEFAULTS, XCHAN_COMPUTE_THREADS: '1' }, 20000);
   assert.deepEqual(got, [true, [['queued', 'ESHUTDOWN']]]);
 });
+
+test('shutdown() in a worker fails the main thread\'s job its executor still held back (ESHUTDOWN), and the process exits', () => {
+  const got = child(`
+    const { Worker } = require('node:worker_threads');
+    const errs = [];
+    xchan.setTaskErrorHook((name, e) => errs.push([name, e && e.code]));
+    const started = new xchan.Chan(1);
+    const holder = new Worker(\`
+      const xchan = require(${JSON.stringify(root)});
+      const { workerData } = require('node:worker_threads');
+      xchan.execute('compute', ${JSON.stringify(tasks)}, 'blockFor', 2500, xchan.Chan.from(workerData));
+    \`, { eval: true, workerData: started });
+    assert.equal(await started.take(), 'started');
+    const c = new xchan.Chan(1);
+    xchan.execute('compute', { name: 'queued' }, tasks, 'putOn', c, 'ran');
+    const closer = new Worker(\`require(${JSON.stringify(root)}).shutdown();\`, { eval: true });
+    await Promise.all([holder, closer].map((w) => new Promise((r) => w.once('exit', r))));
+    await new Promise((r) => setTimeout(r, 200));
+    done([c.poll() === undefined, errs]);
+  `, { XCHAN_EXECUTOR_FACTORY: DEFAULTS, XCHAN_COMPUTE_THREADS: '1' }, 20000);
+  assert.deepEqual(got, [true, [['queued', 'ESHUTDOWN']]]);
+});

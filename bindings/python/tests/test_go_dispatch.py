@@ -367,3 +367,40 @@ def test_gos_leave_no_references_behind():
         xchan.set_task_error_hook(None)
     gc.collect()
     assert [sys.getrefcount(o) for o in objs] == counts
+
+
+def test_go_at_interpreter_exit_raises_or_ends_instead_of_hanging():
+    """After xchan's atexit hook (an atexit handler registered before
+    importing xchan runs after it) no step can run: go() raises ESHUTDOWN,
+    and a go parked before exit whose operation completes then ends (its
+    channel closes) instead of leaving its waiter hanging."""
+    r = run_python("""
+import atexit
+def late():
+    async def body():
+        return 7
+    c = body()
+    try:
+        xchan.go(c)
+        print("go: started")
+    except xchan.ESHUTDOWN:
+        print("go: ESHUTDOWN", c.cr_frame is None)
+    parked_on.close()               # resumes the parked go: it cannot run now
+    try:
+        print("parked:", parked.take(timeout=5))
+    except xchan.ETIMEDOUT:
+        print("parked: hangs")
+atexit.register(late)
+import xchan
+parked_on = xchan.Chan()
+async def wait():
+    await parked_on.take()
+    return "ran"
+parked = xchan.go(wait())
+while parked_on.info()["pending_takes"] == 0:
+    xchan.timeout(1).take()
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["go: ESHUTDOWN True", "parked: None"]
+    assert "never awaited" not in r.stderr
+    assert "ended unfinished: Python is exiting" in r.stderr

@@ -42,8 +42,11 @@
  * owns one on the XpyGo; a pending operation's callback owns one on its
  * GoWait, which owns one on the XpyGo until the callback takes it.  A go
  * whose operation never completes stays parked, as a core go task does.
- * If Python is exiting when a step would start, the step is skipped and
- * its references leak (never touch a dying interpreter).
+ * If Python is exiting (xchan's atexit hook ran) when a step would start,
+ * the step is skipped and its references leak (never touch a dying
+ * interpreter), but the result channel is closed, which needs no GIL: a
+ * waiter sees the go end, as a thread() task refused at exit ends.  go()
+ * itself then raises ESHUTDOWN.
  */
 #include "xpy.h"
 
@@ -246,6 +249,17 @@ go_fail(XpyGo *g)
 	Py_XDECREF(exc);
 }
 
+/* Python is exiting: the step cannot run.  Ends the go for its waiters
+ * (closing needs no GIL; the XpyGo and its channel stay referenced, so
+ * leak rather than touch the interpreter). */
+static void
+go_abandon(XpyGo *g)
+{
+	fprintf(stderr, "xchan: a go on the dispatch executor was ended "
+	                "unfinished: Python is exiting\n");
+	xchan_chan_close(g->out->ch);
+}
+
 /* The awaited operation completed (on the dispatch executor): store its
  * result in the GoWait and run the go's next step. */
 static void
@@ -253,8 +267,10 @@ go_resumed(void *user, xchan_result *r)
 {
 	XpyGoWait *w = user;
 	xpy_hook h;
-	if (!xpy_hook_enter(&h))
-		return; /* exiting: leak */
+	if (!xpy_hook_enter(&h)) {
+		go_abandon(w->go); /* exiting: leak */
+		return;
+	}
 	xpy_await_convert(w->aw, r, &w->value, &w->exc);
 	w->state = W_DONE;
 	XpyGo *g = w->go;
@@ -356,8 +372,10 @@ go_first(void *arg)
 {
 	XpyGo *g = arg;
 	xpy_hook h;
-	if (!xpy_hook_enter(&h))
-		return; /* exiting: leak */
+	if (!xpy_hook_enter(&h)) {
+		go_abandon(g); /* exiting: leak */
+		return;
+	}
 	go_run(g, NULL);
 	Py_DECREF(g); /* the job's */
 	xpy_hook_leave(&h);
@@ -394,6 +412,9 @@ mod_go_dispatch(PyObject *m, PyObject *args)
 		return xpy_raise_arg_type("go: a coroutine was expected, got "
 		                          "%.100s",
 		    xpy_type_name(coro));
+	/* After xchan's atexit hook no step could run. */
+	if (xpy_exiting())
+		return xpy_raise(XCHAN_ESHUTDOWN, "go: Python is exiting");
 	xchan_executor *ex = NULL;
 	int32_t rc;
 	/* Resolving may call a Python factory (it takes the GIL). */

@@ -179,13 +179,22 @@ class CoreExecutorTest {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         Collections.addAll(cmd, args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
-        assertEquals(0, p.exitValue(), out);
-        return List.of(out.split("\n"));
+        // Output to a file, not a pipe read to its end: a child that hangs (a JVM in its
+        // shutdown ignores SIGTERM) fails the test after the timeout instead of hanging it.
+        Path log = Files.createTempFile("xchan-child", ".out");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            boolean ended = p.waitFor(60, TimeUnit.SECONDS);
+            if (!ended) p.destroyForcibly().waitFor();
+            String out = Files.readString(log, StandardCharsets.UTF_8);
+            assertTrue(ended, "child JVM did not finish: " + out);
+            assertEquals(0, p.exitValue(), out);
+            return List.of(out.split("\n"));
+        } finally {
+            Files.deleteIfExists(log);
+        }
     }
 
     static String line(List<String> out, String key) {

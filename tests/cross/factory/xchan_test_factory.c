@@ -6,7 +6,8 @@
  *
  * It gives MIXED, IO and COMPUTE an executor of its own and returns NULL for
  * DISPATCH (so dispatch falls back to what MIXED resolves to, as the core
- * documents).  Its behaviour is chosen by the environment, read once:
+ * documents).  Its behaviour is chosen by the environment (SERIAL is read
+ * when an executor is made, LOG at every execute):
  *   XCHAN_TEST_FACTORY_LOG=path  each execute appends "<workload>\n" to the
  *                                file (O_APPEND, one write per line), so a
  *                                test in any language counts the tasks the

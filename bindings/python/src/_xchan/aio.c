@@ -59,10 +59,37 @@ ready_dealloc(XpyReady *self)
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *
-ready_self(PyObject *self)
+PyObject *
+xpy_iter_self(PyObject *self)
 {
 	return Py_NewRef(self);
+}
+
+PyObject *
+xpy_iter_return(PyObject *v)
+{
+	/* StopIteration(v), built so that a tuple or exception value is
+	 * returned as itself. */
+	PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, v);
+	Py_DECREF(v);
+	if (stop != NULL) {
+		PyErr_SetObject(PyExc_StopIteration, stop);
+		Py_DECREF(stop);
+	}
+	return NULL;
+}
+
+PyObject *
+xpy_iter_throw(PyObject *args)
+{
+	PyObject *typ, *val = NULL, *tb = NULL;
+	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &typ, &val, &tb))
+		return NULL;
+	if (PyExceptionInstance_Check(typ))
+		PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
+	else
+		PyErr_SetObject(typ, val);
+	return NULL;
 }
 
 static PyObject *
@@ -77,15 +104,7 @@ ready_next(XpyReady *self)
 		return NULL; /* exhausted */
 	PyObject *v = self->value;
 	self->value = NULL;
-	/* StopIteration(v), built so that a tuple or exception value is
-	 * returned as itself. */
-	PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, v);
-	Py_DECREF(v);
-	if (stop != NULL) {
-		PyErr_SetObject(PyExc_StopIteration, stop);
-		Py_DECREF(stop);
-	}
-	return NULL;
+	return xpy_iter_return(v);
 }
 
 static PyObject *
@@ -97,15 +116,8 @@ ready_send(XpyReady *self, PyObject *arg)
 static PyObject *
 ready_throw(XpyReady *self, PyObject *args)
 {
-	PyObject *typ, *val = NULL, *tb = NULL;
-	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &typ, &val, &tb))
-		return NULL;
 	Py_CLEAR(self->value);
-	if (PyExceptionInstance_Check(typ))
-		PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
-	else
-		PyErr_SetObject(typ, val);
-	return NULL;
+	return xpy_iter_throw(args);
 }
 
 static PyObject *
@@ -120,7 +132,7 @@ static PyMethodDef ready_methods[] = {{"send", (PyCFunction)ready_send, METH_O,
     {"throw", (PyCFunction)ready_throw, METH_VARARGS, NULL},
     {"close", (PyCFunction)ready_close, METH_NOARGS, NULL}, {NULL}};
 
-static PyAsyncMethods ready_async = {.am_await = ready_self};
+static PyAsyncMethods ready_async = {.am_await = xpy_iter_self};
 
 static PyTypeObject XpyReady_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "xchan._xchan._Ready",
@@ -129,7 +141,7 @@ static PyTypeObject XpyReady_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "An awaitable whose operation completed without waiting.",
     .tp_as_async = &ready_async,
-    .tp_iter = ready_self,
+    .tp_iter = xpy_iter_self,
     .tp_iternext = (iternextfunc)ready_next,
     .tp_methods = ready_methods,
 };

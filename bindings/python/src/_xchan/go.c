@@ -149,14 +149,7 @@ wait_next(XpyGoWait *self)
 		PyErr_SetNone(PyExc_StopAsyncIteration);
 		return NULL;
 	}
-	/* StopIteration(v) built so that a tuple (alts) stays one value. */
-	PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, v);
-	Py_DECREF(v);
-	if (stop != NULL) {
-		PyErr_SetObject(PyExc_StopIteration, stop);
-		Py_DECREF(stop);
-	}
-	return NULL;
+	return xpy_iter_return(v); /* a tuple (alts) stays one value */
 }
 
 static PyObject *
@@ -168,26 +161,13 @@ wait_send(XpyGoWait *self, PyObject *arg)
 static PyObject *
 wait_throw(XpyGoWait *self, PyObject *args)
 {
-	PyObject *typ, *val = NULL, *tb = NULL;
-	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &typ, &val, &tb))
-		return NULL;
-	if (PyExceptionInstance_Check(typ))
-		PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
-	else
-		PyErr_SetObject(typ, val);
-	return NULL;
+	return xpy_iter_throw(args);
 }
 
 static PyObject *
 wait_close(XpyGoWait *self, PyObject *unused)
 {
 	Py_RETURN_NONE;
-}
-
-static PyObject *
-wait_self(PyObject *self)
-{
-	return Py_NewRef(self);
 }
 
 static PyMethodDef wait_methods[] = {{"send", (PyCFunction)wait_send, METH_O,
@@ -201,7 +181,7 @@ static PyTypeObject XpyGoWait_Type = {
     .tp_dealloc = (destructor)wait_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "An xchan operation a go on the dispatch executor waits for.",
-    .tp_iter = wait_self,
+    .tp_iter = xpy_iter_self,
     .tp_iternext = (iternextfunc)wait_next,
     .tp_methods = wait_methods,
 };

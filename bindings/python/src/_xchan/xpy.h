@@ -128,6 +128,12 @@ PyObject *xpy_take_awaitable(XpyChan *ch, int stop_on_close);
 PyObject *xpy_put_awaitable(XpyChan *ch, xchan_val v);
 /* An awaitable that completes at once with `value` (stolen). */
 PyObject *xpy_ready(PyObject *value);
+/* The iterator protocol of the awaitables here and in go.c: end the
+ * iteration returning `v` (stolen; a tuple or exception stays one value);
+ * raise what throw(typ[, val[, tb]]) was given.  Both return NULL. */
+PyObject *xpy_iter_return(PyObject *v);
+PyObject *xpy_iter_throw(PyObject *args);
+PyObject *xpy_iter_self(PyObject *self);
 /* For the dispatch go driver (go.c), on an awaitable of aio.c: starts its
  * operation in callback form on the dispatch executor (the GIL is released
  * during the call; the callback may run before it returns); converts a

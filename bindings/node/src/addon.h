@@ -245,6 +245,10 @@ bool xn_pipeline_args(napi_env env, const napi_value *argv, const char *what,
 
 /* errors.c */
 void xn_throw_last(napi_env env);
+/* A JS exception pending on this thread that cannot propagate (a callback
+ * run for the core or another thread): reported as uncaught, as the event
+ * loop reports a throwing callback.  Nothing pending: nothing happens. */
+void xn_report_uncaught(napi_env env);
 /* Throws the XchanError subclass for `err` with `msg` (NULL: the core's). */
 void xn_throw(napi_env env, int32_t err, const char *msg);
 napi_value xn_error(napi_env env, int32_t err, const char *msg);

@@ -223,13 +223,7 @@ run_start(napi_env env, xenv *e, xn_jscall *c)
 	if (!called) {
 		/* No starter, or it threw (it catches its own errors): the job
 		 * will never end, so it must not hold the thread. */
-		bool pending = false;
-		napi_is_exception_pending(env, &pending);
-		if (pending) {
-			napi_value exc;
-			napi_get_and_clear_last_exception(env, &exc);
-			napi_fatal_exception(env, exc);
-		}
+		xn_report_uncaught(env);
 		list_remove(s, a);
 	}
 }

@@ -368,11 +368,8 @@ call_user(napi_env env, napi_ref fn_ref, napi_value arg)
 		return;
 	napi_get_undefined(env, &undef);
 	if (napi_call_function(env, undef, fn, arg != NULL ? 1 : 0, &arg,
-	        &ret) != napi_ok) {
-		napi_value exc;
-		if (napi_get_and_clear_last_exception(env, &exc) == napi_ok)
-			napi_fatal_exception(env, exc);
-	}
+	        &ret) != napi_ok)
+		xn_report_uncaught(env);
 }
 
 /* A low-level op's completion reached this JS thread: callback mode calls

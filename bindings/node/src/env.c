@@ -318,9 +318,7 @@ run_remote(napi_env env, xenv *e, xn_jscall *c)
 	if (napi_call_function(env, undef, fn, 1, &buf, &result) == napi_ok)
 		return;
 	/* The handler threw: it cannot propagate into the calling thread. */
-	napi_value exc;
-	napi_get_and_clear_last_exception(env, &exc);
-	napi_fatal_exception(env, exc);
+	xn_report_uncaught(env);
 }
 
 /* callThread(threadId, bytes) -> boolean: queues a call of the remote

@@ -59,6 +59,16 @@ xn_throw_last(napi_env env)
 	napi_throw_error(env, "EINTERNAL", msg);
 }
 
+void
+xn_report_uncaught(napi_env env)
+{
+	bool pending = false;
+	napi_value exc;
+	napi_is_exception_pending(env, &pending);
+	if (pending && napi_get_and_clear_last_exception(env, &exc) == napi_ok)
+		napi_fatal_exception(env, exc);
+}
+
 bool
 xn_arg_chan(napi_env env, napi_value v, xn_chan **out)
 {

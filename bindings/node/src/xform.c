@@ -506,13 +506,7 @@ on_error_js(xn_errh *h, xchan_val error)
 	}
 	/* An exception from onError itself cannot propagate through the
 	 * core: report it as uncaught. */
-	bool pending = false;
-	napi_is_exception_pending(env, &pending);
-	if (pending) {
-		napi_value exc;
-		napi_get_and_clear_last_exception(env, &exc);
-		napi_fatal_exception(env, exc);
-	}
+	xn_report_uncaught(env);
 	napi_close_handle_scope(env, scope);
 	return out;
 }

@@ -29,7 +29,7 @@ function buildLib(src, name) {
 const FACTORY = `${process.env.XCHAN_TEST_FACTORY_LIB ||
   buildLib(path.resolve(root, '..', '..', 'tests', 'cross', 'factory', 'xchan_test_factory.c'), 'libxchan_test_factory.so')}:xchan_test_factory`;
 // A factory returning NULL for every workload: the core's own executors.
-const DEFAULTS = `${buildLib(path.join(__dirname, 'fixtures', 'defaults_factory.c'), 'libdefaults_factory.so')}:xchan_defaults_factory`;
+const DEFAULTS = FACTORY.replace(/:xchan_test_factory$/, ':xchan_test_factory_defaults');
 
 // Runs src (with xchan, tasks and done(result) in scope) in a child process
 // with env added; its result as JSON.

@@ -16,7 +16,10 @@
  *                                running tasks in FIFO order (default: a new
  *                                thread per task);
  * and its threads are named "xtf-<workload>" so a test can see where a body
- * runs.
+ * runs.  A second symbol, xchan_test_factory_defaults, returns NULL for
+ * every workload: a factory is installed, but every executor is the
+ * core's own default (its cached MIXED and IO pools, which xchan_shutdown
+ * joins).
  *
  * Like every library loaded into a binding's process, it does not link
  * libxchan: a core linked statically into a binding is invisible to dlsym,
@@ -240,4 +243,13 @@ xchan_test_factory(void *user, uint32_t workload)
 		return NULL;
 	}
 	return ex;
+}
+
+/* Every workload to the core's defaults (see the top of the file). */
+TF_EXPORT xchan_executor *
+xchan_test_factory_defaults(void *user, uint32_t workload)
+{
+	(void)user;
+	(void)workload;
+	return NULL;
 }
